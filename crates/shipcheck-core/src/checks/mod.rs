@@ -1,0 +1,189 @@
+//! Automatic checks. Each kind of check is a module that turns a [`CheckSpec`] into an
+//! [`Outcome`]: pass, fail or error, with a one-line summary, structured evidence and how
+//! long it took. An integration that answers nonsense is an `error` with the reason; "no
+//! data" is never a pass.
+
+pub mod command;
+pub mod http;
+pub mod window;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{CheckSpec, Checklist};
+use crate::clock::SharedClock;
+use crate::config::Config;
+
+/// The verdict of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The condition holds.
+    Pass,
+    /// The condition does not hold.
+    Fail,
+    /// The check could not decide (unreachable, timeout, nonsense answer, no data).
+    Error,
+}
+
+impl Status {
+    /// `pass`, `fail` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+    /// The worse of two statuses (error > fail > pass).
+    pub fn worst(self, other: Status) -> Status {
+        use Status::*;
+        match (self, other) {
+            (Error, _) | (_, Error) => Error,
+            (Fail, _) | (_, Fail) => Fail,
+            _ => Pass,
+        }
+    }
+}
+
+/// What a check found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// pass, fail or error.
+    pub status: Status,
+    /// One line for the terminal and the report.
+    pub summary: String,
+    /// Structured evidence (already redacted).
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+    /// Wall time of the check in milliseconds.
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+impl Outcome {
+    /// A pass.
+    pub fn pass(summary: impl Into<String>, evidence: serde_json::Value) -> Self {
+        Self::new(Status::Pass, summary, evidence)
+    }
+    /// A fail.
+    pub fn fail(summary: impl Into<String>, evidence: serde_json::Value) -> Self {
+        Self::new(Status::Fail, summary, evidence)
+    }
+    /// An error.
+    pub fn error(summary: impl Into<String>, evidence: serde_json::Value) -> Self {
+        Self::new(Status::Error, summary, evidence)
+    }
+    /// Any status.
+    pub fn new(status: Status, summary: impl Into<String>, evidence: serde_json::Value) -> Self {
+        Outcome {
+            status,
+            summary: summary.into(),
+            evidence,
+            duration_ms: 0,
+        }
+    }
+    /// With the duration measured from `start`.
+    pub fn timed(mut self, start: Instant) -> Self {
+        self.duration_ms = start.elapsed().as_millis() as u64;
+        self
+    }
+}
+
+/// Everything a check may need. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct CheckContext {
+    /// The validated config.
+    pub config: Arc<Config>,
+    /// The directory of the config file; relative paths in config are relative to it.
+    pub base_dir: PathBuf,
+    /// The checklist (for `rerun`).
+    pub checklist: Arc<Checklist>,
+    /// Time.
+    pub clock: SharedClock,
+    /// The run's scheduled time, when it has one (the window check uses it).
+    pub scheduled_at: Option<Timestamp>,
+    /// The one HTTP client (from [`crate::http::client`]).
+    pub http: reqwest::Client,
+    /// Values that must never appear in evidence (secrets read from the environment).
+    pub secrets: Arc<Vec<String>>,
+}
+
+impl CheckContext {
+    /// The git repository directory.
+    pub fn repo_dir(&self) -> PathBuf {
+        self.base_dir.join(&self.config.git.repo)
+    }
+}
+
+/// Runs one check spec. Never panics; never returns without an outcome.
+pub fn run<'a>(
+    spec: &'a CheckSpec,
+    ctx: &'a CheckContext,
+) -> std::pin::Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(async move {
+        let start = Instant::now();
+        let outcome = match spec {
+            CheckSpec::Http(h) => http::run(h, ctx).await,
+            CheckSpec::Health(h) => http::run_health(h, ctx).await,
+            CheckSpec::Command(c) => command::run(c, ctx).await,
+            CheckSpec::Window(_) => window::run(ctx),
+            CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
+        };
+        outcome.timed(start)
+    })
+}
+
+async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
+    let mut parts = Vec::new();
+    let mut status = Status::Pass;
+    let mut evidence = serde_json::Map::new();
+    let mut futures = Vec::new();
+    for id in ids {
+        match ctx.checklist.get(id).and_then(|i| i.check.as_ref()) {
+            Some(spec) if !matches!(spec, CheckSpec::Rerun(_)) => futures.push((id, run(spec, ctx))),
+            _ => {
+                return Outcome::error(
+                    format!("rerun: item {id} has no automatic check to run again"),
+                    serde_json::Value::Null,
+                );
+            }
+        }
+    }
+    let (ids, futs): (Vec<_>, Vec<_>) = futures.into_iter().unzip();
+    let outcomes = join_all(futs).await;
+    for (id, o) in ids.into_iter().zip(outcomes) {
+        status = status.worst(o.status);
+        parts.push(format!("{id}: {}", o.summary));
+        evidence.insert(id.clone(), serde_json::to_value(&o).unwrap_or_default());
+    }
+    Outcome::new(status, parts.join("; "), serde_json::Value::Object(evidence))
+}
+
+/// Awaits all futures concurrently, keeping their order.
+pub async fn join_all<F: Future>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut set: Vec<_> = futs.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if results[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => results[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}

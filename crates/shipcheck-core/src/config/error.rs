@@ -1,0 +1,9 @@
+//! Config errors (placeholder until the loader lands).
+
+/// A config error.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    /// What.
+    pub message: String,
+}

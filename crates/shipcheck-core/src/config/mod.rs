@@ -1,0 +1,11 @@
+//! `shipcheck.toml`: its shape ([`model`]), loading with spans and hints ([`load`]), and the
+//! commented file `shipcheck init` writes ([`template`]).
+
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod template;
+
+pub use error::ConfigError;
+pub use load::{LoadedConfig, load_file, load_str};
+pub use model::*;

@@ -1,0 +1,285 @@
+//! The shape of `shipcheck.toml`. Every table denies unknown keys: a mistyped key in a
+//! deployment tool is a step that silently never runs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{CheckSpec, Condition, Item};
+use crate::duration::Span;
+
+/// The whole file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[project]`
+    #[serde(default)]
+    pub project: Project,
+    /// `[git]`
+    #[serde(default)]
+    pub git: GitConfig,
+    /// `[environments.staging]`, `[environments.production]`
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+    /// `[window]`
+    #[serde(default)]
+    pub window: WindowConfig,
+    /// `[contacts]`: role → contact (`team_lead = "Ana <ana@example.com>"`).
+    #[serde(default)]
+    pub contacts: BTreeMap<String, String>,
+    /// `[engine]`
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// `[checklist]`
+    #[serde(default)]
+    pub checklist: ChecklistConfig,
+}
+
+/// `[project]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// Project name; the deploy lock is per project and environment.
+    #[serde(default = "default_project_name")]
+    pub name: String,
+    /// IANA time zone (`Europe/Berlin`, `UTC`) for times shown and the window's default zone.
+    #[serde(default = "utc")]
+    pub timezone: String,
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Project {
+            name: default_project_name(),
+            timezone: utc(),
+        }
+    }
+}
+
+fn default_project_name() -> String {
+    "app".into()
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+/// `[git]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitConfig {
+    /// The repository, relative to the config file's directory (default `.`).
+    #[serde(default = "dot")]
+    pub repo: String,
+    /// The staging branch.
+    #[serde(default = "staging")]
+    pub staging: String,
+    /// The production branch.
+    #[serde(default = "production")]
+    pub production: String,
+    /// The remote both branches live on.
+    #[serde(default = "origin")]
+    pub remote: String,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        GitConfig {
+            repo: dot(),
+            staging: staging(),
+            production: production(),
+            remote: origin(),
+        }
+    }
+}
+
+fn dot() -> String {
+    ".".into()
+}
+fn staging() -> String {
+    "staging".into()
+}
+fn production() -> String {
+    "production".into()
+}
+fn origin() -> String {
+    "origin".into()
+}
+
+/// `[environments.NAME]`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// `[[environments.NAME.apps]]`
+    #[serde(default)]
+    pub apps: Vec<App>,
+}
+
+/// One app in one environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    /// Short name shared across environments (`internal-api`).
+    pub name: String,
+    /// The Fly app (`maishapoa-production-internal-api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fly_app: Option<String>,
+    /// The health endpoint (`https://…fly.dev/api/health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_url: Option<String>,
+    /// The status the health endpoint must answer (default 200).
+    #[serde(default = "status_200")]
+    pub expect_status: u16,
+    /// Fly region every machine must be in (`fra`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Secret names the app must have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_secrets: Vec<String>,
+}
+
+fn status_200() -> u16 {
+    200
+}
+
+/// A weekday as written in `[window] days`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    /// Monday
+    Mon,
+    /// Tuesday
+    Tue,
+    /// Wednesday
+    Wed,
+    /// Thursday
+    Thu,
+    /// Friday
+    Fri,
+    /// Saturday
+    Sat,
+    /// Sunday
+    Sun,
+}
+
+impl Day {
+    /// The jiff weekday.
+    pub fn weekday(self) -> jiff::civil::Weekday {
+        use jiff::civil::Weekday as W;
+        match self {
+            Day::Mon => W::Monday,
+            Day::Tue => W::Tuesday,
+            Day::Wed => W::Wednesday,
+            Day::Thu => W::Thursday,
+            Day::Fri => W::Friday,
+            Day::Sat => W::Saturday,
+            Day::Sun => W::Sunday,
+        }
+    }
+}
+
+/// `[window]`: when deploys may happen (the seed: Tue-Thu, 10 AM-2 PM).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Days deploys may happen.
+    #[serde(default = "default_days")]
+    pub days: Vec<Day>,
+    /// Local start time, `HH:MM`.
+    #[serde(default = "ten")]
+    pub start: String,
+    /// Local end time, `HH:MM` (exclusive).
+    #[serde(default = "fourteen")]
+    pub end: String,
+    /// IANA time zone of `start`/`end`; defaults to `[project] timezone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        WindowConfig {
+            days: default_days(),
+            start: ten(),
+            end: fourteen(),
+            timezone: None,
+        }
+    }
+}
+
+fn default_days() -> Vec<Day> {
+    vec![Day::Tue, Day::Wed, Day::Thu]
+}
+fn ten() -> String {
+    "10:00".into()
+}
+fn fourteen() -> String {
+    "14:00".into()
+}
+
+/// `[engine]`: how checks run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// How many checks run at once (default 16).
+    #[serde(default = "sixteen")]
+    pub concurrency: usize,
+    /// Timeout of one check unless the item sets its own (default 5m).
+    #[serde(default = "five_minutes")]
+    pub check_timeout: Span,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            concurrency: sixteen(),
+            check_timeout: five_minutes(),
+        }
+    }
+}
+
+fn sixteen() -> usize {
+    16
+}
+fn five_minutes() -> Span {
+    Span::secs(300)
+}
+
+/// `[checklist]`: how a team changes the built-in checklist.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistConfig {
+    /// Item ids removed from the checklist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    /// `[[checklist.items]]`: items added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Item>,
+    /// `[checklist.override."prepare.tests"]`: retune a built-in item.
+    #[serde(default, rename = "override", skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<String, ItemOverride>,
+}
+
+/// Fields of an item a team may retune. Each given field replaces the built-in one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemOverride {
+    /// New title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Required or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// New condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
+    /// New check (replaces the whole check spec).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckSpec>,
+    /// New timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
+    /// A tick must carry a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_required: Option<bool>,
+}

@@ -1,0 +1,1 @@
+//! The commented `shipcheck.toml` that `shipcheck init` writes (placeholder).

@@ -1,0 +1,154 @@
+//! Durations as users write them in `shipcheck.toml` and on the command line:
+//! `"30s"`, `"15m"`, `"2h"`, `"1h 30m"`, `"500ms"`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A non-negative duration that (de)serializes as a friendly string such as `"15m"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span(pub Duration);
+
+impl Span {
+    /// From whole seconds.
+    pub const fn secs(s: u64) -> Self {
+        Span(Duration::from_secs(s))
+    }
+    /// From milliseconds.
+    pub const fn millis(ms: u64) -> Self {
+        Span(Duration::from_millis(ms))
+    }
+    /// The std duration.
+    pub fn get(self) -> Duration {
+        self.0
+    }
+}
+
+/// Parses `"30s"`, `"15m"`, `"2h"`, `"1h30m"`, `"1h 30m"`, `"500ms"`, `"2d"`.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty duration; write for example \"30s\", \"15m\" or \"2h\"".into());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        rest = rest.trim_start();
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!(
+                "invalid duration {text:?}: expected a number followed by a unit (ms, s, m, h, d)"
+            ));
+        }
+        let number: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}: bad number {:?}", &rest[..digits]))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let secs = match unit {
+            "ms" => number / 1000.0,
+            "s" | "sec" | "secs" => number,
+            "m" | "min" | "mins" => number * 60.0,
+            "h" | "hr" | "hrs" => number * 3600.0,
+            "d" | "day" | "days" => number * 86400.0,
+            "" => {
+                return Err(format!(
+                    "invalid duration {text:?}: missing unit after {number}; write for example \"{number}s\""
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "invalid duration {text:?}: unknown unit {other:?} (use ms, s, m, h or d)"
+                ));
+            }
+        };
+        if !secs.is_finite() || secs < 0.0 || secs > 1.0e9 {
+            return Err(format!("invalid duration {text:?}: out of range"));
+        }
+        total += Duration::from_secs_f64(secs);
+    }
+    Ok(total)
+}
+
+/// Formats a duration the way [`parse`] reads it: `"2h"`, `"15m"`, `"1m 30s"`, `"250ms"`.
+pub fn format(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let mut secs = d.as_secs();
+    let mut parts = Vec::new();
+    for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if secs >= size {
+            parts.push(format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    parts.join(" ")
+}
+
+impl std::str::FromStr for Span {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse(s).map(Span)
+    }
+}
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format(self.0))
+    }
+}
+
+impl Serialize for Span {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).map(Span).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_friendly_forms() {
+        assert_eq!(parse("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse("1h 30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse("1.5s").unwrap(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn rejects_bad_forms_with_reason() {
+        assert!(parse("").unwrap_err().contains("empty"));
+        assert!(parse("15").unwrap_err().contains("missing unit"));
+        assert!(parse("15 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse("m").unwrap_err().contains("expected a number"));
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for s in ["2h", "15m", "1m 30s", "250ms", "1d 2h"] {
+            assert_eq!(format(parse(s).unwrap()), s);
+        }
+    }
+}

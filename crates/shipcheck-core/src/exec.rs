@@ -1,0 +1,329 @@
+//! The one subprocess wrapper. git, flyctl and a team's commands all run through here:
+//! arguments as a list (never a shell string unless the user wrote one), a timeout on every
+//! call, output captured, secrets redacted, and `--dry-run` rendering of the exact command.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncReadExt;
+
+/// A command to run.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    /// The program.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Working directory.
+    pub dir: Option<PathBuf>,
+    /// Extra environment.
+    pub env: BTreeMap<String, String>,
+    /// Environment variables removed.
+    pub env_remove: Vec<String>,
+    /// Kill after this long.
+    pub timeout: Duration,
+    /// Why it runs, for error messages ("fetch the remote").
+    pub reason: String,
+    /// Bytes written to stdin, if any.
+    pub stdin: Option<Vec<u8>>,
+}
+
+/// What a finished command left.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// Exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Captured stdout (lossy UTF-8).
+    pub stdout: String,
+    /// Captured stderr (lossy UTF-8).
+    pub stderr: String,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+impl Output {
+    /// Exit code 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+    /// The last `n` lines of stdout and stderr together.
+    pub fn tail(&self, n: usize) -> String {
+        let mut lines: Vec<&str> = self.stdout.lines().collect();
+        lines.extend(self.stderr.lines());
+        let start = lines.len().saturating_sub(n);
+        lines[start..].join("\n")
+    }
+    /// The first `n` lines of stderr (or stdout when stderr is empty).
+    pub fn head_of_stderr(&self, n: usize) -> String {
+        let src = if self.stderr.trim().is_empty() { &self.stdout } else { &self.stderr };
+        src.lines().take(n).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Why a command could not give an [`Output`].
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The program does not exist or cannot be run.
+    #[error("cannot run `{program}` (to {reason}): {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why it was run.
+        reason: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It ran past its timeout and was killed.
+    #[error("`{command}` (to {reason}) did not finish within {timeout:?} and was killed")]
+    Timeout {
+        /// The command line, rendered.
+        command: String,
+        /// Why it was run.
+        reason: String,
+        /// The limit.
+        timeout: Duration,
+    },
+    /// Reading its output failed.
+    #[error("reading the output of `{command}` failed: {source}")]
+    Io {
+        /// The command line, rendered.
+        command: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ExecError {
+    /// Whether the program was not found (for install hints).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ExecError::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+impl Cmd {
+    /// `program args…`, 60 s timeout.
+    pub fn new<I, S>(program: impl Into<String>, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Cmd {
+            program: program.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            dir: None,
+            env: BTreeMap::new(),
+            env_remove: Vec::new(),
+            timeout: Duration::from_secs(60),
+            reason: "run a command".into(),
+            stdin: None,
+        }
+    }
+    /// Working directory.
+    pub fn dir(mut self, dir: impl AsRef<Path>) -> Cmd {
+        self.dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+    /// Timeout.
+    pub fn timeout(mut self, t: Duration) -> Cmd {
+        self.timeout = t;
+        self
+    }
+    /// Why it runs.
+    pub fn reason(mut self, r: impl Into<String>) -> Cmd {
+        self.reason = r.into();
+        self
+    }
+    /// One environment variable.
+    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Cmd {
+        self.env.insert(k.into(), v.into());
+        self
+    }
+    /// Remove an inherited environment variable.
+    pub fn env_remove(mut self, k: impl Into<String>) -> Cmd {
+        self.env_remove.push(k.into());
+        self
+    }
+    /// Feed stdin.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// The command as a user would type it (arguments quoted where needed), for `--dry-run`
+    /// and messages. Environment values are not shown.
+    pub fn display(&self) -> String {
+        let mut parts = vec![quote(&self.program)];
+        parts.extend(self.args.iter().map(|a| quote(a)));
+        parts.join(" ")
+    }
+
+    /// Runs the command to completion (or its timeout), capturing output. Output beyond
+    /// 4 MiB per stream is dropped (the tail is kept).
+    pub async fn run(&self) -> Result<Output, ExecError> {
+        let start = Instant::now();
+        let mut cmd = tokio::process::Command::new(&self.program);
+        cmd.args(&self.args)
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(d) = &self.dir {
+            cmd.current_dir(d);
+        }
+        for k in &self.env_remove {
+            cmd.env_remove(k);
+        }
+        cmd.envs(&self.env);
+        // Own process group, so a timeout kills the whole tree (sh -c …, pnpm → node).
+        #[cfg(unix)]
+        cmd.process_group(0);
+        let mut child = cmd.spawn().map_err(|source| ExecError::Spawn {
+            program: self.program.clone(),
+            reason: self.reason.clone(),
+            source,
+        })?;
+        let pid = child.id();
+        if let (Some(bytes), Some(mut stdin)) = (self.stdin.clone(), child.stdin.take()) {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let _ = stdin.write_all(&bytes).await;
+            });
+        }
+        let mut out = child.stdout.take();
+        let mut err = child.stderr.take();
+        let read_out = async {
+            match out.as_mut() {
+                Some(o) => read_capped(o).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let read_err = async {
+            match err.as_mut() {
+                Some(e) => read_capped(e).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let work = async {
+            let (o, e) = tokio::join!(read_out, read_err);
+            let status = child.wait().await;
+            (o, e, status)
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok((o, e, status)) => {
+                let io = |source| ExecError::Io {
+                    command: self.display(),
+                    source,
+                };
+                let status = status.map_err(io)?;
+                Ok(Output {
+                    code: status.code(),
+                    stdout: String::from_utf8_lossy(&o.map_err(io)?).into_owned(),
+                    stderr: String::from_utf8_lossy(&e.map_err(io)?).into_owned(),
+                    duration: start.elapsed(),
+                })
+            }
+            Err(_) => {
+                kill_group(pid);
+                Err(ExecError::Timeout {
+                    command: self.display(),
+                    reason: self.reason.clone(),
+                    timeout: self.timeout,
+                })
+            }
+        }
+    }
+}
+
+const CAP: usize = 4 << 20;
+
+async fn read_capped<R: tokio::io::AsyncRead + Unpin>(r: &mut R) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(buf);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > CAP {
+            let cut = buf.len() - CAP;
+            buf.drain(..cut);
+        }
+    }
+}
+
+fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid {
+        // SIGKILL the process group; `kill` is POSIX and always present.
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &format!("-{pid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
+/// Quotes one word for display in a POSIX shell.
+pub fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,^".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn captures_exit_code_and_output() {
+        let out = Cmd::new("sh", ["-c", "echo out; echo err >&2; exit 3"]).run().await.unwrap();
+        assert_eq!(out.code, Some(3));
+        assert_eq!(out.stdout.trim(), "out");
+        assert_eq!(out.stderr.trim(), "err");
+        assert_eq!(out.tail(5), "out\nerr");
+    }
+
+    #[tokio::test]
+    async fn kills_at_timeout_including_children() {
+        let start = Instant::now();
+        let err = Cmd::new("sh", ["-c", "sleep 30 & sleep 30"])
+            .timeout(Duration::from_millis(300))
+            .reason("test the timeout")
+            .run()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ExecError::Timeout { .. }), "{err}");
+        assert!(err.to_string().contains("did not finish within"));
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn missing_program_is_not_found() {
+        let err = Cmd::new("definitely-not-a-program-xyz", Vec::<String>::new())
+            .reason("probe")
+            .run()
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found());
+        assert!(err.to_string().contains("definitely-not-a-program-xyz"));
+    }
+
+    #[test]
+    fn display_quotes() {
+        let c = Cmd::new("git", ["merge", "staging", "--no-ff", "-m", "Release: it's big"]);
+        assert_eq!(c.display(), r"git merge staging --no-ff -m 'Release: it'\''s big'");
+    }
+}
