@@ -45,7 +45,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         let number: f64 = rest[..digits]
             .parse()
             .map_err(|_| format!("invalid duration {text:?}: bad number {:?}", &rest[..digits]))?;
-        rest = &rest[digits..];
+        rest = rest[digits..].trim_start();
         let unit_len = rest
             .find(|c: char| !c.is_ascii_alphabetic())
             .unwrap_or(rest.len());
