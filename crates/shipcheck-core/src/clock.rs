@@ -119,7 +119,10 @@ mod tests {
         let t0: Timestamp = "2026-11-24T10:00:00Z".parse().unwrap();
         let c = ManualClock::new(t0);
         c.sleep(Duration::from_secs(900)).await;
-        assert_eq!(c.now(), "2026-11-24T10:15:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            c.now(),
+            "2026-11-24T10:15:00Z".parse::<Timestamp>().unwrap()
+        );
     }
 
     #[test]

@@ -42,9 +42,12 @@ pub fn parse(text: &str) -> Result<Duration, String> {
                 "invalid duration {text:?}: expected a number followed by a unit (ms, s, m, h, d)"
             ));
         }
-        let number: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {text:?}: bad number {:?}", &rest[..digits]))?;
+        let number: f64 = rest[..digits].parse().map_err(|_| {
+            format!(
+                "invalid duration {text:?}: bad number {:?}",
+                &rest[..digits]
+            )
+        })?;
         rest = rest[digits..].trim_start();
         let unit_len = rest
             .find(|c: char| !c.is_ascii_alphabetic())
@@ -68,7 +71,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
                 ));
             }
         };
-        if !secs.is_finite() || secs < 0.0 || secs > 1.0e9 {
+        if !secs.is_finite() || !(0.0..=1.0e9).contains(&secs) {
             return Err(format!("invalid duration {text:?}: out of range"));
         }
         total += Duration::from_secs_f64(secs);

@@ -57,7 +57,11 @@ impl Output {
     }
     /// The first `n` lines of stderr (or stdout when stderr is empty).
     pub fn head_of_stderr(&self, n: usize) -> String {
-        let src = if self.stderr.trim().is_empty() { &self.stdout } else { &self.stderr };
+        let src = if self.stderr.trim().is_empty() {
+            &self.stdout
+        } else {
+            &self.stderr
+        };
         src.lines().take(n).collect::<Vec<_>>().join("\n")
     }
 }
@@ -167,7 +171,11 @@ impl Cmd {
         let start = Instant::now();
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(&self.args)
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -289,7 +297,10 @@ mod tests {
 
     #[tokio::test]
     async fn captures_exit_code_and_output() {
-        let out = Cmd::new("sh", ["-c", "echo out; echo err >&2; exit 3"]).run().await.unwrap();
+        let out = Cmd::new("sh", ["-c", "echo out; echo err >&2; exit 3"])
+            .run()
+            .await
+            .unwrap();
         assert_eq!(out.code, Some(3));
         assert_eq!(out.stdout.trim(), "out");
         assert_eq!(out.stderr.trim(), "err");
@@ -323,7 +334,13 @@ mod tests {
 
     #[test]
     fn display_quotes() {
-        let c = Cmd::new("git", ["merge", "staging", "--no-ff", "-m", "Release: it's big"]);
-        assert_eq!(c.display(), r"git merge staging --no-ff -m 'Release: it'\''s big'");
+        let c = Cmd::new(
+            "git",
+            ["merge", "staging", "--no-ff", "-m", "Release: it's big"],
+        );
+        assert_eq!(
+            c.display(),
+            r"git merge staging --no-ff -m 'Release: it'\''s big'"
+        );
     }
 }

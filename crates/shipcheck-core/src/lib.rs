@@ -4,6 +4,7 @@
 //!
 //! Data flows one way: config → checklist → engine → events → (store, terminal, web).
 
+pub mod actions;
 pub mod checklist;
 pub mod checks;
 pub mod clock;

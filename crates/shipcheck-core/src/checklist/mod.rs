@@ -151,14 +151,17 @@ impl Checklist {
         for (n, item) in list.items.iter().enumerate() {
             if let Some(CheckSpec::Rerun(r)) = &item.check {
                 for id in &r.items {
-                    let ok = list
-                        .items
-                        .iter()
-                        .any(|i| &i.id == id && i.check.is_some() && !matches!(i.check, Some(CheckSpec::Rerun(_))));
+                    let ok = list.items.iter().any(|i| {
+                        &i.id == id
+                            && i.check.is_some()
+                            && !matches!(i.check, Some(CheckSpec::Rerun(_)))
+                    });
                     if !ok {
                         problems.push(ChecklistProblem {
                             path: item_path(config, &item.id, n),
-                            message: format!("rerun names {id:?}, which is not an item with an automatic check"),
+                            message: format!(
+                                "rerun names {id:?}, which is not an item with an automatic check"
+                            ),
                         });
                     }
                 }
@@ -270,7 +273,11 @@ mod tests {
         let counts: Vec<usize> = Phase::ALL.iter().map(|p| c.phase(*p).count()).collect();
         assert_eq!(counts, vec![23, 5, 2, 4, 4, 10, 5, 5]);
         for item in &c.items {
-            assert!(item.id.starts_with(&format!("{}.", item.phase)), "{}", item.id);
+            assert!(
+                item.id.starts_with(&format!("{}.", item.phase)),
+                "{}",
+                item.id
+            );
         }
         let ids: BTreeSet<_> = c.ids().collect();
         assert_eq!(ids.len(), 58, "ids are unique");

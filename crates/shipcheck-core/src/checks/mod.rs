@@ -111,6 +111,9 @@ pub struct CheckContext {
     pub http: reqwest::Client,
     /// Values that must never appear in evidence (secrets read from the environment).
     pub secrets: Arc<Vec<String>>,
+    /// The run the check belongs to (`None` for `shipcheck check`): earlier items' evidence
+    /// (the merge commit, the recorded releases) is read from here.
+    pub run: Option<Arc<crate::run::RunState>>,
 }
 
 impl CheckContext {
@@ -145,7 +148,9 @@ async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
     let mut futures = Vec::new();
     for id in ids {
         match ctx.checklist.get(id).and_then(|i| i.check.as_ref()) {
-            Some(spec) if !matches!(spec, CheckSpec::Rerun(_)) => futures.push((id, run(spec, ctx))),
+            Some(spec) if !matches!(spec, CheckSpec::Rerun(_)) => {
+                futures.push((id, run(spec, ctx)))
+            }
             _ => {
                 return Outcome::error(
                     format!("rerun: item {id} has no automatic check to run again"),
@@ -161,7 +166,11 @@ async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
         parts.push(format!("{id}: {}", o.summary));
         evidence.insert(id.clone(), serde_json::to_value(&o).unwrap_or_default());
     }
-    Outcome::new(status, parts.join("; "), serde_json::Value::Object(evidence))
+    Outcome::new(
+        status,
+        parts.join("; "),
+        serde_json::Value::Object(evidence),
+    )
 }
 
 /// Awaits all futures concurrently, keeping their order.

@@ -20,19 +20,33 @@ pub struct LoadedConfig {
 impl LoadedConfig {
     /// The config file's directory.
     pub fn base_dir(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 }
 
 /// Reads and validates a file.
 pub fn load_file(path: &Path) -> Result<LoadedConfig, ConfigError> {
-    let source = std::fs::read_to_string(path).map_err(|e| ConfigError { message: e.to_string() })?;
+    let source = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        message: e.to_string(),
+    })?;
     load_str(path, &source)
 }
 
 /// Parses and validates text.
 pub fn load_str(path: &Path, source: &str) -> Result<LoadedConfig, ConfigError> {
-    let config: Config = toml::from_str(source).map_err(|e| ConfigError { message: e.to_string() })?;
-    let checklist = Checklist::from_config(&config).map_err(|p| ConfigError { message: format!("{p:?}") })?;
-    Ok(LoadedConfig { config, checklist, path: path.to_path_buf(), source: source.to_string() })
+    let config: Config = toml::from_str(source).map_err(|e| ConfigError {
+        message: e.to_string(),
+    })?;
+    let checklist = Checklist::from_config(&config).map_err(|p| ConfigError {
+        message: format!("{p:?}"),
+    })?;
+    Ok(LoadedConfig {
+        config,
+        checklist,
+        path: path.to_path_buf(),
+        source: source.to_string(),
+    })
 }

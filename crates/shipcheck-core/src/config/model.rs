@@ -256,7 +256,11 @@ pub struct ChecklistConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
     /// `[checklist.override."prepare.tests"]`: retune a built-in item.
-    #[serde(default, rename = "override", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        rename = "override",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub overrides: BTreeMap<String, ItemOverride>,
 }
 

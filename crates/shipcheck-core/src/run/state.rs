@@ -260,7 +260,9 @@ impl RunState {
                 self.window_override = Some((by.clone(), reason.clone()))
             }
             Event::ItemNotRequired { item, reason } => {
-                let r = self.record_mut(item).ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = ItemState::NotRequired;
                 r.summary = Some(reason.clone());
                 r.at = Some(e.at);
@@ -272,7 +274,9 @@ impl RunState {
                 evidence,
                 duration_ms,
             } => {
-                let r = self.record_mut(item).ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = match status {
                     Status::Pass => ItemState::Pass,
                     Status::Fail => ItemState::Fail,
@@ -286,7 +290,9 @@ impl RunState {
                 r.attempts += 1;
             }
             Event::ItemTicked { item, by, note } => {
-                let r = self.record_mut(item).ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = ItemState::Done;
                 r.by = Some(by.clone());
                 r.note = note.clone();
@@ -296,14 +302,18 @@ impl RunState {
                 }
             }
             Event::ItemWaived { item, by, reason } => {
-                let r = self.record_mut(item).ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = ItemState::Waived;
                 r.by = Some(by.clone());
                 r.reason = Some(reason.clone());
                 r.at = Some(e.at);
             }
             Event::ActionStarted { item, by, .. } => {
-                let r = self.record_mut(item).ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.by = Some(by.clone());
                 r.action_in_flight = true;
                 r.attempts += 1;
@@ -314,7 +324,9 @@ impl RunState {
                 summary,
                 evidence,
             } => {
-                let r = self.record_mut(item).ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = ItemState::Done;
                 r.summary = Some(summary.clone());
                 r.evidence = evidence.clone();
@@ -322,7 +334,9 @@ impl RunState {
                 r.at = Some(e.at);
             }
             Event::ActionFailed { item, error } => {
-                let r = self.record_mut(item).ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = ItemState::Error;
                 r.summary = Some(error.clone());
                 r.action_in_flight = false;

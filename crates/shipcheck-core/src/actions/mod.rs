@@ -1,0 +1,143 @@
+//! Actions: the side effects shipcheck performs. Each is journaled intent-first by the
+//! caller (`action_started` before, `action_done`/`action_failed` after), and each can
+//! `reconcile`: look at the world after a crash and say whether the effect already happened,
+//! so a resumed run never repeats it.
+
+use serde_json::json;
+
+use crate::checklist::ActionSpec;
+use crate::checks::CheckContext;
+
+/// What an action needs beyond a check's context.
+#[derive(Clone, Debug)]
+pub struct ActionContext {
+    /// The shared context (config, run, clock, HTTP client, secrets).
+    pub check: CheckContext,
+    /// The person who confirmed the action.
+    pub by: String,
+    /// A message the user gave (`--message`), e.g. the release description.
+    pub message: Option<String>,
+    /// Show what would happen; change nothing.
+    pub dry_run: bool,
+}
+
+/// A completed action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionResult {
+    /// One line.
+    pub summary: String,
+    /// Evidence (what was done: commit, release, message id, ...).
+    pub evidence: serde_json::Value,
+}
+
+/// Why an action did not complete. The world is left as it was found, or as close as the
+/// action can restore it; the message says which.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ActionError {
+    /// What went wrong and what to do.
+    pub message: String,
+    /// An integration could not be reached or answered nonsense (exit code 3).
+    pub integration: bool,
+}
+
+impl ActionError {
+    /// A failure of the action itself.
+    pub fn new(message: impl Into<String>) -> Self {
+        ActionError {
+            message: message.into(),
+            integration: false,
+        }
+    }
+    /// An integration that could not be reached or answered nonsense.
+    pub fn integration(message: impl Into<String>) -> Self {
+        ActionError {
+            message: message.into(),
+            integration: true,
+        }
+    }
+}
+
+/// The exact commands or requests the action would make (for `--dry-run` and the intent
+/// that is journaled before the action runs).
+pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
+    match spec {
+        ActionSpec::Command(c) => Ok(vec![match &c.shell {
+            Some(line) => format!("sh -c {}", crate::exec::quote(line)),
+            None => c
+                .argv
+                .iter()
+                .map(|a| crate::exec::quote(a))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }]),
+        ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
+    }
+}
+
+/// After a crash between intent and result: has the effect already happened? `Some` when
+/// it has (the item becomes `done` without running again).
+pub async fn reconcile(
+    spec: &ActionSpec,
+    _ctx: &ActionContext,
+) -> Result<Option<ActionResult>, ActionError> {
+    match spec {
+        // A team's own command cannot be observed; the walk asks the person.
+        ActionSpec::Command(_) => Ok(None),
+        ActionSpec::RollbackCommands(_) => Ok(None),
+    }
+}
+
+/// Performs the action.
+pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionResult, ActionError> {
+    match spec {
+        ActionSpec::Command(c) => {
+            let outcome = crate::checks::command::run(c, &ctx.check).await;
+            match outcome.status {
+                crate::checks::Status::Pass => Ok(ActionResult {
+                    summary: outcome.summary,
+                    evidence: outcome.evidence,
+                }),
+                _ => Err(ActionError::new(outcome.summary)),
+            }
+        }
+        ActionSpec::RollbackCommands(_) => {
+            let commands = rollback_commands(ctx);
+            Ok(ActionResult {
+                summary: format!("{} rollback commands ready", commands.len()),
+                evidence: json!({ "commands": commands }),
+            })
+        }
+    }
+}
+
+/// The seed's rollback commands for this config: git revert of the release merge, and each
+/// production app's Fly rollback, with what the run recorded where it has it.
+pub fn rollback_commands(ctx: &ActionContext) -> Vec<String> {
+    let cfg = &ctx.check.config;
+    let prod = &cfg.git.production;
+    let remote = &cfg.git.remote;
+    let mut out = vec![
+        format!("git checkout {prod}"),
+        format!(
+            "git revert -m 1 <release merge commit> --no-edit   # HEAD of {prod} after the release"
+        ),
+        format!("git push {remote} {prod}"),
+    ];
+    if let Some(env) = cfg.environments.get("production") {
+        for app in &env.apps {
+            if let Some(fly) = &app.fly_app {
+                out.push(format!(
+                    "flyctl releases -a {fly} --image   # pick the previous release's image"
+                ));
+                out.push(format!("flyctl deploy --image <previous image> -a {fly}"));
+            }
+        }
+        if let Some(fly) = env.apps.iter().find_map(|a| a.fly_app.as_ref()) {
+            out.push(format!(
+                "flyctl scale count 0 -a {fly} --yes   # emergency stop"
+            ));
+        }
+    }
+    out
+}
