@@ -117,6 +117,26 @@ pub struct CheckContext {
 }
 
 impl CheckContext {
+    /// A context for `config` whose file lives in `base_dir`. The HTTP client, secrets and run
+    /// take their defaults; set the public fields to change them.
+    pub fn new(
+        config: Arc<Config>,
+        base_dir: PathBuf,
+        checklist: Arc<Checklist>,
+        clock: SharedClock,
+    ) -> CheckContext {
+        CheckContext {
+            config,
+            base_dir,
+            checklist,
+            clock,
+            scheduled_at: None,
+            http: crate::http::client(std::time::Duration::from_secs(30)),
+            secrets: Arc::new(crate::redact::secrets_from_env(&[])),
+            run: None,
+        }
+    }
+
     /// The git repository directory.
     pub fn repo_dir(&self) -> PathBuf {
         self.base_dir.join(&self.config.git.repo)
