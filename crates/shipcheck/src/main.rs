@@ -1,1 +1,35 @@
-fn main() {}
+//! shipcheck: runs a production deployment checklist — checks, steps, watch, rollback and
+//! a signed record.
+
+#[macro_use]
+mod macros;
+mod cli;
+mod cmd;
+mod context;
+mod errors;
+mod output;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(errors::EXIT_INTEGRATION);
+        }
+    };
+    let result = runtime.block_on(cmd::dispatch(cli));
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(e) => {
+            let code = e.exit_code();
+            e.print();
+            std::process::ExitCode::from(code)
+        }
+    }
+}

@@ -7,3 +7,10 @@ pub struct ConfigError {
     /// What.
     pub message: String,
 }
+
+impl ConfigError {
+    /// Plain-text rendering (placeholder).
+    pub fn render(&self) -> String {
+        self.message.clone()
+    }
+}

@@ -50,3 +50,11 @@ pub fn load_str(path: &Path, source: &str) -> Result<LoadedConfig, ConfigError> 
         source: source.to_string(),
     })
 }
+
+/// `shipcheck.toml` in `start` or a parent (placeholder).
+pub fn find_config(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join("shipcheck.toml"))
+        .find(|p| p.is_file())
+}

@@ -7,5 +7,5 @@ pub mod model;
 pub mod template;
 
 pub use error::ConfigError;
-pub use load::{LoadedConfig, load_file, load_str};
+pub use load::{LoadedConfig, find_config, load_file, load_str};
 pub use model::*;

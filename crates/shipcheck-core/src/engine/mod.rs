@@ -6,9 +6,17 @@ use crate::checklist::Item;
 use crate::checks::{CheckContext, Outcome};
 
 pub enum EngineEvent<'a> {
-    Started { item: &'a Item },
-    Progress { item: &'a Item, elapsed: Duration },
-    Finished { item: &'a Item, outcome: &'a Outcome },
+    Started {
+        item: &'a Item,
+    },
+    Progress {
+        item: &'a Item,
+        elapsed: Duration,
+    },
+    Finished {
+        item: &'a Item,
+        outcome: &'a Outcome,
+    },
 }
 pub trait Observer: Send + Sync {
     fn on_event(&self, event: EngineEvent<'_>);
@@ -17,7 +25,11 @@ pub struct NoObserver;
 impl Observer for NoObserver {
     fn on_event(&self, _event: EngineEvent<'_>) {}
 }
-pub async fn run_checks(items: &[Item], ctx: &CheckContext, observer: &dyn Observer) -> Vec<(String, Outcome)> {
+pub async fn run_checks(
+    items: &[Item],
+    ctx: &CheckContext,
+    observer: &dyn Observer,
+) -> Vec<(String, Outcome)> {
     let mut out = Vec::new();
     for item in items {
         if let (true, Some(spec)) = (item.is_automatic(), &item.check) {

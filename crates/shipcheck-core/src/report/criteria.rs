@@ -30,10 +30,26 @@ pub struct Criterion {
 /// The six criteria of the seed.
 pub fn evaluate(run: &RunState) -> Vec<Criterion> {
     vec![
-        from_items(run, "All health checks pass", &["prepare.staging-health", "verify.health-200"]),
-        from_items(run, "No increase in error rates", &["verify.sentry-rate", "watch.error-rates"]),
-        from_items(run, "Response times within normal range", &["verify.response-times"]),
-        from_items(run, "Critical user flows working", &["verify.critical-flows", "verify.e2e-transaction"]),
+        from_items(
+            run,
+            "All health checks pass",
+            &["prepare.staging-health", "verify.health-200"],
+        ),
+        from_items(
+            run,
+            "No increase in error rates",
+            &["verify.sentry-rate", "watch.error-rates"],
+        ),
+        from_items(
+            run,
+            "Response times within normal range",
+            &["verify.response-times"],
+        ),
+        from_items(
+            run,
+            "Critical user flows working",
+            &["verify.critical-flows", "verify.e2e-transaction"],
+        ),
         no_rollback(run),
         team_confirms(run),
     ]

@@ -29,7 +29,12 @@ pub fn render(run: &RunState) -> String {
         let e = recs.iter().filter(|r| r.state == ItemState::Error).count();
         let s = recs
             .iter()
-            .filter(|r| matches!(r.state, ItemState::Pending | ItemState::NotRequired | ItemState::Waived))
+            .filter(|r| {
+                matches!(
+                    r.state,
+                    ItemState::Pending | ItemState::NotRequired | ItemState::Waived
+                )
+            })
             .count();
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{s}\">\n",
@@ -48,7 +53,9 @@ pub fn render(run: &RunState) -> String {
                 ItemState::Fail => out.push_str(&format!("<failure message=\"{summary}\"/>")),
                 ItemState::Error => out.push_str(&format!("<error message=\"{summary}\"/>")),
                 ItemState::Pending => out.push_str("<skipped message=\"pending\"/>"),
-                ItemState::NotRequired => out.push_str(&format!("<skipped message=\"not required: {summary}\"/>")),
+                ItemState::NotRequired => {
+                    out.push_str(&format!("<skipped message=\"not required: {summary}\"/>"))
+                }
                 ItemState::Waived => out.push_str(&format!(
                     "<skipped message=\"waived by {}: {}\"/>",
                     esc(r.by.as_deref().unwrap_or("?")),

@@ -25,7 +25,11 @@ fn headings(phase: Phase) -> (&'static str, Option<&'static str>) {
 /// Renders the record.
 pub fn render(run: &RunState, tz: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Production Deployment Record — {} ({})", run.project, run.env);
+    let _ = writeln!(
+        out,
+        "# Production Deployment Record — {} ({})",
+        run.project, run.env
+    );
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -95,7 +99,10 @@ pub fn render(run: &RunState, tz: &str) -> String {
     for c in changes {
         let _ = writeln!(out, "- {c}");
     }
-    for (title, kind) in [("Issues Observed", NoteKind::Issue), ("Lessons Learned", NoteKind::Lesson)] {
+    for (title, kind) in [
+        ("Issues Observed", NoteKind::Issue),
+        ("Lessons Learned", NoteKind::Lesson),
+    ] {
         let _ = writeln!(out, "\n**{title}**:");
         let notes: Vec<_> = run.notes_of(kind).collect();
         if notes.is_empty() {
@@ -126,10 +133,17 @@ pub fn render(run: &RunState, tz: &str) -> String {
     let _ = writeln!(out);
     match &run.signed {
         Some((by, at)) => {
-            let _ = writeln!(out, "**Signature**: {by} **Date/Time**: {}", local_time(*at, tz));
+            let _ = writeln!(
+                out,
+                "**Signature**: {by} **Date/Time**: {}",
+                local_time(*at, tz)
+            );
         }
         None => {
-            let _ = writeln!(out, "**Signature**: _______________ **Date/Time**: _______________");
+            let _ = writeln!(
+                out,
+                "**Signature**: _______________ **Date/Time**: _______________"
+            );
         }
     }
     out

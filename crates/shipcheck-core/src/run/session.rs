@@ -99,13 +99,21 @@ impl Session {
                 "environment {:?} is not in {} (have: {})",
                 opts.env,
                 self.loaded.path.display(),
-                self.loaded.config.environments.keys().cloned().collect::<Vec<_>>().join(", ")
+                self.loaded
+                    .config
+                    .environments
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         if let Some(reason) = &opts.override_window
             && reason.trim().is_empty()
         {
-            return Err(RunError::refused("--override-window needs a non-empty --reason"));
+            return Err(RunError::refused(
+                "--override-window needs a non-empty --reason",
+            ));
         }
         let id = uuid::Uuid::now_v7().to_string();
         let now = self.clock.now();
@@ -219,14 +227,23 @@ impl Session {
         if !record.item.is_ticked_by_person() {
             return Err(RunError::refused(format!(
                 "{item_id} is automatic: shipcheck {} it. If it cannot pass, `shipcheck waive {item_id} --reason TEXT` records why it was skipped",
-                if record.item.is_performed() { "performs" } else { "checks" }
+                if record.item.is_performed() {
+                    "performs"
+                } else {
+                    "checks"
+                }
             )));
         }
         let note = note.filter(|n| !n.trim().is_empty());
         if record.item.note_required && note.is_none() {
             return Err(RunError::refused(format!(
                 "{item_id} needs a note: `shipcheck tick {item_id} --note TEXT`{}",
-                record.item.help.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
+                record
+                    .item
+                    .help
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
             )));
         }
         if record.item.other_than_deployer && by == run.started_by {
@@ -286,10 +303,14 @@ impl Session {
         }
         let Some(record) = run.record(item_id) else {
             let ids = run.items.iter().map(|r| r.item.id.as_str());
-            return Err(RunError::refused(match crate::checklist::suggest(item_id, ids) {
-                Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
-                None => format!("unknown item {item_id:?}; `shipcheck status` lists this run's items"),
-            }));
+            return Err(RunError::refused(
+                match crate::checklist::suggest(item_id, ids) {
+                    Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
+                    None => format!(
+                        "unknown item {item_id:?}; `shipcheck status` lists this run's items"
+                    ),
+                },
+            ));
         };
         let current = run.current_phase();
         if run.completed.contains(&record.item.phase) {
@@ -303,12 +324,19 @@ impl Session {
                 Err(RunError::refused(format!(
                     "{item_id} is already {}{}",
                     record.state.as_str(),
-                    record.by.as_deref().map(|b| format!(" (by {b})")).unwrap_or_default()
+                    record
+                        .by
+                        .as_deref()
+                        .map(|b| format!(" (by {b})"))
+                        .unwrap_or_default()
                 )))
             }
             ItemState::NotRequired => Err(RunError::refused(format!(
                 "{item_id} is not required for this run: {}",
-                record.summary.as_deref().unwrap_or("its condition is false")
+                record
+                    .summary
+                    .as_deref()
+                    .unwrap_or("its condition is false")
             ))),
             _ => {
                 let _ = current;
@@ -340,12 +368,23 @@ impl Session {
     }
 
     /// Abandons the run and releases the deploy lock.
-    pub async fn abort(&self, run: &RunState, reason: &str, by: &str) -> Result<RunState, RunError> {
+    pub async fn abort(
+        &self,
+        run: &RunState,
+        reason: &str,
+        by: &str,
+    ) -> Result<RunState, RunError> {
         if reason.trim().is_empty() {
-            return Err(RunError::refused("abort needs a reason: `shipcheck abort --reason TEXT`"));
+            return Err(RunError::refused(
+                "abort needs a reason: `shipcheck abort --reason TEXT`",
+            ));
         }
         if !run.status.is_open() {
-            return Err(RunError::refused(format!("run {} is already {}", run.id, run.status.as_str())));
+            return Err(RunError::refused(format!(
+                "run {} is already {}",
+                run.id,
+                run.status.as_str()
+            )));
         }
         self.append(
             &run.id,
@@ -369,7 +408,11 @@ impl Session {
                 )));
             }
             other => {
-                return Err(RunError::refused(format!("run {} is {}; it cannot be signed", run.id, other.as_str())));
+                return Err(RunError::refused(format!(
+                    "run {} is {}; it cannot be signed",
+                    run.id,
+                    other.as_str()
+                )));
             }
         }
         self.append(&run.id, Event::RunSigned { by: by.to_string() })

@@ -108,7 +108,9 @@ impl Session {
         for rec in &items {
             let item = &rec.item;
             if item.is_performed() && is_destructive(item) && !rec.state.is_settled() {
-                run = self.run_segment(&run, &segment, &mut report, observer).await?;
+                run = self
+                    .run_segment(&run, &segment, &mut report, observer)
+                    .await?;
                 segment.clear();
                 let before_settled = run
                     .phase_items(phase)
@@ -140,7 +142,9 @@ impl Session {
             }
         }
         if !stop {
-            run = self.run_segment(&run, &segment, &mut report, observer).await?;
+            run = self
+                .run_segment(&run, &segment, &mut report, observer)
+                .await?;
         }
 
         // 3. The window override turns a failed window check into a recorded waiver.
@@ -159,7 +163,11 @@ impl Session {
                             },
                         )
                         .await?;
-                    report.settled.push((rec.item.id.clone(), ItemState::Waived, format!("window override: {reason}")));
+                    report.settled.push((
+                        rec.item.id.clone(),
+                        ItemState::Waived,
+                        format!("window override: {reason}"),
+                    ));
                 }
             }
         }
@@ -206,7 +214,9 @@ impl Session {
                         },
                     )
                     .await?;
-                report.settled.push((rec.item.id.clone(), ItemState::NotRequired, reason));
+                report
+                    .settled
+                    .push((rec.item.id.clone(), ItemState::NotRequired, reason));
             }
         }
         Ok(run)
@@ -277,12 +287,19 @@ impl Session {
                             &run.id,
                             Event::ActionDone {
                                 item: item.id.clone(),
-                                summary: format!("{} (found done after an interruption)", done.summary),
+                                summary: format!(
+                                    "{} (found done after an interruption)",
+                                    done.summary
+                                ),
                                 evidence: done.evidence,
                             },
                         )
                         .await?;
-                    report.settled.push((item.id.clone(), ItemState::Done, "found done after an interruption".into()));
+                    report.settled.push((
+                        item.id.clone(),
+                        ItemState::Done,
+                        "found done after an interruption".into(),
+                    ));
                     return Ok(run);
                 }
                 Ok(None) if spec.is_destructive() => {
@@ -303,20 +320,27 @@ impl Session {
                         item: item.id.clone(),
                         title: item.title.clone(),
                         need: "fix",
-                        detail: format!("could not check whether the interrupted action happened: {e}"),
+                        detail: format!(
+                            "could not check whether the interrupted action happened: {e}"
+                        ),
                     });
                     return Ok(run.clone());
                 }
             }
         }
-        if rec.as_ref().is_some_and(|r| r.state == ItemState::Error) && spec.is_destructive() && !opts.yes {
+        if rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
+            && spec.is_destructive()
+            && !opts.yes
+        {
             report.needs.push(Need {
                 item: item.id.clone(),
                 title: item.title.clone(),
                 need: "retry",
                 detail: format!(
                     "{}; fix the cause, then `shipcheck retry {}` (or `shipcheck next --yes`)",
-                    rec.as_ref().and_then(|r| r.summary.clone()).unwrap_or_default(),
+                    rec.as_ref()
+                        .and_then(|r| r.summary.clone())
+                        .unwrap_or_default(),
                     item.id
                 ),
             });
@@ -326,7 +350,13 @@ impl Session {
             Ok(p) => p,
             Err(e) => {
                 let run = self
-                    .append(&run.id, Event::ActionFailed { item: item.id.clone(), error: e.message.clone() })
+                    .append(
+                        &run.id,
+                        Event::ActionFailed {
+                            item: item.id.clone(),
+                            error: e.message.clone(),
+                        },
+                    )
                     .await?;
                 return Ok(run);
             }
@@ -347,7 +377,8 @@ impl Session {
                 item: item.id.clone(),
                 title: item.title.clone(),
                 need: "confirm",
-                detail: "run `shipcheck next --yes` to perform it (or answer yes at the prompt)".into(),
+                detail: "run `shipcheck next --yes` to perform it (or answer yes at the prompt)"
+                    .into(),
             });
             return Ok(run.clone());
         }
@@ -378,14 +409,24 @@ impl Session {
                         },
                     )
                     .await?;
-                report.settled.push((item.id.clone(), ItemState::Done, done.summary));
+                report
+                    .settled
+                    .push((item.id.clone(), ItemState::Done, done.summary));
                 Ok(run)
             }
             Err(e) => {
                 let run = self
-                    .append(&run.id, Event::ActionFailed { item: item.id.clone(), error: e.message.clone() })
+                    .append(
+                        &run.id,
+                        Event::ActionFailed {
+                            item: item.id.clone(),
+                            error: e.message.clone(),
+                        },
+                    )
                     .await?;
-                report.settled.push((item.id.clone(), ItemState::Error, e.message));
+                report
+                    .settled
+                    .push((item.id.clone(), ItemState::Error, e.message));
                 Ok(run)
             }
         }
@@ -397,7 +438,10 @@ fn is_destructive(item: &Item) -> bool {
 }
 
 fn needs_check(rec: &ItemRecord) -> bool {
-    matches!(rec.state, ItemState::Pending | ItemState::Fail | ItemState::Error)
+    matches!(
+        rec.state,
+        ItemState::Pending | ItemState::Fail | ItemState::Error
+    )
 }
 
 fn need_for(rec: &ItemRecord) -> Need {
@@ -416,7 +460,11 @@ fn need_for(rec: &ItemRecord) -> Need {
             let mut d = format!(
                 "`shipcheck tick {}{}`",
                 item.id,
-                if item.note_required { " --note TEXT" } else { "" }
+                if item.note_required {
+                    " --note TEXT"
+                } else {
+                    ""
+                }
             );
             if let Some(why) = &item.manual_because {
                 d.push_str(&format!(" — {why}"));
@@ -428,7 +476,9 @@ fn need_for(rec: &ItemRecord) -> Need {
             }
             ("tick", d)
         }
-        _ if item.kind == ItemKind::Action => ("confirm", "run `shipcheck next --yes` to perform it".into()),
+        _ if item.kind == ItemKind::Action => {
+            ("confirm", "run `shipcheck next --yes` to perform it".into())
+        }
         _ => ("wait", "runs with the next step".into()),
     };
     Need {

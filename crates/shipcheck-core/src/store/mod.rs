@@ -68,18 +68,80 @@ impl StoreError {
     }
 }
 impl Store {
-    pub async fn open(target: &StoreTarget) -> Result<Store, StoreError> { Err(StoreError::Stub) }
-    pub fn backend(&self) -> &'static str { "sqlite" }
-    pub async fn create_run(&self, run_id: &str, project: &str, env: &str, holder: &str, at: Timestamp, event: &Event) -> Result<StoredEvent, StoreError> { Err(StoreError::Stub) }
-    pub async fn append(&self, run_id: &str, at: Timestamp, event: &Event, summary: &RunSummaryUpdate) -> Result<StoredEvent, StoreError> { Err(StoreError::Stub) }
-    pub async fn events(&self, run_id: &str) -> Result<Vec<StoredEvent>, StoreError> { Err(StoreError::Stub) }
-    pub async fn run_summary(&self, run_id: &str) -> Result<Option<RunSummary>, StoreError> { Err(StoreError::Stub) }
-    pub async fn find_run(&self, id_or_prefix: &str) -> Result<RunSummary, StoreError> { Err(StoreError::Stub) }
-    pub async fn list_runs(&self, project: Option<&str>, limit: usize) -> Result<Vec<RunSummary>, StoreError> { Err(StoreError::Stub) }
-    pub async fn latest_run(&self, project: &str, env: Option<&str>) -> Result<Option<RunSummary>, StoreError> { Err(StoreError::Stub) }
-    pub async fn lock(&self, project: &str, env: &str) -> Result<Option<LockInfo>, StoreError> { Err(StoreError::Stub) }
-    pub async fn release_lock(&self, project: &str, env: &str, run_id: &str) -> Result<(), StoreError> { Err(StoreError::Stub) }
-    pub async fn break_lock(&self, project: &str, env: &str, by: &str, reason: &str, at: Timestamp) -> Result<Option<LockInfo>, StoreError> { Err(StoreError::Stub) }
-    pub async fn lock_breaks(&self, project: &str) -> Result<Vec<LockBreak>, StoreError> { Err(StoreError::Stub) }
-    pub async fn verify_chain(&self, run_id: &str) -> Result<ChainReport, StoreError> { Err(StoreError::Stub) }
+    pub async fn open(target: &StoreTarget) -> Result<Store, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+    pub async fn create_run(
+        &self,
+        run_id: &str,
+        project: &str,
+        env: &str,
+        holder: &str,
+        at: Timestamp,
+        event: &Event,
+    ) -> Result<StoredEvent, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn append(
+        &self,
+        run_id: &str,
+        at: Timestamp,
+        event: &Event,
+        summary: &RunSummaryUpdate,
+    ) -> Result<StoredEvent, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn events(&self, run_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn run_summary(&self, run_id: &str) -> Result<Option<RunSummary>, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn find_run(&self, id_or_prefix: &str) -> Result<RunSummary, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn list_runs(
+        &self,
+        project: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn latest_run(
+        &self,
+        project: &str,
+        env: Option<&str>,
+    ) -> Result<Option<RunSummary>, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn lock(&self, project: &str, env: &str) -> Result<Option<LockInfo>, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn release_lock(
+        &self,
+        project: &str,
+        env: &str,
+        run_id: &str,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn break_lock(
+        &self,
+        project: &str,
+        env: &str,
+        by: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<Option<LockInfo>, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn lock_breaks(&self, project: &str) -> Result<Vec<LockBreak>, StoreError> {
+        Err(StoreError::Stub)
+    }
+    pub async fn verify_chain(&self, run_id: &str) -> Result<ChainReport, StoreError> {
+        Err(StoreError::Stub)
+    }
 }

@@ -1,0 +1,255 @@
+//! The command line: every subcommand, its flags and its help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// shipcheck runs your production deployment checklist: it checks what a machine can check,
+/// performs the steps, asks a person for the rest, and keeps a signed record of the run.
+///
+/// Start with `shipcheck init` (writes shipcheck.toml), `shipcheck plan` (the checklist),
+/// `shipcheck check` (the automatic checks, now), then `shipcheck deploy` (a run, walked).
+///
+/// Exit codes: 0 success · 1 a check or gate failed · 2 usage or config error ·
+/// 3 an integration could not be reached or answered nonsense · 4 the deploy lock is held.
+#[derive(Debug, Parser)]
+#[command(name = "shipcheck", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The config file [default: shipcheck.toml in this directory or a parent].
+    #[arg(long, global = true, value_name = "PATH", env = "SHIPCHECK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Store runs in this PostgreSQL database (postgres://…) instead of the SQLite file
+    /// `.shipcheck/shipcheck.db` next to the config.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "SHIPCHECK_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+    /// Print machine-readable JSON (schema `shipcheck/v1`) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented shipcheck.toml for the seed setup (three apps, staging and
+    /// production, region fra, Tue–Thu 10:00–14:00 in this machine's time zone).
+    Init {
+        /// Overwrite an existing shipcheck.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the checklist: phases and items, what is automatic and what needs a person.
+    Plan,
+    /// Run automatic checks now, without a run and without side effects.
+    ///
+    /// With no arguments every automatic check runs; name phases (`prepare`) or item ids
+    /// (`prepare.window`) to run some. Exit 1 if any check fails or errors.
+    Check {
+        /// Phases or item ids.
+        #[arg(value_name = "PHASE|ITEM")]
+        targets: Vec<String>,
+        /// Probe this environment's apps in health checks instead of the item's own.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+    },
+    /// Start a run: takes the deploy lock for the environment and prints the run id.
+    Start(StartArgs),
+    /// Take the next step of the open run: run the current phase's automatic checks and
+    /// actions, advance when the gate passes, otherwise print exactly what is needed.
+    Next {
+        #[command(flatten)]
+        step: StepArgs,
+        /// Environment [default: production].
+        #[arg(long, default_value = "production")]
+        env: String,
+        /// Your name for the record [default: `git config user.name`].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Start or resume a run and walk it: phase after phase while the gates pass. On a
+    /// terminal it asks for each manual item; otherwise it stops where a person is needed.
+    Deploy {
+        #[command(flatten)]
+        start: StartArgs,
+        #[command(flatten)]
+        step: StepArgs,
+    },
+    /// Confirm a manual item of the open run (recorded with your name and the time).
+    Tick {
+        /// The item id (`prepare.backup`).
+        item: String,
+        /// A note for the record (some items require one).
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Waive a required item of the open run, with a reason (recorded).
+    Waive {
+        /// The item id.
+        item: String,
+        /// Why it is waived.
+        #[arg(long, required = true)]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Add a note to the open run's record.
+    Note {
+        /// `issue` (Issues Observed), `lesson` (Lessons Learned) or `general`.
+        #[arg(long, value_enum, default_value = "general")]
+        kind: NoteKindArg,
+        /// The text.
+        text: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Sign the record of a completed run; this ends the run and releases the lock.
+    Sign {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Abandon the open run, with a reason; releases the deploy lock.
+    Abort {
+        /// Why.
+        #[arg(long, required = true)]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Show a run: its phase, its items and what it waits for.
+    Status {
+        /// Run id or unique prefix [default: the open run, else the newest].
+        run: Option<String>,
+        /// Environment [default: production].
+        #[arg(long, default_value = "production")]
+        env: String,
+    },
+    /// List runs, newest first.
+    History {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Print a run's record: Markdown in the seed's layout, JSON, or JUnit XML.
+    Report {
+        /// Run id or unique prefix [default: the open run, else the newest].
+        run: Option<String>,
+        /// md, json or junit.
+        #[arg(long, value_enum, default_value = "md")]
+        format: FormatArg,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Environment [default: production].
+        #[arg(long, default_value = "production")]
+        env: String,
+    },
+    /// Recompute a run's hash chain; exit 1 naming the first event that does not match.
+    Verify {
+        /// Run id or unique prefix [default: the open run, else the newest].
+        run: Option<String>,
+        /// Environment [default: production].
+        #[arg(long, default_value = "production")]
+        env: String,
+    },
+    /// Break the deploy lock of an environment (recorded with who and why).
+    Unlock {
+        /// Why.
+        #[arg(long, required = true)]
+        reason: String,
+        /// Environment [default: production].
+        #[arg(long, default_value = "production")]
+        env: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Work with shipcheck.toml.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate shipcheck.toml and print a summary; exit 2 with the location of any mistake.
+    Check,
+}
+
+/// Who is acting.
+#[derive(Debug, Args, Clone)]
+pub struct Who {
+    /// Your name for the record [default: `git config user.name`].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Run id or unique prefix [default: the open run of --env].
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+    /// Environment [default: production].
+    #[arg(long, default_value = "production")]
+    pub env: String,
+}
+
+/// Options of `start` (and `deploy`).
+#[derive(Debug, Args, Clone)]
+pub struct StartArgs {
+    /// Environment to deploy [default: production].
+    #[arg(long, default_value = "production")]
+    pub env: String,
+    /// When the deploy is scheduled (RFC 3339, or `YYYY-MM-DD HH:MM` in the project time
+    /// zone); the window check uses it.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Your name for the record [default: `git config user.name`].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Deploy outside the deploy window (needs --reason; recorded).
+    #[arg(long, requires = "reason")]
+    pub override_window: bool,
+    /// Why the window is overridden.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// Options of `next` (and `deploy`).
+#[derive(Debug, Args, Clone)]
+pub struct StepArgs {
+    /// Perform actions (merge, approve, …) without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the exact commands actions would run; perform nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// A message for actions that take one (the release description).
+    #[arg(long, short = 'm')]
+    pub message: Option<String>,
+    /// Run id or unique prefix [default: the open run of the environment].
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NoteKindArg {
+    Issue,
+    Lesson,
+    General,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Md,
+    Json,
+    Junit,
+}

@@ -1,0 +1,134 @@
+//! `shipcheck check`: run automatic checks now, without a run and without side effects.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use shipcheck_core::checklist::{CheckSpec, Item, Phase};
+use shipcheck_core::checks::{CheckContext, Status};
+use shipcheck_core::engine;
+
+use crate::cli::Global;
+use crate::context;
+use crate::errors::CliError;
+use crate::output::Progress;
+
+pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8, CliError> {
+    let loaded = context::load_config_or_default(g)?;
+    if let Some(env) = env
+        && !loaded.config.environments.contains_key(env)
+    {
+        return Err(CliError::Usage(format!(
+            "environment {env:?} is not in {} (have: {})",
+            loaded.path.display(),
+            loaded
+                .config
+                .environments
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let list = &loaded.checklist;
+    let mut selected: Vec<&Item> = Vec::new();
+    if targets.is_empty() {
+        selected.extend(list.items.iter());
+    }
+    for t in targets {
+        if let Some(p) = Phase::parse(t) {
+            selected.extend(list.phase(p));
+        } else if let Some(i) = list.get(t) {
+            selected.push(i);
+        } else {
+            let hint = shipcheck_core::checklist::suggest(
+                t,
+                Phase::ALL.iter().map(|p| p.as_str()).chain(list.ids()),
+            )
+            .map(|s| format!("; did you mean {s:?}?"))
+            .unwrap_or_else(|| "; `shipcheck plan` lists phases and item ids".into());
+            return Err(CliError::Usage(format!(
+                "{t:?} is neither a phase nor an item id{hint}"
+            )));
+        }
+    }
+    let mut items: Vec<Item> = Vec::new();
+    let mut manual: Vec<&Item> = Vec::new();
+    for i in selected {
+        if items.iter().any(|x| x.id == i.id) {
+            continue;
+        }
+        if i.is_automatic() {
+            let mut item = i.clone();
+            if let (Some(env), Some(CheckSpec::Health(h))) = (env, item.check.as_mut()) {
+                h.env = env.to_string();
+            }
+            items.push(item);
+        } else if !targets.is_empty() {
+            manual.push(i);
+        }
+    }
+    let clock = shipcheck_core::clock::from_env().map_err(CliError::Usage)?;
+    let ctx = CheckContext::new(
+        Arc::new(loaded.config.clone()),
+        loaded.base_dir(),
+        Arc::new(loaded.checklist.clone()),
+        clock,
+    );
+    if !g.json {
+        eprintln!("running {} automatic check(s)…", items.len());
+    }
+    let progress = Progress::new(g.json);
+    let start = std::time::Instant::now();
+    let results = engine::run_checks(&items, &ctx, &progress).await;
+    let wall = start.elapsed();
+    let failed = results
+        .iter()
+        .filter(|(_, o)| o.status != Status::Pass)
+        .count();
+    if g.json {
+        let checks: Vec<_> = results
+            .iter()
+            .map(|(id, o)| {
+                let item = items.iter().find(|i| &i.id == id);
+                json!({
+                    "id": id,
+                    "title": item.map(|i| i.title.as_str()),
+                    "status": o.status,
+                    "summary": o.summary,
+                    "evidence": o.evidence,
+                    "duration_ms": o.duration_ms,
+                })
+            })
+            .collect();
+        let manual: Vec<_> = manual
+            .iter()
+            .map(|i| json!({"id": i.id, "title": i.title, "manual_because": i.manual_because}))
+            .collect();
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "check",
+            "passed": results.len() - failed,
+            "failed": failed,
+            "wall_ms": wall.as_millis() as u64,
+            "checks": checks,
+            "manual": manual,
+        }));
+    } else {
+        for i in &manual {
+            say!(
+                "  - {}  manual: {}",
+                i.id,
+                i.manual_because
+                    .as_deref()
+                    .unwrap_or("a person ticks it in a run")
+            );
+        }
+        say!(
+            "{} passed, {} failed or errored, in {:.1}s",
+            results.len() - failed,
+            failed,
+            wall.as_secs_f64()
+        );
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}

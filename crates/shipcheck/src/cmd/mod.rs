@@ -1,0 +1,49 @@
+//! One module per group of subcommands; `dispatch` routes the parsed command line.
+
+mod admin;
+mod check;
+mod init;
+mod items;
+mod plan;
+mod show;
+mod walk;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::errors::CliError;
+
+/// Runs the command; returns the exit code on success paths (0 or 1).
+pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init { force } => init::run(g, force),
+        Command::Plan => plan::run(g),
+        Command::Check { targets, env } => check::run(g, &targets, env.as_deref()).await,
+        Command::Start(args) => walk::start(g, &args).await,
+        Command::Next { step, env, by } => walk::next(g, &step, &env, &by).await,
+        Command::Deploy { start, step } => walk::deploy(g, &start, &step).await,
+        Command::Tick { item, note, who } => items::tick(g, &item, note, &who).await,
+        Command::Waive { item, reason, who } => items::waive(g, &item, &reason, &who).await,
+        Command::Note { kind, text, who } => items::note(g, kind, &text, &who).await,
+        Command::Sign { who } => items::sign(g, &who).await,
+        Command::Abort { reason, who } => items::abort(g, &reason, &who).await,
+        Command::Status { run, env } => show::status(g, run.as_deref(), &env).await,
+        Command::History { limit } => show::history(g, limit).await,
+        Command::Report {
+            run,
+            format,
+            output,
+            env,
+        } => show::report(g, run.as_deref(), format, output.as_deref(), &env).await,
+        Command::Verify { run, env } => show::verify(g, run.as_deref(), &env).await,
+        Command::Unlock { reason, env, who } => admin::unlock(g, &reason, &env, &who).await,
+        Command::Config(ConfigCommand::Check) => admin::config_check(g),
+    }
+}
+
+/// Prints a JSON value on stdout.
+pub fn print_json(value: &serde_json::Value) {
+    say!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())
+    );
+}

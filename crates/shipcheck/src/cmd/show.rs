@@ -1,0 +1,175 @@
+//! `status`, `history`, `report`, `verify`: reading runs.
+
+use std::path::Path;
+
+use serde_json::json;
+use shipcheck_core::checklist::Phase;
+use shipcheck_core::report::{self, Format};
+use shipcheck_core::run::ItemState;
+use shipcheck_core::store::ChainReport;
+
+use crate::cli::{FormatArg, Global};
+use crate::context;
+use crate::errors::CliError;
+use crate::output::state_mark;
+
+pub async fn status(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.resolve(run, env).await?;
+    if g.json {
+        super::print_json(&report::json::value(&run));
+        return Ok(0);
+    }
+    say!(
+        "run {} · {} ({}) · started by {} · {}",
+        run.id,
+        run.project,
+        run.env,
+        run.started_by,
+        run.status.as_str()
+    );
+    for phase in Phase::ALL {
+        let recs: Vec<_> = run.phase_items(phase).collect();
+        if recs.is_empty() {
+            continue;
+        }
+        let settled = recs.iter().filter(|r| r.state.is_settled()).count();
+        let marker = if run.completed.contains(&phase) {
+            "done"
+        } else if run.current_phase() == Some(phase) {
+            "← now"
+        } else {
+            ""
+        };
+        say!("\n{phase:<10} {settled}/{} settled {marker}", recs.len());
+        let show_all = run.current_phase() == Some(phase);
+        for r in recs {
+            if show_all || matches!(r.state, ItemState::Fail | ItemState::Error) {
+                say!(
+                    "  {} {:<34} {}",
+                    state_mark(r.state),
+                    r.item.id,
+                    r.summary.as_deref().unwrap_or(&r.item.title)
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub async fn history(g: &Global, limit: usize) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let runs = session
+        .store
+        .list_runs(Some(session.project()), limit)
+        .await?;
+    if g.json {
+        let list: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id, "project": r.project, "env": r.env, "started_by": r.started_by,
+                    "started_at": r.started_at, "updated_at": r.updated_at, "phase": r.phase,
+                    "status": r.status, "events": r.event_count,
+                })
+            })
+            .collect();
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "history",
+            "runs": list,
+        }));
+        return Ok(0);
+    }
+    if runs.is_empty() {
+        say!("no runs yet; `shipcheck start` or `shipcheck deploy` begins one");
+    }
+    let tz = &session.loaded.config.project.timezone;
+    for r in runs {
+        say!(
+            "{}  {:<10} {:<10} {:<10} {}  {}",
+            r.id,
+            r.env,
+            r.status,
+            r.phase.as_deref().unwrap_or("-"),
+            report::local_time(r.started_at, tz),
+            r.started_by
+        );
+    }
+    Ok(0)
+}
+
+pub async fn report(
+    g: &Global,
+    run: Option<&str>,
+    format: FormatArg,
+    output: Option<&Path>,
+    env: &str,
+) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.resolve(run, env).await?;
+    let format = match (format, g.json) {
+        (_, true) | (FormatArg::Json, _) => Format::Json,
+        (FormatArg::Md, _) => Format::Markdown,
+        (FormatArg::Junit, _) => Format::Junit,
+    };
+    let text = report::render(&run, format, &session.loaded.config.project.timezone);
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|source| CliError::Io {
+                what: format!("writing {}", path.display()),
+                source,
+            })?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => say_raw!("{text}"),
+    }
+    Ok(0)
+}
+
+pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let id = match run {
+        Some(id) => session.store.find_run(id).await?.id,
+        None => session.resolve(None, env).await?.id,
+    };
+    let chain = session.store.verify_chain(&id).await?;
+    // The journal must also read as a run.
+    let fold = match session.store.events(&id).await {
+        Ok(events) => shipcheck_core::run::RunState::fold(&events)
+            .err()
+            .map(|e| e.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    let (ok, text, mut value) = match (&chain, &fold) {
+        (ChainReport::Intact { events, head }, None) => (
+            true,
+            format!(
+                "run {id}: {events} events, hash chain intact (head {})",
+                &head[..head.len().min(16)]
+            ),
+            json!({"intact": true, "events": events, "head": head}),
+        ),
+        (ChainReport::Broken { seq, reason }, _) => (
+            false,
+            format!("run {id}: hash chain broken at event {seq}: {reason}"),
+            json!({"intact": false, "first_bad_event": seq, "reason": reason}),
+        ),
+        (ChainReport::Intact { .. }, Some(problem)) => (
+            false,
+            format!(
+                "run {id}: hash chain intact but the journal does not read as a run: {problem}"
+            ),
+            json!({"intact": false, "reason": problem}),
+        ),
+    };
+    if g.json {
+        value["schema"] = json!(shipcheck_core::JSON_SCHEMA);
+        value["kind"] = json!("verify");
+        value["run"] = json!(id);
+        super::print_json(&value);
+    } else {
+        say!("{text}");
+    }
+    Ok(if ok { 0 } else { 1 })
+}

@@ -1,0 +1,270 @@
+//! `shipcheck start`, `next` and `deploy`: start a run and walk it through its phases.
+
+use std::io::{BufRead, Write};
+
+use serde_json::json;
+use shipcheck_core::checklist::Item;
+use shipcheck_core::run::{
+    Confirm, NoConfirm, RunState, Session, StartOptions, StepOptions, StepReport,
+};
+
+use crate::cli::{Global, StartArgs, StepArgs};
+use crate::context;
+use crate::errors::CliError;
+use crate::output::{self, Progress};
+
+pub async fn start(g: &Global, args: &StartArgs) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = start_run(&session, args).await?;
+    if g.json {
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "start",
+            "run": run.id,
+            "project": run.project,
+            "env": run.env,
+            "by": run.started_by,
+            "phase": run.current_phase(),
+        }));
+    } else {
+        say!("{}", run.id);
+        eprintln!(
+            "started run {} of {} ({}) by {}; next: `shipcheck next`",
+            run.id, run.project, run.env, run.started_by
+        );
+    }
+    Ok(0)
+}
+
+async fn start_run(session: &Session, args: &StartArgs) -> Result<RunState, CliError> {
+    let by = context::actor(&args.by).await;
+    let at = match &args.at {
+        Some(t) => Some(parse_time(t, &session.loaded.config.project.timezone)?),
+        None => None,
+    };
+    let opts = StartOptions {
+        env: args.env.clone(),
+        by,
+        at,
+        override_window: if args.override_window {
+            args.reason.clone()
+        } else {
+            None
+        },
+    };
+    Ok(session.start(&opts).await?)
+}
+
+/// RFC 3339, or `YYYY-MM-DD HH:MM` in the project's time zone.
+fn parse_time(text: &str, tz: &str) -> Result<jiff::Timestamp, CliError> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let civil: Result<jiff::civil::DateTime, _> = text.trim().replace(' ', "T").parse();
+    match civil {
+        Ok(dt) => dt
+            .in_tz(tz)
+            .map(|z| z.timestamp())
+            .map_err(|e| CliError::Usage(format!("--at {text:?}: {e}"))),
+        Err(_) => Err(CliError::Usage(format!(
+            "--at {text:?} is not a time; write RFC 3339 (2026-12-01T10:30:00Z) or `2026-12-01 10:30` (in {tz})"
+        ))),
+    }
+}
+
+fn step_options(step: &StepArgs, by: String) -> StepOptions {
+    StepOptions {
+        by,
+        yes: step.yes,
+        dry_run: step.dry_run,
+        message: step.message.clone(),
+    }
+}
+
+pub async fn next(
+    g: &Global,
+    step: &StepArgs,
+    env: &str,
+    by: &Option<String>,
+) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.open_run(step.run.as_deref(), env).await?;
+    let by = context::actor(by).await;
+    let opts = step_options(step, by);
+    let progress = Progress::new(g.json);
+    let confirm = TtyConfirm::new(g.json);
+    let report = session.step(&run.id, &opts, &confirm, &progress).await?;
+    let run = session.load(&run.id).await?;
+    emit(g, &run, &[report.clone()]);
+    Ok(exit_for(&report))
+}
+
+pub async fn deploy(g: &Global, start: &StartArgs, step: &StepArgs) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let by = context::actor(&start.by).await;
+    // Resume the open run of this environment, or start one.
+    let run = match step.run.as_deref() {
+        Some(id) => session.open_run(Some(id), &start.env).await?,
+        None => match session.store.lock(session.project(), &start.env).await? {
+            Some(lock) => {
+                if !g.json {
+                    eprintln!("resuming run {} (started by {})", lock.run_id, lock.holder);
+                }
+                session.open_run(Some(&lock.run_id), &start.env).await?
+            }
+            None => {
+                let run = start_run(&session, start).await?;
+                if !g.json {
+                    eprintln!(
+                        "started run {} of {} ({}) by {}",
+                        run.id, run.project, run.env, run.started_by
+                    );
+                }
+                run
+            }
+        },
+    };
+    let opts = step_options(step, by.clone());
+    let progress = Progress::new(g.json);
+    let confirm = TtyConfirm::new(g.json);
+    let interactive = !g.json && output::stdin_is_tty() && output::stdout_is_tty();
+    let mut reports = Vec::new();
+    // Bounded: each pass either advances a phase or asks a person.
+    for _ in 0..64 {
+        let report = session.step(&run.id, &opts, &confirm, &progress).await?;
+        let current = session.load(&run.id).await?;
+        if !g.json {
+            output::print_step(&current, &report);
+        }
+        reports.push(report.clone());
+        if report.advanced && report.now_in.is_some() {
+            continue;
+        }
+        if report.advanced || report.phase.is_none() {
+            break;
+        }
+        if interactive && prompt_people(&session, &current, &report, &by).await? {
+            continue;
+        }
+        break;
+    }
+    let run = session.load(&run.id).await?;
+    if g.json {
+        emit(g, &run, &reports);
+    }
+    Ok(reports.last().map(exit_for).unwrap_or(0))
+}
+
+/// Asks the person at the terminal for each manual item the phase waits for. Returns
+/// whether anything was settled (so the walk should try again).
+async fn prompt_people(
+    session: &Session,
+    run: &RunState,
+    report: &StepReport,
+    by: &str,
+) -> Result<bool, CliError> {
+    let mut changed = false;
+    let mut run = run.clone();
+    for need in report.needs.iter().filter(|n| n.need == "tick") {
+        let Some(rec) = run.record(&need.item).cloned() else {
+            continue;
+        };
+        say!("\n{} — {}", need.item, need.title);
+        say!("  {}", need.detail);
+        let answer = ask("  [t]ick, [w]aive, [s]kip for now, [q]uit? ")?;
+        match answer.as_str() {
+            "t" | "tick" | "y" | "yes" => {
+                let note = ask(if rec.item.note_required {
+                    "  note (required): "
+                } else {
+                    "  note (optional): "
+                })?;
+                let note = (!note.is_empty()).then_some(note);
+                match session.tick(&run, &need.item, by, note).await {
+                    Ok(r) => {
+                        run = r;
+                        changed = true;
+                    }
+                    Err(e) => say!("  not ticked: {e}"),
+                }
+            }
+            "w" | "waive" => {
+                let reason = ask("  reason: ")?;
+                match session.waive(&run, &need.item, by, &reason).await {
+                    Ok(r) => {
+                        run = r;
+                        changed = true;
+                    }
+                    Err(e) => say!("  not waived: {e}"),
+                }
+            }
+            "q" | "quit" => return Ok(false),
+            _ => {}
+        }
+    }
+    Ok(changed)
+}
+
+fn ask(prompt: &str) -> Result<String, CliError> {
+    say_raw!("{prompt}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| CliError::Io {
+            what: "reading your answer".into(),
+            source,
+        })?;
+    Ok(line.trim().to_string())
+}
+
+/// Asks on a terminal before a destructive action; never asks otherwise.
+struct TtyConfirm {
+    enabled: bool,
+}
+
+impl TtyConfirm {
+    fn new(json: bool) -> Self {
+        TtyConfirm {
+            enabled: !json && output::stdin_is_tty() && output::stdout_is_tty(),
+        }
+    }
+}
+
+impl Confirm for TtyConfirm {
+    fn confirm(&self, item: &Item, plan: &[String]) -> bool {
+        if !self.enabled {
+            return NoConfirm.confirm(item, plan);
+        }
+        say!("\n{} — {}", item.id, item.title);
+        say!("  shipcheck will run:");
+        for line in plan {
+            say!("    {line}");
+        }
+        matches!(ask("  perform it? type yes: ").as_deref(), Ok("yes"))
+    }
+}
+
+fn exit_for(report: &StepReport) -> u8 {
+    if report.advanced || report.phase.is_none() {
+        0
+    } else {
+        1
+    }
+}
+
+fn emit(g: &Global, run: &RunState, reports: &[StepReport]) {
+    if g.json {
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "step",
+            "run": run.id,
+            "status": run.status,
+            "phase": run.current_phase(),
+            "steps": reports,
+        }));
+    } else if let Some(last) = reports.last() {
+        output::print_step(run, last);
+    }
+}

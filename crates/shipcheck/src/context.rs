@@ -1,0 +1,80 @@
+//! What most commands need: the config (found, loaded, validated), the store, the clock and
+//! the person acting.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use shipcheck_core::config::{self, LoadedConfig};
+use shipcheck_core::run::Session;
+use shipcheck_core::store::{Store, StoreTarget};
+
+use crate::cli::Global;
+use crate::errors::CliError;
+
+/// The config file to use: `--config`, else `shipcheck.toml` here or in a parent.
+pub fn config_path(global: &Global) -> Option<PathBuf> {
+    if let Some(p) = &global.config {
+        return Some(p.clone());
+    }
+    let cwd = std::env::current_dir().ok()?;
+    config::find_config(&cwd)
+}
+
+/// Loads the config; a missing file is an error naming what to do.
+pub fn load_config(global: &Global) -> Result<LoadedConfig, CliError> {
+    match config_path(global) {
+        Some(p) => Ok(config::load_file(&p)?),
+        None => Err(CliError::Usage(
+            "no shipcheck.toml here or in a parent directory; run `shipcheck init` to write one, or pass --config PATH".into(),
+        )),
+    }
+}
+
+/// Loads the config, or the built-in defaults (with a notice) when there is none.
+pub fn load_config_or_default(global: &Global) -> Result<LoadedConfig, CliError> {
+    match config_path(global) {
+        Some(p) => Ok(config::load_file(&p)?),
+        None => {
+            eprintln!(
+                "note: no shipcheck.toml found; using the built-in defaults (`shipcheck init` writes one)"
+            );
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            Ok(config::load_str(&cwd.join("shipcheck.toml"), "")?)
+        }
+    }
+}
+
+/// Where runs are stored: `--database`/`SHIPCHECK_DATABASE_URL`, else the SQLite file next
+/// to the config.
+pub fn store_target(global: &Global, config_file: &Path) -> StoreTarget {
+    match &global.database {
+        Some(url) if !url.is_empty() => StoreTarget::Postgres(url.clone()),
+        _ => StoreTarget::Sqlite(
+            config_file
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(".shipcheck")
+                .join("shipcheck.db"),
+        ),
+    }
+}
+
+/// Config, store and clock together.
+pub async fn session(global: &Global) -> Result<Session, CliError> {
+    let loaded = load_config(global)?;
+    let store = Store::open(&store_target(global, &loaded.path)).await?;
+    let clock = shipcheck_core::clock::from_env().map_err(CliError::Usage)?;
+    Ok(Session {
+        store,
+        loaded: Arc::new(loaded),
+        clock,
+    })
+}
+
+/// The person acting: `--by`, else `git config user.name`, else `$USER`.
+pub async fn actor(by: &Option<String>) -> String {
+    match by {
+        Some(b) if !b.trim().is_empty() => b.trim().to_string(),
+        _ => shipcheck_core::run::session::default_actor().await,
+    }
+}

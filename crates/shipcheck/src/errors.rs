@@ -1,0 +1,79 @@
+//! The one place errors become exit codes and messages on stderr.
+//!
+//! Exit codes (a public contract, documented in README.md):
+//! 0 success (`Ok(0)`) · 1 a check or gate failed · 2 usage or config error ·
+//! 3 an integration could not be reached or answered nonsense · 4 the deploy lock is held.
+
+use shipcheck_core::config::ConfigError;
+use shipcheck_core::run::RunError;
+use shipcheck_core::store::StoreError;
+
+/// Usage or config error.
+pub const EXIT_USAGE: u8 = 2;
+/// An integration could not be reached or answered nonsense.
+pub const EXIT_INTEGRATION: u8 = 3;
+/// The deploy lock is held by someone else.
+pub const EXIT_LOCKED: u8 = 4;
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// `shipcheck.toml` is missing or wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The run's rules refused the operation.
+    #[error(transparent)]
+    Run(RunError),
+    /// Bad usage the parser could not catch.
+    #[error("{0}")]
+    Usage(String),
+    /// An integration could not be reached or answered nonsense.
+    #[allow(dead_code)] // constructed by the rollback and stop commands
+    #[error("{0}")]
+    Integration(String),
+    /// Reading or writing a file failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<RunError> for CliError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Store(s) => CliError::Store(s),
+            other => CliError::Run(other),
+        }
+    }
+}
+
+impl CliError {
+    /// The documented exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Usage(_) | CliError::Run(_) => EXIT_USAGE,
+            CliError::Store(e) => match e.exit_code() {
+                4 => EXIT_LOCKED,
+                3 => EXIT_INTEGRATION,
+                _ => EXIT_USAGE,
+            },
+            CliError::Integration(_) => EXIT_INTEGRATION,
+            CliError::Io { .. } => EXIT_USAGE,
+        }
+    }
+
+    /// Prints the error to stderr (config errors with their source excerpt).
+    pub fn print(&self) {
+        match self {
+            CliError::Config(e) => eprintln!("{}", e.render()),
+            other => eprintln!("error: {other}"),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Terminal output: live progress of checks (spinners on a terminal, plain lines
+//! otherwise), and the text forms of step reports and runs.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use shipcheck_core::checks::{Outcome, Status};
+use shipcheck_core::engine::{EngineEvent, Observer};
+use shipcheck_core::run::{ItemState, RunState, StepReport};
+
+/// Whether stdout is a terminal.
+pub fn stdout_is_tty() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// Whether stdin is a terminal (prompts are possible).
+pub fn stdin_is_tty() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// Shows checks as they run: spinners on a terminal, one line per finished check otherwise,
+/// nothing with `--json` (stdout stays machine-readable).
+pub struct Progress {
+    quiet: bool,
+    multi: Option<MultiProgress>,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Progress {
+    /// A progress display for this terminal.
+    pub fn new(json: bool) -> Progress {
+        let tty = !json && std::io::stderr().is_terminal();
+        Progress {
+            quiet: json,
+            multi: tty.then(MultiProgress::new),
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn on_event(&self, event: EngineEvent<'_>) {
+        if self.quiet {
+            return;
+        }
+        match event {
+            EngineEvent::Started { item } => {
+                if let Some(m) = &self.multi {
+                    let bar = m.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_message(format!("{} — {}", item.id, item.title));
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    if let Ok(mut bars) = self.bars.lock() {
+                        bars.insert(item.id.clone(), bar);
+                    }
+                }
+            }
+            EngineEvent::Progress { item, elapsed } => {
+                if self.multi.is_none() {
+                    eprintln!("  … {} still running ({}s)", item.id, elapsed.as_secs());
+                }
+            }
+            EngineEvent::Finished { item, outcome } => {
+                let line = outcome_line(&item.id, outcome);
+                let bar = self.bars.lock().ok().and_then(|mut b| b.remove(&item.id));
+                match bar {
+                    Some(bar) => {
+                        bar.finish_and_clear();
+                        if let Some(m) = &self.multi {
+                            let _ = m.println(line);
+                        }
+                    }
+                    None => say!("{line}"),
+                }
+            }
+        }
+    }
+}
+
+/// `  ✓ prepare.window  pass  12ms  summary`
+pub fn outcome_line(id: &str, o: &Outcome) -> String {
+    format!(
+        "  {} {id}  {}  {}ms  {}",
+        status_mark(o.status),
+        o.status.as_str(),
+        o.duration_ms,
+        o.summary
+    )
+}
+
+fn status_mark(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "✓",
+        Status::Fail => "✗",
+        Status::Error => "!",
+    }
+}
+
+/// The mark for an item state.
+pub fn state_mark(s: ItemState) -> &'static str {
+    match s {
+        ItemState::Pass | ItemState::Done => "[x]",
+        ItemState::Waived => "[w]",
+        ItemState::NotRequired => "[-]",
+        ItemState::Fail => "[✗]",
+        ItemState::Error => "[!]",
+        ItemState::Pending => "[ ]",
+    }
+}
+
+/// Text for one step.
+pub fn print_step(run: &RunState, report: &StepReport) {
+    for (id, plan) in &report.planned {
+        say!("{id} would run:");
+        for line in plan {
+            say!("    {line}");
+        }
+    }
+    match (report.phase, report.advanced) {
+        (Some(p), true) => match report.now_in {
+            Some(n) => say!("phase {p} complete → now in {n}"),
+            None => say!(
+                "phase {p} complete → every phase is done; review with `shipcheck report` and sign with `shipcheck sign`"
+            ),
+        },
+        (Some(p), false) => {
+            say!("phase {p} waits for {} item(s):", report.needs.len());
+            for n in &report.needs {
+                say!("  {:<8} {}  {}", n.need, n.item, n.title);
+                say!("           {}", n.detail);
+            }
+        }
+        (None, _) => say!("run {} is {}", run.id, run.status.as_str()),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`shipcheck plan | head`) ends the process quietly with
+/// success, as ripgrep and jj do.
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(2);
+    }
+}
