@@ -1,0 +1,270 @@
+//! The test environment: a temporary directory with a hermetic HOME and git config, a real
+//! git repository (bare origin, staging ahead of production), loopback HTTP apps, a
+//! shipcheck.toml pointing at them, and a pinned clock (Wednesday 2026-11-25 11:00 UTC,
+//! inside the default window).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const NOW: &str = "2026-11-25T11:00:00Z";
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub home: PathBuf,
+    pub repo: PathBuf,
+    pub origin: PathBuf,
+    pub ports: Vec<u16>,
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+pub struct Cmd {
+    cmd: Command,
+    stdin: Option<String>,
+}
+
+impl Cmd {
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.to_string());
+        self
+    }
+    pub fn output(mut self) -> Out {
+        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("spawn shipcheck");
+        if let (Some(text), Some(mut stdin)) = (self.stdin, child.stdin.take()) {
+            stdin.write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().expect("wait shipcheck");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.cmd.spawn().expect("spawn shipcheck")
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_shipcheck")
+}
+
+impl TestEnv {
+    /// An empty directory: no config, no repository.
+    pub fn bare() -> TestEnv {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        TestEnv {
+            repo: dir.path().to_path_buf(),
+            origin: dir.path().join("origin.git"),
+            home,
+            dir,
+            ports: Vec::new(),
+        }
+    }
+
+    /// A deployable world: git repo, apps on loopback, shipcheck.toml.
+    pub fn world() -> TestEnv {
+        let mut env = TestEnv::bare();
+        env.repo = env.dir.path().join("repo");
+        make_repo(&env);
+        // staging: three healthy apps; production: two healthy, public-api answering 500
+        // on /broken (health_url points there for the failing case).
+        let port = serve();
+        env.ports.push(port);
+        let base = format!("http://127.0.0.1:{port}");
+        let config = format!(
+            r#"[project]
+name = "maishapoa"
+timezone = "UTC"
+
+[git]
+repo = "repo"
+
+[window]
+days = ["tue", "wed", "thu"]
+start = "10:00"
+end = "14:00"
+
+[contacts]
+team_lead = "Ana"
+on_call = "Ben"
+
+[[environments.staging.apps]]
+name = "internal-api"
+health_url = "{base}/api/health"
+
+[[environments.staging.apps]]
+name = "agent-registration"
+health_url = "{base}/"
+
+[[environments.staging.apps]]
+name = "public-api"
+health_url = "{base}/"
+
+[[environments.production.apps]]
+name = "internal-api"
+health_url = "{base}/api/health"
+
+[[environments.production.apps]]
+name = "agent-registration"
+health_url = "{base}/"
+
+[[environments.production.apps]]
+name = "public-api"
+health_url = "{base}/broken"
+
+[checklist.override."prepare.tests"]
+check = {{ type = "command", argv = ["sh", "-c", "echo 12 tests passed"] }}
+"#
+        );
+        std::fs::write(env.dir.path().join("shipcheck.toml"), config).unwrap();
+        env
+    }
+
+    /// Rewrites the production public-api health URL to a healthy one.
+    pub fn heal_production(&self) {
+        let p = self.dir.path().join("shipcheck.toml");
+        let text = std::fs::read_to_string(&p).unwrap().replace("/broken", "/");
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("shipcheck.toml")
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Cmd {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("USER", "tester")
+            .env("GIT_CONFIG_GLOBAL", self.home.join("gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("SHIPCHECK_NOW", NOW)
+            .env("NO_COLOR", "1");
+        Cmd { cmd, stdin: None }
+    }
+
+    pub fn shipcheck(&self, args: &[&str]) -> Out {
+        self.cmd(args).output()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join(".shipcheck").join("shipcheck.db")
+    }
+}
+
+fn git(dir: &Path, home: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("GIT_CONFIG_GLOBAL", home.join("gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Dev One")
+        .env("GIT_AUTHOR_EMAIL", "dev1@example.com")
+        .env("GIT_COMMITTER_NAME", "Dev One")
+        .env("GIT_COMMITTER_EMAIL", "dev1@example.com")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn make_repo(env: &TestEnv) {
+    std::fs::write(
+        env.home.join("gitconfig"),
+        "[user]\n\tname = Tess Deployer\n\temail = tess@example.com\n[init]\n\tdefaultBranch = production\n",
+    )
+    .unwrap();
+    let h = &env.home;
+    git(env.dir.path(), h, &["init", "-q", "--bare", "origin.git"]);
+    git(env.dir.path(), h, &["clone", "-q", "origin.git", "repo"]);
+    let r = &env.repo;
+    std::fs::write(r.join("README.md"), "app\n").unwrap();
+    std::fs::write(r.join("CHANGELOG.md"), "# Changelog\n").unwrap();
+    git(r, h, &["add", "."]);
+    git(r, h, &["commit", "-q", "-m", "initial"]);
+    git(r, h, &["push", "-q", "origin", "HEAD:production"]);
+    git(r, h, &["checkout", "-q", "-b", "staging"]);
+    std::fs::create_dir_all(r.join("src")).unwrap();
+    std::fs::write(r.join("src/app.ts"), "export const x = 1;\n").unwrap();
+    std::fs::write(r.join("CHANGELOG.md"), "# Changelog\n\n- add x\n").unwrap();
+    git(r, h, &["add", "."]);
+    git(r, h, &["commit", "-q", "-m", "add x"]);
+    git(r, h, &["push", "-q", "origin", "staging"]);
+    git(r, h, &["checkout", "-q", "production"]);
+    git(r, h, &["branch", "-q", "--set-upstream-to", "origin/production"]);
+}
+
+/// A loopback HTTP server: 200 `{"status":"ok"}` everywhere except `/broken` (500).
+pub fn serve() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let (status, body) = if path == "/broken" {
+                        ("500 Internal Server Error", "{\"status\":\"down\"}")
+                    } else {
+                        ("200 OK", "{\"status\":\"ok\"}")
+                    };
+                    let resp = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}

@@ -1,0 +1,196 @@
+//! A run from start to signature: automatic items against loopback servers, manual items
+//! ticked, one waived, gates that block, the report, and the journal's hash chain.
+
+use serde_json::Value;
+
+use crate::support::TestEnv;
+
+/// Drives `next` until the run completes, ticking what a person must tick. `waive` is
+/// waived instead of ticked. Returns the items each step reported as `fix`.
+fn walk_to_completion(env: &TestEnv, waive: &str, stop_on_fix: bool) -> Vec<String> {
+    let mut fixes = Vec::new();
+    for _ in 0..120 {
+        let out = env.shipcheck(&["next", "--json"]);
+        assert!(out.code == 0 || out.code == 1, "next: {}\n{}", out.stdout, out.stderr);
+        let v = out.json();
+        if v["status"] == "completed" {
+            return fixes;
+        }
+        let needs = v["steps"][0]["needs"].as_array().cloned().unwrap_or_default();
+        for need in needs {
+            let item = need["item"].as_str().unwrap().to_string();
+            match need["need"].as_str().unwrap() {
+                "tick" if item == waive => {
+                    let out = env.shipcheck(&["waive", &item, "--reason", "not used by this team"]);
+                    assert_eq!(out.code, 0, "{}", out.stderr);
+                }
+                "tick" => {
+                    let by = if need["detail"].as_str().unwrap_or("").contains("other than the deployer") {
+                        "Rita Reviewer"
+                    } else {
+                        "Tess Deployer"
+                    };
+                    let out = env.shipcheck(&["tick", &item, "--note", "checked", "--by", by]);
+                    assert_eq!(out.code, 0, "tick {item}: {}", out.stderr);
+                }
+                "confirm" => {
+                    let out = env.shipcheck(&["next", "--yes"]);
+                    assert!(out.code <= 1, "{}", out.stderr);
+                }
+                "fix" => {
+                    fixes.push(item);
+                    if stop_on_fix {
+                        return fixes;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    panic!("the run did not complete in 120 steps");
+}
+
+#[test]
+fn a_run_walks_all_eight_phases_signs_and_verifies() {
+    let env = TestEnv::world();
+    env.heal_production();
+    let start = env.shipcheck(&["start", "--by", "Tess Deployer", "--json"]);
+    assert_eq!(start.code, 0, "{}", start.stderr);
+    let run_id = start.json()["run"].as_str().unwrap().to_string();
+
+    // Refusals leave the run untouched.
+    let unknown = env.shipcheck(&["tick", "prepare.backpu"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("did you mean \"prepare.backup\""), "{}", unknown.stderr);
+    let auto = env.shipcheck(&["tick", "prepare.window"]);
+    assert_eq!(auto.code, 2);
+    assert!(auto.stderr.contains("automatic"), "{}", auto.stderr);
+    let no_note = env.shipcheck(&["tick", "prepare.backup"]);
+    assert_eq!(no_note.code, 2);
+    assert!(no_note.stderr.contains("needs a note"), "{}", no_note.stderr);
+    let blank_reason = env.shipcheck(&["waive", "prepare.backup", "--reason", "  "]);
+    assert_eq!(blank_reason.code, 2);
+    assert!(blank_reason.stderr.contains("reason"), "{}", blank_reason.stderr);
+    let early_sign = env.shipcheck(&["sign"]);
+    assert_eq!(early_sign.code, 2);
+    assert!(early_sign.stderr.contains("still in phase prepare"), "{}", early_sign.stderr);
+
+    let fixes = walk_to_completion(&env, "prepare.stakeholders", false);
+    assert!(fixes.is_empty(), "unexpected failing items: {fixes:?}");
+
+    assert_eq!(env.shipcheck(&["note", "--kind", "issue", "public-api slow for a minute"]).code, 0);
+    assert_eq!(env.shipcheck(&["note", "--kind", "lesson", "warm the cache first"]).code, 0);
+    let sign = env.shipcheck(&["sign", "--by", "Tess Deployer"]);
+    assert_eq!(sign.code, 0, "{}", sign.stderr);
+
+    // The record, in the seed's layout.
+    let md = env.shipcheck(&["report", &run_id]);
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    for heading in [
+        "## Pre-Deployment (1-2 days before)",
+        "### Testing",
+        "## Day of Deployment",
+        "### Merge to Production",
+        "## Post-Deployment (Immediately After)",
+        "## Ongoing Monitoring (Next 1-2 Hours)",
+        "## End of Day",
+        "## Notes Section",
+        "## Success Criteria",
+        "**Signature**: Tess Deployer",
+    ] {
+        assert!(md.stdout.contains(heading), "missing {heading:?} in\n{}", md.stdout);
+    }
+    assert!(md.stdout.contains("- [x] All tests pass on staging (`pnpm test`) — "), "{}", md.stdout);
+    assert!(md.stdout.contains("**waived**: not used by this team"), "{}", md.stdout);
+    assert!(md.stdout.contains("public-api slow for a minute"));
+    assert!(md.stdout.contains("warm the cache first"));
+
+    let json = env.shipcheck(&["report", &run_id, "--format", "json"]).json();
+    assert_eq!(json["status"], "signed");
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 58);
+    let waived = items.iter().find(|i| i["id"] == "prepare.stakeholders").unwrap();
+    assert_eq!(waived["state"], "waived");
+    assert_eq!(waived["by"], "Tess Deployer");
+    for i in items {
+        let state = i["state"].as_str().unwrap();
+        assert!(
+            ["pass", "done", "waived", "not_required"].contains(&state) || i["required"] == Value::Bool(false),
+            "{} is {state}",
+            i["id"]
+        );
+    }
+
+    let junit = env.shipcheck(&["report", &run_id, "--format", "junit"]);
+    assert!(junit.stdout.contains("<testcase classname=\"prepare.window\""), "{}", junit.stdout);
+
+    let verify = env.shipcheck(&["verify", &run_id]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.contains("hash chain intact"), "{}", verify.stdout);
+
+    // The lock is free again; history lists the run.
+    let history = env.shipcheck(&["history", "--json"]).json();
+    assert_eq!(history["runs"][0]["id"], run_id.as_str());
+    assert_eq!(history["runs"][0]["status"], "signed");
+    assert_eq!(env.shipcheck(&["start", "--by", "someone"]).code, 0);
+}
+
+#[test]
+fn a_failing_required_check_blocks_the_next_phase_until_fixed() {
+    let env = TestEnv::world(); // production public-api answers 500
+    assert_eq!(env.shipcheck(&["start", "--by", "Tess Deployer"]).code, 0);
+    let fixes = walk_to_completion(&env, "", true);
+    assert_eq!(fixes, vec!["verify.health-200".to_string()]);
+    let status = env.shipcheck(&["status", "--json"]).json();
+    assert_eq!(status["phase"], "verify");
+    // Still blocked on the next step, with exit 1.
+    let again = env.shipcheck(&["next"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stdout.contains("verify.health-200"), "{}", again.stdout);
+    env.heal_production();
+    let fixes = walk_to_completion(&env, "", true);
+    assert!(fixes.is_empty(), "{fixes:?}");
+}
+
+#[test]
+fn outside_the_window_only_with_a_recorded_override() {
+    let env = TestEnv::world();
+    let friday = "2026-11-27T15:00:00Z";
+    let out = env.cmd(&["start", "--by", "Tess Deployer"]).env("SHIPCHECK_NOW", friday).output();
+    assert_eq!(out.code, 0);
+    let step = env.cmd(&["next", "--json"]).env("SHIPCHECK_NOW", friday).output();
+    assert_eq!(step.code, 1);
+    let v = step.json();
+    let needs = v["steps"][0]["needs"].as_array().unwrap();
+    assert!(needs.iter().any(|n| n["item"] == "prepare.window" && n["need"] == "fix"), "{v}");
+    assert_eq!(env.shipcheck(&["abort", "--reason", "wrong day"]).code, 0);
+
+    let out = env
+        .cmd(&["start", "--by", "Tess Deployer", "--override-window", "--reason", "hotfix for outage"])
+        .env("SHIPCHECK_NOW", friday)
+        .output();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    env.cmd(&["next"]).env("SHIPCHECK_NOW", friday).output();
+    let status = env.shipcheck(&["status", "--json"]).json();
+    let window = status["items"].as_array().unwrap().iter().find(|i| i["id"] == "prepare.window").unwrap().clone();
+    assert_eq!(window["state"], "waived", "{window}");
+    assert!(window["reason"].as_str().unwrap().contains("hotfix for outage"));
+    // --override-window without --reason is a usage error.
+    let bad = env.shipcheck(&["start", "--override-window"]);
+    assert_eq!(bad.code, 2);
+}
+
+#[test]
+fn an_edited_event_is_caught_by_verify() {
+    let env = TestEnv::world();
+    let run_id = env.shipcheck(&["start", "--by", "Tess Deployer", "--json"]).json()["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.shipcheck(&["next"]);
+    assert_eq!(env.shipcheck(&["verify"]).code, 0);
+    crate::support::tamper_with_event(&env.db_path(), &run_id, 2);
+    let out = env.shipcheck(&["verify", "--json"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(out.json()["first_bad_event"], 2);
+}
