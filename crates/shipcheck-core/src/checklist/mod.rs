@@ -168,6 +168,7 @@ impl Checklist {
             }
             if let Some(CheckSpec::Health(h)) = &item.check
                 && !item_disabled(config, &item.id)
+                && written_by_config(config, &item.id)
                 && !config.environments.contains_key(&h.env)
                 && !config.environments.is_empty()
             {
@@ -212,6 +213,18 @@ impl Checklist {
 
 fn item_disabled(config: &Config, id: &str) -> bool {
     config.checklist.disable.iter().any(|d| d == id)
+}
+
+/// Whether the item's check was written in the config (an added item or an override with a
+/// check), as opposed to a built-in one. A built-in health check of an environment the config
+/// does not describe is not the config's mistake: the check reports it when it runs.
+fn written_by_config(config: &Config, id: &str) -> bool {
+    config.checklist.items.iter().any(|i| i.id == id)
+        || config
+            .checklist
+            .overrides
+            .get(id)
+            .is_some_and(|o| o.check.is_some())
 }
 
 fn item_path(config: &Config, id: &str, _n: usize) -> String {

@@ -1,11 +1,22 @@
-//! `shipcheck.toml`: its shape ([`model`]), loading with spans and hints ([`load`]), and the
-//! commented file `shipcheck init` writes ([`template`]).
+//! `shipcheck.toml`: its shape ([`model`]), loading with spans and hints ([`load`]),
+//! validation ([`validate`]), errors ([`error`]), and the commented file `shipcheck init`
+//! writes ([`template`]).
 
+mod describe;
 pub mod error;
 pub mod load;
 pub mod model;
+mod span;
 pub mod template;
+pub mod validate;
 
-pub use error::ConfigError;
-pub use load::{LoadedConfig, find_config, load_file, load_str};
+pub use error::{ConfigError, InvalidConfig, Problem};
+pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
+pub use template::{init_template, system_timezone};
+pub use validate::{check_timezone, parse_hhmm};
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_values;
