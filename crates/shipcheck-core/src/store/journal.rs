@@ -1,0 +1,379 @@
+//! The event journal: creating a run (with its deploy lock), appending, reading back, and
+//! verifying the hash chain from the raw stored text.
+
+use jiff::Timestamp;
+
+use super::backend::{Begin, Store, is_unique_violation, on_pool, parse_ts, ts_text};
+use super::{ChainReport, LockInfo, RunSummaryUpdate, StoreError};
+use crate::run::event::{GENESIS_HASH, chain_hash};
+use crate::run::{Event, RunState, StoredEvent};
+
+/// How often an append that lost a race on `(run_id, seq)` is retried.
+const APPEND_TRIES: usize = 20;
+/// How often `create_run` retries when the lock it collided with vanished before it could
+/// be read (released between the two statements).
+const CREATE_TRIES: usize = 5;
+
+/// One raw `events` row: seq, at, payload, prev_hash, hash.
+type EventRow = (i64, String, String, String, String);
+
+/// Inserts one event row in the caller's transaction (a macro: its body runs on either pool).
+macro_rules! insert_event {
+    ($tx:expr, $e:expr, $at_text:expr, $payload:expr) => {
+        sqlx::query(
+            "INSERT INTO events (run_id, seq, at, kind, payload, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($e.run_id.as_str())
+        .bind($e.seq)
+        .bind($at_text)
+        .bind($e.event.type_name())
+        .bind($payload)
+        .bind($e.prev_hash.as_str())
+        .bind($e.hash.as_str())
+        .execute(&mut *$tx)
+        .await
+    };
+}
+
+impl Store {
+    /// Starts a run, atomically: inserts its `runs` row, takes the deploy lock for
+    /// `(project, env)` and appends `event` (which must be the run's `run_started`, for this
+    /// project and environment) as event 1.
+    ///
+    /// A lock held by any run, open or not, is [`StoreError::LockHeld`]: a lock left by a run
+    /// that ended without releasing it is taken over only through [`Store::break_lock`].
+    pub async fn create_run(
+        &self,
+        run_id: &str,
+        project: &str,
+        env: &str,
+        holder: &str,
+        at: Timestamp,
+        event: &Event,
+    ) -> Result<StoredEvent, StoreError> {
+        let Event::RunStarted {
+            project: event_project,
+            env: event_env,
+            ..
+        } = event
+        else {
+            return Err(StoreError::Invalid(format!(
+                "run {run_id} must begin with run_started, not {}",
+                event.type_name()
+            )));
+        };
+        if event_project != project || event_env != env {
+            return Err(StoreError::Invalid(format!(
+                "run {run_id} is for {project}/{env} but its run_started event says \
+                 {event_project}/{event_env}"
+            )));
+        }
+        let payload = payload_text(run_id, event)?;
+        let at_text = ts_text(at);
+        let hash = chain_hash(GENESIS_HASH, run_id, 1, &at_text, &payload);
+        let stored = StoredEvent {
+            run_id: run_id.to_string(),
+            seq: 1,
+            at: parse_ts(&at_text).map_err(StoreError::Invalid)?,
+            event: event.clone(),
+            prev_hash: GENESIS_HASH.to_string(),
+            hash: hash.clone(),
+        };
+        let state = RunState::fold(std::slice::from_ref(&stored))
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let phase = state.current_phase().map(|p| p.as_str().to_string());
+        let status = state.status.as_str();
+
+        for _ in 0..CREATE_TRIES {
+            let held: Option<LockInfo> = on_pool!(self, pool => {
+                let mut tx = pool.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO runs (id, project, env, started_by, started_at, updated_at, \
+                     phase, status, event_count, head_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $5, $6, $7, 1, $8)",
+                )
+                .bind(run_id)
+                .bind(project)
+                .bind(env)
+                .bind(holder)
+                .bind(&at_text)
+                .bind(&phase)
+                .bind(status)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Invalid(format!("a run with id {run_id} already exists"))
+                    } else {
+                        StoreError::Database(e)
+                    }
+                })?;
+                let taken = sqlx::query(
+                    "INSERT INTO locks (project, env, run_id, holder, since) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project, env) DO NOTHING",
+                )
+                .bind(project)
+                .bind(env)
+                .bind(run_id)
+                .bind(holder)
+                .bind(&at_text)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if taken == 1 {
+                    insert_event!(tx, stored, &at_text, &payload)?;
+                    tx.commit().await?;
+                    return Ok(stored);
+                }
+                let row: Option<(String, String, String)> = sqlx::query_as(
+                    "SELECT run_id, holder, since FROM locks WHERE project = $1 AND env = $2",
+                )
+                .bind(project)
+                .bind(env)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.rollback().await?;
+                match row {
+                    Some((run_id, holder, since)) => Some(LockInfo {
+                        project: project.to_string(),
+                        env: env.to_string(),
+                        since: lock_time(&run_id, &since)?,
+                        run_id,
+                        holder,
+                    }),
+                    None => None,
+                }
+            });
+            if let Some(info) = held {
+                return Err(StoreError::LockHeld(info));
+            }
+        }
+        Err(StoreError::Busy(format!(
+            "could not take the deploy lock of {project}/{env}: it changed hands {CREATE_TRIES} \
+             times while run {run_id} was being created"
+        )))
+    }
+
+    /// Appends the run's next event (seq = last + 1, chained to the last one's hash) and
+    /// updates the `runs` row's phase, status, event count and updated time, in one
+    /// transaction. The `runs` row is updated first, which serializes concurrent appends to
+    /// one run on both backends; an insert that still collides on `(run_id, seq)` is retried.
+    pub async fn append(
+        &self,
+        run_id: &str,
+        at: Timestamp,
+        event: &Event,
+        summary: &RunSummaryUpdate,
+    ) -> Result<StoredEvent, StoreError> {
+        if matches!(event, Event::RunStarted { .. }) {
+            return Err(StoreError::Invalid(format!(
+                "run {run_id} already started: run_started only begins a run"
+            )));
+        }
+        let payload = payload_text(run_id, event)?;
+        let at_text = ts_text(at);
+        let at = parse_ts(&at_text).map_err(StoreError::Invalid)?;
+
+        for _ in 0..APPEND_TRIES {
+            on_pool!(self, pool => {
+                let mut tx = pool.begin_write().await?;
+                let touched = sqlx::query("UPDATE runs SET updated_at = $2 WHERE id = $1")
+                    .bind(run_id)
+                    .bind(&at_text)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if touched == 0 {
+                    return Err(StoreError::NotFound(run_id.to_string()));
+                }
+                let last: Option<(i64, String)> = sqlx::query_as(
+                    "SELECT seq, hash FROM events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1",
+                )
+                .bind(run_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((last_seq, prev_hash)) = last else {
+                    return Err(StoreError::Corrupt {
+                        run_id: run_id.to_string(),
+                        seq: None,
+                        problem: "the run has no events".into(),
+                    });
+                };
+                let seq = last_seq + 1;
+                let stored = StoredEvent {
+                    run_id: run_id.to_string(),
+                    seq,
+                    at,
+                    event: event.clone(),
+                    hash: chain_hash(&prev_hash, run_id, seq, &at_text, &payload),
+                    prev_hash,
+                };
+                match insert_event!(tx, stored, &at_text, &payload) {
+                    Err(e) if is_unique_violation(&e) => {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    other => {
+                        other?;
+                    }
+                }
+                sqlx::query(
+                    "UPDATE runs SET phase = $2, status = $3, event_count = $4, head_hash = $5 \
+                     WHERE id = $1",
+                )
+                .bind(run_id)
+                .bind(&summary.phase)
+                .bind(&summary.status)
+                .bind(seq)
+                .bind(&stored.hash)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(stored);
+            });
+        }
+        Err(StoreError::Busy(format!(
+            "gave up appending to run {run_id}: {APPEND_TRIES} concurrent writers got there first"
+        )))
+    }
+
+    /// The run's events in order. A stored time or payload that cannot be read is
+    /// [`StoreError::Corrupt`], naming the run and the event; an unknown run is
+    /// [`StoreError::NotFound`].
+    pub async fn events(&self, run_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let (_, _, rows) = self.journal(run_id).await?;
+        rows.into_iter()
+            .map(|(seq, at, payload, prev_hash, hash)| {
+                let corrupt = |problem: String| StoreError::Corrupt {
+                    run_id: run_id.to_string(),
+                    seq: Some(seq),
+                    problem,
+                };
+                let at = parse_ts(&at).map_err(|e| corrupt(format!("its time {e}")))?;
+                let event = serde_json::from_str::<Event>(&payload)
+                    .map_err(|e| corrupt(format!("its payload is not a shipcheck event ({e})")))?;
+                Ok(StoredEvent {
+                    run_id: run_id.to_string(),
+                    seq,
+                    at,
+                    event,
+                    prev_hash,
+                    hash,
+                })
+            })
+            .collect()
+    }
+
+    /// Recomputes the run's hash chain from the raw stored text: seqs contiguous from 1, each
+    /// `prev_hash` the previous event's hash, each hash `chain_hash` of what is stored, and
+    /// the count and head the `runs` row recorded (which catches a deleted last event).
+    pub async fn verify_chain(&self, run_id: &str) -> Result<ChainReport, StoreError> {
+        let (recorded_count, recorded_head, rows) = self.journal(run_id).await?;
+        let broken = |seq: i64, reason: String| Ok(ChainReport::Broken { seq, reason });
+        let mut prev = GENESIS_HASH.to_string();
+        for (expected, (seq, at, payload, prev_hash, hash)) in (1_i64..).zip(&rows) {
+            if *seq != expected {
+                return broken(
+                    expected,
+                    format!("event {expected} is missing (the next stored event is {seq})"),
+                );
+            }
+            if *prev_hash != prev {
+                return broken(
+                    *seq,
+                    if *seq == 1 {
+                        "its previous hash is not the genesis hash".into()
+                    } else {
+                        format!("its previous hash does not match event {}'s hash", seq - 1)
+                    },
+                );
+            }
+            if chain_hash(&prev, run_id, *seq, at, payload) != *hash {
+                return broken(
+                    *seq,
+                    "its stored content does not match its hash: it was changed after it was \
+                     written"
+                        .into(),
+                );
+            }
+            prev.clone_from(hash);
+        }
+        let stored = super::backend::to_i64(rows.len());
+        if stored < recorded_count {
+            return broken(
+                stored + 1,
+                format!(
+                    "event {} is missing: the run recorded {recorded_count} events, {stored} are \
+                     stored",
+                    stored + 1
+                ),
+            );
+        }
+        if stored > recorded_count {
+            return broken(
+                recorded_count + 1,
+                format!(
+                    "event {} was never recorded: the run recorded {recorded_count} events, \
+                     {stored} are stored",
+                    recorded_count + 1
+                ),
+            );
+        }
+        if prev != recorded_head {
+            return broken(
+                stored,
+                "it is not the last event the run recorded (its hash differs from the recorded \
+                 head)"
+                    .into(),
+            );
+        }
+        Ok(ChainReport::Intact {
+            events: rows.len(),
+            head: prev,
+        })
+    }
+
+    /// The run's recorded event count and head hash, and its raw event rows, read in one
+    /// snapshot (a concurrent append is either wholly in it or not at all).
+    /// [`StoreError::NotFound`] when there is no such run.
+    async fn journal(&self, run_id: &str) -> Result<(i64, String, Vec<EventRow>), StoreError> {
+        let (head, rows): (Option<(i64, String)>, Vec<EventRow>) = on_pool!(self, pool => {
+            let mut tx = pool.begin_snapshot().await?;
+            let head = sqlx::query_as("SELECT event_count, head_hash FROM runs WHERE id = $1")
+                .bind(run_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let rows = sqlx::query_as(
+                "SELECT seq, at, payload, prev_hash, hash FROM events WHERE run_id = $1 \
+                 ORDER BY seq",
+            )
+            .bind(run_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            (head, rows)
+        });
+        let (count, head) = head.ok_or_else(|| StoreError::NotFound(run_id.to_string()))?;
+        Ok((count, head, rows))
+    }
+}
+
+fn payload_text(run_id: &str, event: &Event) -> Result<String, StoreError> {
+    serde_json::to_string(event).map_err(|e| {
+        StoreError::Invalid(format!(
+            "the {} event of run {run_id} cannot be stored as JSON: {e}",
+            event.type_name()
+        ))
+    })
+}
+
+/// A lock row's time, read back.
+pub(super) fn lock_time(run_id: &str, since: &str) -> Result<Timestamp, StoreError> {
+    parse_ts(since).map_err(|problem| StoreError::Corrupt {
+        run_id: run_id.to_string(),
+        seq: None,
+        problem: format!("its deploy lock's time {problem}"),
+    })
+}
