@@ -171,9 +171,6 @@ pub enum Command {
         /// Why.
         #[arg(long, required = true)]
         reason: String,
-        /// Environment [default: production].
-        #[arg(long, default_value = "production")]
-        env: String,
         #[command(flatten)]
         who: Who,
     },
@@ -252,4 +249,13 @@ pub enum FormatArg {
     Md,
     Json,
     Junit,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

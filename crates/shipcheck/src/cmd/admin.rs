@@ -6,7 +6,8 @@ use crate::cli::{Global, Who};
 use crate::context;
 use crate::errors::CliError;
 
-pub async fn unlock(g: &Global, reason: &str, env: &str, who: &Who) -> Result<u8, CliError> {
+pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError> {
+    let env = who.env.as_str();
     if reason.trim().is_empty() {
         return Err(CliError::Usage(
             "unlock needs a reason: `shipcheck unlock --reason TEXT`".into(),

@@ -35,7 +35,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             env,
         } => show::report(g, run.as_deref(), format, output.as_deref(), &env).await,
         Command::Verify { run, env } => show::verify(g, run.as_deref(), &env).await,
-        Command::Unlock { reason, env, who } => admin::unlock(g, &reason, &env, &who).await,
+        Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
     }
 }

@@ -60,7 +60,11 @@ fn missing_config_says_how_to_make_one() {
 fn corrupt_database_is_a_clear_error_and_left_alone() {
     let env = TestEnv::world();
     std::fs::create_dir_all(env.db_path().parent().unwrap()).unwrap();
-    std::fs::write(env.db_path(), b"this is not a database, just some text that is long enough").unwrap();
+    std::fs::write(
+        env.db_path(),
+        b"this is not a database, just some text that is long enough",
+    )
+    .unwrap();
     let out = env.shipcheck(&["history"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("shipcheck.db"), "{}", out.stderr);

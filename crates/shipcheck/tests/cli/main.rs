@@ -22,12 +22,28 @@ mod basics {
         assert_eq!(v["schema"], "shipcheck/v1");
         assert_eq!(v["items"], 58);
         let phases = v["phases"].as_array().unwrap();
-        let names: Vec<_> = phases.iter().map(|p| p["phase"].as_str().unwrap()).collect();
+        let names: Vec<_> = phases
+            .iter()
+            .map(|p| p["phase"].as_str().unwrap())
+            .collect();
         assert_eq!(
             names,
-            ["prepare", "preflight", "release", "approve", "rollout", "verify", "watch", "close"]
+            [
+                "prepare",
+                "preflight",
+                "release",
+                "approve",
+                "rollout",
+                "verify",
+                "watch",
+                "close"
+            ]
         );
-        assert!(out.stderr.contains("no shipcheck.toml found"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("no shipcheck.toml found"),
+            "{}",
+            out.stderr
+        );
         // Text form names phases and ids.
         let text = env.shipcheck(&["plan"]);
         assert!(text.stdout.contains("prepare.backup"));
@@ -56,7 +72,12 @@ mod basics {
     #[test]
     fn check_runs_automatic_checks_and_exits_1_on_failure() {
         let env = TestEnv::world();
-        let ok = env.shipcheck(&["check", "prepare.staging-health", "prepare.window", "--json"]);
+        let ok = env.shipcheck(&[
+            "check",
+            "prepare.staging-health",
+            "prepare.window",
+            "--json",
+        ]);
         assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
         let v = ok.json();
         assert_eq!(v["passed"], 2);
@@ -71,7 +92,11 @@ mod basics {
         // An unknown target gets a hint.
         let typo = env.shipcheck(&["check", "prepar"]);
         assert_eq!(typo.code, 2);
-        assert!(typo.stderr.contains("did you mean \"prepare\""), "{}", typo.stderr);
+        assert!(
+            typo.stderr.contains("did you mean \"prepare\""),
+            "{}",
+            typo.stderr
+        );
     }
 
     #[test]

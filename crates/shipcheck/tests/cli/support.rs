@@ -28,8 +28,9 @@ pub struct Out {
 
 impl Out {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
     }
 }
 
@@ -48,7 +49,11 @@ impl Cmd {
         self
     }
     pub fn output(mut self) -> Out {
-        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn shipcheck");
         if let (Some(text), Some(mut stdin)) = (self.stdin, child.stdin.take()) {
@@ -226,7 +231,11 @@ fn make_repo(env: &TestEnv) {
     git(r, h, &["commit", "-q", "-m", "add x"]);
     git(r, h, &["push", "-q", "origin", "staging"]);
     git(r, h, &["checkout", "-q", "production"]);
-    git(r, h, &["branch", "-q", "--set-upstream-to", "origin/production"]);
+    git(
+        r,
+        h,
+        &["branch", "-q", "--set-upstream-to", "origin/production"],
+    );
 }
 
 /// A loopback HTTP server: 200 `{"status":"ok"}` everywhere except `/broken` (500).
@@ -267,4 +276,30 @@ pub fn serve() -> u16 {
         }
     });
     port
+}
+
+/// Edits one stored event's payload behind shipcheck's back, as an attacker with SQL access
+/// would.
+pub fn tamper_with_event(db: &Path, run_id: &str, seq: i64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(db)
+            .connect()
+            .await
+            .unwrap();
+        let done = sqlx::query(
+            "UPDATE events SET payload = replace(payload, 'pass', 'fail') || ' ' WHERE run_id = $1 AND seq = $2",
+        )
+        .bind(run_id)
+        .bind(seq)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(done.rows_affected(), 1);
+    });
 }

@@ -11,12 +11,20 @@ fn walk_to_completion(env: &TestEnv, waive: &str, stop_on_fix: bool) -> Vec<Stri
     let mut fixes = Vec::new();
     for _ in 0..120 {
         let out = env.shipcheck(&["next", "--json"]);
-        assert!(out.code == 0 || out.code == 1, "next: {}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.code == 0 || out.code == 1,
+            "next: {}\n{}",
+            out.stdout,
+            out.stderr
+        );
         let v = out.json();
         if v["status"] == "completed" {
             return fixes;
         }
-        let needs = v["steps"][0]["needs"].as_array().cloned().unwrap_or_default();
+        let needs = v["steps"][0]["needs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for need in needs {
             let item = need["item"].as_str().unwrap().to_string();
             match need["need"].as_str().unwrap() {
@@ -25,7 +33,11 @@ fn walk_to_completion(env: &TestEnv, waive: &str, stop_on_fix: bool) -> Vec<Stri
                     assert_eq!(out.code, 0, "{}", out.stderr);
                 }
                 "tick" => {
-                    let by = if need["detail"].as_str().unwrap_or("").contains("other than the deployer") {
+                    let by = if need["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("other than the deployer")
+                    {
                         "Rita Reviewer"
                     } else {
                         "Tess Deployer"
@@ -61,25 +73,49 @@ fn a_run_walks_all_eight_phases_signs_and_verifies() {
     // Refusals leave the run untouched.
     let unknown = env.shipcheck(&["tick", "prepare.backpu"]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("did you mean \"prepare.backup\""), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("did you mean \"prepare.backup\""),
+        "{}",
+        unknown.stderr
+    );
     let auto = env.shipcheck(&["tick", "prepare.window"]);
     assert_eq!(auto.code, 2);
     assert!(auto.stderr.contains("automatic"), "{}", auto.stderr);
     let no_note = env.shipcheck(&["tick", "prepare.backup"]);
     assert_eq!(no_note.code, 2);
-    assert!(no_note.stderr.contains("needs a note"), "{}", no_note.stderr);
+    assert!(
+        no_note.stderr.contains("needs a note"),
+        "{}",
+        no_note.stderr
+    );
     let blank_reason = env.shipcheck(&["waive", "prepare.backup", "--reason", "  "]);
     assert_eq!(blank_reason.code, 2);
-    assert!(blank_reason.stderr.contains("reason"), "{}", blank_reason.stderr);
+    assert!(
+        blank_reason.stderr.contains("reason"),
+        "{}",
+        blank_reason.stderr
+    );
     let early_sign = env.shipcheck(&["sign"]);
     assert_eq!(early_sign.code, 2);
-    assert!(early_sign.stderr.contains("still in phase prepare"), "{}", early_sign.stderr);
+    assert!(
+        early_sign.stderr.contains("still in phase prepare"),
+        "{}",
+        early_sign.stderr
+    );
 
     let fixes = walk_to_completion(&env, "prepare.stakeholders", false);
     assert!(fixes.is_empty(), "unexpected failing items: {fixes:?}");
 
-    assert_eq!(env.shipcheck(&["note", "--kind", "issue", "public-api slow for a minute"]).code, 0);
-    assert_eq!(env.shipcheck(&["note", "--kind", "lesson", "warm the cache first"]).code, 0);
+    assert_eq!(
+        env.shipcheck(&["note", "--kind", "issue", "public-api slow for a minute"])
+            .code,
+        0
+    );
+    assert_eq!(
+        env.shipcheck(&["note", "--kind", "lesson", "warm the cache first"])
+            .code,
+        0
+    );
     let sign = env.shipcheck(&["sign", "--by", "Tess Deployer"]);
     assert_eq!(sign.code, 0, "{}", sign.stderr);
 
@@ -98,35 +134,64 @@ fn a_run_walks_all_eight_phases_signs_and_verifies() {
         "## Success Criteria",
         "**Signature**: Tess Deployer",
     ] {
-        assert!(md.stdout.contains(heading), "missing {heading:?} in\n{}", md.stdout);
+        assert!(
+            md.stdout.contains(heading),
+            "missing {heading:?} in\n{}",
+            md.stdout
+        );
     }
-    assert!(md.stdout.contains("- [x] All tests pass on staging (`pnpm test`) — "), "{}", md.stdout);
-    assert!(md.stdout.contains("**waived**: not used by this team"), "{}", md.stdout);
+    assert!(
+        md.stdout
+            .contains("- [x] All tests pass on staging (`pnpm test`) — "),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout.contains("**waived**: not used by this team"),
+        "{}",
+        md.stdout
+    );
     assert!(md.stdout.contains("public-api slow for a minute"));
     assert!(md.stdout.contains("warm the cache first"));
 
-    let json = env.shipcheck(&["report", &run_id, "--format", "json"]).json();
+    let json = env
+        .shipcheck(&["report", &run_id, "--format", "json"])
+        .json();
     assert_eq!(json["status"], "signed");
     let items = json["items"].as_array().unwrap();
     assert_eq!(items.len(), 58);
-    let waived = items.iter().find(|i| i["id"] == "prepare.stakeholders").unwrap();
+    let waived = items
+        .iter()
+        .find(|i| i["id"] == "prepare.stakeholders")
+        .unwrap();
     assert_eq!(waived["state"], "waived");
     assert_eq!(waived["by"], "Tess Deployer");
     for i in items {
         let state = i["state"].as_str().unwrap();
         assert!(
-            ["pass", "done", "waived", "not_required"].contains(&state) || i["required"] == Value::Bool(false),
+            ["pass", "done", "waived", "not_required"].contains(&state)
+                || i["required"] == Value::Bool(false),
             "{} is {state}",
             i["id"]
         );
     }
 
     let junit = env.shipcheck(&["report", &run_id, "--format", "junit"]);
-    assert!(junit.stdout.contains("<testcase classname=\"prepare.window\""), "{}", junit.stdout);
+    assert!(
+        junit
+            .stdout
+            .contains("<testcase classname=\"prepare.window\""),
+        "{}",
+        junit.stdout
+    );
 
     let verify = env.shipcheck(&["verify", &run_id]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
-    assert!(verify.stdout.contains("hash chain intact"), "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("hash chain intact"),
+        "{}",
+        verify.stdout
+    );
 
     // The lock is free again; history lists the run.
     let history = env.shipcheck(&["history", "--json"]).json();
@@ -146,7 +211,11 @@ fn a_failing_required_check_blocks_the_next_phase_until_fixed() {
     // Still blocked on the next step, with exit 1.
     let again = env.shipcheck(&["next"]);
     assert_eq!(again.code, 1);
-    assert!(again.stdout.contains("verify.health-200"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("verify.health-200"),
+        "{}",
+        again.stdout
+    );
     env.heal_production();
     let fixes = walk_to_completion(&env, "", true);
     assert!(fixes.is_empty(), "{fixes:?}");
@@ -156,25 +225,54 @@ fn a_failing_required_check_blocks_the_next_phase_until_fixed() {
 fn outside_the_window_only_with_a_recorded_override() {
     let env = TestEnv::world();
     let friday = "2026-11-27T15:00:00Z";
-    let out = env.cmd(&["start", "--by", "Tess Deployer"]).env("SHIPCHECK_NOW", friday).output();
+    let out = env
+        .cmd(&["start", "--by", "Tess Deployer"])
+        .env("SHIPCHECK_NOW", friday)
+        .output();
     assert_eq!(out.code, 0);
-    let step = env.cmd(&["next", "--json"]).env("SHIPCHECK_NOW", friday).output();
+    let step = env
+        .cmd(&["next", "--json"])
+        .env("SHIPCHECK_NOW", friday)
+        .output();
     assert_eq!(step.code, 1);
     let v = step.json();
     let needs = v["steps"][0]["needs"].as_array().unwrap();
-    assert!(needs.iter().any(|n| n["item"] == "prepare.window" && n["need"] == "fix"), "{v}");
+    assert!(
+        needs
+            .iter()
+            .any(|n| n["item"] == "prepare.window" && n["need"] == "fix"),
+        "{v}"
+    );
     assert_eq!(env.shipcheck(&["abort", "--reason", "wrong day"]).code, 0);
 
     let out = env
-        .cmd(&["start", "--by", "Tess Deployer", "--override-window", "--reason", "hotfix for outage"])
+        .cmd(&[
+            "start",
+            "--by",
+            "Tess Deployer",
+            "--override-window",
+            "--reason",
+            "hotfix for outage",
+        ])
         .env("SHIPCHECK_NOW", friday)
         .output();
     assert_eq!(out.code, 0, "{}", out.stderr);
     env.cmd(&["next"]).env("SHIPCHECK_NOW", friday).output();
     let status = env.shipcheck(&["status", "--json"]).json();
-    let window = status["items"].as_array().unwrap().iter().find(|i| i["id"] == "prepare.window").unwrap().clone();
+    let window = status["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "prepare.window")
+        .unwrap()
+        .clone();
     assert_eq!(window["state"], "waived", "{window}");
-    assert!(window["reason"].as_str().unwrap().contains("hotfix for outage"));
+    assert!(
+        window["reason"]
+            .as_str()
+            .unwrap()
+            .contains("hotfix for outage")
+    );
     // --override-window without --reason is a usage error.
     let bad = env.shipcheck(&["start", "--override-window"]);
     assert_eq!(bad.code, 2);
@@ -183,7 +281,9 @@ fn outside_the_window_only_with_a_recorded_override() {
 #[test]
 fn an_edited_event_is_caught_by_verify() {
     let env = TestEnv::world();
-    let run_id = env.shipcheck(&["start", "--by", "Tess Deployer", "--json"]).json()["run"]
+    let run_id = env
+        .shipcheck(&["start", "--by", "Tess Deployer", "--json"])
+        .json()["run"]
         .as_str()
         .unwrap()
         .to_string();
