@@ -15,12 +15,14 @@ fn ts(s: &str) -> Timestamp {
 
 /// A context whose window is `days start–end` in `zone`, checked at `at` (scheduled).
 fn ctx(days: &[Day], start: &str, end: &str, zone: &str, at: &str) -> CheckContext {
-    let mut config = Config::default();
-    config.window = WindowConfig {
-        days: days.to_vec(),
-        start: start.into(),
-        end: end.into(),
-        timezone: Some(zone.into()),
+    let config = Config {
+        window: WindowConfig {
+            days: days.to_vec(),
+            start: start.into(),
+            end: end.into(),
+            timezone: Some(zone.into()),
+        },
+        ..Config::default()
     };
     let mut ctx = CheckContext::new(
         Arc::new(config),
