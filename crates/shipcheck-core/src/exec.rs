@@ -269,13 +269,20 @@ fn kill_group(pid: Option<u32>) {
     if let Some(pid) = pid {
         // SIGKILL the process group; `kill` is POSIX and always present.
         let _ = std::process::Command::new("kill")
-            .args(["-KILL", &format!("-{pid}")])
+            .args(kill_group_args(pid))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
     }
     #[cfg(not(unix))]
     let _ = pid;
+}
+
+/// `kill` arguments that signal the process group `pgid`. The `--` matters: procps-ng 4.0's
+/// `kill -KILL -12345` reads `-12345` as an option and signals `-1` (every process the user
+/// may signal) instead of the group.
+fn kill_group_args(pgid: u32) -> [String; 4] {
+    ["-s".into(), "KILL".into(), "--".into(), format!("-{pgid}")]
 }
 
 /// Quotes one word for display in a POSIX shell.
@@ -330,6 +337,11 @@ mod tests {
             .unwrap_err();
         assert!(err.is_not_found());
         assert!(err.to_string().contains("definitely-not-a-program-xyz"));
+    }
+
+    #[test]
+    fn kill_group_ends_options_before_the_negative_pid() {
+        assert_eq!(kill_group_args(19123), ["-s", "KILL", "--", "-19123"]);
     }
 
     #[test]
