@@ -95,7 +95,7 @@ pub async fn next(
     let confirm = TtyConfirm::new(g.json);
     let report = session.step(&run.id, &opts, &confirm, &progress).await?;
     let run = session.load(&run.id).await?;
-    emit(g, &run, &[report.clone()]);
+    emit(g, &run, std::slice::from_ref(&report));
     Ok(exit_for(&report))
 }
 
