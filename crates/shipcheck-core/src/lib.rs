@@ -9,6 +9,7 @@ pub mod changes;
 pub mod checklist;
 pub mod checks;
 pub mod clock;
+pub mod conditions;
 pub mod config;
 pub mod duration;
 pub mod engine;

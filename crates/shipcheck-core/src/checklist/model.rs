@@ -331,7 +331,27 @@ pub enum CheckSpec {
     Window(WindowCheck),
     /// Other items' checks again.
     Rerun(RerunCheck),
+    /// There is something to ship in `production..staging`; the commits are the evidence.
+    #[serde(rename = "git.pending")]
+    GitPending(GitCheck),
+    /// The `[paths] changelog` file changed in the change set.
+    #[serde(rename = "git.changelog")]
+    GitChangelog(GitCheck),
+    /// No `[paths] todo_patterns` in lines added under the `critical` paths.
+    #[serde(rename = "git.todo")]
+    GitTodo(GitCheck),
+    /// `api` paths changed ⇒ `api_docs` paths changed.
+    #[serde(rename = "git.docs")]
+    GitDocs(GitCheck),
+    /// Working tree clean; local staging and production match the remote.
+    #[serde(rename = "git.clean")]
+    GitClean(GitCheck),
 }
+
+/// A git check; its settings come from `[git]` and `[paths]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitCheck {}
 
 impl CheckSpec {
     /// The `type` as written in config.
@@ -342,6 +362,11 @@ impl CheckSpec {
             CheckSpec::Command(_) => "command",
             CheckSpec::Window(_) => "window",
             CheckSpec::Rerun(_) => "rerun",
+            CheckSpec::GitPending(_) => "git.pending",
+            CheckSpec::GitChangelog(_) => "git.changelog",
+            CheckSpec::GitTodo(_) => "git.todo",
+            CheckSpec::GitDocs(_) => "git.docs",
+            CheckSpec::GitClean(_) => "git.clean",
         }
     }
 }
