@@ -379,7 +379,16 @@ pub enum ActionSpec {
     Command(CommandCheck),
     /// Print this run's rollback commands (not destructive; needs no confirmation).
     RollbackCommands(RollbackCommandsAction),
+    /// Merge staging into production with `--no-ff` and push (the seed's release steps).
+    #[serde(rename = "git.merge")]
+    Merge(MergeAction),
 }
+
+/// The release merge; branches and remote come from `[git]`, the description from
+/// `--message` or the commit subjects.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeAction {}
 
 /// Print the rollback commands for this run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -392,6 +401,7 @@ impl ActionSpec {
         match self {
             ActionSpec::Command(_) => "command",
             ActionSpec::RollbackCommands(_) => "rollback_commands",
+            ActionSpec::Merge(_) => "git.merge",
         }
     }
 
@@ -400,6 +410,7 @@ impl ActionSpec {
         match self {
             ActionSpec::Command(_) => true,
             ActionSpec::RollbackCommands(_) => false,
+            ActionSpec::Merge(_) => true,
         }
     }
 }
