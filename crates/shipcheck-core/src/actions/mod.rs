@@ -3,6 +3,10 @@
 //! `reconcile`: look at the world after a crash and say whether the effect already happened,
 //! so a resumed run never repeats it.
 
+pub(crate) mod gitflow;
+pub mod merge;
+pub mod revert;
+
 use serde_json::json;
 
 use crate::checklist::ActionSpec;
@@ -72,6 +76,7 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
                 .join(" "),
         }]),
         ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
+        ActionSpec::Merge(_) => merge::plan(ctx).await,
     }
 }
 
@@ -79,12 +84,13 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
 /// it has (the item becomes `done` without running again).
 pub async fn reconcile(
     spec: &ActionSpec,
-    _ctx: &ActionContext,
+    ctx: &ActionContext,
 ) -> Result<Option<ActionResult>, ActionError> {
     match spec {
         // A team's own command cannot be observed; the walk asks the person.
         ActionSpec::Command(_) => Ok(None),
         ActionSpec::RollbackCommands(_) => Ok(None),
+        ActionSpec::Merge(_) => merge::reconcile(ctx).await,
     }
 }
 
@@ -108,6 +114,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
                 evidence: json!({ "commands": commands }),
             })
         }
+        ActionSpec::Merge(_) => merge::perform(ctx).await,
     }
 }
 

@@ -183,6 +183,7 @@ impl Checklist {
             }
         }
 
+        problems.extend(crate::conditions::problems(config, &list));
         if problems.is_empty() {
             Ok(list)
         } else {

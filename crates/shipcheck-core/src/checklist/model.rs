@@ -331,7 +331,27 @@ pub enum CheckSpec {
     Window(WindowCheck),
     /// Other items' checks again.
     Rerun(RerunCheck),
+    /// There is something to ship in `production..staging`; the commits are the evidence.
+    #[serde(rename = "git.pending")]
+    GitPending(GitCheck),
+    /// The `[paths] changelog` file changed in the change set.
+    #[serde(rename = "git.changelog")]
+    GitChangelog(GitCheck),
+    /// No `[paths] todo_patterns` in lines added under the `critical` paths.
+    #[serde(rename = "git.todo")]
+    GitTodo(GitCheck),
+    /// `api` paths changed ⇒ `api_docs` paths changed.
+    #[serde(rename = "git.docs")]
+    GitDocs(GitCheck),
+    /// Working tree clean; local staging and production match the remote.
+    #[serde(rename = "git.clean")]
+    GitClean(GitCheck),
 }
+
+/// A git check; its settings come from `[git]` and `[paths]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitCheck {}
 
 impl CheckSpec {
     /// The `type` as written in config.
@@ -342,6 +362,11 @@ impl CheckSpec {
             CheckSpec::Command(_) => "command",
             CheckSpec::Window(_) => "window",
             CheckSpec::Rerun(_) => "rerun",
+            CheckSpec::GitPending(_) => "git.pending",
+            CheckSpec::GitChangelog(_) => "git.changelog",
+            CheckSpec::GitTodo(_) => "git.todo",
+            CheckSpec::GitDocs(_) => "git.docs",
+            CheckSpec::GitClean(_) => "git.clean",
         }
     }
 }
@@ -354,7 +379,16 @@ pub enum ActionSpec {
     Command(CommandCheck),
     /// Print this run's rollback commands (not destructive; needs no confirmation).
     RollbackCommands(RollbackCommandsAction),
+    /// Merge staging into production with `--no-ff` and push (the seed's release steps).
+    #[serde(rename = "git.merge")]
+    Merge(MergeAction),
 }
+
+/// The release merge; branches and remote come from `[git]`, the description from
+/// `--message` or the commit subjects.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeAction {}
 
 /// Print the rollback commands for this run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -367,6 +401,7 @@ impl ActionSpec {
         match self {
             ActionSpec::Command(_) => "command",
             ActionSpec::RollbackCommands(_) => "rollback_commands",
+            ActionSpec::Merge(_) => "git.merge",
         }
     }
 
@@ -375,6 +410,7 @@ impl ActionSpec {
         match self {
             ActionSpec::Command(_) => true,
             ActionSpec::RollbackCommands(_) => false,
+            ActionSpec::Merge(_) => true,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! data" is never a pass.
 
 pub mod command;
+pub mod git;
 pub mod http;
 pub mod window;
 
@@ -114,6 +115,9 @@ pub struct CheckContext {
     /// The run the check belongs to (`None` for `shipcheck check`): earlier items' evidence
     /// (the merge commit, the recorded releases) is read from here.
     pub run: Option<Arc<crate::run::RunState>>,
+    /// The change set, computed once per context and shared by every check that reads it
+    /// ([`CheckContext::change_set`]). A failure is not kept: the next call tries again.
+    pub changes: Arc<tokio::sync::OnceCell<Arc<crate::changes::ChangeSet>>>,
 }
 
 impl CheckContext {
@@ -134,7 +138,24 @@ impl CheckContext {
             http: crate::http::client(std::time::Duration::from_secs(30)),
             secrets: Arc::new(crate::redact::secrets_from_env(&[])),
             run: None,
+            changes: Arc::default(),
         }
+    }
+
+    /// The change set after `git fetch` of `[git] remote`: computed on first use, then
+    /// shared. A context lives for one command or one phase; make a new one for a fresh view.
+    pub async fn change_set(
+        &self,
+    ) -> Result<Arc<crate::changes::ChangeSet>, crate::integrations::git::GitError> {
+        let git = crate::integrations::git::Git::new(self.repo_dir());
+        self.changes
+            .get_or_try_init(|| async {
+                crate::changes::ChangeSet::fetch_and_compute(&git, &self.config.git)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
     }
 
     /// The git repository directory.
@@ -156,6 +177,11 @@ pub fn run<'a>(
             CheckSpec::Command(c) => command::run(c, ctx).await,
             CheckSpec::Window(_) => window::run(ctx),
             CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
+            CheckSpec::GitPending(_) => git::pending(ctx).await,
+            CheckSpec::GitChangelog(_) => git::changelog(ctx).await,
+            CheckSpec::GitTodo(_) => git::todo(ctx).await,
+            CheckSpec::GitDocs(_) => git::docs(ctx).await,
+            CheckSpec::GitClean(_) => git::clean(ctx).await,
         };
         outcome.timed(start)
     })

@@ -1,0 +1,4 @@
+//! Clients of the outside world. git and flyctl are programs run through [`crate::exec`];
+//! the HTTP services go through [`crate::http`].
+
+pub mod git;
