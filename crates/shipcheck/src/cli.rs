@@ -174,9 +174,43 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
+    /// Show what would ship: the commits and files of production..staging on the remote
+    /// (after `git fetch`), and which conditional items the change set makes required.
+    Changes,
+    /// Roll the run's release back, journaled on the run.
+    ///
+    /// `git-revert` reverts the release's merge commit on the production branch with
+    /// `git revert -m 1` (the seed's `git revert HEAD` fails on a merge commit) and pushes;
+    /// `platform` redeploys each app with the image recorded before the deploy. Asks for
+    /// confirmation on a terminal; `--yes` confirms; `--dry-run` prints the exact commands.
+    Rollback {
+        /// git-revert or platform.
+        #[arg(long, value_enum)]
+        strategy: StrategyArg,
+        /// Only these apps (platform); repeatable.
+        #[arg(long = "app", value_name = "APP")]
+        apps: Vec<String>,
+        /// Why (recorded) [default: "rollback requested by NAME"].
+        #[arg(long)]
+        reason: Option<String>,
+        /// Perform without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Print the exact commands; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        who: Who,
+    },
     /// Work with shipcheck.toml.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StrategyArg {
+    GitRevert,
+    Platform,
 }
 
 #[derive(Debug, Subcommand)]

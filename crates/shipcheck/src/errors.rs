@@ -58,6 +58,8 @@ impl CliError {
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Run(RunError::Action(a)) if a.integration => EXIT_INTEGRATION,
+            CliError::Run(RunError::Action(_)) => 1,
             CliError::Config(_) | CliError::Usage(_) | CliError::Run(_) => EXIT_USAGE,
             CliError::Store(e) => match e.exit_code() {
                 4 => EXIT_LOCKED,

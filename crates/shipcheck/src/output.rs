@@ -2,7 +2,7 @@
 //! otherwise), and the text forms of step reports and runs.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -152,4 +152,19 @@ pub fn write_out(args: std::fmt::Arguments<'_>) {
         eprintln!("error: writing to stdout: {e}");
         std::process::exit(2);
     }
+}
+
+/// Asks a question on the terminal and returns the trimmed answer.
+pub fn ask(prompt: &str) -> Result<String, crate::errors::CliError> {
+    say_raw!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| crate::errors::CliError::Io {
+            what: "reading your answer".into(),
+            source,
+        })?;
+    Ok(line.trim().to_string())
 }

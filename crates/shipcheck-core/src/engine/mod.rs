@@ -125,7 +125,8 @@ fn own_limit(spec: &CheckSpec, ctx: &CheckContext, depth: u8) -> Option<Duration
             .filter_map(|id| ctx.checklist.get(id)?.check.as_ref())
             .filter_map(|s| own_limit(s, ctx, depth + 1))
             .max(),
-        CheckSpec::Rerun(_) => None,
+        // Other checks (git, integrations) bound themselves within the engine default.
+        _ => None,
     }
 }
 

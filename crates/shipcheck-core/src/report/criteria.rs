@@ -85,6 +85,13 @@ fn from_items(run: &RunState, title: &'static str, ids: &[&str]) -> Criterion {
 }
 
 fn no_rollback(run: &RunState) -> Criterion {
+    if let Some(r) = run.rollbacks.first() {
+        return Criterion {
+            title: "No rollback needed within 2 hours",
+            met: Met::NotMet,
+            because: format!("rolled back ({}) by {}: {}", r.strategy, r.by, r.reason),
+        };
+    }
     let watched = run.completed.contains(&crate::checklist::Phase::Watch);
     Criterion {
         title: "No rollback needed within 2 hours",

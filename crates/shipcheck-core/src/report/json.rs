@@ -55,6 +55,7 @@ pub fn value(run: &RunState) -> Value {
         "aborted": run.aborted.as_ref().map(|(by, reason)| json!({"by": by, "reason": reason})),
         "signed": run.signed.as_ref().map(|(by, at)| json!({"by": by, "at": at})),
         "items": items,
+        "rollbacks": run.rollbacks,
         "notes": {
             "issues": notes(NoteKind::Issue),
             "lessons": notes(NoteKind::Lesson),

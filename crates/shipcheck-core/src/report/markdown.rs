@@ -84,6 +84,28 @@ pub fn render(run: &RunState, tz: &str) -> String {
         }
     }
 
+    if !run.rollbacks.is_empty() {
+        let _ = writeln!(out, "\n---\n\n## If Something Goes Wrong\n");
+        for r in &run.rollbacks {
+            let state = match r.succeeded {
+                Some(true) => "done",
+                Some(false) => "FAILED",
+                None => "interrupted",
+            };
+            let _ = writeln!(
+                out,
+                "- Rollback ({}) by {}, {}: {} — {state}{}",
+                r.strategy,
+                r.by,
+                local_time(r.started_at, tz),
+                one_line(&r.reason),
+                r.outcome
+                    .as_deref()
+                    .map(|o| format!(": {}", one_line(o)))
+                    .unwrap_or_default()
+            );
+        }
+    }
     let _ = writeln!(out, "\n---\n\n## Notes Section\n");
     let _ = writeln!(
         out,

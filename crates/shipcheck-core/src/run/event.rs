@@ -133,6 +133,34 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// A rollback is about to run (written before any side effect).
+    RollbackStarted {
+        /// `git-revert` or `platform`.
+        strategy: String,
+        /// Who asked for it.
+        by: String,
+        /// Why.
+        reason: String,
+        /// The exact commands or requests.
+        intent: String,
+    },
+    /// The rollback completed.
+    RollbackDone {
+        /// `git-revert` or `platform`.
+        strategy: String,
+        /// One line.
+        summary: String,
+        /// Evidence (revert commit, redeployed images, ...).
+        #[serde(default)]
+        evidence: serde_json::Value,
+    },
+    /// The rollback failed; it can be run again.
+    RollbackFailed {
+        /// `git-revert` or `platform`.
+        strategy: String,
+        /// What went wrong.
+        error: String,
+    },
     /// The record was signed; the run is over.
     RunSigned {
         /// Who.
@@ -156,6 +184,9 @@ impl Event {
             Event::PhaseCompleted { .. } => "phase_completed",
             Event::NoteAdded { .. } => "note_added",
             Event::RunAborted { .. } => "run_aborted",
+            Event::RollbackStarted { .. } => "rollback_started",
+            Event::RollbackDone { .. } => "rollback_done",
+            Event::RollbackFailed { .. } => "rollback_failed",
             Event::RunSigned { .. } => "run_signed",
         }
     }

@@ -29,6 +29,9 @@ pub enum RunError {
         /// What and why, and what to do instead.
         message: String,
     },
+    /// An action (merge, revert, rollback, …) failed; the world is as its message says.
+    #[error("{0}")]
+    Action(crate::actions::ActionError),
     /// There is no open run to act on.
     #[error("{message}")]
     NoRun {

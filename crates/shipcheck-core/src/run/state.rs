@@ -130,6 +130,28 @@ pub struct Note {
     pub at: Timestamp,
 }
 
+/// One rollback of the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rollback {
+    /// `git-revert` or `platform`.
+    pub strategy: String,
+    /// Who asked for it.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// `None` while in flight (or interrupted); `Some(true)` done; `Some(false)` failed.
+    pub succeeded: Option<bool>,
+    /// Summary or error.
+    pub outcome: Option<String>,
+    /// Evidence of the completed rollback.
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+    /// When it finished.
+    pub finished_at: Option<Timestamp>,
+}
+
 /// A run, as its events say.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -161,6 +183,8 @@ pub struct RunState {
     pub aborted: Option<(String, String)>,
     /// Signature: who and when.
     pub signed: Option<(String, Timestamp)>,
+    /// Rollbacks, in order.
+    pub rollbacks: Vec<Rollback>,
     /// When the last event was appended.
     pub updated_at: Timestamp,
     /// The number of events.
@@ -236,6 +260,7 @@ impl RunState {
             status: RunStatus::Active,
             aborted: None,
             signed: None,
+            rollbacks: Vec::new(),
             updated_at: first.at,
             event_count: 1,
         };
@@ -360,6 +385,48 @@ impl RunState {
                 self.status = RunStatus::Aborted;
                 self.aborted = Some((by.clone(), reason.clone()));
             }
+            Event::RollbackStarted {
+                strategy,
+                by,
+                reason,
+                ..
+            } => self.rollbacks.push(Rollback {
+                strategy: strategy.clone(),
+                by: by.clone(),
+                reason: reason.clone(),
+                started_at: e.at,
+                succeeded: None,
+                outcome: None,
+                evidence: serde_json::Value::Null,
+                finished_at: None,
+            }),
+            Event::RollbackDone {
+                strategy,
+                summary,
+                evidence,
+            } => {
+                let r = self
+                    .rollbacks
+                    .iter_mut()
+                    .rev()
+                    .find(|r| &r.strategy == strategy && r.succeeded.is_none())
+                    .ok_or_else(|| bad("has no rollback_started before it".into()))?;
+                r.succeeded = Some(true);
+                r.outcome = Some(summary.clone());
+                r.evidence = evidence.clone();
+                r.finished_at = Some(e.at);
+            }
+            Event::RollbackFailed { strategy, error } => {
+                let r = self
+                    .rollbacks
+                    .iter_mut()
+                    .rev()
+                    .find(|r| &r.strategy == strategy && r.succeeded.is_none())
+                    .ok_or_else(|| bad("has no rollback_started before it".into()))?;
+                r.succeeded = Some(false);
+                r.outcome = Some(error.clone());
+                r.finished_at = Some(e.at);
+            }
             Event::RunSigned { by } => {
                 self.status = RunStatus::Signed;
                 self.signed = Some((by.clone(), e.at));
@@ -397,6 +464,11 @@ impl RunState {
     /// Whether `phase`'s gate passes now.
     pub fn gate_passes(&self, phase: Phase) -> bool {
         self.blocking(phase).is_empty()
+    }
+
+    /// A rollback that started and never reported back (the process died mid-rollback).
+    pub fn rollback_in_flight(&self) -> Option<&Rollback> {
+        self.rollbacks.last().filter(|r| r.succeeded.is_none())
     }
 
     /// The notes of one kind.

@@ -198,13 +198,36 @@ impl Session {
         report: &mut StepReport,
     ) -> Result<RunState, RunError> {
         let mut run = run.clone();
+        let pending: Vec<ItemRecord> = run
+            .phase_items(phase)
+            .filter(|r| r.state == ItemState::Pending && r.item.when.is_some())
+            .cloned()
+            .collect();
+        if pending.is_empty() {
+            return Ok(run);
+        }
+        // Conditions need the change set. Without it (no repository, git failing) every
+        // conditional item stays required: a step that might matter is never skipped on a guess.
         let ctx = self.check_context(Some(&run));
-        for rec in run.phase_items(phase).cloned().collect::<Vec<_>>() {
-            if rec.state != ItemState::Pending {
-                continue;
+        let changes = match ctx.change_set().await {
+            Ok(c) => c,
+            Err(e) => {
+                report.needs.push(Need {
+                    item: "conditions".into(),
+                    title: format!("{} conditional item(s)", pending.len()),
+                    need: "info",
+                    detail: format!(
+                        "conditional items stay required: the change set is unavailable ({e})"
+                    ),
+                });
+                return Ok(run);
             }
+        };
+        for rec in pending {
             let Some(cond) = &rec.item.when else { continue };
-            if let Some((false, reason)) = crate::run::conditions::evaluate(cond, &ctx).await {
+            let result = crate::conditions::evaluate(cond, &changes, &self.loaded.config.paths);
+            if !result.required {
+                let reason = result.reason;
                 run = self
                     .append(
                         &run.id,
@@ -271,12 +294,20 @@ impl Session {
         let Some(spec) = &item.action else {
             return Ok(run.clone());
         };
-        let actx = ActionContext {
+        let mut actx = ActionContext {
             check: self.check_context(Some(run)),
             by: opts.by.clone(),
             message: opts.message.clone(),
             dry_run: opts.dry_run,
         };
+        // The release description is fixed before the intent is journaled, so the plan, the
+        // journal and the merge carry the same text.
+        if matches!(spec, crate::checklist::ActionSpec::Merge(_))
+            && actx.message.is_none()
+            && let Ok(changes) = actx.check.change_set().await
+        {
+            actx.message = Some(crate::actions::merge::describe_release(&changes.commits));
+        }
         let rec = run.record(&item.id).cloned();
         // A crash between intent and result: look at the world before doing anything again.
         if rec.as_ref().is_some_and(|r| r.action_in_flight) {

@@ -1,10 +1,12 @@
 //! One module per group of subcommands; `dispatch` routes the parsed command line.
 
 mod admin;
+mod changes;
 mod check;
 mod init;
 mod items;
 mod plan;
+mod rollback;
 mod show;
 mod walk;
 
@@ -37,6 +39,15 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Verify { run, env } => show::verify(g, run.as_deref(), &env).await,
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
+        Command::Changes => changes::run(g).await,
+        Command::Rollback {
+            strategy,
+            apps,
+            reason,
+            yes,
+            dry_run,
+            who,
+        } => rollback::run(g, strategy, apps, reason, yes, dry_run, &who).await,
     }
 }
 

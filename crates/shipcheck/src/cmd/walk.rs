@@ -1,7 +1,5 @@
 //! `shipcheck start`, `next` and `deploy`: start a run and walk it through its phases.
 
-use std::io::{BufRead, Write};
-
 use serde_json::json;
 use shipcheck_core::checklist::Item;
 use shipcheck_core::run::{
@@ -171,10 +169,10 @@ async fn prompt_people(
         };
         say!("\n{} — {}", need.item, need.title);
         say!("  {}", need.detail);
-        let answer = ask("  [t]ick, [w]aive, [s]kip for now, [q]uit? ")?;
+        let answer = output::ask("  [t]ick, [w]aive, [s]kip for now, [q]uit? ")?;
         match answer.as_str() {
             "t" | "tick" | "y" | "yes" => {
-                let note = ask(if rec.item.note_required {
+                let note = output::ask(if rec.item.note_required {
                     "  note (required): "
                 } else {
                     "  note (optional): "
@@ -189,7 +187,7 @@ async fn prompt_people(
                 }
             }
             "w" | "waive" => {
-                let reason = ask("  reason: ")?;
+                let reason = output::ask("  reason: ")?;
                 match session.waive(&run, &need.item, by, &reason).await {
                     Ok(r) => {
                         run = r;
@@ -203,20 +201,6 @@ async fn prompt_people(
         }
     }
     Ok(changed)
-}
-
-fn ask(prompt: &str) -> Result<String, CliError> {
-    say_raw!("{prompt}");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|source| CliError::Io {
-            what: "reading your answer".into(),
-            source,
-        })?;
-    Ok(line.trim().to_string())
 }
 
 /// Asks on a terminal before a destructive action; never asks otherwise.
@@ -242,7 +226,10 @@ impl Confirm for TtyConfirm {
         for line in plan {
             say!("    {line}");
         }
-        matches!(ask("  perform it? type yes: ").as_deref(), Ok("yes"))
+        matches!(
+            output::ask("  perform it? type yes: ").as_deref(),
+            Ok("yes")
+        )
     }
 }
 

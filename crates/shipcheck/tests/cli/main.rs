@@ -7,6 +7,7 @@
 mod support;
 
 mod config_errors;
+mod git;
 mod lock;
 mod walk;
 

@@ -303,3 +303,21 @@ pub fn tamper_with_event(db: &Path, run_id: &str, seq: i64) {
         assert_eq!(done.rows_affected(), 1);
     });
 }
+
+/// Runs git in `dir` (hermetic config) and returns its trimmed stdout.
+pub fn git_out(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", &env.home)
+        .env("GIT_CONFIG_GLOBAL", env.home.join("gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

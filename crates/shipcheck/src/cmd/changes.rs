@@ -1,0 +1,85 @@
+//! `shipcheck changes`: the change set and the conditional items it triggers.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use shipcheck_core::checks::CheckContext;
+use shipcheck_core::conditions;
+
+use crate::cli::Global;
+use crate::context;
+use crate::errors::CliError;
+
+pub async fn run(g: &Global) -> Result<u8, CliError> {
+    let loaded = context::load_config(g)?;
+    let clock = shipcheck_core::clock::from_env().map_err(CliError::Usage)?;
+    let ctx = CheckContext::new(
+        Arc::new(loaded.config.clone()),
+        loaded.base_dir(),
+        Arc::new(loaded.checklist.clone()),
+        clock,
+    );
+    let changes = ctx
+        .change_set()
+        .await
+        .map_err(|e| CliError::Integration(format!("cannot compute the change set: {e}")))?;
+    let triggered =
+        conditions::evaluate_checklist(&loaded.checklist, &changes, &loaded.config.paths);
+    if g.json {
+        let items: Vec<_> = triggered
+            .iter()
+            .map(|(id, r)| json!({"id": id, "required": r.required, "reason": r.reason}))
+            .collect();
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "changes",
+            "changes": &*changes,
+            "conditional_items": items,
+        }));
+        return Ok(0);
+    }
+    say!("{}", changes.summary());
+    say!("\ncommits ({}):", changes.commits.len());
+    for line in changes.oneline() {
+        say!("  {line}");
+    }
+    say!(
+        "\nfiles ({}, {} lines changed):",
+        changes.files.len(),
+        changes.lines_changed()
+    );
+    for f in &changes.files {
+        if f.binary {
+            say!("  {} (binary)", f.path);
+        } else {
+            say!("  {}  +{} -{}", f.path, f.insertions, f.deletions);
+        }
+    }
+    for b in changes
+        .branches
+        .iter()
+        .filter(|b| b.ahead > 0 || b.behind > 0)
+    {
+        say!(
+            "\nnote: local {} is {} ahead and {} behind {}",
+            b.branch,
+            b.ahead,
+            b.behind,
+            b.remote.as_deref().unwrap_or("its remote")
+        );
+    }
+    say!("\nconditional items:");
+    for (id, r) in &triggered {
+        say!(
+            "  {:<34} {}  {}",
+            id,
+            if r.required {
+                "required    "
+            } else {
+                "not required"
+            },
+            r.reason
+        );
+    }
+    Ok(0)
+}
