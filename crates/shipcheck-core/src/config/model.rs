@@ -33,6 +33,9 @@ pub struct Config {
     /// `[checklist]`
     #[serde(default)]
     pub checklist: ChecklistConfig,
+    /// `[fly]`
+    #[serde(default)]
+    pub fly: super::fly::FlyConfig,
 }
 
 /// `[project]`
