@@ -331,6 +331,24 @@ pub enum CheckSpec {
     Window(WindowCheck),
     /// Other items' checks again.
     Rerun(RerunCheck),
+    /// Every machine of every app in its region.
+    #[serde(rename = "fly.region")]
+    FlyRegion(super::fly::FlyRegionCheck),
+    /// Required secret names present; parity with staging.
+    #[serde(rename = "fly.secrets")]
+    FlySecrets(super::fly::FlySecretsCheck),
+    /// Env differences between staging and production app configs (evidence).
+    #[serde(rename = "fly.env")]
+    FlyEnv(super::fly::FlyEnvCheck),
+    /// Record rollback targets, or check each app has a newer complete release.
+    #[serde(rename = "fly.releases")]
+    FlyReleases(super::fly::FlyReleasesCheck),
+    /// Machines started, on the current release, checks passing.
+    #[serde(rename = "fly.status")]
+    FlyStatus(super::fly::FlyStatusCheck),
+    /// Logs after the deploy scanned for error patterns.
+    #[serde(rename = "fly.logs")]
+    FlyLogs(super::fly::FlyLogsCheck),
 }
 
 impl CheckSpec {
@@ -342,6 +360,12 @@ impl CheckSpec {
             CheckSpec::Command(_) => "command",
             CheckSpec::Window(_) => "window",
             CheckSpec::Rerun(_) => "rerun",
+            CheckSpec::FlyRegion(_) => "fly.region",
+            CheckSpec::FlySecrets(_) => "fly.secrets",
+            CheckSpec::FlyEnv(_) => "fly.env",
+            CheckSpec::FlyReleases(_) => "fly.releases",
+            CheckSpec::FlyStatus(_) => "fly.status",
+            CheckSpec::FlyLogs(_) => "fly.logs",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! data" is never a pass.
 
 pub mod command;
+pub mod fly;
 pub mod http;
 pub mod window;
 
@@ -156,6 +157,12 @@ pub fn run<'a>(
             CheckSpec::Command(c) => command::run(c, ctx).await,
             CheckSpec::Window(_) => window::run(ctx),
             CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
+            CheckSpec::FlyRegion(c) => fly::region(c, ctx).await,
+            CheckSpec::FlySecrets(c) => fly::secrets(c, ctx).await,
+            CheckSpec::FlyEnv(c) => fly::env(c, ctx).await,
+            CheckSpec::FlyReleases(c) => fly::releases(c, ctx).await,
+            CheckSpec::FlyStatus(c) => fly::status(c, ctx).await,
+            CheckSpec::FlyLogs(c) => fly::logs(c, ctx).await,
         };
         outcome.timed(start)
     })
