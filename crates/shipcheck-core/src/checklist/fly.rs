@@ -100,3 +100,51 @@ pub struct FlyLogsCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_lines: Option<usize>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CheckSpec, Checklist};
+    use super::*;
+
+    #[test]
+    fn builtin_fly_items_are_wired() {
+        let c = Checklist::builtin();
+        for id in [
+            "prepare.secrets",
+            "prepare.region",
+            "prepare.region-verified",
+            "preflight.rollback-ready",
+            "rollout.fly-status",
+            "verify.apps-deployed",
+            "verify.logs-clean",
+        ] {
+            let item = c.get(id).unwrap();
+            assert!(item.is_automatic(), "{id}");
+            assert!(
+                item.check.as_ref().unwrap().type_name().starts_with("fly."),
+                "{id}"
+            );
+        }
+        let env = c.get("prepare.env-reviewed").unwrap();
+        assert!(
+            env.is_ticked_by_person(),
+            "env review stays a person's tick"
+        );
+        assert!(matches!(env.check, Some(CheckSpec::FlyEnv(_))));
+        assert!(matches!(
+            c.get("verify.apps-deployed").unwrap().check,
+            Some(CheckSpec::FlyReleases(FlyReleasesCheck {
+                mode: ReleasesMode::Deployed,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn specs_parse_with_dotted_type_names() {
+        let s: CheckSpec =
+            toml::from_str("type = \"fly.secrets\"\nfail_on_pending = true").unwrap();
+        assert_eq!(s.type_name(), "fly.secrets");
+        assert!(toml::from_str::<CheckSpec>("type = \"fly.region\"\nregion = \"fra\"").is_err());
+    }
+}
