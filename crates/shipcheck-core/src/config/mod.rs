@@ -1,6 +1,7 @@
 //! `shipcheck.toml`: its shape ([`model`]), loading with spans and hints ([`load`]), and the
 //! commented file `shipcheck init` writes ([`template`]).
 
+pub mod discover;
 pub mod error;
 pub mod fly;
 pub mod load;
