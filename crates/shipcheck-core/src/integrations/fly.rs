@@ -273,7 +273,7 @@ impl Fly {
                 "list the app's releases",
             )
             .await?;
-        r.sort_by(|a, b| b.version.cmp(&a.version));
+        r.sort_by_key(|r| std::cmp::Reverse(r.version));
         Ok(r)
     }
 
@@ -443,6 +443,13 @@ pub fn snippet(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn with_command(c: &[&str]) -> FlyConfig {
+        FlyConfig {
+            command: c.iter().map(|s| s.to_string()).collect(),
+            ..FlyConfig::default()
+        }
+    }
+
     #[test]
     fn command_lines() {
         assert_eq!(
@@ -457,8 +464,7 @@ mod tests {
             Fly::scale_args("a", &[("app".into(), 2), ("worker".into(), 1)], Some("fra")).join(" "),
             "scale count app=2 worker=1 -a a --yes --region fra"
         );
-        let mut cfg = FlyConfig::default();
-        cfg.command = vec!["/bin/standin".into(), "--state".into(), "/tmp/s".into()];
+        let cfg = with_command(&["/bin/standin", "--state", "/tmp/s"]);
         let fly = Fly::new(&cfg, &[]);
         assert_eq!(
             fly.display(&args(["status", "--json", "-a", "x"])),
@@ -468,8 +474,7 @@ mod tests {
 
     #[tokio::test]
     async fn missing_program_is_not_found_with_hint() {
-        let mut cfg = FlyConfig::default();
-        cfg.command = vec!["definitely-not-flyctl-xyz".into()];
+        let mut cfg = with_command(&["definitely-not-flyctl-xyz"]);
         let err = Fly::new(&cfg, &[]).status("a").await.unwrap_err();
         assert!(err.is_not_found(), "{err}");
         assert!(err.to_string().contains(INSTALL_HINT));
@@ -482,13 +487,12 @@ mod tests {
 
     #[tokio::test]
     async fn failure_quotes_stderr_redacted() {
-        let mut cfg = FlyConfig::default();
-        cfg.command = vec![
-            "sh".into(),
-            "-c".into(),
-            "echo 'Error: token s3cr3tvalue rejected' >&2; exit 1".into(),
-            "sh".into(),
-        ];
+        let cfg = with_command(&[
+            "sh",
+            "-c",
+            "echo 'Error: token s3cr3tvalue rejected' >&2; exit 1",
+            "sh",
+        ]);
         let err = Fly::new(&cfg, &["s3cr3tvalue".into()])
             .status("a")
             .await

@@ -250,11 +250,15 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_named() {
-        let mut p = ErrorPatterns::default();
-        p.status_codes = vec!["6xx".into()];
+        let p = ErrorPatterns {
+            status_codes: vec!["6xx".into()],
+            ..ErrorPatterns::default()
+        };
         assert!(LogMatcher::new(&p).unwrap_err().contains("6xx"));
-        let mut p = ErrorPatterns::default();
-        p.messages = vec!["(".into()];
+        let p = ErrorPatterns {
+            messages: vec!["(".into()],
+            ..ErrorPatterns::default()
+        };
         assert!(
             LogMatcher::new(&p)
                 .unwrap_err()
