@@ -109,6 +109,22 @@ async fn rollback_stops_at_a_failed_deploy_and_says_what_was_done() {
 }
 
 #[tokio::test]
+async fn rollback_is_not_done_until_the_machines_are_healthy() {
+    let (_t, world) = seeded();
+    let (world, c) = recorded_then_deployed(world).await;
+    let world = world.unhealthy_deploy(&prod("internal-api"));
+    world.save().unwrap();
+    let err = rollback_platform(&actx(&c, false), None).await.unwrap_err();
+    assert!(
+        err.message.contains("deployed but is not verified"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("checks passing"), "{}", err.message);
+    assert_eq!(deploys(&world).len(), 1, "stops before the next app");
+}
+
+#[tokio::test]
 async fn rollback_warns_about_migrations_and_pruned_images() {
     let (_t, world) = seeded();
     let (world, c) = recorded_then_deployed(world).await;
