@@ -6,6 +6,7 @@
 pub(crate) mod gitflow;
 pub mod merge;
 pub mod revert;
+pub mod fly;
 
 use serde_json::json;
 
@@ -132,12 +133,31 @@ pub fn rollback_commands(ctx: &ActionContext) -> Vec<String> {
         format!("git push {remote} {prod}"),
     ];
     if let Some(env) = cfg.environments.get("production") {
+        let targets = ctx
+            .check
+            .run
+            .as_deref()
+            .and_then(crate::checks::fly::recorded_targets)
+            .unwrap_or_default();
+        let client = crate::integrations::fly::Fly::from_context(&ctx.check);
         for app in &env.apps {
             if let Some(fly) = &app.fly_app {
-                out.push(format!(
-                    "flyctl releases -a {fly} --image   # pick the previous release's image"
-                ));
-                out.push(format!("flyctl deploy --image <previous image> -a {fly}"));
+                match targets.iter().find(|t| &t.fly_app == fly) {
+                    Some(t) => out.push(format!(
+                        "{}   # {} back to v{}",
+                        crate::checks::fly::rollback_command(&client, t),
+                        t.app,
+                        t.version
+                    )),
+                    None => {
+                        out.push(format!(
+                            "flyctl releases -a {fly} --image   # pick the previous release's image"
+                        ));
+                        out.push(format!(
+                            "flyctl deploy --image <previous image> -a {fly} --yes"
+                        ));
+                    }
+                }
             }
         }
         if let Some(fly) = env.apps.iter().find_map(|a| a.fly_app.as_ref()) {

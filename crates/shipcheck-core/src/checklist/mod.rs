@@ -1,11 +1,13 @@
 //! The checklist: the built-in default (the seed, item for item) and a team's changes to it.
 
+pub mod fly;
 pub mod model;
 
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+pub use fly::*;
 pub use model::*;
 
 use crate::config::Config;

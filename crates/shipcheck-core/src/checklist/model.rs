@@ -346,6 +346,24 @@ pub enum CheckSpec {
     /// Working tree clean; local staging and production match the remote.
     #[serde(rename = "git.clean")]
     GitClean(GitCheck),
+    /// Every machine of every app in its region.
+    #[serde(rename = "fly.region")]
+    FlyRegion(super::fly::FlyRegionCheck),
+    /// Required secret names present; parity with staging.
+    #[serde(rename = "fly.secrets")]
+    FlySecrets(super::fly::FlySecretsCheck),
+    /// Env differences between staging and production app configs (evidence).
+    #[serde(rename = "fly.env")]
+    FlyEnv(super::fly::FlyEnvCheck),
+    /// Record rollback targets, or check each app has a newer complete release.
+    #[serde(rename = "fly.releases")]
+    FlyReleases(super::fly::FlyReleasesCheck),
+    /// Machines started, on the current release, checks passing.
+    #[serde(rename = "fly.status")]
+    FlyStatus(super::fly::FlyStatusCheck),
+    /// Logs after the deploy scanned for error patterns.
+    #[serde(rename = "fly.logs")]
+    FlyLogs(super::fly::FlyLogsCheck),
 }
 
 /// A git check; its settings come from `[git]` and `[paths]`.
@@ -367,6 +385,12 @@ impl CheckSpec {
             CheckSpec::GitTodo(_) => "git.todo",
             CheckSpec::GitDocs(_) => "git.docs",
             CheckSpec::GitClean(_) => "git.clean",
+            CheckSpec::FlyRegion(_) => "fly.region",
+            CheckSpec::FlySecrets(_) => "fly.secrets",
+            CheckSpec::FlyEnv(_) => "fly.env",
+            CheckSpec::FlyReleases(_) => "fly.releases",
+            CheckSpec::FlyStatus(_) => "fly.status",
+            CheckSpec::FlyLogs(_) => "fly.logs",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod command;
 pub mod git;
+pub mod fly;
 pub mod http;
 pub mod window;
 
@@ -182,6 +183,12 @@ pub fn run<'a>(
             CheckSpec::GitTodo(_) => git::todo(ctx).await,
             CheckSpec::GitDocs(_) => git::docs(ctx).await,
             CheckSpec::GitClean(_) => git::clean(ctx).await,
+            CheckSpec::FlyRegion(c) => fly::region(c, ctx).await,
+            CheckSpec::FlySecrets(c) => fly::secrets(c, ctx).await,
+            CheckSpec::FlyEnv(c) => fly::env(c, ctx).await,
+            CheckSpec::FlyReleases(c) => fly::releases(c, ctx).await,
+            CheckSpec::FlyStatus(c) => fly::status(c, ctx).await,
+            CheckSpec::FlyLogs(c) => fly::logs(c, ctx).await,
         };
         outcome.timed(start)
     })

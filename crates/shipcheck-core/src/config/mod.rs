@@ -3,7 +3,9 @@
 //! writes ([`template`]).
 
 mod describe;
+pub mod discover;
 pub mod error;
+pub mod fly;
 pub mod load;
 pub mod model;
 mod span;
@@ -11,6 +13,7 @@ pub mod template;
 pub mod validate;
 
 pub use error::{ConfigError, InvalidConfig, Problem};
+pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
 pub use template::{init_template, system_timezone};

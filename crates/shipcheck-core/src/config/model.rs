@@ -36,6 +36,9 @@ pub struct Config {
     /// `[paths]`: the path groups conditions and the git checks use.
     #[serde(default)]
     pub paths: PathsConfig,
+    /// `[fly]`
+    #[serde(default)]
+    pub fly: super::fly::FlyConfig,
 }
 
 /// `[project]`
