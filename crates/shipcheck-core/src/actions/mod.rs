@@ -3,10 +3,10 @@
 //! `reconcile`: look at the world after a crash and say whether the effect already happened,
 //! so a resumed run never repeats it.
 
+pub mod fly;
 pub(crate) mod gitflow;
 pub mod merge;
 pub mod revert;
-pub mod fly;
 
 use serde_json::json;
 

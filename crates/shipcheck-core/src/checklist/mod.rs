@@ -135,10 +135,7 @@ impl Checklist {
                         message: "an item of kind \"action\" needs `action = { type = ... }` (command)".into(),
                     })
                 }
-                ItemKind::Manual if item.check.is_some() => problems.push(ChecklistProblem {
-                    path: format!("{path}.check"),
-                    message: "a manual item has no check; write kind = \"check\" or remove `check`".into(),
-                }),
+
                 _ => {}
             }
             let pos = list
@@ -186,6 +183,8 @@ impl Checklist {
         }
 
         problems.extend(crate::conditions::problems(config, &list));
+        fall_back_where_unconfigured(config, &mut list);
+
         if problems.is_empty() {
             Ok(list)
         } else {
@@ -211,6 +210,38 @@ impl Checklist {
     /// A "did you mean" for an unknown id.
     pub fn suggest(&self, id: &str) -> Option<String> {
         suggest(id, self.ids())
+    }
+}
+
+/// An item whose automation needs an integration the config does not set up becomes a
+/// person's item with the reason, so a config without Fly apps still runs every step.
+fn fall_back_where_unconfigured(config: &Config, list: &mut Checklist) {
+    let has_fly = |env: &str| {
+        config
+            .environments
+            .get(env)
+            .is_some_and(|e| e.apps.iter().any(|a| a.fly_app.is_some()))
+    };
+    for item in &mut list.items {
+        if item.manual_because.is_some() {
+            continue;
+        }
+        let env = match &item.check {
+            Some(CheckSpec::FlyRegion(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlySecrets(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyEnv(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyReleases(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyStatus(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyLogs(c)) => Some(c.env.as_str()),
+            _ => None,
+        };
+        if let Some(env) = env
+            && !has_fly(env)
+        {
+            item.manual_because = Some(format!(
+                "no app in [environments.{env}] has a fly_app, so shipcheck cannot ask Fly; check it yourself and tick"
+            ));
+        }
     }
 }
 

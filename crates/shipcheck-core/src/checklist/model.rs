@@ -178,6 +178,12 @@ impl Item {
         self.manual_because.is_none() && self.kind == ItemKind::Action && self.action.is_some()
     }
 
+    /// A manual item with a check: the check runs to show evidence before the person ticks,
+    /// and never settles the item itself (`prepare.env-reviewed` shows the env differences).
+    pub fn has_evidence_check(&self) -> bool {
+        self.manual_because.is_none() && self.kind == ItemKind::Manual && self.check.is_some()
+    }
+
     /// Whether a person ticks the item: manual items, and any item that fell back to manual.
     pub fn is_ticked_by_person(&self) -> bool {
         !self.is_automatic() && !self.is_performed()

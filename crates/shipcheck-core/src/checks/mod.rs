@@ -4,8 +4,8 @@
 //! data" is never a pass.
 
 pub mod command;
-pub mod git;
 pub mod fly;
+pub mod git;
 pub mod http;
 pub mod window;
 

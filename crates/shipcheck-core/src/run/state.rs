@@ -302,11 +302,14 @@ impl RunState {
                 let r = self
                     .record_mut(item)
                     .ok_or_else(|| bad(format!("names unknown item {item}")))?;
-                r.state = match status {
-                    Status::Pass => ItemState::Pass,
-                    Status::Fail => ItemState::Fail,
-                    Status::Error => ItemState::Error,
-                };
+                // An evidence check on a manual item shows what to review; the person settles it.
+                if !r.item.has_evidence_check() {
+                    r.state = match status {
+                        Status::Pass => ItemState::Pass,
+                        Status::Fail => ItemState::Fail,
+                        Status::Error => ItemState::Error,
+                    };
+                }
                 r.summary = Some(summary.clone());
                 r.evidence = evidence.clone();
                 r.duration_ms = Some(*duration_ms);

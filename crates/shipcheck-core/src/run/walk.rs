@@ -135,6 +135,8 @@ impl Session {
                 }
             } else if item.is_automatic() && needs_check(rec) {
                 segment.push(item.clone());
+            } else if item.has_evidence_check() && rec.attempts == 0 && !rec.state.is_settled() {
+                segment.push(item.clone());
             } else if item.is_performed() && !rec.state.is_settled() {
                 run = self
                     .perform_action(&run, item, opts, confirm, &mut report)
@@ -273,7 +275,9 @@ impl Session {
                     },
                 )
                 .await?;
+            let evidence_only = segment.iter().any(|i| i.id == id && i.has_evidence_check());
             let state = match outcome.status {
+                _ if evidence_only => ItemState::Pending,
                 Status::Pass => ItemState::Pass,
                 Status::Fail => ItemState::Fail,
                 Status::Error => ItemState::Error,
@@ -501,6 +505,11 @@ fn need_for(rec: &ItemRecord) -> Need {
                 d.push_str(&format!(" — {why}"));
             } else if let Some(help) = &item.help {
                 d.push_str(&format!(" — {help}"));
+            }
+            if item.has_evidence_check()
+                && let Some(found) = &rec.summary
+            {
+                d.push_str(&format!(" [shipcheck found: {found}]"));
             }
             if item.other_than_deployer {
                 d.push_str(" (by someone other than the deployer)");
