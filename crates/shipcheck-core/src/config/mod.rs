@@ -16,7 +16,7 @@ pub use error::{ConfigError, InvalidConfig, Problem};
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
-pub use template::{init_template, system_timezone};
+pub use template::{TemplateApp, init_template, init_template_with, seed_apps, system_timezone};
 pub use validate::{check_timezone, parse_hhmm};
 
 #[cfg(test)]

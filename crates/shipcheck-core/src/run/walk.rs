@@ -133,9 +133,9 @@ impl Session {
                     stop = true;
                     break;
                 }
-            } else if item.is_automatic() && needs_check(rec) {
-                segment.push(item.clone());
-            } else if item.has_evidence_check() && rec.attempts == 0 && !rec.state.is_settled() {
+            } else if (item.is_automatic() && needs_check(rec))
+                || (item.has_evidence_check() && rec.attempts == 0 && !rec.state.is_settled())
+            {
                 segment.push(item.clone());
             } else if item.is_performed() && !rec.state.is_settled() {
                 run = self
