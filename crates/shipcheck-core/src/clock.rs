@@ -90,6 +90,79 @@ impl Clock for ScaledClock {
     }
 }
 
+/// A scaled clock every process agrees on: `start + (wall now − since) × speed`. Built from
+/// `[clock]` ([`for_config`]); a process that resumes a run after another one died computes
+/// the same time the dead one would have.
+#[derive(Debug, Clone)]
+pub struct AnchoredClock {
+    since: Timestamp,
+    start: Timestamp,
+    speed: f64,
+}
+
+impl AnchoredClock {
+    /// Wall instant `since` stands for `start`; time runs `speed`× (at least 1).
+    pub fn new(since: Timestamp, start: Timestamp, speed: f64) -> Self {
+        AnchoredClock {
+            since,
+            start,
+            speed: if speed.is_finite() {
+                speed.max(1.0)
+            } else {
+                1.0
+            },
+        }
+    }
+    /// The speed.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+    /// The scaled instant of wall instant `wall`.
+    pub fn at(&self, wall: Timestamp) -> Timestamp {
+        let elapsed = wall.duration_since(self.since);
+        let secs = elapsed.as_secs_f64() * self.speed;
+        let scaled = jiff::SignedDuration::try_from_secs_f64(secs).unwrap_or(if secs < 0.0 {
+            jiff::SignedDuration::MIN
+        } else {
+            jiff::SignedDuration::MAX
+        });
+        self.start.checked_add(scaled).unwrap_or(if secs < 0.0 {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        })
+    }
+    /// The wall-clock duration of `d` of this clock's time.
+    pub fn wall(&self, d: Duration) -> Duration {
+        d.div_f64(self.speed)
+    }
+}
+
+impl Clock for AnchoredClock {
+    fn now(&self) -> Timestamp {
+        self.at(Timestamp::now())
+    }
+    fn sleep(&self, d: Duration) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(self.wall(d)))
+    }
+}
+
+/// The clock for a config: `SHIPCHECK_NOW` first (tests pin "now" with it), then `[clock]`
+/// (a rehearsal's scaled clock), else the system clock.
+pub fn for_config(cfg: &crate::config::ClockConfig) -> Result<SharedClock, String> {
+    if std::env::var("SHIPCHECK_NOW").is_ok_and(|t| !t.is_empty()) || cfg.is_wall_clock() {
+        return from_env();
+    }
+    let Some(since) = cfg.since else {
+        return Err("[clock] needs `since` when `speed` or `start` is set".into());
+    };
+    Ok(Arc::new(AnchoredClock::new(
+        since,
+        cfg.start.unwrap_or(since),
+        cfg.speed,
+    )))
+}
+
 /// `t + d`, saturating at the largest timestamp.
 pub fn add(t: Timestamp, d: Duration) -> Timestamp {
     let d = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX);
@@ -123,6 +196,23 @@ mod tests {
             c.now(),
             "2026-11-24T10:15:00Z".parse::<Timestamp>().unwrap()
         );
+    }
+
+    #[test]
+    fn anchored_clocks_agree_and_run_fast() {
+        let since: Timestamp = "2026-11-26T07:00:00Z".parse().unwrap();
+        let start: Timestamp = "2026-12-01T09:30:00Z".parse().unwrap();
+        let c = AnchoredClock::new(since, start, 120.0);
+        let wall: Timestamp = "2026-11-26T07:00:30Z".parse().unwrap();
+        assert_eq!(
+            c.at(wall),
+            "2026-12-01T10:30:00Z".parse::<Timestamp>().unwrap()
+        );
+        // Another process with the same config computes the same time.
+        let d = AnchoredClock::new(since, start, 120.0);
+        assert_eq!(c.at(wall), d.at(wall));
+        assert_eq!(c.wall(Duration::from_secs(120)), Duration::from_secs(1));
+        assert_eq!(AnchoredClock::new(since, start, f64::NAN).speed(), 1.0);
     }
 
     #[test]

@@ -203,3 +203,5 @@ fn deploys(world: &FlyWorld) -> Vec<Vec<String>> {
 mod each_check;
 #[path = "fly/actions.rs"]
 mod rollback_and_stop;
+#[path = "fly/world.rs"]
+mod world;

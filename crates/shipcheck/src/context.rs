@@ -63,7 +63,7 @@ pub fn store_target(global: &Global, config_file: &Path) -> StoreTarget {
 pub async fn session(global: &Global) -> Result<Session, CliError> {
     let loaded = load_config(global)?;
     let store = Store::open(&store_target(global, &loaded.path)).await?;
-    let clock = shipcheck_core::clock::from_env().map_err(CliError::Usage)?;
+    let clock = shipcheck_core::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
     Ok(Session {
         store,
         loaded: Arc::new(loaded),

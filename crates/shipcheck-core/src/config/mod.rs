@@ -2,6 +2,7 @@
 //! validation ([`validate`]), errors ([`error`]), and the commented file `shipcheck init`
 //! writes ([`template`]).
 
+pub mod clock;
 mod describe;
 pub mod discover;
 pub mod error;
@@ -12,6 +13,7 @@ mod span;
 pub mod template;
 pub mod validate;
 
+pub use clock::ClockConfig;
 pub use error::{ConfigError, InvalidConfig, Problem};
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};

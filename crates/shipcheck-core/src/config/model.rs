@@ -39,6 +39,12 @@ pub struct Config {
     /// `[fly]`
     #[serde(default)]
     pub fly: super::fly::FlyConfig,
+    /// `[clock]`: how fast time runs (rehearsals only).
+    #[serde(
+        default,
+        skip_serializing_if = "super::clock::ClockConfig::is_wall_clock"
+    )]
+    pub clock: super::clock::ClockConfig,
 }
 
 /// `[project]`

@@ -128,6 +128,10 @@ pub(crate) fn validate(config: &Config) -> Vec<Issue> {
 
     window(&mut out, config);
 
+    for (path, message, help) in config.clock.problems() {
+        out.push(Issue::value(path, message, help));
+    }
+
     for (env, e) in &config.environments {
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for (n, app) in e.apps.iter().enumerate() {

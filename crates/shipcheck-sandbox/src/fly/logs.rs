@@ -2,15 +2,25 @@
 //! As in flyctl, `--no-tail` returns after the first non-empty batch and never returns
 //! while there is none; without `--no-tail` it follows forever.
 
+//!
+//! The lines are the state's own (`logs` in `state.json`) and those the running world
+//! appended for the app (`logs/APP.jsonl`), in time order.
+
+use std::path::Path;
+
 use serde_json::{Value, json};
 
-use super::state::{AppState, FlyState, LogLine};
+use super::state::{AppState, FlyState, LogLine, world_logs};
 use super::{Parsed, Reply, to_json};
 
-pub(crate) fn logs(state: &FlyState, app: &str, p: &Parsed) -> Reply {
+pub(crate) fn logs(dir: &Path, state: &FlyState, app: &str, p: &Parsed) -> Reply {
     let a = &state.apps[app];
-    let lines: Vec<&LogLine> = a
-        .logs
+    let mut all: Vec<LogLine> = a.logs.clone();
+    all.extend(world_logs(dir, app));
+    // A stable sort by time keeps the order of lines written at one instant (unparsable
+    // times sort first).
+    all.sort_by_key(|l| l.timestamp.parse::<jiff::Timestamp>().ok());
+    let lines: Vec<&LogLine> = all
         .iter()
         .filter(|l| p.flag("machine").is_none_or(|m| instance(a, l) == m))
         .filter(|l| p.flag("region").is_none_or(|r| region(a, l) == r))

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use state::{
-    AppState, CheckState, Faults, FlyState, LogLine, MachineState, ReleaseState, SecretState,
-    SecretsShape,
+    AppState, CheckState, ClockSpec, Faults, FlyState, LogLine, MachineState, ReleaseState,
+    SecretState, SecretsShape, StateLock,
 };
 pub use world::FlyWorld;
 
@@ -262,11 +262,50 @@ pub fn flyctl_main(args: Vec<String>) -> i32 {
     reply.code
 }
 
+/// What one in-process call of the stand-in printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// Its stdout.
+    pub stdout: String,
+    /// Its stderr.
+    pub stderr: String,
+    /// Its exit code.
+    pub code: i32,
+}
+
+/// Runs the stand-in in this process (logged like any invocation): what a world's CI
+/// workflow does when it deploys. A command that would hang (`logs` with nothing to print)
+/// returns what it printed instead.
+pub fn invoke(dir: &Path, args: &[String]) -> Invocation {
+    let _ = state::log_invocation(dir, args);
+    let (reply, _) = answer(dir, args);
+    Invocation {
+        stdout: reply.stdout,
+        stderr: reply.stderr,
+        code: reply.code,
+    }
+}
+
 /// The reply to one command line, and how long a hang lasts.
 fn answer(dir: &Path, args: &[String]) -> (Reply, u64) {
     let parsed = match parse(args) {
         Ok(p) => p,
         Err(e) => return (Reply::error(e), 0),
+    };
+    // Commands that change the state hold the directory's lock from load to save, so two
+    // deploys at once (a workflow and a person) never lose each other's release.
+    let _lock = if matches!(parsed.command, "deploy" | "scale") {
+        match StateLock::acquire(dir) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                return (
+                    Reply::error(format!("flyctl stand-in: cannot lock its state: {e}")),
+                    0,
+                );
+            }
+        }
+    } else {
+        None
     };
     let mut state = match FlyState::load(dir) {
         Ok(s) => s,
@@ -317,7 +356,7 @@ fn answer(dir: &Path, args: &[String]) -> (Reply, u64) {
     let reply = match parsed.command {
         "deploy" => write::deploy(dir, &mut state, &app, &parsed),
         "scale" => write::scale(dir, &mut state, &app, &parsed),
-        "logs" => logs::logs(&state, &app, &parsed),
+        "logs" => logs::logs(dir, &state, &app, &parsed),
         "releases" if !parsed.positional.is_empty() => Reply::error(format!(
             "unknown command \"{}\" for \"flyctl releases\"",
             parsed.positional[0]

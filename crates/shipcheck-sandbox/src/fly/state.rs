@@ -39,6 +39,28 @@ pub struct FlyState {
     pub machine_serial: u64,
     /// How long a hanging call sleeps before giving up by itself (default 300 s).
     pub hang_seconds: Option<u64>,
+    /// The world's clock, when it is not the wall clock (a rehearsal's scaled time): release
+    /// times are stamped with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockSpec>,
+}
+
+/// A scaled clock: `start + (wall now − since) × speed` (as `[clock]` in `shipcheck.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClockSpec {
+    /// The wall instant the scaled time counts from.
+    pub since: jiff::Timestamp,
+    /// The instant `since` stands for.
+    pub start: jiff::Timestamp,
+    /// How many times faster than the wall clock.
+    pub speed: f64,
+}
+
+impl ClockSpec {
+    /// The clock.
+    pub fn clock(&self) -> shipcheck_core::clock::AnchoredClock {
+        shipcheck_core::clock::AnchoredClock::new(self.since, self.start, self.speed)
+    }
 }
 
 /// One Fly app.
@@ -166,7 +188,21 @@ pub struct Faults {
 #[derive(Debug)]
 pub struct StateError(pub String);
 
+/// The directory (inside the state directory) the running world appends request logs to:
+/// one `APP.jsonl` per Fly app, one [`LogLine`] per line.
+pub const LOGS_DIR: &str = "logs";
+/// The lock file serializing commands that change the state.
+pub const LOCK_FILE: &str = "state.lock";
+
 impl FlyState {
+    /// "Now" in this world.
+    pub fn now(&self) -> jiff::Timestamp {
+        match &self.clock {
+            Some(c) => c.clock().at(jiff::Timestamp::now()),
+            None => jiff::Timestamp::now(),
+        }
+    }
+
     /// Reads `DIR/state.json` (a missing file is an empty world).
     pub fn load(dir: &Path) -> Result<FlyState, StateError> {
         let path = dir.join(STATE_FILE);
@@ -208,6 +244,49 @@ impl AppState {
             .map(|r| r.image_ref.clone())
             .unwrap_or_default()
     }
+}
+
+/// Holds the state directory's write lock (an OS file lock, released when the process
+/// ends however it ends) while a command reads, changes and saves the state.
+pub struct StateLock {
+    _file: std::fs::File,
+}
+
+impl StateLock {
+    /// Waits (bounded: 30 s) for the lock of `dir`.
+    pub fn acquire(dir: &Path) -> std::io::Result<StateLock> {
+        std::fs::create_dir_all(dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StateLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(std::io::Error::other(
+                        "another flyctl stand-in has held the state lock for 30 s",
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+        }
+    }
+}
+
+/// The request log lines the running world appended for `app` (unreadable lines skipped).
+pub fn world_logs(dir: &Path, app: &str) -> Vec<LogLine> {
+    let Ok(text) = std::fs::read_to_string(dir.join(LOGS_DIR).join(format!("{app}.jsonl"))) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<LogLine>(l).ok())
+        .collect()
 }
 
 /// Appends one invocation (`{"argv": [...], "at": "..."}`) to `DIR/invocations.jsonl`.

@@ -40,6 +40,7 @@ pub(crate) fn deploy(dir: &Path, state: &mut FlyState, app: &str, p: &Parsed) ->
     {
         return Reply::error(format!("unsupported deployment strategy '{s}'"));
     }
+    let now = state.now();
     let Some(a) = state.apps.get_mut(app) else {
         return Reply::error(format!("Could not find App \"{app}\""));
     };
@@ -59,7 +60,7 @@ pub(crate) fn deploy(dir: &Path, state: &mut FlyState, app: &str, p: &Parsed) ->
         version,
         status: if fails { "failed" } else { "complete" }.into(),
         image_ref: image,
-        created_at: jiff::Timestamp::now().to_string(),
+        created_at: now.to_string(),
         description: "Deploy image".into(),
         user_email: "dev@example.com".into(),
     });

@@ -12,7 +12,7 @@ use crate::errors::CliError;
 
 pub async fn run(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config(g)?;
-    let clock = shipcheck_core::clock::from_env().map_err(CliError::Usage)?;
+    let clock = shipcheck_core::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
     let ctx = CheckContext::new(
         Arc::new(loaded.config.clone()),
         loaded.base_dir(),

@@ -67,7 +67,7 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             manual.push(i);
         }
     }
-    let clock = shipcheck_core::clock::from_env().map_err(CliError::Usage)?;
+    let clock = shipcheck_core::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
     let ctx = CheckContext::new(
         Arc::new(loaded.config.clone()),
         loaded.base_dir(),
