@@ -13,6 +13,7 @@ pub mod duration;
 pub mod engine;
 pub mod exec;
 pub mod http;
+pub mod integrations;
 pub mod redact;
 pub mod report;
 pub mod run;

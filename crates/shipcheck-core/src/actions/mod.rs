@@ -3,6 +3,10 @@
 //! `reconcile`: look at the world after a crash and say whether the effect already happened,
 //! so a resumed run never repeats it.
 
+pub mod github;
+pub mod sentry;
+pub mod slack;
+
 use serde_json::json;
 
 use crate::checklist::ActionSpec;
@@ -72,6 +76,9 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
                 .join(" "),
         }]),
         ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
+        ActionSpec::GithubApprove(_) => github::plan(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::plan(ctx).await,
     }
 }
 
@@ -79,12 +86,15 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
 /// it has (the item becomes `done` without running again).
 pub async fn reconcile(
     spec: &ActionSpec,
-    _ctx: &ActionContext,
+    ctx: &ActionContext,
 ) -> Result<Option<ActionResult>, ActionError> {
     match spec {
         // A team's own command cannot be observed; the walk asks the person.
         ActionSpec::Command(_) => Ok(None),
         ActionSpec::RollbackCommands(_) => Ok(None),
+        ActionSpec::GithubApprove(_) => github::reconcile(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::reconcile(ctx).await,
     }
 }
 
@@ -108,6 +118,9 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
                 evidence: json!({ "commands": commands }),
             })
         }
+        ActionSpec::GithubApprove(_) => github::perform(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::perform(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::perform(ctx).await,
     }
 }
 

@@ -1,11 +1,13 @@
 //! The checklist: the built-in default (the seed, item for item) and a team's changes to it.
 
+pub mod apis;
 pub mod model;
 
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+pub use apis::*;
 pub use model::*;
 
 use crate::config::Config;
@@ -181,6 +183,8 @@ impl Checklist {
                 });
             }
         }
+
+        apply_integration_fallbacks(&mut list, config);
 
         if problems.is_empty() {
             Ok(list)

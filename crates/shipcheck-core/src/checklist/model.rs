@@ -331,6 +331,36 @@ pub enum CheckSpec {
     Window(WindowCheck),
     /// Other items' checks again.
     Rerun(RerunCheck),
+    /// Every commit of production..staging in an approved pull request.
+    #[serde(rename = "github.reviews")]
+    GithubReviews(super::apis::GithubReviewsCheck),
+    /// The check runs and statuses of the staging head all succeeded.
+    #[serde(rename = "github.checks")]
+    GithubChecks(super::apis::GithubChecksCheck),
+    /// The workflow run of the release merge commit appeared.
+    #[serde(rename = "github.workflow")]
+    GithubWorkflow(super::apis::GithubWorkflowCheck),
+    /// The run's pending deployment, and its head commit is the merge commit.
+    #[serde(rename = "github.pending")]
+    GithubPending(super::apis::GithubPendingCheck),
+    /// The run's jobs, followed to completion.
+    #[serde(rename = "github.jobs")]
+    GithubJobs(super::apis::GithubJobsCheck),
+    /// Sentry's error rate since the deploy against the baseline.
+    #[serde(rename = "sentry.rate")]
+    SentryRate(super::apis::SentryRateCheck),
+    /// Sentry issues first seen since the deploy.
+    #[serde(rename = "sentry.new_issues")]
+    SentryNewIssues(super::apis::SentryNewIssuesCheck),
+    /// A Prometheus instant query against a condition.
+    #[serde(rename = "prometheus")]
+    Prometheus(super::apis::PrometheusCheck),
+    /// PostgreSQL connections, long queries and transactions, blocked sessions.
+    #[serde(rename = "postgres.health")]
+    PostgresHealth(super::apis::PostgresHealthCheck),
+    /// The staging database has the newest migration.
+    #[serde(rename = "postgres.migrations")]
+    PostgresMigrations(super::apis::PostgresMigrationsCheck),
 }
 
 impl CheckSpec {
@@ -342,6 +372,16 @@ impl CheckSpec {
             CheckSpec::Command(_) => "command",
             CheckSpec::Window(_) => "window",
             CheckSpec::Rerun(_) => "rerun",
+            CheckSpec::GithubReviews(_) => "github.reviews",
+            CheckSpec::GithubChecks(_) => "github.checks",
+            CheckSpec::GithubWorkflow(_) => "github.workflow",
+            CheckSpec::GithubPending(_) => "github.pending",
+            CheckSpec::GithubJobs(_) => "github.jobs",
+            CheckSpec::SentryRate(_) => "sentry.rate",
+            CheckSpec::SentryNewIssues(_) => "sentry.new_issues",
+            CheckSpec::Prometheus(_) => "prometheus",
+            CheckSpec::PostgresHealth(_) => "postgres.health",
+            CheckSpec::PostgresMigrations(_) => "postgres.migrations",
         }
     }
 }
@@ -354,6 +394,15 @@ pub enum ActionSpec {
     Command(CommandCheck),
     /// Print this run's rollback commands (not destructive; needs no confirmation).
     RollbackCommands(RollbackCommandsAction),
+    /// Approve the run's pending deployment in GitHub (destructive).
+    #[serde(rename = "github.approve")]
+    GithubApprove(super::apis::GithubApproveAction),
+    /// Post a message to Slack (at most once; not destructive).
+    #[serde(rename = "slack.notify")]
+    SlackNotify(super::apis::SlackNotifyAction),
+    /// Create the Sentry release of the merge commit and its deploy (not destructive).
+    #[serde(rename = "sentry.release")]
+    SentryRelease(super::apis::SentryReleaseAction),
 }
 
 /// Print the rollback commands for this run.
@@ -367,6 +416,9 @@ impl ActionSpec {
         match self {
             ActionSpec::Command(_) => "command",
             ActionSpec::RollbackCommands(_) => "rollback_commands",
+            ActionSpec::GithubApprove(_) => "github.approve",
+            ActionSpec::SlackNotify(_) => "slack.notify",
+            ActionSpec::SentryRelease(_) => "sentry.release",
         }
     }
 
@@ -375,6 +427,8 @@ impl ActionSpec {
         match self {
             ActionSpec::Command(_) => true,
             ActionSpec::RollbackCommands(_) => false,
+            ActionSpec::GithubApprove(_) => true,
+            ActionSpec::SlackNotify(_) | ActionSpec::SentryRelease(_) => false,
         }
     }
 }

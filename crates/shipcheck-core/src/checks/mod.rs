@@ -4,7 +4,12 @@
 //! data" is never a pass.
 
 pub mod command;
+pub mod github;
+pub mod github_run;
 pub mod http;
+pub mod postgres;
+pub mod prometheus;
+pub mod sentry;
 pub mod window;
 
 use std::path::PathBuf;
@@ -156,6 +161,16 @@ pub fn run<'a>(
             CheckSpec::Command(c) => command::run(c, ctx).await,
             CheckSpec::Window(_) => window::run(ctx),
             CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
+            CheckSpec::GithubReviews(_) => github::reviews(ctx).await,
+            CheckSpec::GithubChecks(c) => github::checks(c, ctx).await,
+            CheckSpec::GithubWorkflow(_) => github_run::workflow(ctx).await,
+            CheckSpec::GithubPending(_) => github_run::pending(ctx).await,
+            CheckSpec::GithubJobs(c) => github_run::jobs(c, ctx).await,
+            CheckSpec::SentryRate(_) => sentry::rate(ctx).await,
+            CheckSpec::SentryNewIssues(_) => sentry::new_issues(ctx).await,
+            CheckSpec::Prometheus(c) => prometheus::run(c, ctx).await,
+            CheckSpec::PostgresHealth(_) => postgres::health(ctx).await,
+            CheckSpec::PostgresMigrations(c) => postgres::migrations(c, ctx).await,
         };
         outcome.timed(start)
     })

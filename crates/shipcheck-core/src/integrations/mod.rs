@@ -1,0 +1,11 @@
+//! Clients for the systems shipcheck talks to. Programs (git, flyctl) run through
+//! [`crate::exec`]; HTTP APIs through [`api`] over the one client from [`crate::http`].
+
+pub mod api;
+pub mod github;
+pub mod gitlog;
+pub mod prometheus;
+pub mod sentry;
+pub mod slack;
+#[cfg(test)]
+pub mod testing;
