@@ -130,6 +130,7 @@ impl CheckContext {
         checklist: Arc<Checklist>,
         clock: SharedClock,
     ) -> CheckContext {
+        let secrets = Arc::new(crate::redact::secrets_from_env(&config.secret_env_names()));
         CheckContext {
             config,
             base_dir,
@@ -137,7 +138,7 @@ impl CheckContext {
             clock,
             scheduled_at: None,
             http: crate::http::client(std::time::Duration::from_secs(30)),
-            secrets: Arc::new(crate::redact::secrets_from_env(&[])),
+            secrets,
             run: None,
         }
     }

@@ -287,6 +287,31 @@ pub fn quote_ident_path(name: &str) -> String {
         .join(".")
 }
 
+impl super::Config {
+    /// The names of the environment variables the integration tables read secrets from, so
+    /// their values are redacted even when the names do not look secret (`GH_PAT`).
+    pub fn secret_env_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(g) = &self.github {
+            out.push(g.token_env.clone());
+        }
+        if let Some(s) = &self.sentry {
+            out.push(s.token_env.clone());
+        }
+        if let Some(s) = &self.slack {
+            out.push(s.webhook_env.clone());
+        }
+        if let Some(p) = &self.prometheus {
+            out.extend(p.token_env.clone());
+        }
+        if let Some(d) = &self.database {
+            out.push(d.url_env.clone());
+            out.push(d.staging_url_env.clone());
+        }
+        out
+    }
+}
+
 /// The value of the environment variable `var`, or an error message naming it.
 pub fn env_token(var: &str, integration: &str) -> Result<String, String> {
     match env_value(var) {
