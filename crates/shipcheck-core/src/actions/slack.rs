@@ -116,3 +116,7 @@ pub async fn reconcile(
         "shipcheck stopped while posting {what} to Slack and never sends a message twice: look in {channel}; if it is there, `shipcheck tick` this item; if not, post it yourself and tick"
     )))
 }
+
+#[cfg(test)]
+#[path = "slack_tests.rs"]
+mod tests;

@@ -64,8 +64,8 @@ pub struct SentryNewIssuesCheck {}
 pub enum PrometheusPreset {
     /// CPU busy fraction (`< 0.8`) and memory used fraction (`< 0.9`) per instance.
     CpuMemory,
-    /// p95 edge response time in seconds (`< 2`), and at most 1.5× its value at the run's
-    /// start.
+    /// p95 edge response time in seconds (`< 2`), and at most 1.5× its value just before the
+    /// deploy.
     ResponseTime,
 }
 
@@ -82,7 +82,8 @@ pub struct PrometheusCheck {
     /// `< 0.8`, `<= 2`, `> 0`, `== 1`, `!= 0`: every series must satisfy it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// Also at most this multiple of the same query evaluated at the run's start.
+    /// Also at most this multiple of the same query evaluated just before the deploy (when
+    /// `release.merge` was done, else at the run's start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_factor: Option<f64>,
     /// The environment whose apps fill `{app}` (default `production`).

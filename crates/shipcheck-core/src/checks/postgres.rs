@@ -58,6 +58,9 @@ pub struct Db {
 impl Db {
     /// Connects to the URL in `var` (already read as `url`) within `timeout`.
     pub async fn connect(url: &str, var: &str, timeout: Duration) -> Result<Db, DbError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(DbError::BadUrl { var: var.into() });
+        }
         let opts = PgConnectOptions::from_str(url)
             .map_err(|_| DbError::BadUrl { var: var.into() })?
             .application_name("shipcheck");

@@ -68,7 +68,7 @@ pub struct Query {
     pub promql: String,
     /// What every series must satisfy.
     pub condition: Condition,
-    /// At most this multiple of the value at the run's start.
+    /// At most this multiple of the value just before the deploy.
     pub baseline_factor: Option<f64>,
 }
 
@@ -127,6 +127,15 @@ fn describe(s: &Sample) -> String {
     }
 }
 
+/// When `baseline_factor` compares with: the release merge (just before the deploy, which
+/// waits for approval), else the run's start.
+pub fn baseline_time(run: &crate::run::RunState) -> jiff::Timestamp {
+    run.record("release.merge")
+        .filter(|r| r.state == crate::run::ItemState::Done)
+        .and_then(|r| r.at)
+        .unwrap_or(run.started_at)
+}
+
 /// Runs the check.
 pub async fn run(spec: &PrometheusCheck, ctx: &CheckContext) -> Outcome {
     let prom = match Prometheus::from_context(ctx) {
@@ -163,7 +172,7 @@ pub async fn run(spec: &PrometheusCheck, ctx: &CheckContext) -> Outcome {
     } else {
         vec![None]
     };
-    let started = ctx.run.as_ref().map(|r| r.started_at);
+    let started = ctx.run.as_deref().map(baseline_time);
     let mut status = Status::Pass;
     let mut parts = Vec::new();
     let mut results = Vec::new();
@@ -228,13 +237,13 @@ async fn evaluate(
                 if bmax > 0.0 && max > bmax * factor {
                     status = Status::Fail;
                     notes.push(format!(
-                        "{max:.3} is over {factor}× the {bmax:.3} at the run's start"
+                        "{max:.3} is over {factor}× the {bmax:.3} before the deploy"
                     ));
                 } else {
-                    notes.push(format!("baseline at the run's start {bmax:.3}"));
+                    notes.push(format!("{bmax:.3} before the deploy"));
                 }
             }
-            Ok(_) => notes.push("no baseline at the run's start".into()),
+            Ok(_) => notes.push("no value before the deploy to compare with".into()),
             Err(e) => notes.push(format!("baseline unavailable: {e}")),
         }
     }

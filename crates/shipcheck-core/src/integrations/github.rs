@@ -399,7 +399,7 @@ impl GitHub {
                     && r.head_branch.as_deref().is_none_or(|b| b == branch)
             })
             .collect();
-        runs.sort_by(|a, b| b.id.cmp(&a.id));
+        runs.sort_by_key(|r| std::cmp::Reverse(r.id));
         Ok(runs)
     }
 

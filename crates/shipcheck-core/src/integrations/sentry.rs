@@ -165,9 +165,9 @@ impl Sentry {
         end: Timestamp,
         interval_minutes: u32,
     ) -> Result<Count, ApiError> {
-        let interval = if interval_minutes % 1440 == 0 {
+        let interval = if interval_minutes.is_multiple_of(1440) {
             format!("{}d", interval_minutes / 1440)
-        } else if interval_minutes % 60 == 0 {
+        } else if interval_minutes.is_multiple_of(60) {
             format!("{}h", interval_minutes / 60)
         } else {
             format!("{interval_minutes}m")
