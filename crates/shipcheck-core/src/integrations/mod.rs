@@ -2,6 +2,7 @@
 //! [`crate::exec`]; HTTP APIs through [`api`] over the one client from [`crate::http`].
 
 pub mod api;
+pub mod api_error;
 pub mod github;
 pub mod gitlog;
 pub mod prometheus;
