@@ -6,6 +6,7 @@ mod describe;
 pub mod discover;
 pub mod error;
 pub mod fly;
+pub mod integrations;
 pub mod load;
 pub mod model;
 mod span;
@@ -14,6 +15,7 @@ pub mod validate;
 
 pub use error::{ConfigError, InvalidConfig, Problem};
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
+pub use integrations::*;
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
 pub use template::{TemplateApp, init_template, init_template_with, seed_apps, system_timezone};
