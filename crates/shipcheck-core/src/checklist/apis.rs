@@ -101,18 +101,12 @@ pub struct PostgresHealthCheck {}
 
 /// `postgres.migrations`: the staging database has applied the newest migration changed in
 /// `production..staging`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresMigrationsCheck {
     /// Globs of migration files in the repository (default: `[paths] migrations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paths: Option<Vec<String>>,
-}
-
-impl Default for PostgresMigrationsCheck {
-    fn default() -> Self {
-        PostgresMigrationsCheck { paths: None }
-    }
 }
 
 /// `github.approve`: approves the run's pending deployment of the configured environment.
