@@ -5,8 +5,11 @@
 
 pub mod fly;
 pub(crate) mod gitflow;
+pub mod github;
 pub mod merge;
 pub mod revert;
+pub mod sentry;
+pub mod slack;
 
 use serde_json::json;
 
@@ -78,6 +81,9 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         }]),
         ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
         ActionSpec::Merge(_) => merge::plan(ctx).await,
+        ActionSpec::GithubApprove(_) => github::plan(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::plan(ctx).await,
     }
 }
 
@@ -92,6 +98,9 @@ pub async fn reconcile(
         ActionSpec::Command(_) => Ok(None),
         ActionSpec::RollbackCommands(_) => Ok(None),
         ActionSpec::Merge(_) => merge::reconcile(ctx).await,
+        ActionSpec::GithubApprove(_) => github::reconcile(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::reconcile(ctx).await,
     }
 }
 
@@ -116,6 +125,9 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
             })
         }
         ActionSpec::Merge(_) => merge::perform(ctx).await,
+        ActionSpec::GithubApprove(_) => github::perform(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::perform(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::perform(ctx).await,
     }
 }
 

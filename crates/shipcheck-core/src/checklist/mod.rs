@@ -1,5 +1,6 @@
 //! The checklist: the built-in default (the seed, item for item) and a team's changes to it.
 
+pub mod apis;
 pub mod fly;
 pub mod model;
 
@@ -7,6 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+pub use apis::*;
 pub use fly::*;
 pub use model::*;
 
@@ -184,6 +186,7 @@ impl Checklist {
 
         problems.extend(crate::conditions::problems(config, &list));
         fall_back_where_unconfigured(config, &mut list);
+        apply_integration_fallbacks(&mut list, config);
 
         if problems.is_empty() {
             Ok(list)

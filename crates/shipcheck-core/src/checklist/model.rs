@@ -370,6 +370,36 @@ pub enum CheckSpec {
     /// Logs after the deploy scanned for error patterns.
     #[serde(rename = "fly.logs")]
     FlyLogs(super::fly::FlyLogsCheck),
+    /// Every commit of production..staging in an approved pull request.
+    #[serde(rename = "github.reviews")]
+    GithubReviews(super::apis::GithubReviewsCheck),
+    /// The check runs and statuses of the staging head all succeeded.
+    #[serde(rename = "github.checks")]
+    GithubChecks(super::apis::GithubChecksCheck),
+    /// The workflow run of the release merge commit appeared.
+    #[serde(rename = "github.workflow")]
+    GithubWorkflow(super::apis::GithubWorkflowCheck),
+    /// The run's pending deployment, and its head commit is the merge commit.
+    #[serde(rename = "github.pending")]
+    GithubPending(super::apis::GithubPendingCheck),
+    /// The run's jobs, followed to completion.
+    #[serde(rename = "github.jobs")]
+    GithubJobs(super::apis::GithubJobsCheck),
+    /// Sentry's error rate since the deploy against the baseline.
+    #[serde(rename = "sentry.rate")]
+    SentryRate(super::apis::SentryRateCheck),
+    /// Sentry issues first seen since the deploy.
+    #[serde(rename = "sentry.new_issues")]
+    SentryNewIssues(super::apis::SentryNewIssuesCheck),
+    /// A Prometheus instant query against a condition.
+    #[serde(rename = "prometheus")]
+    Prometheus(super::apis::PrometheusCheck),
+    /// PostgreSQL connections, long queries and transactions, blocked sessions.
+    #[serde(rename = "postgres.health")]
+    PostgresHealth(super::apis::PostgresHealthCheck),
+    /// The staging database has the newest migration.
+    #[serde(rename = "postgres.migrations")]
+    PostgresMigrations(super::apis::PostgresMigrationsCheck),
 }
 
 /// A git check; its settings come from `[git]` and `[paths]`.
@@ -397,6 +427,16 @@ impl CheckSpec {
             CheckSpec::FlyReleases(_) => "fly.releases",
             CheckSpec::FlyStatus(_) => "fly.status",
             CheckSpec::FlyLogs(_) => "fly.logs",
+            CheckSpec::GithubReviews(_) => "github.reviews",
+            CheckSpec::GithubChecks(_) => "github.checks",
+            CheckSpec::GithubWorkflow(_) => "github.workflow",
+            CheckSpec::GithubPending(_) => "github.pending",
+            CheckSpec::GithubJobs(_) => "github.jobs",
+            CheckSpec::SentryRate(_) => "sentry.rate",
+            CheckSpec::SentryNewIssues(_) => "sentry.new_issues",
+            CheckSpec::Prometheus(_) => "prometheus",
+            CheckSpec::PostgresHealth(_) => "postgres.health",
+            CheckSpec::PostgresMigrations(_) => "postgres.migrations",
         }
     }
 }
@@ -412,6 +452,15 @@ pub enum ActionSpec {
     /// Merge staging into production with `--no-ff` and push (the seed's release steps).
     #[serde(rename = "git.merge")]
     Merge(MergeAction),
+    /// Approve the run's pending deployment in GitHub (destructive).
+    #[serde(rename = "github.approve")]
+    GithubApprove(super::apis::GithubApproveAction),
+    /// Post a message to Slack (at most once; not destructive).
+    #[serde(rename = "slack.notify")]
+    SlackNotify(super::apis::SlackNotifyAction),
+    /// Create the Sentry release of the merge commit and its deploy (not destructive).
+    #[serde(rename = "sentry.release")]
+    SentryRelease(super::apis::SentryReleaseAction),
 }
 
 /// The release merge; branches and remote come from `[git]`, the description from
@@ -432,6 +481,9 @@ impl ActionSpec {
             ActionSpec::Command(_) => "command",
             ActionSpec::RollbackCommands(_) => "rollback_commands",
             ActionSpec::Merge(_) => "git.merge",
+            ActionSpec::GithubApprove(_) => "github.approve",
+            ActionSpec::SlackNotify(_) => "slack.notify",
+            ActionSpec::SentryRelease(_) => "sentry.release",
         }
     }
 
@@ -441,6 +493,8 @@ impl ActionSpec {
             ActionSpec::Command(_) => true,
             ActionSpec::RollbackCommands(_) => false,
             ActionSpec::Merge(_) => true,
+            ActionSpec::GithubApprove(_) => true,
+            ActionSpec::SlackNotify(_) | ActionSpec::SentryRelease(_) => false,
         }
     }
 }

@@ -45,6 +45,21 @@ pub struct Config {
         skip_serializing_if = "super::clock::ClockConfig::is_wall_clock"
     )]
     pub clock: super::clock::ClockConfig,
+    /// `[github]`: absent → the GitHub items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<super::integrations::GithubConfig>,
+    /// `[sentry]`: absent → the Sentry items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentry: Option<super::integrations::SentryConfig>,
+    /// `[slack]`: absent → the Slack messages are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<super::integrations::SlackConfig>,
+    /// `[prometheus]`: absent → the Prometheus items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<super::integrations::PrometheusConfig>,
+    /// `[database]`: absent → the PostgreSQL items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<super::integrations::DatabaseConfig>,
 }
 
 /// `[project]`
