@@ -178,6 +178,44 @@ impl Cmd {
         self.run_inner(true).await
     }
 
+    /// Runs the command with this process's stdout and stderr (what it prints shows as it
+    /// prints), in this process's group (so Ctrl-C reaches it too), until it exits or its
+    /// timeout kills it. Returns the exit code (`None` when killed by a signal).
+    pub async fn run_inherit(&self) -> Result<Option<i32>, ExecError> {
+        let mut cmd = tokio::process::Command::new(&self.program);
+        cmd.args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(d) = &self.dir {
+            cmd.current_dir(d);
+        }
+        for k in &self.env_remove {
+            cmd.env_remove(k);
+        }
+        cmd.envs(&self.env);
+        let mut child = cmd.spawn().map_err(|source| ExecError::Spawn {
+            program: self.program.clone(),
+            reason: self.reason.clone(),
+            source,
+        })?;
+        match tokio::time::timeout(self.timeout, child.wait()).await {
+            Ok(status) => status.map(|s| s.code()).map_err(|source| ExecError::Io {
+                command: self.display(),
+                source,
+            }),
+            Err(_) => {
+                let _ = child.kill().await;
+                Err(ExecError::Timeout {
+                    command: self.display(),
+                    reason: self.reason.clone(),
+                    timeout: self.timeout,
+                })
+            }
+        }
+    }
+
     async fn run_inner(&self, keep_partial: bool) -> Result<(Output, bool), ExecError> {
         let start = Instant::now();
         let mut cmd = tokio::process::Command::new(&self.program);

@@ -222,6 +222,11 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
+    /// Rehearse a whole deployment on loopback: a git origin, the seed's apps, stand-ins for
+    /// flyctl, GitHub, Sentry, Prometheus and Slack (and PostgreSQL when one runs on
+    /// 127.0.0.1:5432), and the full checklist from `prepare` to `close`, with the 2-hour
+    /// watch on a fast clock. Manual items are ticked by a labelled "demo operator".
+    Demo(DemoArgs),
     /// Work with shipcheck.toml.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -230,8 +235,50 @@ pub enum Command {
     Sandbox(SandboxCommand),
 }
 
+/// Options of `demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// `good` (the release is fine) or `bad-release` (it answers 30 % 5xx: the watch
+    /// raises a critical incident and rolls back).
+    #[arg(long, default_value = "good", value_parser = ["good", "bad-release"])]
+    pub scenario: String,
+    /// How many times faster than the wall clock time runs (the 2-hour watch takes
+    /// 7200 / N seconds).
+    #[arg(long, default_value_t = 180.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Leave the world running afterwards (until Ctrl-C) and print how to drive it with the
+    /// normal commands.
+    #[arg(long)]
+    pub keep: bool,
+    /// Build the world in this (new or empty) directory instead of a temporary one; it stays
+    /// on disk afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Build the world and leave the checklist to you (implies --keep).
+    #[arg(long)]
+    pub no_run: bool,
+    /// Do not use PostgreSQL even when one answers on 127.0.0.1:5432.
+    #[arg(long)]
+    pub no_postgres: bool,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let x: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if x.is_finite() && (1.0..=shipcheck_core::config::clock::MAX_SPEED).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!(
+            "speed {x} is out of range: write 1 (real time) to {}",
+            shipcheck_core::config::clock::MAX_SPEED
+        ))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
+    /// The demo operator: walks the open run (or starts one) of a rehearsal world to its end
+    /// through `deploy`'s walk, ticking what a person must tick as "demo operator", and signs.
+    Operate,
     /// A flyctl stand-in answering from a state directory (`--state DIR` or
     /// SHIPCHECK_SANDBOX_FLY_STATE), with Fly's documented JSON shapes.
     Flyctl {

@@ -227,7 +227,11 @@ impl Session {
         note: Option<String>,
     ) -> Result<RunState, RunError> {
         let record = self.item_for_person(run, item_id, "tick")?;
-        if !record.item.is_ticked_by_person() {
+        // An action shipcheck could not finish (interrupted, or failed) may be confirmed by
+        // a person who looked at the world: "if the message is there, tick this item".
+        let unfinished_action = record.item.is_performed()
+            && (record.action_in_flight || record.state == ItemState::Error);
+        if !record.item.is_ticked_by_person() && !unfinished_action {
             return Err(RunError::refused(format!(
                 "{item_id} is automatic: shipcheck {} it. If it cannot pass, `shipcheck waive {item_id} --reason TEXT` records why it was skipped",
                 if record.item.is_performed() {

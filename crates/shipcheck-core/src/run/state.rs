@@ -345,6 +345,7 @@ impl RunState {
                     .record_mut(item)
                     .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = ItemState::Done;
+                r.action_in_flight = false;
                 r.by = Some(by.clone());
                 r.note = note.clone();
                 r.at = Some(e.at);

@@ -23,9 +23,11 @@ mod query;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod walker;
 
 pub use backend::Store;
 pub use schema::SCHEMA_VERSION;
+pub use walker::WalkGuard;
 
 /// Where the store lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,6 +212,16 @@ pub enum StoreError {
         .0.env, .0.project, .0.run_id, .0.holder, .0.since
     )]
     LockHeld(LockInfo),
+    /// Another process is walking this project's environment right now.
+    #[error(
+        "another shipcheck process is walking the {env} deploy of {project} right now; wait for it to finish (a process that died releases this at once)"
+    )]
+    WalkerBusy {
+        /// Project.
+        project: String,
+        /// Environment.
+        env: String,
+    },
     /// No run has this id or id prefix.
     #[error("no run matches `{0}`")]
     NotFound(String),
@@ -261,7 +273,7 @@ impl StoreError {
     /// request); 3 the database failed or could not be reached.
     pub fn exit_code(&self) -> i32 {
         match self {
-            StoreError::LockHeld(_) => 4,
+            StoreError::LockHeld(_) | StoreError::WalkerBusy { .. } => 4,
             StoreError::Open { .. }
             | StoreError::NotADatabase { .. }
             | StoreError::NewerSchema { .. }

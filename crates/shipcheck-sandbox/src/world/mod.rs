@@ -27,6 +27,7 @@ pub mod config;
 pub mod github;
 pub mod postgres;
 pub mod prometheus;
+mod query;
 pub mod record;
 pub mod repo;
 pub mod sentry;

@@ -31,7 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::sentry::decode as percent_decode;
+use super::query::decode as percent_decode;
 
 /// Memory per machine, bytes (shared-cpu-1x, 256 MB).
 const MEM_TOTAL: f64 = 268_435_456.0;
@@ -249,21 +249,9 @@ fn balanced(q: &str) -> bool {
             '"' => in_str = !in_str,
             _ if in_str => {}
             '(' | '[' | '{' => stack.push(c),
-            ')' => {
-                if stack.pop() != Some('(') {
-                    return false;
-                }
-            }
-            ']' => {
-                if stack.pop() != Some('[') {
-                    return false;
-                }
-            }
-            '}' => {
-                if stack.pop() != Some('{') {
-                    return false;
-                }
-            }
+            ')' if stack.pop() != Some('(') => return false,
+            ']' if stack.pop() != Some('[') => return false,
+            '}' if stack.pop() != Some('{') => return false,
             _ => {}
         }
     }

@@ -26,6 +26,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::query::{decode, get1, interval, pairs, time};
 
 /// The organization slug.
 pub const ORG: &str = "maishapoa";
@@ -110,6 +111,19 @@ fn detail(status: StatusCode, text: &str) -> Response {
     (status, axum::Json(json!({ "detail": text }))).into_response()
 }
 
+/// A refusal, answered as Sentry's `{"detail": …}`.
+struct Bad(StatusCode, String);
+
+impl IntoResponse for Bad {
+    fn into_response(self) -> Response {
+        detail(self.0, &self.1)
+    }
+}
+
+fn bad(status: StatusCode, text: &str) -> Bad {
+    Bad(status, text.to_string())
+}
+
 async fn auth(
     State(shared): State<Arc<Shared>>,
     req: axum::extract::Request,
@@ -160,75 +174,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Query pairs, repeated keys kept.
-fn pairs(q: &Option<String>) -> Vec<(String, String)> {
-    let Some(q) = q else { return Vec::new() };
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-/// Percent-decodes a query component (`+` is a space).
-pub(crate) fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(x) => {
-                        out.push(x);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn get1<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    p.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str())
-}
-
-fn time(s: &str) -> Option<Timestamp> {
-    s.parse::<Timestamp>().ok().or_else(|| {
-        s.parse::<i64>()
-            .ok()
-            .and_then(|n| Timestamp::from_second(n).ok())
-    })
-}
-
-/// `5m`, `1h`, `1d` or seconds.
-fn interval(s: &str) -> Option<SignedDuration> {
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
-    Some(match unit {
-        "" | "s" => SignedDuration::from_secs(n),
-        "m" => SignedDuration::from_mins(n),
-        "h" => SignedDuration::from_hours(n),
-        "d" => SignedDuration::from_hours(24 * n),
-        "w" => SignedDuration::from_hours(24 * 7 * n),
-        _ => return None,
-    })
-}
-
 /// The window of a request: `start`/`end`, or `statsPeriod` back from now.
-fn window(shared: &Shared, p: &[(String, String)]) -> Result<(Timestamp, Timestamp), Response> {
+fn window(shared: &Shared, p: &[(String, String)]) -> Result<(Timestamp, Timestamp), Bad> {
     let now = shared.now();
     if let Some(period) = get1(p, "statsPeriod") {
         let d = interval(period).ok_or_else(|| {
-            detail(
+            bad(
                 StatusCode::BAD_REQUEST,
                 &format!("Invalid statsPeriod: {period}"),
             )
@@ -238,7 +189,7 @@ fn window(shared: &Shared, p: &[(String, String)]) -> Result<(Timestamp, Timesta
     match (get1(p, "start").map(time), get1(p, "end").map(time)) {
         (Some(Some(s)), Some(Some(e))) if s < e => Ok((s, e)),
         (None, None) => Ok((now - SignedDuration::from_hours(24), now)),
-        _ => Err(detail(
+        _ => Err(bad(
             StatusCode::BAD_REQUEST,
             "start and end must be ISO 8601 times or epoch seconds, start before end",
         )),
@@ -246,7 +197,7 @@ fn window(shared: &Shared, p: &[(String, String)]) -> Result<(Timestamp, Timesta
 }
 
 /// The project slugs a request names (ids or slugs; none or `-1`: all).
-fn projects(p: &[(String, String)]) -> Result<Vec<&'static str>, Response> {
+fn projects(p: &[(String, String)]) -> Result<Vec<&'static str>, Bad> {
     let asked: Vec<&str> = p
         .iter()
         .filter(|(k, _)| k == "project")
@@ -263,7 +214,7 @@ fn projects(p: &[(String, String)]) -> Result<Vec<&'static str>, Response> {
                 .find(|(s, id)| s == a || id == a)
                 .map(|(s, _)| *s)
                 .ok_or_else(|| {
-                    detail(
+                    bad(
                         StatusCode::FORBIDDEN,
                         &format!(
                             "You do not have permission to perform this action (project {a})."
@@ -274,11 +225,11 @@ fn projects(p: &[(String, String)]) -> Result<Vec<&'static str>, Response> {
         .collect()
 }
 
-fn check_org(org: &str) -> Result<(), Response> {
+fn check_org(org: &str) -> Result<(), Bad> {
     if org == ORG {
         Ok(())
     } else {
-        Err(detail(
+        Err(bad(
             StatusCode::NOT_FOUND,
             "The requested resource does not exist",
         ))
@@ -290,7 +241,7 @@ fn filtered(
     p: &[(String, String)],
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<Event>, Response> {
+) -> Result<Vec<Event>, Bad> {
     let projects = projects(p)?;
     let env = get1(p, "environment");
     Ok(events(shared, from, to)
@@ -302,7 +253,7 @@ fn filtered(
 
 async fn project(Path((org, slug)): Path<(String, String)>) -> Response {
     if let Err(r) = check_org(&org) {
-        return r;
+        return r.into_response();
     }
     match PROJECTS.iter().find(|(s, id)| *s == slug || *id == slug) {
         Some((s, id)) => axum::Json(json!({ "id": id, "slug": s, "name": s, "platform": "node" }))
@@ -320,7 +271,7 @@ async fn timeseries(
     RawQuery(q): RawQuery,
 ) -> Response {
     if let Err(r) = check_org(&org) {
-        return r;
+        return r.into_response();
     }
     let p = pairs(&q);
     if get1(&p, "dataset").is_none() {
@@ -328,7 +279,7 @@ async fn timeseries(
     }
     let (start, end) = match window(&shared, &p) {
         Ok(w) => w,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let step = match get1(&p, "interval").map(interval) {
         Some(Some(d)) => d,
@@ -343,7 +294,7 @@ async fn timeseries(
     }
     let evs = match filtered(&shared, &p, start - step, end) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let now = shared.now();
     let step_s = step.as_secs().max(1);
@@ -374,7 +325,7 @@ async fn stats_v2(
     RawQuery(q): RawQuery,
 ) -> Response {
     if let Err(r) = check_org(&org) {
-        return r;
+        return r.into_response();
     }
     let p = pairs(&q);
     if get1(&p, "field").is_none() || get1(&p, "groupBy").is_none() {
@@ -391,11 +342,11 @@ async fn stats_v2(
     }
     let (start, end) = match window(&shared, &p) {
         Ok(w) => w,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let evs = match filtered(&shared, &p, start, end) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     axum::Json(json!({
         "start": start.to_string(), "end": end.to_string(),
@@ -412,13 +363,13 @@ async fn issues(
     RawQuery(q): RawQuery,
 ) -> Response {
     if let Err(r) = check_org(&org) {
-        return r;
+        return r.into_response();
     }
     let p = pairs(&q);
     let now = shared.now();
     let (start, end) = match window(&shared, &p) {
         Ok(w) => w,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let query = get1(&p, "query").unwrap_or("is:unresolved");
     // `firstSeen:-30m`: first seen within the last 30 minutes.
@@ -434,7 +385,7 @@ async fn issues(
         end,
     ) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut groups: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
     for e in &all {
@@ -478,7 +429,7 @@ async fn issues(
             }),
         ));
     }
-    list.sort_by(|a, b| b.0.cmp(&a.0));
+    list.sort_by_key(|x| std::cmp::Reverse(x.0));
     let limit = get1(&p, "limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(100usize)
@@ -495,7 +446,7 @@ async fn create_release(
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(r) = check_org(&org) {
-        return r;
+        return r.into_response();
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return detail(StatusCode::BAD_REQUEST, "Malformed request");
@@ -542,7 +493,7 @@ async fn list_deploys(
     Path((org, version)): Path<(String, String)>,
 ) -> Response {
     if let Err(r) = check_org(&org) {
-        return r;
+        return r.into_response();
     }
     let version = decode(&version);
     match shared
@@ -566,7 +517,7 @@ async fn create_deploy(
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(r) = check_org(&org) {
-        return r;
+        return r.into_response();
     }
     let version = decode(&version);
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {

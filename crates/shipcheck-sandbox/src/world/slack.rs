@@ -49,7 +49,7 @@ async fn receive(
     };
     let text = v.get("text").and_then(Value::as_str).unwrap_or_default();
     let blocks = v.get("blocks").cloned().unwrap_or(Value::Null);
-    if text.trim().is_empty() && !blocks.as_array().is_some_and(|b| !b.is_empty()) {
+    if text.trim().is_empty() && blocks.as_array().is_none_or(|b| b.is_empty()) {
         return (StatusCode::BAD_REQUEST, "no_text").into_response();
     }
     if blocks != Value::Null && !blocks.is_array() {

@@ -3,8 +3,10 @@
 mod admin;
 mod changes;
 mod check;
+mod demo;
 mod init;
 mod items;
+mod operator;
 mod plan;
 mod rollback;
 mod show;
@@ -48,6 +50,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             dry_run,
             who,
         } => stop::run(g, &app, undo, yes, dry_run, &who).await,
+        Command::Demo(args) => demo::run(g, &args).await,
+        Command::Sandbox(SandboxCommand::Operate) => operator::run(g).await,
         Command::Sandbox(SandboxCommand::Flyctl { args }) => {
             let code = shipcheck_sandbox::flyctl_main(args);
             Ok(u8::try_from(code).unwrap_or(1))

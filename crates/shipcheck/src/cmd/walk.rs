@@ -70,7 +70,7 @@ fn parse_time(text: &str, tz: &str) -> Result<jiff::Timestamp, CliError> {
     }
 }
 
-fn step_options(step: &StepArgs, by: String) -> StepOptions {
+pub fn step_options(step: &StepArgs, by: String) -> StepOptions {
     StepOptions {
         by,
         yes: step.yes,
@@ -86,6 +86,7 @@ pub async fn next(
     by: &Option<String>,
 ) -> Result<u8, CliError> {
     let session = context::session(g).await?;
+    let _guard = session.store.walk_guard(session.project(), env).await?;
     let run = session.open_run(step.run.as_deref(), env).await?;
     let by = context::actor(by).await;
     let opts = step_options(step, by);
@@ -100,8 +101,27 @@ pub async fn next(
 pub async fn deploy(g: &Global, start: &StartArgs, step: &StepArgs) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let by = context::actor(&start.by).await;
-    // Resume the open run of this environment, or start one.
-    let run = match step.run.as_deref() {
+    // One process walks an environment at a time; a second exits 4 (a dead one's guard is
+    // released with it).
+    let _guard = session
+        .store
+        .walk_guard(session.project(), &start.env)
+        .await?;
+    let run = open_or_start(g, &session, start, step).await?;
+    let opts = step_options(step, by.clone());
+    let interactive = !g.json && output::stdin_is_tty() && output::stdout_is_tty();
+    let people = TtyPeople { by };
+    walk(g, &session, &run.id, &opts, interactive.then_some(&people)).await
+}
+
+/// The run `deploy` walks: `--run`, else the open run of the environment, else a new one.
+pub async fn open_or_start(
+    g: &Global,
+    session: &Session,
+    start: &StartArgs,
+    step: &StepArgs,
+) -> Result<RunState, CliError> {
+    Ok(match step.run.as_deref() {
         Some(id) => session.open_run(Some(id), &start.env).await?,
         None => match session.store.lock(session.project(), &start.env).await? {
             Some(lock) => {
@@ -111,7 +131,7 @@ pub async fn deploy(g: &Global, start: &StartArgs, step: &StepArgs) -> Result<u8
                 session.open_run(Some(&lock.run_id), &start.env).await?
             }
             None => {
-                let run = start_run(&session, start).await?;
+                let run = start_run(session, start).await?;
                 if !g.json {
                     eprintln!(
                         "started run {} of {} ({}) by {}",
@@ -121,16 +141,37 @@ pub async fn deploy(g: &Global, start: &StartArgs, step: &StepArgs) -> Result<u8
                 run
             }
         },
-    };
-    let opts = step_options(step, by.clone());
+    })
+}
+
+/// Whoever settles what the walk cannot: the person at the terminal, or a stand-in for one.
+pub trait People {
+    /// Settles what `report` says the phase waits for (ticks, waivers, notes). Returns
+    /// whether anything changed, so the walk should try again.
+    async fn settle(
+        &self,
+        session: &Session,
+        run: &RunState,
+        report: &StepReport,
+    ) -> Result<bool, CliError>;
+}
+
+/// The walk of `deploy`: phase after phase while the gates pass; where a person is needed,
+/// `people` (if any) is asked, else the walk stops and says what to run.
+pub async fn walk<P: People>(
+    g: &Global,
+    session: &Session,
+    run_id: &str,
+    opts: &StepOptions,
+    people: Option<&P>,
+) -> Result<u8, CliError> {
     let progress = Progress::new(g.json);
     let confirm = TtyConfirm::new(g.json);
-    let interactive = !g.json && output::stdin_is_tty() && output::stdout_is_tty();
     let mut reports = Vec::new();
     // Bounded: each pass either advances a phase or asks a person.
     for _ in 0..64 {
-        let report = session.step(&run.id, &opts, &confirm, &progress).await?;
-        let current = session.load(&run.id).await?;
+        let report = session.step(run_id, opts, &confirm, &progress).await?;
+        let current = session.load(run_id).await?;
         if !g.json {
             output::print_step(&current, &report);
         }
@@ -141,16 +182,34 @@ pub async fn deploy(g: &Global, start: &StartArgs, step: &StepArgs) -> Result<u8
         if report.advanced || report.phase.is_none() {
             break;
         }
-        if interactive && prompt_people(&session, &current, &report, &by).await? {
+        if let Some(p) = people
+            && p.settle(session, &current, &report).await?
+        {
             continue;
         }
         break;
     }
-    let run = session.load(&run.id).await?;
+    let run = session.load(run_id).await?;
     if g.json {
         emit(g, &run, &reports);
     }
     Ok(reports.last().map(exit_for).unwrap_or(0))
+}
+
+/// The person at the terminal.
+struct TtyPeople {
+    by: String,
+}
+
+impl People for TtyPeople {
+    async fn settle(
+        &self,
+        session: &Session,
+        run: &RunState,
+        report: &StepReport,
+    ) -> Result<bool, CliError> {
+        prompt_people(session, run, report, &self.by).await
+    }
 }
 
 /// Asks the person at the terminal for each manual item the phase waits for. Returns

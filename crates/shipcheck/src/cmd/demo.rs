@@ -1,0 +1,250 @@
+//! `shipcheck demo`: builds a rehearsal world ([`shipcheck_sandbox::world`]) and runs the
+//! whole checklist against it with the normal code paths: a `shipcheck sandbox operate`
+//! process (the demo operator, walking with `deploy`'s walk) whose only differences from a
+//! real deployment are in the world's `shipcheck.toml` and the secrets in its environment.
+//! Then it prints the record and what happened in the world.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use shipcheck_core::exec::Cmd;
+use shipcheck_core::report::{self, Format};
+use shipcheck_core::run::RunState;
+use shipcheck_sandbox::world::postgres::PgStatus;
+use shipcheck_sandbox::world::{PostgresChoice, Scenario, World, WorldOptions, record, repo};
+
+use crate::cli::{DemoArgs, Global};
+use crate::errors::CliError;
+
+/// Variables a user's shell may hold that must not reach the world's shipcheck.
+const SCRUB: [&str; 4] = [
+    "SHIPCHECK_CONFIG",
+    "SHIPCHECK_DATABASE_URL",
+    "SHIPCHECK_NOW",
+    "SHIPCHECK_SANDBOX_FLY_STATE",
+];
+
+pub async fn run(g: &Global, args: &DemoArgs) -> Result<u8, CliError> {
+    let scenario: Scenario = args.scenario.parse().map_err(CliError::Usage)?;
+    let exe = std::env::current_exe().map_err(|source| CliError::Io {
+        what: "find the shipcheck program".into(),
+        source,
+    })?;
+    let (dir, tmp) = match &args.dir {
+        Some(d) => {
+            if d.exists() && std::fs::read_dir(d).is_ok_and(|mut r| r.next().is_some()) {
+                return Err(CliError::Usage(format!(
+                    "{} is not empty; give a new or empty directory",
+                    d.display()
+                )));
+            }
+            (d.clone(), None)
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("shipcheck-demo-")
+                .tempdir()
+                .map_err(|source| CliError::Io {
+                    what: "create a temporary directory".into(),
+                    source,
+                })?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let keep = args.keep || args.no_run;
+    let started = Instant::now();
+    say!(
+        "shipcheck demo — scenario {}, time ×{} (the seed's 2-hour watch takes about {:.0} s)",
+        scenario.as_str(),
+        args.speed,
+        7200.0 / args.speed
+    );
+    say!("building the world in {} …", dir.display());
+    let world = World::build_with(
+        &dir,
+        WorldOptions {
+            scenario,
+            speed: args.speed,
+            flyctl: vec![exe.display().to_string(), "sandbox".into(), "flyctl".into()],
+            postgres: if args.no_postgres {
+                PostgresChoice::Off
+            } else {
+                PostgresChoice::Auto
+            },
+            echo_slack: !g.json,
+            ..WorldOptions::default()
+        },
+    )
+    .await
+    .map_err(|e| CliError::Integration(format!("cannot build the rehearsal world: {e}")))?;
+    describe_world(&world);
+    let mut code = 0;
+    if !args.no_run {
+        say!(
+            "\nrunning the checklist: `shipcheck sandbox operate` walks it the way `shipcheck deploy` does;\nmanual items are ticked by the \"demo operator\"\n"
+        );
+        code = operate(&exe, &world).await?;
+        let elapsed = started.elapsed();
+        print_record(&world).await?;
+        print_world_facts(&world).await;
+        say!(
+            "\nthe demo took {:.0} s of wall time ({:.1} h of world time)",
+            elapsed.as_secs_f64(),
+            elapsed.as_secs_f64() * args.speed / 3600.0
+        );
+    }
+    if keep {
+        let dir = match tmp {
+            Some(t) => t.keep(),
+            None => dir.clone(),
+        };
+        print_keep(&dir, &world);
+        let stop = world.stop_handle();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.stop();
+        });
+        world.serve_until(Duration::from_secs(24 * 3600)).await;
+        say!("world stopped; its files stay in {}", dir.display());
+    } else {
+        world.shutdown().await;
+        drop(tmp);
+    }
+    Ok(code)
+}
+
+async fn operate(exe: &Path, world: &World) -> Result<u8, CliError> {
+    let mut cmd = Cmd::new(
+        exe.display().to_string(),
+        [
+            "--config".to_string(),
+            world.config_path().display().to_string(),
+            "sandbox".into(),
+            "operate".into(),
+        ],
+    )
+    .dir(&world.dir)
+    .timeout(Duration::from_secs(30 * 60))
+    .reason("run the demo operator");
+    for k in SCRUB {
+        cmd = cmd.env_remove(k);
+    }
+    for (k, v) in world.env() {
+        cmd = cmd.env(k, v);
+    }
+    let code = cmd
+        .run_inherit()
+        .await
+        .map_err(|e| CliError::Integration(e.to_string()))?;
+    Ok(code.and_then(|c| u8::try_from(c).ok()).unwrap_or(1))
+}
+
+fn describe_world(world: &World) {
+    let m = &world.manifest;
+    say!(
+        "  git        {} (origin: {})",
+        m.repo.display(),
+        m.origin.display()
+    );
+    for (app, url) in &m.apps {
+        if app.contains("-production-") {
+            say!("  app        {app:<40} {url}");
+        }
+    }
+    for (name, url) in &m.services {
+        say!("  {name:<10} {url}");
+    }
+    match &m.postgres {
+        PgStatus::Ready { .. } => say!("  postgres   two fresh databases (staging, production)"),
+        PgStatus::Unavailable { reason } => say!(
+            "  postgres   none: {reason}\n             the database items will be waived with that reason"
+        ),
+    }
+    say!(
+        "  clock      starts {} (inside the deploy window), ×{}",
+        m.clock.start,
+        m.clock.speed
+    );
+}
+
+async fn latest_run(world: &World) -> Result<Option<RunState>, CliError> {
+    let loaded = shipcheck_core::config::load_file(world.config_path())?;
+    let target = shipcheck_core::store::StoreTarget::Sqlite(
+        world.dir.join(".shipcheck").join("shipcheck.db"),
+    );
+    let store = shipcheck_core::store::Store::open(&target).await?;
+    let Some(summary) = store
+        .latest_run(&loaded.config.project.name, Some("production"))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let events = store.events(&summary.id).await?;
+    Ok(RunState::fold(&events).ok())
+}
+
+async fn print_record(world: &World) -> Result<(), CliError> {
+    let Some(run) = latest_run(world).await? else {
+        say!("\nno run was recorded");
+        return Ok(());
+    };
+    let tz = shipcheck_sandbox::world::config::TIMEZONE;
+    say!("\n{}", "─".repeat(78));
+    say!("{}", report::render(&run, Format::Markdown, tz));
+    say!("{}", "─".repeat(78));
+    Ok(())
+}
+
+/// What the world itself says happened (not shipcheck's words).
+async fn print_world_facts(world: &World) {
+    let m = &world.manifest;
+    say!("\nwhat happened in the world:");
+    for (sha, parents, subject) in repo::production_log(&m.origin, 3).await {
+        if parents.len() == 2 {
+            say!(
+                "  origin/production  {} {subject}",
+                &sha[..12.min(sha.len())]
+            );
+            break;
+        }
+    }
+    let approvals = world
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.service == "github" && r.method == "POST" && r.path.ends_with("/pending_deployments")
+        })
+        .count();
+    say!("  GitHub             {approvals} approval(s) sent");
+    if let Ok(state) = shipcheck_sandbox::fly::FlyState::load(&m.fly_state) {
+        for (app, before) in &m.previous_images {
+            if let Some(a) = state.apps.get(app)
+                && let Some(r) = a.newest()
+            {
+                let now = &r.image_ref;
+                let verdict = if now == before {
+                    "back on its previous image"
+                } else {
+                    "on the new release"
+                };
+                say!("  Fly {app:<40} v{} {verdict}", r.version);
+            }
+        }
+    }
+    let slack = record::read_slack(&world.dir);
+    say!("  Slack #deploys     {} message(s):", slack.len());
+    for s in slack {
+        say!("    · {}", s.text.lines().next().unwrap_or_default());
+    }
+}
+
+fn print_keep(dir: &Path, world: &World) {
+    let flyctl = format!(
+        "shipcheck sandbox flyctl --state {}",
+        world.manifest.fly_state.display()
+    );
+    say!(
+        "\nthe world keeps running (Ctrl-C stops it). Drive it with the normal commands:\n\n  cd {}\n  . ./env.sh                 # the secrets shipcheck.toml names\n  shipcheck status           # the run, its phase and what it waits for\n  shipcheck report           # the record\n  shipcheck history; shipcheck verify\n  shipcheck deploy           # (a fresh world: `shipcheck demo --no-run`) walk it yourself\n  {flyctl} releases -a maishapoa-production-internal-api\n  git -C repo log --oneline --graph origin/production\n",
+        dir.display()
+    );
+}
