@@ -7,6 +7,7 @@
 mod support;
 
 mod config_errors;
+mod demo;
 mod fly;
 mod git;
 mod lock;

@@ -1,0 +1,374 @@
+//! The rehearsal end to end: `shipcheck demo` in both scenarios, the demo operator killed at
+//! random moments and resumed, and two walkers at once. Assertions are on the world — the
+//! origin's git history, the requests the stand-ins answered, the Fly state, the Slack
+//! channel — and on the stored record, not on what shipcheck prints.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use shipcheck_sandbox::fly::FlyState;
+use shipcheck_sandbox::world::{Manifest, PostgresChoice, Scenario, World, WorldOptions, record};
+
+use crate::support::bin;
+
+/// A clean command for the world in `dir`: only PATH and HOME from the environment, plus the
+/// world's secrets.
+fn cmd(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .envs(env)
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> (i32, String, String) {
+    let out = cmd(dir, env, args).output().expect("run shipcheck");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn manifest(dir: &Path) -> Manifest {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("world.json")).unwrap()).unwrap()
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What the world saw, reduced to what must match between runs.
+#[derive(Debug)]
+struct Facts {
+    merges: Vec<String>,
+    workflow_runs: usize,
+    approvals: usize,
+    rejected_posts: usize,
+    images: BTreeMap<String, String>,
+    deploys_of_previous_image: BTreeMap<String, usize>,
+    slack: Vec<String>,
+    report: Value,
+}
+
+fn facts(dir: &Path) -> Facts {
+    let m = manifest(dir);
+    let merges: Vec<String> = git(&m.origin, &["log", "--merges", "--format=%s", "production"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let requests = record::read_requests(dir);
+    let posts: Vec<_> = requests
+        .iter()
+        .filter(|r| r.service == "github" && r.method == "POST")
+        .collect();
+    let workflow_runs = git(&m.origin, &["rev-list", "--count", "--first-parent", "production"])
+        .trim()
+        .parse::<usize>()
+        .unwrap()
+        - 1;
+    let state = FlyState::load(&m.fly_state).unwrap();
+    let mut images = BTreeMap::new();
+    for (app, a) in &state.apps {
+        if app.contains("-production-") {
+            let v = a.machines.iter().map(|x| x.release).max().unwrap_or(0);
+            images.insert(app.clone(), a.image_of(v));
+        }
+    }
+    let mut deploys_of_previous_image = BTreeMap::new();
+    for argv in shipcheck_sandbox::fly::state::read_invocations(&m.fly_state) {
+        if argv.first().map(String::as_str) == Some("deploy")
+            && let (Some(i), Some(a)) = (
+                argv.iter().position(|x| x == "--image"),
+                argv.iter().position(|x| x == "-a"),
+            )
+            && let (Some(image), Some(app)) = (argv.get(i + 1), argv.get(a + 1))
+            && m.previous_images.get(app) == Some(image)
+        {
+            *deploys_of_previous_image.entry(app.clone()).or_default() += 1;
+        }
+    }
+    let (code, out, err) = run(dir, &m.env, &["report", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    Facts {
+        merges,
+        workflow_runs,
+        approvals: posts.iter().filter(|r| r.status == 200).count(),
+        rejected_posts: posts.iter().filter(|r| r.status != 200).count(),
+        images,
+        deploys_of_previous_image,
+        slack: record::read_slack(dir).into_iter().map(|s| s.text).collect(),
+        report: serde_json::from_str(&out).unwrap_or(Value::Null),
+    }
+}
+
+/// Item id → state, from the JSON report.
+fn states(report: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let items = report["items"]
+        .as_array()
+        .cloned()
+        .or_else(|| {
+            report["phases"].as_array().map(|ps| {
+                ps.iter()
+                    .flat_map(|p| p["items"].as_array().cloned().unwrap_or_default())
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    for i in items {
+        if let (Some(id), Some(state)) = (i["id"].as_str(), i["state"].as_str()) {
+            out.insert(id.to_string(), state.to_string());
+        }
+    }
+    out
+}
+
+fn position(slack: &[String], text: &str) -> Option<usize> {
+    slack.iter().position(|m| m.contains(text))
+}
+
+fn assert_once_each(slack: &[String]) {
+    for text in [
+        "Production deployment scheduled",
+        "Starting production deployment",
+        "Issue detected in production",
+        "Deployment stable",
+    ] {
+        let n = slack.iter().filter(|m| m.contains(text)).count();
+        assert!(n <= 1, "{text:?} posted {n} times: {slack:#?}");
+    }
+}
+
+fn assert_released(f: &Facts) {
+    assert_eq!(f.merges.len(), 1, "one merge commit: {:?}", f.merges);
+    assert!(f.merges[0].starts_with("Release: "), "{:?}", f.merges);
+    assert_eq!(f.approvals, 1, "one approval");
+    assert_eq!(f.rejected_posts, 0, "no second approval attempt");
+    assert_eq!(f.report["status"], "signed", "{}", f.report);
+    assert_once_each(&f.slack);
+}
+
+fn demo(dir: &Path, scenario: &str, speed: &str) -> (i32, String) {
+    let (code, out, err) = run(
+        dir.parent().unwrap(),
+        &BTreeMap::new(),
+        &[
+            "demo",
+            "--scenario",
+            scenario,
+            "--speed",
+            speed,
+            "--dir",
+            &dir.display().to_string(),
+        ],
+    );
+    (code, format!("{out}\n{err}"))
+}
+
+#[test]
+fn demo_good_ships_the_release_and_signs_the_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("world");
+    let (code, out) = demo(&dir, "good", "360");
+    assert_eq!(code, 0, "{out}");
+    let f = facts(&dir);
+    assert_released(&f);
+    let m = manifest(&dir);
+    let merge = git(&m.origin, &["rev-parse", "production"]);
+    let short = &merge.trim()[..12];
+    for (app, image) in &f.images {
+        assert!(image.ends_with(short), "{app} runs {image}, not the release");
+    }
+    assert!(f.deploys_of_previous_image.is_empty());
+    let (a, b, c) = (
+        position(&f.slack, "Production deployment scheduled"),
+        position(&f.slack, "Starting production deployment"),
+        position(&f.slack, "Deployment stable"),
+    );
+    assert!(a < b && b < c && a.is_some(), "{:#?}", f.slack);
+    assert!(position(&f.slack, "Issue detected").is_none());
+    let s = states(&f.report);
+    for id in [
+        "prepare.tests",
+        "prepare.prs-approved",
+        "release.workflow-triggered",
+        "verify.health-200",
+    ] {
+        assert_eq!(s.get(id).map(String::as_str), Some("pass"), "{id}: {s:?}");
+    }
+    for id in ["release.merge", "approve.approve"] {
+        assert_eq!(s.get(id).map(String::as_str), Some("done"), "{id}: {s:?}");
+    }
+    let md = run(&dir, &m.env, &["report"]).1;
+    assert!(md.contains("✅ No rollback needed within 2 hours"), "{md}");
+    assert_eq!(run(&dir, &m.env, &["verify"]).0, 0);
+}
+
+fn world_options(scenario: Scenario, speed: f64) -> WorldOptions {
+    WorldOptions {
+        scenario,
+        speed,
+        flyctl: vec![bin().to_string(), "sandbox".into(), "flyctl".into()],
+        postgres: PostgresChoice::Auto,
+        ..WorldOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_walkers_at_once_exactly_one_proceeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::build_with(&tmp.path().join("w"), world_options(Scenario::Good, 180.0))
+        .await
+        .unwrap();
+    let dir = world.dir.clone();
+    let env = world.env().clone();
+    let codes = tokio::task::spawn_blocking(move || {
+        // Create the store first, so both race on the walker guard.
+        assert_eq!(run(&dir, &env, &["history"]).0, 0);
+        let args = ["deploy", "--yes", "--by", "Demo Deployer"];
+        let a = cmd(&dir, &env, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let b = cmd(&dir, &env, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let loser = if a.status.code() == Some(4) { &a } else { &b };
+        let msg = String::from_utf8_lossy(&loser.stderr).into_owned();
+        (a.status.code(), b.status.code(), msg)
+    })
+    .await
+    .unwrap();
+    let mut pair = [codes.0.unwrap_or(-1), codes.1.unwrap_or(-1)];
+    pair.sort();
+    assert_eq!(pair, [1, 4], "one walks to the first manual item (exit 1), one exits 4: {}", codes.2);
+    assert!(codes.2.contains("walking"), "{}", codes.2);
+    world.shutdown().await;
+}
+
+/// A tiny deterministic generator (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn between(&mut self, lo: Duration, hi: Duration) -> Duration {
+        let span = (hi - lo).as_millis() as u64;
+        lo + Duration::from_millis(self.next() % span.max(1))
+    }
+}
+
+/// Runs the demo operator until the run is signed; with `kills`, SIGKILLs it at random
+/// moments first. Returns how many kills landed on a running process.
+fn operate(dir: &Path, env: &BTreeMap<String, String>, kills: usize, rng: &mut Rng) -> usize {
+    let fly = manifest(dir).fly_state;
+    let mut landed = 0;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while landed < kills && Instant::now() < deadline {
+        let mut child = cmd(dir, env, &["sandbox", "operate"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait = rng.between(Duration::from_millis(150), Duration::from_millis(1500));
+        std::thread::sleep(wait);
+        match child.try_wait().unwrap() {
+            Some(status) if status.code() == Some(0) => return landed,
+            Some(_) => {}
+            None => {
+                child.kill().unwrap();
+                let _ = child.wait();
+                landed += 1;
+                // A subprocess of the killed walker (git, flyctl) may still be finishing,
+                // as after any crash: let the Fly stand-in's state lock settle.
+                std::thread::sleep(Duration::from_millis(100));
+                drop(shipcheck_sandbox::fly::StateLock::acquire(&fly));
+            }
+        }
+    }
+    for _ in 0..10 {
+        let (code, out, err) = run(dir, env, &["sandbox", "operate"]);
+        if code == 0 {
+            return landed;
+        }
+        eprintln!("operator exited {code}:\n{out}\n{err}");
+    }
+    panic!("the run did not end after {landed} kills");
+}
+
+fn crash_points() -> usize {
+    std::env::var("SHIPCHECK_CRASH_POINTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30)
+}
+
+async fn rehearse(scenario: Scenario, speed: f64, kills: usize, seed: u64) -> (tempfile::TempDir, PathBuf, usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::build_with(&tmp.path().join("w"), world_options(scenario, speed))
+        .await
+        .unwrap();
+    let dir = world.dir.clone();
+    let env = world.env().clone();
+    let d = dir.clone();
+    let landed = tokio::task::spawn_blocking(move || operate(&d, &env, kills, &mut Rng(seed)))
+        .await
+        .unwrap();
+    world.shutdown().await;
+    (tmp, dir, landed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once() {
+    let scenario = Scenario::BadRelease;
+    let speed = 240.0;
+    let seed = std::env::var("SHIPCHECK_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5EED_2026);
+    let started = Instant::now();
+    let (_t1, calm, _) = rehearse(scenario, speed, 0, seed).await;
+    let (_t2, crashed, landed) = rehearse(scenario, speed, crash_points(), seed).await;
+    eprintln!(
+        "crash-anywhere: {landed} kill points (seed {seed:#x}) in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(landed >= crash_points().min(30), "only {landed} kills landed");
+    let (a, b) = (facts(&calm), facts(&crashed));
+    for f in [&a, &b] {
+        assert_released(f);
+        assert_eq!(f.workflow_runs, 1, "one push of production");
+    }
+    assert_eq!(states(&a.report), states(&b.report), "item states");
+    assert_eq!(a.report["verdict"], b.report["verdict"], "verdict");
+    assert_eq!(a.images, b.images, "final images");
+    assert_eq!(a.deploys_of_previous_image, b.deploys_of_previous_image, "rollback deploys");
+    let m = manifest(&crashed);
+    if scenario == Scenario::BadRelease {
+        assert_eq!(b.images, m.previous_images, "every app back on its previous image");
+        for (app, n) in &b.deploys_of_previous_image {
+            assert_eq!(*n, 1, "{app} rolled back once");
+        }
+        assert_eq!(b.deploys_of_previous_image.len(), 3);
+        assert!(position(&b.slack, "Issue detected in production").is_some(), "{:#?}", b.slack);
+    }
+    assert_eq!(run(&crashed, &m.env, &["verify"]).0, 0, "the journal verifies");
+}
