@@ -221,7 +221,7 @@ impl People for Operator {
                         &format!("no PostgreSQL in this rehearsal: {reason}"),
                     )
                     .await
-            } else if item.is_performed() && rec.action_in_flight {
+            } else if item.is_performed() && (rec.action_in_flight || rec.unsure) {
                 let note = self.settle_slack(item).await?;
                 say!("  demo operator: {} — {note}", item.id);
                 session.tick(&run, &item.id, OPERATOR, Some(note)).await
