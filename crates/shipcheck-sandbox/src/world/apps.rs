@@ -39,6 +39,10 @@ pub struct Behaviour {
     pub cpu: f64,
     /// Memory used fraction per machine.
     pub memory: f64,
+    /// World seconds after the release went live before `error_rate` applies (before then
+    /// it answers like a good release): a fault that shows only under a while of real
+    /// traffic, after the first five minutes' checks.
+    pub onset_s: u64,
 }
 
 impl Behaviour {
@@ -50,9 +54,11 @@ impl Behaviour {
             error_rate: 0.0,
             cpu: 0.12,
             memory: 0.41,
+            onset_s: 0,
         }
     }
-    /// The bad release: 30 % 5xx.
+    /// The bad release: 30 % 5xx, from 12 minutes after it went live (it passes the first
+    /// five minutes' checks; then its database connection pool runs dry under traffic).
     pub fn bad() -> Behaviour {
         Behaviour {
             min_ms: 6,
@@ -60,6 +66,16 @@ impl Behaviour {
             error_rate: 0.30,
             cpu: 0.18,
             memory: 0.47,
+            onset_s: 12 * 60,
+        }
+    }
+
+    /// The error rate `since` world seconds after the release went live.
+    pub fn error_rate_at(&self, since: i64) -> f64 {
+        if since >= 0 && since as u64 >= self.onset_s {
+            self.error_rate
+        } else {
+            0.0
         }
     }
 }
@@ -117,6 +133,8 @@ pub struct View {
     pub image: String,
     /// The release version.
     pub version: u64,
+    /// When that release was made (world time).
+    pub deployed_at: Option<Timestamp>,
 }
 
 /// One request an app answered.
@@ -243,6 +261,11 @@ impl Apps {
                     machines: started.iter().map(|m| m.id.clone()).collect(),
                     image: a.image_of(version),
                     version,
+                    deployed_at: a
+                        .releases
+                        .iter()
+                        .find(|r| r.version == version)
+                        .and_then(|r| r.created_at.parse().ok()),
                 },
             );
         }
@@ -345,7 +368,11 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         .routes
         .iter()
         .any(|r| r.split('?').next() == Some(req.uri().path()));
-    let failing = known && unit(n) < b.error_rate;
+    let live_for = view
+        .deployed_at
+        .map(|t| shared.now().duration_since(t).as_secs())
+        .unwrap_or(i64::MAX);
+    let failing = known && unit(n) < b.error_rate_at(live_for);
     let (status, body) = if !known {
         (
             StatusCode::NOT_FOUND,
