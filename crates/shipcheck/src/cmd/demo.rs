@@ -83,7 +83,16 @@ pub async fn run(g: &Global, args: &DemoArgs) -> Result<u8, CliError> {
         say!(
             "\nrunning the checklist: `shipcheck sandbox operate` walks it the way `shipcheck deploy` does;\nmanual items are ticked by the \"demo operator\"\n"
         );
-        code = operate(&exe, &world).await?;
+        // Ctrl-C reaches the operator too (same process group); the world then stops
+        // cleanly (its databases are dropped) instead of dying with the demo.
+        code = tokio::select! {
+            c = operate(&exe, &world) => c?,
+            _ = tokio::signal::ctrl_c() => {
+                say!("\ninterrupted; stopping the world");
+                world.shutdown().await;
+                return Ok(1);
+            }
+        };
         let elapsed = started.elapsed();
         print_record(&world).await?;
         print_world_facts(&world).await;

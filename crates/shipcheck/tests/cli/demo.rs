@@ -80,10 +80,13 @@ fn facts(dir: &Path) -> Facts {
         .iter()
         .filter(|r| r.service == "github" && r.method == "POST")
         .collect();
-    let workflow_runs = git(&m.origin, &["rev-list", "--count", "--first-parent", "production"])
-        .trim()
-        .parse::<usize>()
-        .unwrap()
+    let workflow_runs = git(
+        &m.origin,
+        &["rev-list", "--count", "--first-parent", "production"],
+    )
+    .trim()
+    .parse::<usize>()
+    .unwrap()
         - 1;
     let state = FlyState::load(&m.fly_state).unwrap();
     let mut images = BTreeMap::new();
@@ -115,7 +118,10 @@ fn facts(dir: &Path) -> Facts {
         rejected_posts: posts.iter().filter(|r| r.status != 200).count(),
         images,
         deploys_of_previous_image,
-        slack: record::read_slack(dir).into_iter().map(|s| s.text).collect(),
+        slack: record::read_slack(dir)
+            .into_iter()
+            .map(|s| s.text)
+            .collect(),
         report: serde_json::from_str(&out).unwrap_or(Value::Null),
     }
 }
@@ -196,7 +202,10 @@ fn demo_good_ships_the_release_and_signs_the_record() {
     let merge = git(&m.origin, &["rev-parse", "production"]);
     let short = &merge.trim()[..12];
     for (app, image) in &f.images {
-        assert!(image.ends_with(short), "{app} runs {image}, not the release");
+        assert!(
+            image.ends_with(short),
+            "{app} runs {image}, not the release"
+        );
     }
     assert!(f.deploys_of_previous_image.is_empty());
     let (a, b, c) = (
@@ -245,8 +254,16 @@ async fn two_walkers_at_once_exactly_one_proceeds() {
         // Create the store first, so both race on the walker guard.
         assert_eq!(run(&dir, &env, &["history"]).0, 0);
         let args = ["deploy", "--yes", "--by", "Demo Deployer"];
-        let a = cmd(&dir, &env, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let b = cmd(&dir, &env, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let a = cmd(&dir, &env, &args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let b = cmd(&dir, &env, &args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
         let loser = if a.status.code() == Some(4) { &a } else { &b };
         let msg = String::from_utf8_lossy(&loser.stderr).into_owned();
@@ -256,7 +273,12 @@ async fn two_walkers_at_once_exactly_one_proceeds() {
     .unwrap();
     let mut pair = [codes.0.unwrap_or(-1), codes.1.unwrap_or(-1)];
     pair.sort();
-    assert_eq!(pair, [1, 4], "one walks to the first manual item (exit 1), one exits 4: {}", codes.2);
+    assert_eq!(
+        pair,
+        [1, 4],
+        "one walks to the first manual item (exit 1), one exits 4: {}",
+        codes.2
+    );
     assert!(codes.2.contains("walking"), "{}", codes.2);
     world.shutdown().await;
 }
@@ -321,7 +343,12 @@ fn crash_points() -> usize {
         .unwrap_or(30)
 }
 
-async fn rehearse(scenario: Scenario, speed: f64, kills: usize, seed: u64) -> (tempfile::TempDir, PathBuf, usize) {
+async fn rehearse(
+    scenario: Scenario,
+    speed: f64,
+    kills: usize,
+    seed: u64,
+) -> (tempfile::TempDir, PathBuf, usize) {
     let tmp = tempfile::tempdir().unwrap();
     let world = World::build_with(&tmp.path().join("w"), world_options(scenario, speed))
         .await
@@ -351,7 +378,10 @@ async fn crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once() {
         "crash-anywhere: {landed} kill points (seed {seed:#x}) in {:.0} s",
         started.elapsed().as_secs_f64()
     );
-    assert!(landed >= crash_points().min(30), "only {landed} kills landed");
+    assert!(
+        landed >= crash_points().min(30),
+        "only {landed} kills landed"
+    );
     let (a, b) = (facts(&calm), facts(&crashed));
     for f in [&a, &b] {
         assert_released(f);
@@ -360,15 +390,29 @@ async fn crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once() {
     assert_eq!(states(&a.report), states(&b.report), "item states");
     assert_eq!(a.report["verdict"], b.report["verdict"], "verdict");
     assert_eq!(a.images, b.images, "final images");
-    assert_eq!(a.deploys_of_previous_image, b.deploys_of_previous_image, "rollback deploys");
+    assert_eq!(
+        a.deploys_of_previous_image, b.deploys_of_previous_image,
+        "rollback deploys"
+    );
     let m = manifest(&crashed);
     if scenario == Scenario::BadRelease {
-        assert_eq!(b.images, m.previous_images, "every app back on its previous image");
+        assert_eq!(
+            b.images, m.previous_images,
+            "every app back on its previous image"
+        );
         for (app, n) in &b.deploys_of_previous_image {
             assert_eq!(*n, 1, "{app} rolled back once");
         }
         assert_eq!(b.deploys_of_previous_image.len(), 3);
-        assert!(position(&b.slack, "Issue detected in production").is_some(), "{:#?}", b.slack);
+        assert!(
+            position(&b.slack, "Issue detected in production").is_some(),
+            "{:#?}",
+            b.slack
+        );
     }
-    assert_eq!(run(&crashed, &m.env, &["verify"]).0, 0, "the journal verifies");
+    assert_eq!(
+        run(&crashed, &m.env, &["verify"]).0,
+        0,
+        "the journal verifies"
+    );
 }
