@@ -201,6 +201,27 @@ async fn print_record(world: &World) -> Result<(), CliError> {
     say!("\n{}", "─".repeat(78));
     say!("{}", report::render(&run, Format::Markdown, tz));
     say!("{}", "─".repeat(78));
+    let v = report::json::value(&run);
+    say!(
+        "\nthe run: {} · verdict {}",
+        v["status"].as_str().unwrap_or("?"),
+        v["verdict"]["verdict"].as_str().unwrap_or("(none)")
+    );
+    let watch = &v["watch"];
+    for (key, what) in [
+        (
+            "time_to_detect_s",
+            "time to detect (release live → incident)",
+        ),
+        (
+            "time_to_recover_s",
+            "time to recover (incident → rollback verified)",
+        ),
+    ] {
+        if let Some(s) = watch[key].as_u64() {
+            say!("  {what}: {}m {:02}s of world time", s / 60, s % 60);
+        }
+    }
     Ok(())
 }
 
