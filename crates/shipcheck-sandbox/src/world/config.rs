@@ -12,13 +12,20 @@ use super::postgres::PgStatus;
 /// The project's time zone.
 pub const TIMEZONE: &str = "Africa/Nairobi";
 
-/// The instant the world's clock starts at: the next Tuesday, Wednesday or Thursday at
-/// 10:30 in the project's time zone (inside the seed's deploy window), at or after `wall`.
+/// The instant the world's clock starts at: `wall` itself when it is inside the seed's
+/// deploy window (Tuesday to Thursday, 10:00–12:30 in the project's time zone, leaving time
+/// for the run), else the next Tuesday, Wednesday or Thursday at 10:30.
 pub fn start_instant(wall: Timestamp) -> Timestamp {
     let Ok(tz) = jiff::tz::TimeZone::get(TIMEZONE) else {
         return wall;
     };
     let here = wall.to_zoned_datetime(tz.clone());
+    // Already inside the window, with time to spare: now.
+    let weekday = here.date().weekday().to_monday_one_offset();
+    let minutes = i32::from(here.hour()) * 60 + i32::from(here.minute());
+    if (2..=4).contains(&weekday) && (10 * 60..12 * 60 + 30).contains(&minutes) {
+        return wall;
+    }
     let mut day = here.date();
     for _ in 0..8 {
         let candidate = day
@@ -159,6 +166,9 @@ mod tests {
             start_instant(sat),
             "2026-12-01T07:30:00Z".parse::<Timestamp>().unwrap()
         );
+        // Inside the window → now.
+        let thu: Timestamp = "2026-11-26T08:00:00Z".parse().unwrap();
+        assert_eq!(start_instant(thu), thu);
         // A Wednesday before 10:30 → that Wednesday.
         let wed: Timestamp = "2026-11-25T05:00:00Z".parse().unwrap();
         assert_eq!(
