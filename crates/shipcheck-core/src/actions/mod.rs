@@ -77,6 +77,7 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         }]),
         ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
         ActionSpec::Merge(_) => merge::plan(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::checks::review_plan(ctx),
     }
 }
 
@@ -91,6 +92,8 @@ pub async fn reconcile(
         ActionSpec::Command(_) => Ok(None),
         ActionSpec::RollbackCommands(_) => Ok(None),
         ActionSpec::Merge(_) => merge::reconcile(ctx).await,
+        // Writing the invitation again writes the same event (same UID).
+        ActionSpec::MonitorReview(_) => Ok(None),
     }
 }
 
@@ -115,6 +118,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
             })
         }
         ActionSpec::Merge(_) => merge::perform(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::checks::review(ctx),
     }
 }
 

@@ -346,7 +346,27 @@ pub enum CheckSpec {
     /// Working tree clean; local staging and production match the remote.
     #[serde(rename = "git.clean")]
     GitClean(GitCheck),
+    /// Response times now vs the baseline measured before the release.
+    #[serde(rename = "monitor.response_times")]
+    MonitorResponseTimes(MonitorCheck),
+    /// The watch's verdict on health and error rates.
+    #[serde(rename = "monitor.error_rates")]
+    MonitorErrorRates(MonitorCheck),
+    /// The watch's verdict on latency and resources.
+    #[serde(rename = "monitor.metrics")]
+    MonitorMetrics(MonitorCheck),
+    /// One last evaluation of every signal.
+    #[serde(rename = "monitor.final")]
+    MonitorFinal(MonitorCheck),
+    /// No critical incident open.
+    #[serde(rename = "monitor.no_critical")]
+    MonitorNoCritical(MonitorCheck),
 }
+
+/// A check (or action) of the watch; its settings come from `[monitor]` and `[incident]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorCheck {}
 
 /// A git check; its settings come from `[git]` and `[paths]`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -367,6 +387,11 @@ impl CheckSpec {
             CheckSpec::GitTodo(_) => "git.todo",
             CheckSpec::GitDocs(_) => "git.docs",
             CheckSpec::GitClean(_) => "git.clean",
+            CheckSpec::MonitorResponseTimes(_) => "monitor.response_times",
+            CheckSpec::MonitorErrorRates(_) => "monitor.error_rates",
+            CheckSpec::MonitorMetrics(_) => "monitor.metrics",
+            CheckSpec::MonitorFinal(_) => "monitor.final",
+            CheckSpec::MonitorNoCritical(_) => "monitor.no_critical",
         }
     }
 }
@@ -382,6 +407,9 @@ pub enum ActionSpec {
     /// Merge staging into production with `--no-ff` and push (the seed's release steps).
     #[serde(rename = "git.merge")]
     Merge(MergeAction),
+    /// Write the post-deployment review invitation (`.ics`) for the next working day.
+    #[serde(rename = "monitor.review")]
+    MonitorReview(MonitorCheck),
 }
 
 /// The release merge; branches and remote come from `[git]`, the description from
@@ -402,6 +430,7 @@ impl ActionSpec {
             ActionSpec::Command(_) => "command",
             ActionSpec::RollbackCommands(_) => "rollback_commands",
             ActionSpec::Merge(_) => "git.merge",
+            ActionSpec::MonitorReview(_) => "monitor.review",
         }
     }
 
@@ -411,6 +440,7 @@ impl ActionSpec {
             ActionSpec::Command(_) => true,
             ActionSpec::RollbackCommands(_) => false,
             ActionSpec::Merge(_) => true,
+            ActionSpec::MonitorReview(_) => false,
         }
     }
 }

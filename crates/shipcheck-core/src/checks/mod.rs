@@ -182,6 +182,11 @@ pub fn run<'a>(
             CheckSpec::GitTodo(_) => git::todo(ctx).await,
             CheckSpec::GitDocs(_) => git::docs(ctx).await,
             CheckSpec::GitClean(_) => git::clean(ctx).await,
+            CheckSpec::MonitorResponseTimes(_) => crate::monitor::checks::response_times(ctx).await,
+            CheckSpec::MonitorErrorRates(_) => crate::monitor::checks::error_rates(ctx),
+            CheckSpec::MonitorMetrics(_) => crate::monitor::checks::metrics(ctx),
+            CheckSpec::MonitorFinal(_) => crate::monitor::checks::final_check(ctx).await,
+            CheckSpec::MonitorNoCritical(_) => crate::monitor::checks::no_critical(ctx),
         };
         outcome.timed(start)
     })

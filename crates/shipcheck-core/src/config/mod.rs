@@ -6,6 +6,7 @@ mod describe;
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod monitor;
 mod span;
 pub mod template;
 pub mod validate;
@@ -13,6 +14,7 @@ pub mod validate;
 pub use error::{ConfigError, InvalidConfig, Problem};
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
+pub use monitor::{IncidentConfig, MonitorConfig, RollbackStrategy, check_schedule};
 pub use template::{init_template, system_timezone};
 pub use validate::{check_timezone, parse_hhmm};
 

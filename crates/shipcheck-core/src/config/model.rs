@@ -36,6 +36,12 @@ pub struct Config {
     /// `[paths]`: the path groups conditions and the git checks use.
     #[serde(default)]
     pub paths: PathsConfig,
+    /// `[monitor]`: the baseline and the watch.
+    #[serde(default)]
+    pub monitor: super::monitor::MonitorConfig,
+    /// `[incident]`: the severity policy, its rollback, and the review.
+    #[serde(default)]
+    pub incident: super::monitor::IncidentConfig,
 }
 
 /// `[project]`
