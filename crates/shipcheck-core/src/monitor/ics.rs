@@ -100,8 +100,12 @@ pub fn review_invite(run: &RunState, cfg: &Config, now: Timestamp) -> Result<Inv
     let people: Vec<Person> = cfg.contacts.iter().map(|(r, t)| person(r, t)).collect();
     let verdict = super::verdict(run);
     let incidents = run.monitor.incidents.len();
+    let names: Vec<String> = people
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.role))
+        .collect();
     let description = format!(
-        "Post-deployment review of run {} ({} {}), deployed by {}.\nVerdict: {} — {}.\nIncidents: {incidents}; rollbacks: {}.\nThe record: shipcheck report {}",
+        "Post-deployment review of run {} ({} {}), deployed by {}.\nVerdict: {} — {}.\nIncidents: {incidents}; rollbacks: {}.\nAttendees: {}.\nThe record: shipcheck report {}",
         run.id,
         run.project,
         run.env,
@@ -109,6 +113,11 @@ pub fn review_invite(run: &RunState, cfg: &Config, now: Timestamp) -> Result<Inv
         verdict.verdict.as_str(),
         verdict.reason,
         run.rollbacks.len(),
+        if names.is_empty() {
+            "none in [contacts]".to_string()
+        } else {
+            names.join(", ")
+        },
         run.id
     );
     Ok(Invite {
@@ -197,7 +206,12 @@ pub fn render(i: &Invite) -> String {
         format!("DESCRIPTION:{}", escape(&i.description)),
     ];
     let invited: Vec<&Person> = i.people.iter().filter(|p| p.email.is_some()).collect();
-    if let Some(org) = invited.first() {
+    // The organizer: the team lead when there is one with an address, else the first.
+    let organizer = invited
+        .iter()
+        .find(|p| p.role.contains("lead"))
+        .or(invited.first());
+    if let Some(org) = organizer {
         lines.push(format!(
             "ORGANIZER;CN={}:mailto:{}",
             param(&org.name),

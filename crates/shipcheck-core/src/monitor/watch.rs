@@ -415,8 +415,12 @@ impl Session {
             .rules
             .classify(&reading.key, reading.value, judged.limits.as_ref());
         let run = self.load(run_id).await?;
+        // One incident per failing thing: an open incident of the same app and family (a
+        // health failure and the failed-probe rate it drives) at least as severe covers it.
         let covered = run.monitor.open_incidents().any(|i| {
-            i.record.series.as_ref() == Some(&reading.key) && i.record.severity >= severity
+            i.record.series.as_ref().is_some_and(|k| {
+                k.app == reading.key.app && k.metric.family() == reading.key.metric.family()
+            }) && i.record.severity >= severity
         });
         if covered {
             return Ok(());
