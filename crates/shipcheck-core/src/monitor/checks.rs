@@ -231,7 +231,24 @@ pub fn judge_watch(run: &RunState, keep: &dyn Fn(Metric) -> bool, what: &str) ->
             json!({ "ticks": leg.ticks.len(), "measured": [] }),
         );
     }
-    let (outcome, reason) = super::watch::kayenta(&ticks);
+    let (outcome, mut reason) = super::watch::kayenta(&ticks);
+    let no_data: Vec<String> = ticks
+        .iter()
+        .flat_map(|t| &t.series)
+        .filter(|s| s.grade == Grade::NoData)
+        .map(|s| {
+            format!(
+                "{} ({})",
+                s.key,
+                s.note.as_deref().unwrap_or("nothing measured")
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if outcome != WatchOutcome::Pass && !no_data.is_empty() {
+        reason.push_str(&format!("; no data for {}", no_data.join(", ")));
+    }
     let mut measured: Vec<&str> = ticks
         .iter()
         .flat_map(|t| t.series.iter().map(|s| s.key.metric.as_str()))
@@ -323,8 +340,7 @@ pub async fn final_check(ctx: &CheckContext) -> Outcome {
     .await;
     let empty = Baseline::default();
     let base = run.monitor.baseline.as_ref().unwrap_or(&empty);
-    let mut grades: BTreeMap<SeriesKey, Vec<(Grade, Option<f64>, Option<String>)>> =
-        BTreeMap::new();
+    let mut grades: BTreeMap<SeriesKey, Vec<Judgement>> = BTreeMap::new();
     for reading in readings.into_iter().flatten() {
         let j = r.judge(&reading.key, reading.value, Some(base));
         let note = j.no_data.or(reading.detail);
@@ -355,13 +371,14 @@ pub async fn final_check(ctx: &CheckContext) -> Outcome {
             _ => {}
         }
         if grade != Grade::Pass {
-            bad.push(format!(
-                "{key} {}{}",
-                grade.as_str(),
-                last.map(|v| format!(" ({})", key.metric.show(v)))
-                    .or(note.as_ref().map(|n| format!(" ({n})")))
-                    .unwrap_or_default()
-            ));
+            let shown = last.map(|v| key.metric.show(v));
+            let detail = match (grade, shown, &note) {
+                (Grade::NoData, _, Some(n)) => format!(" ({n})"),
+                (_, Some(v), _) => format!(" ({v})"),
+                (_, None, Some(n)) => format!(" ({n})"),
+                _ => String::new(),
+            };
+            bad.push(format!("{key} {}{detail}", grade.as_str()));
         }
         series.push(json!({ "series": key, "grade": grade, "last": last, "note": note }));
     }
@@ -380,6 +397,9 @@ pub async fn final_check(ctx: &CheckContext) -> Outcome {
     };
     Outcome::new(status, summary, json!({ "series": series, "samples": n }))
 }
+
+/// A sample judged: grade, value, why there is no data (or what was seen).
+type Judgement = (Grade, Option<f64>, Option<String>);
 
 /// `close.no-critical`: no critical incident is open.
 pub fn no_critical(ctx: &CheckContext) -> Outcome {

@@ -5,6 +5,7 @@ mod changes;
 mod check;
 mod init;
 mod items;
+mod monitor;
 mod plan;
 mod rollback;
 mod show;
@@ -48,6 +49,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             dry_run,
             who,
         } => rollback::run(g, strategy, apps, reason, yes, dry_run, &who).await,
+        Command::Monitor(args) => monitor::monitor(g, &args).await,
+        Command::Incident(args) => monitor::incident(g, &args).await,
     }
 }
 

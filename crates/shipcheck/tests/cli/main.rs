@@ -10,6 +10,7 @@ mod config_errors;
 mod git;
 mod lock;
 mod walk;
+mod watch;
 
 mod basics {
     use crate::support::TestEnv;

@@ -246,7 +246,7 @@ async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer(
                 return Reply::ok();
             }
             let n = a.fetch_add(1, Ordering::SeqCst);
-            if minutes(r.now) >= 10.0 && n % 4 == 0 {
+            if minutes(r.now) >= 10.0 && n.is_multiple_of(4) {
                 Reply::status(503)
             } else {
                 Reply::ok()
