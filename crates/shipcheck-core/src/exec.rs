@@ -168,6 +168,17 @@ impl Cmd {
     /// Runs the command to completion (or its timeout), capturing output. Output beyond
     /// 4 MiB per stream is dropped (the tail is kept).
     pub async fn run(&self) -> Result<Output, ExecError> {
+        self.run_inner(false).await.map(|(out, _)| out)
+    }
+
+    /// Like [`Cmd::run`], but a command killed at its timeout still gives what it printed
+    /// until then; the flag says it was killed (`code` is then `None`). For programs that may
+    /// never exit on their own (`flyctl logs --no-tail` with an empty buffer).
+    pub async fn run_keep_partial(&self) -> Result<(Output, bool), ExecError> {
+        self.run_inner(true).await
+    }
+
+    async fn run_inner(&self, keep_partial: bool) -> Result<(Output, bool), ExecError> {
         let start = Instant::now();
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(&self.args)
@@ -220,22 +231,44 @@ impl Cmd {
             let status = child.wait().await;
             (o, e, status)
         };
-        match tokio::time::timeout(self.timeout, work).await {
+        tokio::pin!(work);
+        let io = |source| ExecError::Io {
+            command: self.display(),
+            source,
+        };
+        match tokio::time::timeout(self.timeout, &mut work).await {
             Ok((o, e, status)) => {
-                let io = |source| ExecError::Io {
-                    command: self.display(),
-                    source,
-                };
                 let status = status.map_err(io)?;
-                Ok(Output {
-                    code: status.code(),
-                    stdout: String::from_utf8_lossy(&o.map_err(io)?).into_owned(),
-                    stderr: String::from_utf8_lossy(&e.map_err(io)?).into_owned(),
-                    duration: start.elapsed(),
-                })
+                Ok((
+                    Output {
+                        code: status.code(),
+                        stdout: String::from_utf8_lossy(&o.map_err(io)?).into_owned(),
+                        stderr: String::from_utf8_lossy(&e.map_err(io)?).into_owned(),
+                        duration: start.elapsed(),
+                    },
+                    false,
+                ))
             }
             Err(_) => {
                 kill_group(pid);
+                if keep_partial {
+                    // The group is dead, so its pipes close: collect what it printed.
+                    if let Ok((o, e, _)) =
+                        tokio::time::timeout(Duration::from_secs(2), &mut work).await
+                    {
+                        return Ok((
+                            Output {
+                                code: None,
+                                stdout: String::from_utf8_lossy(&o.unwrap_or_default())
+                                    .into_owned(),
+                                stderr: String::from_utf8_lossy(&e.unwrap_or_default())
+                                    .into_owned(),
+                                duration: start.elapsed(),
+                            },
+                            true,
+                        ));
+                    }
+                }
                 Err(ExecError::Timeout {
                     command: self.display(),
                     reason: self.reason.clone(),
@@ -267,7 +300,8 @@ async fn read_capped<R: tokio::io::AsyncRead + Unpin>(r: &mut R) -> std::io::Res
 fn kill_group(pid: Option<u32>) {
     #[cfg(unix)]
     if let Some(pid) = pid {
-        // SIGKILL the process group; `kill` is POSIX and always present.
+        // SIGKILL the process group; `kill` is POSIX and always present. The `--` matters:
+        // procps-ng's kill reads `-KILL -PID` without it as signalling nothing.
         let _ = std::process::Command::new("kill")
             .args(kill_group_args(pid))
             .stdout(Stdio::null())
@@ -326,6 +360,18 @@ mod tests {
         assert!(matches!(err, ExecError::Timeout { .. }), "{err}");
         assert!(err.to_string().contains("did not finish within"));
         assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn keeps_partial_output_at_timeout() {
+        let (out, killed) = Cmd::new("sh", ["-c", "echo first; sleep 30"])
+            .timeout(Duration::from_millis(500))
+            .run_keep_partial()
+            .await
+            .unwrap();
+        assert!(killed);
+        assert_eq!(out.code, None);
+        assert_eq!(out.stdout.trim(), "first");
     }
 
     #[tokio::test]

@@ -32,6 +32,7 @@ pub fn secrets_from_env(named: &[String]) -> Vec<String> {
             .any(|w| up.contains(w))
             || up.ends_with("_KEY")
             || up == "DATABASE_URL"
+            || crate::config::FLY_TOKEN_VARS.contains(&k.as_str())
             || named.contains(&k);
         if looks && v.len() >= 4 {
             out.push(v);

@@ -202,6 +202,26 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
+    /// Emergency stop: scale an app to zero machines (the seed's `flyctl scale count 0`).
+    ///
+    /// Records the machine count first, journaled on the run; asks you to type the app name
+    /// (or `--yes`). `--undo` scales back to the recorded count.
+    Stop {
+        /// The app: its name in shipcheck.toml or its Fly app name.
+        #[arg(long)]
+        app: String,
+        /// Scale back to the count recorded by the last stop.
+        #[arg(long)]
+        undo: bool,
+        /// Perform without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Print the exact command; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        who: Who,
+    },
     /// Work with shipcheck.toml.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -220,6 +240,20 @@ pub enum Command {
     /// medium → fix forward; low → note for the next deploy. Every incident prints the
     /// incident message and the emergency contacts.
     Incident(IncidentArgs),
+    /// Stand-ins for rehearsals and tests (not for production use).
+    #[command(subcommand, hide = true)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// A flyctl stand-in answering from a state directory (`--state DIR` or
+    /// SHIPCHECK_SANDBOX_FLY_STATE), with Fly's documented JSON shapes.
+    Flyctl {
+        /// flyctl's arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Options of `monitor`.

@@ -3,9 +3,13 @@
 //! `reconcile`: look at the world after a crash and say whether the effect already happened,
 //! so a resumed run never repeats it.
 
+pub mod fly;
 pub(crate) mod gitflow;
+pub mod github;
 pub mod merge;
 pub mod revert;
+pub mod sentry;
+pub mod slack;
 
 use serde_json::json;
 
@@ -77,6 +81,9 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         }]),
         ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
         ActionSpec::Merge(_) => merge::plan(ctx).await,
+        ActionSpec::GithubApprove(_) => github::plan(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::plan(ctx).await,
         ActionSpec::MonitorReview(_) => crate::monitor::checks::review_plan(ctx),
     }
 }
@@ -92,8 +99,10 @@ pub async fn reconcile(
         ActionSpec::Command(_) => Ok(None),
         ActionSpec::RollbackCommands(_) => Ok(None),
         ActionSpec::Merge(_) => merge::reconcile(ctx).await,
-        // Writing the invitation again writes the same event (same UID).
-        ActionSpec::MonitorReview(_) => Ok(None),
+        ActionSpec::GithubApprove(_) => github::reconcile(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::reconcile(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::checks::review_reconcile(ctx),
     }
 }
 
@@ -118,7 +127,10 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
             })
         }
         ActionSpec::Merge(_) => merge::perform(ctx).await,
-        ActionSpec::MonitorReview(_) => crate::monitor::checks::review(ctx),
+        ActionSpec::GithubApprove(_) => github::perform(ctx).await,
+        ActionSpec::SlackNotify(a) => slack::perform(a, ctx).await,
+        ActionSpec::SentryRelease(_) => sentry::perform(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::checks::review(ctx).await,
     }
 }
 
@@ -136,12 +148,31 @@ pub fn rollback_commands(ctx: &ActionContext) -> Vec<String> {
         format!("git push {remote} {prod}"),
     ];
     if let Some(env) = cfg.environments.get("production") {
+        let targets = ctx
+            .check
+            .run
+            .as_deref()
+            .and_then(crate::checks::fly::recorded_targets)
+            .unwrap_or_default();
+        let client = crate::integrations::fly::Fly::from_context(&ctx.check);
         for app in &env.apps {
             if let Some(fly) = &app.fly_app {
-                out.push(format!(
-                    "flyctl releases -a {fly} --image   # pick the previous release's image"
-                ));
-                out.push(format!("flyctl deploy --image <previous image> -a {fly}"));
+                match targets.iter().find(|t| &t.fly_app == fly) {
+                    Some(t) => out.push(format!(
+                        "{}   # {} back to v{}",
+                        crate::checks::fly::rollback_command(&client, t),
+                        t.app,
+                        t.version
+                    )),
+                    None => {
+                        out.push(format!(
+                            "flyctl releases -a {fly} --image   # pick the previous release's image"
+                        ));
+                        out.push(format!(
+                            "flyctl deploy --image <previous image> -a {fly} --yes"
+                        ));
+                    }
+                }
             }
         }
         if let Some(fly) = env.apps.iter().find_map(|a| a.fly_app.as_ref()) {

@@ -1,11 +1,15 @@
 //! The checklist: the built-in default (the seed, item for item) and a team's changes to it.
 
+pub mod apis;
+pub mod fly;
 pub mod model;
 
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+pub use apis::*;
+pub use fly::*;
 pub use model::*;
 
 use crate::config::Config;
@@ -133,10 +137,7 @@ impl Checklist {
                         message: "an item of kind \"action\" needs `action = { type = ... }` (command)".into(),
                     })
                 }
-                ItemKind::Manual if item.check.is_some() => problems.push(ChecklistProblem {
-                    path: format!("{path}.check"),
-                    message: "a manual item has no check; write kind = \"check\" or remove `check`".into(),
-                }),
+
                 _ => {}
             }
             let pos = list
@@ -184,6 +185,9 @@ impl Checklist {
         }
 
         problems.extend(crate::conditions::problems(config, &list));
+        fall_back_where_unconfigured(config, &mut list);
+        apply_integration_fallbacks(&mut list, config);
+
         if problems.is_empty() {
             Ok(list)
         } else {
@@ -209,6 +213,38 @@ impl Checklist {
     /// A "did you mean" for an unknown id.
     pub fn suggest(&self, id: &str) -> Option<String> {
         suggest(id, self.ids())
+    }
+}
+
+/// An item whose automation needs an integration the config does not set up becomes a
+/// person's item with the reason, so a config without Fly apps still runs every step.
+fn fall_back_where_unconfigured(config: &Config, list: &mut Checklist) {
+    let has_fly = |env: &str| {
+        config
+            .environments
+            .get(env)
+            .is_some_and(|e| e.apps.iter().any(|a| a.fly_app.is_some()))
+    };
+    for item in &mut list.items {
+        if item.manual_because.is_some() {
+            continue;
+        }
+        let env = match &item.check {
+            Some(CheckSpec::FlyRegion(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlySecrets(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyEnv(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyReleases(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyStatus(c)) => Some(c.env.as_str()),
+            Some(CheckSpec::FlyLogs(c)) => Some(c.env.as_str()),
+            _ => None,
+        };
+        if let Some(env) = env
+            && !has_fly(env)
+        {
+            item.manual_because = Some(format!(
+                "no app in [environments.{env}] has a fly_app, so shipcheck cannot ask Fly; check it yourself and tick"
+            ));
+        }
     }
 }
 

@@ -178,6 +178,12 @@ impl Item {
         self.manual_because.is_none() && self.kind == ItemKind::Action && self.action.is_some()
     }
 
+    /// A manual item with a check: the check runs to show evidence before the person ticks,
+    /// and never settles the item itself (`prepare.env-reviewed` shows the env differences).
+    pub fn has_evidence_check(&self) -> bool {
+        self.manual_because.is_none() && self.kind == ItemKind::Manual && self.check.is_some()
+    }
+
     /// Whether a person ticks the item: manual items, and any item that fell back to manual.
     pub fn is_ticked_by_person(&self) -> bool {
         !self.is_automatic() && !self.is_performed()
@@ -346,6 +352,54 @@ pub enum CheckSpec {
     /// Working tree clean; local staging and production match the remote.
     #[serde(rename = "git.clean")]
     GitClean(GitCheck),
+    /// Every machine of every app in its region.
+    #[serde(rename = "fly.region")]
+    FlyRegion(super::fly::FlyRegionCheck),
+    /// Required secret names present; parity with staging.
+    #[serde(rename = "fly.secrets")]
+    FlySecrets(super::fly::FlySecretsCheck),
+    /// Env differences between staging and production app configs (evidence).
+    #[serde(rename = "fly.env")]
+    FlyEnv(super::fly::FlyEnvCheck),
+    /// Record rollback targets, or check each app has a newer complete release.
+    #[serde(rename = "fly.releases")]
+    FlyReleases(super::fly::FlyReleasesCheck),
+    /// Machines started, on the current release, checks passing.
+    #[serde(rename = "fly.status")]
+    FlyStatus(super::fly::FlyStatusCheck),
+    /// Logs after the deploy scanned for error patterns.
+    #[serde(rename = "fly.logs")]
+    FlyLogs(super::fly::FlyLogsCheck),
+    /// Every commit of production..staging in an approved pull request.
+    #[serde(rename = "github.reviews")]
+    GithubReviews(super::apis::GithubReviewsCheck),
+    /// The check runs and statuses of the staging head all succeeded.
+    #[serde(rename = "github.checks")]
+    GithubChecks(super::apis::GithubChecksCheck),
+    /// The workflow run of the release merge commit appeared.
+    #[serde(rename = "github.workflow")]
+    GithubWorkflow(super::apis::GithubWorkflowCheck),
+    /// The run's pending deployment, and its head commit is the merge commit.
+    #[serde(rename = "github.pending")]
+    GithubPending(super::apis::GithubPendingCheck),
+    /// The run's jobs, followed to completion.
+    #[serde(rename = "github.jobs")]
+    GithubJobs(super::apis::GithubJobsCheck),
+    /// Sentry's error rate since the deploy against the baseline.
+    #[serde(rename = "sentry.rate")]
+    SentryRate(super::apis::SentryRateCheck),
+    /// Sentry issues first seen since the deploy.
+    #[serde(rename = "sentry.new_issues")]
+    SentryNewIssues(super::apis::SentryNewIssuesCheck),
+    /// A Prometheus instant query against a condition.
+    #[serde(rename = "prometheus")]
+    Prometheus(super::apis::PrometheusCheck),
+    /// PostgreSQL connections, long queries and transactions, blocked sessions.
+    #[serde(rename = "postgres.health")]
+    PostgresHealth(super::apis::PostgresHealthCheck),
+    /// The staging database has the newest migration.
+    #[serde(rename = "postgres.migrations")]
+    PostgresMigrations(super::apis::PostgresMigrationsCheck),
     /// Response times now vs the baseline measured before the release.
     #[serde(rename = "monitor.response_times")]
     MonitorResponseTimes(MonitorCheck),
@@ -387,6 +441,22 @@ impl CheckSpec {
             CheckSpec::GitTodo(_) => "git.todo",
             CheckSpec::GitDocs(_) => "git.docs",
             CheckSpec::GitClean(_) => "git.clean",
+            CheckSpec::FlyRegion(_) => "fly.region",
+            CheckSpec::FlySecrets(_) => "fly.secrets",
+            CheckSpec::FlyEnv(_) => "fly.env",
+            CheckSpec::FlyReleases(_) => "fly.releases",
+            CheckSpec::FlyStatus(_) => "fly.status",
+            CheckSpec::FlyLogs(_) => "fly.logs",
+            CheckSpec::GithubReviews(_) => "github.reviews",
+            CheckSpec::GithubChecks(_) => "github.checks",
+            CheckSpec::GithubWorkflow(_) => "github.workflow",
+            CheckSpec::GithubPending(_) => "github.pending",
+            CheckSpec::GithubJobs(_) => "github.jobs",
+            CheckSpec::SentryRate(_) => "sentry.rate",
+            CheckSpec::SentryNewIssues(_) => "sentry.new_issues",
+            CheckSpec::Prometheus(_) => "prometheus",
+            CheckSpec::PostgresHealth(_) => "postgres.health",
+            CheckSpec::PostgresMigrations(_) => "postgres.migrations",
             CheckSpec::MonitorResponseTimes(_) => "monitor.response_times",
             CheckSpec::MonitorErrorRates(_) => "monitor.error_rates",
             CheckSpec::MonitorMetrics(_) => "monitor.metrics",
@@ -407,6 +477,15 @@ pub enum ActionSpec {
     /// Merge staging into production with `--no-ff` and push (the seed's release steps).
     #[serde(rename = "git.merge")]
     Merge(MergeAction),
+    /// Approve the run's pending deployment in GitHub (destructive).
+    #[serde(rename = "github.approve")]
+    GithubApprove(super::apis::GithubApproveAction),
+    /// Post a message to Slack (at most once; not destructive).
+    #[serde(rename = "slack.notify")]
+    SlackNotify(super::apis::SlackNotifyAction),
+    /// Create the Sentry release of the merge commit and its deploy (not destructive).
+    #[serde(rename = "sentry.release")]
+    SentryRelease(super::apis::SentryReleaseAction),
     /// Write the post-deployment review invitation (`.ics`) for the next working day.
     #[serde(rename = "monitor.review")]
     MonitorReview(MonitorCheck),
@@ -430,6 +509,9 @@ impl ActionSpec {
             ActionSpec::Command(_) => "command",
             ActionSpec::RollbackCommands(_) => "rollback_commands",
             ActionSpec::Merge(_) => "git.merge",
+            ActionSpec::GithubApprove(_) => "github.approve",
+            ActionSpec::SlackNotify(_) => "slack.notify",
+            ActionSpec::SentryRelease(_) => "sentry.release",
             ActionSpec::MonitorReview(_) => "monitor.review",
         }
     }
@@ -440,6 +522,8 @@ impl ActionSpec {
             ActionSpec::Command(_) => true,
             ActionSpec::RollbackCommands(_) => false,
             ActionSpec::Merge(_) => true,
+            ActionSpec::GithubApprove(_) => true,
+            ActionSpec::SlackNotify(_) | ActionSpec::SentryRelease(_) => false,
             ActionSpec::MonitorReview(_) => false,
         }
     }

@@ -4,8 +4,14 @@
 //! data" is never a pass.
 
 pub mod command;
+pub mod fly;
 pub mod git;
+pub mod github;
+pub mod github_run;
 pub mod http;
+pub mod postgres;
+pub mod prometheus;
+pub mod sentry;
 pub mod window;
 
 use std::path::PathBuf;
@@ -129,6 +135,7 @@ impl CheckContext {
         checklist: Arc<Checklist>,
         clock: SharedClock,
     ) -> CheckContext {
+        let secrets = Arc::new(crate::redact::secrets_from_env(&config.secret_env_names()));
         CheckContext {
             config,
             base_dir,
@@ -136,7 +143,7 @@ impl CheckContext {
             clock,
             scheduled_at: None,
             http: crate::http::client(std::time::Duration::from_secs(30)),
-            secrets: Arc::new(crate::redact::secrets_from_env(&[])),
+            secrets,
             run: None,
             changes: Arc::default(),
         }
@@ -182,6 +189,22 @@ pub fn run<'a>(
             CheckSpec::GitTodo(_) => git::todo(ctx).await,
             CheckSpec::GitDocs(_) => git::docs(ctx).await,
             CheckSpec::GitClean(_) => git::clean(ctx).await,
+            CheckSpec::FlyRegion(c) => fly::region(c, ctx).await,
+            CheckSpec::FlySecrets(c) => fly::secrets(c, ctx).await,
+            CheckSpec::FlyEnv(c) => fly::env(c, ctx).await,
+            CheckSpec::FlyReleases(c) => fly::releases(c, ctx).await,
+            CheckSpec::FlyStatus(c) => fly::status(c, ctx).await,
+            CheckSpec::FlyLogs(c) => fly::logs(c, ctx).await,
+            CheckSpec::GithubReviews(_) => github::reviews(ctx).await,
+            CheckSpec::GithubChecks(c) => github::checks(c, ctx).await,
+            CheckSpec::GithubWorkflow(_) => github_run::workflow(ctx).await,
+            CheckSpec::GithubPending(_) => github_run::pending(ctx).await,
+            CheckSpec::GithubJobs(c) => github_run::jobs(c, ctx).await,
+            CheckSpec::SentryRate(_) => sentry::rate(ctx).await,
+            CheckSpec::SentryNewIssues(_) => sentry::new_issues(ctx).await,
+            CheckSpec::Prometheus(c) => prometheus::run(c, ctx).await,
+            CheckSpec::PostgresHealth(_) => postgres::health(ctx).await,
+            CheckSpec::PostgresMigrations(c) => postgres::migrations(c, ctx).await,
             CheckSpec::MonitorResponseTimes(_) => crate::monitor::checks::response_times(ctx).await,
             CheckSpec::MonitorErrorRates(_) => crate::monitor::checks::error_rates(ctx),
             CheckSpec::MonitorMetrics(_) => crate::monitor::checks::metrics(ctx),

@@ -3,7 +3,10 @@
 //! writes ([`template`]).
 
 mod describe;
+pub mod discover;
 pub mod error;
+pub mod fly;
+pub mod integrations;
 pub mod load;
 pub mod model;
 pub mod monitor;
@@ -12,10 +15,12 @@ pub mod template;
 pub mod validate;
 
 pub use error::{ConfigError, InvalidConfig, Problem};
+pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
+pub use integrations::*;
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
 pub use monitor::{IncidentConfig, MonitorConfig, RollbackStrategy, check_schedule};
-pub use template::{init_template, system_timezone};
+pub use template::{TemplateApp, init_template, init_template_with, seed_apps, system_timezone};
 pub use validate::{check_timezone, parse_hhmm};
 
 #[cfg(test)]

@@ -36,6 +36,24 @@ pub struct Config {
     /// `[paths]`: the path groups conditions and the git checks use.
     #[serde(default)]
     pub paths: PathsConfig,
+    /// `[fly]`
+    #[serde(default)]
+    pub fly: super::fly::FlyConfig,
+    /// `[github]`: absent → the GitHub items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<super::integrations::GithubConfig>,
+    /// `[sentry]`: absent → the Sentry items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentry: Option<super::integrations::SentryConfig>,
+    /// `[slack]`: absent → the Slack messages are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<super::integrations::SlackConfig>,
+    /// `[prometheus]`: absent → the Prometheus items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<super::integrations::PrometheusConfig>,
+    /// `[database]`: absent → the PostgreSQL items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<super::integrations::DatabaseConfig>,
     /// `[monitor]`: the baseline and the watch.
     #[serde(default)]
     pub monitor: super::monitor::MonitorConfig,

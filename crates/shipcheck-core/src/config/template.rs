@@ -21,10 +21,50 @@ pub fn system_timezone() -> String {
     }
 }
 
+/// One app the template lists.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateApp {
+    /// `staging` or `production`.
+    pub env: String,
+    /// Short name.
+    pub name: String,
+    /// The Fly app.
+    pub fly_app: String,
+    /// The health endpoint.
+    pub health_url: String,
+    /// Fly region.
+    pub region: String,
+}
+
+/// The seed's apps: three apps in staging and production, `maishapoa-{env}-{name}`, in `fra`.
+pub fn seed_apps() -> Vec<TemplateApp> {
+    let mut out = Vec::new();
+    for env in ["staging", "production"] {
+        for (name, health) in APPS {
+            let fly = format!("maishapoa-{env}-{name}");
+            out.push(TemplateApp {
+                env: env.into(),
+                name: name.into(),
+                health_url: format!("https://{fly}.fly.dev{health}"),
+                fly_app: fly,
+                region: "fra".into(),
+            });
+        }
+    }
+    out
+}
+
 /// The commented config for the seed's setup, with `timezone` as the project's and the
 /// window's time zone.
 pub fn init_template(timezone: &str) -> String {
+    init_template_with(timezone, "maishapoa", &seed_apps())
+}
+
+/// The commented config for `project` with these apps (from `fly.toml` discovery, or the
+/// seed's).
+pub fn init_template_with(timezone: &str, project: &str, apps: &[TemplateApp]) -> String {
     let tz = toml::Value::String(timezone.to_string()).to_string();
+    let project = toml::Value::String(project.to_string()).to_string();
     let mut out = format!(
         r#"# shipcheck.toml — how this team deploys to production.
 #
@@ -33,7 +73,7 @@ pub fn init_template(timezone: &str) -> String {
 # (contacts, URLs) with your own.
 
 [project]
-name = "maishapoa"
+name = {project}
 # IANA time zone for the times shipcheck shows, and the window's zone unless it sets one.
 timezone = {tz}
 
@@ -68,19 +108,23 @@ on_call = "On-call <on-call@example.com>"
             out,
             "\n# ── {env} ──────────────────────────────────────────────────────────────\n"
         );
-        for (name, health) in APPS {
-            let fly = format!("maishapoa-{env}-{name}");
+        for app in apps.iter().filter(|a| a.env == env) {
+            let q = |v: &str| toml::Value::String(v.to_string()).to_string();
             let _ = write!(
                 out,
                 r#"
 [[environments.{env}.apps]]
-name = "{name}"
-fly_app = "{fly}"
-health_url = "https://{fly}.fly.dev{health}"
+name = {}
+fly_app = {}
+health_url = {}
 expect_status = 200
-region = "fra"
+region = {}
 required_secrets = ["DATABASE_URL", "SENTRY_DSN"]
-"#
+"#,
+                q(&app.name),
+                q(&app.fly_app),
+                q(&app.health_url),
+                q(&app.region),
             );
         }
     }

@@ -71,8 +71,9 @@ impl Observer for NoObserver {
 
 /// Runs the automatic checks of `items` concurrently (at most `config.engine.concurrency` at
 /// once), each bounded by [`check_limit`] (a timeout is an error outcome "timed out after …"),
-/// and returns (item id, outcome) in the items' order. Items that are not automatic (manual,
-/// actions, no check spec, or `manual_because` set) are skipped and not returned. Never
+/// and returns (item id, outcome) in the items' order. Items that are not automatic (manual
+/// without an evidence check, actions, no check spec, or `manual_because` set) are skipped
+/// and not returned. Never
 /// panics: a check that panics becomes an error outcome. Outcomes are redacted with
 /// `ctx.secrets`.
 pub async fn run_checks(
@@ -165,7 +166,7 @@ async fn run_with(
     runner: Runner,
 ) -> Vec<(String, Outcome)> {
     let automatic: Vec<usize> = (0..items.len())
-        .filter(|&i| items[i].is_automatic())
+        .filter(|&i| items[i].is_automatic() || items[i].has_evidence_check())
         .collect();
     let mut queue: VecDeque<usize> = automatic.iter().copied().collect();
     let max_running = ctx.config.engine.concurrency.max(1);

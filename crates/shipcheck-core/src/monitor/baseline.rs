@@ -62,7 +62,7 @@ impl Baseline {
             .iter()
             .filter(|v| v.key.metric != Metric::Health)
             .map(|v| match (v.key.metric, v.value) {
-                (Metric::Latency, Some(_)) => format!(
+                (Metric::Latency, Some(_)) if v.samples > 1 => format!(
                     "{} p50 {} p95 {}",
                     v.key,
                     v.p50.map(|x| Metric::Latency.show(x)).unwrap_or_default(),
@@ -98,7 +98,7 @@ pub async fn capture(ctx: &CheckContext, signals: &[Box<dyn Signal>], probes: u3
                     if i > 0 {
                         ctx.clock.sleep(spacing).await;
                     }
-                    readings.extend(s.sample(ctx).await);
+                    readings.extend(s.baseline_sample(ctx).await);
                 }
                 readings
             })
@@ -152,7 +152,7 @@ pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
     for (key, (vals, detail)) in by_key {
         let (p50, p95) = (percentile(&vals, 50.0), percentile(&vals, 95.0));
         let value = match key.metric {
-            Metric::Latency => p95,
+            Metric::Latency | Metric::P95 => p95,
             Metric::Health => {
                 (!vals.is_empty()).then(|| vals.iter().sum::<f64>() * 100.0 / vals.len() as f64)
             }

@@ -60,10 +60,13 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
     for v in now
         .values
         .iter()
-        .filter(|v| v.key.metric == Metric::Latency)
+        .filter(|v| matches!(v.key.metric, Metric::Latency | Metric::P95))
     {
         let j = r.judge(&v.key, v.p95, Some(base));
-        let app = v.key.app.clone().unwrap_or_default();
+        let app = match v.key.metric {
+            Metric::P95 => format!("{} (edge)", v.key.app.as_deref().unwrap_or_default()),
+            _ => v.key.app.clone().unwrap_or_default(),
+        };
         let shown = |x: Option<f64>| x.map(|x| Metric::Latency.show(x)).unwrap_or("—".into());
         let b = base.value(&v.key);
         let line = match (j.grade, v.p95) {
@@ -476,8 +479,9 @@ fn review_invite(
     Ok((path, invite))
 }
 
-/// `close.review-scheduled`: writes the `.ics` next to the store; its path is the evidence.
-pub fn review(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
+/// `close.review-scheduled`: writes the `.ics` next to the store (its path is the evidence)
+/// and announces it in the team's channel when `[slack]` is configured.
+pub async fn review(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
     let (path, invite) = review_invite(ctx)?;
     let text = super::ics::render(&invite);
     if let Some(dir) = path.parent() {
@@ -486,9 +490,10 @@ pub fn review(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
     }
     std::fs::write(&path, text)
         .map_err(|e| ActionError::new(format!("writing {}: {e}", path.display())))?;
+    let (announced, how) = announce(ctx, &invite, &path).await;
     Ok(ActionResult {
         summary: format!(
-            "review invitation for {} written to {}; not announced (no Slack integration in this build): share it with the team",
+            "review invitation for {} written to {}; {how}",
             invite.local,
             path.display()
         ),
@@ -499,7 +504,60 @@ pub fn review(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             "end": invite.end,
             "local": invite.local,
             "attendees": invite.attendee_names(),
-            "announced": false,
+            "announced": announced,
+            "announcement": how,
         }),
     })
+}
+
+/// A review already written (a crash after writing): done, without announcing it again.
+pub fn review_reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
+    let (path, invite) = review_invite(ctx)?;
+    let written = std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&invite.uid));
+    Ok(written.then(|| ActionResult {
+        summary: format!(
+            "review invitation found at {}; if it is not announced in the team's channel, share it",
+            path.display()
+        ),
+        evidence: json!({ "path": path.display().to_string(), "uid": invite.uid }),
+    }))
+}
+
+async fn announce(
+    ctx: &ActionContext,
+    invite: &super::ics::Invite,
+    path: &std::path::Path,
+) -> (bool, String) {
+    use crate::integrations::slack::Slack;
+    if ctx.check.config.slack.is_none() {
+        return (
+            false,
+            "not announced (no [slack] webhook configured): share it with the team".into(),
+        );
+    }
+    let slack = match Slack::from_context(&ctx.check) {
+        Ok(s) => s,
+        Err(e) => {
+            return (
+                false,
+                format!("not announced ({e}): share it with the team"),
+            );
+        }
+    };
+    let text = format!(
+        "📅 {} — {} ({}). Invitation: {}",
+        invite.summary,
+        invite.local,
+        invite.attendee_names().join(", "),
+        path.file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default()
+    );
+    match slack.post(json!({ "text": text })).await {
+        Ok(_) => (true, format!("announced in {}", slack.destination())),
+        Err(e) => (
+            false,
+            format!("not announced ({e}): share it with the team"),
+        ),
+    }
 }

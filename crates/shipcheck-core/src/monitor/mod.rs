@@ -24,6 +24,7 @@ pub mod report;
 pub mod respond;
 pub mod rules;
 pub mod signal;
+pub mod sources;
 pub mod state;
 pub mod watch;
 

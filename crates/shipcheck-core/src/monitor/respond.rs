@@ -95,7 +95,8 @@ impl Session {
         self.append(run_id, Event::IncidentRaised { incident: record })
             .await?;
         let message = policy::message(input.severity, id, &summary);
-        let (posted, detail) = self.post_incident(&message).await;
+        let what = format!("incident #{id} ({}): {summary}", input.severity.as_str());
+        let (posted, detail) = self.post_incident(run_id, &what, &input.by).await;
         self.append(
             run_id,
             Event::IncidentNotified {
@@ -372,13 +373,37 @@ impl Session {
         }
     }
 
-    /// Posts the incident message to the team's channel. This build has no Slack
-    /// integration: the record says so and the message is printed for a person to post.
-    async fn post_incident(&self, _message: &str) -> (bool, String) {
-        (
-            false,
-            "not posted: this build has no Slack integration; post the message by hand".into(),
-        )
+    /// Posts the incident message to the team's channel (`[slack]`); without it, or when
+    /// Slack refuses, the record says why and the message is printed for a person to post.
+    async fn post_incident(&self, run_id: &str, incident: &str, by: &str) -> (bool, String) {
+        use crate::integrations::slack::{MessageFacts, Slack, message};
+        if self.loaded.config.slack.is_none() {
+            return (
+                false,
+                "not posted: no [slack] webhook configured; post the message by hand".into(),
+            );
+        }
+        let run = self.load(run_id).await.ok();
+        let ctx = self.check_context(run.as_ref());
+        let slack = match Slack::from_context(&ctx) {
+            Ok(s) => s,
+            Err(e) => return (false, format!("not posted: {e}; post the message by hand")),
+        };
+        let facts = MessageFacts {
+            project: self.project().to_string(),
+            env: run.as_ref().map(|r| r.env.clone()).unwrap_or_default(),
+            run_id: Some(run_id.to_string()),
+            by: by.to_string(),
+            scheduled: None,
+            description: Some(incident.to_string()),
+            changes: Vec::new(),
+            more_changes: false,
+        };
+        let body = message(crate::checklist::SlackMessage::Incident, &facts);
+        match slack.post(body).await {
+            Ok(_) => (true, format!("posted to {}", slack.destination())),
+            Err(e) => (false, format!("not posted: {e}; post the message by hand")),
+        }
     }
 }
 

@@ -161,7 +161,7 @@ impl Rules {
                     Some((b * c.error_rate_critical_factor).max(b + c.error_rate_critical_factor));
                 l
             }
-            Metric::Latency => {
+            Metric::Latency | Metric::P95 => {
                 let b = base()?;
                 let min = c.latency_min_increase.get().as_secs_f64() * 1000.0;
                 relative(b, c.latency_p95_increase, min)

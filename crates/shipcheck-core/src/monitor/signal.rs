@@ -23,8 +23,10 @@ pub enum Metric {
     Health,
     /// Percent of failed health probes over the rolling window.
     HttpErrors,
-    /// Response time, milliseconds (health probe, or the p95 a metrics store reports).
+    /// Response time of the health probe, milliseconds.
     Latency,
+    /// p95 response time of real traffic at the edge (Prometheus), milliseconds.
+    P95,
     /// Application errors per minute (Sentry).
     ErrorRate,
     /// CPU busy, percent.
@@ -51,6 +53,7 @@ impl Metric {
             Metric::Health => "health",
             Metric::HttpErrors => "http_errors",
             Metric::Latency => "latency",
+            Metric::P95 => "p95",
             Metric::ErrorRate => "error_rate",
             Metric::Cpu => "cpu",
             Metric::Memory => "memory",
@@ -62,9 +65,11 @@ impl Metric {
     pub fn family(self) -> Family {
         match self {
             Metric::Health | Metric::HttpErrors | Metric::ErrorRate => Family::Errors,
-            Metric::Latency | Metric::Cpu | Metric::Memory | Metric::DbConnections => {
-                Family::Metrics
-            }
+            Metric::Latency
+            | Metric::P95
+            | Metric::Cpu
+            | Metric::Memory
+            | Metric::DbConnections => Family::Metrics,
         }
     }
 
@@ -73,7 +78,7 @@ impl Metric {
         match self {
             Metric::Health if value >= 0.5 => "up".into(),
             Metric::Health => "down".into(),
-            Metric::Latency => format!("{value:.0}ms"),
+            Metric::Latency | Metric::P95 => format!("{value:.0}ms"),
             Metric::ErrorRate => format!("{value:.1}/min"),
             _ => format!("{value:.1}%"),
         }
@@ -137,6 +142,11 @@ pub trait Signal: Send + Sync {
     }
     /// Takes one sample. Never panics; a failure is a reading without a value.
     fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>>;
+    /// One sample for the baseline (a source that can look back, like Sentry, measures the
+    /// time before the release instead of the last minutes).
+    fn baseline_sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+        self.sample(ctx)
+    }
 }
 
 /// One app's health endpoint: one probe (no retries) gives its health and its latency.
@@ -215,10 +225,10 @@ impl Signal for HealthSignal {
     }
 }
 
-/// Every signal of the environment `env` this build can sample: each app's health endpoint;
-/// integrations add theirs here.
+/// Every signal of the environment `env`: each app's health endpoint, and the
+/// integrations' ([`super::sources`]) whose tables the config has.
 pub fn signals(ctx: &CheckContext, env: &str) -> Vec<Box<dyn Signal>> {
-    let mut out: Vec<Box<dyn Signal>> = Vec::new();
+    let mut out: Vec<Box<dyn Signal>> = super::sources::signals(ctx, env);
     if let Some(e) = ctx.config.environments.get(env) {
         for app in &e.apps {
             if let Some(url) = app.health_url.as_deref().filter(|u| !u.trim().is_empty()) {

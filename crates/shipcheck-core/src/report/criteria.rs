@@ -54,7 +54,7 @@ pub fn evaluate(run: &RunState) -> Vec<Criterion> {
                 "Response times within normal range",
                 &["verify.response-times"],
             ),
-            &|m| m == Metric::Latency,
+            &|m| matches!(m, Metric::Latency | Metric::P95),
             "response times",
         ),
         from_items(

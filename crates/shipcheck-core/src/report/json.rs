@@ -56,6 +56,7 @@ pub fn value(run: &RunState) -> Value {
         "signed": run.signed.as_ref().map(|(by, at)| json!({"by": by, "at": at})),
         "items": items,
         "rollbacks": run.rollbacks,
+        "stops": run.stops,
         "notes": {
             "issues": notes(NoteKind::Issue),
             "lessons": notes(NoteKind::Lesson),

@@ -86,8 +86,31 @@ pub fn render(run: &RunState, tz: &str) -> String {
     }
 
     out.push_str(&crate::monitor::report::markdown(run, tz));
-    if !run.rollbacks.is_empty() {
+    if !run.rollbacks.is_empty() || !run.stops.is_empty() {
         let _ = writeln!(out, "\n---\n\n## If Something Goes Wrong\n");
+        for s in &run.stops {
+            let state = match s.succeeded {
+                Some(true) => "done",
+                Some(false) => "FAILED",
+                None => "interrupted",
+            };
+            let _ = writeln!(
+                out,
+                "- {} of {} by {}, {} — {state}{}",
+                if s.undo {
+                    "Undo of the emergency stop"
+                } else {
+                    "Emergency stop"
+                },
+                s.app,
+                s.by,
+                local_time(s.started_at, tz),
+                s.outcome
+                    .as_deref()
+                    .map(|o| format!(": {}", one_line(o)))
+                    .unwrap_or_default()
+            );
+        }
         for r in &run.rollbacks {
             let state = match r.succeeded {
                 Some(true) => "done",

@@ -161,6 +161,38 @@ pub enum Event {
         /// What went wrong.
         error: String,
     },
+    /// An emergency stop (`scale count 0`) or its undo is about to run.
+    StopStarted {
+        /// The app (config name or Fly app).
+        app: String,
+        /// Scaling back up to the recorded count.
+        undo: bool,
+        /// Who.
+        by: String,
+        /// The exact command, and the machine count recorded before.
+        intent: String,
+    },
+    /// The stop or undo completed.
+    StopDone {
+        /// The app.
+        app: String,
+        /// Scaling back up.
+        undo: bool,
+        /// One line.
+        summary: String,
+        /// Evidence (`before`: the machine counts).
+        #[serde(default)]
+        evidence: serde_json::Value,
+    },
+    /// The stop or undo failed.
+    StopFailed {
+        /// The app.
+        app: String,
+        /// Scaling back up.
+        undo: bool,
+        /// What went wrong.
+        error: String,
+    },
     /// The record was signed; the run is over.
     RunSigned {
         /// Who.
@@ -253,6 +285,9 @@ impl Event {
             Event::RollbackStarted { .. } => "rollback_started",
             Event::RollbackDone { .. } => "rollback_done",
             Event::RollbackFailed { .. } => "rollback_failed",
+            Event::StopStarted { .. } => "stop_started",
+            Event::StopDone { .. } => "stop_done",
+            Event::StopFailed { .. } => "stop_failed",
             Event::RunSigned { .. } => "run_signed",
             Event::BaselineRecorded { .. } => "baseline_recorded",
             Event::WatchStarted { .. } => "watch_started",

@@ -5,10 +5,11 @@ pub mod event;
 pub mod rollback;
 pub mod session;
 pub mod state;
+pub mod stop;
 pub mod walk;
 
 pub use event::{Event, NoteKind, StoredEvent};
 pub use rollback::{RollbackOptions, RollbackOutcome, Strategy};
 pub use session::{RunError, Session, StartOptions};
-pub use state::{ItemRecord, ItemState, Rollback, RunState, RunStatus};
+pub use state::{ItemRecord, ItemState, Rollback, RunState, RunStatus, Stop};
 pub use walk::{Confirm, Need, NoConfirm, StepOptions, StepReport};

@@ -91,7 +91,23 @@ impl Session {
                 let sha = release_merge(run)?;
                 actions::revert::plan(&ctx, &sha).await.map_err(refused)
             }
-            Strategy::Platform => Err(platform_missing()),
+            Strategy::Platform => {
+                let plan = actions::fly::plan_rollback_platform(&ctx, opts.apps.as_deref())
+                    .await
+                    .map_err(RunError::Action)?;
+                let mut lines: Vec<String> = plan
+                    .warnings
+                    .iter()
+                    .map(|w| format!("# warning: {w}"))
+                    .collect();
+                for step in &plan.steps {
+                    match &step.skip {
+                        Some(why) => lines.push(format!("# {}: skipped ({why})", step.app)),
+                        None => lines.push(step.command.clone()),
+                    }
+                }
+                Ok(lines)
+            }
         }
     }
 
@@ -160,7 +176,8 @@ impl Session {
                 let sha = release_merge(run)?;
                 actions::revert::git_revert(&ctx, &sha).await
             }
-            Strategy::Platform => Err(ActionError::new(platform_missing().to_string())),
+            // Idempotent by itself: an app already on its target image is skipped.
+            Strategy::Platform => actions::fly::rollback_platform(&ctx, opts.apps.as_deref()).await,
         };
         match result {
             Ok(done) => {
@@ -221,12 +238,6 @@ fn release_merge(run: &RunState) -> Result<String, RunError> {
             run.id
         ),
     })
-}
-
-fn platform_missing() -> RunError {
-    RunError::Refused {
-        message: "the platform rollback needs the Fly integration, which is not in this build; use --strategy git-revert".into(),
-    }
 }
 
 fn refused(e: ActionError) -> RunError {

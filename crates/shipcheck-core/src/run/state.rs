@@ -152,6 +152,26 @@ pub struct Rollback {
     pub finished_at: Option<Timestamp>,
 }
 
+/// An emergency stop (or its undo) of one app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stop {
+    /// The app.
+    pub app: String,
+    /// Scaling back up.
+    pub undo: bool,
+    /// Who.
+    pub by: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// `None` in flight; `Some(true)` done; `Some(false)` failed.
+    pub succeeded: Option<bool>,
+    /// Summary or error.
+    pub outcome: Option<String>,
+    /// Evidence (`before`: machine counts).
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+}
+
 /// A run, as its events say.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -185,6 +205,8 @@ pub struct RunState {
     pub signed: Option<(String, Timestamp)>,
     /// Rollbacks, in order.
     pub rollbacks: Vec<Rollback>,
+    /// Emergency stops and undos, in order.
+    pub stops: Vec<Stop>,
     /// When the last event was appended.
     pub updated_at: Timestamp,
     /// The number of events.
@@ -264,6 +286,7 @@ impl RunState {
             aborted: None,
             signed: None,
             rollbacks: Vec::new(),
+            stops: Vec::new(),
             updated_at: first.at,
             event_count: 1,
             monitor: Default::default(),
@@ -309,11 +332,14 @@ impl RunState {
                 let r = self
                     .record_mut(item)
                     .ok_or_else(|| bad(format!("names unknown item {item}")))?;
-                r.state = match status {
-                    Status::Pass => ItemState::Pass,
-                    Status::Fail => ItemState::Fail,
-                    Status::Error => ItemState::Error,
-                };
+                // An evidence check on a manual item shows what to review; the person settles it.
+                if !r.item.has_evidence_check() {
+                    r.state = match status {
+                        Status::Pass => ItemState::Pass,
+                        Status::Fail => ItemState::Fail,
+                        Status::Error => ItemState::Error,
+                    };
+                }
                 r.summary = Some(summary.clone());
                 r.evidence = evidence.clone();
                 r.duration_ms = Some(*duration_ms);
@@ -433,6 +459,41 @@ impl RunState {
                 r.succeeded = Some(false);
                 r.outcome = Some(error.clone());
                 r.finished_at = Some(e.at);
+            }
+            Event::StopStarted { app, undo, by, .. } => self.stops.push(Stop {
+                app: app.clone(),
+                undo: *undo,
+                by: by.clone(),
+                started_at: e.at,
+                succeeded: None,
+                outcome: None,
+                evidence: serde_json::Value::Null,
+            }),
+            Event::StopDone {
+                app,
+                undo,
+                summary,
+                evidence,
+            } => {
+                let s = self
+                    .stops
+                    .iter_mut()
+                    .rev()
+                    .find(|s| &s.app == app && s.undo == *undo && s.succeeded.is_none())
+                    .ok_or_else(|| bad("has no stop_started before it".into()))?;
+                s.succeeded = Some(true);
+                s.outcome = Some(summary.clone());
+                s.evidence = evidence.clone();
+            }
+            Event::StopFailed { app, undo, error } => {
+                let s = self
+                    .stops
+                    .iter_mut()
+                    .rev()
+                    .find(|s| &s.app == app && s.undo == *undo && s.succeeded.is_none())
+                    .ok_or_else(|| bad("has no stop_started before it".into()))?;
+                s.succeeded = Some(false);
+                s.outcome = Some(error.clone());
             }
             Event::RunSigned { by } => {
                 self.status = RunStatus::Signed;

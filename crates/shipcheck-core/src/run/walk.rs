@@ -137,7 +137,9 @@ impl Session {
                     stop = true;
                     break;
                 }
-            } else if item.is_automatic() && needs_check(rec) {
+            } else if (item.is_automatic() && needs_check(rec))
+                || (item.has_evidence_check() && rec.attempts == 0 && !rec.state.is_settled())
+            {
                 segment.push(item.clone());
             } else if item.is_performed() && !rec.state.is_settled() {
                 run = self
@@ -277,7 +279,9 @@ impl Session {
                     },
                 )
                 .await?;
+            let evidence_only = segment.iter().any(|i| i.id == id && i.has_evidence_check());
             let state = match outcome.status {
+                _ if evidence_only => ItemState::Pending,
                 Status::Pass => ItemState::Pass,
                 Status::Fail => ItemState::Fail,
                 Status::Error => ItemState::Error,
@@ -505,6 +509,11 @@ fn need_for(rec: &ItemRecord) -> Need {
                 d.push_str(&format!(" — {why}"));
             } else if let Some(help) = &item.help {
                 d.push_str(&format!(" — {help}"));
+            }
+            if item.has_evidence_check()
+                && let Some(found) = &rec.summary
+            {
+                d.push_str(&format!(" [shipcheck found: {found}]"));
             }
             if item.other_than_deployer {
                 d.push_str(" (by someone other than the deployer)");

@@ -9,9 +9,10 @@ mod monitor;
 mod plan;
 mod rollback;
 mod show;
+mod stop;
 mod walk;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, SandboxCommand};
 use crate::errors::CliError;
 
 /// Runs the command; returns the exit code on success paths (0 or 1).
@@ -41,6 +42,17 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
         Command::Changes => changes::run(g).await,
+        Command::Stop {
+            app,
+            undo,
+            yes,
+            dry_run,
+            who,
+        } => stop::run(g, &app, undo, yes, dry_run, &who).await,
+        Command::Sandbox(SandboxCommand::Flyctl { args }) => {
+            let code = shipcheck_sandbox::flyctl_main(args);
+            Ok(u8::try_from(code).unwrap_or(1))
+        }
         Command::Rollback {
             strategy,
             apps,

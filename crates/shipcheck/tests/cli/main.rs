@@ -7,6 +7,7 @@
 mod support;
 
 mod config_errors;
+mod fly;
 mod git;
 mod lock;
 mod walk;
@@ -111,5 +112,35 @@ mod basics {
             .output();
         assert_eq!(out.code, 1, "{}", out.stdout);
         assert_eq!(out.json()["checks"][0]["status"], "fail");
+    }
+
+    #[test]
+    fn init_prefills_apps_from_fly_toml_files() {
+        let env = TestEnv::bare();
+        let root = env.dir.path();
+        for (dir, app) in [
+            ("apps/api", "acme-production-api"),
+            ("apps/api-staging", "acme-staging-api"),
+        ] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+            std::fs::write(
+                root.join(dir).join("fly.toml"),
+                format!(
+                    "app = \"{app}\"\nprimary_region = \"ams\"\n\n[http_service]\ninternal_port = 8080\n\n  [[http_service.checks]]\n  path = \"/healthz\"\n"
+                ),
+            )
+            .unwrap();
+        }
+        let out = env.shipcheck(&["init"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let text = std::fs::read_to_string(root.join("shipcheck.toml")).unwrap();
+        assert!(text.contains("fly_app = \"acme-production-api\""), "{text}");
+        assert!(
+            text.contains("health_url = \"https://acme-production-api.fly.dev/healthz\""),
+            "{text}"
+        );
+        assert!(text.contains("region = \"ams\""), "{text}");
+        assert!(!text.contains("fly_app = \"maishapoa"), "{text}");
+        assert_eq!(env.shipcheck(&["config", "check"]).code, 0);
     }
 }

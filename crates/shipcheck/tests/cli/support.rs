@@ -329,3 +329,90 @@ pub fn git_out(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Adds Fly to the world: every app gets `fly_app = "maishapoa-{env}-{name}"` and region
+/// `fra`, and `[fly] command` runs this binary's flyctl stand-in on a seeded state.
+pub fn with_fly(env: &TestEnv) -> shipcheck_sandbox::FlyWorld {
+    let world = shipcheck_sandbox::FlyWorld::new(env.dir.path().join("fly")).seed("maishapoa");
+    world.save().unwrap();
+    let path = env.config_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    let mut current_env = String::new();
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(rest) = line.strip_prefix("[[environments.") {
+            current_env = rest.trim_end_matches(".apps]]").to_string();
+        }
+        if let Some(name) = line
+            .strip_prefix("name = \"")
+            .and_then(|r| r.strip_suffix('"'))
+            && !current_env.is_empty()
+        {
+            out.push_str(&format!(
+                "fly_app = \"maishapoa-{current_env}-{name}\"\nregion = \"fra\"\nrequired_secrets = [\"DATABASE_URL\"]\n"
+            ));
+        }
+    }
+    let command: Vec<String> = world.command([bin(), "sandbox", "flyctl"]);
+    out.push_str(&format!(
+        "\n[fly]\ncommand = {}\ntimeout = \"20s\"\nlogs_window = \"1s\"\n",
+        serde_json::to_string(&command).unwrap()
+    ));
+    std::fs::write(path, out).unwrap();
+    world
+}
+
+/// Runs `next`, ticking what a person must tick, until the run reaches `phase` (or passes it).
+pub fn walk_until(env: &TestEnv, phase: &str) {
+    let order = [
+        "prepare",
+        "preflight",
+        "release",
+        "approve",
+        "rollout",
+        "verify",
+        "watch",
+        "close",
+    ];
+    let target = order.iter().position(|p| *p == phase).unwrap();
+    for _ in 0..100 {
+        let status = env.shipcheck(&["status", "--json"]).json();
+        let now = status["phase"].as_str().unwrap_or("done");
+        if order
+            .iter()
+            .position(|p| *p == now)
+            .is_none_or(|i| i >= target)
+        {
+            return;
+        }
+        let out = env.shipcheck(&["next", "--json"]);
+        let v = out.json();
+        for need in v["steps"][0]["needs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let item = need["item"].as_str().unwrap().to_string();
+            match need["need"].as_str().unwrap() {
+                "tick" => {
+                    let by = if need["detail"].as_str().unwrap_or("").contains("other than") {
+                        "Rita Reviewer"
+                    } else {
+                        "Tess Deployer"
+                    };
+                    let t = env.shipcheck(&["tick", &item, "--note", "ok", "--by", by]);
+                    assert_eq!(t.code, 0, "{}", t.stderr);
+                }
+                "confirm" => {
+                    let out = env.shipcheck(&["next", "--yes"]);
+                    assert!(out.code <= 1, "{}", out.stderr);
+                }
+                "fix" => panic!("{item} failed: {}", need["detail"]),
+                _ => {}
+            }
+        }
+    }
+    panic!("the run never reached {phase}");
+}

@@ -1,0 +1,114 @@
+//! `sentry.release`: registers the release (version = the merge commit) for the configured
+//! projects, then its deploy to the environment. An existing release is fine; a deploy of the
+//! version to the environment that already exists is not recorded twice.
+
+use serde_json::json;
+
+use super::{ActionContext, ActionError, ActionResult};
+use crate::checks::github::merge_commit;
+use crate::integrations::sentry::Sentry;
+
+fn setup(ctx: &ActionContext) -> Result<(Sentry, String, String), ActionError> {
+    let sentry = Sentry::from_context(&ctx.check).map_err(ActionError::new)?;
+    let version = merge_commit(ctx.check.run.as_deref()).map_err(ActionError::new)?;
+    let env = sentry
+        .cfg
+        .environment
+        .clone()
+        .unwrap_or_else(|| "production".into());
+    Ok((sentry, version, env))
+}
+
+/// The two requests.
+pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
+    let (sentry, version, env) = setup(ctx)?;
+    Ok(vec![
+        format!(
+            "POST {} {}",
+            sentry.api.url(&format!(
+                "/api/0/organizations/{}/releases/",
+                sentry.cfg.org
+            )),
+            json!({ "version": version, "projects": sentry.cfg.projects })
+        ),
+        format!(
+            "POST {} {}",
+            sentry.api.url(&format!(
+                "/api/0/organizations/{}/releases/{version}/deploys/",
+                sentry.cfg.org
+            )),
+            json!({ "environment": env })
+        ),
+    ])
+}
+
+fn workflow_url(ctx: &ActionContext) -> Option<String> {
+    ctx.check.run.as_deref().and_then(|r| {
+        r.items
+            .iter()
+            .find_map(|i| i.evidence.get("html_url").and_then(|u| u.as_str()))
+            .map(str::to_string)
+    })
+}
+
+/// Creates the release and its deploy.
+pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
+    if let Some(done) = reconcile(ctx).await? {
+        return Ok(done);
+    }
+    let (sentry, version, env) = setup(ctx)?;
+    let status = sentry
+        .create_release(&version)
+        .await
+        .map_err(|e| ActionError::integration(e.to_string()))?;
+    let name = ctx
+        .check
+        .run
+        .as_ref()
+        .map(|r| format!("shipcheck run {}", r.id))
+        .unwrap_or_else(|| "shipcheck".into());
+    let deploy = sentry
+        .create_deploy(
+            &version,
+            &env,
+            &name,
+            workflow_url(ctx).as_deref(),
+            ctx.check.clock.now(),
+        )
+        .await
+        .map_err(|e| ActionError::integration(e.to_string()))?;
+    Ok(ActionResult {
+        summary: format!(
+            "Sentry release {} {} and its deploy to {env} recorded",
+            &version[..version.len().min(12)],
+            if status == 201 {
+                "created"
+            } else {
+                "already existed"
+            }
+        ),
+        evidence: json!({
+            "version": version,
+            "release_status": status,
+            "environment": env,
+            "deploy_id": deploy.id,
+        }),
+    })
+}
+
+/// `Some` when the release already has a deploy to the environment.
+pub async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
+    let (sentry, version, env) = setup(ctx)?;
+    let deploys = match sentry.deploys(&version).await {
+        Ok(d) => d,
+        Err(e) if e.status() == Some(404) => return Ok(None),
+        Err(e) => return Err(ActionError::integration(e.to_string())),
+    };
+    Ok(deploys
+        .iter()
+        .find(|d| d.environment == env)
+        .map(|d| ActionResult {
+            summary: format!("Sentry release {version} already has a deploy to {env}"),
+            evidence: json!({ "version": version, "environment": env, "deploy_id": d.id }),
+        }))
+}

@@ -1,0 +1,122 @@
+//! `slack.notify`: posts one of the seed's messages to the team's channel, at most once.
+//! A failed message never blocks anything but its own item, which is left `error` and can be
+//! retried; a message whose sending was interrupted is never sent again automatically.
+
+use serde_json::json;
+
+use super::{ActionContext, ActionError, ActionResult};
+use crate::checklist::{SlackMessage, SlackNotifyAction};
+use crate::checks::github::{merge_commit, short};
+use crate::integrations::gitlog;
+use crate::integrations::slack::{MessageFacts, Slack, message, seed_text};
+
+const MAX_CHANGES: usize = 10;
+
+/// What the message says about this run.
+pub async fn facts(ctx: &ActionContext) -> MessageFacts {
+    let c = &ctx.check;
+    let run = c.run.as_deref();
+    let scheduled = run.and_then(|r| r.scheduled_at).map(|at| {
+        match jiff::tz::TimeZone::get(&c.config.project.timezone) {
+            Ok(tz) => at
+                .to_zoned_datetime(tz)
+                .strftime("%a %Y-%m-%d %H:%M %Z")
+                .to_string(),
+            Err(_) => at.to_string(),
+        }
+    });
+    let range = match merge_commit(run) {
+        Ok(m) => format!("{m}^1..{m}"),
+        Err(_) => gitlog::release_range(c),
+    };
+    let mut changes = gitlog::oneline(c, &range, MAX_CHANGES + 1)
+        .await
+        .unwrap_or_default();
+    let more = changes.len() > MAX_CHANGES;
+    changes.truncate(MAX_CHANGES);
+    if let Ok(m) = merge_commit(run)
+        && changes.is_empty()
+    {
+        changes.push(format!("release merge {}", short(&m)));
+    }
+    MessageFacts {
+        project: c.config.project.name.clone(),
+        env: run
+            .map(|r| r.env.clone())
+            .unwrap_or_else(|| "production".into()),
+        run_id: run.map(|r| r.id.clone()),
+        by: ctx.by.clone(),
+        scheduled,
+        description: ctx.message.clone(),
+        changes,
+        more_changes: more,
+    }
+}
+
+/// The message that would be posted (the URL is never shown).
+pub async fn plan(
+    spec: &SlackNotifyAction,
+    ctx: &ActionContext,
+) -> Result<Vec<String>, ActionError> {
+    let slack = Slack::from_context(&ctx.check).map_err(ActionError::new)?;
+    let body = message(spec.message, &facts(ctx).await);
+    Ok(vec![format!(
+        "POST the Slack webhook (${}) to {}: {}",
+        slack.cfg.webhook_env,
+        slack.destination(),
+        body["text"].as_str().unwrap_or_default()
+    )])
+}
+
+/// Posts the message.
+pub async fn perform(
+    spec: &SlackNotifyAction,
+    ctx: &ActionContext,
+) -> Result<ActionResult, ActionError> {
+    let slack = Slack::from_context(&ctx.check).map_err(ActionError::new)?;
+    let body = message(spec.message, &facts(ctx).await);
+    let text = body["text"].as_str().unwrap_or_default().to_string();
+    let answer = slack.post(body).await.map_err(|e| {
+        ActionError::integration(format!(
+            "{e}; the message was not posted (nothing else waits for it): fix the cause and `shipcheck retry` this item, or post it yourself and tick"
+        ))
+    })?;
+    Ok(ActionResult {
+        summary: format!(
+            "posted \"{}\" to {}",
+            seed_text(spec.message),
+            slack.destination()
+        ),
+        evidence: json!({
+            "message": spec.message,
+            "text": text,
+            "channel": slack.cfg.channel_name,
+            "answer": answer,
+        }),
+    })
+}
+
+/// An interrupted message is not sent again (at most once): the person looks at the channel.
+pub async fn reconcile(
+    spec: &SlackNotifyAction,
+    ctx: &ActionContext,
+) -> Result<Option<ActionResult>, ActionError> {
+    let channel = ctx
+        .check
+        .config
+        .slack
+        .as_ref()
+        .and_then(|s| s.channel_name.clone())
+        .unwrap_or_else(|| "the team's channel".into());
+    let what = match spec.message {
+        SlackMessage::TeamNotified => "the deployment-time message".to_string(),
+        k => format!("\"{}\"", seed_text(k)),
+    };
+    Err(ActionError::new(format!(
+        "shipcheck stopped while posting {what} to Slack and never sends a message twice: look in {channel}; if it is there, `shipcheck tick` this item; if not, post it yourself and tick"
+    )))
+}
+
+#[cfg(test)]
+#[path = "slack_tests.rs"]
+mod tests;

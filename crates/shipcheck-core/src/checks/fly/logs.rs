@@ -1,0 +1,269 @@
+//! `fly.logs` (`verify.logs-clean`): each app's logs since its newest release, read once the
+//! first `[fly] logs_window` after that release is over, scanned for `[fly.error_patterns]`.
+//!
+//! `flyctl logs --no-tail` returns the latest batch of lines and does not exit while there
+//! are none, so the call is cut at `[fly] timeout`: lines printed until then are scanned and
+//! the evidence says the read was partial; no line at all is an `error` (no data is never a
+//! pass).
+
+use regex::{Regex, RegexBuilder};
+use serde_json::{Value, json};
+
+use super::{AppResult, combine, fly_apps, with};
+use crate::checklist::FlyLogsCheck;
+use crate::checks::{CheckContext, Outcome, Status, join_all};
+use crate::config::ErrorPatterns;
+use crate::integrations::fly::{Fly, LogEntry};
+
+/// `[fly.error_patterns]`, compiled.
+#[derive(Clone, Debug)]
+pub struct LogMatcher {
+    levels: Vec<String>,
+    messages: Vec<Regex>,
+    statuses: Vec<(u16, u16)>,
+}
+
+impl LogMatcher {
+    /// Compiles the patterns; the error names the one that is not valid.
+    pub fn new(p: &ErrorPatterns) -> Result<LogMatcher, String> {
+        let messages = p
+            .messages
+            .iter()
+            .map(|m| {
+                RegexBuilder::new(m)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| format!("[fly.error_patterns] messages: {m:?} is not a valid regular expression: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let statuses = p
+            .status_codes
+            .iter()
+            .map(|s| parse_status(s).ok_or_else(|| format!("[fly.error_patterns] status_codes: {s:?} is neither a status (\"503\") nor a class (\"5xx\")")))
+            .collect::<Result<_, _>>()?;
+        Ok(LogMatcher {
+            levels: p.levels.iter().map(|l| l.to_ascii_lowercase()).collect(),
+            messages,
+            statuses,
+        })
+    }
+
+    /// Why `entry` is an error line, if it is.
+    pub fn matches(&self, entry: &LogEntry) -> Option<String> {
+        let level = entry.level.to_ascii_lowercase();
+        if self.levels.contains(&level) {
+            return Some(format!("level {level}"));
+        }
+        if let Some(re) = self.messages.iter().find(|re| re.is_match(&entry.message)) {
+            return Some(format!("message matches {:?}", re.as_str()));
+        }
+        let code = entry.status_code()?;
+        self.statuses
+            .iter()
+            .any(|(lo, hi)| (*lo..=*hi).contains(&code))
+            .then(|| format!("HTTP {code}"))
+    }
+}
+
+fn parse_status(s: &str) -> Option<(u16, u16)> {
+    let s = s.trim().to_ascii_lowercase();
+    if let Some(d) = s.strip_suffix("xx") {
+        let d: u16 = d.parse().ok().filter(|d| (1..=5).contains(d))?;
+        return Some((d * 100, d * 100 + 99));
+    }
+    let n: u16 = s.parse().ok().filter(|n| (100..=599).contains(n))?;
+    Some((n, n))
+}
+
+/// `fly.logs`.
+pub async fn logs(spec: &FlyLogsCheck, ctx: &CheckContext) -> Outcome {
+    let apps = match fly_apps(ctx, &spec.env) {
+        Ok(a) => a,
+        Err(o) => return o,
+    };
+    let matcher = match LogMatcher::new(&ctx.config.fly.error_patterns) {
+        Ok(m) => m,
+        Err(e) => return Outcome::error(e, Value::Null),
+    };
+    let fly = Fly::from_context(ctx);
+    let max_lines = spec.max_lines.unwrap_or(5);
+    let futs = apps
+        .iter()
+        .map(|(app, fly_app)| logs_app(ctx, &fly, &matcher, &app.name, fly_app, max_lines));
+    let results = join_all(futs.collect()).await;
+    let mut extra = serde_json::Map::new();
+    extra.insert("window".into(), json!(ctx.config.fly.logs_window));
+    combine(
+        ctx,
+        results,
+        |r| {
+            let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();
+            format!("no error lines since the deploy: {}", parts.join(", "))
+        },
+        extra,
+    )
+}
+
+async fn logs_app(
+    ctx: &CheckContext,
+    fly: &Fly,
+    matcher: &LogMatcher,
+    name: &str,
+    fly_app: &str,
+    max_lines: usize,
+) -> AppResult {
+    let base = json!({ "app": name, "fly_app": fly_app });
+    let err = |base: Value, e: String| {
+        AppResult::new(Status::Error, e.clone(), with(base, "error", json!(e)))
+    };
+    let releases = match fly.releases(fly_app).await {
+        Ok(r) => r,
+        Err(e) => return err(base, e.to_string()),
+    };
+    let Some((release, since)) = releases.first().and_then(|r| Some((r, r.created()?))) else {
+        return err(
+            base,
+            format!("{fly_app}: no release with a readable time; cannot tell when the deploy was"),
+        );
+    };
+    let window_end = crate::clock::add(since, ctx.config.fly.logs_window.get());
+    let base = with(
+        with(base, "release", json!(release.version)),
+        "since",
+        json!(since.to_string()),
+    );
+    // The seed's "first 5 minutes": wait until they are over before reading.
+    if let Ok(left) = std::time::Duration::try_from(window_end.duration_since(ctx.clock.now()))
+        && !left.is_zero()
+    {
+        ctx.clock.sleep(left).await;
+    }
+    let logs = match fly.logs(fly_app).await {
+        Ok(l) => l,
+        Err(e) => return err(base, e.to_string()),
+    };
+    let base = with(
+        with(base, "lines_read", json!(logs.entries.len())),
+        "partial",
+        json!(logs.partial),
+    );
+    if logs.entries.is_empty() {
+        return err(
+            base,
+            format!(
+                "{fly_app}: flyctl logs printed no line within {} (it does not exit while there are none)",
+                ctx.config.fly.timeout
+            ),
+        );
+    }
+    // Lines without a readable time are scanned too: better a false alarm than a missed error.
+    let scanned: Vec<&LogEntry> = logs
+        .entries
+        .iter()
+        .filter(|e| e.at().is_none_or(|t| t >= since))
+        .collect();
+    if scanned.is_empty() {
+        let newest = logs.entries.iter().filter_map(|e| e.at()).max();
+        return err(
+            base,
+            format!(
+                "{fly_app}: none of the {} lines flyctl returned is from after the deploy at {since} (newest {})",
+                logs.entries.len(),
+                newest
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "unknown".into())
+            ),
+        );
+    }
+    let hits: Vec<(&LogEntry, String)> = scanned
+        .iter()
+        .filter_map(|e| matcher.matches(e).map(|why| (*e, why)))
+        .collect();
+    let first: Vec<Value> = hits
+        .iter()
+        .take(max_lines)
+        .map(|(e, why)| json!({ "timestamp": e.timestamp, "level": e.level, "instance": e.instance, "message": e.message, "why": why }))
+        .collect();
+    let evidence = with(
+        with(
+            with(base, "scanned", json!(scanned.len())),
+            "errors",
+            json!(hits.len()),
+        ),
+        "first_errors",
+        Value::Array(first),
+    );
+    let partial = if logs.partial {
+        ", read cut at the timeout"
+    } else {
+        ""
+    };
+    if hits.is_empty() {
+        AppResult::new(
+            Status::Pass,
+            format!("{name} {} lines{partial}", scanned.len()),
+            evidence,
+        )
+    } else {
+        let (e, why) = &hits[0];
+        AppResult::new(
+            Status::Fail,
+            format!(
+                "{fly_app}: {} error line(s) of {} since the deploy{partial}; first ({why}): {}",
+                hits.len(),
+                scanned.len(),
+                e.message.chars().take(160).collect::<String>()
+            ),
+            evidence,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(level: &str, message: &str, status: u16) -> LogEntry {
+        LogEntry {
+            level: level.into(),
+            message: message.into(),
+            meta: json!({ "HTTP": { "Response": { "status_code": status } } }),
+            ..LogEntry::default()
+        }
+    }
+
+    #[test]
+    fn default_patterns() {
+        let m = LogMatcher::new(&ErrorPatterns::default()).unwrap();
+        assert!(m.matches(&entry("info", "GET / 200", 200)).is_none());
+        assert!(m.matches(&entry("ERROR", "boom", 0)).is_some());
+        assert!(
+            m.matches(&entry("info", "thread 'main' PANICKED at", 0))
+                .is_some()
+        );
+        assert_eq!(
+            m.matches(&entry("info", "GET /x", 502)).as_deref(),
+            Some("HTTP 502")
+        );
+        assert!(m.matches(&entry("info", "GET /x", 404)).is_none());
+    }
+
+    #[test]
+    fn bad_patterns_are_named() {
+        let p = ErrorPatterns {
+            status_codes: vec!["6xx".into()],
+            ..ErrorPatterns::default()
+        };
+        assert!(LogMatcher::new(&p).unwrap_err().contains("6xx"));
+        let p = ErrorPatterns {
+            messages: vec!["(".into()],
+            ..ErrorPatterns::default()
+        };
+        assert!(
+            LogMatcher::new(&p)
+                .unwrap_err()
+                .contains("regular expression")
+        );
+        assert_eq!(parse_status("503"), Some((503, 503)));
+    }
+}

@@ -1,0 +1,313 @@
+//! GitHub checks: `github.reviews` (`prepare.prs-approved`) and `github.checks` (an
+//! alternative for `prepare.tests`), and what the run checks share: the release merge commit
+//! and the workflow run recorded for it. The run checks are in [`super::github_run`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::{CheckContext, Outcome};
+use crate::checklist::{CheckSpec, GithubChecksCheck};
+use crate::integrations::github::{GitHub, PullRequest, Review};
+use crate::integrations::gitlog;
+use crate::run::{ItemState, RunState};
+
+/// More commits than this in one release is an `error` (too many requests to check them).
+pub const MAX_COMMITS: usize = 200;
+
+/// The release merge commit: `release.merge`'s evidence `merge_commit` (or `sha`), else any
+/// settled item's `merge_commit`. `Err` says why there is none.
+pub fn merge_commit(run: Option<&RunState>) -> Result<String, String> {
+    let Some(run) = run else {
+        return Err("this check belongs to a run: it reads the merge commit from release.merge's evidence (`merge_commit`); run it with `shipcheck next`".into());
+    };
+    let pick = |v: &Value, keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| v.get(*k).and_then(|s| s.as_str()))
+            .map(str::to_string)
+    };
+    let settled = |s: ItemState| matches!(s, ItemState::Done | ItemState::Pass);
+    let found = run
+        .record("release.merge")
+        .filter(|r| settled(r.state))
+        .and_then(|r| pick(&r.evidence, &["merge_commit", "sha"]))
+        .or_else(|| {
+            run.items
+                .iter()
+                .filter(|r| settled(r.state))
+                .find_map(|r| pick(&r.evidence, &["merge_commit"]))
+        });
+    match found {
+        Some(sha) if is_sha(&sha) => Ok(sha),
+        Some(sha) => Err(format!(
+            "release.merge recorded {sha:?} as the merge commit, which is not a commit SHA"
+        )),
+        None => Err("no merge commit recorded in this run yet: release.merge's evidence has no `merge_commit` (was it ticked by hand? then tick this item by hand too)".into()),
+    }
+}
+
+/// A full or abbreviated hex commit id.
+pub fn is_sha(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The workflow run id a `github.workflow` item of this run recorded for `merge`.
+pub fn recorded_run_id(run: Option<&RunState>, merge: &str) -> Option<i64> {
+    run?.items
+        .iter()
+        .filter(|r| matches!(r.item.check, Some(CheckSpec::GithubWorkflow(_))))
+        .filter(|r| r.state == ItemState::Pass)
+        .filter(|r| r.evidence.get("merge_commit").and_then(|v| v.as_str()) == Some(merge))
+        .find_map(|r| r.evidence.get("workflow_run_id").and_then(|v| v.as_i64()))
+}
+
+/// The first 7 characters of a SHA.
+pub fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// `github.reviews`.
+pub async fn reviews(ctx: &CheckContext) -> Outcome {
+    let gh = match GitHub::from_context(ctx) {
+        Ok(g) => g,
+        Err(e) => return Outcome::error(e, Value::Null),
+    };
+    let shas = match gitlog::release_commits(ctx).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::error(e, Value::Null),
+    };
+    if shas.is_empty() {
+        return Outcome::error(
+            format!(
+                "{} has no commits: nothing to review (fetch the remote, or is there nothing to release?)",
+                gitlog::release_range(ctx)
+            ),
+            Value::Null,
+        );
+    }
+    if shas.len() > MAX_COMMITS {
+        return Outcome::error(
+            format!(
+                "{} has {} commits, more than the {MAX_COMMITS} shipcheck checks one by one; review them in GitHub and tick",
+                gitlog::release_range(ctx),
+                shas.len()
+            ),
+            json!({ "commits": shas.len() }),
+        );
+    }
+    review_commits(&gh, &shas).await
+}
+
+/// The review verdict of one pull request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrVerdict {
+    /// Reviewers (not the author) whose latest review approves.
+    pub approved_by: Vec<String>,
+    /// Reviewers whose latest review requests changes.
+    pub changes_requested_by: Vec<String>,
+}
+
+impl PrVerdict {
+    /// Approved by someone other than the author, nothing outstanding.
+    pub fn ok(&self) -> bool {
+        !self.approved_by.is_empty() && self.changes_requested_by.is_empty()
+    }
+}
+
+/// Each reviewer's latest deciding review (APPROVED, CHANGES_REQUESTED or DISMISSED;
+/// comments decide nothing), in submission order; the author's own reviews do not count.
+pub fn verdict(pr: &PullRequest, reviews: &[Review]) -> PrVerdict {
+    let author = pr.user.as_ref().map(|u| u.login.as_str());
+    let mut latest: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for (i, r) in reviews.iter().enumerate() {
+        let Some(user) = &r.user else { continue };
+        if Some(user.login.as_str()) == author {
+            continue;
+        }
+        if matches!(
+            r.state.as_str(),
+            "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED"
+        ) {
+            latest.insert(user.login.clone(), (i, r.state.clone()));
+        }
+    }
+    let who = |state: &str| {
+        latest
+            .iter()
+            .filter(|(_, (_, s))| s == state)
+            .map(|(u, _)| u.clone())
+            .collect::<Vec<_>>()
+    };
+    PrVerdict {
+        approved_by: who("APPROVED"),
+        changes_requested_by: who("CHANGES_REQUESTED"),
+    }
+}
+
+/// Checks the pull requests of `shas`.
+pub async fn review_commits(gh: &GitHub, shas: &[String]) -> Outcome {
+    let mut direct = Vec::new();
+    let mut prs: BTreeMap<u64, PullRequest> = BTreeMap::new();
+    let mut commit_prs: Vec<(String, Vec<u64>)> = Vec::new();
+    for sha in shas {
+        let list = match gh.pulls_for_commit(sha).await {
+            Ok(l) => l,
+            Err(e) => return Outcome::error(e.to_string(), Value::Null),
+        };
+        if list.is_empty() {
+            direct.push(short(sha).to_string());
+        }
+        commit_prs.push((sha.clone(), list.iter().map(|p| p.number).collect()));
+        for p in list {
+            prs.entry(p.number).or_insert(p);
+        }
+    }
+    let mut verdicts: BTreeMap<u64, PrVerdict> = BTreeMap::new();
+    for (number, pr) in &prs {
+        let reviews = match gh.reviews(*number).await {
+            Ok(r) => r,
+            Err(e) => return Outcome::error(e.to_string(), Value::Null),
+        };
+        verdicts.insert(*number, verdict(pr, &reviews));
+    }
+    // A commit is covered when one of its pull requests is approved.
+    let uncovered: BTreeSet<u64> = commit_prs
+        .iter()
+        .filter(|(_, nums)| !nums.is_empty() && !nums.iter().any(|n| verdicts[n].ok()))
+        .flat_map(|(_, nums)| nums.iter().copied())
+        .collect();
+    let mut problems = Vec::new();
+    for n in &uncovered {
+        let v = &verdicts[n];
+        if !v.changes_requested_by.is_empty() {
+            problems.push(format!(
+                "#{n}: changes requested by {}",
+                v.changes_requested_by.join(", ")
+            ));
+        } else {
+            problems.push(format!("#{n}: not approved by anyone but its author"));
+        }
+    }
+    if !direct.is_empty() {
+        problems.push(format!(
+            "{} commit(s) without a pull request (pushed directly): {}",
+            direct.len(),
+            direct.join(", ")
+        ));
+    }
+    let evidence = json!({
+        "commits": shas.len(),
+        "pull_requests": prs.values().map(|p| {
+            let v = &verdicts[&p.number];
+            json!({
+                "number": p.number,
+                "title": p.title,
+                "url": p.html_url,
+                "author": p.user.as_ref().map(|u| u.login.clone()),
+                "approved_by": v.approved_by,
+                "changes_requested_by": v.changes_requested_by,
+                "ok": v.ok(),
+            })
+        }).collect::<Vec<_>>(),
+        "direct_pushes": direct,
+    });
+    if problems.is_empty() {
+        Outcome::pass(
+            format!(
+                "{} commit(s) in {} pull request(s), all approved by someone other than the author",
+                shas.len(),
+                prs.len()
+            ),
+            evidence,
+        )
+    } else {
+        Outcome::fail(problems.join("; "), evidence)
+    }
+}
+
+/// `github.checks`: the check runs and statuses of the branch head.
+pub async fn checks(spec: &GithubChecksCheck, ctx: &CheckContext) -> Outcome {
+    let gh = match GitHub::from_context(ctx) {
+        Ok(g) => g,
+        Err(e) => return Outcome::error(e, Value::Null),
+    };
+    let branch = spec
+        .branch
+        .clone()
+        .unwrap_or_else(|| ctx.config.git.staging.clone());
+    let sha = match gh.commit_sha(&branch).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::error(e.to_string(), Value::Null),
+    };
+    let runs = match gh.check_runs(&sha).await {
+        Ok(r) => r,
+        Err(e) => return Outcome::error(e.to_string(), Value::Null),
+    };
+    let status = match gh.combined_status(&sha).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::error(e.to_string(), Value::Null),
+    };
+    let evidence = json!({
+        "branch": branch,
+        "sha": sha,
+        "check_runs": runs.iter().map(|r| json!({
+            "name": r.name, "status": r.status, "conclusion": r.conclusion, "url": r.html_url,
+        })).collect::<Vec<_>>(),
+        "statuses": status.statuses.iter().map(|s| json!({
+            "context": s.context, "state": s.state, "url": s.target_url,
+        })).collect::<Vec<_>>(),
+    });
+    if runs.is_empty() && status.statuses.is_empty() {
+        return Outcome::error(
+            format!(
+                "no check runs and no commit statuses on {branch} ({}): no data",
+                short(&sha)
+            ),
+            evidence,
+        );
+    }
+    let mut pending = Vec::new();
+    let mut failed = Vec::new();
+    for r in &runs {
+        match (r.status.as_str(), r.conclusion.as_deref()) {
+            ("completed", Some("success" | "neutral" | "skipped")) => {}
+            ("completed", c) => {
+                failed.push(format!("{} ({})", r.name, c.unwrap_or("no conclusion")))
+            }
+            (s, _) => pending.push(format!("{} ({s})", r.name)),
+        }
+    }
+    for s in &status.statuses {
+        match s.state.as_str() {
+            "success" => {}
+            "pending" => pending.push(format!("{} (pending)", s.context)),
+            other => failed.push(format!("{} ({other})", s.context)),
+        }
+    }
+    let total = runs.len() + status.statuses.len();
+    if failed.is_empty() && pending.is_empty() {
+        Outcome::pass(
+            format!(
+                "{total} check(s) on {branch} ({}) all succeeded",
+                short(&sha)
+            ),
+            evidence,
+        )
+    } else {
+        let mut parts = Vec::new();
+        if !failed.is_empty() {
+            parts.push(format!("failed: {}", failed.join(", ")));
+        }
+        if !pending.is_empty() {
+            parts.push(format!("not finished: {}", pending.join(", ")));
+        }
+        Outcome::fail(
+            format!("{branch} ({}): {}", short(&sha), parts.join("; ")),
+            evidence,
+        )
+    }
+}
+
+#[cfg(test)]
+#[path = "github_tests.rs"]
+mod tests;

@@ -1,0 +1,205 @@
+//! The Fly checks and actions against the flyctl stand-in, including every fault knob.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use shipcheck_core::actions::ActionContext;
+use shipcheck_core::actions::fly::{
+    ScaleCounts, plan_rollback_platform, plan_stop, rollback_platform, stop, stop_undo,
+};
+use shipcheck_core::checklist::{
+    CheckSpec, Checklist, FlyEnvCheck, FlyLogsCheck, FlyRegionCheck, FlyReleasesCheck,
+    FlySecretsCheck, FlyStatusCheck, ReleasesMode,
+};
+use shipcheck_core::checks::{self, CheckContext, Outcome, Status};
+use shipcheck_core::clock::ManualClock;
+use shipcheck_core::config::{App, Config, Environment};
+use shipcheck_core::duration::Span;
+use shipcheck_core::integrations::fly::{Fly, FlyError};
+use shipcheck_core::run::{Event, RunState, StoredEvent};
+use shipcheck_sandbox::FlyWorld;
+use shipcheck_sandbox::fly::SecretsShape;
+use tempfile::TempDir;
+
+const STANDIN: &str = env!("CARGO_BIN_EXE_flyctl-standin");
+const NAMES: [&str; 3] = ["internal-api", "agent-registration", "public-api"];
+/// Builder-made releases are at 09:00; an hour later the 5-minute log window is over.
+const NOW: &str = "2026-11-24T10:00:00Z";
+
+fn prod(name: &str) -> String {
+    format!("acme-production-{name}")
+}
+
+/// A seeded world in a temporary directory.
+fn seeded() -> (TempDir, FlyWorld) {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = FlyWorld::new(tmp.path().join("fly")).seed("acme");
+    (tmp, world)
+}
+
+fn config(world: &FlyWorld) -> Config {
+    let mut c = Config::default();
+    c.fly.command = world.command([STANDIN]);
+    c.fly.timeout = Span::secs(10);
+    for env in ["staging", "production"] {
+        let apps = NAMES
+            .iter()
+            .map(|n| App {
+                name: n.to_string(),
+                fly_app: Some(format!("acme-{env}-{n}")),
+                health_url: None,
+                expect_status: 200,
+                region: Some("fra".into()),
+                required_secrets: vec!["DATABASE_URL".into()],
+            })
+            .collect();
+        c.environments.insert(env.into(), Environment { apps });
+    }
+    c
+}
+
+fn ctx_at(config: Config, now: &str) -> CheckContext {
+    let clock = Arc::new(ManualClock::new(now.parse().unwrap()));
+    let mut ctx = CheckContext::new(
+        Arc::new(config),
+        std::env::temp_dir(),
+        Arc::new(Checklist::builtin()),
+        clock,
+    );
+    ctx.secrets = Arc::new(Vec::new());
+    ctx
+}
+
+fn ctx(world: &FlyWorld) -> CheckContext {
+    world.save().unwrap();
+    ctx_at(config(world), NOW)
+}
+
+async fn check(spec: CheckSpec, ctx: &CheckContext) -> Outcome {
+    checks::run(&spec, ctx).await
+}
+
+fn region() -> CheckSpec {
+    CheckSpec::FlyRegion(FlyRegionCheck {
+        env: "production".into(),
+        regions: vec![],
+    })
+}
+fn secrets(fail_on_pending: bool) -> CheckSpec {
+    CheckSpec::FlySecrets(FlySecretsCheck {
+        env: "production".into(),
+        compare_with: "staging".into(),
+        fail_on_pending,
+    })
+}
+fn env_diff() -> CheckSpec {
+    CheckSpec::FlyEnv(FlyEnvCheck {
+        env: "production".into(),
+        compare_with: "staging".into(),
+    })
+}
+fn releases(mode: ReleasesMode) -> CheckSpec {
+    CheckSpec::FlyReleases(FlyReleasesCheck {
+        env: "production".into(),
+        mode,
+    })
+}
+fn status() -> CheckSpec {
+    CheckSpec::FlyStatus(FlyStatusCheck {
+        env: "production".into(),
+    })
+}
+fn logs() -> CheckSpec {
+    CheckSpec::FlyLogs(FlyLogsCheck {
+        env: "production".into(),
+        max_lines: None,
+    })
+}
+
+/// A run whose events are `run_started` and then the given item evidence / not-required
+/// items.
+fn run_with(checks: &[(&str, &Outcome)], not_required: &[&str]) -> Arc<RunState> {
+    let at = NOW.parse().unwrap();
+    let ev = |seq, event| StoredEvent {
+        run_id: "r1".into(),
+        seq,
+        at,
+        event,
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    let mut events = vec![ev(
+        1,
+        Event::RunStarted {
+            project: "acme".into(),
+            env: "production".into(),
+            by: "ana".into(),
+            scheduled_at: None,
+            config_digest: "x".into(),
+            items: Checklist::builtin().items,
+        },
+    )];
+    for (item, o) in checks {
+        let seq = events.len() as i64 + 1;
+        events.push(ev(
+            seq,
+            Event::CheckFinished {
+                item: item.to_string(),
+                status: o.status,
+                summary: o.summary.clone(),
+                evidence: o.evidence.clone(),
+                duration_ms: 1,
+            },
+        ));
+    }
+    for item in not_required {
+        let seq = events.len() as i64 + 1;
+        events.push(ev(
+            seq,
+            Event::ItemNotRequired {
+                item: item.to_string(),
+                reason: "no migration changed".into(),
+            },
+        ));
+    }
+    Arc::new(RunState::fold(&events).unwrap())
+}
+
+/// Records the rollback targets, then "deploys" v2 of every production app.
+async fn recorded_then_deployed(world: FlyWorld) -> (FlyWorld, CheckContext) {
+    let mut c = ctx(&world);
+    let recorded = check(releases(ReleasesMode::Record), &c).await;
+    assert_eq!(recorded.status, Status::Pass, "{}", recorded.summary);
+    let mut world = world;
+    for n in NAMES {
+        world = world.release(&prod(n), "complete");
+    }
+    world.save().unwrap();
+    c.run = Some(run_with(
+        &[("preflight.rollback-ready", &recorded)],
+        &["prepare.db-rollback-plan", "prepare.migrations-tested"],
+    ));
+    (world, c)
+}
+
+fn actx(c: &CheckContext, dry_run: bool) -> ActionContext {
+    ActionContext {
+        check: c.clone(),
+        by: "ana".into(),
+        message: None,
+        dry_run,
+    }
+}
+
+fn deploys(world: &FlyWorld) -> Vec<Vec<String>> {
+    world
+        .invocations()
+        .into_iter()
+        .filter(|a| a.first().map(String::as_str) == Some("deploy"))
+        .collect()
+}
+
+#[path = "fly/checks.rs"]
+mod each_check;
+#[path = "fly/actions.rs"]
+mod rollback_and_stop;

@@ -1,0 +1,62 @@
+//! `shipcheck stop`: the emergency stop and its undo.
+
+use serde_json::json;
+
+use crate::cli::{Global, Who};
+use crate::context;
+use crate::errors::CliError;
+use crate::output;
+
+pub async fn run(
+    g: &Global,
+    app: &str,
+    undo: bool,
+    yes: bool,
+    dry_run: bool,
+    who: &Who,
+) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.resolve(who.run.as_deref(), &who.env).await?;
+    let by = context::actor(&who.by).await;
+    let what = if undo { "undo the stop of" } else { "STOP" };
+    if !dry_run && !yes {
+        let plan = session.stop_plan(&run, app, undo, &by).await?;
+        let interactive = !g.json && output::stdin_is_tty() && output::stdout_is_tty();
+        if !interactive {
+            let mut msg =
+                format!("{what} {app} needs confirmation; run again with --yes to perform:");
+            for line in &plan {
+                msg.push_str(&format!("\n    {line}"));
+            }
+            return Err(CliError::Usage(msg));
+        }
+        say!("shipcheck will {what} {app} (recorded on run {}):", run.id);
+        for line in &plan {
+            say!("    {line}");
+        }
+        if output::ask(&format!("type the app name ({app}) to confirm: "))? != app {
+            say!("not confirmed; nothing changed");
+            return Ok(1);
+        }
+    }
+    let outcome = session.stop(&run, app, undo, &by, dry_run).await?;
+    if g.json {
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "stop",
+            "run": run.id,
+            "outcome": outcome,
+        }));
+    } else if dry_run {
+        say!("dry run: would run:");
+        for line in &outcome.plan {
+            say!("    {line}");
+        }
+    } else {
+        say!("{}", outcome.summary);
+        if !undo {
+            say!("undo with: shipcheck stop --undo --app {app}");
+        }
+    }
+    Ok(0)
+}
