@@ -316,3 +316,70 @@ pub(crate) fn validate(out: &mut Vec<Issue>, m: &MonitorConfig, i: &IncidentConf
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{assert_problem, load};
+
+    #[test]
+    fn the_issues_example_loads_with_defaults_for_the_rest() {
+        let c = load(
+            "[monitor]\ninterval = \"15m\"\nduration = \"2h\"\nsample_every = \"30s\"\nlogs_window = \"5m\"\nconsecutive_failures = 3\n\n[incident]\nauto_rollback = false\nrollback_strategy = \"platform\"\nhigh_decision_timer = \"30m\"\n",
+        )
+        .config;
+        assert_eq!(c.monitor, super::MonitorConfig::default());
+        assert_eq!(c.incident, super::IncidentConfig::default());
+        let c = load("[incident]\nrollback_strategy = \"git-revert\"\nreview_time = \"09:30\"\n")
+            .config;
+        assert_eq!(
+            c.incident.rollback_strategy,
+            super::RollbackStrategy::GitRevert
+        );
+    }
+
+    #[test]
+    fn schedules_thresholds_and_the_review_time_are_checked() {
+        assert_problem(
+            "[monitor]\ninterval = \"15m\"\nduration = \"10m\"\n",
+            "3:12",
+            "monitor.duration",
+            "duration 10m is shorter than interval 15m",
+        );
+        assert_problem(
+            "[monitor]\nsample_every = \"20m\"\n",
+            "1:1",
+            "monitor.interval",
+            "shorter than sample_every",
+        );
+        assert_problem(
+            "[monitor]\nconsecutive_failures = 0\n",
+            "2:24",
+            "monitor.consecutive_failures",
+            "out of range",
+        );
+        assert_problem(
+            "[monitor]\ncpu_max = 120.0\n",
+            "2:11",
+            "monitor.cpu_max",
+            "out of range",
+        );
+        assert_problem(
+            "[incident]\nreview_time = \"10am\"\n",
+            "2:15",
+            "incident.review_time",
+            "is not a time written HH:MM",
+        );
+        assert_problem(
+            "[incident]\nrollback_strategy = \"revert\"\n",
+            "2:21",
+            "incident.rollback_strategy",
+            "revert",
+        );
+        assert_problem(
+            "[monitor]\nintervall = \"15m\"\n",
+            "2:1",
+            "monitor.intervall",
+            "interval",
+        );
+    }
+}

@@ -6,4 +6,5 @@ mod app;
 mod close;
 mod rollback;
 mod scenarios;
+mod sources;
 mod world;
