@@ -234,7 +234,7 @@ pub fn judge_watch(run: &RunState, keep: &dyn Fn(Metric) -> bool, what: &str) ->
             json!({ "ticks": leg.ticks.len(), "measured": [] }),
         );
     }
-    let (outcome, mut reason) = super::watch::kayenta(&ticks);
+    let (outcome, mut reason) = super::tick::kayenta(&ticks);
     let no_data: Vec<String> = ticks
         .iter()
         .flat_map(|t| &t.series)

@@ -20,12 +20,14 @@ pub mod ics;
 pub mod incident;
 pub mod phases;
 pub mod policy;
+mod react;
 pub mod report;
 pub mod respond;
 pub mod rules;
 pub mod signal;
 pub mod sources;
 pub mod state;
+mod tick;
 pub mod watch;
 
 #[cfg(test)]
@@ -41,6 +43,7 @@ pub use signal::{Metric, Reading, SeriesKey, Signal};
 pub use state::{
     Leg, MonitorState, Outcome, Purpose, Schedule, Tick, Verdict, VerdictKind, verdict,
 };
+pub use tick::kayenta;
 pub use watch::{WatchOptions, WatchReport};
 
 /// What the watch reports while it runs.
