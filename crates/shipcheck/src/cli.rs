@@ -97,6 +97,20 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
+    /// Do an item again now: perform a failed or interrupted action (asks first when it changes
+    /// the world; `--yes` confirms), or run an automatic check again.
+    Retry {
+        /// The item id.
+        item: String,
+        /// Perform a destructive action without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Show the exact commands; perform nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        who: Who,
+    },
     /// Waive a required item of the open run, with a reason (recorded).
     Waive {
         /// The item id.

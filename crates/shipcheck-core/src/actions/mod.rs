@@ -106,6 +106,19 @@ pub async fn reconcile(
     }
 }
 
+/// Whether [`reconcile`] answering "not done" is a fact about the world (the action looked
+/// and the effect is not there, so performing it again is safe) rather than "cannot tell".
+pub fn reconcile_is_authoritative(spec: &ActionSpec) -> bool {
+    match spec {
+        ActionSpec::Merge(_) | ActionSpec::GithubApprove(_) | ActionSpec::SentryRelease(_) => true,
+        ActionSpec::RollbackCommands(_) => true,
+        // The invitation is written before it is announced: no file, no announcement.
+        ActionSpec::MonitorReview(_) => true,
+        // A team's command cannot be observed; a Slack message cannot be read back.
+        ActionSpec::Command(_) | ActionSpec::SlackNotify(_) => false,
+    }
+}
+
 /// Performs the action.
 pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionResult, ActionError> {
     match spec {

@@ -59,6 +59,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
                 duration_ms: None,
                 attempts: 0,
                 action_in_flight: false,
+                unsure: false,
             }
         })
         .collect();

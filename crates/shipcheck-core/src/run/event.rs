@@ -111,6 +111,10 @@ pub enum Event {
         item: String,
         /// What went wrong.
         error: String,
+        /// shipcheck cannot tell whether the effect happened (interrupted, not observable):
+        /// it is never performed again without a person (`tick` or `retry`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unsure: bool,
     },
     /// Every required item of a phase is settled; the next phase begins.
     PhaseCompleted {

@@ -227,7 +227,8 @@ impl Session {
         note: Option<String>,
     ) -> Result<RunState, RunError> {
         let record = self.item_for_person(run, item_id, "tick")?;
-        if !record.item.is_ticked_by_person() {
+        let confirms_action = record.item.is_performed() && record.state == ItemState::Error;
+        if !record.item.is_ticked_by_person() && !confirms_action {
             return Err(RunError::refused(format!(
                 "{item_id} is automatic: shipcheck {} it. If it cannot pass, `shipcheck waive {item_id} --reason TEXT` records why it was skipped",
                 if record.item.is_performed() {

@@ -115,6 +115,9 @@ pub struct ItemRecord {
     /// An action was started and has not reported back (a crash in between).
     #[serde(default)]
     pub action_in_flight: bool,
+    /// The last action attempt may or may not have happened; only a person settles it.
+    #[serde(default)]
+    pub unsure: bool,
 }
 
 /// A note in the record.
@@ -277,6 +280,7 @@ impl RunState {
                     duration_ms: None,
                     attempts: 0,
                     action_in_flight: false,
+                    unsure: false,
                 })
                 .collect(),
             completed: Vec::new(),
@@ -374,6 +378,7 @@ impl RunState {
                     .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.by = Some(by.clone());
                 r.action_in_flight = true;
+                r.unsure = false;
                 r.attempts += 1;
                 r.at = Some(e.at);
             }
@@ -391,13 +396,18 @@ impl RunState {
                 r.action_in_flight = false;
                 r.at = Some(e.at);
             }
-            Event::ActionFailed { item, error } => {
+            Event::ActionFailed {
+                item,
+                error,
+                unsure,
+            } => {
                 let r = self
                     .record_mut(item)
                     .ok_or_else(|| bad(format!("names unknown item {item}")))?;
                 r.state = ItemState::Error;
                 r.summary = Some(error.clone());
                 r.action_in_flight = false;
+                r.unsure = *unsure;
                 r.at = Some(e.at);
             }
             Event::PhaseCompleted { phase } => {

@@ -131,7 +131,7 @@ impl Session {
                     break;
                 }
                 run = self
-                    .perform_action(&run, item, opts, confirm, &mut report)
+                    .perform_action(&run, item, opts, confirm, &mut report, false)
                     .await?;
                 if !run.record(&item.id).is_some_and(|r| r.state.is_settled()) {
                     stop = true;
@@ -143,7 +143,7 @@ impl Session {
                 segment.push(item.clone());
             } else if item.is_performed() && !rec.state.is_settled() {
                 run = self
-                    .perform_action(&run, item, opts, confirm, &mut report)
+                    .perform_action(&run, item, opts, confirm, &mut report, false)
                     .await?;
             }
         }
@@ -192,6 +192,85 @@ impl Session {
                 report.needs.push(need_for(rec));
             }
         }
+        report.now_in = run.current_phase();
+        report.status = run.status;
+        Ok(report)
+    }
+
+    /// `shipcheck retry ITEM`: performs an action again (a failed or interrupted one), or runs
+    /// an automatic check again, now. A destructive action needs `opts.yes` or a yes from
+    /// `confirm`.
+    pub async fn retry(
+        &self,
+        run_id: &str,
+        item_id: &str,
+        opts: &StepOptions,
+        confirm: &dyn Confirm,
+        observer: &dyn Observer,
+    ) -> Result<StepReport, RunError> {
+        let run = self.load(run_id).await?;
+        let Some(rec) = run.record(item_id).cloned() else {
+            let ids = run.items.iter().map(|r| r.item.id.as_str());
+            return Err(RunError::Refused {
+                message: match crate::checklist::suggest(item_id, ids) {
+                    Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
+                    None => format!("unknown item {item_id:?}"),
+                },
+            });
+        };
+        if run.status != RunStatus::Active {
+            return Err(RunError::Refused {
+                message: format!(
+                    "run {} is {}; nothing to retry",
+                    run.id,
+                    run.status.as_str()
+                ),
+            });
+        }
+        if rec.state.is_settled() {
+            return Err(RunError::Refused {
+                message: format!(
+                    "{item_id} is already {}; nothing to retry",
+                    rec.state.as_str()
+                ),
+            });
+        }
+        let mut report = StepReport {
+            phase: Some(rec.item.phase),
+            advanced: false,
+            now_in: run.current_phase(),
+            status: run.status,
+            settled: Vec::new(),
+            needs: Vec::new(),
+            planned: Vec::new(),
+        };
+        let run = if rec.item.is_performed() {
+            // A person asked: the unsure flag no longer holds the action back.
+            let mut run = run;
+            if rec.unsure || rec.action_in_flight {
+                run = self
+                    .append(
+                        &run.id,
+                        Event::ActionFailed {
+                            item: item_id.to_string(),
+                            error: format!("retried by {}", opts.by),
+                            unsure: false,
+                        },
+                    )
+                    .await?;
+            }
+            self.perform_action(&run, &rec.item, opts, confirm, &mut report, true)
+                .await?
+        } else if rec.item.is_automatic() {
+            self.run_segment(&run, std::slice::from_ref(&rec.item), &mut report, observer)
+                .await?
+        } else {
+            return Err(RunError::Refused {
+                message: format!(
+                    "{item_id} is a person's item; `shipcheck tick {item_id}` settles it"
+                ),
+            });
+        };
         report.now_in = run.current_phase();
         report.status = run.status;
         Ok(report)
@@ -298,6 +377,7 @@ impl Session {
         opts: &StepOptions,
         confirm: &dyn Confirm,
         report: &mut StepReport,
+        explicit: bool,
     ) -> Result<RunState, RunError> {
         let Some(spec) = &item.action else {
             return Ok(run.clone());
@@ -341,13 +421,14 @@ impl Session {
                     ));
                     return Ok(run);
                 }
-                Ok(None) if spec.is_destructive() => {
+                Ok(None) if !actions::reconcile_is_authoritative(spec) => {
                     let run = self
                         .append(
                             &run.id,
                             Event::ActionFailed {
                                 item: item.id.clone(),
-                                error: "interrupted before it reported back, and shipcheck cannot tell whether it happened; check by hand, then `shipcheck tick` or `shipcheck retry` it".into(),
+                                error: "interrupted before it reported back, and shipcheck cannot tell whether it happened; check by hand, then `shipcheck tick` it (it happened, or you did it) or `shipcheck retry` it".into(),
+                                unsure: true,
                             },
                         )
                         .await?;
@@ -355,19 +436,34 @@ impl Session {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    report.needs.push(Need {
-                        item: item.id.clone(),
-                        title: item.title.clone(),
-                        need: "fix",
-                        detail: format!(
-                            "could not check whether the interrupted action happened: {e}"
-                        ),
-                    });
-                    return Ok(run.clone());
+                    let run = self
+                        .append(
+                            &run.id,
+                            Event::ActionFailed {
+                                item: item.id.clone(),
+                                error: e.message.clone(),
+                                unsure: true,
+                            },
+                        )
+                        .await?;
+                    return Ok(run);
                 }
             }
         }
-        if rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
+        if !explicit && rec.as_ref().is_some_and(|r| r.unsure) {
+            // Settled by a person only: `tick` (it happened) or `retry`.
+            return Ok(run.clone());
+        }
+        let failures = rec.as_ref().map_or(0, |r| r.attempts);
+        if !explicit
+            && rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
+            && !spec.is_destructive()
+            && failures >= MAX_AUTOMATIC_ATTEMPTS
+        {
+            return Ok(run.clone());
+        }
+        if !explicit
+            && rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
             && spec.is_destructive()
             && !opts.yes
         {
@@ -394,6 +490,7 @@ impl Session {
                         Event::ActionFailed {
                             item: item.id.clone(),
                             error: e.message.clone(),
+                            unsure: false,
                         },
                     )
                     .await?;
@@ -460,6 +557,7 @@ impl Session {
                         Event::ActionFailed {
                             item: item.id.clone(),
                             error: e.message.clone(),
+                            unsure: false,
                         },
                     )
                     .await?;
@@ -471,6 +569,10 @@ impl Session {
         }
     }
 }
+
+/// A non-destructive action (a Slack message) that failed is tried again by the next steps,
+/// up to this many attempts; then it waits for `retry`, `tick` or `waive`.
+const MAX_AUTOMATIC_ATTEMPTS: u32 = 3;
 
 fn is_destructive(item: &Item) -> bool {
     item.action.as_ref().is_some_and(|a| a.is_destructive())
@@ -486,6 +588,22 @@ fn needs_check(rec: &ItemRecord) -> bool {
 fn need_for(rec: &ItemRecord) -> Need {
     let item = &rec.item;
     let (need, detail) = match rec.state {
+        ItemState::Error if rec.unsure => (
+            "tick",
+            format!(
+                "{} — `shipcheck tick {id}` if it happened (or you did it yourself), `shipcheck retry {id}` to do it again",
+                rec.summary.as_deref().unwrap_or("interrupted"),
+                id = item.id
+            ),
+        ),
+        ItemState::Error if item.is_performed() => (
+            "retry",
+            format!(
+                "{} — `shipcheck retry {id}` once the cause is fixed, `shipcheck tick {id}` if you did it by hand, or `shipcheck waive {id} --reason TEXT`",
+                rec.summary.as_deref().unwrap_or("failed"),
+                id = item.id
+            ),
+        ),
         ItemState::Fail | ItemState::Error => (
             "fix",
             format!(

@@ -26,6 +26,12 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Next { step, env, by } => walk::next(g, &step, &env, &by).await,
         Command::Deploy { start, step } => walk::deploy(g, &start, &step).await,
         Command::Tick { item, note, who } => items::tick(g, &item, note, &who).await,
+        Command::Retry {
+            item,
+            yes,
+            dry_run,
+            who,
+        } => walk::retry(g, &item, yes, dry_run, &who).await,
         Command::Waive { item, reason, who } => items::waive(g, &item, &reason, &who).await,
         Command::Note { kind, text, who } => items::note(g, kind, &text, &who).await,
         Command::Sign { who } => items::sign(g, &who).await,

@@ -97,6 +97,46 @@ pub async fn next(
     Ok(exit_for(&report))
 }
 
+pub async fn retry(
+    g: &Global,
+    item: &str,
+    yes: bool,
+    dry_run: bool,
+    who: &crate::cli::Who,
+) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.open_run(who.run.as_deref(), &who.env).await?;
+    let by = context::actor(&who.by).await;
+    let opts = StepOptions {
+        by,
+        yes,
+        dry_run,
+        message: None,
+    };
+    let progress = Progress::new(g.json);
+    let confirm = TtyConfirm::new(g.json);
+    let report = session
+        .retry(&run.id, item, &opts, &confirm, &progress)
+        .await?;
+    let run = session.load(&run.id).await?;
+    let state = run.record(item).map(|r| r.state);
+    if g.json {
+        emit(g, &run, std::slice::from_ref(&report));
+    } else {
+        for (id, state, summary) in &report.settled {
+            say!("{id}: {} — {summary}", state.as_str());
+        }
+        for n in &report.needs {
+            say!("{}: {} — {}", n.item, n.need, n.detail);
+        }
+    }
+    Ok(if state.is_some_and(|s| s.is_settled()) {
+        0
+    } else {
+        1
+    })
+}
+
 pub async fn deploy(g: &Global, start: &StartArgs, step: &StepArgs) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let by = context::actor(&start.by).await;

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod actions;
 mod config_errors;
 mod fly;
 mod git;
