@@ -209,7 +209,7 @@ pub fn run<'a>(
             CheckSpec::MonitorErrorRates(_) => crate::monitor::checks::error_rates(ctx),
             CheckSpec::MonitorMetrics(_) => crate::monitor::checks::metrics(ctx),
             CheckSpec::MonitorFinal(_) => crate::monitor::checks::final_check(ctx).await,
-            CheckSpec::MonitorNoCritical(_) => crate::monitor::checks::no_critical(ctx),
+            CheckSpec::MonitorNoCritical(_) => crate::monitor::checks::no_critical(ctx).await,
         };
         outcome.timed(start)
     })

@@ -317,7 +317,7 @@ async fn the_success_criteria_reflect_a_clean_run() {
     let fin = crate::monitor::checks::final_check(&ctx).await;
     assert_eq!(fin.status, Status::Pass, "{}", fin.summary);
     assert_eq!(
-        crate::monitor::checks::no_critical(&ctx).status,
+        crate::monitor::checks::no_critical(&ctx).await.status,
         Status::Pass
     );
 }

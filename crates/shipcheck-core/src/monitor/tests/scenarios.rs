@@ -183,7 +183,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
     assert!((31.0..32.0).contains(&ttd), "{ttd}");
     let ctx = w.session.check_context(Some(&run));
     assert_eq!(
-        crate::monitor::checks::no_critical(&ctx).status,
+        crate::monitor::checks::no_critical(&ctx).await.status,
         crate::checks::Status::Fail
     );
 }

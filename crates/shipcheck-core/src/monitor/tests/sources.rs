@@ -148,6 +148,31 @@ async fn an_error_rate_far_above_sentrys_baseline_is_critical() {
     let i = &run.monitor.incidents[0];
     assert_eq!(i.record.severity, Severity::Critical, "{:#?}", i);
     assert_eq!(i.record.series, Some(key));
+    // close.no-critical: the critical incident is open, and Sentry has a new fatal issue.
+    Mock::given(method("GET"))
+        .and(path("/api/0/organizations/acme/issues/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            { "id": "9", "shortId": "MY-APP-9", "title": "TypeError in checkout", "level": "fatal",
+              "firstSeen": "2026-11-25T11:05:00Z", "count": "12", "permalink": "" },
+            { "id": "8", "shortId": "MY-APP-8", "title": "slow query", "level": "warning",
+              "firstSeen": "2026-11-25T11:06:00Z", "count": "3", "permalink": "" },
+        ])))
+        .mount(&server)
+        .await;
+    let ctx = w.session.check_context(Some(&run));
+    let nc = crate::monitor::checks::no_critical(&ctx).await;
+    assert_eq!(nc.status, crate::checks::Status::Fail);
+    assert!(
+        nc.summary.contains("1 critical incident(s) open"),
+        "{}",
+        nc.summary
+    );
+    assert!(
+        nc.summary.contains("MY-APP-9 TypeError in checkout"),
+        "{}",
+        nc.summary
+    );
+    assert!(!nc.summary.contains("MY-APP-8"), "{}", nc.summary);
     // Sentry is asked at most once a minute, whatever the sampling.
     let asked = server
         .received_requests()
