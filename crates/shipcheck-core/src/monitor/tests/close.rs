@@ -321,3 +321,65 @@ async fn the_success_criteria_reflect_a_clean_run() {
         Status::Pass
     );
 }
+
+#[tokio::test]
+async fn a_run_goes_from_verify_through_the_watch_to_close_on_a_simulated_clock() {
+    let w = World::new("", healthy()).await;
+    let run = w.live_run().await;
+    let live = run.monitor.release_live_at.unwrap();
+    let s = &w.session;
+    // What a person confirms (manual items, and items whose integration is not configured).
+    for phase in [Phase::Verify, Phase::Watch, Phase::Close] {
+        let people: Vec<String> = run
+            .phase_items(phase)
+            .filter(|r| r.item.is_ticked_by_person())
+            .map(|r| r.item.id.clone())
+            .collect();
+        for id in people {
+            let run = w.run(&run.id).await;
+            s.tick(&run, &id, "dee", Some("checked".into()))
+                .await
+                .unwrap();
+        }
+    }
+    let opts = StepOptions {
+        by: "dee".into(),
+        ..StepOptions::default()
+    };
+    let seen = Seen::default();
+    let mut steps = 0;
+    while w.run(&run.id).await.status == crate::run::RunStatus::Active && steps < 10 {
+        let r = s.step(&run.id, &opts, &NoConfirm, &seen).await.unwrap();
+        assert!(r.advanced, "{:#?}", r.needs);
+        steps += 1;
+    }
+    let run = w.run(&run.id).await;
+    assert_eq!(run.status, crate::run::RunStatus::Completed);
+    assert_eq!(steps, 3, "verify, watch, close");
+    let elapsed = w.clock.now().duration_since(live).as_secs();
+    assert!(
+        elapsed >= 5 * 60 + 2 * 3600,
+        "{elapsed}s: the first minutes and the 2-hour watch"
+    );
+    assert_eq!(run.monitor.legs[0].ticks.len(), 8);
+    for id in [
+        "verify.response-times",
+        "watch.error-rates",
+        "watch.metrics",
+        "close.final-check",
+        "close.no-critical",
+    ] {
+        assert_eq!(run.record(id).unwrap().state, ItemState::Pass, "{id}");
+    }
+    let review = run.record("close.review-scheduled").unwrap();
+    assert_eq!(review.state, ItemState::Done);
+    assert!(std::path::Path::new(review.evidence["path"].as_str().unwrap()).is_file());
+    assert_eq!(
+        crate::monitor::verdict(&run).verdict,
+        crate::monitor::VerdictKind::Success
+    );
+    let run = s.sign(&run, "dee").await.unwrap();
+    let c = criteria::evaluate(&run);
+    assert_eq!(c[4].met, Met::Met, "{}", c[4].because);
+    assert_eq!(c[5].met, Met::Met, "{}", c[5].because);
+}
