@@ -279,22 +279,23 @@ pub fn judge_watch(run: &RunState, keep: &dyn Fn(Metric) -> bool, what: &str) ->
 }
 
 fn missing_note(family: Family, measured: &[&str]) -> String {
-    let wanted: &[&str] = match family {
-        Family::Errors => &["error_rate"],
-        Family::Metrics => &["cpu", "memory", "db_connections"],
+    let wanted: &[(&str, &str)] = match family {
+        Family::Errors => &[("error_rate", "[sentry]")],
+        Family::Metrics => &[
+            ("cpu", "[prometheus]"),
+            ("memory", "[prometheus]"),
+            ("db_connections", "[database]"),
+        ],
     };
-    let missing: Vec<&str> = wanted
+    let missing: Vec<String> = wanted
         .iter()
-        .copied()
-        .filter(|w| !measured.contains(w))
+        .filter(|(w, _)| !measured.contains(w))
+        .map(|(w, table)| format!("{w} (no {table} configured, or it gave no data)"))
         .collect();
     if missing.is_empty() {
         String::new()
     } else {
-        format!(
-            " (not measured: {}; no integration provides them in this build)",
-            missing.join(", ")
-        )
+        format!(" (not measured: {})", missing.join(", "))
     }
 }
 
