@@ -87,6 +87,15 @@ impl Baseline {
 /// Samples every signal (health endpoints `probes` times, rate-limited APIs once),
 /// concurrently across signals, and summarises each series.
 pub async fn capture(ctx: &CheckContext, signals: &[Box<dyn Signal>], probes: u32) -> Baseline {
+    summarise(readings(ctx, signals, probes).await, probes)
+}
+
+/// The raw readings [`capture`] summarises: each signal's in the order they were taken.
+pub async fn readings(
+    ctx: &CheckContext,
+    signals: &[Box<dyn Signal>],
+    probes: u32,
+) -> Vec<Reading> {
     let per_signal = join_all(
         signals
             .iter()
@@ -105,7 +114,7 @@ pub async fn capture(ctx: &CheckContext, signals: &[Box<dyn Signal>], probes: u3
             .collect(),
     )
     .await;
-    summarise(per_signal.into_iter().flatten().collect(), probes)
+    per_signal.into_iter().flatten().collect()
 }
 
 /// Summarises raw readings into baseline values (also derives the failed-probe rate).

@@ -52,8 +52,19 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
             json!({ "unwatched": signal::unwatched_apps(ctx, &run.env) }),
         );
     }
-    let now = baseline::capture(ctx, &signals, ctx.config.monitor.baseline_probes).await;
+    let probes = ctx.config.monitor.baseline_probes;
+    let raw = baseline::readings(ctx, &signals, probes).await;
     let r = rules(ctx);
+    // The longest run of consecutive probes over the limit, per series: a p95 over the limit
+    // fails only when it is sustained (one slow probe is never a failure).
+    let mut streaks: BTreeMap<SeriesKey, (u32, u32)> = BTreeMap::new();
+    for reading in &raw {
+        let over = r.judge(&reading.key, reading.value, Some(base)).grade == Grade::Fail;
+        let e = streaks.entry(reading.key.clone()).or_default();
+        e.0 = if over { e.0 + 1 } else { 0 };
+        e.1 = e.1.max(e.0);
+    }
+    let now = baseline::summarise(raw, probes);
     let mut status = Status::Pass;
     let mut parts = Vec::new();
     let mut apps = Vec::new();
@@ -63,13 +74,18 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
         .filter(|v| matches!(v.key.metric, Metric::Latency | Metric::P95))
     {
         let j = r.judge(&v.key, v.p95, Some(base));
+        let longest = streaks.get(&v.key).map_or(0, |s| s.1);
+        let grade = match j.grade {
+            Grade::Fail if longest < r.consecutive.min(v.samples.max(1)) => Grade::Warn,
+            g => g,
+        };
         let app = match v.key.metric {
             Metric::P95 => format!("{} (edge)", v.key.app.as_deref().unwrap_or_default()),
             _ => v.key.app.clone().unwrap_or_default(),
         };
         let shown = |x: Option<f64>| x.map(|x| Metric::Latency.show(x)).unwrap_or("—".into());
         let b = base.value(&v.key);
-        let line = match (j.grade, v.p95) {
+        let line = match (grade, v.p95) {
             (Grade::NoData, None) => {
                 status = status.worst(Status::Error);
                 format!(
@@ -93,10 +109,12 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
                     shown(v.p95),
                     shown(b),
                     shown(j.limits.map(|l| l.fail)),
-                    if g == Grade::Pass {
-                        String::new()
-                    } else {
-                        format!(" {}", g.as_str())
+                    match g {
+                        Grade::Pass => String::new(),
+                        Grade::Warn if j.grade == Grade::Fail => {
+                            format!(" warn: over the limit on {longest} probe(s), not sustained")
+                        }
+                        g => format!(" {}", g.as_str()),
                     }
                 )
             }
@@ -104,7 +122,8 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
         parts.push(line);
         apps.push(json!({
             "app": app, "p50_ms": v.p50, "p95_ms": v.p95, "samples": v.samples,
-            "baseline_p95_ms": b, "limit_ms": j.limits.map(|l| l.fail), "grade": j.grade,
+            "baseline_p95_ms": b, "limit_ms": j.limits.map(|l| l.fail), "grade": grade,
+            "longest_over_limit": longest,
         }));
     }
     Outcome::new(status, parts.join("; "), json!({ "apps": apps }))

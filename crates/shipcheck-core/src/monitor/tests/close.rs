@@ -383,3 +383,34 @@ async fn a_run_goes_from_verify_through_the_watch_to_close_on_a_simulated_clock(
     assert_eq!(c[4].met, Met::Met, "{}", c[4].because);
     assert_eq!(c[5].met, Met::Met, "{}", c[5].because);
 }
+
+#[tokio::test]
+async fn response_times_fail_only_when_slow_probes_are_sustained() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let a = Arc::new(AtomicUsize::new(0));
+    let counter = a.clone();
+    let w = World::new(
+        "",
+        Arc::new(move |r: &Req| {
+            if r.path != "/a" {
+                return Reply::ok();
+            }
+            match counter.fetch_add(1, Ordering::SeqCst) {
+                // The baseline takes probes 0–9; the first check 10–19, the second 20–29.
+                14 => Reply::slow(150),
+                20.. => Reply::slow(150),
+                _ => Reply::ok(),
+            }
+        }),
+    )
+    .await;
+    let run = w.live_run().await;
+    assert_eq!(a.load(Ordering::SeqCst), 10);
+    let ctx = w.session.check_context(Some(&run));
+    let once = crate::monitor::checks::response_times(&ctx).await;
+    assert_eq!(once.status, Status::Pass, "{}", once.summary);
+    assert!(once.summary.contains("not sustained"), "{}", once.summary);
+    let always = crate::monitor::checks::response_times(&ctx).await;
+    assert_eq!(always.status, Status::Fail, "{}", always.summary);
+    assert!(always.summary.contains("api p95"), "{}", always.summary);
+}
