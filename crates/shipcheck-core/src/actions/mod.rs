@@ -84,7 +84,7 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         ActionSpec::GithubApprove(_) => github::plan(ctx).await,
         ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::plan(ctx).await,
-        ActionSpec::MonitorReview(_) => crate::monitor::checks::review_plan(ctx),
+        ActionSpec::MonitorReview(_) => crate::monitor::review::review_plan(ctx),
     }
 }
 
@@ -102,7 +102,7 @@ pub async fn reconcile(
         ActionSpec::GithubApprove(_) => github::reconcile(ctx).await,
         ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::reconcile(ctx).await,
-        ActionSpec::MonitorReview(_) => crate::monitor::checks::review_reconcile(ctx),
+        ActionSpec::MonitorReview(_) => crate::monitor::review::review_reconcile(ctx),
     }
 }
 
@@ -143,7 +143,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
         ActionSpec::GithubApprove(_) => github::perform(ctx).await,
         ActionSpec::SlackNotify(a) => slack::perform(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::perform(ctx).await,
-        ActionSpec::MonitorReview(_) => crate::monitor::checks::review(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::review::review(ctx).await,
     }
 }
 

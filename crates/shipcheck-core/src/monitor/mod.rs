@@ -9,7 +9,9 @@
 //! - [`watch`]: the schedule (samples, ticks, Kayenta's final rule), resumable.
 //! - [`incident`], [`policy`], [`respond`]: incidents, the seed's ladder, acting on it.
 //! - [`phases`]: what the walk does in `preflight`, `verify` and `watch`.
-//! - [`checks`], [`ics`], [`report`]: the checklist items, the review invitation, the record.
+//! - [`checks`], [`review`], [`ics`], [`report`]: the checklist items, the review invitation
+//!   and its iCalendar text, the record.
+//! - [`sources`]: the integrations' signals (Sentry, Prometheus, PostgreSQL).
 //!
 //! The engine never prints: progress goes to an [`crate::engine::Observer`] as
 //! [`WatchEvent`]s.
@@ -23,6 +25,7 @@ pub mod policy;
 mod react;
 pub mod report;
 pub mod respond;
+pub mod review;
 pub mod rules;
 pub mod signal;
 pub mod sources;
