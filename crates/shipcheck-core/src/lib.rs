@@ -16,6 +16,7 @@ pub mod engine;
 pub mod exec;
 pub mod http;
 pub mod integrations;
+pub mod monitor;
 pub mod redact;
 pub mod report;
 pub mod run;

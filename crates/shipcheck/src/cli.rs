@@ -244,6 +244,21 @@ pub enum Command {
     /// Work with shipcheck.toml.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Watch the released run: sample every signal continuously, record a tick every
+    /// interval for the duration, raise incidents and apply the severity policy.
+    ///
+    /// Resumable: run it again after an interruption and it continues the schedule from the
+    /// record (missed ticks run once). Defaults come from `[monitor]`; short values rehearse
+    /// (`--interval 10s --duration 1m --sample-every 1s`). Exit 0 when the watch passed,
+    /// 1 when it failed or the release was rolled back.
+    Monitor(MonitorArgs),
+    /// Raise an incident on the open run (the severity policy acts on it), or resolve one.
+    ///
+    /// critical → roll back now (without a prompt when `[incident] auto_rollback`); high →
+    /// quick fix or rollback, with a decision timer that escalates to a rollback prompt;
+    /// medium → fix forward; low → note for the next deploy. Every incident prints the
+    /// incident message and the emergency contacts.
+    Incident(IncidentArgs),
     /// Stand-ins for rehearsals and tests (not for production use).
     #[command(subcommand, hide = true)]
     Sandbox(SandboxCommand),
@@ -300,6 +315,63 @@ pub enum SandboxCommand {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// Options of `monitor`.
+#[derive(Debug, Args, Clone)]
+pub struct MonitorArgs {
+    /// Run id or unique prefix [default: the open run of --env].
+    pub run: Option<String>,
+    /// Time between ticks [default: `[monitor] interval`, 15m].
+    #[arg(long, value_name = "DURATION", value_parser = span)]
+    pub interval: Option<std::time::Duration>,
+    /// How long the watch lasts [default: `[monitor] duration`, 2h].
+    #[arg(long, value_name = "DURATION", value_parser = span)]
+    pub duration: Option<std::time::Duration>,
+    /// Time between samples [default: `[monitor] sample_every`, 30s].
+    #[arg(long, value_name = "DURATION", value_parser = span)]
+    pub sample_every: Option<std::time::Duration>,
+    /// Confirm a rollback the severity policy calls for without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Your name for the record [default: `git config user.name`].
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Environment [default: production].
+    #[arg(long, default_value = "production")]
+    pub env: String,
+}
+
+/// Options of `incident`.
+#[derive(Debug, Args, Clone)]
+pub struct IncidentArgs {
+    /// How bad it is.
+    #[arg(long, value_enum, required_unless_present = "resolve")]
+    pub severity: Option<SeverityArg>,
+    /// What is wrong (or, with --resolve, how it was resolved).
+    #[arg(long, required = true)]
+    pub summary: String,
+    /// Resolve incident ID instead of raising one.
+    #[arg(long, value_name = "ID", conflicts_with = "severity")]
+    pub resolve: Option<u32>,
+    /// Confirm the rollback the policy calls for without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub who: Who,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+/// Parses `30s`, `15m`, `2h`.
+fn span(text: &str) -> Result<std::time::Duration, String> {
+    shipcheck_core::duration::parse(text)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

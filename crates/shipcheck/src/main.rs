@@ -8,6 +8,7 @@ mod cmd;
 mod context;
 mod errors;
 mod output;
+mod watch_output;
 
 use clap::Parser;
 

@@ -27,6 +27,7 @@ pub struct Progress {
     quiet: bool,
     multi: Option<MultiProgress>,
     bars: Mutex<HashMap<String, ProgressBar>>,
+    watch: crate::watch_output::WatchDisplay,
 }
 
 impl Progress {
@@ -37,11 +38,18 @@ impl Progress {
             quiet: json,
             multi: tty.then(MultiProgress::new),
             bars: Mutex::new(HashMap::new()),
+            watch: Default::default(),
         }
     }
 }
 
 impl Observer for Progress {
+    fn on_watch(&self, event: &shipcheck_core::monitor::WatchEvent) {
+        if !self.quiet {
+            self.watch.show(event);
+        }
+    }
+
     fn on_event(&self, event: EngineEvent<'_>) {
         if self.quiet {
             return;

@@ -84,6 +84,7 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         ActionSpec::GithubApprove(_) => github::plan(ctx).await,
         ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::plan(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::review::review_plan(ctx),
     }
 }
 
@@ -101,6 +102,7 @@ pub async fn reconcile(
         ActionSpec::GithubApprove(_) => github::reconcile(ctx).await,
         ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::reconcile(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::review::review_reconcile(ctx),
     }
 }
 
@@ -110,6 +112,8 @@ pub fn reconcile_is_authoritative(spec: &ActionSpec) -> bool {
     match spec {
         ActionSpec::Merge(_) | ActionSpec::GithubApprove(_) | ActionSpec::SentryRelease(_) => true,
         ActionSpec::RollbackCommands(_) => true,
+        // The invitation is written before it is announced: no file, no announcement.
+        ActionSpec::MonitorReview(_) => true,
         // A team's command cannot be observed; a Slack message cannot be read back.
         ActionSpec::Command(_) | ActionSpec::SlackNotify(_) => false,
     }
@@ -139,6 +143,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
         ActionSpec::GithubApprove(_) => github::perform(ctx).await,
         ActionSpec::SlackNotify(a) => slack::perform(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::perform(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::monitor::review::review(ctx).await,
     }
 }
 

@@ -229,7 +229,6 @@ fn without_the_tables_the_items_stay_manual_with_a_reason() {
         "rollout.sentry-new-errors",
         "verify.sentry-rate",
         "verify.cpu-memory",
-        "verify.response-times",
         "verify.db-connections",
         "prepare.migrations-tested",
     ] {

@@ -400,7 +400,27 @@ pub enum CheckSpec {
     /// The staging database has the newest migration.
     #[serde(rename = "postgres.migrations")]
     PostgresMigrations(super::apis::PostgresMigrationsCheck),
+    /// Response times now vs the baseline measured before the release.
+    #[serde(rename = "monitor.response_times")]
+    MonitorResponseTimes(MonitorCheck),
+    /// The watch's verdict on health and error rates.
+    #[serde(rename = "monitor.error_rates")]
+    MonitorErrorRates(MonitorCheck),
+    /// The watch's verdict on latency and resources.
+    #[serde(rename = "monitor.metrics")]
+    MonitorMetrics(MonitorCheck),
+    /// One last evaluation of every signal.
+    #[serde(rename = "monitor.final")]
+    MonitorFinal(MonitorCheck),
+    /// No critical incident open.
+    #[serde(rename = "monitor.no_critical")]
+    MonitorNoCritical(MonitorCheck),
 }
+
+/// A check (or action) of the watch; its settings come from `[monitor]` and `[incident]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorCheck {}
 
 /// A git check; its settings come from `[git]` and `[paths]`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -437,6 +457,11 @@ impl CheckSpec {
             CheckSpec::Prometheus(_) => "prometheus",
             CheckSpec::PostgresHealth(_) => "postgres.health",
             CheckSpec::PostgresMigrations(_) => "postgres.migrations",
+            CheckSpec::MonitorResponseTimes(_) => "monitor.response_times",
+            CheckSpec::MonitorErrorRates(_) => "monitor.error_rates",
+            CheckSpec::MonitorMetrics(_) => "monitor.metrics",
+            CheckSpec::MonitorFinal(_) => "monitor.final",
+            CheckSpec::MonitorNoCritical(_) => "monitor.no_critical",
         }
     }
 }
@@ -461,6 +486,9 @@ pub enum ActionSpec {
     /// Create the Sentry release of the merge commit and its deploy (not destructive).
     #[serde(rename = "sentry.release")]
     SentryRelease(super::apis::SentryReleaseAction),
+    /// Write the post-deployment review invitation (`.ics`) for the next working day.
+    #[serde(rename = "monitor.review")]
+    MonitorReview(MonitorCheck),
 }
 
 /// The release merge; branches and remote come from `[git]`, the description from
@@ -484,6 +512,7 @@ impl ActionSpec {
             ActionSpec::GithubApprove(_) => "github.approve",
             ActionSpec::SlackNotify(_) => "slack.notify",
             ActionSpec::SentryRelease(_) => "sentry.release",
+            ActionSpec::MonitorReview(_) => "monitor.review",
         }
     }
 
@@ -495,6 +524,7 @@ impl ActionSpec {
             ActionSpec::Merge(_) => true,
             ActionSpec::GithubApprove(_) => true,
             ActionSpec::SlackNotify(_) | ActionSpec::SentryRelease(_) => false,
+            ActionSpec::MonitorReview(_) => false,
         }
     }
 }

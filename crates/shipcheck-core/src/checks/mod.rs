@@ -205,6 +205,11 @@ pub fn run<'a>(
             CheckSpec::Prometheus(c) => prometheus::run(c, ctx).await,
             CheckSpec::PostgresHealth(_) => postgres::health(ctx).await,
             CheckSpec::PostgresMigrations(c) => postgres::migrations(c, ctx).await,
+            CheckSpec::MonitorResponseTimes(_) => crate::monitor::checks::response_times(ctx).await,
+            CheckSpec::MonitorErrorRates(_) => crate::monitor::checks::error_rates(ctx),
+            CheckSpec::MonitorMetrics(_) => crate::monitor::checks::metrics(ctx),
+            CheckSpec::MonitorFinal(_) => crate::monitor::checks::final_check(ctx).await,
+            CheckSpec::MonitorNoCritical(_) => crate::monitor::checks::no_critical(ctx).await,
         };
         outcome.timed(start)
     })

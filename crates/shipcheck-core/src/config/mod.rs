@@ -10,6 +10,7 @@ pub mod fly;
 pub mod integrations;
 pub mod load;
 pub mod model;
+pub mod monitor;
 mod span;
 pub mod template;
 pub mod validate;
@@ -20,6 +21,7 @@ pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
 pub use integrations::*;
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
+pub use monitor::{IncidentConfig, MonitorConfig, RollbackStrategy, check_schedule};
 pub use template::{TemplateApp, init_template, init_template_with, seed_apps, system_timezone};
 pub use validate::{check_timezone, parse_hhmm};
 

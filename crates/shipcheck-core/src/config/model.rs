@@ -60,6 +60,12 @@ pub struct Config {
     /// `[database]`: absent → the PostgreSQL items are manual.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<super::integrations::DatabaseConfig>,
+    /// `[monitor]`: the baseline and the watch.
+    #[serde(default)]
+    pub monitor: super::monitor::MonitorConfig,
+    /// `[incident]`: the severity policy, its rollback, and the review.
+    #[serde(default)]
+    pub incident: super::monitor::IncidentConfig,
 }
 
 /// `[project]`

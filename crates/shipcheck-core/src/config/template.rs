@@ -101,6 +101,21 @@ on_call = "On-call <on-call@example.com>"
 # [engine]
 # concurrency = 16
 # check_timeout = "5m"
+
+# The watch after the deploy (these are the defaults; docs/watch.md explains the rules).
+# [monitor]
+# interval = "15m"          # a tick every 15 minutes...
+# duration = "2h"           # ...for 2 hours
+# sample_every = "30s"      # every signal sampled this often
+# logs_window = "5m"        # verify waits this long after the rollout
+# consecutive_failures = 3  # failing samples in a row before a signal counts
+
+# What an incident does (the seed's policy). Critical rolls back; high asks after the timer.
+# [incident]
+# auto_rollback = false
+# rollback_strategy = "platform"   # or "git-revert"
+# high_decision_timer = "30m"
+# review_time = "10:00"            # the post-deployment review, next working day
 "#
     );
     for env in ["staging", "production"] {

@@ -33,7 +33,11 @@ pub(crate) struct Issue {
 }
 
 impl Issue {
-    fn value(path: impl Into<String>, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub(crate) fn value(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
         Issue {
             path: path.into(),
             message: message.into(),
@@ -179,6 +183,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Issue> {
             o,
         );
     }
+    super::monitor::validate(&mut out, &config.monitor, &config.incident);
     out
 }
 

@@ -55,6 +55,10 @@ pub enum EngineEvent<'a> {
 pub trait Observer: Send + Sync {
     /// One event.
     fn on_event(&self, event: EngineEvent<'_>);
+    /// What the watch reports (waiting, ticks, incidents, decisions); ignored by default.
+    fn on_watch(&self, event: &crate::monitor::WatchEvent) {
+        let _ = event;
+    }
 }
 
 /// An observer that ignores everything.

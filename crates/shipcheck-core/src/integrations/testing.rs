@@ -82,6 +82,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         stops: Vec::new(),
         updated_at: started,
         event_count: 1,
+        monitor: Default::default(),
     }
 }
 

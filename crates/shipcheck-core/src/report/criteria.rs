@@ -29,21 +29,33 @@ pub struct Criterion {
 
 /// The six criteria of the seed.
 pub fn evaluate(run: &RunState) -> Vec<Criterion> {
+    use crate::monitor::Metric;
     vec![
-        from_items(
+        with_watch(
             run,
-            "All health checks pass",
-            &["prepare.staging-health", "verify.health-200"],
+            from_items(
+                run,
+                "All health checks pass",
+                &["prepare.staging-health", "verify.health-200"],
+            ),
+            &|m| m == Metric::Health,
+            "health endpoints",
         ),
-        from_items(
+        with_watch(
             run,
-            "No increase in error rates",
-            &["verify.sentry-rate", "watch.error-rates"],
+            from_items(run, "No increase in error rates", &["verify.sentry-rate"]),
+            &|m| matches!(m, Metric::HttpErrors | Metric::ErrorRate),
+            "error rates",
         ),
-        from_items(
+        with_watch(
             run,
-            "Response times within normal range",
-            &["verify.response-times"],
+            from_items(
+                run,
+                "Response times within normal range",
+                &["verify.response-times"],
+            ),
+            &|m| matches!(m, Metric::Latency | Metric::P95),
+            "response times",
         ),
         from_items(
             run,
@@ -82,6 +94,44 @@ fn from_items(run: &RunState, title: &'static str, ids: &[&str]) -> Criterion {
         met,
         because: parts.join(", "),
     }
+}
+
+/// Adds what the watch measured of `keep` to a criterion from items: a failure there is not
+/// met; a pass there confirms the items; nothing measured leaves the items to decide.
+fn with_watch(
+    run: &RunState,
+    mut c: Criterion,
+    keep: &dyn Fn(crate::monitor::Metric) -> bool,
+    what: &str,
+) -> Criterion {
+    use crate::checks::Status;
+    let judged = crate::monitor::checks::judge_watch(run, keep, what);
+    let note = match judged.status {
+        Status::Fail => {
+            c.met = Met::NotMet;
+            format!("watch: {}", judged.summary)
+        }
+        Status::Pass => {
+            if c.because == "no item of this run measures it" {
+                c.met = Met::Met;
+                c.because.clear();
+            }
+            format!("watch: {}", judged.summary)
+        }
+        Status::Error if run.monitor.release_leg().is_some() => {
+            if c.met == Met::Met {
+                c.met = Met::Unknown;
+            }
+            format!("watch: {}", judged.summary)
+        }
+        Status::Error => return c,
+    };
+    c.because = if c.because.is_empty() {
+        note
+    } else {
+        format!("{}; {note}", c.because)
+    };
+    c
 }
 
 fn no_rollback(run: &RunState) -> Criterion {

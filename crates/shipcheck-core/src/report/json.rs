@@ -64,6 +64,8 @@ pub fn value(run: &RunState) -> Value {
         },
         "success_criteria": criteria::evaluate(run),
         "events": run.event_count,
+        "verdict": crate::monitor::verdict(run),
+        "watch": crate::monitor::report::json(run),
     })
 }
 

@@ -52,6 +52,7 @@ pub fn render(run: &RunState, tz: &str) -> String {
     if let Some((by, reason)) = &run.aborted {
         let _ = writeln!(out, "**Aborted** by {by}: {reason}.");
     }
+    let _ = writeln!(out, "\n{}", crate::monitor::report::verdict_line(run));
     let mut last_h2 = "";
     for phase in Phase::ALL {
         let recs: Vec<&ItemRecord> = run.phase_items(phase).collect();
@@ -84,6 +85,7 @@ pub fn render(run: &RunState, tz: &str) -> String {
         }
     }
 
+    out.push_str(&crate::monitor::report::markdown(run, tz));
     if !run.rollbacks.is_empty() || !run.stops.is_empty() {
         let _ = writeln!(out, "\n---\n\n## If Something Goes Wrong\n");
         for s in &run.stops {

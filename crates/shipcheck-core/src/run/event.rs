@@ -202,6 +202,72 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// The baseline, measured in `preflight` before the merge.
+    BaselineRecorded {
+        /// Every series' baseline.
+        baseline: crate::monitor::Baseline,
+    },
+    /// A watch began: the release's, or the one after a rollback.
+    WatchStarted {
+        /// 0, 1, …
+        leg: u32,
+        /// What it is for.
+        purpose: crate::monitor::Purpose,
+        /// Its schedule (a resumed watch keeps it).
+        schedule: crate::monitor::Schedule,
+    },
+    /// A tick: the summary of one interval's samples (samples themselves are not journaled).
+    WatchTick {
+        /// The tick.
+        tick: crate::monitor::Tick,
+    },
+    /// A watch ended.
+    WatchEnded {
+        /// Which.
+        leg: u32,
+        /// pass, fail, rolled back, stopped.
+        outcome: crate::monitor::Outcome,
+        /// Why.
+        reason: String,
+    },
+    /// An incident was raised, by a person or by the watch.
+    IncidentRaised {
+        /// The incident.
+        incident: crate::monitor::IncidentRecord,
+    },
+    /// A decision about an incident (the severity policy's, or a person's).
+    IncidentDecision {
+        /// The incident's id.
+        incident: u32,
+        /// What.
+        decision: crate::monitor::Decision,
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
+        /// The end of a decision timer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Timestamp>,
+    },
+    /// The incident message went out (or could not).
+    IncidentNotified {
+        /// The incident's id.
+        incident: u32,
+        /// Posted to the team's channel.
+        posted: bool,
+        /// Where, or why not.
+        detail: String,
+    },
+    /// The rollback was verified like a deploy (or could not be).
+    RollbackVerified {
+        /// Healthy again.
+        ok: bool,
+        /// One line.
+        summary: String,
+        /// What was measured.
+        #[serde(default)]
+        evidence: serde_json::Value,
+    },
 }
 
 impl Event {
@@ -227,6 +293,14 @@ impl Event {
             Event::StopDone { .. } => "stop_done",
             Event::StopFailed { .. } => "stop_failed",
             Event::RunSigned { .. } => "run_signed",
+            Event::BaselineRecorded { .. } => "baseline_recorded",
+            Event::WatchStarted { .. } => "watch_started",
+            Event::WatchTick { .. } => "watch_tick",
+            Event::WatchEnded { .. } => "watch_ended",
+            Event::IncidentRaised { .. } => "incident_raised",
+            Event::IncidentDecision { .. } => "incident_decision",
+            Event::IncidentNotified { .. } => "incident_notified",
+            Event::RollbackVerified { .. } => "rollback_verified",
         }
     }
 }

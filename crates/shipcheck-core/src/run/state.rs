@@ -214,6 +214,9 @@ pub struct RunState {
     pub updated_at: Timestamp,
     /// The number of events.
     pub event_count: usize,
+    /// The baseline, the watch, incidents and the rollback's verification.
+    #[serde(default)]
+    pub monitor: crate::monitor::MonitorState,
 }
 
 /// A journal that cannot be read as a run.
@@ -290,6 +293,7 @@ impl RunState {
             stops: Vec::new(),
             updated_at: first.at,
             event_count: 1,
+            monitor: Default::default(),
         };
         for e in &events[1..] {
             run.apply(e)?;
@@ -306,6 +310,9 @@ impl RunState {
             kind: e.event.type_name(),
             problem,
         };
+        self.monitor
+            .apply(&e.event, e.at, self.rollbacks.len())
+            .map_err(bad)?;
         match &e.event {
             Event::RunStarted { .. } => return Err(bad("appears twice".into())),
             Event::WindowOverridden { reason, by } => {
@@ -503,6 +510,15 @@ impl RunState {
                 self.status = RunStatus::Signed;
                 self.signed = Some((by.clone(), e.at));
             }
+            // The watch's events change `self.monitor` (above).
+            Event::BaselineRecorded { .. }
+            | Event::WatchStarted { .. }
+            | Event::WatchTick { .. }
+            | Event::WatchEnded { .. }
+            | Event::IncidentRaised { .. }
+            | Event::IncidentDecision { .. }
+            | Event::IncidentNotified { .. }
+            | Event::RollbackVerified { .. } => {}
         }
         Ok(())
     }

@@ -99,6 +99,10 @@ impl Session {
 
         // 1. Conditions: an item whose `when` is false is not required, with the reason.
         run = self.settle_conditions(&run, phase, &mut report).await?;
+        // The watch's part: the baseline (preflight), the first minutes (verify), the watch.
+        run = self
+            .monitor_step(&run, phase, opts, confirm, observer, &mut report.needs)
+            .await?;
 
         // 2. Walk the phase in order. Checks run concurrently up to the first destructive
         //    action not yet done; that action runs only when everything before it is settled.

@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod init;
 mod items;
+mod monitor;
 mod operator;
 mod plan;
 mod rollback;
@@ -70,6 +71,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             dry_run,
             who,
         } => rollback::run(g, strategy, apps, reason, yes, dry_run, &who).await,
+        Command::Monitor(args) => monitor::monitor(g, &args).await,
+        Command::Incident(args) => monitor::incident(g, &args).await,
     }
 }
 

@@ -303,12 +303,12 @@ async fn prompt_people(
 }
 
 /// Asks on a terminal before a destructive action; never asks otherwise.
-struct TtyConfirm {
+pub(crate) struct TtyConfirm {
     enabled: bool,
 }
 
 impl TtyConfirm {
-    fn new(json: bool) -> Self {
+    pub(crate) fn new(json: bool) -> Self {
         TtyConfirm {
             enabled: !json && output::stdin_is_tty() && output::stdout_is_tty(),
         }

@@ -13,6 +13,7 @@ mod fly;
 mod git;
 mod lock;
 mod walk;
+mod watch;
 
 mod basics {
     use crate::support::TestEnv;

@@ -147,6 +147,14 @@ health_url = "{base}/broken"
 
 [checklist.override."prepare.tests"]
 check = {{ type = "command", argv = ["sh", "-c", "echo 12 tests passed"] }}
+
+# A rehearsal: the first minutes and the watch in seconds of real time.
+[monitor]
+interval = "1s"
+duration = "2s"
+sample_every = "250ms"
+logs_window = "1s"
+baseline_probes = 3
 "#
         );
         std::fs::write(env.dir.path().join("shipcheck.toml"), config).unwrap();

@@ -217,8 +217,45 @@ fn a_failing_required_check_blocks_the_next_phase_until_fixed() {
         again.stdout
     );
     env.heal_production();
-    let fixes = walk_to_completion(&env, "", true);
-    assert!(fixes.is_empty(), "{fixes:?}");
+    // The baseline was measured (in preflight) while public-api was down: its response time
+    // has nothing to be compared with, and no data is never a pass. Each item that compares
+    // with it says so; a person waives them with the reason.
+    let mut waived = Vec::new();
+    for _ in 0..5 {
+        let fixes = walk_to_completion(&env, "", true);
+        let Some(item) = fixes.first() else { break };
+        let status = env.shipcheck(&["status", "--json"]).json();
+        let rec = status["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == item.as_str())
+            .unwrap()
+            .clone();
+        let summary = rec["summary"].as_str().unwrap_or("");
+        assert!(
+            summary.contains("public-api") && summary.contains("baseline"),
+            "{item}: {summary}"
+        );
+        let out = env.shipcheck(&[
+            "waive",
+            item,
+            "--reason",
+            "public-api was down before the release: no baseline",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        waived.push(item.clone());
+    }
+    assert_eq!(
+        waived,
+        [
+            "verify.response-times",
+            "watch.metrics",
+            "close.final-check"
+        ]
+    );
+    let status = env.shipcheck(&["status", "--json"]).json();
+    assert_eq!(status["status"], "completed", "{status}");
 }
 
 #[test]

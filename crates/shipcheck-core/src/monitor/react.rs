@@ -1,0 +1,209 @@
+//! What the watch does when a series changes: raise an incident when it has failed N samples
+//! in a row, resolve what it raised when it recovers, and verify a rollback.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::WatchEvent;
+use super::incident::{Decision, Source};
+use super::respond::{Asker, IncidentInput};
+use super::rules::Judged;
+use super::signal::{Metric, Reading, SeriesKey};
+use super::state::{Leg, Purpose};
+use super::tick::Live;
+use super::watch::WATCHER;
+use crate::run::{Event, RunError, Session};
+
+impl Session {
+    pub(super) async fn raise_from_watch(
+        &self,
+        run_id: &str,
+        reading: &Reading,
+        judged: &Judged,
+        live: &Live,
+        ask: &Asker<'_>,
+    ) -> Result<(), RunError> {
+        let severity = live
+            .rules
+            .classify(&reading.key, reading.value, judged.limits.as_ref());
+        let run = self.load(run_id).await?;
+        // One incident per failing thing: an open incident of the same app and family (a
+        // health failure and the failed-probe rate it drives) at least as severe covers it.
+        let covered = run.monitor.open_incidents().any(|i| {
+            i.record.series.as_ref().is_some_and(|k| {
+                k.app == reading.key.app && k.metric.family() == reading.key.metric.family()
+            }) && i.record.severity >= severity
+        });
+        if covered {
+            return Ok(());
+        }
+        let n = live.rules.consecutive;
+        let base = live.baseline.as_ref().and_then(|b| b.value(&reading.key));
+        let m = reading.key.metric;
+        let shown = reading
+            .value
+            .map(|v| m.show(v))
+            .unwrap_or_else(|| "no value".into());
+        let summary = match m {
+            Metric::Health => format!(
+                "{}: health endpoint failing on {n} consecutive samples ({})",
+                reading.key.app.as_deref().unwrap_or("app"),
+                reading.detail.as_deref().unwrap_or("no answer")
+            ),
+            _ => format!(
+                "{} at {shown}, over its limit {}{} on {n} consecutive samples",
+                reading.key,
+                judged.limits.map(|l| m.show(l.fail)).unwrap_or_default(),
+                base.map(|b| format!(" (baseline {})", m.show(b)))
+                    .unwrap_or_default()
+            ),
+        };
+        let report = self
+            .raise_incident(
+                run_id,
+                IncidentInput {
+                    severity,
+                    summary,
+                    by: WATCHER.into(),
+                    source: Source::Watch,
+                    series: Some(reading.key.clone()),
+                    evidence: json!({
+                        "value": reading.value,
+                        "detail": reading.detail,
+                        "limits": judged.limits,
+                        "baseline": base,
+                        "consecutive": n,
+                    }),
+                },
+                ask,
+            )
+            .await?;
+        ask.observer
+            .on_watch(&WatchEvent::Incident(Box::new(report)));
+        Ok(())
+    }
+
+    /// Series that passed N samples in a row: resolve what they raised (the release's
+    /// watch), or verify the rollback (the watch after it).
+    pub(super) async fn recoveries(
+        &self,
+        run_id: &str,
+        leg: &Leg,
+        recovered: &[SeriesKey],
+        live: &Live,
+        ask: &Asker<'_>,
+    ) -> Result<(), RunError> {
+        let run = self.load(run_id).await?;
+        let n = live.rules.consecutive;
+        match leg.purpose {
+            Purpose::Release => {
+                for i in run.monitor.open_incidents() {
+                    let Some(key) = &i.record.series else {
+                        continue;
+                    };
+                    if recovered.contains(key)
+                        && i.record.source == Source::Watch
+                        && !i.decided(Decision::Rollback)
+                    {
+                        let reason = format!("{key} recovered: passed {n} consecutive samples");
+                        self.decide(
+                            run_id,
+                            i.record.id,
+                            Decision::Resolved,
+                            WATCHER,
+                            &reason,
+                            None,
+                            ask.observer,
+                        )
+                        .await?;
+                    }
+                }
+            }
+            Purpose::AfterRollback => {
+                if run.monitor.verification.is_some() {
+                    return Ok(());
+                }
+                let healthy: Vec<&SeriesKey> = live
+                    .streaks
+                    .iter()
+                    .filter(|(k, _)| {
+                        matches!(
+                            k.metric,
+                            Metric::Health | Metric::HttpErrors | Metric::ErrorRate
+                        )
+                    })
+                    .map(|(k, _)| k)
+                    .collect();
+                let apps: Vec<&str> = healthy
+                    .iter()
+                    .filter(|k| k.metric == Metric::Health)
+                    .filter_map(|k| k.app.as_deref())
+                    .collect();
+                let all_pass = !apps.is_empty()
+                    && healthy.iter().all(|k| live.streaks[*k].passing() >= n)
+                    && apps.iter().all(|a| {
+                        live.streaks
+                            .get(&SeriesKey::new(Metric::HttpErrors, Some(a)))
+                            .is_some_and(|s| s.passing() >= n)
+                    });
+                if all_pass {
+                    let summary = format!(
+                        "healthy again after the rollback: {} answered on {n} consecutive samples; error rate under its criterion",
+                        apps.join(", ")
+                    );
+                    self.verified(run_id, true, &summary, live, ask).await?;
+                    let open: Vec<u32> = self
+                        .load(run_id)
+                        .await?
+                        .monitor
+                        .open_incidents()
+                        .map(|i| i.record.id)
+                        .collect();
+                    for id in open {
+                        self.decide(
+                            run_id,
+                            id,
+                            Decision::Resolved,
+                            WATCHER,
+                            "rolled back; the rollback is verified",
+                            None,
+                            ask.observer,
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn verified(
+        &self,
+        run_id: &str,
+        ok: bool,
+        summary: &str,
+        live: &Live,
+        ask: &Asker<'_>,
+    ) -> Result<(), RunError> {
+        let evidence: BTreeMap<String, u32> = live
+            .streaks
+            .iter()
+            .map(|(k, s)| (k.to_string(), s.passing()))
+            .collect();
+        self.append(
+            run_id,
+            Event::RollbackVerified {
+                ok,
+                summary: summary.to_string(),
+                evidence: json!({ "consecutive_passing": evidence }),
+            },
+        )
+        .await?;
+        ask.observer.on_watch(&WatchEvent::Verified {
+            ok,
+            summary: summary.to_string(),
+        });
+        Ok(())
+    }
+}

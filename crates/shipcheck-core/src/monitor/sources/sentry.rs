@@ -1,0 +1,95 @@
+//! Sentry: application errors per minute of the configured projects (and environment), over
+//! the last minutes; the baseline over `[sentry] baseline_lookback`.
+
+use std::time::Duration;
+
+use super::super::signal::{BoxFuture, Metric, Reading, SeriesKey, Signal};
+use crate::checks::CheckContext;
+use crate::integrations::sentry::Sentry;
+
+/// The window one sample counts errors over.
+pub const WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// Sentry's error rate.
+#[derive(Default)]
+pub struct SentrySignal {
+    projects: tokio::sync::OnceCell<Vec<String>>,
+}
+
+impl SentrySignal {
+    async fn rate(&self, ctx: &CheckContext, window: Duration) -> Reading {
+        let key = SeriesKey::new(Metric::ErrorRate, None);
+        let none = |detail: String| Reading {
+            key: key.clone(),
+            value: None,
+            detail: Some(detail),
+        };
+        let sentry = match Sentry::from_context(ctx) {
+            Ok(s) => s,
+            Err(e) => return none(e),
+        };
+        let projects = match self
+            .projects
+            .get_or_try_init(|| async { sentry.project_ids().await })
+            .await
+        {
+            Ok(p) => p.clone(),
+            Err(e) => return none(e.to_string()),
+        };
+        let end = ctx.clock.now();
+        let start = jiff::SignedDuration::try_from(window)
+            .ok()
+            .and_then(|w| end.checked_sub(w).ok())
+            .unwrap_or(end);
+        let minutes = window.as_secs() / 60;
+        let bucket = if minutes <= 120 {
+            1
+        } else if minutes <= 2 * 1440 {
+            60
+        } else {
+            1440
+        };
+        match sentry.error_count(&projects, start, end, bucket).await {
+            Ok(c) => match c.per_minute() {
+                Some(v) => Reading {
+                    key,
+                    value: Some(v),
+                    detail: Some(format!(
+                        "{} error event(s) in {:.0} min",
+                        c.events,
+                        c.minutes()
+                    )),
+                },
+                None => none("Sentry has no complete minute yet".into()),
+            },
+            Err(e) => none(e.to_string()),
+        }
+    }
+}
+
+impl Signal for SentrySignal {
+    fn name(&self) -> String {
+        "Sentry error rate".into()
+    }
+    fn app(&self) -> Option<&str> {
+        None
+    }
+    fn min_interval(&self) -> Duration {
+        // Sentry counts in one-minute buckets; asking more often adds nothing.
+        Duration::from_secs(60)
+    }
+    fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+        Box::pin(async move { vec![self.rate(ctx, WINDOW).await] })
+    }
+    fn baseline_sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+        Box::pin(async move {
+            let lookback = ctx
+                .config
+                .sentry
+                .as_ref()
+                .map(|s| s.baseline_lookback.get())
+                .unwrap_or(WINDOW);
+            vec![self.rate(ctx, lookback).await]
+        })
+    }
+}

@@ -1,0 +1,296 @@
+//! Watches over apps that stay healthy, flap once, fail, slow down or error at a rate.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::clock::Clock;
+
+use super::app::{Reply, Req};
+use super::world::{Seen, T0, World, minutes};
+use crate::monitor::{
+    Decision, Grade, Metric, Outcome, SeriesKey, Severity, VerdictKind, WatchOptions, verdict,
+};
+use crate::run::NoConfirm;
+
+fn at(min: f64) -> Timestamp {
+    crate::clock::add(T0.parse().unwrap(), Duration::from_secs_f64(min * 60.0))
+}
+
+/// Rollbacks revert the release merge (the repository is real; the platform strategy needs
+/// the Fly integration).
+pub const GIT_REVERT: &str = "[incident]\nrollback_strategy = \"git-revert\"\n";
+
+fn opts() -> WatchOptions {
+    WatchOptions {
+        by: "dee".into(),
+        ..WatchOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_clean_watch_with_jittery_latency_raises_nothing() {
+    // 0–12 ms of jitter on every answer.
+    let w = World::new("", Arc::new(|r: &Req| Reply::slow((r.n * 7 % 13) as u64))).await;
+    let run = w.live_run().await;
+    let report = w
+        .session
+        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let leg = &run.monitor.legs[0];
+    assert_eq!(leg.ticks.len(), 8, "2 hours of 15-minute ticks");
+    assert_eq!(report.ticks_recorded, 8);
+    for t in &leg.ticks {
+        assert_eq!(t.grade, Grade::Pass, "{t:?}");
+        assert!(t.samples >= 29, "about 30 samples a tick: {}", t.samples);
+        assert_eq!(t.missed, 0);
+    }
+    assert_eq!(leg.outcome, Some(Outcome::Pass));
+    assert!(run.monitor.incidents.is_empty());
+    assert_eq!(verdict(&run).verdict, VerdictKind::Success);
+    assert!(minutes(w.clock.now()) >= 120.0);
+    assert!(w.app.hits() >= 2 * 240, "{}", w.app.hits());
+    // The checklist items read the watch.
+    let ctx = w.session.check_context(Some(&run));
+    let errors = crate::monitor::checks::error_rates(&ctx);
+    assert_eq!(
+        errors.status,
+        crate::checks::Status::Pass,
+        "{}",
+        errors.summary
+    );
+    assert!(
+        errors.summary.contains("not measured: error_rate"),
+        "{}",
+        errors.summary
+    );
+    let metrics = crate::monitor::checks::metrics(&ctx);
+    assert_eq!(
+        metrics.status,
+        crate::checks::Status::Pass,
+        "{}",
+        metrics.summary
+    );
+    // A second call finds the watch over and does nothing.
+    let again = w
+        .session
+        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
+        .await
+        .unwrap();
+    assert_eq!(again.ticks_recorded, 0);
+}
+
+#[tokio::test]
+async fn a_one_sample_flap_raises_nothing() {
+    let w = World::new(
+        "",
+        Arc::new(|r: &Req| {
+            let t = minutes(r.now);
+            match r.path.as_str() {
+                "/a" if (20.0..20.5).contains(&t) => Reply::status(500),
+                "/b" if (40.0..40.5).contains(&t) => Reply::slow(300),
+                _ => Reply::ok(),
+            }
+        }),
+    )
+    .await;
+    let run = w.live_run().await;
+    w.session
+        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    assert!(
+        run.monitor.incidents.is_empty(),
+        "{:#?}",
+        run.monitor.incidents
+    );
+    let leg = &run.monitor.legs[0];
+    assert_eq!(leg.outcome, Some(Outcome::Pass), "{:?}", leg.reason);
+    // The flap is in the record, but it never counted.
+    let tick2 = &leg.ticks[1];
+    let health_a = tick2
+        .series
+        .iter()
+        .find(|s| s.key == SeriesKey::new(Metric::Health, Some("api")))
+        .unwrap();
+    assert_eq!(health_a.failed, 1);
+    assert_eq!(health_a.grade, Grade::Pass);
+}
+
+#[tokio::test]
+async fn a_sustained_outage_is_critical_within_about_a_minute() {
+    let w = World::with_repo(GIT_REVERT, |_| {
+        Arc::new(|r: &Req| {
+            if r.path == "/a" && minutes(r.now) >= 30.0 {
+                Reply::status(500)
+            } else {
+                Reply::ok()
+            }
+        })
+    })
+    .await;
+    let run = w.live_run().await;
+    let prompt = w.prompt(false);
+    w.session
+        .watch(&run.id, &opts(), &prompt, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let m = &run.monitor;
+    assert_eq!(
+        m.incidents.len(),
+        1,
+        "one incident, not one per series: {:#?}",
+        m.incidents
+    );
+    let i = &m.incidents[0];
+    assert_eq!(i.record.severity, Severity::Critical);
+    assert_eq!(
+        i.record.series,
+        Some(SeriesKey::new(Metric::Health, Some("api")))
+    );
+    let after = i.raised_at.duration_since(at(30.0)).as_secs_f64();
+    assert!(
+        (60.0..=90.0).contains(&after),
+        "detected {after}s after it broke"
+    );
+    assert!(
+        i.record.summary.contains("answered 500"),
+        "{}",
+        i.record.summary
+    );
+    // Not auto_rollback: a person is asked, says no, and the record says what to do.
+    assert_eq!(prompt.asked.lock().unwrap().len(), 1);
+    let d = i.decisions.last().unwrap();
+    assert_eq!(d.decision, Decision::AwaitingPerson);
+    assert!(d.reason.contains("shipcheck rollback"), "{}", d.reason);
+    assert!(i.notified.as_ref().is_some_and(|n| !n.posted));
+    assert!(i.open);
+    assert!(run.rollbacks.is_empty());
+    // The watch ran to its end and failed by Kayenta's rule.
+    let leg = &m.legs[0];
+    assert_eq!(leg.ticks.len(), 8);
+    assert_eq!(leg.ticks[0].grade, Grade::Pass);
+    assert_eq!(leg.ticks[2].grade, Grade::Fail);
+    assert_eq!(leg.outcome, Some(Outcome::Fail));
+    assert_eq!(verdict(&run).verdict, VerdictKind::Failed);
+    let ttd = m.time_to_detect().unwrap().as_secs_f64() / 60.0;
+    assert!((31.0..32.0).contains(&ttd), "{ttd}");
+    let ctx = w.session.check_context(Some(&run));
+    assert_eq!(
+        crate::monitor::checks::no_critical(&ctx).await.status,
+        crate::checks::Status::Fail
+    );
+}
+
+#[tokio::test]
+async fn slow_responses_are_medium_fixed_forward_and_resolved_when_they_recover() {
+    let w = World::new(
+        "[monitor]\ninterval = \"10m\"\nduration = \"30m\"\n",
+        Arc::new(|r: &Req| {
+            if r.path == "/b" && (10.0..14.0).contains(&minutes(r.now)) {
+                Reply::slow(200)
+            } else {
+                Reply::ok()
+            }
+        }),
+    )
+    .await;
+    let run = w.live_run().await;
+    w.session
+        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let m = &run.monitor;
+    assert_eq!(m.incidents.len(), 1, "{:#?}", m.incidents);
+    let i = &m.incidents[0];
+    assert_eq!(i.record.severity, Severity::Medium);
+    assert_eq!(
+        i.record.series,
+        Some(SeriesKey::new(Metric::Latency, Some("web")))
+    );
+    let kinds: Vec<Decision> = i.decisions.iter().map(|d| d.decision).collect();
+    assert_eq!(kinds, [Decision::FixForward, Decision::Resolved]);
+    assert!(!i.open);
+    let leg = &m.legs[0];
+    assert_eq!(leg.ticks.len(), 3);
+    assert_eq!(leg.ticks[1].grade, Grade::Fail);
+    assert_eq!(leg.ticks[2].grade, Grade::Pass);
+    // Kayenta: the final tick passed, but an earlier one failed.
+    assert_eq!(leg.outcome, Some(Outcome::Fail));
+    assert!(leg.reason.as_deref().unwrap().contains("tick 2 was fail"));
+    let ctx = w.session.check_context(Some(&run));
+    assert_eq!(
+        crate::monitor::checks::metrics(&ctx).status,
+        crate::checks::Status::Fail
+    );
+    assert_eq!(
+        crate::monitor::checks::error_rates(&ctx).status,
+        crate::checks::Status::Pass
+    );
+}
+
+#[tokio::test]
+async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer() {
+    let a = Arc::new(AtomicUsize::new(0));
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    let w = World::with_repo(&extra, move |_| {
+        Arc::new(move |r: &Req| {
+            if r.path != "/a" {
+                return Reply::ok();
+            }
+            let n = a.fetch_add(1, Ordering::SeqCst);
+            if minutes(r.now) >= 10.0 && n.is_multiple_of(4) {
+                Reply::status(503)
+            } else {
+                Reply::ok()
+            }
+        })
+    })
+    .await;
+    let run = w.live_run().await;
+    let prompt = w.prompt(false);
+    w.session
+        .watch(&run.id, &opts(), &prompt, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let m = &run.monitor;
+    assert_eq!(m.incidents.len(), 1, "{:#?}", m.incidents);
+    let i = &m.incidents[0];
+    assert_eq!(i.record.severity, Severity::High);
+    assert_eq!(
+        i.record.series,
+        Some(SeriesKey::new(Metric::HttpErrors, Some("api")))
+    );
+    let kinds: Vec<Decision> = i.decisions.iter().map(|d| d.decision).collect();
+    assert_eq!(
+        kinds,
+        [
+            Decision::DecisionTimer,
+            Decision::Escalated,
+            Decision::AwaitingPerson
+        ]
+    );
+    let until = i.decisions[0].until.unwrap();
+    assert_eq!(
+        until,
+        crate::clock::add(i.raised_at, Duration::from_secs(1800))
+    );
+    let escalated = i.decisions[1].at;
+    assert!(escalated >= until);
+    assert!(
+        escalated.duration_since(until).as_secs() <= 30,
+        "{escalated} vs {until}"
+    );
+    let asked = prompt.asked.lock().unwrap();
+    assert_eq!(asked.len(), 1, "asked once");
+    assert!(asked[0].0.contains("incident #1 (high)"), "{}", asked[0].0);
+    assert!(run.rollbacks.is_empty());
+}

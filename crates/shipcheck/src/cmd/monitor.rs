@@ -1,0 +1,151 @@
+//! `shipcheck monitor` (the watch, live, resumable) and `shipcheck incident` (raise one,
+//! the policy acts; or resolve one).
+
+use serde_json::json;
+use shipcheck_core::monitor::respond::Asker;
+use shipcheck_core::monitor::{IncidentInput, Severity, Source, VerdictKind, WatchOptions};
+
+use super::walk::TtyConfirm;
+use crate::cli::{Global, IncidentArgs, MonitorArgs, SeverityArg};
+use crate::context;
+use crate::errors::CliError;
+use crate::output::Progress;
+
+pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.open_run(args.run.as_deref(), &args.env).await?;
+    let by = context::actor(&args.by).await;
+    let m = &session.loaded.config.monitor;
+    let interval = args.interval.unwrap_or(m.interval.get());
+    let duration = args.duration.unwrap_or(m.duration.get());
+    let sample_every = args.sample_every.unwrap_or(m.sample_every.get());
+    if let Err((key, message)) =
+        shipcheck_core::config::check_schedule(interval, duration, sample_every)
+    {
+        return Err(CliError::Usage(format!(
+            "--{}: {message}",
+            key.replace('_', "-")
+        )));
+    }
+    let opts = WatchOptions {
+        by,
+        interval: args.interval,
+        duration: args.duration,
+        sample_every: args.sample_every,
+        yes: args.yes,
+    };
+    let progress = Progress::new(g.json);
+    let confirm = TtyConfirm::new(g.json);
+    let report = session.watch(&run.id, &opts, &confirm, &progress).await?;
+    if g.json {
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "watch",
+            "run": run.id,
+            "verdict": report.verdict,
+            "watches": report.legs,
+            "incidents": report.incidents,
+            "ticks_recorded": report.ticks_recorded,
+            "time_to_detect_s": report.time_to_detect_s,
+            "time_to_recover_s": report.time_to_recover_s,
+        }));
+    } else {
+        say!(
+            "verdict: {} — {}",
+            report.verdict.verdict.as_str(),
+            report.verdict.reason
+        );
+        let open: Vec<String> = report
+            .incidents
+            .iter()
+            .filter(|i| i.open)
+            .map(|i| format!("#{} {}", i.record.id, i.record.severity.as_str()))
+            .collect();
+        if !open.is_empty() {
+            say!(
+                "open incidents: {} (`shipcheck incident --resolve ID --summary TEXT`)",
+                open.join(", ")
+            );
+        }
+        if let Some(s) = report.time_to_detect_s {
+            say!("time to detect: {}", fmt_secs(s));
+        }
+        if let Some(s) = report.time_to_recover_s {
+            say!("time to recover: {}", fmt_secs(s));
+        }
+    }
+    Ok(match report.verdict.verdict {
+        VerdictKind::Success => 0,
+        _ => 1,
+    })
+}
+
+fn fmt_secs(s: u64) -> String {
+    shipcheck_core::duration::format(std::time::Duration::from_secs(s))
+}
+
+pub async fn incident(g: &Global, args: &IncidentArgs) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session
+        .open_run(args.who.run.as_deref(), &args.who.env)
+        .await?;
+    let by = context::actor(&args.who.by).await;
+    if let Some(id) = args.resolve {
+        let run = session
+            .resolve_incident(&run.id, id, &by, &args.summary)
+            .await?;
+        if g.json {
+            super::print_json(&json!({
+                "schema": shipcheck_core::JSON_SCHEMA,
+                "kind": "incident",
+                "run": run.id,
+                "incident": run.monitor.incident(id),
+            }));
+        } else {
+            say!("incident #{id} resolved by {by}");
+        }
+        return Ok(0);
+    }
+    let severity = match args.severity {
+        Some(SeverityArg::Critical) => Severity::Critical,
+        Some(SeverityArg::High) => Severity::High,
+        Some(SeverityArg::Medium) => Severity::Medium,
+        Some(SeverityArg::Low) => Severity::Low,
+        None => return Err(CliError::Usage("--severity is required".into())),
+    };
+    let progress = Progress::new(g.json);
+    let confirm = TtyConfirm::new(g.json);
+    let ask = Asker {
+        confirm: &confirm,
+        yes: args.yes,
+        observer: &progress,
+    };
+    let report = session
+        .raise_incident(
+            &run.id,
+            IncidentInput {
+                severity,
+                summary: args.summary.clone(),
+                by,
+                source: Source::Person,
+                series: None,
+                evidence: serde_json::Value::Null,
+            },
+            &ask,
+        )
+        .await?;
+    if g.json {
+        super::print_json(&json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "incident",
+            "run": run.id,
+            "incident": report.incident,
+            "message": report.message,
+            "contacts": report.contacts.iter().map(|(r, c)| json!({"role": r, "contact": c})).collect::<Vec<_>>(),
+            "rollback": report.rollback,
+        }));
+    } else {
+        crate::watch_output::print_incident(&report);
+    }
+    Ok(0)
+}
