@@ -138,7 +138,7 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String]) -> String {
             "# No [database]: {reason}.\n# The database items are left to a person, with that reason.\n\n"
         )),
     }
-    // [incident] arrives with the watch.
+    t.push_str("[incident]\nauto_rollback = true\nrollback_strategy = \"platform\"\n\n");
     t.push_str("[checklist.override.\"prepare.tests\"]\ncheck = { type = \"command\", argv = [\"sh\", \"scripts/test.sh\"], timeout = \"2m\" }\n");
     t
 }

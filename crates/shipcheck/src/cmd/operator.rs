@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use shipcheck_core::checklist::{ActionSpec, Item};
+use shipcheck_core::checklist::{ActionSpec, Item, Phase};
 use shipcheck_core::integrations::slack::seed_text;
 use shipcheck_core::run::{NoteKind, RunState, RunStatus, Session, StepReport};
 use shipcheck_sandbox::world::Manifest;
@@ -233,6 +233,22 @@ impl People for Operator {
                 session
                     .tick(&run, &item.id, OPERATOR, Some(note_for(item)))
                     .await
+            } else if need.need == "fix"
+                && item.is_automatic()
+                && matches!(item.phase, Phase::Watch | Phase::Close)
+                && run.rollbacks.iter().any(|r| r.succeeded == Some(true))
+            {
+                // The release was rolled back: the watch of it cannot pass, and no retry
+                // changes that. A person records why and closes the run.
+                let reason = format!(
+                    "the release was rolled back: {}",
+                    shipcheck_core::monitor::verdict(&run).reason
+                );
+                say!(
+                    "  demo operator: waives {} (the release was rolled back)",
+                    item.id
+                );
+                session.waive(&run, &item.id, OPERATOR, &reason).await
             } else if need.need == "fix" && item.is_automatic() {
                 // A check that failed may pass a moment later (the workflow was still
                 // deploying): look again, a bounded number of times.
