@@ -137,3 +137,39 @@ async fn concurrent_appends_keep_the_chain_contiguous() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_walker_per_environment_released_when_dropped() {
+    for_each_backend(|db| async move {
+        let (a, b) = tokio::join!(db.open(), db.open());
+        let guard = a.walk_guard("walkers", "production").await.unwrap();
+        match b.walk_guard("walkers", "production").await {
+            Err(e @ StoreError::WalkerBusy { .. }) => assert_eq!(e.exit_code(), 4),
+            other => panic!("{}: a second walker got {other:?}", db.backend()),
+        }
+        // Another environment is another walk.
+        let staging = b.walk_guard("walkers", "staging").await.unwrap();
+        drop(guard);
+        // Released at once (a PostgreSQL session lock goes with its connection's close).
+        let mut again = None;
+        for _ in 0..50 {
+            match b.walk_guard("walkers", "production").await {
+                Ok(g) => {
+                    again = Some(g);
+                    break;
+                }
+                Err(StoreError::WalkerBusy { .. }) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(
+            again.is_some(),
+            "{}: the guard was not released",
+            db.backend()
+        );
+        drop(staging);
+    })
+    .await;
+}
