@@ -13,6 +13,8 @@ pub mod duration;
 pub mod engine;
 pub mod exec;
 pub mod http;
+pub mod loadtest;
+pub mod logscan;
 pub mod redact;
 pub mod report;
 pub mod run;
