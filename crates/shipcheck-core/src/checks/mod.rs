@@ -5,6 +5,7 @@
 
 pub mod command;
 pub mod http;
+pub mod loadtest;
 pub mod window;
 
 use std::path::PathBuf;
@@ -114,6 +115,9 @@ pub struct CheckContext {
     /// The run the check belongs to (`None` for `shipcheck check`): earlier items' evidence
     /// (the merge commit, the recorded releases) is read from here.
     pub run: Option<Arc<crate::run::RunState>>,
+    /// The store, when the check runs in a session (a run or `shipcheck check` with a store):
+    /// checks that compare with earlier runs (the load test) read them from here.
+    pub store: Option<crate::store::Store>,
 }
 
 impl CheckContext {
@@ -134,6 +138,7 @@ impl CheckContext {
             http: crate::http::client(std::time::Duration::from_secs(30)),
             secrets: Arc::new(crate::redact::secrets_from_env(&[])),
             run: None,
+            store: None,
         }
     }
 
@@ -156,6 +161,7 @@ pub fn run<'a>(
             CheckSpec::Command(c) => command::run(c, ctx).await,
             CheckSpec::Window(_) => window::run(ctx),
             CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
+            CheckSpec::Loadtest(l) => loadtest::run(l, ctx).await,
         };
         outcome.timed(start)
     })

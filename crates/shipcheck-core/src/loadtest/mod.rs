@@ -27,7 +27,7 @@ mod report;
 mod target;
 
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 #[cfg(test)]
 mod tests;
 

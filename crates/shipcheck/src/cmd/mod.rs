@@ -4,11 +4,13 @@ mod admin;
 mod check;
 mod init;
 mod items;
+mod loadtest;
+mod logs;
 mod plan;
 mod show;
 mod walk;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, LogsCommand};
 use crate::errors::CliError;
 
 /// Runs the command; returns the exit code on success paths (0 or 1).
@@ -37,6 +39,12 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Verify { run, env } => show::verify(g, run.as_deref(), &env).await,
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
+        Command::Loadtest(args) => loadtest::run(g, &args).await,
+        Command::Logs(LogsCommand::Scan {
+            file,
+            patterns,
+            first,
+        }) => logs::scan(g, file.as_deref(), &patterns, first),
     }
 }
 

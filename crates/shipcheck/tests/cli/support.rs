@@ -147,6 +147,9 @@ health_url = "{base}/broken"
 
 [checklist.override."prepare.tests"]
 check = {{ type = "command", argv = ["sh", "-c", "echo 12 tests passed"] }}
+
+[checklist.override."prepare.load-test"]
+check = {{ type = "loadtest", env = "staging", concurrency = 2, requests = 20, max_error_rate = 0.01 }}
 "#
         );
         std::fs::write(env.dir.path().join("shipcheck.toml"), config).unwrap();
