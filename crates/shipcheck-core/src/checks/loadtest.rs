@@ -113,8 +113,8 @@ pub fn problems(spec: &LoadtestCheck) -> Vec<(&'static str, String, String)> {
     out
 }
 
-/// The newest load-test reports of runs before `current`, by URL, with the run's id: the
-/// evidence of any `loadtest` item of the latest earlier run of the project that has one.
+/// The newest load-test reports of runs other than `current`, with the run's id: the evidence
+/// of any `loadtest` item of the project's newest run (by start time) that has one.
 pub async fn previous_reports(
     store: &Store,
     project: &str,
@@ -125,9 +125,7 @@ pub async fn previous_reports(
         .await
         .map_err(|e| e.to_string())?;
     for r in runs {
-        if let Some(cur) = current
-            && (r.id == cur.id || r.started_at > cur.started_at)
-        {
+        if current.is_some_and(|cur| cur.id == r.id) {
             continue;
         }
         let events = store.events(&r.id).await.map_err(|e| e.to_string())?;

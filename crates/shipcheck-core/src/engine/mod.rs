@@ -276,3 +276,6 @@ fn crashed(e: tokio::task::JoinError, started: Option<Instant>) -> Outcome {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod parallel_tests;

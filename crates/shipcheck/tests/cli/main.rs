@@ -8,6 +8,7 @@ mod support;
 
 mod config_errors;
 mod lock;
+mod speed;
 mod walk;
 
 mod basics {
