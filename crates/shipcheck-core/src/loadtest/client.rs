@@ -200,12 +200,14 @@ impl AsyncWrite for Io {
 }
 
 type Body = Empty<Bytes>;
+/// hyper's connection future for one worker's connection.
+type Driver = Pin<Box<http1::Connection<TokioIo<Io>, Body>>>;
 
 struct Conn {
     sender: http1::SendRequest<Body>,
     /// Dropped as soon as it finishes: it owns the request channel, and `ready()` only fails
     /// (telling us to reconnect) once that is gone.
-    driver: Option<Pin<Box<http1::Connection<TokioIo<Io>, Body>>>>,
+    driver: Option<Driver>,
 }
 
 /// Why a request got no (complete) answer.
@@ -300,10 +302,7 @@ pub(super) async fn worker(shared: Arc<Shared>, id: usize) -> Tally {
     let mut retried = false;
     let mut latencies: Vec<u64> = Vec::with_capacity(FLUSH_EVERY);
     let timeout = shared.plan.timeout;
-    loop {
-        let Some((_ticket, due)) = pending.take().or_else(|| shared.claim()) else {
-            break;
-        };
+    while let Some((ticket, due)) = pending.take().or_else(|| shared.claim()) {
         if let Some(due) = due
             && due > Instant::now()
         {
@@ -356,7 +355,7 @@ pub(super) async fn worker(shared: Arc<Shared>, id: usize) -> Tally {
                 // new one.
                 retried = true;
                 conn = None;
-                pending = Some((_ticket, due));
+                pending = Some((ticket, due));
                 continue;
             }
             Err(f) => {

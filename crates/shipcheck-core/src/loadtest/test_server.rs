@@ -112,7 +112,7 @@ async fn serve(
             tokio::time::sleep_until(until).await;
         }
         let status = match b.status_every {
-            Some((k, st)) if k > 0 && n % k == 0 => st,
+            Some((k, st)) if k > 0 && n.is_multiple_of(k) => st,
             _ => 200,
         };
         answered += 1;

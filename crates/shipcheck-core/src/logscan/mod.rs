@@ -7,8 +7,9 @@
 //!   that across a window's edge can be missed, and `^` may match at a window's start); it is
 //!   counted once, and only its first [`ScanOptions::max_kept_line`] bytes are kept.
 //! - **Bytes**: invalid UTF-8 is matched as bytes and shown lossily; it never stops a scan.
-//! - **Many patterns**: a [`regex::bytes::RegexSet`] says which patterns a line matches; a
-//!   literal prefilter (Aho-Corasick over each pattern's rarest required literals, see
+//! - **Many patterns**: a regex set (regex-automata's meta engine, the one under
+//!   [`regex::bytes::RegexSet`], without its own prefilter since ours already ran) says which
+//!   patterns a line matches; a literal prefilter (Aho-Corasick over each pattern's rarest required literals, see
 //!   `prefilter.rs`) picks the candidate lines so most lines are never matched at all.
 //! - **Counts** per pattern and per app (the Fly app name is read from the line's JSON:
 //!   `"app":"name"` or `"app":{…"name":"…"}` as fly-log-shipper writes it; otherwise
@@ -26,7 +27,8 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::{MatchKind, meta, util::syntax};
 use serde::{Deserialize, Serialize};
 
 /// Lines longer than the buffer are matched in windows that overlap by this many bytes.
@@ -164,9 +166,11 @@ impl Default for ScanOptions {
 #[derive(Clone, Debug)]
 pub struct Scanner {
     patterns: Vec<Pattern>,
-    set: RegexSet,
+    set: meta::Regex,
+    /// Each pattern alone, `^`/`$` at line ends, for anchored checks at a literal hit.
+    single: Vec<meta::Regex>,
     any: Regex,
-    literals: Vec<Vec<prefilter::LitSet>>,
+    literals: Vec<Vec<prefilter::Cand>>,
     opts: ScanOptions,
 }
 
@@ -205,10 +209,33 @@ impl Scanner {
         }
         let too_big =
             |e: regex::Error| LogscanError::Patterns(format!("the patterns together: {e}"));
-        let set = RegexSetBuilder::new(patterns.iter().map(|p| &p.regex))
-            .size_limit(SIZE)
-            .build()
-            .map_err(too_big)?;
+        let regexes: Vec<&str> = patterns.iter().map(|p| p.regex.as_str()).collect();
+        let set = meta::Regex::builder()
+            .configure(
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .auto_prefilter(false)
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(SIZE)),
+            )
+            .syntax(syntax::Config::new().utf8(false))
+            .build_many(&regexes)
+            .map_err(|e| LogscanError::Patterns(format!("the patterns together: {e}")))?;
+        let single = regexes
+            .iter()
+            .map(|r| {
+                meta::Regex::builder()
+                    .configure(meta::Config::new().auto_prefilter(false).utf8_empty(false))
+                    .syntax(
+                        syntax::Config::new()
+                            .utf8(false)
+                            .multi_line(true)
+                            .crlf(true),
+                    )
+                    .build(r)
+                    .map_err(|e| LogscanError::Patterns(format!("a pattern: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let alternation: Vec<String> = patterns
             .iter()
             .map(|p| format!("(?:{})", p.regex))
@@ -219,15 +246,17 @@ impl Scanner {
             .size_limit(SIZE)
             .build()
             .map_err(too_big)?;
+        let budget = prefilter::budget(patterns.len());
         let literals = patterns
             .iter()
-            .map(|p| prefilter::candidates(&p.regex))
+            .map(|p| prefilter::candidates(&p.regex, budget))
             .collect();
         let mut opts = opts;
         opts.buffer_size = opts.buffer_size.max(64 << 10);
         Ok(Scanner {
             patterns,
             set,
+            single,
             any,
             literals,
             opts,

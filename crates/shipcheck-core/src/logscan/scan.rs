@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 
-use aho_corasick::AhoCorasick;
 use memchr::{memchr, memrchr};
 
 use super::{
@@ -13,7 +12,7 @@ use super::{
 
 /// How candidate lines are found.
 enum Finder<'a> {
-    Literals(AhoCorasick),
+    Literals(prefilter::Literals),
     Regex(&'a regex::bytes::Regex),
 }
 
@@ -37,10 +36,22 @@ struct State<'a> {
     long: Option<LongLine>,
     long_lines: u64,
     hits: Vec<usize>,
+    cache: regex_automata::meta::Cache,
+    single: Vec<regex_automata::meta::Cache>,
+    patset: regex_automata::PatternSet,
 }
 
+/// Newlines in `b`, counted in byte-wide lanes (the compiler vectorizes the inner loop).
 fn count_newlines(b: &[u8]) -> u64 {
-    b.iter().map(|&c| (c == b'\n') as u64).sum()
+    let mut n = 0u64;
+    for chunk in b.chunks(255) {
+        let mut c = 0u8;
+        for &x in chunk {
+            c += (x == b'\n') as u8;
+        }
+        n += u64::from(c);
+    }
+    n
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
@@ -100,6 +111,9 @@ impl<'a> State<'a> {
             long: None,
             long_lines: 0,
             hits: Vec::with_capacity(s.patterns.len()),
+            cache: s.set.create_cache(),
+            single: s.single.iter().map(|r| r.create_cache()).collect(),
+            patset: regex_automata::PatternSet::new(s.patterns.len()),
         }
     }
 
@@ -109,16 +123,22 @@ impl<'a> State<'a> {
             return;
         }
         let chosen = prefilter::choose(&self.s.literals, sample);
-        self.finder = Some(match chosen.ac {
-            Some(ac) => {
-                self.prefilter = format!("literals ({})", chosen.literals);
-                Finder::Literals(ac)
-            }
-            None => {
-                self.prefilter = "regex".into();
-                Finder::Regex(&self.s.any)
-            }
+        self.prefilter = chosen.describe;
+        self.finder = Some(match chosen.literals {
+            Some(l) => Finder::Literals(l),
+            None => Finder::Regex(&self.s.any),
         });
+    }
+
+    /// Sets `self.hits` to the patterns `hay` matches.
+    fn which(&mut self, hay: &[u8]) {
+        self.patset.clear();
+        let input = regex_automata::Input::new(hay);
+        self.s
+            .set
+            .which_overlapping_matches_with(&mut self.cache, &input, &mut self.patset);
+        self.hits.clear();
+        self.hits.extend(self.patset.iter().map(|p| p.as_usize()));
     }
 
     /// Records one matching line; `self.hits` holds the patterns it matched.
@@ -159,10 +179,13 @@ impl<'a> State<'a> {
     /// Matches one whole line (no newline) against the set; records it when it matches.
     fn line(&mut self, line_no: u64, line: &[u8]) {
         let line = trim_cr(line);
-        let m = self.s.set.matches(line);
-        if m.matched_any() {
-            self.hits.clear();
-            self.hits.extend(m.iter());
+        // Most candidate lines match nothing: ask that first, it stops early.
+        let input = regex_automata::Input::new(line);
+        if !self.s.set.is_match_with(&mut self.cache, &input) {
+            return;
+        }
+        self.which(line);
+        if !self.hits.is_empty() {
             self.record(line_no, line, app_of(line));
         }
     }
@@ -176,26 +199,41 @@ impl<'a> State<'a> {
         let mut seen = 0u64;
         while pos < block.len() {
             let hit = match &self.finder {
-                Some(Finder::Literals(ac)) => ac
-                    .find(aho_corasick::Input::new(block).span(pos..block.len()))
-                    .map(|m| m.start()),
-                Some(Finder::Regex(re)) => re.find_at(block, pos).map(|m| m.start()),
-                None => Some(pos),
+                Some(Finder::Literals(l)) => l.find(block, pos),
+                Some(Finder::Regex(re)) => re.find_at(block, pos).map(|m| (m.start(), None)),
+                None => Some((pos, None)),
             };
-            let Some(p) = hit else { break };
-            let start = memrchr(b'\n', &block[pos..p]).map_or(pos, |i| pos + i + 1);
+            let Some((p, anchored)) = hit else { break };
             let end = memchr(b'\n', &block[p..]).map_or(block.len(), |i| p + i);
+            if let Some(owners) = anchored {
+                // Every owner of this literal starts with it: no match starts here unless
+                // one of them matches anchored at the hit; then look further on.
+                let input = regex_automata::Input::new(&block[..end])
+                    .range(p..end)
+                    .anchored(regex_automata::Anchored::Yes);
+                let s = self.s;
+                let single = &mut self.single;
+                let here = owners
+                    .iter()
+                    .any(|&i| match (s.single.get(i), single.get_mut(i)) {
+                        (Some(re), Some(cache)) => re.is_match_with(cache, &input),
+                        _ => true,
+                    });
+                if !here {
+                    pos = p + 1;
+                    continue;
+                }
+            }
+            let start = memrchr(b'\n', &block[pos..p]).map_or(pos, |i| pos + i + 1);
             seen += count_newlines(&block[counted..start]);
             counted = start;
             self.line(base + seen + 1, &block[start..end]);
             pos = end + 1;
         }
-        let total = count_newlines(block);
-        self.lines += total;
+        self.lines += seen + count_newlines(&block[counted..]);
         if !block.ends_with(b"\n") && !block.is_empty() {
             self.lines += 1;
         }
-        let _ = seen;
     }
 
     /// A window of a line longer than the buffer.
@@ -211,8 +249,15 @@ impl<'a> State<'a> {
             long.head = window[..window.len().min(keep)].to_vec();
             long.app = app_of(window).map(<[u8]>::to_vec);
         }
-        for i in self.s.set.matches(window).iter() {
-            long.matched[i] = true;
+        self.patset.clear();
+        let input = regex_automata::Input::new(window);
+        self.s
+            .set
+            .which_overlapping_matches_with(&mut self.cache, &input, &mut self.patset);
+        for p in self.patset.iter() {
+            if let Some(m) = long.matched.get_mut(p.as_usize()) {
+                *m = true;
+            }
         }
     }
 
