@@ -43,7 +43,7 @@ timed() { # NAME cmd… ; appends "NAME seconds rss_kb" to results, prints the t
     local name="$1"
     shift
     /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >"$WORK/$name.out" 2>/dev/null || true
-    echo "$name $(cat "$WORK/time.txt")" >>"$WORK/results.txt"
+    echo "$name $(tail -1 "$WORK/time.txt")" >>"$WORK/results.txt"
 }
 : >"$WORK/results.txt"
 tools="shipcheck rg grep"

@@ -28,7 +28,7 @@ start_s="$(date +%s)"
 echo "made in $(( $(date +%s) - start_s ))s; store $(du -h "$DIR/.shipcheck/shipcheck.db" | cut -f1)"
 cd "$DIR"
 "$SHIPCHECK" status >/dev/null
-hyperfine --style basic --warmup 3 --runs "$ROUNDS" --export-csv "$WORK/status.csv" \
+hyperfine --style basic -N --warmup 3 --runs "$ROUNDS" --export-csv "$WORK/status.csv" \
     -n "status" "$SHIPCHECK status" \
     -n "status --json" "$SHIPCHECK status --json" \
     -n "history" "$SHIPCHECK history" >&2

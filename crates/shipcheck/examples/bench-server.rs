@@ -75,7 +75,14 @@ fn main() {
             std::process::exit(2)
         });
     rt.block_on(async move {
-        let listener = match TcpListener::bind(("127.0.0.1", o.port)).await {
+        // A deep accept queue: the fan-out opens 1,000 connections at once.
+        let listen = || -> std::io::Result<TcpListener> {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], o.port)))?;
+            socket.listen(4096)
+        };
+        let listener = match listen() {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("bench-server: cannot listen: {e}");

@@ -199,26 +199,9 @@ async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
     )
 }
 
-/// Awaits all futures concurrently, keeping their order.
+/// Awaits all futures concurrently, keeping their order. Each wake-up polls only the future
+/// that was woken (futures-util's `join_all`), so a health check over 1,000 apps does not
+/// poll 1,000 futures for each of the 1,000 answers.
 pub async fn join_all<F: Future>(futs: Vec<F>) -> Vec<F::Output> {
-    let mut set: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if results[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => results[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
+    futures_util::future::join_all(futs).await
 }

@@ -160,6 +160,10 @@ async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // no background maintenance task: sqlx 0.9.0's reaper can spin forever in its idle
+        // queue (seen on this machine); a CLI's connections live for one command anyway.
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_with(options)
         .await
         .map_err(open_err)?;
@@ -206,6 +210,10 @@ pub(super) async fn open_postgres(
     let pool = PgPoolOptions::new()
         .max_connections(5)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // no background maintenance task: sqlx 0.9.0's reaper can spin forever in its idle
+        // queue (seen on this machine); a CLI's connections live for one command anyway.
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_with(options)
         .await
         .map_err(classify)?;
