@@ -96,6 +96,15 @@ pub fn problems(spec: &LoadtestCheck) -> Vec<(&'static str, String, String)> {
             "set concurrency (1–1024), rate (requests per second), duration and requests within the load test's bounds".into(),
         ));
     }
+    if let Some(v) = spec.min_rps
+        && !(v.is_finite() && v >= 0.0)
+    {
+        out.push((
+            "min_rps",
+            format!("{v} is not a number of requests per second"),
+            "write the lowest acceptable throughput, like min_rps = 50".into(),
+        ));
+    }
     for (key, v) in [
         ("max_error_rate", spec.max_error_rate),
         ("max_p95_increase", spec.max_p95_increase),

@@ -193,14 +193,14 @@ impl Options {
                         crate::duration::format(duration.unwrap_or_default())
                     ));
                 }
-                let span = Duration::from_secs_f64(total as f64 / rate);
-                if span > MAX_DURATION {
+                let secs = total as f64 / rate;
+                if !secs.is_finite() || secs > MAX_DURATION.as_secs_f64() {
                     return bad(format!(
-                        "{total} requests at {rate}/s take {}, more than the limit of {}",
-                        crate::duration::format(span),
+                        "{total} requests at {rate}/s take {secs:.0}s, more than the limit of {}",
                         crate::duration::format(MAX_DURATION)
                     ));
                 }
+                let span = Duration::from_secs_f64(secs);
                 Ok(Plan {
                     total,
                     rate: Some(rate),

@@ -226,6 +226,11 @@ fn options_are_bounded() {
             requests: Some(100_000),
             ..base.clone()
         },
+        Options {
+            rate: Some(1e-300),
+            requests: Some(10),
+            ..base.clone()
+        },
     ];
     for o in bad {
         assert!(

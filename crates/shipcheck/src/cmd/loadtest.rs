@@ -36,6 +36,13 @@ pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
         timeout: a.timeout,
     };
     let plan = opts.plan()?;
+    if let Some(v) = a.min_rps
+        && !(v.is_finite() && v >= 0.0)
+    {
+        return Err(CliError::Usage(format!(
+            "--min-rps {v} is not a number of requests per second"
+        )));
+    }
     let thresholds = Thresholds {
         max_p95: a.max_p95,
         max_p99: a.max_p99,
