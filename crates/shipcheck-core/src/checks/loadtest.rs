@@ -2,8 +2,8 @@
 //! against an explicit `url` or every staging app's health URL, one after another (so the
 //! apps' figures do not disturb each other), judged against the thresholds and compared with
 //! the previous run's load test of the same URL, read from the store through
-//! [`CheckContext::store`]. Without a store (`shipcheck check` outside a session) the
-//! comparison is skipped and the evidence says so.
+//! [`CheckContext::store`] (set in a run, and by `shipcheck check` when a store exists).
+//! Without a store the comparison is skipped and the evidence says so.
 
 use std::time::Duration;
 
@@ -176,7 +176,7 @@ pub async fn run(spec: &LoadtestCheck, ctx: &CheckContext) -> Outcome {
             Ok(None) => Err("no earlier run has a load test to compare with".to_string()),
             Err(e) => Err(format!("the earlier runs could not be read: {e}")),
         },
-        (None, _) => Err("not compared: no store here (outside a run)".to_string()),
+        (None, _) => Err("not compared: no store here".to_string()),
     };
 
     let mut status = Status::Pass;

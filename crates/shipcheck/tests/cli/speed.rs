@@ -214,4 +214,10 @@ fn the_load_test_item_compares_with_the_previous_run() {
             .starts_with("p95 "),
         "{second}"
     );
+
+    // `shipcheck check` outside a run compares with the newest run's result too.
+    let check = env.shipcheck(&["check", "prepare.load-test", "--json"]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    let evidence = &check.json()["checks"][0]["evidence"];
+    assert!(evidence["previous"]["run"].is_string(), "{evidence}");
 }
