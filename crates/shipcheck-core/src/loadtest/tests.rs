@@ -309,3 +309,20 @@ fn thresholds_and_comparison() {
     let back: Report = serde_json::from_value(json).unwrap();
     assert_eq!(back.latency_ms.p99, 2.0);
 }
+
+/// `https://` builds a TLS connector (the platform verifier); a server that does not speak
+/// TLS is a connect error for every request, not a hang or a crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_against_a_plain_server_is_connect_errors() {
+    assert!(super::client::tls_connector().is_ok());
+    let s = Server::start(Behaviour::default()).await;
+    let url = format!("https://127.0.0.1:{}/", s.addr.port());
+    // The plain server waits for a request head that never comes: each handshake times out.
+    let o = Options {
+        timeout: Duration::from_millis(200),
+        ..opts(url, 2, 6)
+    };
+    let r = go(&o).await;
+    assert_eq!(r.requests, 6, "{r:?}");
+    assert_eq!(r.errors.connect, 6, "{r:?}");
+}
