@@ -17,6 +17,8 @@ pub mod exec;
 pub mod http;
 pub mod integrations;
 pub mod monitor;
+pub mod loadtest;
+pub mod logscan;
 pub mod redact;
 pub mod report;
 pub mod run;

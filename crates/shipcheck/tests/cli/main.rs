@@ -11,6 +11,7 @@ mod config_errors;
 mod fly;
 mod git;
 mod lock;
+mod speed;
 mod walk;
 mod watch;
 

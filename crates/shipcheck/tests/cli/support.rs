@@ -155,6 +155,8 @@ duration = "2s"
 sample_every = "250ms"
 logs_window = "1s"
 baseline_probes = 3
+[checklist.override."prepare.load-test"]
+check = {{ type = "loadtest", env = "staging", concurrency = 2, requests = 20, max_error_rate = 0.01 }}
 "#
         );
         std::fs::write(env.dir.path().join("shipcheck.toml"), config).unwrap();
