@@ -341,6 +341,7 @@ fn span(text: &str) -> Result<std::time::Duration, String> {
 pub enum StrategyArg {
     GitRevert,
     Platform,
+}
 
 /// Options of `loadtest`.
 #[derive(Debug, Args, Clone)]

@@ -9,10 +9,10 @@ pub mod git;
 pub mod github;
 pub mod github_run;
 pub mod http;
+pub mod loadtest;
 pub mod postgres;
 pub mod prometheus;
 pub mod sentry;
-pub mod loadtest;
 pub mod window;
 
 use std::path::PathBuf;
