@@ -16,6 +16,8 @@ pub mod engine;
 pub mod exec;
 pub mod http;
 pub mod integrations;
+pub mod loadtest;
+pub mod logscan;
 pub mod monitor;
 pub mod redact;
 pub mod report;

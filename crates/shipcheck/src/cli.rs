@@ -262,6 +262,16 @@ pub enum Command {
     /// Stand-ins for rehearsals and tests (not for production use).
     #[command(subcommand, hide = true)]
     Sandbox(SandboxCommand),
+    /// Load-test one URL: HTTP/1.1 keep-alive, a fixed number of connections or a constant
+    /// arrival rate, latency percentiles, throughput and errors by kind.
+    ///
+    /// Only loopback (127.0.0.1, ::1, localhost) and the staging apps' hosts from
+    /// shipcheck.toml are accepted. Exit 0 when every threshold holds, 1 when one does not,
+    /// 2 for a refused target or bad options, 3 when nothing answered at all.
+    Loadtest(LoadtestArgs),
+    /// Work with logs.
+    #[command(subcommand)]
+    Logs(LogsCommand),
 }
 
 /// Options of `demo`.
@@ -378,6 +388,81 @@ fn span(text: &str) -> Result<std::time::Duration, String> {
 pub enum StrategyArg {
     GitRevert,
     Platform,
+}
+
+/// Options of `loadtest`.
+#[derive(Debug, Args, Clone)]
+pub struct LoadtestArgs {
+    /// The URL to load-test (GET).
+    pub url: String,
+    /// Connections.
+    #[arg(short = 'c', long, default_value_t = 10)]
+    pub concurrency: usize,
+    /// Requests per second: the open model, where latency counts from each request's due
+    /// time, so a stalling server shows in the percentiles [default: as fast as answers
+    /// come back].
+    #[arg(short = 'r', long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+    /// How long (`10s`, `1m`) [default: 10s unless --requests is given].
+    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_span)]
+    pub duration: Option<std::time::Duration>,
+    /// How many requests.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub requests: Option<u64>,
+    /// Timeout of one request.
+    #[arg(long, value_name = "DURATION", value_parser = parse_span, default_value = "10s")]
+    pub timeout: std::time::Duration,
+    /// Fail (exit 1) when the 95th percentile is above this (`500ms`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_span)]
+    pub max_p95: Option<std::time::Duration>,
+    /// Fail when the 99th percentile is above this.
+    #[arg(long, value_name = "DURATION", value_parser = parse_span)]
+    pub max_p99: Option<std::time::Duration>,
+    /// Fail when more requests than this fail or answer 4xx/5xx (`1%` or `0.01`).
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub max_error_rate: Option<f64>,
+    /// Fail when fewer answers per second than this.
+    #[arg(long, value_name = "PER_SECOND")]
+    pub min_rps: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogsCommand {
+    /// Scan a log file (or standard input) for error patterns: counts per pattern and per
+    /// app, and the first matching lines. Streams in constant memory.
+    ///
+    /// Without --pattern the default error patterns are used (level error or fatal, panic,
+    /// HTTP 5xx). Exit 0 when no line matches, 1 when some do.
+    Scan {
+        /// The log file; `-` or nothing reads standard input.
+        #[arg(value_name = "FILE|-")]
+        file: Option<PathBuf>,
+        /// A regular expression (Rust regex syntax), matched against each line; repeat for
+        /// several. Replaces the default patterns.
+        #[arg(short = 'e', long = "pattern", value_name = "RE")]
+        patterns: Vec<String>,
+        /// How many matching lines to show.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        first: usize,
+    },
+}
+
+fn parse_span(s: &str) -> Result<std::time::Duration, String> {
+    shipcheck_core::duration::parse(s)
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("{s:?} is not a share: write 1% or 0.01"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{s:?} is not between 0% and 100%"))
+    }
 }
 
 #[derive(Debug, Subcommand)]

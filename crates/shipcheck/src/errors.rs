@@ -5,6 +5,8 @@
 //! 3 an integration could not be reached or answered nonsense · 4 the deploy lock is held.
 
 use shipcheck_core::config::ConfigError;
+use shipcheck_core::loadtest::LoadtestError;
+use shipcheck_core::logscan::LogscanError;
 use shipcheck_core::run::RunError;
 use shipcheck_core::store::StoreError;
 
@@ -27,6 +29,12 @@ pub enum CliError {
     /// The run's rules refused the operation.
     #[error(transparent)]
     Run(RunError),
+    /// The load test refused its target or options, or could not reach it.
+    #[error(transparent)]
+    Loadtest(#[from] LoadtestError),
+    /// The log scanner refused a pattern or could not read its input.
+    #[error(transparent)]
+    Logscan(#[from] LogscanError),
     /// Bad usage the parser could not catch.
     #[error("{0}")]
     Usage(String),
@@ -67,6 +75,11 @@ impl CliError {
                 _ => EXIT_USAGE,
             },
             CliError::Integration(_) => EXIT_INTEGRATION,
+            CliError::Loadtest(e) => match e {
+                LoadtestError::Resolve { .. } | LoadtestError::Tls(_) => EXIT_INTEGRATION,
+                _ => EXIT_USAGE,
+            },
+            CliError::Logscan(_) => EXIT_USAGE,
             CliError::Io { .. } => EXIT_USAGE,
         }
     }

@@ -323,6 +323,51 @@ pub struct RerunCheck {
     pub items: Vec<String>,
 }
 
+/// The built-in load test (`shipcheck loadtest`) as a check: against `url`, or else against
+/// every app of `env` that has a `health_url`, one app after another. Only loopback and the
+/// staging apps' hosts are accepted as targets.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadtestCheck {
+    /// One URL to load-test instead of the environment's health URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The environment whose apps' health URLs are load-tested (default `staging`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// Connections (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    /// Requests per second, the open model (default: as fast as answers come, the closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// How long per target (default 10s unless `requests` is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Span>,
+    /// How many requests per target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Timeout of one request (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
+    /// Fail when the 95th percentile latency is above this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_p95: Option<Span>,
+    /// Fail when the 99th percentile latency is above this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_p99: Option<Span>,
+    /// Fail when more than this share of requests fail or answer 4xx/5xx (`0.01` = 1 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_error_rate: Option<f64>,
+    /// Fail when fewer answers per second than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_rps: Option<f64>,
+    /// Fail when the 95th percentile grew by more than this share since the previous run's
+    /// load test of the same URL (`0.5` = 50 % slower).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_p95_increase: Option<f64>,
+}
+
 /// How an automatic item is checked. `type` selects the kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -415,6 +460,8 @@ pub enum CheckSpec {
     /// No critical incident open.
     #[serde(rename = "monitor.no_critical")]
     MonitorNoCritical(MonitorCheck),
+    /// The built-in load test.
+    Loadtest(LoadtestCheck),
 }
 
 /// A check (or action) of the watch; its settings come from `[monitor]` and `[incident]`.
@@ -462,6 +509,7 @@ impl CheckSpec {
             CheckSpec::MonitorMetrics(_) => "monitor.metrics",
             CheckSpec::MonitorFinal(_) => "monitor.final",
             CheckSpec::MonitorNoCritical(_) => "monitor.no_critical",
+            CheckSpec::Loadtest(_) => "loadtest",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod git;
 pub mod github;
 pub mod github_run;
 pub mod http;
+pub mod loadtest;
 pub mod postgres;
 pub mod prometheus;
 pub mod sentry;
@@ -124,6 +125,9 @@ pub struct CheckContext {
     /// The change set, computed once per context and shared by every check that reads it
     /// ([`CheckContext::change_set`]). A failure is not kept: the next call tries again.
     pub changes: Arc<tokio::sync::OnceCell<Arc<crate::changes::ChangeSet>>>,
+    /// The store, when the check runs in a session (a run or `shipcheck check` with a store):
+    /// checks that compare with earlier runs (the load test) read them from here.
+    pub store: Option<crate::store::Store>,
 }
 
 impl CheckContext {
@@ -146,6 +150,7 @@ impl CheckContext {
             secrets,
             run: None,
             changes: Arc::default(),
+            store: None,
         }
     }
 
@@ -210,6 +215,7 @@ pub fn run<'a>(
             CheckSpec::MonitorMetrics(_) => crate::monitor::checks::metrics(ctx),
             CheckSpec::MonitorFinal(_) => crate::monitor::checks::final_check(ctx).await,
             CheckSpec::MonitorNoCritical(_) => crate::monitor::checks::no_critical(ctx).await,
+            CheckSpec::Loadtest(l) => loadtest::run(l, ctx).await,
         };
         outcome.timed(start)
     })
@@ -247,26 +253,9 @@ async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
     )
 }
 
-/// Awaits all futures concurrently, keeping their order.
+/// Awaits all futures concurrently, keeping their order. Each wake-up polls only the future
+/// that was woken (futures-util's `join_all`), so a health check over 1,000 apps does not
+/// poll 1,000 futures for each of the 1,000 answers.
 pub async fn join_all<F: Future>(futs: Vec<F>) -> Vec<F::Output> {
-    let mut set: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut results: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if results[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => results[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
+    futures_util::future::join_all(futs).await
 }

@@ -382,6 +382,11 @@ fn check_spec(out: &mut Vec<Issue>, at: &str, spec: &CheckSpec) {
             "the environment is empty",
             "write an environment under [environments], like env = \"staging\"",
         )),
+        CheckSpec::Loadtest(l) => {
+            for (key, problem, help) in crate::checks::loadtest::problems(l) {
+                out.push(Issue::value(format!("{at}.{key}"), problem, help));
+            }
+        }
         CheckSpec::Rerun(r) if r.items.is_empty() => out.push(Issue::value(
             format!("{at}.items"),
             "rerun names no items",

@@ -123,6 +123,7 @@ fn own_limit(spec: &CheckSpec, ctx: &CheckContext, depth: u8) -> Option<Duration
             http::DEFAULT_BACKOFF,
         )),
         CheckSpec::Window(_) => None,
+        CheckSpec::Loadtest(l) => Some(crate::checks::loadtest::limit(l, ctx)),
         // The items of a rerun run concurrently: the longest of them.
         CheckSpec::Rerun(r) if depth == 0 => r
             .items
@@ -281,3 +282,6 @@ fn crashed(e: tokio::task::JoinError, started: Option<Instant>) -> Outcome {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod parallel_tests;

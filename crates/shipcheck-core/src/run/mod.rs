@@ -1,6 +1,7 @@
 //! A run: one deployment. Its events ([`event`]), the state folded from them ([`state`]),
 //! the operations that change it ([`session`]) and the walk through its phases ([`walk`]).
 
+mod act;
 pub mod event;
 pub mod rollback;
 pub mod session;

@@ -86,6 +86,7 @@ impl Session {
             Arc::new(self.loaded.checklist.clone()),
             self.clock.clone(),
         );
+        ctx.store = Some(self.store.clone());
         if let Some(run) = run {
             ctx.scheduled_at = run.scheduled_at;
             ctx.run = Some(Arc::new(run.clone()));

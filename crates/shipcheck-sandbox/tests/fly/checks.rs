@@ -295,14 +295,14 @@ async fn logs_pass_and_each_error_pattern_fails() {
     assert_eq!(o.evidence["apps"][0]["scanned"], 2);
 
     for (level, message, code, why) in [
-        ("error", "db timeout", 200, "level error"),
+        ("error", "db timeout", 200, "level:error"),
         (
             "info",
             "thread 'main' panicked at src/main.rs",
             0,
-            "message matches",
+            "message:panic",
         ),
-        ("info", "GET /api 503 2ms", 503, "HTTP 503"),
+        ("info", "GET /api 503 2ms", 503, "status:5xx"),
     ] {
         let w = world.clone().log(
             &prod("public-api"),

@@ -68,12 +68,26 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
         }
     }
     let clock = shipcheck_core::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
-    let ctx = CheckContext::new(
+    let mut ctx = CheckContext::new(
         Arc::new(loaded.config.clone()),
         loaded.base_dir(),
         Arc::new(loaded.checklist.clone()),
         clock,
     );
+    // Checks that compare with earlier runs (the load test) read an existing store; `check`
+    // never creates one.
+    let target = context::store_target(g, &loaded.path);
+    let exists = match &target {
+        shipcheck_core::store::StoreTarget::Sqlite(p) => p.is_file(),
+        shipcheck_core::store::StoreTarget::Postgres(_) => true,
+    };
+    if exists
+        && items
+            .iter()
+            .any(|i| matches!(i.check, Some(CheckSpec::Loadtest(_))))
+    {
+        ctx.store = shipcheck_core::store::Store::open(&target).await.ok();
+    }
     if !g.json {
         eprintln!("running {} automatic check(s)…", items.len());
     }

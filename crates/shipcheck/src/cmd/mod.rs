@@ -6,6 +6,8 @@ mod check;
 mod demo;
 mod init;
 mod items;
+mod loadtest;
+mod logs;
 mod monitor;
 mod operator;
 mod plan;
@@ -14,7 +16,7 @@ mod show;
 mod stop;
 mod walk;
 
-use crate::cli::{Cli, Command, ConfigCommand, SandboxCommand};
+use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand};
 use crate::errors::CliError;
 
 /// Runs the command; returns the exit code on success paths (0 or 1).
@@ -73,6 +75,12 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         } => rollback::run(g, strategy, apps, reason, yes, dry_run, &who).await,
         Command::Monitor(args) => monitor::monitor(g, &args).await,
         Command::Incident(args) => monitor::incident(g, &args).await,
+        Command::Loadtest(args) => loadtest::run(g, &args).await,
+        Command::Logs(LogsCommand::Scan {
+            file,
+            patterns,
+            first,
+        }) => logs::scan(g, file.as_deref(), &patterns, first),
     }
 }
 

@@ -2,42 +2,7 @@
 //! real origin, and the git-revert rollback. Assertions are on the repository, not on
 //! shipcheck's words.
 
-use crate::support::{TestEnv, git_out};
-
-fn walk_until_released(env: &TestEnv) {
-    for _ in 0..80 {
-        let out = env.shipcheck(&["next", "--json"]);
-        let v = out.json();
-        if v["phase"] != "prepare" && v["phase"] != "preflight" && v["phase"] != "release" {
-            return;
-        }
-        for need in v["steps"][0]["needs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let item = need["item"].as_str().unwrap().to_string();
-            match need["need"].as_str().unwrap() {
-                "tick" => {
-                    let by = if need["detail"].as_str().unwrap_or("").contains("other than") {
-                        "Rita Reviewer"
-                    } else {
-                        "Tess Deployer"
-                    };
-                    let t = env.shipcheck(&["tick", &item, "--note", "ok", "--by", by]);
-                    assert_eq!(t.code, 0, "{}", t.stderr);
-                }
-                "confirm" => {
-                    let out = env.shipcheck(&["next", "--yes", "-m", "login rate limit"]);
-                    assert!(out.code <= 1, "{}", out.stderr);
-                }
-                "fix" => panic!("{item} failed: {}", need["detail"]),
-                _ => {}
-            }
-        }
-    }
-    panic!("never got past release");
-}
+use crate::support::{Answers, TestEnv, git_out, walk_until_with};
 
 #[test]
 fn changes_lists_commits_files_and_conditional_items() {
@@ -76,7 +41,14 @@ fn a_run_merges_with_no_ff_once_and_git_revert_undoes_it() {
     assert_eq!(env.shipcheck(&["start", "--by", "Tess Deployer"]).code, 0);
 
     // Without --yes and without a terminal the walk stops before the merge and says how.
-    walk_until_released(&env);
+    walk_until_with(
+        &env,
+        "approve",
+        Answers {
+            confirm_args: &["-m", "login rate limit"],
+            ..Answers::default()
+        },
+    );
 
     let head = git_out(&env, &origin, &["rev-parse", "production"]);
     assert_ne!(head, before);

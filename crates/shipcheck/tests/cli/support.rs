@@ -155,6 +155,8 @@ duration = "2s"
 sample_every = "250ms"
 logs_window = "1s"
 baseline_probes = 3
+[checklist.override."prepare.load-test"]
+check = {{ type = "loadtest", env = "staging", concurrency = 2, requests = 20, max_error_rate = 0.01 }}
 "#
         );
         std::fs::write(env.dir.path().join("shipcheck.toml"), config).unwrap();
@@ -364,8 +366,60 @@ pub fn with_fly(env: &TestEnv) -> shipcheck_sandbox::FlyWorld {
     world
 }
 
-/// Runs `next`, ticking what a person must tick, until the run reaches `phase` (or passes it).
+/// How the tests answer what a step needs, as a person would.
+#[derive(Clone, Copy, Default)]
+pub struct Answers<'a> {
+    /// This item is waived instead of ticked.
+    pub waive: &'a str,
+    /// Extra arguments for `next --yes` when an action asks for confirmation.
+    pub confirm_args: &'a [&'a str],
+}
+
+/// Answers the needs of one step's JSON: ticks (by a reviewer where someone other than the
+/// deployer must), waives `answers.waive`, confirms actions with `next --yes`. Returns the
+/// items that need a fix.
+pub fn answer_needs(env: &TestEnv, step: &serde_json::Value, answers: Answers<'_>) -> Vec<String> {
+    let mut fixes = Vec::new();
+    for need in step["needs"].as_array().cloned().unwrap_or_default() {
+        let item = need["item"].as_str().unwrap_or_default().to_string();
+        match need["need"].as_str().unwrap_or_default() {
+            "tick" if item == answers.waive => {
+                let out = env.shipcheck(&["waive", &item, "--reason", "not used by this team"]);
+                assert_eq!(out.code, 0, "waive {item}: {}", out.stderr);
+            }
+            "tick" => {
+                let by = if need["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("other than the deployer")
+                {
+                    "Rita Reviewer"
+                } else {
+                    "Tess Deployer"
+                };
+                let out = env.shipcheck(&["tick", &item, "--note", "checked", "--by", by]);
+                assert_eq!(out.code, 0, "tick {item}: {}", out.stderr);
+            }
+            "confirm" => {
+                let mut args = vec!["next", "--yes"];
+                args.extend_from_slice(answers.confirm_args);
+                let out = env.shipcheck(&args);
+                assert!(out.code <= 1, "{}", out.stderr);
+            }
+            "fix" => fixes.push(item),
+            _ => {}
+        }
+    }
+    fixes
+}
+
+/// Runs `next`, answering what a person must, until the run reaches `phase` (or passes it).
 pub fn walk_until(env: &TestEnv, phase: &str) {
+    walk_until_with(env, phase, Answers::default());
+}
+
+/// [`walk_until`] with answers of the test's choosing.
+pub fn walk_until_with(env: &TestEnv, phase: &str, answers: Answers<'_>) {
     let order = [
         "prepare",
         "preflight",
@@ -389,30 +443,8 @@ pub fn walk_until(env: &TestEnv, phase: &str) {
         }
         let out = env.shipcheck(&["next", "--json"]);
         let v = out.json();
-        for need in v["steps"][0]["needs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let item = need["item"].as_str().unwrap().to_string();
-            match need["need"].as_str().unwrap() {
-                "tick" => {
-                    let by = if need["detail"].as_str().unwrap_or("").contains("other than") {
-                        "Rita Reviewer"
-                    } else {
-                        "Tess Deployer"
-                    };
-                    let t = env.shipcheck(&["tick", &item, "--note", "ok", "--by", by]);
-                    assert_eq!(t.code, 0, "{}", t.stderr);
-                }
-                "confirm" => {
-                    let out = env.shipcheck(&["next", "--yes"]);
-                    assert!(out.code <= 1, "{}", out.stderr);
-                }
-                "fix" => panic!("{item} failed: {}", need["detail"]),
-                _ => {}
-            }
-        }
+        let fixes = answer_needs(env, &v["steps"][0], answers);
+        assert!(fixes.is_empty(), "items failed: {fixes:?}\n{v}");
     }
     panic!("the run never reached {phase}");
 }

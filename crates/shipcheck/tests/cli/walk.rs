@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::TestEnv;
+use crate::support::{Answers, TestEnv, answer_needs};
 
 /// Drives `next` until the run completes, ticking what a person must tick. `waive` is
 /// waived instead of ticked. Returns the items each step reported as `fix`.
@@ -21,42 +21,21 @@ fn walk_to_completion(env: &TestEnv, waive: &str, stop_on_fix: bool) -> Vec<Stri
         if v["status"] == "completed" {
             return fixes;
         }
-        let needs = v["steps"][0]["needs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        for need in needs {
-            let item = need["item"].as_str().unwrap().to_string();
-            match need["need"].as_str().unwrap() {
-                "tick" if item == waive => {
-                    let out = env.shipcheck(&["waive", &item, "--reason", "not used by this team"]);
-                    assert_eq!(out.code, 0, "{}", out.stderr);
-                }
-                "tick" => {
-                    let by = if need["detail"]
-                        .as_str()
-                        .unwrap_or("")
-                        .contains("other than the deployer")
-                    {
-                        "Rita Reviewer"
-                    } else {
-                        "Tess Deployer"
-                    };
-                    let out = env.shipcheck(&["tick", &item, "--note", "checked", "--by", by]);
-                    assert_eq!(out.code, 0, "tick {item}: {}", out.stderr);
-                }
-                "confirm" => {
-                    let out = env.shipcheck(&["next", "--yes"]);
-                    assert!(out.code <= 1, "{}", out.stderr);
-                }
-                "fix" => {
-                    fixes.push(item);
-                    if stop_on_fix {
-                        return fixes;
-                    }
-                }
-                _ => {}
+        let step_fixes = answer_needs(
+            env,
+            &v["steps"][0],
+            Answers {
+                waive,
+                ..Answers::default()
+            },
+        );
+        if let Some(first) = step_fixes.first() {
+            if stop_on_fix {
+                // The first failing item in checklist order is what blocks the gate first.
+                fixes.push(first.clone());
+                return fixes;
             }
+            fixes.extend(step_fixes);
         }
     }
     panic!("the run did not complete in 120 steps");

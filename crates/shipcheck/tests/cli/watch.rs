@@ -11,43 +11,7 @@ use crate::support::{TestEnv, git_out};
 
 /// Walks the run with `next` until it is in `phase`, ticking what a person ticks.
 fn walk_to(env: &TestEnv, phase: &str) {
-    for _ in 0..80 {
-        let v = env.shipcheck(&["status", "--json"]).json();
-        if v["phase"] == phase {
-            return;
-        }
-        let out = env.shipcheck(&["next", "--json"]);
-        assert!(out.code <= 1, "next: {}\n{}", out.stdout, out.stderr);
-        let v = out.json();
-        for need in v["steps"][0]["needs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let item = need["item"].as_str().unwrap().to_string();
-            match need["need"].as_str().unwrap() {
-                "tick" => {
-                    let by = if need["detail"]
-                        .as_str()
-                        .unwrap_or("")
-                        .contains("other than the deployer")
-                    {
-                        "Rita Reviewer"
-                    } else {
-                        "Tess Deployer"
-                    };
-                    let out = env.shipcheck(&["tick", &item, "--note", "checked", "--by", by]);
-                    assert_eq!(out.code, 0, "tick {item}: {}", out.stderr);
-                }
-                "confirm" => {
-                    assert!(env.shipcheck(&["next", "--yes"]).code <= 1);
-                }
-                "fix" => panic!("{item} failed: {}", need["detail"]),
-                _ => {}
-            }
-        }
-    }
-    panic!("the run did not reach {phase}");
+    crate::support::walk_until(env, phase);
 }
 
 fn released_world() -> TestEnv {

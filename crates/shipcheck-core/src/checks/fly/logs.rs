@@ -6,7 +6,6 @@
 //! the evidence says the read was partial; no line at all is an `error` (no data is never a
 //! pass).
 
-use regex::{Regex, RegexBuilder};
 use serde_json::{Value, json};
 
 use super::{AppResult, combine, fly_apps, with};
@@ -14,55 +13,65 @@ use crate::checklist::FlyLogsCheck;
 use crate::checks::{CheckContext, Outcome, Status, join_all};
 use crate::config::ErrorPatterns;
 use crate::integrations::fly::{Fly, LogEntry};
+use crate::logscan::{ScanOptions, ScanReport, Scanner, fly_error_patterns};
 
-/// `[fly.error_patterns]`, compiled.
+/// `[fly.error_patterns]`, compiled into the log scanner ([`crate::logscan`]): one regex set
+/// with a literal prefilter over each entry written as one JSON line.
 #[derive(Clone, Debug)]
 pub struct LogMatcher {
-    levels: Vec<String>,
-    messages: Vec<Regex>,
-    statuses: Vec<(u16, u16)>,
+    scanner: Scanner,
 }
 
 impl LogMatcher {
     /// Compiles the patterns; the error names the one that is not valid.
     pub fn new(p: &ErrorPatterns) -> Result<LogMatcher, String> {
-        let messages = p
-            .messages
-            .iter()
-            .map(|m| {
-                RegexBuilder::new(m)
-                    .case_insensitive(true)
-                    .build()
-                    .map_err(|e| format!("[fly.error_patterns] messages: {m:?} is not a valid regular expression: {e}"))
-            })
-            .collect::<Result<_, _>>()?;
-        let statuses = p
-            .status_codes
-            .iter()
-            .map(|s| parse_status(s).ok_or_else(|| format!("[fly.error_patterns] status_codes: {s:?} is neither a status (\"503\") nor a class (\"5xx\")")))
-            .collect::<Result<_, _>>()?;
-        Ok(LogMatcher {
-            levels: p.levels.iter().map(|l| l.to_ascii_lowercase()).collect(),
-            messages,
-            statuses,
-        })
+        for m in &p.messages {
+            regex::RegexBuilder::new(m)
+                .case_insensitive(true)
+                .build()
+                .map_err(|e| format!("[fly.error_patterns] messages: {m:?} is not a valid regular expression: {e}"))?;
+        }
+        for s in &p.status_codes {
+            parse_status(s).ok_or_else(|| format!("[fly.error_patterns] status_codes: {s:?} is neither a status (\"503\") nor a class (\"5xx\")"))?;
+        }
+        let patterns = fly_error_patterns(&p.levels, &p.messages, &p.status_codes);
+        let scanner = Scanner::with_options(
+            patterns,
+            ScanOptions {
+                keep_first: 10,
+                ..ScanOptions::default()
+            },
+        )
+        .map_err(|e| format!("[fly.error_patterns]: {e}"))?;
+        Ok(LogMatcher { scanner })
     }
 
-    /// Why `entry` is an error line, if it is.
-    pub fn matches(&self, entry: &LogEntry) -> Option<String> {
-        let level = entry.level.to_ascii_lowercase();
-        if self.levels.contains(&level) {
-            return Some(format!("level {level}"));
-        }
-        if let Some(re) = self.messages.iter().find(|re| re.is_match(&entry.message)) {
-            return Some(format!("message matches {:?}", re.as_str()));
-        }
-        let code = entry.status_code()?;
-        self.statuses
-            .iter()
-            .any(|(lo, hi)| (*lo..=*hi).contains(&code))
-            .then(|| format!("HTTP {code}"))
+    /// Scans entries (each written as one JSON line): counts per pattern, the first matches.
+    pub fn scan<'a>(&self, entries: impl IntoIterator<Item = &'a LogEntry>) -> ScanReport {
+        self.scanner.scan_lines(entries.into_iter().map(line_of))
     }
+
+    /// Why `entry` is an error line, if it is (the names of the patterns it matches).
+    pub fn matches(&self, entry: &LogEntry) -> Option<String> {
+        let report = self.scan([entry]);
+        report.first.first().map(|m| m.patterns.join(", "))
+    }
+}
+
+/// One entry as one JSON line, the shape the patterns expect (`"level":"error"`,
+/// `"status_code":502`).
+fn line_of(e: &LogEntry) -> String {
+    let mut v = json!({
+        "timestamp": e.timestamp,
+        "level": e.level,
+        "instance": e.instance,
+        "message": e.message,
+        "meta": e.meta,
+    });
+    if let Some(code) = e.status_code() {
+        v["status_code"] = json!(code);
+    }
+    v.to_string()
 }
 
 fn parse_status(s: &str) -> Option<(u16, u16)> {
@@ -175,44 +184,63 @@ async fn logs_app(
             ),
         );
     }
-    let hits: Vec<(&LogEntry, String)> = scanned
+    let report = matcher.scan(scanned.iter().copied());
+    // Each kept match is an index into `scanned` (lines are numbered from 1).
+    let hits: Vec<(&LogEntry, String)> = report
+        .first
         .iter()
-        .filter_map(|e| matcher.matches(e).map(|why| (*e, why)))
+        .filter_map(|m| {
+            let e = scanned.get(usize::try_from(m.line).ok()?.checked_sub(1)?)?;
+            Some((*e, m.patterns.join(", ")))
+        })
         .collect();
+    let total_hits = usize::try_from(report.matched_lines).unwrap_or(usize::MAX);
     let first: Vec<Value> = hits
         .iter()
         .take(max_lines)
         .map(|(e, why)| json!({ "timestamp": e.timestamp, "level": e.level, "instance": e.instance, "message": e.message, "why": why }))
         .collect();
+    let counts: serde_json::Map<String, Value> = report
+        .patterns
+        .iter()
+        .map(|p| (p.name.clone(), json!(p.lines)))
+        .collect();
     let evidence = with(
         with(
             with(base, "scanned", json!(scanned.len())),
             "errors",
-            json!(hits.len()),
+            json!(total_hits),
         ),
         "first_errors",
         Value::Array(first),
     );
+    let evidence = with(evidence, "by_pattern", Value::Object(counts));
     let partial = if logs.partial {
         ", read cut at the timeout"
     } else {
         ""
     };
-    if hits.is_empty() {
+    if total_hits == 0 {
         AppResult::new(
             Status::Pass,
             format!("{name} {} lines{partial}", scanned.len()),
             evidence,
         )
     } else {
-        let (e, why) = &hits[0];
+        let first = hits
+            .first()
+            .map(|(e, why)| {
+                format!(
+                    "; first ({why}): {}",
+                    e.message.chars().take(160).collect::<String>()
+                )
+            })
+            .unwrap_or_default();
         AppResult::new(
             Status::Fail,
             format!(
-                "{fly_app}: {} error line(s) of {} since the deploy{partial}; first ({why}): {}",
-                hits.len(),
+                "{fly_app}: {total_hits} error line(s) of {} since the deploy{partial}{first}",
                 scanned.len(),
-                e.message.chars().take(160).collect::<String>()
             ),
             evidence,
         )
@@ -243,7 +271,7 @@ mod tests {
         );
         assert_eq!(
             m.matches(&entry("info", "GET /x", 502)).as_deref(),
-            Some("HTTP 502")
+            Some("status:5xx")
         );
         assert!(m.matches(&entry("info", "GET /x", 404)).is_none());
     }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every benchmark, one after another, into bench/results-DATE.txt.
+set -euo pipefail
+cd "$(dirname "$0")"
+out="results-$(date -u +%Y%m%dT%H%M%SZ).txt"
+for b in load logscan fanout status; do
+    echo "=== $b ===" | tee -a "$out"
+    bash "$b.sh" 2>&1 | tee -a "$out"
+done
+echo "written: bench/$out"
