@@ -267,8 +267,8 @@ impl NowAtWall for AnchoredClock {
     }
 }
 
-/// A running world. [`World::shutdown`] stops it (dropping it stops the servers too, but
-/// leaves any databases behind).
+/// A running world. [`World::shutdown`] stops it; dropping it stops the servers and drops
+/// its databases too.
 pub struct World {
     /// The world's directory.
     pub dir: PathBuf,
@@ -481,6 +481,19 @@ impl Drop for World {
         let _ = self.shared.stop.send(true);
         for t in &self.tasks {
             t.abort();
+        }
+        // A world dropped without `shutdown` (a panicking test) still drops its databases:
+        // on a thread of its own, with its own runtime, bounded by the connect timeouts.
+        if let Some(pg) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(pg.drop_databases());
+                }
+            })
+            .join();
         }
     }
 }

@@ -533,3 +533,19 @@ async fn postgres_databases_when_a_server_answers() {
     }
     w.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_world_drops_its_databases() {
+    use sqlx::Connection;
+    let (_tmp, w) = world(Scenario::Good, PostgresChoice::Auto).await;
+    let shipcheck_sandbox::world::postgres::PgStatus::Ready { staging, .. } =
+        w.manifest.postgres.clone()
+    else {
+        eprintln!("skipped: no PostgreSQL");
+        return;
+    };
+    assert!(sqlx::PgConnection::connect(&staging).await.is_ok());
+    drop(w);
+    let gone = sqlx::PgConnection::connect(&staging).await;
+    assert!(gone.is_err(), "the staging database survived the world");
+}

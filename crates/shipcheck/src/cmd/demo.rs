@@ -171,7 +171,7 @@ fn describe_world(world: &World) {
     }
     say!(
         "  clock      starts {} (inside the deploy window), ×{}",
-        m.clock.start,
+        report::local_time(m.clock.start, shipcheck_sandbox::world::config::TIMEZONE),
         m.clock.speed
     );
 }
