@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// `shipcheck check` (the automatic checks, now), then `shipcheck deploy` (a run, walked).
 ///
 /// Exit codes: 0 success · 1 a check or gate failed · 2 usage or config error ·
-/// 3 an integration could not be reached or answered nonsense · 4 the deploy lock is held.
+/// 3 an integration could not be reached or answered nonsense · 4 the deploy lock is held
+/// (or another process is walking the environment).
 #[derive(Debug, Parser)]
 #[command(name = "shipcheck", version, max_term_width = 100)]
 pub struct Cli {
