@@ -96,8 +96,10 @@ fn params(q: &str) -> BTreeMap<String, String> {
 fn time(s: &str) -> Option<Timestamp> {
     s.parse::<f64>()
         .ok()
+        .filter(|x| x.is_finite())
         .and_then(|x| Timestamp::from_millisecond((x * 1000.0) as i64).ok())
         .or_else(|| s.parse().ok())
+        .filter(super::query::sane)
 }
 
 async fn query(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response {
@@ -230,7 +232,7 @@ fn range_window(q: &str) -> SignedDuration {
         .and_then(|i| q[i + 1..].find(']').map(|j| &q[i + 1..i + 1 + j]))
         .and_then(|r| {
             let (n, u) = r.split_at(r.find(|c: char| !c.is_ascii_digit())?);
-            let n: i64 = n.parse().ok()?;
+            let n: i64 = n.parse().ok().filter(|n| (1..=100_000).contains(n))?;
             Some(match u {
                 "s" => SignedDuration::from_secs(n),
                 "m" => SignedDuration::from_mins(n),

@@ -45,17 +45,28 @@ pub(crate) fn get1<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
 
 /// An ISO 8601 time or epoch seconds.
 pub(crate) fn time(s: &str) -> Option<Timestamp> {
-    s.parse::<Timestamp>().ok().or_else(|| {
-        s.parse::<i64>()
-            .ok()
-            .and_then(|n| Timestamp::from_second(n).ok())
-    })
+    s.parse::<Timestamp>()
+        .ok()
+        .or_else(|| {
+            s.parse::<i64>()
+                .ok()
+                .and_then(|n| Timestamp::from_second(n).ok())
+        })
+        .filter(sane)
+}
+
+/// Between 1970 and 2200: far enough from jiff's limits that any bounded interval added or
+/// subtracted stays inside them.
+pub(crate) fn sane(t: &Timestamp) -> bool {
+    (0..7_258_118_400).contains(&t.as_second())
 }
 
 /// `5m`, `1h`, `1d` or seconds.
 pub(crate) fn interval(s: &str) -> Option<SignedDuration> {
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
+    // Bounded, so no arithmetic with it can leave jiff's range (a bad query is a 400, never
+    // a panic).
+    let n: i64 = n.parse().ok().filter(|n| (1..=100_000).contains(n))?;
     Some(match unit {
         "" | "s" => SignedDuration::from_secs(n),
         "m" => SignedDuration::from_mins(n),

@@ -387,6 +387,17 @@ async fn sentry_prometheus_and_slack_answer_from_the_apps() {
         201
     );
 
+    // Nonsense is a 400, never a crash.
+    for q in [
+        "/api/0/organizations/maishapoa/events-timeseries/?dataset=errors&statsPeriod=999999999999w",
+        "/api/0/organizations/maishapoa/events-timeseries/?dataset=errors&interval=99999999999999d",
+        "/api/0/organizations/maishapoa/events-timeseries/?dataset=errors&start=-999999999999&end=1",
+        "/api/0/organizations/maishapoa/issues/?query=firstSeen:-99999999999999999999w",
+    ] {
+        let (status, _) = sentry.get(q).await;
+        assert!(status == 400 || status == 200, "{q}: {status}");
+    }
+
     // Prometheus: real latencies once traffic has flowed.
     let prom_token = &w.env()["SHIPCHECK_DEMO_PROMETHEUS_TOKEN"];
     let prom = Api::new(&w, "prometheus", format!("FlyV1 {prom_token}"));
@@ -431,6 +442,18 @@ async fn sentry_prometheus_and_slack_answer_from_the_apps() {
             .0,
         401
     );
+    for q in [
+        "/api/v1/query?query=up&time=1e300",
+        "/api/v1/query?query=up&time=NaN",
+        "/api/v1/query?query=rate(x[99999999999999h])",
+        "/api/v1/query_range?query=up&start=0&end=1e12&step=0.001",
+        "/api/v1/query_range?query=up&start=1&end=2&step=NaN",
+    ] {
+        let (status, _) = prom.get(q).await;
+        assert!(status == 400 || status == 200, "{q}: {status}");
+    }
+    // The world still answers.
+    assert_eq!(prom.get("/api/v1/query?query=fly_instance_up").await.0, 200);
 
     // Slack: 200 ok, and Slack's plain-text errors.
     let hook = w.env()["SHIPCHECK_DEMO_SLACK_WEBHOOK_URL"].clone();

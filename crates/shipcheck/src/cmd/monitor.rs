@@ -14,7 +14,10 @@ use crate::output::Progress;
 pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     // The watch is part of the walk: one process at a time (exit 4 while `deploy` watches).
-    let _guard = session.store.walk_guard(session.project(), &args.env).await?;
+    let _guard = session
+        .store
+        .walk_guard(session.project(), &args.env)
+        .await?;
     let run = session.open_run(args.run.as_deref(), &args.env).await?;
     let by = context::actor(&args.by).await;
     let m = &session.loaded.config.monitor;
