@@ -249,6 +249,9 @@ pub fn flyctl_main(args: Vec<String>) -> i32 {
         );
         return 2;
     };
+    if let Some(delay) = crate::world::serve::added_delay() {
+        std::thread::sleep(delay);
+    }
     let _ = state::log_invocation(&dir, &args);
     let (reply, hang_secs) = answer(&dir, &args);
     let mut out = std::io::stdout().lock();

@@ -34,7 +34,7 @@ pub mod sentry;
 pub mod slack;
 pub mod workflow;
 
-mod serve;
+pub mod serve;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
