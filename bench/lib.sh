@@ -24,6 +24,12 @@ build() {
         --example bench-server --example bench-loggen --example bench-store)
 }
 
+# Release build of the shipcheck binary only (the benchmarks against the demo world).
+build_shipcheck() {
+    echo "building (release)…" >&2
+    (cd "$ROOT" && cargo build --release --quiet -p shipcheck --bin shipcheck)
+}
+
 # Installs Debian peers that are missing (needs root and apt); OHA=1 also installs oha with
 # cargo (about 4.5 minutes of build), otherwise oha is used only when already on PATH.
 need() {
