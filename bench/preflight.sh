@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Preflight: `shipcheck check prepare` against the demo world with DELAY_MS added to every
 # external call (every answer of the apps and of the GitHub, Sentry, Prometheus and Slack
-# stand-ins, and every flyctl stand-in call: SHIPCHECK_WORLD_DELAY_MS), the engine's checks
+# stand-ins, and every flyctl stand-in call: SHIPCHECK_WORLD_DELAY_MS; every git call: a
+# wrapper first on PATH), the engine's checks
 # run concurrently (the default `[engine] concurrency = 16`) vs the same checks one after
 # another (`[engine] concurrency = 1`, same process, same world). Each round runs both,
 # alternating their order. From the one-after-another run come the slowest single check
@@ -39,8 +40,16 @@ fi
 cp "$DIR/shipcheck.toml" "$DIR/shipcheck-seq.toml"
 printf '\n[engine]\nconcurrency = 1\n' >>"$DIR/shipcheck-seq.toml"
 
-run() { # run CONFIG OUT: one `check prepare --json`
-    (cd "$DIR" && "$SHIPCHECK" --config "$1" check prepare --json >"$2" 2>/dev/null) || true
+# git too: a wrapper first on PATH waits DELAY_MS, then runs the real git.
+REAL_GIT="$(command -v git)"
+mkdir -p "$WORK/bin"
+printf '#!/bin/sh\nsleep %s\nexec %s "$@"\n' "$(awk -v d="$DELAY_MS" 'BEGIN { printf "%.3f", d / 1000 }')" "$REAL_GIT" >"$WORK/bin/git"
+chmod +x "$WORK/bin/git"
+
+run() { # run CONFIG OUT [TARGETS…]: one `check --json` (default: the prepare phase)
+    local cfg="$1" out="$2"; shift 2
+    [ "$#" -gt 0 ] || set -- prepare
+    (cd "$DIR" && PATH="$WORK/bin:$PATH" "$SHIPCHECK" --config "$cfg" check "$@" --json >"$out" 2>/dev/null) || true
 }
 
 # A warm-up of each (first connections, page cache), then show what ran.
@@ -49,32 +58,46 @@ run "$DIR/shipcheck-seq.toml" "$WORK/warm-seq.json"
 echo "checks: $(jq -r '[.checks[] | "\(.id) \(.status)"] | join(", ")' "$WORK/warm.json")"
 echo "passed $(jq .passed "$WORK/warm.json"), failed $(jq .failed "$WORK/warm.json") (the world before any run: a failed check still counts its time)"
 
-: >"$WORK/par" ; : >"$WORK/seq" ; : >"$WORK/slow" ; : >"$WORK/ratio" ; : >"$WORK/slowid"
-for r in $(seq 1 "$ROUNDS"); do
-    if [ $((r % 2)) = 1 ]; then order="par seq"; else order="seq par"; fi
-    for kind in $order; do
-        if [ "$kind" = par ]; then run "$DIR/shipcheck.toml" "$WORK/r$r-par.json"
-        else run "$DIR/shipcheck-seq.toml" "$WORK/r$r-seq.json"; fi
+# One case: ROUNDS rounds of both runs over TARGETS (a phase or item ids), alternating order.
+bench_case() { # bench_case LABEL TARGETS...
+    local label="$1"; shift
+    local c="$WORK/$label"
+    : >"$c.par"; : >"$c.seq"; : >"$c.slow"; : >"$c.ratio"; : >"$c.slowid"; : >"$c.sum"
+    echo
+    echo "## $label: check $*"
+    for r in $(seq 1 "$ROUNDS"); do
+        if [ $((r % 2)) = 1 ]; then order="par seq"; else order="seq par"; fi
+        for kind in $order; do
+            if [ "$kind" = par ]; then run "$DIR/shipcheck.toml" "$c-r$r-par.json" "$@"
+            else run "$DIR/shipcheck-seq.toml" "$c-r$r-seq.json" "$@"; fi
+        done
+        par="$(jq '.wall_ms / 1000' "$c-r$r-par.json")"
+        seq_="$(jq '.wall_ms / 1000' "$c-r$r-seq.json")"
+        slow="$(jq '[.checks[].duration_ms] | max / 1000' "$c-r$r-seq.json")"
+        slowid="$(jq -r '.checks | max_by(.duration_ms) | .id' "$c-r$r-seq.json")"
+        sum="$(jq '[.checks[].duration_ms] | add / 1000' "$c-r$r-seq.json")"
+        ratio="$(awk -v a="$par" -v b="$slow" 'BEGIN { printf "%.3f", a / b }')"
+        echo "round $r: concurrent ${par} s, one after another ${seq_} s (sum of singles ${sum} s), slowest single ${slow} s ($slowid), ratio ${ratio}, passed $(jq .passed "$c-r$r-par.json")/$(jq '.checks | length' "$c-r$r-par.json")"
+        echo "$par" >>"$c.par"; echo "$seq_" >>"$c.seq"; echo "$slow" >>"$c.slow"
+        echo "$ratio" >>"$c.ratio"; echo "$slowid" >>"$c.slowid"; echo "$sum" >>"$c.sum"
     done
-    par="$(jq '.wall_ms / 1000' "$WORK/r$r-par.json")"
-    seq_="$(jq '.wall_ms / 1000' "$WORK/r$r-seq.json")"
-    slow="$(jq '[.checks[].duration_ms] | max / 1000' "$WORK/r$r-seq.json")"
-    slowid="$(jq -r '.checks | max_by(.duration_ms) | .id' "$WORK/r$r-seq.json")"
-    sum="$(jq '[.checks[].duration_ms] | add / 1000' "$WORK/r$r-seq.json")"
-    ratio="$(awk -v a="$par" -v b="$slow" 'BEGIN { printf "%.3f", a / b }')"
-    echo "round $r: concurrent ${par} s, one after another ${seq_} s (sum of singles ${sum} s), slowest single ${slow} s ($slowid), ratio ${ratio}"
-    echo "$par" >>"$WORK/par"; echo "$seq_" >>"$WORK/seq"; echo "$slow" >>"$WORK/slow"
-    echo "$ratio" >>"$WORK/ratio"; echo "$slowid" >>"$WORK/slowid"
-done
+    echo "per check, concurrent run of the last round vs one after another (s; checks that share"
+    echo "the change set's git calls wait for it together, and only the first pays for it alone):"
+    jq -r --slurpfile s "$c-r$ROUNDS-seq.json" \
+        '.checks[] | . as $c | "  \($c.id)  \($c.duration_ms / 1000)  alone \(($s[0].checks[] | select(.id == $c.id) | .duration_ms) / 1000)"' \
+        "$c-r$ROUNDS-par.json"
+    echo "wall seconds (lower is better):"
+    echo "  concurrent:                    $(stats <"$c.par")"
+    echo "  one after another:             $(stats <"$c.seq")"
+    echo "  sum of singles:                $(stats <"$c.sum")"
+    echo "  slowest single check:          $(stats <"$c.slow")  [$(sort "$c.slowid" | uniq -c | tr -s ' ' | tr '\n' ';')]"
+    echo "  concurrent / slowest single:   $(stats <"$c.ratio")"
+}
+
+bench_case all prepare
+# Without the load test (2 s per staging app, one app after another: it dwarfs the rest),
+# the slowest check is one of external calls only.
+mapfile -t others < <(jq -r '.checks[].id | select(. != "prepare.load-test")' "$WORK/warm.json")
+bench_case without-load-test "${others[@]}"
 echo
-echo "per check, concurrent run of the last round vs alone (s):"
-jq -r --slurpfile s "$WORK/r$ROUNDS-seq.json" \
-    '.checks[] | . as $c | "  \($c.id)  \($c.duration_ms / 1000)  alone \(($s[0].checks[] | select(.id == $c.id) | .duration_ms) / 1000)"' \
-    "$WORK/r$ROUNDS-par.json"
-echo
-echo "wall seconds (lower is better):"
-echo "  concurrent (check prepare):    $(stats <"$WORK/par")"
-echo "  one after another (sum):       $(stats <"$WORK/seq")"
-echo "  slowest single check:          $(stats <"$WORK/slow")  [$(sort "$WORK/slowid" | uniq -c | tr -s ' ' | tr '\n' ';')]"
-echo "  concurrent / slowest single:   $(stats <"$WORK/ratio")"
 echo "goal: concurrent ≤ 1.3× the slowest single check"
