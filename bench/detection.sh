@@ -8,7 +8,7 @@
 #   recover = the rollback verified − the first incident (the stand-ins deploy instantly,
 #             so this is shipcheck's own time: the rollback actions and the verification)
 # and the clean watch: the watch's start → the first 500, and any incident raised in it.
-# One round takes about 16 minutes (the release's 12 clean minutes are by design).
+# One round takes more than 20 minutes (the release's 12 clean minutes are by design).
 #
 #   ROUNDS=1 bash bench/detection.sh
 
