@@ -157,6 +157,28 @@ async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true);
+    // Two processes opening a fresh store at once can meet SQLite's lock while one of them
+    // switches to WAL or migrates (that lock is not always waited for by the busy timeout):
+    // try again, a bounded number of times.
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        match connect_and_migrate(&options, &target).await {
+            Err(e) if attempt < 20 && e.to_string().contains("database is locked") => {
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    50 * u64::from(attempt.min(8)),
+                ))
+                .await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn connect_and_migrate(
+    options: &SqliteConnectOptions,
+    target: &str,
+) -> Result<Store, StoreError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -164,17 +186,23 @@ async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
         // queue (seen on this machine); a CLI's connections live for one command anyway.
         .idle_timeout(None)
         .max_lifetime(None)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
-        .map_err(open_err)?;
+        .map_err(|source| classify_sqlite(target, source))?;
     let store = Store {
         pool: Pool::Sqlite(pool),
-        target,
+        target: target.to_string(),
     };
-    schema::migrate(&store).await.map_err(|e| match e {
+    let migrated = schema::migrate(&store).await.map_err(|e| match e {
         StoreError::Database(source) => classify_sqlite(&store.target, source),
         other => other,
-    })?;
+    });
+    if let Err(e) = migrated {
+        if let Pool::Sqlite(pool) = &store.pool {
+            pool.close().await;
+        }
+        return Err(e);
+    }
     Ok(store)
 }
 
