@@ -243,6 +243,33 @@ impl Flow {
     /// Pushes production (`new` on top of `before`). If the push fails, checks whether it
     /// landed anyway; if not, moves local production back to `before`, returns to the
     /// user's branch and fails: nothing pushed, nothing lost, run again to retry.
+    /// The shared end of a merge or a revert: push `new` (made on top of `before`), read the
+    /// commit back, and return to the branch the user was on. A failed return is appended to
+    /// `note`, not an error: the push already happened.
+    pub async fn push_and_finish(
+        &mut self,
+        new: &str,
+        before: &str,
+        what: &str,
+        note: &mut String,
+    ) -> Result<CommitInfo, ActionError> {
+        self.push(new, before, what).await?;
+        let info = self
+            .git
+            .commit(new)
+            .await
+            .map_err(|e| from_git(e, &format!("read the {what}")))?;
+        if let Some(r) = self.restore_args()
+            && self.step(&r).await.map(|o| !o.success()).unwrap_or(true)
+        {
+            *note = format!(
+                "{note}; could not return to {}",
+                self.original.checkout_target()
+            );
+        }
+        Ok(info)
+    }
+
     pub async fn push(&mut self, new: &str, before: &str, what: &str) -> Result<(), ActionError> {
         let remote = self.cfg.remote.clone();
         let prod = self.cfg.production.clone();

@@ -391,20 +391,9 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             ))
             .await);
     }
-    flow.push(&merge, &before, "release").await?;
     let info = flow
-        .git
-        .commit(&merge)
-        .await
-        .map_err(|e| from_git(e, "read the merge"))?;
-    if let Some(r) = flow.restore_args()
-        && flow.step(&r).await.map(|o| !o.success()).unwrap_or(true)
-    {
-        note = format!(
-            "{note}; could not return to {}",
-            flow.original.checkout_target()
-        );
-    }
+        .push_and_finish(&merge, &before, "release", &mut note)
+        .await?;
     let summary = format!(
         "merged {} into {} ({}) and pushed to {}",
         c.staging,

@@ -251,20 +251,9 @@ pub async fn git_revert(ctx: &ActionContext, merge_sha: &str) -> Result<ActionRe
             ))
             .await);
     }
-    flow.push(&new, &before, "revert").await?;
     let info = flow
-        .git
-        .commit(&new)
-        .await
-        .map_err(|e| from_git(e, "read the revert"))?;
-    if let Some(r) = flow.restore_args()
-        && flow.step(&r).await.map(|o| !o.success()).unwrap_or(true)
-    {
-        note = format!(
-            "{note}; could not return to {}",
-            flow.original.checkout_target()
-        );
-    }
+        .push_and_finish(&new, &before, "revert", &mut note)
+        .await?;
     let summary = format!(
         "reverted release merge {} with {} and pushed to {}",
         short(&merge),
