@@ -50,6 +50,7 @@ pub async fn facts(ctx: &ActionContext) -> MessageFacts {
         description: ctx.message.clone(),
         changes,
         more_changes: more,
+        rolled_back: run.is_some_and(|r| r.rollbacks.iter().any(|rb| rb.succeeded == Some(true))),
     }
 }
 
@@ -84,7 +85,11 @@ pub async fn perform(
     Ok(ActionResult {
         summary: format!(
             "posted \"{}\" to {}",
-            seed_text(spec.message),
+            if spec.message == SlackMessage::Stable {
+                text.split(" — ").next().unwrap_or_default()
+            } else {
+                seed_text(spec.message)
+            },
             slack.destination()
         ),
         evidence: json!({

@@ -53,6 +53,7 @@ fn seed_texts_are_exact_and_the_body_is_block_kit_with_a_fallback() {
         description: None,
         changes: vec!["abc1234 Fix <login> & logout".into()],
         more_changes: false,
+        rolled_back: false,
     };
     let body = message(SlackMessage::Starting, &facts);
     let text = body["text"].as_str().unwrap();
@@ -89,6 +90,20 @@ fn seed_texts_are_exact_and_the_body_is_block_kit_with_a_fallback() {
         "*Changes*\n• abc1234 Fix &lt;login&gt; &amp; logout"
     );
     assert_eq!(blocks.last().unwrap()["type"], "context");
+    let after_rollback = message(
+        SlackMessage::Stable,
+        &MessageFacts {
+            rolled_back: true,
+            ..facts.clone()
+        },
+    );
+    assert!(
+        after_rollback["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Deployment rolled back: production is stable on the previous release — "),
+        "{after_rollback}"
+    );
     let scheduled = message(
         SlackMessage::TeamNotified,
         &MessageFacts {

@@ -127,6 +127,11 @@ pub struct SentryConfig {
     /// The window before the run whose error rate is the baseline (default 24h).
     #[serde(default = "twenty_four_hours")]
     pub baseline_lookback: Span,
+    /// The watch's window: each sample is the errors per minute of the last complete minutes
+    /// of this span (default 3m). Shorter finds an onset and a recovery sooner; longer is
+    /// steadier on a quiet project. At least 1m (Sentry's buckets).
+    #[serde(default = "three_minutes")]
+    pub watch_window: Span,
     /// How far above the baseline the rate after the deploy may be (default 0.10 = +10 %).
     #[serde(default = "ten_percent")]
     pub tolerance: f64,
@@ -147,6 +152,9 @@ fn sentry_url() -> String {
 }
 fn sentry_token_env() -> String {
     "SENTRY_AUTH_TOKEN".into()
+}
+fn three_minutes() -> Span {
+    Span::secs(180)
 }
 fn twenty_four_hours() -> Span {
     Span::secs(86_400)
@@ -374,6 +382,7 @@ mod tests {
         let s: SentryConfig = toml::from_str("org = \"acme\"\nprojects = [\"api\"]").unwrap();
         assert_eq!(s.tolerance, 0.10);
         assert_eq!(s.baseline_lookback, Span::secs(86_400));
+        assert_eq!(s.watch_window, Span::secs(180));
         let d: DatabaseConfig = toml::from_str("").unwrap();
         assert_eq!(
             d.migrations_sql(),

@@ -29,13 +29,20 @@ pub struct MonitorConfig {
     /// Health probes per app for the baseline (and for `verify.response-times`).
     #[serde(default = "ten")]
     pub baseline_probes: u32,
-    /// Samples in the rolling window a rate (failed probes) is computed over.
+    /// Health probes each watch sample sends to each app (five at a time): the share that
+    /// failed is the sample's `http_errors`, the p95 of the answers its `latency`, and the
+    /// app counts as down only when most of them failed. One probe cannot tell a 30 % error
+    /// rate from a fluke; twenty can, within one sample.
     #[serde(default = "twenty")]
+    pub probes: u32,
+    /// Watch samples the failed-probe rate is computed over (1: each sample on its own
+    /// probes, so the onset of errors shows in the next sample and a recovery too).
+    #[serde(default = "one")]
     pub window: u32,
-    /// The minimum-data guard: a rate is judged only over at least this many samples (capped
-    /// at the samples that fit in one interval).
-    #[serde(default = "ten")]
-    pub min_samples: u32,
+    /// The minimum-data guard: a failed-probe rate is judged only over at least this many
+    /// probes (capped at `window` × `probes`). Formerly `min_samples`, still accepted.
+    #[serde(default = "ten", alias = "min_samples")]
+    pub min_probes: u32,
     /// Error rate may exceed its baseline by this many percent (and, for rates measured in
     /// percent, by this many points) before it fails.
     #[serde(default = "ten_f")]
@@ -70,8 +77,9 @@ impl Default for MonitorConfig {
             logs_window: five_minutes(),
             consecutive_failures: three(),
             baseline_probes: ten(),
-            window: twenty(),
-            min_samples: ten(),
+            probes: twenty(),
+            window: one(),
+            min_probes: ten(),
             error_rate_increase: ten_f(),
             error_rate_critical_factor: five_f(),
             latency_p95_increase: twenty_five_f(),
@@ -165,6 +173,9 @@ fn fifty_ms() -> Span {
 fn three() -> u32 {
     3
 }
+fn one() -> u32 {
+    1
+}
 fn ten() -> u32 {
     10
 }
@@ -253,8 +264,9 @@ pub(crate) fn validate(out: &mut Vec<Issue>, m: &MonitorConfig, i: &IncidentConf
     for (key, value, max) in [
         ("consecutive_failures", m.consecutive_failures, 100),
         ("baseline_probes", m.baseline_probes, 1000),
+        ("probes", m.probes, 100),
         ("window", m.window, 1000),
-        ("min_samples", m.min_samples, 1000),
+        ("min_probes", m.min_probes, 100_000),
     ] {
         if value == 0 || value > max {
             out.push(Issue::value(
@@ -264,14 +276,15 @@ pub(crate) fn validate(out: &mut Vec<Issue>, m: &MonitorConfig, i: &IncidentConf
             ));
         }
     }
-    if m.min_samples > m.window && m.window > 0 {
+    let in_window = u64::from(m.window) * u64::from(m.probes);
+    if u64::from(m.min_probes) > in_window && in_window > 0 {
         out.push(Issue::value(
-            "monitor.min_samples",
+            "monitor.min_probes",
             format!(
-                "min_samples {} is more than the window of {} samples",
-                m.min_samples, m.window
+                "min_probes {} is more than the {in_window} probes a window holds (window {} × probes {})",
+                m.min_probes, m.window, m.probes
             ),
-            "min_samples ≤ window, like window = 20, min_samples = 10",
+            "min_probes ≤ window × probes, like probes = 20, window = 1, min_probes = 10",
         ));
     }
     for (key, value, lo, hi) in [

@@ -378,3 +378,24 @@ fn docs_config_md_examples_load() {
     }
     assert!(checked >= 6, "only {checked} whole examples found");
 }
+
+#[test]
+fn watch_probes_and_windows_are_checked() {
+    assert_problem(
+        "[monitor]\nprobes = 2\nmin_probes = 5\n",
+        "3:14",
+        "monitor.min_probes",
+        "min_probes ≤ window × probes",
+    );
+    // The former name still loads.
+    let l = load("[monitor]\nmin_samples = 4\n");
+    assert_eq!(l.config.monitor.min_probes, 4);
+    assert_eq!(l.config.monitor.probes, 20);
+    assert_eq!(l.config.monitor.window, 1);
+    assert_problem(
+        "[sentry]\norg = \"acme\"\nprojects = [\"api\"]\nwatch_window = \"20s\"\n",
+        "4:16",
+        "sentry.watch_window",
+        "Sentry counts in one-minute buckets",
+    );
+}

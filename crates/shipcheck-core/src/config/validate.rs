@@ -184,6 +184,19 @@ pub(crate) fn validate(config: &Config) -> Vec<Issue> {
         );
     }
     super::monitor::validate(&mut out, &config.monitor, &config.incident);
+    if let Some(s) = &config.sentry {
+        let w = s.watch_window.get();
+        if w < std::time::Duration::from_secs(60) || w > std::time::Duration::from_secs(3600) {
+            out.push(Issue::value(
+                "sentry.watch_window",
+                format!(
+                    "watch_window {} is out of range: Sentry counts in one-minute buckets",
+                    crate::duration::format(w)
+                ),
+                "a span from 1m to 1h, like watch_window = \"3m\"",
+            ));
+        }
+    }
     out
 }
 

@@ -51,6 +51,8 @@ pub struct MessageFacts {
     pub changes: Vec<String>,
     /// More changes than listed.
     pub more_changes: bool,
+    /// The release was rolled back (the closing message says so instead of "stable").
+    pub rolled_back: bool,
 }
 
 /// The webhook body: Block Kit blocks and the text fallback.
@@ -60,6 +62,9 @@ pub fn message(kind: SlackMessage, f: &MessageFacts) -> Value {
             format!("Production deployment scheduled for {at}")
         }
         (SlackMessage::TeamNotified, None) => "Production deployment scheduled for today".into(),
+        (SlackMessage::Stable, _) if f.rolled_back => {
+            "Deployment rolled back: production is stable on the previous release".into()
+        }
         (k, _) => seed_text(k).to_string(),
     };
     let run = f.run_id.as_deref().unwrap_or("(no run)");

@@ -117,7 +117,7 @@ pub async fn readings(
     per_signal.into_iter().flatten().collect()
 }
 
-/// Summarises raw readings into baseline values (also derives the failed-probe rate).
+/// Summarises raw readings into baseline values.
 pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
     let mut by_key: BTreeMap<SeriesKey, (Vec<f64>, Option<String>)> = BTreeMap::new();
     for r in readings {
@@ -134,23 +134,8 @@ pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
         .filter(|(k, _)| k.metric == Metric::Health)
         .map(|(k, (v, _))| (k.clone(), v.clone()))
         .collect();
-    for (key, probes_ok) in health {
-        let app = key.app.as_deref();
-        let failed = probes_ok.iter().filter(|v| **v < 0.5).count();
-        let n = probes_ok.len();
-        values.push(BaselineValue {
-            key: SeriesKey::new(Metric::HttpErrors, app),
-            value: (n > 0).then(|| failed as f64 * 100.0 / n as f64),
-            p50: None,
-            p95: None,
-            samples: n as u32,
-            note: (failed > 0).then(|| {
-                format!(
-                    "{failed} of {n} probes failed before the release; the watch compares with that"
-                )
-            }),
-        });
-        let latency = SeriesKey::new(Metric::Latency, app);
+    for (key, _) in health {
+        let latency = SeriesKey::new(Metric::Latency, key.app.as_deref());
         by_key.entry(latency).or_insert_with(|| {
             (
                 Vec::new(),
@@ -162,8 +147,13 @@ pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
         let (p50, p95) = (percentile(&vals, 50.0), percentile(&vals, 95.0));
         let value = match key.metric {
             Metric::Latency | Metric::P95 => p95,
-            Metric::Health => {
-                (!vals.is_empty()).then(|| vals.iter().sum::<f64>() * 100.0 / vals.len() as f64)
+            Metric::Health | Metric::HttpErrors => {
+                let mean = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64);
+                if key.metric == Metric::Health {
+                    mean.map(|m| m * 100.0)
+                } else {
+                    mean
+                }
             }
             _ => p50,
         };
@@ -172,10 +162,12 @@ pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
             p50,
             p95,
             samples: vals.len() as u32,
-            note: if value.is_none() {
-                Some(detail.unwrap_or_else(|| "nothing was measured".into()))
-            } else {
-                None
+            note: match value {
+                None => Some(detail.unwrap_or_else(|| "nothing was measured".into())),
+                Some(v) if key.metric == Metric::HttpErrors && v > 0.0 => Some(format!(
+                    "{v:.1} % of the probes failed before the release; the watch compares with that"
+                )),
+                Some(_) => None,
             },
             key,
         });
@@ -201,9 +193,11 @@ mod tests {
         let mut readings = Vec::new();
         for ms in [3.0, 4.0, 5.0, 4.0, 30.0] {
             readings.push(r(Metric::Health, Some(1.0)));
+            readings.push(r(Metric::HttpErrors, Some(0.0)));
             readings.push(r(Metric::Latency, Some(ms)));
         }
         readings.push(r(Metric::Health, Some(0.0)));
+        readings.push(r(Metric::HttpErrors, Some(100.0)));
         let b = summarise(readings, 6);
         let lat = b
             .get(&SeriesKey::new(Metric::Latency, Some("api")))
@@ -215,6 +209,11 @@ mod tests {
             .value(&SeriesKey::new(Metric::HttpErrors, Some("api")))
             .unwrap();
         assert!((errs - 100.0 / 6.0).abs() < 1e-9);
+        let note = b
+            .get(&SeriesKey::new(Metric::HttpErrors, Some("api")))
+            .and_then(|v| v.note.clone())
+            .unwrap();
+        assert!(note.contains("16.7 % of the probes failed"), "{note}");
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
             serde_json::Value::Null,
         );
     };
-    let signals = signal::signals(ctx, &run.env);
+    // Single probes, spaced, like the baseline's: "N probes in a row" below counts probes.
+    let signals = signal::signals(ctx, &run.env, 1);
     if signals.is_empty() {
         return Outcome::error(
             format!("no app of {} has a health_url to time", run.env),
@@ -330,7 +331,7 @@ pub async fn final_check(ctx: &CheckContext) -> Outcome {
     let Some(run) = ctx.run.as_deref() else {
         return no_run();
     };
-    let signals = signal::signals(ctx, &run.env);
+    let signals = signal::signals(ctx, &run.env, ctx.config.monitor.probes);
     if signals.is_empty() {
         return Outcome::error(
             format!(

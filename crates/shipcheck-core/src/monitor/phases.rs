@@ -62,7 +62,7 @@ impl Session {
         observer: &dyn Observer,
     ) -> Result<RunState, RunError> {
         let ctx = self.check_context(Some(run));
-        let signals = signal::signals(&ctx, &run.env);
+        let signals = signal::signals(&ctx, &run.env, 1);
         let probes = self.loaded.config.monitor.baseline_probes;
         observer.on_watch(&WatchEvent::Note(format!(
             "measuring the baseline: {} signal(s), {probes} probe(s) each",

@@ -398,6 +398,7 @@ impl Session {
             description: Some(incident.to_string()),
             changes: Vec::new(),
             more_changes: false,
+            rolled_back: false,
         };
         let body = message(crate::checklist::SlackMessage::Incident, &facts);
         match slack.post(body).await {

@@ -75,10 +75,12 @@ impl Limits {
 pub struct Rules {
     /// N consecutive failing samples before a series counts.
     pub consecutive: u32,
-    /// Samples in a rate's rolling window.
+    /// Samples in a failed-probe rate's rolling window.
     pub window: usize,
-    /// The minimum-data guard for rates.
-    pub min_samples: usize,
+    /// Health probes per app in one sample.
+    pub probes: usize,
+    /// The minimum-data guard for failed-probe rates, in probes.
+    pub min_probes: usize,
     cfg: MonitorConfig,
 }
 
@@ -95,7 +97,8 @@ pub struct Judged {
 
 impl Rules {
     /// Rules for a watch sampling every `sample_every` and ticking every `interval`: the
-    /// minimum-data guard is capped at the samples one interval holds, so every tick can judge.
+    /// minimum-data guard is capped at the probes of the samples one interval holds (and at
+    /// the window's), so every tick can judge.
     pub fn new(
         cfg: &MonitorConfig,
         interval: std::time::Duration,
@@ -105,10 +108,12 @@ impl Rules {
         let per_interval =
             (interval.as_secs_f64() / sample_every.as_secs_f64().max(0.001)).floor() as usize;
         let window = (cfg.window as usize).max(1);
+        let probes = (cfg.probes as usize).max(1);
         Rules {
             consecutive: consecutive.max(1),
             window,
-            min_samples: (cfg.min_samples as usize).clamp(1, per_interval.clamp(1, window)),
+            probes,
+            min_probes: (cfg.min_probes as usize).clamp(1, per_interval.clamp(1, window) * probes),
             cfg: cfg.clone(),
         }
     }
@@ -230,23 +235,26 @@ impl Rules {
     }
 }
 
-/// The rolling window of one app's probe outcomes, giving the failed-probe rate.
+/// The rolling window of one app's samples, giving the failed-probe rate over the last
+/// `window` samples.
 #[derive(Clone, Debug, Default)]
 pub struct ProbeWindow {
-    outcomes: VecDeque<bool>,
+    /// (failed, sent) probes of each sample, oldest first.
+    samples: VecDeque<(u32, u32)>,
 }
 
 impl ProbeWindow {
-    /// Adds a probe outcome; returns the percent failed once the window holds `min` outcomes.
-    pub fn push(&mut self, ok: bool, window: usize, min: usize) -> Option<f64> {
-        self.outcomes.push_back(ok);
-        while self.outcomes.len() > window.max(1) {
-            self.outcomes.pop_front();
+    /// Adds a sample of `sent` probes of which `failed` failed; returns the percent failed
+    /// over the window once it holds `min` probes.
+    pub fn push(&mut self, failed: u32, sent: u32, window: usize, min: usize) -> Option<f64> {
+        self.samples.push_back((failed.min(sent), sent));
+        while self.samples.len() > window.max(1) {
+            self.samples.pop_front();
         }
-        (self.outcomes.len() >= min.max(1)).then(|| {
-            let failed = self.outcomes.iter().filter(|ok| !**ok).count();
-            failed as f64 * 100.0 / self.outcomes.len() as f64
-        })
+        let (failed, sent) = self.samples.iter().fold((0u64, 0u64), |(f, n), (a, b)| {
+            (f + u64::from(*a), n + u64::from(*b))
+        });
+        (sent > 0 && sent >= min.max(1) as u64).then(|| failed as f64 * 100.0 / sent as f64)
     }
 }
 
@@ -421,12 +429,34 @@ mod tests {
 
     #[test]
     fn probe_window_guards_minimum_data() {
+        // One probe a sample, four samples a window, judged from three probes.
         let mut w = ProbeWindow::default();
-        assert_eq!(w.push(false, 4, 3), None);
-        assert_eq!(w.push(true, 4, 3), None);
-        assert_eq!(w.push(true, 4, 3).map(|v| v.round()), Some(33.0));
-        assert_eq!(w.push(true, 4, 3), Some(25.0));
-        assert_eq!(w.push(true, 4, 3), Some(0.0), "the failure left the window");
+        assert_eq!(w.push(1, 1, 4, 3), None);
+        assert_eq!(w.push(0, 1, 4, 3), None);
+        assert_eq!(w.push(0, 1, 4, 3).map(|v| v.round()), Some(33.0));
+        assert_eq!(w.push(0, 1, 4, 3), Some(25.0));
+        assert_eq!(w.push(0, 1, 4, 3), Some(0.0), "the failure left the window");
+    }
+
+    #[test]
+    fn probe_window_of_one_sample_judges_each_sample_on_its_own() {
+        let mut w = ProbeWindow::default();
+        assert_eq!(w.push(6, 20, 1, 10), Some(30.0));
+        assert_eq!(
+            w.push(0, 20, 1, 10),
+            Some(0.0),
+            "the errors left with their sample"
+        );
+        assert_eq!(w.push(3, 5, 1, 10), None, "five probes are under the guard");
+        // Two samples a window pool their probes.
+        let mut w = ProbeWindow::default();
+        assert_eq!(w.push(0, 10, 2, 10), Some(0.0));
+        assert_eq!(w.push(5, 10, 2, 10), Some(25.0));
+        assert_eq!(
+            w.push(25, 10, 2, 10),
+            Some(75.0),
+            "failed is capped at sent"
+        );
     }
 
     #[test]

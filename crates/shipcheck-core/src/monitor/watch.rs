@@ -16,8 +16,8 @@ use serde_json::json;
 use super::incident::Source;
 use super::respond::{Asker, IncidentInput};
 use super::rules::Rules;
-use super::signal::{self, Metric, Reading, SeriesKey, Signal};
-use super::state::{Leg, Outcome, Purpose, Schedule, Verdict, verdict};
+use super::signal::{self, Metric, Reading, Signal};
+use super::state::{Leg, Outcome, Purpose, Schedule, Tick, Verdict, verdict};
 use super::tick::{Live, TickAcc, kayenta, worst_series};
 use super::{Incident, WatchEvent};
 use crate::checklist::Phase;
@@ -199,13 +199,13 @@ impl Session {
         let sched = leg.schedule;
         let of = sched.ticks();
         let ctx = self.check_context(Some(&run));
-        let signals = signal::signals(&ctx, &run.env);
         let rules = Rules::new(
             &self.loaded.config.monitor,
             sched.interval.get(),
             sched.sample_every.get(),
             sched.consecutive_failures,
         );
+        let signals = signal::signals(&ctx, &run.env, rules.probes as u32);
         let mut next = leg.ticks.last().map(|t| t.n + 1).unwrap_or(1);
         let requested = [
             (opts.interval, sched.interval),
@@ -354,33 +354,36 @@ impl Session {
         live.acc.rounds += 1;
         let mut failing_now = Vec::new();
         let mut recovered = Vec::new();
-        for r in readings {
-            let derived = (r.key.metric == Metric::Health).then(|| {
-                let (window, min) = (live.rules.window, live.rules.min_samples);
+        for mut reading in readings {
+            // A sample's failed-probe rate becomes the rate over the window's samples (no
+            // value while the window holds fewer than `min_probes` probes).
+            if reading.key.metric == Metric::HttpErrors
+                && let Some(v) = reading.value
+            {
+                let (window, probes, min) =
+                    (live.rules.window, live.rules.probes, live.rules.min_probes);
+                let failed = (v * probes as f64 / 100.0).round() as u32;
                 let w = live
                     .windows
-                    .entry(r.key.app.clone().unwrap_or_default())
+                    .entry(reading.key.app.clone().unwrap_or_default())
                     .or_default();
-                w.push(r.value.unwrap_or(0.0) >= 0.5, window, min)
-                    .map(|v| Reading {
-                        key: SeriesKey::new(Metric::HttpErrors, r.key.app.as_deref()),
-                        value: Some(v),
-                        detail: None,
-                    })
-            });
-            for reading in std::iter::once(r).chain(derived.flatten()) {
-                let judged = live
-                    .rules
-                    .judge(&reading.key, reading.value, live.baseline.as_ref());
-                let streak = live.streaks.entry(reading.key.clone()).or_default();
-                let (counted, t) = streak.push(judged.grade, live.rules.consecutive);
-                live.acc.add(&reading, &judged, counted);
-                if t.now_failing {
-                    failing_now.push((reading.clone(), judged.clone()));
+                match w.push(failed, probes as u32, window, min) {
+                    Some(rate) => reading.value = Some(rate),
+                    // Warming up: not judged yet.
+                    None => continue,
                 }
-                if t.now_passing {
-                    recovered.push(reading.key.clone());
-                }
+            }
+            let judged = live
+                .rules
+                .judge(&reading.key, reading.value, live.baseline.as_ref());
+            let streak = live.streaks.entry(reading.key.clone()).or_default();
+            let (counted, t) = streak.push(judged.grade, live.rules.consecutive);
+            live.acc.add(&reading, &judged, counted);
+            if t.now_failing {
+                failing_now.push((reading.clone(), judged.clone()));
+            }
+            if t.now_passing {
+                recovered.push(reading.key.clone());
             }
         }
         let failing: Vec<String> = live
@@ -416,7 +419,30 @@ impl Session {
         let Some(leg) = run.monitor.legs.get(idx).cloned() else {
             return Ok(());
         };
-        let (outcome, reason) = kayenta(&leg.ticks);
+        // After a verified rollback, the ticks that still held the bad release's samples (up
+        // to the verification) are the rollback's transition, not a failure of the watch.
+        let judged: Vec<Tick> = match (&leg.purpose, &run.monitor.verification) {
+            (Purpose::AfterRollback, Some(v)) if v.ok => {
+                let mut from = leg.started_at;
+                let mut kept = Vec::new();
+                for t in &leg.ticks {
+                    if from >= v.at {
+                        kept.push(t.clone());
+                    }
+                    from = t.due_at;
+                }
+                kept
+            }
+            _ => leg.ticks.clone(),
+        };
+        let (outcome, reason) = if judged.is_empty() && !leg.ticks.is_empty() {
+            (
+                Outcome::Pass,
+                "the rollback was verified; no tick began after it".to_string(),
+            )
+        } else {
+            kayenta(&judged)
+        };
         if leg.purpose == Purpose::AfterRollback && run.monitor.verification.is_none() {
             let summary = format!(
                 "not healthy again within {} after the rollback: {reason}",

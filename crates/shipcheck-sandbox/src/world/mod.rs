@@ -70,13 +70,29 @@ impl Scenario {
             Scenario::BadRelease => "bad-release",
         }
     }
-    /// How the release built from the staging change set behaves.
+    /// How the release built from the staging change set behaves (the bad release's onset
+    /// can be moved with [`ONSET_ENV`], for benchmarks).
     pub fn new_release(self) -> Behaviour {
         match self {
             Scenario::Good => Behaviour::good(),
-            Scenario::BadRelease => Behaviour::bad(),
+            Scenario::BadRelease => {
+                let mut b = Behaviour::bad();
+                if let Some(s) = onset_override() {
+                    b.onset_s = s;
+                }
+                b
+            }
         }
     }
+}
+
+/// An environment variable for benchmarks: the bad release starts failing this many world
+/// seconds after it went live (default 720, 12 minutes; at most a day).
+pub const ONSET_ENV: &str = "SHIPCHECK_WORLD_ONSET_S";
+
+fn onset_override() -> Option<u64> {
+    let s: u64 = std::env::var(ONSET_ENV).ok()?.trim().parse().ok()?;
+    Some(s.min(86_400))
 }
 
 impl std::str::FromStr for Scenario {

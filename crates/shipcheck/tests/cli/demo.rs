@@ -280,7 +280,15 @@ fn demo_bad_release_is_detected_rolled_back_and_recorded() {
         position(&f.slack, "Production deployment scheduled"),
         position(&f.slack, "Starting production deployment"),
         position(&f.slack, "Issue detected in production"),
-        position(&f.slack, "Deployment stable"),
+        position(
+            &f.slack,
+            "Deployment rolled back: production is stable on the previous release",
+        ),
+    );
+    assert!(
+        position(&f.slack, "Deployment stable").is_none(),
+        "no \"stable\" after a rollback: {:#?}",
+        f.slack
     );
     assert!(a.is_some() && a < b && b < c && c < d, "{:#?}", f.slack);
     let r = &f.report;

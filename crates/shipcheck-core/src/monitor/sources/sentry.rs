@@ -1,5 +1,5 @@
 //! Sentry: application errors per minute of the configured projects (and environment), over
-//! the last minutes; the baseline over `[sentry] baseline_lookback`.
+//! the last `[sentry] watch_window`; the baseline over `[sentry] baseline_lookback`.
 
 use std::time::Duration;
 
@@ -7,8 +7,8 @@ use super::super::signal::{BoxFuture, Metric, Reading, SeriesKey, Signal};
 use crate::checks::CheckContext;
 use crate::integrations::sentry::Sentry;
 
-/// The window one sample counts errors over.
-pub const WINDOW: Duration = Duration::from_secs(10 * 60);
+/// The window one sample counts errors over when `[sentry] watch_window` is not set.
+pub const WINDOW: Duration = Duration::from_secs(3 * 60);
 
 /// Sentry's error rate.
 #[derive(Default)]
@@ -79,7 +79,16 @@ impl Signal for SentrySignal {
         Duration::from_secs(60)
     }
     fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
-        Box::pin(async move { vec![self.rate(ctx, WINDOW).await] })
+        Box::pin(async move {
+            let window = ctx
+                .config
+                .sentry
+                .as_ref()
+                .map(|s| s.watch_window.get())
+                .unwrap_or(WINDOW)
+                .max(Duration::from_secs(60));
+            vec![self.rate(ctx, window).await]
+        })
     }
     fn baseline_sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
         Box::pin(async move {

@@ -294,3 +294,53 @@ async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer(
     assert!(asked[0].0.contains("incident #1 (high)"), "{}", asked[0].0);
     assert!(run.rollbacks.is_empty());
 }
+
+#[tokio::test]
+async fn thirty_percent_errors_are_seen_in_the_next_sample_and_raised_after_three() {
+    // From minute 30, 3 answers in 10 are a 500 (spread over the probes of each sample).
+    let a = Arc::new(AtomicUsize::new(0));
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    let w = World::with_repo(&extra, move |_| {
+        Arc::new(move |r: &Req| {
+            if r.path != "/a" {
+                return Reply::ok();
+            }
+            let n = a.fetch_add(1, Ordering::SeqCst);
+            if minutes(r.now) >= 30.0 && n % 10 < 3 {
+                Reply::status(500)
+            } else {
+                Reply::ok()
+            }
+        })
+    })
+    .await;
+    let run = w.live_run().await;
+    let prompt = w.prompt(false);
+    w.session
+        .watch(&run.id, &opts(), &prompt, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let i = &run.monitor.incidents[0];
+    assert_eq!(i.record.severity, Severity::High, "{:#?}", i.record);
+    assert_eq!(
+        i.record.series,
+        Some(SeriesKey::new(Metric::HttpErrors, Some("api")))
+    );
+    // Every sample's 20 probes show the rate, so three samples in a row raise it.
+    let after = i.raised_at.duration_since(at(30.0)).as_secs_f64();
+    assert!(
+        (60.0..=90.0).contains(&after),
+        "raised {after}s after the errors began"
+    );
+    assert!(i.record.summary.contains("30.0%"), "{}", i.record.summary);
+    // Most probes still answer, so the app is not "down" (that would be critical).
+    assert!(
+        run.monitor
+            .incidents
+            .iter()
+            .all(|i| i.record.series != Some(SeriesKey::new(Metric::Health, Some("api")))),
+        "{:#?}",
+        run.monitor.incidents
+    );
+}
