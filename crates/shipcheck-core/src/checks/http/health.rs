@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Attempts, attempt, excerpt, fmt_latency};
 use crate::checklist::{HealthCheck, HttpCheck, StatusSpec};
-use crate::checks::{CheckContext, Outcome, Status, join_all};
+use crate::checks::{CheckContext, Outcome, Status};
 use crate::redact::{redact, redact_json};
 
 pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
@@ -59,13 +59,7 @@ pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
         );
     }
 
-    let results: Vec<Attempts> = join_all(
-        probed
-            .iter()
-            .map(|(_, check)| attempt(&ctx.http, check))
-            .collect(),
-    )
-    .await;
+    let results = probe_all(&ctx.http, probed.iter().map(|(_, c)| c.clone()).collect()).await;
 
     let mut status = Status::Pass;
     let mut healthy = Vec::new();
@@ -119,4 +113,32 @@ pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
     });
     redact_json(&mut evidence, &ctx.secrets);
     Outcome::new(status, redact(&summary, &ctx.secrets), evidence)
+}
+
+/// Probes every app, each on its own task so that the connects and requests of a large
+/// environment spread over the runtime's worker threads (one task polling a thousand
+/// connects keeps one core busy while the other waits). The tasks are aborted if the check
+/// is dropped (its timeout); results keep the apps' order.
+async fn probe_all(client: &reqwest::Client, checks: Vec<HttpCheck>) -> Vec<Attempts> {
+    let n = checks.len();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, check) in checks.into_iter().enumerate() {
+        let client = client.clone();
+        set.spawn(async move { (i, attempt(&client, &check).await) });
+    }
+    let mut out: Vec<Option<Attempts>> = vec![None; n];
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, a)) = joined {
+            out[i] = Some(a);
+        }
+    }
+    out.into_iter()
+        .map(|a| {
+            a.unwrap_or_else(|| Attempts {
+                probes: Vec::new(),
+                status: Status::Error,
+                reason: "the probe's task ended without a result".into(),
+            })
+        })
+        .collect()
 }
