@@ -95,6 +95,9 @@ pub enum Decision {
     NoteForNextDeploy,
     /// The incident is over (recovered, rolled back and verified, or closed by a person).
     Resolved,
+    /// Another series of the same kind failed while this incident was open; it is part of
+    /// this incident (one incident and one message for one bad release, not one per app).
+    AlsoFailing,
 }
 
 impl Decision {
@@ -109,6 +112,7 @@ impl Decision {
             Decision::FixForward => "fix_forward",
             Decision::NoteForNextDeploy => "note_for_next_deploy",
             Decision::Resolved => "resolved",
+            Decision::AlsoFailing => "also_failing",
         }
     }
 }
@@ -160,7 +164,11 @@ pub struct Incident {
 impl Incident {
     /// The decision timer's end, while it runs (no later decision than the timer).
     pub fn timer_until(&self) -> Option<Timestamp> {
-        match self.decisions.last() {
+        match self
+            .decisions
+            .iter()
+            .rfind(|d| d.decision != Decision::AlsoFailing)
+        {
             Some(d) if d.decision == Decision::DecisionTimer => d.until,
             _ => None,
         }

@@ -28,17 +28,51 @@ impl Session {
             .rules
             .classify(&reading.key, reading.value, judged.limits.as_ref());
         let run = self.load(run_id).await?;
-        // One incident per failing thing: an open incident of the same app and family (a
-        // health failure and the failed-probe rate it drives) at least as severe covers it.
-        let covered = run.monitor.open_incidents().any(|i| {
-            i.record.series.as_ref().is_some_and(|k| {
-                k.app == reading.key.app && k.metric.family() == reading.key.metric.family()
-            }) && i.record.severity >= severity
+        let n = live.rules.consecutive;
+        // One incident per failing thing: an open incident of the same kind (errors, or
+        // latency and resources) at least as severe covers it — one the watch raised, for any
+        // app (a bad release fails every app it runs on), or a person's for the same app. A
+        // covered series is recorded on that incident; a more severe one is a new incident.
+        let family = reading.key.metric.family();
+        let covering = run.monitor.open_incidents().find(|i| {
+            i.record.severity >= severity
+                && i.record.series.as_ref().is_some_and(|k| {
+                    k.metric.family() == family
+                        && (i.record.source == Source::Watch || k.app == reading.key.app)
+                })
         });
-        if covered {
+        if let Some(i) = covering {
+            // The same app's other series (its failed-probe rate when its health fails) are
+            // the same failure: nothing to add.
+            let same = i.record.series.as_ref().map(|k| &k.app) == Some(&reading.key.app);
+            let noted = i.decisions.iter().any(|d| {
+                d.decision == Decision::AlsoFailing
+                    && d.reason.starts_with(&format!("{} ", reading.key))
+            });
+            if !same && !noted {
+                let m = reading.key.metric;
+                let reason = format!(
+                    "{} at {} on {n} consecutive samples ({}); part of this incident",
+                    reading.key,
+                    reading
+                        .value
+                        .map(|v| m.show(v))
+                        .unwrap_or_else(|| "no value".into()),
+                    severity.as_str()
+                );
+                self.decide(
+                    run_id,
+                    i.record.id,
+                    Decision::AlsoFailing,
+                    WATCHER,
+                    &reason,
+                    None,
+                    ask.observer,
+                )
+                .await?;
+            }
             return Ok(());
         }
-        let n = live.rules.consecutive;
         let base = live.baseline.as_ref().and_then(|b| b.value(&reading.key));
         let m = reading.key.metric;
         let shown = reading
@@ -102,11 +136,27 @@ impl Session {
                     let Some(key) = &i.record.series else {
                         continue;
                     };
-                    if recovered.contains(key)
+                    // An incident covers every series of its kind that failed while it was
+                    // open: it is over when one of them recovered and none still fails.
+                    let family = key.metric.family();
+                    let back: Vec<String> = recovered
+                        .iter()
+                        .filter(|k| k.metric.family() == family)
+                        .map(|k| k.to_string())
+                        .collect();
+                    let still_failing = live
+                        .streaks
+                        .iter()
+                        .any(|(k, s)| k.metric.family() == family && s.failing(n));
+                    if !back.is_empty()
+                        && !still_failing
                         && i.record.source == Source::Watch
                         && !i.decided(Decision::Rollback)
                     {
-                        let reason = format!("{key} recovered: passed {n} consecutive samples");
+                        let reason = format!(
+                            "{} recovered: passed {n} consecutive samples; nothing of its kind fails",
+                            back.join(", ")
+                        );
                         self.decide(
                             run_id,
                             i.record.id,

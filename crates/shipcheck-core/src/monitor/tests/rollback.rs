@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::app::{Reply, Req};
 use super::world::{Seen, World};
 use crate::monitor::{
-    Decision, IncidentInput, Outcome, Purpose, Severity, Source, VerdictKind, WatchOptions,
+    Decision, Grade, IncidentInput, Outcome, Purpose, Severity, Source, VerdictKind, WatchOptions,
     respond::Asker, verdict,
 };
 use crate::report::criteria::{self, Met};
@@ -254,4 +254,48 @@ async fn a_rollback_that_cannot_be_planned_is_recorded_not_performed() {
     assert!(d.reason.contains("cannot be planned"), "{}", d.reason);
     assert!(d.reason.contains("rollback targets"), "{}", d.reason);
     assert!(w.run(&run.id).await.rollbacks.is_empty());
+}
+
+#[tokio::test]
+async fn a_rollback_that_takes_minutes_to_show_is_one_incident_and_a_passing_watch() {
+    // The app keeps failing until minute 6 whatever it runs (caches, a queue to drain): the
+    // watch after the rollback sees minutes of failures before it recovers. (The baseline,
+    // at minute 0, is clean.)
+    let w = World::with_repo(AUTO, |repo| {
+        let prod = serves_production(repo.origin.clone());
+        Arc::new(move |r: &Req| {
+            if r.path == "/a" && (0.5..6.0).contains(&super::world::minutes(r.now)) {
+                Reply::status(500)
+            } else {
+                prod(r)
+            }
+        })
+    })
+    .await;
+    let run = w.live_run().await;
+    w.session
+        .watch(
+            &run.id,
+            &WatchOptions {
+                by: "dee".into(),
+                ..WatchOptions::default()
+            },
+            &NoConfirm,
+            &Seen::default(),
+        )
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let m = &run.monitor;
+    assert_eq!(run.rollbacks.len(), 1);
+    // The failures after the rollback belong to the incident that rolled back.
+    assert_eq!(m.incidents.len(), 1, "{:#?}", m.incidents);
+    let v = m.verification.as_ref().unwrap();
+    assert!(v.ok, "{}", v.summary);
+    assert!(super::world::minutes(v.at) > 6.0, "verified at {}", v.at);
+    // Its first tick held the failing minutes; they are the rollback's transition.
+    let leg = &m.legs[1];
+    assert_eq!(leg.ticks[0].grade, Grade::Fail, "{:?}", leg.ticks[0]);
+    assert_eq!(leg.outcome, Some(Outcome::Pass), "{:?}", leg.reason);
+    assert_eq!(verdict(&run).verdict, VerdictKind::RolledBack);
 }

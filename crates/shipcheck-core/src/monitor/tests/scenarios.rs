@@ -344,3 +344,60 @@ async fn thirty_percent_errors_are_seen_in_the_next_sample_and_raised_after_thre
         run.monitor.incidents
     );
 }
+
+#[tokio::test]
+async fn a_release_failing_on_two_apps_is_one_incident_until_both_recover() {
+    // From minute 10 to 25 every 4th answer of both apps is a 503; /b recovers at 30.
+    let (na, nb) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    let w = World::with_repo(&extra, move |_| {
+        let (na, nb) = (na.clone(), nb.clone());
+        Arc::new(move |r: &Req| {
+            let counter = if r.path == "/b" { &nb } else { &na };
+            let i = counter.fetch_add(1, Ordering::SeqCst);
+            let t = minutes(r.now);
+            let until = if r.path == "/b" { 30.0 } else { 25.0 };
+            if (10.0..until).contains(&t) && i.is_multiple_of(4) {
+                Reply::status(503)
+            } else {
+                Reply::ok()
+            }
+        })
+    })
+    .await;
+    let run = w.live_run().await;
+    let prompt = w.prompt(false);
+    w.session
+        .watch(&run.id, &opts(), &prompt, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let m = &run.monitor;
+    assert_eq!(m.incidents.len(), 1, "one incident: {:#?}", m.incidents);
+    let i = &m.incidents[0];
+    assert_eq!(i.record.severity, Severity::High);
+    let also: Vec<&str> = i
+        .decisions
+        .iter()
+        .filter(|d| d.decision == Decision::AlsoFailing)
+        .map(|d| d.reason.as_str())
+        .collect();
+    assert_eq!(also.len(), 1, "{:#?}", i.decisions);
+    let other = if i.record.series == Some(SeriesKey::new(Metric::HttpErrors, Some("api"))) {
+        "http_errors of web"
+    } else {
+        "http_errors of api"
+    };
+    assert!(also[0].starts_with(other), "{also:?}");
+    // Resolved only when neither app fails any more: after /b recovered at minute 30.
+    let resolved = i
+        .decisions
+        .iter()
+        .find(|d| d.decision == Decision::Resolved)
+        .expect("resolved");
+    assert!(resolved.at > at(30.0), "{} resolved too early", resolved.at);
+    assert!(!i.open);
+    // The decision timer still ran from the first decision (no escalation within 30 min of
+    // a 20-minute incident).
+    assert!(!i.decided(Decision::Escalated), "{:#?}", i.decisions);
+}
