@@ -107,6 +107,8 @@ fn releases(mode: ReleasesMode) -> CheckSpec {
 fn status() -> CheckSpec {
     CheckSpec::FlyStatus(FlyStatusCheck {
         env: "production".into(),
+        // Three reads while a deploy lands (the clock is manual: no real waiting).
+        wait: Some(Span::secs(20)),
     })
 }
 fn logs() -> CheckSpec {

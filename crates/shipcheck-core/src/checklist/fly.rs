@@ -86,6 +86,16 @@ pub struct FlyStatusCheck {
     /// The environment (default `production`).
     #[serde(default = "production")]
     pub env: String,
+    /// How long to keep watching while a deploy is still landing (machines not started yet,
+    /// or still on the release from before the deploy): re-read every 10 s, then fail with
+    /// what was seen (default 15m; "0s" reads once). Keep it under the item's timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<crate::duration::Span>,
+}
+
+impl FlyStatusCheck {
+    /// The default for `wait`.
+    pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 }
 
 /// `fly.logs`: each app's logs over `[fly] logs_window` after its newest release, scanned

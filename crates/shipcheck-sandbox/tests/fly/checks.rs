@@ -250,9 +250,23 @@ async fn status_pass_and_each_failure() {
     let (_t2, fresh) = seeded();
     let mut c2 = ctx(&fresh);
     c2.run = c.run.clone();
+    let reads_before = status_reads(&fresh);
+    let begun = c2.clock.now();
     let o = check(status(), &c2).await;
     assert_eq!(o.status, Status::Fail);
     assert!(o.summary.contains("still on v1"), "{}", o.summary);
+    // It kept reading while the deploy might still land, bounded by its wait (20s: three
+    // reads of three apps, 10 s apart), then said what it saw.
+    assert_eq!(status_reads(&fresh) - reads_before, 9);
+    assert_eq!(c2.clock.now().duration_since(begun).as_secs(), 20);
+}
+
+fn status_reads(world: &FlyWorld) -> usize {
+    world
+        .invocations()
+        .iter()
+        .filter(|a| a.first().map(String::as_str) == Some("status"))
+        .count()
 }
 
 // ───────────────────────── logs ─────────────────────────

@@ -281,14 +281,36 @@ pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
     };
     let targets = targets_of(ctx).unwrap_or_default();
     let fly = Fly::from_context(ctx);
-    let futs = apps.iter().map(|(app, fly_app)| {
-        let before = targets
-            .iter()
-            .find(|t| t.fly_app == *fly_app)
-            .map(|t| t.version);
-        status_app(&fly, &app.name, fly_app, before)
-    });
-    let results = join_all(futs.collect()).await;
+    let wait = spec
+        .wait
+        .map(|w| w.get())
+        .unwrap_or(FlyStatusCheck::DEFAULT_WAIT);
+    let started = ctx.clock.now();
+    // Bounded in time (`wait`) and in count (one read every 10 s).
+    let max_reads = (wait.as_secs() / STATUS_POLL.as_secs())
+        .saturating_add(1)
+        .min(1000);
+    let mut reads = 0;
+    let results = loop {
+        let futs = apps.iter().map(|(app, fly_app)| {
+            let before = targets
+                .iter()
+                .find(|t| t.fly_app == *fly_app)
+                .map(|t| t.version);
+            status_app(&fly, &app.name, fly_app, before)
+        });
+        let results = join_all(futs.collect()).await;
+        reads += 1;
+        // Only a deploy that is still landing is waited for; an error (flyctl could not
+        // answer) is reported at once.
+        let landing = results.iter().any(|r| r.status == Status::Fail)
+            && results.iter().all(|r| r.status != Status::Error);
+        let waited = ctx.clock.now().duration_since(started).unsigned_abs();
+        if !landing || reads >= max_reads || waited + STATUS_POLL > wait {
+            break results;
+        }
+        ctx.clock.sleep(STATUS_POLL).await;
+    };
     combine(
         ctx,
         results,
@@ -299,6 +321,9 @@ pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
         serde_json::Map::new(),
     )
 }
+
+/// How often `fly.status` reads again while a deploy lands.
+const STATUS_POLL: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn status_app(fly: &Fly, name: &str, fly_app: &str, before: Option<u64>) -> AppResult {
     let base = json!({ "app": name, "fly_app": fly_app, "version_before": before });
