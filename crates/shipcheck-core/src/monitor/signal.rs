@@ -213,7 +213,7 @@ fn tally(seen: &[String]) -> String {
             None => counts.push((s.as_str(), 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     counts
         .iter()
         .map(|(k, n)| {
