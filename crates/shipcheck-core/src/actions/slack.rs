@@ -25,13 +25,19 @@ pub async fn facts(ctx: &ActionContext) -> MessageFacts {
             Err(_) => at.to_string(),
         }
     });
-    let range = match merge_commit(run) {
-        Ok(m) => format!("{m}^1..{m}"),
-        Err(_) => gitlog::release_range(c),
+    // After the merge, the release is what its second parent brought (the staging commits,
+    // as the earlier messages counted them); a release commit that is not a merge is itself.
+    let mut changes = match merge_commit(run) {
+        Ok(m) => match gitlog::oneline(c, &format!("{m}^1..{m}^2"), MAX_CHANGES + 1).await {
+            Ok(list) => list,
+            Err(_) => gitlog::oneline(c, &format!("{m}^1..{m}"), MAX_CHANGES + 1)
+                .await
+                .unwrap_or_default(),
+        },
+        Err(_) => gitlog::oneline(c, &gitlog::release_range(c), MAX_CHANGES + 1)
+            .await
+            .unwrap_or_default(),
     };
-    let mut changes = gitlog::oneline(c, &range, MAX_CHANGES + 1)
-        .await
-        .unwrap_or_default();
     let more = changes.len() > MAX_CHANGES;
     changes.truncate(MAX_CHANGES);
     if let Ok(m) = merge_commit(run)

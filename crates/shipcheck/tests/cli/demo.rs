@@ -237,6 +237,10 @@ fn demo_good_ships_the_release_and_signs_the_record() {
     );
     assert!(a < b && b < c && a.is_some(), "{:#?}", f.slack);
     assert!(position(&f.slack, "Issue detected").is_none());
+    // "Starting" and "stable" count the same release.
+    let tail = |i: Option<usize>| f.slack[i.unwrap()].rsplit(": ").next().unwrap().to_string();
+    assert_eq!(tail(b), tail(c), "{:#?}", f.slack);
+    assert!(tail(c).ends_with("4 change(s)"), "{:#?}", f.slack);
     let s = states(&f.report);
     for id in [
         "prepare.tests",
