@@ -16,9 +16,12 @@
 #   ROUNDS=3 bash bench/detection.sh
 
 . "$(dirname "$0")/lib.sh"
+# The analysis below cuts pipelines short (`head`); a closed pipe is not a failure here.
+set +o pipefail
 ROUNDS="${ROUNDS:-3}"
 ONSET_S="${ONSET_S:-1080}"
 LIMIT_S="${LIMIT_S:-2400}" # at most this long per round
+KEEP="${KEEP:-}"           # a directory to keep every round's record, output and world logs in
 SPEED="${SPEED:-1}"       # world seconds per wall second (1 for the figures; more to try the script)
 export SHIPCHECK_WORLD_ONSET_S="$ONSET_S"
 
@@ -57,6 +60,11 @@ round() {
     echo "$(($(date +%s) - begun))" >"$WORK/took-$r"
     kill -- -"$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    if [ -n "$KEEP" ]; then
+        mkdir -p "$KEEP/round-$r"
+        cp "$WORK/report-$r.json" "$WORK/demo-$r.out" "$KEEP/round-$r/" 2>/dev/null || true
+        cp -r "$dir/fly/logs" "$KEEP/round-$r/" 2>/dev/null || true
+    fi
 }
 
 for r in $(seq 1 "$ROUNDS"); do
