@@ -91,7 +91,18 @@ pub fn load_str(path: &Path, source: &str) -> Result<LoadedConfig, ConfigError> 
         return Err(invalid(path, source, found));
     }
 
-    let (config, mut found, removed) = deserialize(&tree);
+    let (mut config, mut found, removed) = deserialize(&tree);
+    if let Some(c) = config.as_mut()
+        && c.monitor.db_connections_max.is_none()
+    {
+        // One ceiling for the database's connections: the watch uses `verify`'s unless told.
+        c.monitor.db_connections_max = c
+            .database
+            .as_ref()
+            .map(|d| d.max_connections_ratio)
+            .filter(|r| r.is_finite() && *r > 0.0 && *r <= 1.0)
+            .map(|r| r * 100.0);
+    }
     let mut issues = match &config {
         Some(c) => validate(c),
         None => Vec::new(),

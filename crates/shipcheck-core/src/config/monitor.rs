@@ -63,9 +63,10 @@ pub struct MonitorConfig {
     /// Memory ceiling, percent.
     #[serde(default = "eighty_five_f")]
     pub memory_max: f64,
-    /// Database connections ceiling, percent of the server's maximum.
-    #[serde(default = "eighty_f")]
-    pub db_connections_max: f64,
+    /// Database connections ceiling, percent of the server's usable maximum. Unset: the
+    /// `[database] max_connections_ratio` that `verify.db-connections` uses (× 100), else 80.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_connections_max: Option<f64>,
 }
 
 impl Default for MonitorConfig {
@@ -86,7 +87,7 @@ impl Default for MonitorConfig {
             latency_min_increase: fifty_ms(),
             cpu_max: eighty_f(),
             memory_max: eighty_five_f(),
-            db_connections_max: eighty_f(),
+            db_connections_max: None,
         }
     }
 }
@@ -298,7 +299,12 @@ pub(crate) fn validate(out: &mut Vec<Issue>, m: &MonitorConfig, i: &IncidentConf
         ),
         ("cpu_max", m.cpu_max, 1.0, 100.0),
         ("memory_max", m.memory_max, 1.0, 100.0),
-        ("db_connections_max", m.db_connections_max, 1.0, 100.0),
+        (
+            "db_connections_max",
+            m.db_connections_max.unwrap_or(80.0),
+            1.0,
+            100.0,
+        ),
     ] {
         if !value.is_finite() || value < lo || value > hi {
             out.push(Issue::value(

@@ -399,3 +399,18 @@ fn watch_probes_and_windows_are_checked() {
         "Sentry counts in one-minute buckets",
     );
 }
+
+#[test]
+fn the_database_ceiling_is_one_setting_unless_the_watch_is_told_otherwise() {
+    let l = load("[database]\nmax_connections_ratio = 0.6\n");
+    assert_eq!(l.config.monitor.db_connections_max, Some(60.0));
+    let l = load("[database]\nmax_connections_ratio = 0.6\n\n[monitor]\ndb_connections_max = 90\n");
+    assert_eq!(l.config.monitor.db_connections_max, Some(90.0));
+    assert_eq!(load("").config.monitor.db_connections_max, None);
+    assert_problem(
+        "[database]\nmax_connections_ratio = 80\n",
+        "2:25",
+        "database.max_connections_ratio",
+        "at most 1",
+    );
+}

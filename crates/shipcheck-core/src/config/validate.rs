@@ -184,6 +184,18 @@ pub(crate) fn validate(config: &Config) -> Vec<Issue> {
         );
     }
     super::monitor::validate(&mut out, &config.monitor, &config.incident);
+    if let Some(d) = &config.database {
+        let r = d.max_connections_ratio;
+        if !r.is_finite() || r <= 0.0 || r > 1.0 {
+            out.push(Issue::value(
+                "database.max_connections_ratio",
+                format!(
+                    "max_connections_ratio {r} is out of range: it is a fraction of max_connections"
+                ),
+                "a number above 0 and at most 1, like max_connections_ratio = 0.8",
+            ));
+        }
+    }
     if let Some(s) = &config.sentry {
         let w = s.watch_window.get();
         if w < std::time::Duration::from_secs(60) || w > std::time::Duration::from_secs(3600) {

@@ -173,7 +173,7 @@ impl Rules {
             }
             Metric::Cpu => ceiling(c.cpu_max),
             Metric::Memory => ceiling(c.memory_max),
-            Metric::DbConnections => ceiling(c.db_connections_max),
+            Metric::DbConnections => ceiling(c.db_connections_max.unwrap_or(80.0)),
         })
     }
 
