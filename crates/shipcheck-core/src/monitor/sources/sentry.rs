@@ -17,7 +17,13 @@ pub struct SentrySignal {
 }
 
 impl SentrySignal {
-    async fn rate(&self, ctx: &CheckContext, window: Duration) -> Reading {
+    /// Errors per minute over `window` before now, and not before `since`.
+    async fn rate(
+        &self,
+        ctx: &CheckContext,
+        window: Duration,
+        since: Option<jiff::Timestamp>,
+    ) -> Reading {
         let key = SeriesKey::new(Metric::ErrorRate, None);
         let none = |detail: String| Reading {
             key: key.clone(),
@@ -37,10 +43,13 @@ impl SentrySignal {
             Err(e) => return none(e.to_string()),
         };
         let end = ctx.clock.now();
-        let start = jiff::SignedDuration::try_from(window)
-            .ok()
-            .and_then(|w| end.checked_sub(w).ok())
-            .unwrap_or(end);
+        let start = window_start(end, window, since);
+        if end.duration_since(start).as_secs() < 60 {
+            return none(
+                "counting only the minutes since the rollback finished: no complete minute yet"
+                    .into(),
+            );
+        }
         let minutes = window.as_secs() / 60;
         let bucket = if minutes <= 120 {
             1
@@ -87,7 +96,16 @@ impl Signal for SentrySignal {
                 .map(|s| s.watch_window.get())
                 .unwrap_or(WINDOW)
                 .max(Duration::from_secs(60));
-            vec![self.rate(ctx, window).await]
+            // After a rollback, the errors the bad release made before it are known; the
+            // question is whether errors go on, so only the minutes since it count.
+            let since = ctx.run.as_deref().and_then(|r| {
+                r.rollbacks
+                    .iter()
+                    .rev()
+                    .find(|rb| rb.succeeded == Some(true))
+                    .and_then(|rb| rb.finished_at)
+            });
+            vec![self.rate(ctx, window, since).await]
         })
     }
     fn baseline_sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
@@ -98,7 +116,50 @@ impl Signal for SentrySignal {
                 .as_ref()
                 .map(|s| s.baseline_lookback.get())
                 .unwrap_or(WINDOW);
-            vec![self.rate(ctx, lookback).await]
+            vec![self.rate(ctx, lookback, None).await]
         })
+    }
+}
+
+/// The start of a sample's window: `window` before `end`, and not before `since`.
+fn window_start(
+    end: jiff::Timestamp,
+    window: Duration,
+    since: Option<jiff::Timestamp>,
+) -> jiff::Timestamp {
+    let start = jiff::SignedDuration::try_from(window)
+        .ok()
+        .and_then(|w| end.checked_sub(w).ok())
+        .unwrap_or(end);
+    match since {
+        Some(s) if s > start => s.min(end),
+        _ => start,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_a_rollback_only_the_minutes_since_it_count() {
+        let end: jiff::Timestamp = "2026-11-25T12:00:00Z".parse().unwrap();
+        let w = Duration::from_secs(180);
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(window_start(end, w, None), at("2026-11-25T11:57:00Z"));
+        assert_eq!(
+            window_start(end, w, Some(at("2026-11-25T11:50:00Z"))),
+            at("2026-11-25T11:57:00Z"),
+            "a rollback long ago changes nothing"
+        );
+        assert_eq!(
+            window_start(end, w, Some(at("2026-11-25T11:58:30Z"))),
+            at("2026-11-25T11:58:30Z")
+        );
+        assert_eq!(
+            window_start(end, w, Some(at("2026-11-25T12:05:00Z"))),
+            end,
+            "never after the end"
+        );
     }
 }
