@@ -76,7 +76,7 @@ echo "started $ROUNDS round(s) side by side at $(date -u +%T) UTC; each takes ab
 wait "${PIDS[@]}" 2>/dev/null || true
 PIDS=()
 
-: >"$WORK/detect"; : >"$WORK/detect_own"; : >"$WORK/critical"; : >"$WORK/recover"; : >"$WORK/clean"
+: >"$WORK/detect"; : >"$WORK/detect_own"; : >"$WORK/critical"; : >"$WORK/recover"; : >"$WORK/clean"; : >"$WORK/early"
 for r in $(seq 1 "$ROUNDS"); do
     dir="$WORK/world-$r"
     m="$(jq '[.. | objects | select(has("time_to_detect_s"))][0]' "$WORK/report-$r.json" 2>/dev/null || true)"
@@ -87,7 +87,10 @@ for r in $(seq 1 "$ROUNDS"); do
     fi
     rb="$(jq '[.. | objects | select(has("rollbacks"))][0].rollbacks[0] // empty' "$WORK/report-$r.json")"
     live="$(echo "$m" | jq -r .release_live_at)"
-    first="$(echo "$m" | jq -c '.incidents[0] // empty')"
+    first500="$(cat "$dir"/fly/logs/*-production-*.jsonl | jq -r 'select(.status_code >= 500) | .timestamp' | sort | head -1)"
+    # The first incident raised after the fault began (any before it were raised on a clean
+    # release: counted below as the clean watch's).
+    first="$(echo "$m" | jq -c --arg f "$first500" '[.incidents[] | select(.raised_at >= $f)][0] // empty')"
     incident="$(echo "$first" | jq -r '.raised_at // empty')"
     inc_app="$(echo "$first" | jq -r '.series.app // empty')"
     # The incident the rollback names (its reason says "incident #N").
@@ -96,7 +99,6 @@ for r in $(seq 1 "$ROUNDS"); do
     if [ -n "$rb_id" ]; then rb_at="$(echo "$m" | jq -r --argjson id "$rb_id" '.incidents[] | select(.id == $id) | .raised_at')"; fi
     verified="$(echo "$m" | jq -r 'select(.rollback_verified.ok == true) | .rollback_verified.at // empty')"
     watch_from="$(echo "$m" | jq -r '[.watches[] | select(.purpose == "release")][0].started_at // empty')"
-    first500="$(cat "$dir"/fly/logs/*-production-*.jsonl | jq -r 'select(.status_code >= 500) | .timestamp' | sort | head -1)"
     if [ -z "$incident" ] || [ -z "$first500" ]; then
         echo "round $r: incomplete (incident '$incident', first 5xx '$first500')" >&2
         continue
@@ -121,6 +123,8 @@ for r in $(seq 1 "$ROUNDS"); do
         echo "$clean" >>"$WORK/clean"
     fi
     early="$(echo "$m" | jq --arg f "$first500" '[.incidents[] | select(.raised_at < $f)] | length')"
+    echo "$m" | jq -r --arg f "$first500" '.incidents[] | select(.raised_at < $f) | "round '"$r"': on the clean release: #\(.id) \(.severity) \(.summary)"'
+    echo "$early" >>"$WORK/early"
     echo "round $r: live $live, watch from $watch_from, first 5xx $first500 (+$(diff_s "$live" "$first500") s after live)"
     echo "round $r: incidents: $(echo "$m" | jq -r '[.incidents[] | "#\(.id) \(.severity) \(.raised_at[11:19]) \(.series.metric)\(if .series.app then " of " + .series.app else "" end)"] | join("; ")')"
     echo "round $r: rollback by incident #${rb_id:-?} at ${rb_at:-none}, verified ${verified:-not within the limit}"
@@ -133,4 +137,5 @@ echo "  detect, from the failing app's own first 5xx:      $(stats <"$WORK/detec
 echo "  first 5xx → the incident that rolled back:         $(stats <"$WORK/critical")"
 echo "  recover (that incident → rollback verified):       $(stats <"$WORK/recover")"
 echo "  clean watch before the fault:                      $(stats <"$WORK/clean")"
+echo "  incidents raised on the clean release:            $(awk '{ n += $1 } END { print n + 0 }' "$WORK/early") over $(wc -l <"$WORK/early") round(s)"
 echo "goal: detect ≤ 100 s; the clean part raises nothing"

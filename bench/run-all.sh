@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 out="results-$(date -u +%Y%m%dT%H%M%SZ).txt"
-# detection.sh is not here: it watches in real time (more than 20 minutes a round).
+# detection.sh is not here: it watches in real time (about 30 minutes; its rounds run side by side).
 for b in load logscan fanout status preflight; do
     echo "=== $b ===" | tee -a "$out"
     bash "$b.sh" 2>&1 | tee -a "$out"

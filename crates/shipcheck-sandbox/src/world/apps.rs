@@ -297,11 +297,22 @@ impl Apps {
     }
 
     /// Hits of `fly_app` (all apps when `None`) in `(from, to]`.
+    ///
+    /// Hits are appended in about the order of their times (handlers racing to append can
+    /// swap neighbours by milliseconds), so the window is found by binary search from a
+    /// second before `from` and only it is read: the apps' handlers append under the same
+    /// lock, and a scan of every hit kept made the apps slower the longer the world ran.
     pub fn hits(&self, fly_app: Option<&str>, from: Timestamp, to: Timestamp) -> Vec<Hit> {
-        self.hits
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
+        let early = from
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(from);
+        let late = to
+            .checked_add(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(to);
+        let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        let first = hits.partition_point(|h| h.at <= early);
+        hits.range(first..)
+            .take_while(|h| h.at <= late)
             .filter(|h| fly_app.is_none_or(|a| h.fly_app == a) && h.at > from && h.at <= to)
             .cloned()
             .collect()
@@ -520,4 +531,55 @@ pub(crate) fn spawn_traffic(
             n = n.wrapping_add(1);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(app: &str, at: &str) -> Hit {
+        Hit {
+            fly_app: app.into(),
+            at: at.parse().unwrap(),
+            latency: 0.01,
+            status: 200,
+            path: "/".into(),
+            machine: "m1".into(),
+        }
+    }
+
+    #[test]
+    fn hits_reads_the_window_even_when_neighbours_were_appended_out_of_order() {
+        let apps = Apps::new("acme");
+        for (app, at) in [
+            ("a", "2026-11-25T11:00:00Z"),
+            ("b", "2026-11-25T11:00:10Z"),
+            ("a", "2026-11-25T11:00:20.004Z"),
+            ("a", "2026-11-25T11:00:20.001Z"), // appended a little late
+            ("a", "2026-11-25T11:00:30Z"),
+            ("a", "2026-11-25T11:00:40Z"),
+        ] {
+            apps.push(hit(app, at));
+        }
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let got = apps.hits(
+            Some("a"),
+            t("2026-11-25T11:00:20Z"),
+            t("2026-11-25T11:00:30Z"),
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(
+            apps.hits(None, t("2026-11-25T11:00:00Z"), t("2026-11-25T11:00:10Z"))
+                .len(),
+            1
+        );
+        assert!(
+            apps.hits(
+                Some("a"),
+                t("2026-11-25T12:00:00Z"),
+                t("2026-11-25T13:00:00Z")
+            )
+            .is_empty()
+        );
+    }
 }
