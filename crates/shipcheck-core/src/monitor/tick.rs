@@ -76,6 +76,9 @@ pub(super) struct Live {
     pub rules: Rules,
     pub baseline: Option<Baseline>,
     pub streaks: BTreeMap<SeriesKey, Streaks>,
+    /// Each series' last `consecutive` values, newest last: a failure's severity is that of
+    /// its mildest sample, so one extreme sample does not make an incident critical.
+    pub recent: BTreeMap<SeriesKey, std::collections::VecDeque<f64>>,
     pub windows: BTreeMap<String, ProbeWindow>,
     pub last_sampled: Vec<Option<jiff::Timestamp>>,
     pub acc: TickAcc,

@@ -234,6 +234,7 @@ impl Session {
             rules,
             baseline: run.monitor.baseline.clone(),
             streaks: BTreeMap::new(),
+            recent: BTreeMap::new(),
             windows: BTreeMap::new(),
             last_sampled: vec![None; signals.len()],
             acc: TickAcc::default(),
@@ -372,6 +373,14 @@ impl Session {
                     // Warming up: not judged yet.
                     None => continue,
                 }
+            }
+            let recent = live.recent.entry(reading.key.clone()).or_default();
+            match reading.value.filter(|v| v.is_finite()) {
+                Some(v) => recent.push_back(v),
+                None => recent.clear(),
+            }
+            while recent.len() > live.rules.consecutive as usize {
+                recent.pop_front();
             }
             let judged = live
                 .rules

@@ -401,3 +401,48 @@ async fn a_release_failing_on_two_apps_is_one_incident_until_both_recover() {
     // a 20-minute incident).
     assert!(!i.decided(Decision::Escalated), "{:#?}", i.decisions);
 }
+
+#[tokio::test]
+async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
+    // 30 % errors for two samples, then 60 %: three failing samples, but only the last at the
+    // critical limit (50 points over a clean baseline) — high, not critical.
+    let a = Arc::new(AtomicUsize::new(0));
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    let w = World::with_repo(&extra, move |_| {
+        Arc::new(move |r: &Req| {
+            if r.path != "/a" {
+                return Reply::ok();
+            }
+            let n = a.fetch_add(1, Ordering::SeqCst);
+            let t = minutes(r.now);
+            let share = if t >= 31.0 {
+                6
+            } else if t >= 30.0 {
+                3
+            } else {
+                0
+            };
+            if n % 10 < share {
+                Reply::status(500)
+            } else {
+                Reply::ok()
+            }
+        })
+    })
+    .await;
+    let run = w.live_run().await;
+    let prompt = w.prompt(false);
+    w.session
+        .watch(&run.id, &opts(), &prompt, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let i = &run.monitor.incidents[0];
+    assert_eq!(
+        i.record.series,
+        Some(SeriesKey::new(Metric::HttpErrors, Some("api")))
+    );
+    assert!(i.record.summary.contains("60.0%"), "{}", i.record.summary);
+    assert_eq!(i.record.severity, Severity::High, "{:#?}", i.record);
+    assert!(run.rollbacks.is_empty());
+}
