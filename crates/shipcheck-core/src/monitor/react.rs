@@ -24,16 +24,7 @@ impl Session {
         live: &Live,
         ask: &Asker<'_>,
     ) -> Result<(), RunError> {
-        // The severity of N failing samples is that of the mildest: critical only when every
-        // one of them reached the critical limit.
-        let mildest = live
-            .recent
-            .get(&reading.key)
-            .and_then(|r| r.iter().copied().reduce(f64::min))
-            .or(reading.value);
-        let severity = live
-            .rules
-            .classify(&reading.key, mildest, judged.limits.as_ref());
+        let severity = live.severity(reading, judged);
         let run = self.load(run_id).await?;
         let n = live.rules.consecutive;
         // One incident per failing thing: an open incident of the same kind (errors, or

@@ -79,6 +79,8 @@ pub(super) struct Live {
     /// Each series' last `consecutive` values, newest last: a failure's severity is that of
     /// its mildest sample, so one extreme sample does not make an incident critical.
     pub recent: BTreeMap<SeriesKey, std::collections::VecDeque<f64>>,
+    /// The severity each failing series was raised at: it is raised again when it worsens.
+    pub raised: BTreeMap<SeriesKey, Severity>,
     pub windows: BTreeMap<String, ProbeWindow>,
     pub last_sampled: Vec<Option<jiff::Timestamp>>,
     pub acc: TickAcc,
@@ -165,5 +167,19 @@ impl TickAcc {
             samples: acc.rounds,
             series,
         }
+    }
+}
+
+impl Live {
+    /// The severity of `reading`'s series failing now: that of the mildest of its last N
+    /// samples, so it is critical only when every one of them reached the critical limit.
+    pub fn severity(&self, reading: &Reading, judged: &Judged) -> Severity {
+        let mildest = self
+            .recent
+            .get(&reading.key)
+            .and_then(|r| r.iter().copied().reduce(f64::min))
+            .or(reading.value);
+        self.rules
+            .classify(&reading.key, mildest, judged.limits.as_ref())
     }
 }

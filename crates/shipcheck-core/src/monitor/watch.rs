@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::incident::Source;
 use super::respond::{Asker, IncidentInput};
-use super::rules::Rules;
+use super::rules::{Grade, Rules};
 use super::signal::{self, Metric, Reading, Signal};
 use super::state::{Leg, Outcome, Purpose, Schedule, Tick, Verdict, verdict};
 use super::tick::{Live, TickAcc, kayenta, worst_series};
@@ -235,6 +235,7 @@ impl Session {
             baseline: run.monitor.baseline.clone(),
             streaks: BTreeMap::new(),
             recent: BTreeMap::new(),
+            raised: BTreeMap::new(),
             windows: BTreeMap::new(),
             last_sampled: vec![None; signals.len()],
             acc: TickAcc::default(),
@@ -388,8 +389,16 @@ impl Session {
             let streak = live.streaks.entry(reading.key.clone()).or_default();
             let (counted, t) = streak.push(judged.grade, live.rules.consecutive);
             live.acc.add(&reading, &judged, counted);
-            if t.now_failing {
-                failing_now.push((reading.clone(), judged.clone()));
+            // A series that just counted as failing is raised; one that goes on failing is
+            // raised again when it has worsened to a higher severity (a rising error rate
+            // reaching its critical limit on N samples in a row).
+            if t.now_failing || counted == Grade::Fail {
+                let severity = live.severity(&reading, &judged);
+                let worse = live.raised.get(&reading.key).is_none_or(|s| severity > *s);
+                if t.now_failing || worse {
+                    live.raised.insert(reading.key.clone(), severity);
+                    failing_now.push((reading.clone(), judged.clone()));
+                }
             }
             if t.now_passing {
                 recovered.push(reading.key.clone());

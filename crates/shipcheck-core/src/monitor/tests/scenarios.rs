@@ -404,8 +404,9 @@ async fn a_release_failing_on_two_apps_is_one_incident_until_both_recover() {
 
 #[tokio::test]
 async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
-    // 30 % errors for two samples, then 60 %: three failing samples, but only the last at the
-    // critical limit (50 points over a clean baseline) — high, not critical.
+    // 30 % errors for two samples, then 50 % (half the probes still answer: the app is not
+    // down): three failing samples, but only the last at the critical limit (50 points over a
+    // clean baseline) — high, not critical; critical once three samples in a row are.
     let a = Arc::new(AtomicUsize::new(0));
     let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
     let w = World::with_repo(&extra, move |_| {
@@ -416,7 +417,7 @@ async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
             let n = a.fetch_add(1, Ordering::SeqCst);
             let t = minutes(r.now);
             let share = if t >= 31.0 {
-                6
+                5
             } else if t >= 30.0 {
                 3
             } else {
@@ -442,7 +443,16 @@ async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
         i.record.series,
         Some(SeriesKey::new(Metric::HttpErrors, Some("api")))
     );
-    assert!(i.record.summary.contains("60.0%"), "{}", i.record.summary);
+    assert!(i.record.summary.contains("50.0%"), "{}", i.record.summary);
     assert_eq!(i.record.severity, Severity::High, "{:#?}", i.record);
+    // It goes on at 50 %: once three samples in a row are at the critical limit, the worse
+    // failure is raised again, as critical (here a person is asked and says no).
+    let incidents = &run.monitor.incidents;
+    assert_eq!(incidents.len(), 2, "{incidents:#?}");
+    let c = &incidents[1];
+    assert_eq!(c.record.severity, Severity::Critical);
+    assert_eq!(c.record.series, i.record.series);
+    let after = c.raised_at.duration_since(at(31.0)).as_secs_f64();
+    assert!((60.0..=90.0).contains(&after), "critical {after}s after 50 % began");
     assert!(run.rollbacks.is_empty());
 }
