@@ -453,6 +453,9 @@ async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
     assert_eq!(c.record.severity, Severity::Critical);
     assert_eq!(c.record.series, i.record.series);
     let after = c.raised_at.duration_since(at(31.0)).as_secs_f64();
-    assert!((60.0..=90.0).contains(&after), "critical {after}s after 50 % began");
+    assert!(
+        (60.0..=90.0).contains(&after),
+        "critical {after}s after 50 % began"
+    );
     assert!(run.rollbacks.is_empty());
 }
