@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::clock::Clock;
 
-use super::app::{Reply, Req};
+use super::app::{Behaviour, Reply, Req};
 use super::world::{Seen, T0, World, minutes};
 use crate::monitor::{
     Decision, Grade, Metric, Outcome, SeriesKey, Severity, VerdictKind, WatchOptions, verdict,
@@ -22,6 +22,20 @@ fn at(min: f64) -> Timestamp {
 /// Rollbacks revert the release merge (the repository is real; the platform strategy needs
 /// the Fly integration).
 pub const GIT_REVERT: &str = "[incident]\nrollback_strategy = \"git-revert\"\n";
+
+/// An app whose `/a` answers `status(minute, n)` to its n-th request (n counts `/a`'s
+/// requests only, so a share of them fails evenly over each sample's probes); every other
+/// path answers 200.
+fn on_a(status: impl Fn(f64, usize) -> u16 + Send + Sync + 'static) -> Behaviour {
+    let n = Arc::new(AtomicUsize::new(0));
+    Arc::new(move |r: &Req| {
+        if r.path != "/a" {
+            return Reply::ok();
+        }
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        Reply::status(status(minutes(r.now), i))
+    })
+}
 
 fn opts() -> WatchOptions {
     WatchOptions {
@@ -238,18 +252,13 @@ async fn slow_responses_are_medium_fixed_forward_and_resolved_when_they_recover(
 
 #[tokio::test]
 async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer() {
-    let a = Arc::new(AtomicUsize::new(0));
     let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
-    let w = World::with_repo(&extra, move |_| {
-        Arc::new(move |r: &Req| {
-            if r.path != "/a" {
-                return Reply::ok();
-            }
-            let n = a.fetch_add(1, Ordering::SeqCst);
-            if minutes(r.now) >= 10.0 && n.is_multiple_of(4) {
-                Reply::status(503)
+    let w = World::with_repo(&extra, |_| {
+        on_a(|t, n| {
+            if t >= 10.0 && n.is_multiple_of(4) {
+                503
             } else {
-                Reply::ok()
+                200
             }
         })
     })
@@ -298,20 +307,9 @@ async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer(
 #[tokio::test]
 async fn thirty_percent_errors_are_seen_in_the_next_sample_and_raised_after_three() {
     // From minute 30, 3 answers in 10 are a 500 (spread over the probes of each sample).
-    let a = Arc::new(AtomicUsize::new(0));
     let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
-    let w = World::with_repo(&extra, move |_| {
-        Arc::new(move |r: &Req| {
-            if r.path != "/a" {
-                return Reply::ok();
-            }
-            let n = a.fetch_add(1, Ordering::SeqCst);
-            if minutes(r.now) >= 30.0 && n % 10 < 3 {
-                Reply::status(500)
-            } else {
-                Reply::ok()
-            }
-        })
+    let w = World::with_repo(&extra, |_| {
+        on_a(|t, n| if t >= 30.0 && n % 10 < 3 { 500 } else { 200 })
     })
     .await;
     let run = w.live_run().await;
@@ -407,15 +405,9 @@ async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
     // 30 % errors for two samples, then 50 % (half the probes still answer: the app is not
     // down): three failing samples, but only the last at the critical limit (50 points over a
     // clean baseline) — high, not critical; critical once three samples in a row are.
-    let a = Arc::new(AtomicUsize::new(0));
     let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
-    let w = World::with_repo(&extra, move |_| {
-        Arc::new(move |r: &Req| {
-            if r.path != "/a" {
-                return Reply::ok();
-            }
-            let n = a.fetch_add(1, Ordering::SeqCst);
-            let t = minutes(r.now);
+    let w = World::with_repo(&extra, |_| {
+        on_a(|t, n| {
             let share = if t >= 31.0 {
                 5
             } else if t >= 30.0 {
@@ -423,11 +415,7 @@ async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
             } else {
                 0
             };
-            if n % 10 < share {
-                Reply::status(500)
-            } else {
-                Reply::ok()
-            }
+            if n % 10 < share { 500 } else { 200 }
         })
     })
     .await;
