@@ -2,27 +2,39 @@
 //! its store, and the reports. No CLI and no web server live here; front ends drive the
 //! engine and render what it emits.
 //!
+//! The folders are layers; each depends only on the layers above it in this list
+//! (`ARCHITECTURE.md` is the map, and `tests/layers` in this crate enforces it):
+//!
+//! 1. [`model`]: plain data — config, checklist (with its conditions), durations, the clock,
+//!    the change set, the journal's event types and the run's typed facts.
+//! 2. [`journal`]: the fold of a run's events into its state, and the hash chain.
+//! 3. [`store`] (SQLite, PostgreSQL) and [`report`] (Markdown, JSON, JUnit): on the journal.
+//! 4. [`clients`] of the outside world (git, flyctl, GitHub, Sentry, Slack, Prometheus,
+//!    PostgreSQL) and two instruments ([`loadtest`], [`logscan`]): each built from its own
+//!    config section and a token, knowing nothing of checks or runs.
+//! 5. [`checks`], [`actions`], [`incidents`] and the [`watch`].
+//! 6. [`engine`]: the phase engine that walks a run and emits every change as an event.
+//!
 //! Data flows one way: config → checklist → engine → events → (store, terminal, web).
 
-pub mod actions;
-pub mod changes;
-pub mod checklist;
-pub mod checks;
-pub mod clock;
-pub mod conditions;
-pub mod config;
-pub mod duration;
-pub mod engine;
-pub mod exec;
-pub mod http;
-pub mod integrations;
+pub mod model;
+
+pub mod journal;
+
+pub mod report;
+pub mod store;
+
+pub mod clients;
 pub mod loadtest;
 pub mod logscan;
-pub mod monitor;
-pub mod redact;
-pub mod report;
-pub mod run;
-pub mod store;
+
+pub mod actions;
+pub mod checks;
+pub mod incidents;
+pub mod watch;
+
+pub mod engine;
+
 #[cfg(test)]
 pub(crate) mod testrepo;
 

@@ -1,5 +1,5 @@
 //! Real git repositories for tests: a bare `origin`, a working clone, and `production` and
-//! `staging` branches. Every git call (here and in [`crate::integrations::git`] under
+//! `staging` branches. Every git call (here and in [`crate::clients::git`] under
 //! test) is hermetic: no user or system config, a fixed identity, fixed dates.
 
 use std::path::{Path, PathBuf};
@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::actions::ActionContext;
-use crate::checklist::Checklist;
 use crate::checks::CheckContext;
-use crate::config::Config;
-use crate::exec::Cmd;
+use crate::clients::exec::Cmd;
+use crate::model::checklist::Checklist;
+use crate::model::config::Config;
 
 /// The environment of every git call in tests.
 pub(crate) const GIT_ENV: [(&str, &str); 8] = [
@@ -237,7 +237,7 @@ impl TestRepo {
             Arc::new(config),
             self.root.clone(),
             Arc::new(Checklist::builtin()),
-            Arc::new(crate::clock::SystemClock),
+            Arc::new(crate::model::clock::SystemClock),
         )
     }
 
@@ -275,8 +275,11 @@ fn git_env(dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> String {
 }
 
 /// A run (id `id`) on the built-in checklist, with `events` after its start.
-pub(crate) fn run_state(id: &str, events: Vec<crate::run::event::Event>) -> crate::run::RunState {
-    use crate::run::event::{Event, GENESIS_HASH, StoredEvent};
+pub(crate) fn run_state(
+    id: &str,
+    events: Vec<crate::model::event::Event>,
+) -> crate::journal::state::RunState {
+    use crate::model::event::{Event, GENESIS_HASH, StoredEvent};
     let start = Event::RunStarted {
         project: "app".into(),
         env: "production".into(),
@@ -297,7 +300,7 @@ pub(crate) fn run_state(id: &str, events: Vec<crate::run::event::Event>) -> crat
             hash: GENESIS_HASH.into(),
         })
         .collect();
-    crate::run::RunState::fold(&stored).expect("a valid run")
+    crate::journal::state::RunState::fold(&stored).expect("a valid run")
 }
 
 impl TestRepo {

@@ -7,16 +7,17 @@ use shipcheck_core::actions::ActionContext;
 use shipcheck_core::actions::fly::{
     ScaleCounts, plan_rollback_platform, plan_stop, rollback_platform, stop, stop_undo,
 };
-use shipcheck_core::checklist::{
+use shipcheck_core::checks::{self, CheckContext, Outcome, Status};
+use shipcheck_core::clients::fly::{Fly, FlyError};
+use shipcheck_core::journal::state::RunState;
+use shipcheck_core::model::checklist::{
     CheckSpec, Checklist, FlyEnvCheck, FlyLogsCheck, FlyRegionCheck, FlyReleasesCheck,
     FlySecretsCheck, FlyStatusCheck, ReleasesMode,
 };
-use shipcheck_core::checks::{self, CheckContext, Outcome, Status};
-use shipcheck_core::clock::ManualClock;
-use shipcheck_core::config::{App, Config, Environment};
-use shipcheck_core::duration::Span;
-use shipcheck_core::integrations::fly::{Fly, FlyError};
-use shipcheck_core::run::{Event, RunState, StoredEvent};
+use shipcheck_core::model::clock::ManualClock;
+use shipcheck_core::model::config::{App, Config, Environment};
+use shipcheck_core::model::duration::Span;
+use shipcheck_core::model::event::{Event, StoredEvent};
 use shipcheck_sandbox::FlyWorld;
 use shipcheck_sandbox::fly::SecretsShape;
 use tempfile::TempDir;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use shipcheck_core::run::{Session, StartOptions};
+use shipcheck_core::engine::{Session, StartOptions};
 use shipcheck_core::store::{Store, StoreTarget};
 
 #[tokio::main(flavor = "current_thread")]
@@ -17,7 +17,7 @@ async fn main() {
         eprintln!("usage: bench-store CONFIG RUNS");
         std::process::exit(2);
     };
-    let loaded = match shipcheck_core::config::load_file(std::path::Path::new(config)) {
+    let loaded = match shipcheck_core::model::config::load_file(std::path::Path::new(config)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{}", e.render());
@@ -35,7 +35,7 @@ async fn main() {
     let session = Session {
         store,
         loaded: Arc::new(loaded),
-        clock: Arc::new(shipcheck_core::clock::SystemClock),
+        clock: Arc::new(shipcheck_core::model::clock::SystemClock),
     };
     for i in 0..runs {
         let opts = StartOptions {

@@ -304,12 +304,12 @@ pub struct DemoArgs {
 
 fn parse_speed(s: &str) -> Result<f64, String> {
     let x: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if x.is_finite() && (1.0..=shipcheck_core::config::clock::MAX_SPEED).contains(&x) {
+    if x.is_finite() && (1.0..=shipcheck_core::model::config::clock::MAX_SPEED).contains(&x) {
         Ok(x)
     } else {
         Err(format!(
             "speed {x} is out of range: write 1 (real time) to {}",
-            shipcheck_core::config::clock::MAX_SPEED
+            shipcheck_core::model::config::clock::MAX_SPEED
         ))
     }
 }
@@ -382,7 +382,7 @@ pub enum SeverityArg {
 
 /// Parses `30s`, `15m`, `2h`.
 fn span(text: &str) -> Result<std::time::Duration, String> {
-    shipcheck_core::duration::parse(text)
+    shipcheck_core::model::duration::parse(text)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -449,7 +449,7 @@ pub enum LogsCommand {
 }
 
 fn parse_span(s: &str) -> Result<std::time::Duration, String> {
-    shipcheck_core::duration::parse(s)
+    shipcheck_core::model::duration::parse(s)
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {

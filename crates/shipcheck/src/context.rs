@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use shipcheck_core::config::{self, LoadedConfig};
-use shipcheck_core::run::Session;
+use shipcheck_core::engine::session::Session;
+use shipcheck_core::model::config::{self, LoadedConfig};
 use shipcheck_core::store::{Store, StoreTarget};
 
 use crate::cli::Global;
@@ -63,7 +63,8 @@ pub fn store_target(global: &Global, config_file: &Path) -> StoreTarget {
 pub async fn session(global: &Global) -> Result<Session, CliError> {
     let loaded = load_config(global)?;
     let store = Store::open(&store_target(global, &loaded.path)).await?;
-    let clock = shipcheck_core::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
+    let clock =
+        shipcheck_core::model::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
     Ok(Session {
         store,
         loaded: Arc::new(loaded),
@@ -75,6 +76,6 @@ pub async fn session(global: &Global) -> Result<Session, CliError> {
 pub async fn actor(by: &Option<String>) -> String {
     match by {
         Some(b) if !b.trim().is_empty() => b.trim().to_string(),
-        _ => shipcheck_core::run::session::default_actor().await,
+        _ => shipcheck_core::engine::session::default_actor().await,
     }
 }

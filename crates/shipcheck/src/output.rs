@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use shipcheck_core::checks::{Outcome, Status};
-use shipcheck_core::engine::{EngineEvent, Observer};
-use shipcheck_core::run::{ItemState, RunState, StepReport};
+use shipcheck_core::engine::StepReport;
+use shipcheck_core::engine::runner::{EngineEvent, Observer};
+use shipcheck_core::journal::state::{ItemState, RunState};
 
 /// Whether stdout is a terminal.
 pub fn stdout_is_tty() -> bool {
@@ -44,7 +45,7 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn on_watch(&self, event: &shipcheck_core::monitor::WatchEvent) {
+    fn on_watch(&self, event: &shipcheck_core::watch::WatchEvent) {
         if !self.quiet {
             self.watch.show(event);
         }

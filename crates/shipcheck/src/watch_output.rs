@@ -4,8 +4,10 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use shipcheck_core::monitor::state::tick_line;
-use shipcheck_core::monitor::{IncidentReport, Purpose, WatchEvent};
+use shipcheck_core::incidents::IncidentReport;
+use shipcheck_core::journal::watch::Purpose;
+use shipcheck_core::journal::watch::tick_line;
+use shipcheck_core::watch::WatchEvent;
 
 /// Remembers what was shown, so a 2-hour watch prints what changed, not every sample.
 #[derive(Default)]
@@ -24,7 +26,7 @@ impl WatchDisplay {
                     *last = Some(*remaining);
                     say!(
                         "  … waiting out {what}: {} to go",
-                        shipcheck_core::duration::format(round(*remaining))
+                        shipcheck_core::model::duration::format(round(*remaining))
                     );
                 }
             }

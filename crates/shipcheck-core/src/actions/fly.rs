@@ -17,11 +17,11 @@ use serde_json::json;
 
 pub use stop::{ScaleCounts, StopPlan, plan_stop, plan_stop_undo, stop, stop_undo};
 
-use super::{ActionContext, ActionError, ActionResult};
+use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::fly::{RollbackTarget, recorded_targets, rollback_command};
-use crate::config::App;
-use crate::integrations::fly::{Fly, FlyError, Release};
-use crate::run::ItemState;
+use crate::clients::fly::{Fly, FlyError, Release};
+use crate::journal::state::ItemState;
+use crate::model::config::App;
 
 /// Items whose condition is "migrations changed"; when one of them is required in the run,
 /// the release carried migrations the rollback does not undo.

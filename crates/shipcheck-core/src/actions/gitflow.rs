@@ -3,8 +3,8 @@
 //! the branch they were on, and pushing so that a rejected push leaves nothing behind.
 
 use crate::actions::{ActionContext, ActionError};
-use crate::config::GitConfig;
-use crate::integrations::git::{CommitInfo, Git, GitError, Head, check_name};
+use crate::clients::git::{CommitInfo, Git, GitError, Head, check_name};
+use crate::model::config::GitConfig;
 
 /// `abcdef1` of a commit id.
 pub(crate) fn short(sha: &str) -> &str {
@@ -130,7 +130,10 @@ impl Flow {
     }
 
     /// Runs `git args`, remembering it; an error only when git could not run at all.
-    pub async fn step(&mut self, args: &[String]) -> Result<crate::exec::Output, ActionError> {
+    pub async fn step(
+        &mut self,
+        args: &[String],
+    ) -> Result<crate::clients::exec::Output, ActionError> {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.ran.push(self.git.display(&refs));
         let reason = format!("run {}", self.git.display(&refs));

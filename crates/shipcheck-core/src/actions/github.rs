@@ -4,10 +4,10 @@
 
 use serde_json::json;
 
-use super::{ActionContext, ActionError, ActionResult};
+use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::github::{merge_commit, short};
 use crate::checks::github_run::locate_run;
-use crate::integrations::github::{EnvironmentRef, GitHub, WorkflowRun};
+use crate::clients::github::{EnvironmentRef, GitHub, WorkflowRun};
 
 /// Where the approval stands.
 enum Assessment {

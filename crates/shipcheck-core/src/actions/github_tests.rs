@@ -6,7 +6,7 @@ use super::*;
 use crate::checks::github_run::tests::{
     RUN_ID, gh_config, mount_runs_list, pending_json, run_json,
 };
-use crate::integrations::testing::{self, MERGE};
+use crate::clients::testing::{self, MERGE};
 
 const ENV_ID: i64 = 161171787;
 
@@ -125,13 +125,13 @@ async fn a_head_sha_mismatch_refuses_to_approve() {
     ctx.check.run = Some(std::sync::Arc::new(testing::run(&[
         (
             "release.merge",
-            crate::run::ItemState::Done,
+            crate::journal::state::ItemState::Done,
             json!({"merge_commit": MERGE}),
             "2026-08-21T09:30:00Z",
         ),
         (
             "approve.find-run",
-            crate::run::ItemState::Pass,
+            crate::journal::state::ItemState::Pass,
             json!({"workflow_run_id": RUN_ID, "merge_commit": MERGE}),
             "2026-08-21T09:31:00Z",
         ),
@@ -181,7 +181,7 @@ async fn a_rejected_approval_quotes_github() {
 
 #[tokio::test]
 async fn through_the_dispatch_it_is_destructive_and_wired() {
-    let spec = crate::checklist::ActionSpec::GithubApprove(Default::default());
+    let spec = crate::model::checklist::ActionSpec::GithubApprove(Default::default());
     assert!(spec.is_destructive());
     assert_eq!(spec.type_name(), "github.approve");
 }

@@ -20,9 +20,9 @@
 
 use serde_json::json;
 
-use super::gitflow::{Flow, Unpushed, from_git, short, strings};
-use super::{ActionContext, ActionError, ActionResult};
-use crate::integrations::git::{CommitInfo, LogCommit};
+use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
+use crate::actions::{ActionContext, ActionError, ActionResult};
+use crate::clients::git::{CommitInfo, LogCommit};
 
 /// The trailer that ties a release merge to its run.
 pub const RUN_TRAILER: &str = "Shipcheck-Run";
@@ -374,7 +374,7 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
         } else {
             format!(
                 "the merge conflicts in {}; merge aborted, {} unchanged; resolve it on staging (merge {} into {}) and run again",
-                crate::changes::list_some(&conflicts, 5),
+                crate::model::changes::list_some(&conflicts, 5),
                 c.production,
                 c.production,
                 c.staging
@@ -420,7 +420,7 @@ async fn same_as_remote(flow: &mut Flow, branch: &str) -> Result<(), ActionError
     Err(flow
         .fail(format!(
             "local {branch} has {ahead} commit{} that {} does not; a release ships only what is on the remote. Push or remove {}, then run again; nothing was merged or pushed.",
-            crate::changes::plural(ahead as usize),
+            crate::model::changes::plural(ahead as usize),
             flow.tracking(branch),
             if ahead == 1 { "it" } else { "them" }
         ))

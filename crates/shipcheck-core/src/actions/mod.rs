@@ -6,15 +6,17 @@
 pub mod fly;
 pub(crate) mod gitflow;
 pub mod github;
+pub mod ics;
 pub mod merge;
 pub mod revert;
+pub mod review;
 pub mod sentry;
 pub mod slack;
 
 use serde_json::json;
 
-use crate::checklist::ActionSpec;
 use crate::checks::CheckContext;
+use crate::model::checklist::ActionSpec;
 
 /// What an action needs beyond a check's context.
 #[derive(Clone, Debug)]
@@ -71,11 +73,11 @@ impl ActionError {
 pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
     match spec {
         ActionSpec::Command(c) => Ok(vec![match &c.shell {
-            Some(line) => format!("sh -c {}", crate::exec::quote(line)),
+            Some(line) => format!("sh -c {}", crate::clients::exec::quote(line)),
             None => c
                 .argv
                 .iter()
-                .map(|a| crate::exec::quote(a))
+                .map(|a| crate::clients::exec::quote(a))
                 .collect::<Vec<_>>()
                 .join(" "),
         }]),
@@ -84,7 +86,7 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         ActionSpec::GithubApprove(_) => github::plan(ctx).await,
         ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::plan(ctx).await,
-        ActionSpec::MonitorReview(_) => crate::monitor::review::review_plan(ctx),
+        ActionSpec::MonitorReview(_) => crate::actions::review::review_plan(ctx),
     }
 }
 
@@ -102,7 +104,7 @@ pub async fn reconcile(
         ActionSpec::GithubApprove(_) => github::reconcile(ctx).await,
         ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::reconcile(ctx).await,
-        ActionSpec::MonitorReview(_) => crate::monitor::review::review_reconcile(ctx),
+        ActionSpec::MonitorReview(_) => crate::actions::review::review_reconcile(ctx),
     }
 }
 
@@ -143,7 +145,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
         ActionSpec::GithubApprove(_) => github::perform(ctx).await,
         ActionSpec::SlackNotify(a) => slack::perform(a, ctx).await,
         ActionSpec::SentryRelease(_) => sentry::perform(ctx).await,
-        ActionSpec::MonitorReview(_) => crate::monitor::review::review(ctx).await,
+        ActionSpec::MonitorReview(_) => crate::actions::review::review(ctx).await,
     }
 }
 
@@ -167,7 +169,7 @@ pub fn rollback_commands(ctx: &ActionContext) -> Vec<String> {
             .as_deref()
             .and_then(crate::checks::fly::recorded_targets)
             .unwrap_or_default();
-        let client = crate::integrations::fly::Fly::from_context(&ctx.check);
+        let client = crate::clients::fly::Fly::from_context(&ctx.check);
         for app in &env.apps {
             if let Some(fly) = &app.fly_app {
                 match targets.iter().find(|t| &t.fly_app == fly) {

@@ -16,11 +16,11 @@
 
 use serde_json::json;
 
-use super::gitflow::{Flow, Unpushed, from_git, short, strings};
-use super::{ActionContext, ActionError, ActionResult};
-use crate::checklist::ActionSpec;
-use crate::integrations::git::CommitInfo;
-use crate::run::RunState;
+use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
+use crate::actions::{ActionContext, ActionError, ActionResult};
+use crate::clients::git::CommitInfo;
+use crate::journal::state::RunState;
+use crate::model::checklist::ActionSpec;
 
 /// The release's merge commit as the run recorded it: the `merge_commit` evidence of the
 /// (done) item whose action is `git.merge` (`release.merge` in the default checklist).
@@ -29,7 +29,7 @@ pub fn release_merge(run: &RunState) -> Option<String> {
         .iter()
         .filter(|r| matches!(r.item.action, Some(ActionSpec::Merge(_))))
         .find_map(|r| r.evidence.get("merge_commit")?.as_str().map(str::to_string))
-        .filter(|s| crate::changes::is_sha(s))
+        .filter(|s| crate::model::changes::is_sha(s))
 }
 
 fn reverts(c: &CommitInfo, merge: &str) -> bool {
@@ -56,7 +56,7 @@ fn result(flow: &Flow, c: &CommitInfo, merge: &str, summary: String, note: &str)
 /// Checks `merge` is a merge commit on remote production; returns its full id.
 async fn the_merge(flow: &Flow, merge: &str, prod: &str) -> Result<String, ActionError> {
     let info = flow.git.commit(merge).await.map_err(|e| match e {
-        crate::integrations::git::GitError::MissingRef { .. } => ActionError::new(format!(
+        crate::clients::git::GitError::MissingRef { .. } => ActionError::new(format!(
             "commit {merge} is not in the repository (after fetching {}); nothing was changed",
             flow.cfg.remote
         )),
@@ -67,7 +67,7 @@ async fn the_merge(flow: &Flow, merge: &str, prod: &str) -> Result<String, Actio
             "{} is not a merge commit ({} parent{}); git-revert rolls back the release's merge; nothing was changed",
             short(&info.sha),
             info.parents.len(),
-            crate::changes::plural(info.parents.len())
+            crate::model::changes::plural(info.parents.len())
         )));
     }
     let on = flow
@@ -236,7 +236,7 @@ pub async fn git_revert(ctx: &ActionContext, merge_sha: &str) -> Result<ActionRe
             format!(
                 "reverting {} conflicts with later changes in {}; revert aborted, {} unchanged; use the platform rollback or fix forward",
                 short(&merge),
-                crate::changes::list_some(&conflicts, 5),
+                crate::model::changes::list_some(&conflicts, 5),
                 c.production
             )
         };

@@ -1,5 +1,5 @@
 use super::*;
-use crate::run::Event;
+use crate::model::event::Event;
 use crate::testrepo::{TestRepo, git, run_state};
 
 /// Releases staging and returns the merge commit, as the run recorded it.

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use super::{ActionContext, ActionError, ActionResult};
+use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::github::merge_commit;
-use crate::integrations::sentry::Sentry;
+use crate::clients::sentry::Sentry;
 
 fn setup(ctx: &ActionContext) -> Result<(Sentry, String, String), ActionError> {
     let sentry = Sentry::from_context(&ctx.check).map_err(ActionError::new)?;

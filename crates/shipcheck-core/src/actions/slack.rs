@@ -4,11 +4,11 @@
 
 use serde_json::json;
 
-use super::{ActionContext, ActionError, ActionResult};
-use crate::checklist::{SlackMessage, SlackNotifyAction};
+use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::github::{merge_commit, short};
-use crate::integrations::gitlog;
-use crate::integrations::slack::{MessageFacts, Slack, message, seed_text};
+use crate::checks::gitlog;
+use crate::clients::slack::{MessageFacts, Slack, message, seed_text};
+use crate::model::checklist::{SlackMessage, SlackNotifyAction};
 
 const MAX_CHANGES: usize = 10;
 

@@ -3,10 +3,10 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::checklist::{Checklist, SlackMessage};
-use crate::config::test_env;
-use crate::integrations::slack::MessageFacts;
-use crate::integrations::testing;
+use crate::clients::slack::MessageFacts;
+use crate::clients::testing;
+use crate::model::checklist::{Checklist, SlackMessage};
+use crate::model::config::test_env;
 
 /// Each test has its own server, so its own variable (tests run in parallel).
 fn hook_var(server: &MockServer) -> String {
@@ -232,7 +232,7 @@ fn without_the_tables_the_items_stay_manual_with_a_reason() {
         assert!(item.is_ticked_by_person());
         assert!(matches!(
             item.action,
-            Some(crate::checklist::ActionSpec::SlackNotify(_))
+            Some(crate::model::checklist::ActionSpec::SlackNotify(_))
         ));
     }
     for id in [
@@ -281,7 +281,7 @@ fn without_the_tables_the_items_stay_manual_with_a_reason() {
 #[test]
 fn item_json_round_trip() {
     let v = json!({"type": "slack.notify", "message": "team_notified"});
-    let a: crate::checklist::ActionSpec = serde_json::from_value(v.clone()).unwrap();
+    let a: crate::model::checklist::ActionSpec = serde_json::from_value(v.clone()).unwrap();
     assert_eq!(serde_json::to_value(&a).unwrap(), v);
     assert!(!a.is_destructive());
 }

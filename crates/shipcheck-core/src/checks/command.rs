@@ -1,17 +1,17 @@
 //! Command checks: a program with arguments (run directly) or a shell line the user wrote
 //! (`sh -c LINE`), in a working directory, with a timeout and extra environment. Pass on
 //! exit 0. Evidence: the command as displayed, exit code, duration and the last lines of
-//! output, redacted. Runs through [`crate::exec`], the one subprocess wrapper.
+//! output, redacted. Runs through [`crate::clients::exec`], the one subprocess wrapper.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::http::fmt_latency;
-use super::{CheckContext, Outcome};
-use crate::checklist::{CheckSpec, CommandCheck};
-use crate::exec::{Cmd, ExecError};
-use crate::redact::{redact, redact_json};
+use crate::checks::http::fmt_latency;
+use crate::checks::{CheckContext, Outcome};
+use crate::clients::exec::{Cmd, ExecError};
+use crate::model::checklist::{CheckSpec, CommandCheck};
+use crate::model::redact::{redact, redact_json};
 
 /// Timeout unless the check sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -57,7 +57,7 @@ pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
     let mut evidence = json!({
         "command": shown,
         "dir": dir.display().to_string(),
-        "timeout": crate::duration::format(timeout),
+        "timeout": crate::model::duration::format(timeout),
         "env": c.env.keys().collect::<Vec<_>>(),
     });
     if !dir.is_dir() {
@@ -117,7 +117,7 @@ pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
             Outcome::error(
                 format!(
                     "`{shown}` timed out after {} and was killed",
-                    crate::duration::format(timeout)
+                    crate::model::duration::format(timeout)
                 ),
                 evidence,
             )

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 pub use logs::{LogMatcher, logs};
 pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command, status};
 
-use super::{CheckContext, Outcome, Status, join_all};
-use crate::checklist::{FlyEnvCheck, FlyRegionCheck, FlySecretsCheck};
-use crate::config::App;
-use crate::integrations::fly::Fly;
+use crate::checks::{CheckContext, Outcome, Status, join_all};
+use crate::clients::fly::Fly;
+use crate::model::checklist::{FlyEnvCheck, FlyRegionCheck, FlySecretsCheck};
+use crate::model::config::App;
 
 /// The item whose evidence holds the run's rollback targets.
 pub const ROLLBACK_ITEM: &str = "preflight.rollback-ready";
@@ -99,10 +99,10 @@ pub(crate) fn combine(
         Value::Array(results.into_iter().map(|r| r.evidence).collect()),
     );
     let mut evidence = Value::Object(extra);
-    crate::redact::redact_json(&mut evidence, &ctx.secrets);
+    crate::model::redact::redact_json(&mut evidence, &ctx.secrets);
     Outcome::new(
         status,
-        crate::redact::redact(&summary, &ctx.secrets),
+        crate::model::redact::redact(&summary, &ctx.secrets),
         evidence,
     )
 }

@@ -4,16 +4,16 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckContext, Outcome};
-use crate::changes::{ChangeSet, glob, glob_set, list_some, plural, thousands};
-use crate::integrations::git::{Git, GitError};
+use crate::checks::{CheckContext, Outcome};
+use crate::clients::git::{Git, GitError};
+use crate::model::changes::{ChangeSet, glob, glob_set, list_some, plural, thousands};
 
 /// How much of an added line the evidence keeps.
 const LINE_CHARS: usize = 200;
 
 fn finish(ctx: &CheckContext, mut o: Outcome) -> Outcome {
-    crate::redact::redact_json(&mut o.evidence, &ctx.secrets);
-    o.summary = crate::redact::redact(&o.summary, &ctx.secrets);
+    crate::model::redact::redact_json(&mut o.evidence, &ctx.secrets);
+    o.summary = crate::model::redact::redact(&o.summary, &ctx.secrets);
     o
 }
 
@@ -306,7 +306,7 @@ pub async fn clean(ctx: &CheckContext) -> Outcome {
 mod tests {
     use super::*;
     use crate::checks::Status;
-    use crate::config::{Config, PathsConfig};
+    use crate::model::config::{Config, PathsConfig};
     use crate::testrepo::{TestRepo, git};
 
     #[tokio::test]

@@ -1,16 +1,16 @@
 //! GitHub checks: `github.reviews` (`prepare.prs-approved`) and `github.checks` (an
 //! alternative for `prepare.tests`), and what the run checks share: the release merge commit
-//! and the workflow run recorded for it. The run checks are in [`super::github_run`].
+//! and the workflow run recorded for it. The run checks are in [`crate::checks::github_run`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::{CheckContext, Outcome};
-use crate::checklist::{CheckSpec, GithubChecksCheck};
-use crate::integrations::github::{GitHub, PullRequest, Review};
-use crate::integrations::gitlog;
-use crate::run::{ItemState, RunState};
+use crate::checks::gitlog;
+use crate::checks::{CheckContext, Outcome};
+use crate::clients::github::{GitHub, PullRequest, Review};
+use crate::journal::state::{ItemState, RunState};
+use crate::model::checklist::{CheckSpec, GithubChecksCheck};
 
 /// More commits than this in one release is an `error` (too many requests to check them).
 pub const MAX_COMMITS: usize = 200;

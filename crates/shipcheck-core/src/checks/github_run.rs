@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::github::{merge_commit, recorded_run_id, short};
-use super::{CheckContext, Outcome};
-use crate::checklist::GithubJobsCheck;
-use crate::integrations::api::ApiError;
-use crate::integrations::github::{GitHub, Job, WorkflowRun};
-use crate::integrations::gitlog;
+use crate::checks::github::{merge_commit, recorded_run_id, short};
+use crate::checks::gitlog;
+use crate::checks::{CheckContext, Outcome};
+use crate::clients::api::ApiError;
+use crate::clients::github::{GitHub, Job, WorkflowRun};
+use crate::model::checklist::GithubJobsCheck;
 
 /// The most polls of one loop, whatever the timeout and interval say.
 const MAX_POLLS: u64 = 2_000;
@@ -104,7 +104,7 @@ pub async fn workflow(ctx: &CheckContext) -> Outcome {
                 .map(|w| format!(" of {w}"))
                 .unwrap_or_default(),
             short(&merge),
-            crate::duration::format(timeout)
+            crate::model::duration::format(timeout)
         ),
         json!({ "merge_commit": merge }),
     )
@@ -308,7 +308,7 @@ pub async fn jobs(spec: &GithubJobsCheck, ctx: &CheckContext) -> Outcome {
             format!(
                 "workflow run {} still running after {}: {}",
                 run.id,
-                crate::duration::format(timeout),
+                crate::model::duration::format(timeout),
                 if progress.is_empty() {
                     "no jobs yet".into()
                 } else {

@@ -4,14 +4,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::checks::Status;
-use crate::clock::Clock;
-use crate::config::test_env;
-use crate::integrations::testing::{self, MERGE};
+use crate::clients::testing::{self, MERGE};
+use crate::model::clock::Clock;
+use crate::model::config::test_env;
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_GITHUB_TOKEN_B";
 pub(crate) const RUN_ID: i64 = 30433642;
 
-pub(crate) fn gh_config(server: &MockServer, extra: &str) -> crate::config::Config {
+pub(crate) fn gh_config(server: &MockServer, extra: &str) -> crate::model::config::Config {
     test_env::set(TOKEN_VAR, "ghp_testtoken");
     testing::config(&format!(
         "[github]\nrepo = \"acme/app\"\napi_url = \"{}\"\ntoken_env = \"{TOKEN_VAR}\"\nrequest_timeout = \"2s\"\n{extra}",
@@ -169,13 +169,13 @@ async fn a_run_for_another_commit_fails_verify_commit() {
     let run = testing::run(&[
         (
             "release.merge",
-            crate::run::ItemState::Done,
+            crate::journal::state::ItemState::Done,
             json!({"merge_commit": MERGE}),
             "2026-08-21T09:30:00Z",
         ),
         (
             "approve.find-run",
-            crate::run::ItemState::Pass,
+            crate::journal::state::ItemState::Pass,
             json!({"workflow_run_id": RUN_ID, "merge_commit": MERGE}),
             "2026-08-21T09:31:00Z",
         ),
@@ -207,17 +207,17 @@ async fn mount_jobs(server: &MockServer, body: serde_json::Value, times: Option<
     }
 }
 
-fn with_run_id() -> crate::run::RunState {
+fn with_run_id() -> crate::journal::state::RunState {
     testing::run(&[
         (
             "release.merge",
-            crate::run::ItemState::Done,
+            crate::journal::state::ItemState::Done,
             json!({"merge_commit": MERGE}),
             "2026-08-21T09:30:00Z",
         ),
         (
             "release.workflow-triggered",
-            crate::run::ItemState::Pass,
+            crate::journal::state::ItemState::Pass,
             json!({"workflow_run_id": RUN_ID, "merge_commit": MERGE}),
             "2026-08-21T09:31:00Z",
         ),

@@ -4,13 +4,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::checks::Status;
-use crate::config::test_env;
-use crate::integrations::github::User;
-use crate::integrations::testing;
+use crate::clients::github::User;
+use crate::clients::testing;
+use crate::model::config::test_env;
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_GITHUB_TOKEN_A";
 
-fn gh_config(server: &MockServer) -> crate::config::Config {
+fn gh_config(server: &MockServer) -> crate::model::config::Config {
     test_env::set(TOKEN_VAR, "ghp_testtoken");
     testing::config(&format!(
         "[github]\nrepo = \"acme/app\"\napi_url = \"{}\"\ntoken_env = \"{TOKEN_VAR}\"\nrequest_timeout = \"2s\"\n",

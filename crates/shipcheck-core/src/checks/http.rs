@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{CheckContext, Outcome, Status};
-use crate::checklist::{HealthCheck, HttpCheck, StatusSpec};
-use crate::redact::{redact, redact_json};
+use crate::checks::{CheckContext, Outcome, Status};
+use crate::model::checklist::{HealthCheck, HttpCheck, StatusSpec};
+use crate::model::redact::{redact, redact_json};
 
 /// Timeout of one attempt unless the check sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,7 +54,9 @@ impl ProbeError {
 impl fmt::Display for ProbeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProbeError::Timeout(t) => write!(f, "timed out after {}", crate::duration::format(*t)),
+            ProbeError::Timeout(t) => {
+                write!(f, "timed out after {}", crate::model::duration::format(*t))
+            }
             ProbeError::Refused => f.write_str("connection refused"),
             ProbeError::Connect(why) => write!(f, "could not connect: {why}"),
             ProbeError::Invalid(why) => write!(f, "invalid request: {why}"),

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{CheckContext, Outcome, Status};
-use crate::checklist::{CheckSpec, LoadtestCheck};
+use crate::checks::{CheckContext, Outcome, Status};
+use crate::journal::state::RunState;
 use crate::loadtest::{self, Allowed, Report, Thresholds};
-use crate::run::RunState;
+use crate::model::checklist::{CheckSpec, LoadtestCheck};
 use crate::store::Store;
 
 /// How many earlier runs are searched for a previous load test.

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::checklist::{Checklist, Item, ItemKind, Phase};
-use crate::clock::ManualClock;
-use crate::config::{App, Config, Environment};
 use crate::loadtest::test_server::{Behaviour, Server};
-use crate::run::Event;
+use crate::model::checklist::{Checklist, Item, ItemKind, Phase};
+use crate::model::clock::ManualClock;
+use crate::model::config::{App, Config, Environment};
+use crate::model::event::Event;
 use crate::store::{RunSummaryUpdate, StoreTarget};
 
 fn ctx(apps: Vec<(&str, String)>) -> CheckContext {

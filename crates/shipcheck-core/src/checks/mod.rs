@@ -8,6 +8,7 @@ pub mod fly;
 pub mod git;
 pub mod github;
 pub mod github_run;
+pub mod gitlog;
 pub mod http;
 pub mod loadtest;
 pub mod postgres;
@@ -22,9 +23,9 @@ use std::time::Instant;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::checklist::{CheckSpec, Checklist};
-use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::model::checklist::{CheckSpec, Checklist};
+use crate::model::clock::SharedClock;
+use crate::model::config::Config;
 
 /// The verdict of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,16 +116,16 @@ pub struct CheckContext {
     pub clock: SharedClock,
     /// The run's scheduled time, when it has one (the window check uses it).
     pub scheduled_at: Option<Timestamp>,
-    /// The one HTTP client (from [`crate::http::client`]).
+    /// The one HTTP client (from [`crate::clients::http::client`]).
     pub http: reqwest::Client,
     /// Values that must never appear in evidence (secrets read from the environment).
     pub secrets: Arc<Vec<String>>,
     /// The run the check belongs to (`None` for `shipcheck check`): earlier items' evidence
     /// (the merge commit, the recorded releases) is read from here.
-    pub run: Option<Arc<crate::run::RunState>>,
+    pub run: Option<Arc<crate::journal::state::RunState>>,
     /// The change set, computed once per context and shared by every check that reads it
     /// ([`CheckContext::change_set`]). A failure is not kept: the next call tries again.
-    pub changes: Arc<tokio::sync::OnceCell<Arc<crate::changes::ChangeSet>>>,
+    pub changes: Arc<tokio::sync::OnceCell<Arc<crate::model::changes::ChangeSet>>>,
     /// The store, when the check runs in a session (a run or `shipcheck check` with a store):
     /// checks that compare with earlier runs (the load test) read them from here.
     pub store: Option<crate::store::Store>,
@@ -139,14 +140,16 @@ impl CheckContext {
         checklist: Arc<Checklist>,
         clock: SharedClock,
     ) -> CheckContext {
-        let secrets = Arc::new(crate::redact::secrets_from_env(&config.secret_env_names()));
+        let secrets = Arc::new(crate::model::redact::secrets_from_env(
+            &config.secret_env_names(),
+        ));
         CheckContext {
             config,
             base_dir,
             checklist,
             clock,
             scheduled_at: None,
-            http: crate::http::client(std::time::Duration::from_secs(30)),
+            http: crate::clients::http::client(std::time::Duration::from_secs(30)),
             secrets,
             run: None,
             changes: Arc::default(),
@@ -158,11 +161,11 @@ impl CheckContext {
     /// shared. A context lives for one command or one phase; make a new one for a fresh view.
     pub async fn change_set(
         &self,
-    ) -> Result<Arc<crate::changes::ChangeSet>, crate::integrations::git::GitError> {
-        let git = crate::integrations::git::Git::new(self.repo_dir());
+    ) -> Result<Arc<crate::model::changes::ChangeSet>, crate::clients::git::GitError> {
+        let git = crate::clients::git::Git::new(self.repo_dir());
         self.changes
             .get_or_try_init(|| async {
-                crate::changes::ChangeSet::fetch_and_compute(&git, &self.config.git)
+                crate::model::changes::ChangeSet::fetch_and_compute(&git, &self.config.git)
                     .await
                     .map(Arc::new)
             })
@@ -210,11 +213,11 @@ pub fn run<'a>(
             CheckSpec::Prometheus(c) => prometheus::run(c, ctx).await,
             CheckSpec::PostgresHealth(_) => postgres::health(ctx).await,
             CheckSpec::PostgresMigrations(c) => postgres::migrations(c, ctx).await,
-            CheckSpec::MonitorResponseTimes(_) => crate::monitor::checks::response_times(ctx).await,
-            CheckSpec::MonitorErrorRates(_) => crate::monitor::checks::error_rates(ctx),
-            CheckSpec::MonitorMetrics(_) => crate::monitor::checks::metrics(ctx),
-            CheckSpec::MonitorFinal(_) => crate::monitor::checks::final_check(ctx).await,
-            CheckSpec::MonitorNoCritical(_) => crate::monitor::checks::no_critical(ctx).await,
+            CheckSpec::MonitorResponseTimes(_) => crate::watch::items::response_times(ctx).await,
+            CheckSpec::MonitorErrorRates(_) => crate::watch::items::error_rates(ctx),
+            CheckSpec::MonitorMetrics(_) => crate::watch::items::metrics(ctx),
+            CheckSpec::MonitorFinal(_) => crate::watch::items::final_check(ctx).await,
+            CheckSpec::MonitorNoCritical(_) => crate::watch::items::no_critical(ctx).await,
             CheckSpec::Loadtest(l) => loadtest::run(l, ctx).await,
         };
         outcome.timed(start)

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Row};
 
-use super::{CheckContext, Outcome};
-use crate::checklist::PostgresMigrationsCheck;
-use crate::config::DatabaseConfig;
-use crate::integrations::gitlog;
+use crate::checks::gitlog;
+use crate::checks::{CheckContext, Outcome};
+use crate::model::checklist::PostgresMigrationsCheck;
+use crate::model::config::DatabaseConfig;
 
 /// Why the database could not be asked.
 #[derive(Debug, thiserror::Error)]
@@ -75,13 +75,16 @@ impl Db {
             Ok(Err(e)) => {
                 return Err(DbError::Connect {
                     target,
-                    reason: crate::redact::redact(&e.to_string(), &[url.to_string()]),
+                    reason: crate::model::redact::redact(&e.to_string(), &[url.to_string()]),
                 });
             }
             Err(_) => {
                 return Err(DbError::Connect {
                     target,
-                    reason: format!("no answer within {}", crate::duration::format(timeout)),
+                    reason: format!(
+                        "no answer within {}",
+                        crate::model::duration::format(timeout)
+                    ),
                 });
             }
         };
@@ -105,7 +108,10 @@ impl Db {
             Ok(Err(e)) => Err(self.err(what, e.to_string())),
             Err(_) => Err(self.err(
                 what,
-                format!("no answer within {}", crate::duration::format(self.timeout)),
+                format!(
+                    "no answer within {}",
+                    crate::model::duration::format(self.timeout)
+                ),
             )),
         }
     }
@@ -146,7 +152,7 @@ pub async fn health(ctx: &CheckContext) -> Outcome {
         Ok(c) => c,
         Err(o) => return o,
     };
-    match crate::config::env_token(&cfg.url_env, "PostgreSQL") {
+    match crate::model::config::env_token(&cfg.url_env, "PostgreSQL") {
         Ok(url) => health_at(&url, cfg).await,
         Err(e) => Outcome::error(e, Value::Null),
     }
@@ -251,23 +257,23 @@ async fn measure(db: &mut Db, cfg: &DatabaseConfig) -> Result<Outcome, DbError> 
     if q_secs > q_limit {
         problems.push(format!(
             "a query has run for {} (pid {}, limit {})",
-            crate::duration::format(Duration::from_secs_f64(q_secs)),
+            crate::model::duration::format(Duration::from_secs_f64(q_secs)),
             long_q
                 .as_ref()
                 .map(|v| v["pid"].clone())
                 .unwrap_or_default(),
-            crate::duration::format(cfg.long_query.get())
+            crate::model::duration::format(cfg.long_query.get())
         ));
     }
     if t_secs > t_limit {
         problems.push(format!(
             "a transaction has been open for {} (pid {}, limit {})",
-            crate::duration::format(Duration::from_secs_f64(t_secs)),
+            crate::model::duration::format(Duration::from_secs_f64(t_secs)),
             long_t
                 .as_ref()
                 .map(|v| v["pid"].clone())
                 .unwrap_or_default(),
-            crate::duration::format(cfg.long_transaction.get())
+            crate::model::duration::format(cfg.long_transaction.get())
         ));
     }
     if !blocked.is_empty() {
@@ -289,8 +295,8 @@ async fn measure(db: &mut Db, cfg: &DatabaseConfig) -> Result<Outcome, DbError> 
         "{}: SELECT 1 in {latency_ms:.1} ms, {clients}/{usable} connections ({:.0} %), longest query {}, longest transaction {}",
         db.target,
         ratio * 100.0,
-        crate::duration::format(Duration::from_secs_f64(q_secs)),
-        crate::duration::format(Duration::from_secs_f64(t_secs)),
+        crate::model::duration::format(Duration::from_secs_f64(q_secs)),
+        crate::model::duration::format(Duration::from_secs_f64(t_secs)),
     );
     Ok(if problems.is_empty() {
         Outcome::pass(format!("{status}, no blocked sessions"), evidence)
@@ -342,7 +348,7 @@ pub async fn migrations(spec: &PostgresMigrationsCheck, ctx: &CheckContext) -> O
         Ok(c) => c,
         Err(o) => return o,
     };
-    let url = match crate::config::env_token(&cfg.staging_url_env, "PostgreSQL (staging)") {
+    let url = match crate::model::config::env_token(&cfg.staging_url_env, "PostgreSQL (staging)") {
         Ok(u) => u,
         Err(e) => return Outcome::error(e, Value::Null),
     };

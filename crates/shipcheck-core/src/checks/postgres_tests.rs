@@ -7,7 +7,7 @@ use sqlx::{AssertSqlSafe, Connection, Executor};
 
 use super::*;
 use crate::checks::Status;
-use crate::duration::Span;
+use crate::model::duration::Span;
 
 /// The tests look at server-wide activity: one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

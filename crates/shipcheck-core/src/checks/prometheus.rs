@@ -5,10 +5,10 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckContext, Outcome, Status};
-use crate::checklist::{PrometheusCheck, PrometheusPreset};
-use crate::config::PrometheusConfig;
-use crate::integrations::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY, Prometheus, Sample};
+use crate::checks::{CheckContext, Outcome, Status};
+use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY, Prometheus, Sample};
+use crate::model::checklist::{PrometheusCheck, PrometheusPreset};
+use crate::model::config::PrometheusConfig;
 
 /// A comparison such as `< 0.8`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -129,9 +129,9 @@ fn describe(s: &Sample) -> String {
 
 /// When `baseline_factor` compares with: the release merge (just before the deploy, which
 /// waits for approval), else the run's start.
-pub fn baseline_time(run: &crate::run::RunState) -> jiff::Timestamp {
+pub fn baseline_time(run: &crate::journal::state::RunState) -> jiff::Timestamp {
     run.record("release.merge")
-        .filter(|r| r.state == crate::run::ItemState::Done)
+        .filter(|r| r.state == crate::journal::state::ItemState::Done)
         .and_then(|r| r.at)
         .unwrap_or(run.started_at)
 }

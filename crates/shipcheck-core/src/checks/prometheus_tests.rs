@@ -3,12 +3,12 @@ use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::config::test_env;
-use crate::integrations::testing;
+use crate::clients::testing;
+use crate::model::config::test_env;
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_PROMETHEUS_TOKEN";
 
-fn cfg(server: &MockServer, auth: &str) -> crate::config::Config {
+fn cfg(server: &MockServer, auth: &str) -> crate::model::config::Config {
     test_env::set(TOKEN_VAR, "fm2_token");
     testing::config(&format!(
         "[prometheus]\nurl = \"{}/prometheus/acme\"\ntoken_env = \"{TOKEN_VAR}\"\nauth = \"{auth}\"\nrequest_timeout = \"2s\"\n\

@@ -9,9 +9,9 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::{CheckContext, Outcome};
-use crate::integrations::sentry::Sentry;
-use crate::run::{ItemState, RunState};
+use crate::checks::{CheckContext, Outcome};
+use crate::clients::sentry::Sentry;
+use crate::journal::state::{ItemState, RunState};
 
 /// A current window shorter than this is "not enough data".
 pub const MIN_WINDOW_SECS: i64 = 60;
@@ -125,7 +125,7 @@ pub async fn rate(ctx: &CheckContext) -> Outcome {
             format!(
                 "not enough data: {} error event(s) in the {} baseline, fewer than [sentry] min_events = {}; compare by hand (or lower min_events)",
                 baseline.events,
-                crate::duration::format(cfg.baseline_lookback.get()),
+                crate::model::duration::format(cfg.baseline_lookback.get()),
                 cfg.min_events
             ),
             evidence,

@@ -5,14 +5,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::*;
 use crate::actions::ActionContext;
 use crate::checks::Status;
-use crate::config::test_env;
-use crate::integrations::testing::{self, MERGE};
-use crate::run::ItemState;
+use crate::clients::testing::{self, MERGE};
+use crate::journal::state::ItemState;
+use crate::model::config::test_env;
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_SENTRY_TOKEN";
 const NOW: &str = "2026-08-21T09:52:00Z";
 
-fn cfg(server: &MockServer) -> crate::config::Config {
+fn cfg(server: &MockServer) -> crate::model::config::Config {
     test_env::set(TOKEN_VAR, "sntrys_test");
     testing::config(&format!(
         "[sentry]\nurl = \"{}\"\norg = \"acme\"\nprojects = [\"my-app\"]\ntoken_env = \"{TOKEN_VAR}\"\nenvironment = \"production\"\nrequest_timeout = \"2s\"\n",
@@ -20,7 +20,7 @@ fn cfg(server: &MockServer) -> crate::config::Config {
     ))
 }
 
-fn approved_run() -> crate::run::RunState {
+fn approved_run() -> crate::journal::state::RunState {
     testing::run(&[
         (
             "release.merge",

@@ -12,8 +12,8 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde_json::json;
 
-use super::{CheckContext, Outcome};
-use crate::config::{Day, WindowConfig};
+use crate::checks::{CheckContext, Outcome};
+use crate::model::config::{Day, WindowConfig};
 
 /// How far ahead [`next_opening`] looks for a window (two weeks covers any weekly window).
 const LOOKAHEAD_DAYS: i32 = 15;

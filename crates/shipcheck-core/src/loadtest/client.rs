@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::{LoadtestError, Plan, Target, bump};
+use crate::loadtest::{LoadtestError, Plan, Target, bump};
 
 /// Histograms record microseconds from 1 µs to an hour, 3 significant digits.
 const HIST_MAX_US: u64 = 3_600_000_000;
@@ -35,7 +35,7 @@ const SHARDS: usize = 8;
 /// A TLS connector with the platform verifier and the process's rustls provider.
 pub(super) fn tls_connector() -> Result<TlsConnector, LoadtestError> {
     use rustls_platform_verifier::BuilderVerifierExt;
-    crate::http::install_crypto_provider();
+    crate::clients::http::install_crypto_provider();
     let mut config = tokio_rustls::rustls::ClientConfig::builder()
         .with_platform_verifier()
         .map_err(|e| LoadtestError::Tls(e.to_string()))?

@@ -2,7 +2,7 @@
 //! number of connections (the closed model, like wrk and oha) or a constant arrival rate (the
 //! open model), by duration or by request count, into an HDR histogram.
 //!
-//! **Why hyper and not [`crate::http`]**: every other request shipcheck makes goes through the
+//! **Why hyper and not [`crate::clients::http`]**: every other request shipcheck makes goes through the
 //! one reqwest client built in `http.rs`. The load generator is the one exception. It needs
 //! one connection per worker that it owns and drives itself (no pool deciding which
 //! connection a request takes), no per-request work beyond what hyper needs, and the exact
@@ -150,8 +150,8 @@ impl Options {
         if self.timeout.is_zero() || self.timeout > MAX_TIMEOUT {
             return bad(format!(
                 "the request timeout must be above 0 and at most {} (got {})",
-                crate::duration::format(MAX_TIMEOUT),
-                crate::duration::format(self.timeout)
+                crate::model::duration::format(MAX_TIMEOUT),
+                crate::model::duration::format(self.timeout)
             ));
         }
         if let Some(d) = self.duration
@@ -159,8 +159,8 @@ impl Options {
         {
             return bad(format!(
                 "the duration must be above 0 and at most {} (got {})",
-                crate::duration::format(MAX_DURATION),
-                crate::duration::format(d)
+                crate::model::duration::format(MAX_DURATION),
+                crate::model::duration::format(d)
             ));
         }
         if let Some(n) = self.requests
@@ -190,14 +190,14 @@ impl Options {
                 if total == 0 {
                     return bad(format!(
                         "a rate of {rate}/s sends no request in {}; raise the rate or the duration",
-                        crate::duration::format(duration.unwrap_or_default())
+                        crate::model::duration::format(duration.unwrap_or_default())
                     ));
                 }
                 let secs = total as f64 / rate;
                 if !secs.is_finite() || secs > MAX_DURATION.as_secs_f64() {
                     return bad(format!(
                         "{total} requests at {rate}/s take {secs:.0}s, more than the limit of {}",
-                        crate::duration::format(MAX_DURATION)
+                        crate::model::duration::format(MAX_DURATION)
                     ));
                 }
                 let span = Duration::from_secs_f64(secs);

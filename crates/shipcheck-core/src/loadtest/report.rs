@@ -5,8 +5,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::client::Tally;
-use super::{Plan, Target};
+use crate::loadtest::client::Tally;
+use crate::loadtest::{Plan, Target};
 
 /// What a load test measured. Serialized as the check's evidence (and `--json`), and read
 /// back from the store to compare with the next run, so the field names are stable.

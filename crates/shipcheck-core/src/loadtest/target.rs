@@ -3,8 +3,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::LoadtestError;
-use crate::config::Config;
+use crate::loadtest::LoadtestError;
+use crate::model::config::Config;
 
 /// The hosts a load test may target besides loopback.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

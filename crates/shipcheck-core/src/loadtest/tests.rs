@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::test_server::{Behaviour, Server, closed_port};
-use super::*;
+use crate::loadtest::test_server::{Behaviour, Server, closed_port};
+use crate::loadtest::*;
 
 fn opts(url: String, c: usize, n: u64) -> Options {
     Options {
@@ -314,7 +314,7 @@ fn thresholds_and_comparison() {
 /// TLS is a connect error for every request, not a hang or a crash.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_against_a_plain_server_is_connect_errors() {
-    assert!(super::client::tls_connector().is_ok());
+    assert!(crate::loadtest::client::tls_connector().is_ok());
     let s = Server::start(Behaviour::default()).await;
     let url = format!("https://127.0.0.1:{}/", s.addr.port());
     // The plain server waits for a request head that never comes: each handshake times out.

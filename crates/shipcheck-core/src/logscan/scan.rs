@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read};
 
 use memchr::{memchr, memrchr};
 
-use super::{
+use crate::logscan::{
     AppCount, LONG_LINE_OVERLAP, LineMatch, LogscanError, PatternCount, ScanReport, Scanner,
     UNKNOWN_APP, prefilter,
 };

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use super::*;
+use crate::logscan::*;
 
 fn shipper(app: &str, level: &str, message: &str) -> String {
     format!(

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::run::{ItemState, RunState, RunStatus};
+use crate::journal::state::{ItemState, RunState, RunStatus};
 
 /// Whether a criterion is met.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -29,7 +29,7 @@ pub struct Criterion {
 
 /// The six criteria of the seed.
 pub fn evaluate(run: &RunState) -> Vec<Criterion> {
-    use crate::monitor::Metric;
+    use crate::watch::signal::Metric;
     vec![
         with_watch(
             run,
@@ -101,11 +101,11 @@ fn from_items(run: &RunState, title: &'static str, ids: &[&str]) -> Criterion {
 fn with_watch(
     run: &RunState,
     mut c: Criterion,
-    keep: &dyn Fn(crate::monitor::Metric) -> bool,
+    keep: &dyn Fn(crate::watch::signal::Metric) -> bool,
     what: &str,
 ) -> Criterion {
     use crate::checks::Status;
-    let judged = crate::monitor::checks::judge_watch(run, keep, what);
+    let judged = crate::watch::items::judge_watch(run, keep, what);
     let note = match judged.status {
         Status::Fail => {
             c.met = Met::NotMet;
@@ -142,7 +142,9 @@ fn no_rollback(run: &RunState) -> Criterion {
             because: format!("rolled back ({}) by {}: {}", r.strategy, r.by, r.reason),
         };
     }
-    let watched = run.completed.contains(&crate::checklist::Phase::Watch);
+    let watched = run
+        .completed
+        .contains(&crate::model::checklist::Phase::Watch);
     Criterion {
         title: "No rollback needed within 2 hours",
         met: if run.status == RunStatus::Aborted {

@@ -2,8 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::criteria;
-use crate::run::{NoteKind, RunState};
+use crate::journal::state::RunState;
+use crate::model::event::NoteKind;
+use crate::report::criteria;
 
 /// The JSON value of a run.
 pub fn value(run: &RunState) -> Value {
@@ -64,8 +65,8 @@ pub fn value(run: &RunState) -> Value {
         },
         "success_criteria": criteria::evaluate(run),
         "events": run.event_count,
-        "verdict": crate::monitor::verdict(run),
-        "watch": crate::monitor::report::json(run),
+        "verdict": crate::journal::watch::verdict(run),
+        "watch": crate::report::watch::json(run),
     })
 }
 

@@ -1,6 +1,6 @@
 //! JUnit XML: one testsuite per phase, one testcase per item, so CI systems can show the run.
 
-use crate::run::{ItemState, RunState};
+use crate::journal::state::{ItemState, RunState};
 
 /// Renders the run as JUnit XML.
 pub fn render(run: &RunState) -> String {
@@ -20,7 +20,7 @@ pub fn render(run: &RunState) -> String {
         esc(&run.id),
         run.items.len()
     ));
-    for phase in crate::checklist::Phase::ALL {
+    for phase in crate::model::checklist::Phase::ALL {
         let recs: Vec<_> = run.phase_items(phase).collect();
         if recs.is_empty() {
             continue;

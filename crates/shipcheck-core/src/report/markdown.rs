@@ -3,10 +3,11 @@
 
 use std::fmt::Write;
 
-use super::criteria::{self, Met};
-use super::local_time;
-use crate::checklist::Phase;
-use crate::run::{ItemRecord, ItemState, NoteKind, RunState, RunStatus};
+use crate::journal::state::{ItemRecord, ItemState, RunState, RunStatus};
+use crate::model::checklist::Phase;
+use crate::model::event::NoteKind;
+use crate::report::criteria::{self, Met};
+use crate::report::local_time;
 
 /// The seed's (h2, h3) headings for a phase.
 fn headings(phase: Phase) -> (&'static str, Option<&'static str>) {
@@ -52,7 +53,7 @@ pub fn render(run: &RunState, tz: &str) -> String {
     if let Some((by, reason)) = &run.aborted {
         let _ = writeln!(out, "**Aborted** by {by}: {reason}.");
     }
-    let _ = writeln!(out, "\n{}", crate::monitor::report::verdict_line(run));
+    let _ = writeln!(out, "\n{}", crate::report::watch::verdict_line(run));
     let mut last_h2 = "";
     for phase in Phase::ALL {
         let recs: Vec<&ItemRecord> = run.phase_items(phase).collect();
@@ -85,7 +86,7 @@ pub fn render(run: &RunState, tz: &str) -> String {
         }
     }
 
-    out.push_str(&crate::monitor::report::markdown(run, tz));
+    out.push_str(&crate::report::watch::markdown(run, tz));
     if !run.rollbacks.is_empty() || !run.stops.is_empty() {
         let _ = writeln!(out, "\n---\n\n## If Something Goes Wrong\n");
         for s in &run.stops {

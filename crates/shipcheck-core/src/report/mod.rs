@@ -6,6 +6,7 @@ pub mod criteria;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod watch;
 
 /// A report format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub enum Format {
 }
 
 /// Renders a run in a format. `tz` is the IANA zone times are shown in.
-pub fn render(run: &crate::run::RunState, format: Format, tz: &str) -> String {
+pub fn render(run: &crate::journal::state::RunState, format: Format, tz: &str) -> String {
     match format {
         Format::Markdown => markdown::render(run, tz),
         Format::Json => json::render(run),

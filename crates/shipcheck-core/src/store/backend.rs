@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, Database, Postgres, Sqlite, Transaction};
 
-use super::{StoreError, StoreTarget, schema};
+use crate::store::{StoreError, StoreTarget, schema};
 
 /// How long a SQLite writer waits for another to finish.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);

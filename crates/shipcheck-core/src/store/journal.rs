@@ -3,10 +3,11 @@
 
 use jiff::Timestamp;
 
-use super::backend::{Begin, Store, is_unique_violation, on_pool, parse_ts, ts_text};
-use super::{ChainReport, LockInfo, RunSummaryUpdate, StoreError};
-use crate::run::event::{GENESIS_HASH, chain_hash};
-use crate::run::{Event, RunState, StoredEvent};
+use crate::journal::state::RunState;
+use crate::model::event::{Event, StoredEvent};
+use crate::model::event::{GENESIS_HASH, chain_hash};
+use crate::store::backend::{Begin, Store, is_unique_violation, on_pool, parse_ts, ts_text};
+use crate::store::{ChainReport, LockInfo, RunSummaryUpdate, StoreError};
 
 /// How often an append that lost a race on `(run_id, seq)` is retried.
 const APPEND_TRIES: usize = 20;
@@ -300,7 +301,7 @@ impl Store {
             }
             prev.clone_from(hash);
         }
-        let stored = super::backend::to_i64(rows.len());
+        let stored = crate::store::backend::to_i64(rows.len());
         if stored < recorded_count {
             return broken(
                 stored + 1,

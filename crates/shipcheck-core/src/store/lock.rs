@@ -3,9 +3,9 @@
 
 use jiff::Timestamp;
 
-use super::backend::{Begin, Store, on_pool, parse_ts, ts_text};
-use super::journal::lock_time;
-use super::{LockBreak, LockInfo, StoreError};
+use crate::store::backend::{Begin, Store, on_pool, parse_ts, ts_text};
+use crate::store::journal::lock_time;
+use crate::store::{LockBreak, LockInfo, StoreError};
 
 impl Store {
     /// Who holds the deploy lock of `project`'s `env`, if anyone.

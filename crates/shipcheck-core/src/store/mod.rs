@@ -7,7 +7,7 @@
 //! nine-digit fraction, so that text order is time order and nothing is lost in the round trip.
 //!
 //! What the store keeps is the journal. A run's state is the fold of its events
-//! ([`crate::run::RunState::fold`]); the `runs` row only caches what listing needs (phase,
+//! ([`crate::journal::state::RunState::fold`]); the `runs` row only caches what listing needs (phase,
 //! status, event count) plus the head of the hash chain.
 
 use std::fmt;

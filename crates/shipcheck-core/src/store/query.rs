@@ -1,7 +1,7 @@
 //! Reading runs: one by id or prefix, the newest first, the latest of a project.
 
-use super::backend::{Store, on_pool, parse_ts, to_i64};
-use super::{RunSummary, StoreError};
+use crate::store::backend::{Store, on_pool, parse_ts, to_i64};
+use crate::store::{RunSummary, StoreError};
 
 /// A `runs` row as selected by [`run_select!`].
 type RunRow = (

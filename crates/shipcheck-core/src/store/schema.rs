@@ -2,8 +2,8 @@
 //! recorded in `schema_version`. A store whose highest version is newer than this build's is
 //! refused, untouched.
 
-use super::StoreError;
-use super::backend::{Begin, Pool, Store, on_pool, ts_text};
+use crate::store::StoreError;
+use crate::store::backend::{Begin, Pool, Store, on_pool, ts_text};
 
 /// The newest schema this build knows.
 pub const SCHEMA_VERSION: i64 = 1;

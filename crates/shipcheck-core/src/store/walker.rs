@@ -10,8 +10,8 @@
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
-use super::StoreError;
-use super::backend::{Pool, Store};
+use crate::store::StoreError;
+use crate::store::backend::{Pool, Store};
 
 /// Held while a process walks a run; dropping it releases the guard.
 pub struct WalkGuard {

@@ -58,8 +58,8 @@ pub struct ClockSpec {
 
 impl ClockSpec {
     /// The clock.
-    pub fn clock(&self) -> shipcheck_core::clock::AnchoredClock {
-        shipcheck_core::clock::AnchoredClock::new(self.since, self.start, self.speed)
+    pub fn clock(&self) -> shipcheck_core::model::clock::AnchoredClock {
+        shipcheck_core::model::clock::AnchoredClock::new(self.since, self.start, self.speed)
     }
 }
 

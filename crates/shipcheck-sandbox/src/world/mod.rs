@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use shipcheck_core::clock::AnchoredClock;
+use shipcheck_core::model::clock::AnchoredClock;
 use tokio::task::JoinHandle;
 
 use crate::fly::ClockSpec;
@@ -309,7 +309,7 @@ impl World {
 
     /// Builds and starts a world in `dir`.
     pub async fn build_with(dir: &Path, options: WorldOptions) -> Result<World, WorldError> {
-        shipcheck_core::http::install_crypto_provider();
+        shipcheck_core::clients::http::install_crypto_provider();
         std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
         let dir = dir
             .canonicalize()
@@ -323,7 +323,7 @@ impl World {
             start,
             speed: options
                 .speed
-                .clamp(1.0, shipcheck_core::config::clock::MAX_SPEED),
+                .clamp(1.0, shipcheck_core::model::config::clock::MAX_SPEED),
         };
         let clock = clock_spec.clock();
         let repo = repo::build(&dir, start).await?;
@@ -348,7 +348,7 @@ impl World {
             slack: Mutex::new(Vec::new()),
             recorder: record::Recorder::new(&world_dir),
             echo_slack: options.echo_slack,
-            http: shipcheck_core::http::client(Duration::from_secs(5)),
+            http: shipcheck_core::clients::http::client(Duration::from_secs(5)),
             repo,
             stop,
             start,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use shipcheck_core::exec::Cmd;
+use shipcheck_core::clients::exec::Cmd;
 
 use super::WorldError;
 

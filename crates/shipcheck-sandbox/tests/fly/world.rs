@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use shipcheck_core::exec::Cmd;
+use shipcheck_core::clients::exec::Cmd;
 use shipcheck_sandbox::fly::{self, FlyState};
 use shipcheck_sandbox::world::{PostgresChoice, Scenario, World, WorldOptions};
 

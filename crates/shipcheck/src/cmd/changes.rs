@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use shipcheck_core::checks::CheckContext;
-use shipcheck_core::conditions;
+use shipcheck_core::model::checklist::conditions;
 
 use crate::cli::Global;
 use crate::context;
@@ -12,7 +12,8 @@ use crate::errors::CliError;
 
 pub async fn run(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config(g)?;
-    let clock = shipcheck_core::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
+    let clock =
+        shipcheck_core::model::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
     let ctx = CheckContext::new(
         Arc::new(loaded.config.clone()),
         loaded.base_dir(),

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use shipcheck_core::checklist::{CheckSpec, Item, Phase};
 use shipcheck_core::checks::{CheckContext, Status};
-use shipcheck_core::engine;
+use shipcheck_core::engine::runner;
+use shipcheck_core::model::checklist::{CheckSpec, Item, Phase};
 
 use crate::cli::Global;
 use crate::context;
@@ -40,7 +40,7 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
         } else if let Some(i) = list.get(t) {
             selected.push(i);
         } else {
-            let hint = shipcheck_core::checklist::suggest(
+            let hint = shipcheck_core::model::checklist::suggest(
                 t,
                 Phase::ALL.iter().map(|p| p.as_str()).chain(list.ids()),
             )
@@ -67,7 +67,8 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             manual.push(i);
         }
     }
-    let clock = shipcheck_core::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
+    let clock =
+        shipcheck_core::model::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
     let mut ctx = CheckContext::new(
         Arc::new(loaded.config.clone()),
         loaded.base_dir(),
@@ -93,7 +94,7 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
     }
     let progress = Progress::new(g.json);
     let start = std::time::Instant::now();
-    let results = engine::run_checks(&items, &ctx, &progress).await;
+    let results = runner::run_checks(&items, &ctx, &progress).await;
     let wall = start.elapsed();
     let failed = results
         .iter()

@@ -7,9 +7,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use shipcheck_core::exec::Cmd;
+use shipcheck_core::clients::exec::Cmd;
+use shipcheck_core::journal::state::RunState;
 use shipcheck_core::report::{self, Format};
-use shipcheck_core::run::RunState;
 use shipcheck_sandbox::world::postgres::PgStatus;
 use shipcheck_sandbox::world::{PostgresChoice, Scenario, World, WorldOptions, record, repo};
 
@@ -177,7 +177,7 @@ fn describe_world(world: &World) {
 }
 
 async fn latest_run(world: &World) -> Result<Option<RunState>, CliError> {
-    let loaded = shipcheck_core::config::load_file(world.config_path())?;
+    let loaded = shipcheck_core::model::config::load_file(world.config_path())?;
     let target = shipcheck_core::store::StoreTarget::Sqlite(
         world.dir.join(".shipcheck").join("shipcheck.db"),
     );

@@ -1,7 +1,7 @@
 //! `shipcheck init`: write a commented shipcheck.toml — from the repository's `fly.toml` files
 //! when there are any, else for the seed's setup.
 
-use shipcheck_core::config::{self, TemplateApp, discover::discover_fly_apps, template};
+use shipcheck_core::model::config::{self, TemplateApp, discover::discover_fly_apps, template};
 
 use crate::cli::Global;
 use crate::errors::CliError;

@@ -1,7 +1,8 @@
 //! `tick`, `waive`, `note`, `sign`, `abort`: what a person records on the open run.
 
 use serde_json::json;
-use shipcheck_core::run::{NoteKind, RunState};
+use shipcheck_core::journal::state::RunState;
+use shipcheck_core::model::event::NoteKind;
 
 use crate::cli::{Global, NoteKindArg, Who};
 use crate::context;

@@ -20,7 +20,7 @@ use crate::errors::{CliError, EXIT_INTEGRATION};
 
 pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
     let loaded = match context::config_path(g) {
-        Some(p) => Some(shipcheck_core::config::load_file(&p)?),
+        Some(p) => Some(shipcheck_core::model::config::load_file(&p)?),
         None => None,
     };
     let allowed = loaded
@@ -61,7 +61,7 @@ pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
             (Some(n), None) if a.rate.is_none() => format!("{n} requests"),
             _ => format!(
                 "{}{}",
-                shipcheck_core::duration::format(plan.stop_after),
+                shipcheck_core::model::duration::format(plan.stop_after),
                 a.requests
                     .map(|n| format!(" or {n} requests"))
                     .unwrap_or_default()
@@ -221,7 +221,7 @@ fn print_text(r: &Report) {
 /// exists (it is never created here).
 async fn compare_with_store(
     g: &Global,
-    loaded: Option<&shipcheck_core::config::LoadedConfig>,
+    loaded: Option<&shipcheck_core::model::config::LoadedConfig>,
     report: &Report,
 ) -> Option<(String, Comparison)> {
     let loaded = loaded?;

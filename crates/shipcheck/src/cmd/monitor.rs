@@ -2,8 +2,10 @@
 //! the policy acts; or resolve one).
 
 use serde_json::json;
-use shipcheck_core::monitor::respond::Asker;
-use shipcheck_core::monitor::{IncidentInput, Severity, Source, VerdictKind, WatchOptions};
+use shipcheck_core::incidents::respond::Asker;
+use shipcheck_core::incidents::{IncidentInput, Severity, Source};
+use shipcheck_core::journal::watch::VerdictKind;
+use shipcheck_core::watch::WatchOptions;
 
 use super::walk::TtyConfirm;
 use crate::cli::{Global, IncidentArgs, MonitorArgs, SeverityArg};
@@ -25,7 +27,7 @@ pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
     let duration = args.duration.unwrap_or(m.duration.get());
     let sample_every = args.sample_every.unwrap_or(m.sample_every.get());
     if let Err((key, message)) =
-        shipcheck_core::config::check_schedule(interval, duration, sample_every)
+        shipcheck_core::model::config::check_schedule(interval, duration, sample_every)
     {
         return Err(CliError::Usage(format!(
             "--{}: {message}",
@@ -86,7 +88,7 @@ pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
 }
 
 fn fmt_secs(s: u64) -> String {
-    shipcheck_core::duration::format(std::time::Duration::from_secs(s))
+    shipcheck_core::model::duration::format(std::time::Duration::from_secs(s))
 }
 
 pub async fn incident(g: &Global, args: &IncidentArgs) -> Result<u8, CliError> {

@@ -10,9 +10,11 @@
 
 use std::path::{Path, PathBuf};
 
-use shipcheck_core::checklist::{ActionSpec, Item, Phase};
-use shipcheck_core::integrations::slack::seed_text;
-use shipcheck_core::run::{NoteKind, RunState, RunStatus, Session, StepReport};
+use shipcheck_core::clients::slack::seed_text;
+use shipcheck_core::engine::{Session, StepReport};
+use shipcheck_core::journal::state::{RunState, RunStatus};
+use shipcheck_core::model::checklist::{ActionSpec, Item, Phase};
+use shipcheck_core::model::event::NoteKind;
 use shipcheck_sandbox::world::Manifest;
 use shipcheck_sandbox::world::postgres::PgStatus;
 
@@ -173,7 +175,7 @@ impl Operator {
             .get(shipcheck_sandbox::world::ENV_SLACK)
             .cloned()
             .unwrap_or_default();
-        let http = shipcheck_core::http::client(std::time::Duration::from_secs(10));
+        let http = shipcheck_core::clients::http::client(std::time::Duration::from_secs(10));
         let posted = http
             .post(url)
             .json(&serde_json::json!({ "text": text }))
@@ -242,7 +244,7 @@ impl People for Operator {
                 // changes that. A person records why and closes the run.
                 let reason = format!(
                     "the release was rolled back: {}",
-                    shipcheck_core::monitor::verdict(&run).reason
+                    shipcheck_core::journal::watch::verdict(&run).reason
                 );
                 say!(
                     "  demo operator: waives {} (the release was rolled back)",

@@ -1,7 +1,7 @@
 //! `shipcheck plan`: the checklist, phase by phase.
 
 use serde_json::json;
-use shipcheck_core::checklist::Phase;
+use shipcheck_core::model::checklist::Phase;
 
 use crate::cli::Global;
 use crate::context;

@@ -1,7 +1,7 @@
 //! `shipcheck rollback`: roll the run's release back, with confirmation.
 
 use serde_json::json;
-use shipcheck_core::run::{RollbackOptions, Strategy};
+use shipcheck_core::engine::{RollbackOptions, Strategy};
 
 use crate::cli::{Global, StrategyArg, Who};
 use crate::context;

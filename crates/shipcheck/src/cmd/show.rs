@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use serde_json::json;
-use shipcheck_core::checklist::Phase;
+use shipcheck_core::journal::state::ItemState;
+use shipcheck_core::model::checklist::Phase;
 use shipcheck_core::report::{self, Format};
-use shipcheck_core::run::ItemState;
 use shipcheck_core::store::ChainReport;
 
 use crate::cli::{FormatArg, Global};
@@ -136,7 +136,7 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
     let chain = session.store.verify_chain(&id).await?;
     // The journal must also read as a run.
     let fold = match session.store.events(&id).await {
-        Ok(events) => shipcheck_core::run::RunState::fold(&events)
+        Ok(events) => shipcheck_core::journal::state::RunState::fold(&events)
             .err()
             .map(|e| e.to_string()),
         Err(e) => Some(e.to_string()),

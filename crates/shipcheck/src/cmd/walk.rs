@@ -1,10 +1,9 @@
 //! `shipcheck start`, `next` and `deploy`: start a run and walk it through its phases.
 
 use serde_json::json;
-use shipcheck_core::checklist::Item;
-use shipcheck_core::run::{
-    Confirm, NoConfirm, RunState, Session, StartOptions, StepOptions, StepReport,
-};
+use shipcheck_core::engine::{Confirm, NoConfirm, Session, StartOptions, StepOptions, StepReport};
+use shipcheck_core::journal::state::RunState;
+use shipcheck_core::model::checklist::Item;
 
 use crate::cli::{Global, StartArgs, StepArgs};
 use crate::context;

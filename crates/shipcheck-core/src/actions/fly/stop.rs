@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{POLL, fly_error};
+use crate::actions::fly::{POLL, fly_error};
 use crate::actions::{ActionContext, ActionError, ActionResult};
-use crate::integrations::fly::{Fly, FlyError, Machine};
+use crate::clients::fly::{Fly, FlyError, Machine};
 
 /// Machines per process group, as recorded before a stop.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

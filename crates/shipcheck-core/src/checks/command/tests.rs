@@ -1,12 +1,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::*;
-use crate::checklist::{Checklist, Item, ItemKind, Phase};
 use crate::checks::Status;
-use crate::clock::ManualClock;
-use crate::config::Config;
-use crate::duration::Span;
+use crate::checks::command::*;
+use crate::model::checklist::{Checklist, Item, ItemKind, Phase};
+use crate::model::clock::ManualClock;
+use crate::model::config::Config;
+use crate::model::duration::Span;
 
 fn ctx_in(dir: &Path) -> CheckContext {
     CheckContext::new(

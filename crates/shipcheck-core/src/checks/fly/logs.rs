@@ -8,12 +8,12 @@
 
 use serde_json::{Value, json};
 
-use super::{AppResult, combine, fly_apps, with};
-use crate::checklist::FlyLogsCheck;
+use crate::checks::fly::{AppResult, combine, fly_apps, with};
 use crate::checks::{CheckContext, Outcome, Status, join_all};
-use crate::config::ErrorPatterns;
-use crate::integrations::fly::{Fly, LogEntry};
+use crate::clients::fly::{Fly, LogEntry};
 use crate::logscan::{ScanOptions, ScanReport, Scanner, fly_error_patterns};
+use crate::model::checklist::FlyLogsCheck;
+use crate::model::config::ErrorPatterns;
 
 /// `[fly.error_patterns]`, compiled into the log scanner ([`crate::logscan`]): one regex set
 /// with a literal prefilter over each entry written as one JSON line.
@@ -135,7 +135,7 @@ async fn logs_app(
             format!("{fly_app}: no release with a readable time; cannot tell when the deploy was"),
         );
     };
-    let window_end = crate::clock::add(since, ctx.config.fly.logs_window.get());
+    let window_end = crate::model::clock::add(since, ctx.config.fly.logs_window.get());
     let base = with(
         with(base, "release", json!(release.version)),
         "since",

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{AppResult, ROLLBACK_ITEM, combine, fly_apps, with};
-use crate::checklist::{FlyReleasesCheck, FlyStatusCheck, ReleasesMode};
+use crate::checks::fly::{AppResult, ROLLBACK_ITEM, combine, fly_apps, with};
 use crate::checks::{CheckContext, Outcome, Status, join_all};
-use crate::integrations::fly::{Fly, Release};
-use crate::run::RunState;
+use crate::clients::fly::{Fly, Release};
+use crate::journal::state::RunState;
+use crate::model::checklist::{FlyReleasesCheck, FlyStatusCheck, ReleasesMode};
 
 /// One app's release before the deploy: what a platform rollback redeploys. Stored in
 /// `preflight.rollback-ready`'s evidence under `targets`.

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use super::{Attempts, attempt, excerpt, fmt_latency};
-use crate::checklist::{HealthCheck, HttpCheck, StatusSpec};
+use crate::checks::http::{Attempts, attempt, excerpt, fmt_latency};
 use crate::checks::{CheckContext, Outcome, Status};
-use crate::redact::{redact, redact_json};
+use crate::model::checklist::{HealthCheck, HttpCheck, StatusSpec};
+use crate::model::redact::{redact, redact_json};
 
 pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
     let apps = ctx

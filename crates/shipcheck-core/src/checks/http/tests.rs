@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::test_server::{Reply, Silent, TestServer, closed_url};
-use super::*;
-use crate::checklist::Checklist;
-use crate::clock::ManualClock;
-use crate::config::{App, Config, Environment};
-use crate::duration::Span;
+use crate::checks::http::test_server::{Reply, Silent, TestServer, closed_url};
+use crate::checks::http::*;
+use crate::model::checklist::Checklist;
+use crate::model::clock::ManualClock;
+use crate::model::config::{App, Config, Environment};
+use crate::model::duration::Span;
 
 fn ctx_with(config: Config) -> CheckContext {
     CheckContext::new(

@@ -3,11 +3,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::*;
-use crate::checklist::Checklist;
 use crate::checks::Status;
-use crate::clock::ManualClock;
-use crate::config::Config;
+use crate::checks::window::*;
+use crate::model::checklist::Checklist;
+use crate::model::clock::ManualClock;
+use crate::model::config::Config;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()

@@ -1,9 +1,9 @@
 //! Bad stores and bad stored data: clear errors with the documented exit codes, never a
 //! panic, and nothing changed.
 
-use super::cases::four_events;
-use super::*;
 use crate::store::SCHEMA_VERSION;
+use crate::store::tests::cases::four_events;
+use crate::store::tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreadable_stored_events_are_corrupt_not_panics() {

@@ -1,7 +1,7 @@
 //! Round trips, locks, tampering, bad stores, listing and lookup.
 
-use super::*;
-use crate::run::{ItemState, RunState, RunStatus};
+use crate::journal::state::{ItemState, RunState, RunStatus};
+use crate::store::tests::*;
 use crate::store::{ChainReport, LockInfo, RunSummaryUpdate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,10 +21,10 @@ async fn create_append_read_back_and_fold() {
             .await
             .expect("create_run");
         assert_eq!(first.seq, 1);
-        assert_eq!(first.prev_hash, crate::run::event::GENESIS_HASH);
+        assert_eq!(first.prev_hash, crate::model::event::GENESIS_HASH);
         assert_eq!(first.at, ts("2026-11-26T10:00:00.123456789Z"));
 
-        let manual = crate::checklist::Checklist::builtin()
+        let manual = crate::model::checklist::Checklist::builtin()
             .items
             .into_iter()
             .find(|i| i.is_ticked_by_person())

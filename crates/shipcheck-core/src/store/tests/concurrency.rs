@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use tokio::sync::Barrier;
 
-use super::*;
-use crate::run::StoredEvent;
+use crate::model::event::StoredEvent;
 use crate::store::ChainReport;
+use crate::store::tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_concurrent_starts_exactly_one_wins() {

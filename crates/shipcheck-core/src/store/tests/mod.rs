@@ -10,10 +10,10 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
-use super::backend::{on_pool, open_postgres, redact_url};
-use super::{Store, StoreError, StoreTarget};
-use crate::checklist::Checklist;
-use crate::run::{Event, NoteKind};
+use crate::model::checklist::Checklist;
+use crate::model::event::{Event, NoteKind};
+use crate::store::backend::{on_pool, open_postgres, redact_url};
+use crate::store::{Store, StoreError, StoreTarget};
 
 mod bad_input;
 mod cases;
@@ -185,8 +185,8 @@ pub(super) fn note(text: &str) -> Event {
 }
 
 /// What an append after the first phase leaves in the `runs` row.
-pub(super) fn active() -> super::RunSummaryUpdate {
-    super::RunSummaryUpdate {
+pub(super) fn active() -> crate::store::RunSummaryUpdate {
+    crate::store::RunSummaryUpdate {
         phase: Some("prepare".into()),
         status: "active".into(),
     }

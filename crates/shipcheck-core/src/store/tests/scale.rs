@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::*;
+use crate::store::tests::*;
 
 const RUNS: usize = 10_000;
 
@@ -12,7 +12,7 @@ async fn many_runs(store: &Store) {
     let base = ts("2025-01-01T00:00:00Z");
     let mut rows = Vec::with_capacity(500);
     for i in 0..RUNS {
-        let at = super::super::backend::ts_text(base + jiff::SignedDuration::from_mins(i as i64));
+        let at = crate::store::backend::ts_text(base + jiff::SignedDuration::from_mins(i as i64));
         let project = ["maishapoa", "alpha", "beta"][i % 3];
         rows.push(format!(
             "('run-{i:05}', '{project}', 'production', 'ada', '{at}', '{at}', NULL, 'signed', 9, 'h')"

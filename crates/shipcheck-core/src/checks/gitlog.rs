@@ -1,0 +1,69 @@
+//! The few git questions the API integrations ask of the repository: the commits and the
+//! changed files of `REMOTE/production..REMOTE/staging` (from the run's change set, see
+//! [`crate::model::changes`]), and a one-line change list of any range through [`crate::clients::exec::Cmd`].
+
+use std::time::Duration;
+
+use crate::checks::CheckContext;
+use crate::clients::exec::Cmd;
+
+const GIT_TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn git(ctx: &CheckContext, args: &[String], reason: &str) -> Result<String, String> {
+    let out = Cmd::new("git", args.iter().cloned())
+        .dir(ctx.repo_dir())
+        .timeout(GIT_TIMEOUT)
+        .reason(reason)
+        .run()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(format!(
+            "`git {}` (to {reason}) failed: {}",
+            args.join(" "),
+            out.head_of_stderr(3)
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// `REMOTE/production..REMOTE/staging`.
+pub fn release_range(ctx: &CheckContext) -> String {
+    let g = &ctx.config.git;
+    format!(
+        "{r}/{p}..{r}/{s}",
+        r = g.remote,
+        p = g.production,
+        s = g.staging
+    )
+}
+
+/// The full SHAs of the commits in `production..staging`, newest first, from the run's
+/// change set (fetched once per context).
+pub async fn release_commits(ctx: &CheckContext) -> Result<Vec<String>, String> {
+    let changes = ctx.change_set().await.map_err(|e| e.to_string())?;
+    Ok(changes.commits.iter().map(|c| c.sha.clone()).collect())
+}
+
+/// The files the release changes, from the change set.
+pub async fn release_files(ctx: &CheckContext) -> Result<Vec<String>, String> {
+    let changes = ctx.change_set().await.map_err(|e| e.to_string())?;
+    Ok(changes.files.iter().map(|f| f.path.clone()).collect())
+}
+
+/// `git log --oneline` of `range`, at most `max` lines.
+pub async fn oneline(ctx: &CheckContext, range: &str, max: usize) -> Result<Vec<String>, String> {
+    let out = git(
+        ctx,
+        &[
+            "log".into(),
+            "--oneline".into(),
+            "--no-decorate".into(),
+            format!("--max-count={max}"),
+            range.to_string(),
+        ],
+        "list the changes",
+    )
+    .await?;
+    Ok(out.lines().map(str::to_string).collect())
+}

@@ -1,0 +1,469 @@
+//! The request helper every HTTP integration (GitHub, Sentry, Slack, Prometheus) goes
+//! through, over the one client from [`crate::clients::http::client`]:
+//!
+//! - a timeout on every request;
+//! - bounded retries with doubling backoff for idempotent reads (GET) on 5xx answers and
+//!   network errors; a write (POST) is sent once unless the service said it was not
+//!   processed (429, or a rate-limited 403);
+//! - rate limits honoured: GitHub's `x-ratelimit-remaining: 0` with `x-ratelimit-reset`,
+//!   429/403 secondary limits with `retry-after`, Sentry's and Slack's 429 `Retry-After`.
+//!   shipcheck waits up to a bound (`rate_limit_wait`) and then gives up with the reset time;
+//! - typed errors: 401/403 name the permission the token needs, 404 names the resource,
+//!   422 quotes the API's message, malformed JSON names the reason, a timeout names the limit.
+//!
+//! Every loop here is bounded in count and in time.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::model::clock::SharedClock;
+
+pub use crate::clients::api_error::{ApiError, api_message, error_chain};
+
+/// Which service a request goes to (for messages and rate-limit rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// The GitHub REST API.
+    GitHub,
+    /// The Sentry API.
+    Sentry,
+    /// A Slack incoming webhook.
+    Slack,
+    /// A Prometheus query API.
+    Prometheus,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::GitHub => "GitHub",
+            Service::Sentry => "Sentry",
+            Service::Slack => "Slack",
+            Service::Prometheus => "Prometheus",
+        })
+    }
+}
+
+/// Timeouts, retries and waits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Policy {
+    /// Timeout of one request.
+    pub timeout: Duration,
+    /// Further attempts of a GET after a 5xx or a network error.
+    pub retries: u32,
+    /// Wait before the first retry, doubled each time.
+    pub backoff: Duration,
+    /// The longest total wait for rate limits.
+    pub max_wait: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            timeout: Duration::from_secs(30),
+            retries: 2,
+            backoff: Duration::from_millis(500),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+impl From<crate::model::config::RequestLimits> for Policy {
+    fn from(l: crate::model::config::RequestLimits) -> Self {
+        Policy {
+            timeout: l.request_timeout.get(),
+            max_wait: l.rate_limit_wait.get(),
+            ..Policy::default()
+        }
+    }
+}
+
+/// How many times a rate-limited request is tried again at most (besides the time bound).
+const MAX_RATE_LIMIT_RETRIES: u32 = 3;
+/// GitHub's advice for a secondary limit without `retry-after`: wait at least a minute.
+const GITHUB_SECONDARY_WAIT: Duration = Duration::from_secs(60);
+/// A 429 without any hint from Sentry or Slack.
+const DEFAULT_429_WAIT: Duration = Duration::from_secs(5);
+
+/// One request.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// GET, POST, ...
+    pub method: Method,
+    /// A path under the base URL (`/repos/...`), or a full URL.
+    pub url: String,
+    /// Query parameters (repeatable).
+    pub query: Vec<(String, String)>,
+    /// A JSON body.
+    pub body: Option<serde_json::Value>,
+    /// What is asked for, for messages ("the pending deployments of run 42").
+    pub what: String,
+    /// The permission the token needs, for 401/403 messages.
+    pub permission: String,
+    /// Further statuses that count as success (Sentry's 208 "already exists").
+    pub also_ok: Vec<u16>,
+}
+
+impl Request {
+    /// A GET.
+    pub fn get(url: impl Into<String>, what: impl Into<String>, permission: &str) -> Request {
+        Request {
+            method: Method::GET,
+            url: url.into(),
+            query: Vec::new(),
+            body: None,
+            what: what.into(),
+            permission: permission.into(),
+            also_ok: Vec::new(),
+        }
+    }
+    /// A POST of a JSON body.
+    pub fn post(
+        url: impl Into<String>,
+        body: serde_json::Value,
+        what: impl Into<String>,
+        permission: &str,
+    ) -> Request {
+        Request {
+            method: Method::POST,
+            body: Some(body),
+            ..Request::get(url, what, permission)
+        }
+    }
+    /// Adds a query parameter.
+    pub fn query(mut self, k: &str, v: impl ToString) -> Request {
+        self.query.push((k.into(), v.to_string()));
+        self
+    }
+    /// Counts `status` as success too.
+    pub fn also_ok(mut self, status: u16) -> Request {
+        self.also_ok.push(status);
+        self
+    }
+}
+
+/// A successful answer.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body as text.
+    pub body: String,
+    service: Service,
+    what: String,
+}
+
+impl Reply {
+    /// The body as `T`; malformed JSON is an error with the reason.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_str(&self.body).map_err(|e| ApiError::Malformed {
+            service: self.service,
+            what: self.what.clone(),
+            reason: if self.body.trim().is_empty() {
+                "the body is empty".into()
+            } else {
+                e.to_string()
+            },
+        })
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A `Malformed` error for this answer.
+    pub fn malformed(&self, reason: impl Into<String>) -> ApiError {
+        ApiError::Malformed {
+            service: self.service,
+            what: self.what.clone(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A client for one service.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    /// The service.
+    pub service: Service,
+    /// The base URL, without a trailing slash.
+    pub base: String,
+    auth: Option<String>,
+    headers: Vec<(&'static str, String)>,
+    /// Timeouts, retries and waits.
+    pub policy: Policy,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("service", &self.service)
+            .field("base", &self.base)
+            .field("auth", &self.auth.as_ref().map(|_| "[REDACTED]"))
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+impl Api {
+    /// A client for `service` at `base`, sending `auth` as the `Authorization` header.
+    pub fn new(
+        http: reqwest::Client,
+        service: Service,
+        base: &str,
+        auth: Option<String>,
+        policy: Policy,
+        clock: SharedClock,
+    ) -> Api {
+        Api {
+            http,
+            service,
+            base: base.trim_end_matches('/').to_string(),
+            auth,
+            headers: Vec::new(),
+            policy,
+            clock,
+        }
+    }
+
+    /// Adds a header to every request.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Api {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The clock (polling loops sleep on it).
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.base, path)
+        }
+    }
+
+    /// GET `req` and read the body as `T`.
+    pub async fn get_json<T: DeserializeOwned>(&self, req: Request) -> Result<T, ApiError> {
+        self.send(req).await?.json()
+    }
+
+    /// Sends `req` with the policy's timeout, retries and rate-limit waits.
+    pub async fn send(&self, req: Request) -> Result<Reply, ApiError> {
+        let idempotent = req.method == Method::GET;
+        let mut retries = 0u32;
+        let mut rate_limited = 0u32;
+        let mut waited = Duration::ZERO;
+        let mut backoff = self.policy.backoff;
+        let mut url = reqwest::Url::parse(&self.url(&req.url)).map_err(|e| ApiError::Network {
+            service: self.service,
+            what: req.what.clone(),
+            reason: format!("the configured URL is not valid: {e}"),
+        })?;
+        if !req.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&req.query);
+        }
+        let max_attempts = 1 + self.policy.retries + MAX_RATE_LIMIT_RETRIES;
+        for _attempt in 0..max_attempts {
+            let mut rb = self
+                .http
+                .request(req.method.clone(), url.clone())
+                .timeout(self.policy.timeout);
+            for (k, v) in &self.headers {
+                rb = rb.header(*k, v);
+            }
+            if let Some(a) = &self.auth {
+                rb = rb.header(reqwest::header::AUTHORIZATION, a);
+            }
+            if let Some(b) = &req.body {
+                rb = rb.json(b);
+            }
+            let answer = match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    resp.text().await.map(|body| (status, headers, body))
+                }
+                Err(e) => Err(e),
+            };
+            let (status, headers, body) = match answer {
+                Ok(a) => a,
+                Err(e) if e.is_timeout() => {
+                    return Err(ApiError::Timeout {
+                        service: self.service,
+                        what: req.what.clone(),
+                        limit: self.policy.timeout,
+                    });
+                }
+                Err(e) => {
+                    if idempotent && retries < self.policy.retries {
+                        retries += 1;
+                        self.clock.sleep(backoff).await;
+                        backoff *= 2;
+                        continue;
+                    }
+                    return Err(ApiError::Network {
+                        service: self.service,
+                        what: req.what.clone(),
+                        reason: error_chain(&e.without_url()),
+                    });
+                }
+            };
+            if (200..300).contains(&status) || req.also_ok.contains(&status) {
+                return Ok(Reply {
+                    status,
+                    headers,
+                    body,
+                    service: self.service,
+                    what: req.what.clone(),
+                });
+            }
+            if let Some((wait, reset_at)) = self.rate_limit(status, &headers, &body) {
+                if rate_limited < MAX_RATE_LIMIT_RETRIES && waited + wait <= self.policy.max_wait {
+                    rate_limited += 1;
+                    waited += wait;
+                    self.clock.sleep(wait).await;
+                    continue;
+                }
+                return Err(ApiError::RateLimited {
+                    service: self.service,
+                    what: req.what.clone(),
+                    reset_at,
+                    waited,
+                    bound: self.policy.max_wait,
+                });
+            }
+            if status >= 500 && idempotent && retries < self.policy.retries {
+                retries += 1;
+                self.clock.sleep(backoff).await;
+                backoff *= 2;
+                continue;
+            }
+            return Err(self.classify(status, &body, &req));
+        }
+        Err(ApiError::Status {
+            service: self.service,
+            what: req.what.clone(),
+            status: 0,
+            message: format!("gave up after {max_attempts} attempts"),
+        })
+    }
+
+    /// `Some((wait, reset time))` when the answer is a rate limit.
+    fn rate_limit(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        body: &str,
+    ) -> Option<(Duration, Timestamp)> {
+        if status != 429 && !(status == 403 && self.service == Service::GitHub) {
+            return None;
+        }
+        let now = self.clock.now();
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+        let at = |wait: Duration| {
+            (now + jiff::SignedDuration::try_from(wait).unwrap_or_default())
+                .round(jiff::Unit::Second)
+                .unwrap_or(now)
+        };
+        if let Some(secs) = h("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+            let wait = Duration::from_secs(secs);
+            return Some((wait, at(wait)));
+        }
+        if self.service == Service::GitHub {
+            if h("x-ratelimit-remaining") == Some("0")
+                && let Some(reset) = h("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok())
+            {
+                let reset_at = Timestamp::from_second(reset).unwrap_or(now);
+                let wait = reset_at
+                    .duration_since(now)
+                    .max(jiff::SignedDuration::ZERO)
+                    .unsigned_abs()
+                    + Duration::from_secs(1);
+                return Some((wait, reset_at));
+            }
+            let secondary = body.to_ascii_lowercase().contains("rate limit");
+            if status == 429 || secondary {
+                return Some((GITHUB_SECONDARY_WAIT, at(GITHUB_SECONDARY_WAIT)));
+            }
+            return None;
+        }
+        Some((DEFAULT_429_WAIT, at(DEFAULT_429_WAIT)))
+    }
+
+    fn classify(&self, status: u16, body: &str, req: &Request) -> ApiError {
+        let message = api_message(body);
+        let service = self.service;
+        let what = req.what.clone();
+        let permission = req.permission.clone();
+        match status {
+            401 => ApiError::Unauthorized {
+                service,
+                what,
+                permission,
+                message,
+            },
+            403 => ApiError::Forbidden {
+                service,
+                what,
+                permission,
+                message,
+            },
+            404 => ApiError::NotFound {
+                service,
+                what,
+                message,
+            },
+            422 => ApiError::Unprocessable {
+                service,
+                what,
+                message: if message.is_empty() {
+                    "no message".into()
+                } else {
+                    message
+                },
+            },
+            _ => ApiError::Status {
+                service,
+                what,
+                status,
+                message,
+            },
+        }
+    }
+}
+
+/// Follows `Link: <…>; rel="next"` (GitHub, Sentry). Sentry marks the end with
+/// `results="false"`.
+pub fn next_link(reply: &Reply) -> Option<String> {
+    let link = reply.header("link")?;
+    for part in link.split(',') {
+        let mut segs = part.split(';').map(str::trim);
+        let url = segs.next()?.trim_start_matches('<').trim_end_matches('>');
+        let attrs: Vec<&str> = segs.collect();
+        if attrs.iter().any(|a| a.replace(' ', "") == "rel=\"next\"")
+            && !attrs
+                .iter()
+                .any(|a| a.replace(' ', "") == "results=\"false\"")
+        {
+            return Some(url.to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+#[path = "api_tests.rs"]
+mod tests;

@@ -1,0 +1,340 @@
+//! The Sentry API (`external-apis.md` §3): error counts over a window, issues first seen
+//! since a time, releases and deploys.
+//!
+//! Error counts come from `events-timeseries` (dataset `errors`, `yAxis=count()`), which
+//! takes an environment and minute intervals; `stats_v2` has a 1-hour minimum interval and no
+//! environment filter, too coarse for "the minutes after the deploy".
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::checks::CheckContext;
+use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link};
+use crate::model::config::SentryConfig;
+
+/// Scope of the organization endpoints that read events and stats.
+pub const PERM_ORG_READ: &str = "the `org:read` scope";
+/// Scope of the issues endpoint.
+pub const PERM_EVENT_READ: &str = "the `event:read` scope";
+/// Scope of reading a project (to resolve its slug to an id).
+pub const PERM_PROJECT_READ: &str = "the `project:read` scope";
+/// Scope of creating releases and deploys.
+pub const PERM_RELEASES: &str = "the `project:releases` scope (or `org:ci`)";
+
+const MAX_PAGES: usize = 5;
+
+/// An error count over a window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Count {
+    /// Error events in the complete buckets.
+    pub events: f64,
+    /// Complete buckets.
+    pub buckets: usize,
+    /// Buckets still inside Sentry's ingestion delay (not counted).
+    pub incomplete: usize,
+    /// Bucket length in minutes.
+    pub interval_minutes: f64,
+}
+
+impl Count {
+    /// Minutes the complete buckets cover.
+    pub fn minutes(&self) -> f64 {
+        self.buckets as f64 * self.interval_minutes
+    }
+    /// Events per minute, `None` without a complete bucket.
+    pub fn per_minute(&self) -> Option<f64> {
+        (self.buckets > 0).then(|| self.events / self.minutes())
+    }
+}
+
+/// An issue (the fields shipcheck reports).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    /// The id.
+    pub id: String,
+    /// `MY-APP-1A2`.
+    #[serde(rename = "shortId", default)]
+    pub short_id: String,
+    /// The title.
+    #[serde(default)]
+    pub title: String,
+    /// error, fatal, warning, ...
+    #[serde(default)]
+    pub level: String,
+    /// First seen.
+    #[serde(rename = "firstSeen")]
+    pub first_seen: Timestamp,
+    /// Event count (a string in Sentry's answer).
+    #[serde(default)]
+    pub count: Value,
+    /// The web page.
+    #[serde(default)]
+    pub permalink: String,
+}
+
+/// A deploy of a release.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deploy {
+    /// The id.
+    #[serde(default)]
+    pub id: Value,
+    /// The environment.
+    pub environment: String,
+}
+
+/// A Sentry client for the configured organization.
+#[derive(Clone, Debug)]
+pub struct Sentry {
+    /// The HTTP client.
+    pub api: Api,
+    /// `[sentry]`.
+    pub cfg: SentryConfig,
+}
+
+/// Percent-encodes a path segment.
+pub fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Sentry {
+    /// A client from the config and environment. `Err` names what is missing.
+    pub fn from_context(ctx: &CheckContext) -> Result<Sentry, String> {
+        let cfg = ctx.config.sentry.clone().ok_or_else(|| {
+            "no [sentry] table in the config; add one with `org` and `projects`".to_string()
+        })?;
+        if cfg.projects.is_empty() {
+            return Err("[sentry] projects is empty; name the Sentry projects".into());
+        }
+        let token = crate::model::config::env_token(&cfg.token_env, "Sentry")?;
+        let api = Api::new(
+            ctx.http.clone(),
+            Service::Sentry,
+            &cfg.url,
+            Some(format!("Bearer {token}")),
+            Policy::from(cfg.limits()),
+            ctx.clock.clone(),
+        );
+        Ok(Sentry { api, cfg })
+    }
+
+    fn org(&self) -> String {
+        encode_segment(&self.cfg.org)
+    }
+
+    /// The configured projects' numeric ids (slugs are looked up).
+    pub async fn project_ids(&self) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        for p in &self.cfg.projects {
+            if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) {
+                out.push(p.clone());
+                continue;
+            }
+            let reply = self
+                .api
+                .send(Request::get(
+                    format!("/api/0/projects/{}/{}/", self.org(), encode_segment(p)),
+                    format!("Sentry project {}/{p}", self.cfg.org),
+                    PERM_PROJECT_READ,
+                ))
+                .await?;
+            let v: Value = reply.json()?;
+            let id = match v.get("id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return Err(reply.malformed("no `id` in the project")),
+            };
+            out.push(id);
+        }
+        Ok(out)
+    }
+
+    /// Error events of `projects` in `[start, end)`, in buckets of `interval_minutes`.
+    pub async fn error_count(
+        &self,
+        projects: &[String],
+        start: Timestamp,
+        end: Timestamp,
+        interval_minutes: u32,
+    ) -> Result<Count, ApiError> {
+        let interval = if interval_minutes.is_multiple_of(1440) {
+            format!("{}d", interval_minutes / 1440)
+        } else if interval_minutes.is_multiple_of(60) {
+            format!("{}h", interval_minutes / 60)
+        } else {
+            format!("{interval_minutes}m")
+        };
+        let mut req = Request::get(
+            format!("/api/0/organizations/{}/events-timeseries/", self.org()),
+            format!("the error counts of {} from {start} to {end}", self.cfg.org),
+            PERM_ORG_READ,
+        )
+        .query("dataset", "errors")
+        .query("yAxis", "count()")
+        .query("start", start)
+        .query("end", end)
+        .query("interval", &interval);
+        for p in projects {
+            req = req.query("project", p);
+        }
+        if let Some(env) = &self.cfg.environment {
+            req = req.query("environment", env);
+        }
+        let reply = self.api.send(req).await?;
+        let v: Value = reply.json()?;
+        let series = v
+            .get("timeSeries")
+            .and_then(|t| t.as_array())
+            .ok_or_else(|| reply.malformed("no `timeSeries` array"))?;
+        let mut count = Count {
+            events: 0.0,
+            buckets: 0,
+            incomplete: 0,
+            interval_minutes: f64::from(interval_minutes),
+        };
+        let Some(first) = series.first() else {
+            return Ok(count);
+        };
+        let values = first
+            .get("values")
+            .and_then(|t| t.as_array())
+            .ok_or_else(|| reply.malformed("no `values` in the time series"))?;
+        for b in values {
+            if b.get("incomplete").and_then(|i| i.as_bool()) == Some(true) {
+                count.incomplete += 1;
+                continue;
+            }
+            match b.get("value") {
+                Some(Value::Number(n)) => {
+                    let x = n.as_f64().unwrap_or(f64::NAN);
+                    if !x.is_finite() || x < 0.0 {
+                        return Err(reply.malformed(format!("a bucket has the value {n}")));
+                    }
+                    count.events += x;
+                    count.buckets += 1;
+                }
+                Some(Value::Null) | None => count.incomplete += 1,
+                Some(other) => {
+                    return Err(reply.malformed(format!("a bucket has the value {other}")));
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Unresolved issues of `projects` first seen at or after `since`, newest first.
+    pub async fn new_issues(
+        &self,
+        projects: &[String],
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<Issue>, ApiError> {
+        let minutes = (now.duration_since(since).as_secs().max(0) / 60) + 1;
+        let mut req = Request::get(
+            format!("/api/0/organizations/{}/issues/", self.org()),
+            format!("the issues of {} first seen since {since}", self.cfg.org),
+            PERM_EVENT_READ,
+        )
+        .query("query", format!("is:unresolved firstSeen:-{minutes}m"))
+        .query("sort", "new")
+        .query("limit", 100)
+        .query("start", since)
+        .query("end", now);
+        for p in projects {
+            req = req.query("project", p);
+        }
+        if let Some(env) = &self.cfg.environment {
+            req = req.query("environment", env);
+        }
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let reply = self.api.send(req.clone()).await?;
+            let page: Vec<Issue> = reply.json()?;
+            out.extend(page.into_iter().filter(|i| i.first_seen >= since));
+            match next_link(&reply) {
+                Some(url) => {
+                    req = Request {
+                        url,
+                        query: Vec::new(),
+                        ..req
+                    }
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates release `version` for the projects; an existing one (208, 409) is fine.
+    pub async fn create_release(&self, version: &str) -> Result<u16, ApiError> {
+        let reply = self
+            .api
+            .send(
+                Request::post(
+                    format!("/api/0/organizations/{}/releases/", self.org()),
+                    json!({ "version": version, "projects": self.cfg.projects }),
+                    format!("the creation of Sentry release {version}"),
+                    PERM_RELEASES,
+                )
+                .also_ok(208)
+                .also_ok(409),
+            )
+            .await?;
+        Ok(reply.status)
+    }
+
+    /// Records a deploy of release `version` to `environment`.
+    pub async fn create_deploy(
+        &self,
+        version: &str,
+        environment: &str,
+        name: &str,
+        url: Option<&str>,
+        started: Timestamp,
+    ) -> Result<Deploy, ApiError> {
+        let mut body = json!({
+            "environment": environment,
+            "name": name,
+            "dateStarted": started.to_string(),
+            "projects": self.cfg.projects,
+        });
+        if let Some(u) = url {
+            body["url"] = json!(u);
+        }
+        self.api
+            .get_json(Request::post(
+                format!(
+                    "/api/0/organizations/{}/releases/{}/deploys/",
+                    self.org(),
+                    encode_segment(version)
+                ),
+                body,
+                format!("the deploy of Sentry release {version} to {environment}"),
+                PERM_RELEASES,
+            ))
+            .await
+    }
+
+    /// The deploys of release `version` (404 when the release does not exist).
+    pub async fn deploys(&self, version: &str) -> Result<Vec<Deploy>, ApiError> {
+        self.api
+            .get_json(Request::get(
+                format!(
+                    "/api/0/organizations/{}/releases/{}/deploys/",
+                    self.org(),
+                    encode_segment(version)
+                ),
+                format!("Sentry release {version}"),
+                PERM_RELEASES,
+            ))
+            .await
+    }
+}

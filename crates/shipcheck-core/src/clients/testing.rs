@@ -1,0 +1,97 @@
+//! Test support for the API integrations: a check context on a manual clock, and runs whose
+//! items carry evidence.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::checks::CheckContext;
+use crate::journal::state::{ItemRecord, ItemState, RunState, RunStatus};
+use crate::model::checklist::Checklist;
+use crate::model::clock::ManualClock;
+use crate::model::config::Config;
+
+/// The run's start in these tests.
+pub const STARTED: &str = "2026-08-21T09:00:00Z";
+/// The merge commit in these tests.
+pub const MERGE: &str = "acb5820ced9479c074f688cc328bf03f341a511d";
+
+/// A config from TOML.
+pub fn config(toml_text: &str) -> Config {
+    toml::from_str(toml_text).unwrap_or_else(|e| panic!("test config: {e}"))
+}
+
+/// A context for `config`, on a manual clock at `now`, with `run`.
+pub fn ctx(config: Config, run: Option<RunState>, now: &str) -> (CheckContext, ManualClock) {
+    let clock = ManualClock::new(now.parse().unwrap());
+    let checklist = Checklist::from_config(&config).unwrap_or_default();
+    let mut c = CheckContext::new(
+        Arc::new(config),
+        std::env::temp_dir(),
+        Arc::new(checklist),
+        Arc::new(clock.clone()),
+    );
+    c.http = crate::clients::http::client(Duration::from_secs(5));
+    c.run = run.map(Arc::new);
+    (c, clock)
+}
+
+/// A run of the built-in checklist, started at [`STARTED`], with these items settled:
+/// `(id, state, evidence, at)`.
+pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
+    let started: Timestamp = STARTED.parse().unwrap();
+    let items = Checklist::builtin()
+        .items
+        .into_iter()
+        .map(|item| {
+            let s = settled.iter().find(|(id, ..)| *id == item.id);
+            ItemRecord {
+                item,
+                state: s.map(|s| s.1).unwrap_or(ItemState::Pending),
+                summary: None,
+                evidence: s.map(|s| s.2.clone()).unwrap_or(Value::Null),
+                by: None,
+                at: s.map(|s| s.3.parse().unwrap()),
+                note: None,
+                reason: None,
+                duration_ms: None,
+                attempts: 0,
+                action_in_flight: false,
+                unsure: false,
+            }
+        })
+        .collect();
+    RunState {
+        id: "run-1".into(),
+        project: "app".into(),
+        env: "production".into(),
+        started_by: "ana".into(),
+        started_at: started,
+        scheduled_at: None,
+        config_digest: String::new(),
+        items,
+        completed: Vec::new(),
+        notes: Vec::new(),
+        window_override: None,
+        status: RunStatus::Active,
+        aborted: None,
+        signed: None,
+        rollbacks: Vec::new(),
+        stops: Vec::new(),
+        updated_at: started,
+        event_count: 1,
+        monitor: Default::default(),
+    }
+}
+
+/// A run whose `release.merge` is done with [`MERGE`] as `merge_commit`.
+pub fn merged_run() -> RunState {
+    run(&[(
+        "release.merge",
+        ItemState::Done,
+        serde_json::json!({ "merge_commit": MERGE }),
+        "2026-08-21T09:30:00Z",
+    )])
+}

@@ -1,0 +1,245 @@
+//! Rolling a run back: the strategy's plan, then the rollback itself, journaled intent-first
+//! on the run. A rollback interrupted by a crash is reconciled against the world before it
+//! runs again, so it never happens twice.
+
+use serde::Serialize;
+
+use crate::actions::{self, ActionContext, ActionError, ActionResult};
+use crate::engine::session::{RunError, Session};
+use crate::journal::state::RunState;
+use crate::model::event::Event;
+
+/// How to roll back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Revert the release's merge commit on the production branch (`git revert -m 1`) and push.
+    GitRevert,
+    /// Redeploy every app with the image recorded before the deploy.
+    Platform,
+}
+
+impl Strategy {
+    /// `git-revert` or `platform`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::GitRevert => "git-revert",
+            Strategy::Platform => "platform",
+        }
+    }
+    /// Parses `git-revert` / `platform`.
+    pub fn parse(s: &str) -> Option<Strategy> {
+        match s {
+            "git-revert" => Some(Strategy::GitRevert),
+            "platform" => Some(Strategy::Platform),
+            _ => None,
+        }
+    }
+}
+
+/// What to roll back and how.
+#[derive(Clone, Debug)]
+pub struct RollbackOptions {
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Who asks for it.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// Only these apps (platform strategy).
+    pub apps: Option<Vec<String>>,
+    /// Show the commands; change nothing.
+    pub dry_run: bool,
+}
+
+/// What a rollback did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RollbackOutcome {
+    /// The strategy.
+    pub strategy: Strategy,
+    /// The exact commands (or requests).
+    pub plan: Vec<String>,
+    /// Whether anything was performed (false for `--dry-run`).
+    pub performed: bool,
+    /// One line.
+    pub summary: String,
+    /// Evidence.
+    pub evidence: serde_json::Value,
+    /// Found already done after an interruption.
+    pub reconciled: bool,
+}
+
+impl Session {
+    fn rollback_context(&self, run: &RunState, opts: &RollbackOptions) -> ActionContext {
+        ActionContext {
+            check: self.check_context(Some(run)),
+            by: opts.by.clone(),
+            message: Some(opts.reason.clone()),
+            dry_run: opts.dry_run,
+        }
+    }
+
+    /// The exact commands the rollback would run.
+    pub async fn rollback_plan(
+        &self,
+        run: &RunState,
+        opts: &RollbackOptions,
+    ) -> Result<Vec<String>, RunError> {
+        let ctx = self.rollback_context(run, opts);
+        match opts.strategy {
+            Strategy::GitRevert => {
+                let sha = release_merge(run)?;
+                actions::revert::plan(&ctx, &sha).await.map_err(refused)
+            }
+            Strategy::Platform => {
+                let plan = actions::fly::plan_rollback_platform(&ctx, opts.apps.as_deref())
+                    .await
+                    .map_err(RunError::Action)?;
+                let mut lines: Vec<String> = plan
+                    .warnings
+                    .iter()
+                    .map(|w| format!("# warning: {w}"))
+                    .collect();
+                for step in &plan.steps {
+                    match &step.skip {
+                        Some(why) => lines.push(format!("# {}: skipped ({why})", step.app)),
+                        None => lines.push(step.command.clone()),
+                    }
+                }
+                Ok(lines)
+            }
+        }
+    }
+
+    /// Rolls the run back. The caller has confirmed (a prompt or `--yes`); `dry_run` only
+    /// plans.
+    pub async fn rollback(
+        &self,
+        run: &RunState,
+        opts: &RollbackOptions,
+    ) -> Result<RollbackOutcome, RunError> {
+        if opts.reason.trim().is_empty() {
+            return Err(RunError::Refused {
+                message: "a rollback needs a reason: --reason TEXT".into(),
+            });
+        }
+        let plan = self.rollback_plan(run, opts).await?;
+        let ctx = self.rollback_context(run, opts);
+        let strategy = opts.strategy;
+        if opts.dry_run {
+            return Ok(RollbackOutcome {
+                strategy,
+                plan,
+                performed: false,
+                summary: "dry run: nothing performed".into(),
+                evidence: serde_json::Value::Null,
+                reconciled: false,
+            });
+        }
+        let in_flight = run
+            .rollback_in_flight()
+            .filter(|r| r.strategy == strategy.as_str())
+            .is_some();
+        if in_flight && let Some(done) = self.reconcile_rollback(run, &ctx, strategy).await? {
+            self.append(
+                &run.id,
+                Event::RollbackDone {
+                    strategy: strategy.as_str().into(),
+                    summary: format!("{} (found done after an interruption)", done.summary),
+                    evidence: done.evidence.clone(),
+                },
+            )
+            .await?;
+            return Ok(RollbackOutcome {
+                strategy,
+                plan,
+                performed: true,
+                summary: done.summary,
+                evidence: done.evidence,
+                reconciled: true,
+            });
+        }
+        if !in_flight {
+            self.append(
+                &run.id,
+                Event::RollbackStarted {
+                    strategy: strategy.as_str().into(),
+                    by: opts.by.clone(),
+                    reason: opts.reason.trim().to_string(),
+                    intent: plan.join("\n"),
+                },
+            )
+            .await?;
+        }
+        let result = match strategy {
+            Strategy::GitRevert => {
+                let sha = release_merge(run)?;
+                actions::revert::git_revert(&ctx, &sha).await
+            }
+            // Idempotent by itself: an app already on its target image is skipped.
+            Strategy::Platform => actions::fly::rollback_platform(&ctx, opts.apps.as_deref()).await,
+        };
+        match result {
+            Ok(done) => {
+                self.append(
+                    &run.id,
+                    Event::RollbackDone {
+                        strategy: strategy.as_str().into(),
+                        summary: done.summary.clone(),
+                        evidence: done.evidence.clone(),
+                    },
+                )
+                .await?;
+                Ok(RollbackOutcome {
+                    strategy,
+                    plan,
+                    performed: true,
+                    summary: done.summary,
+                    evidence: done.evidence,
+                    reconciled: false,
+                })
+            }
+            Err(e) => {
+                self.append(
+                    &run.id,
+                    Event::RollbackFailed {
+                        strategy: strategy.as_str().into(),
+                        error: e.message.clone(),
+                    },
+                )
+                .await?;
+                Err(RunError::Action(e))
+            }
+        }
+    }
+
+    async fn reconcile_rollback(
+        &self,
+        run: &RunState,
+        ctx: &ActionContext,
+        strategy: Strategy,
+    ) -> Result<Option<ActionResult>, RunError> {
+        match strategy {
+            Strategy::GitRevert => {
+                let sha = release_merge(run)?;
+                actions::revert::reconcile(ctx, &sha)
+                    .await
+                    .map_err(RunError::Action)
+            }
+            Strategy::Platform => Ok(None),
+        }
+    }
+}
+
+fn release_merge(run: &RunState) -> Result<String, RunError> {
+    actions::revert::release_merge(run).ok_or_else(|| RunError::Refused {
+        message: format!(
+            "run {} has no release merge to revert (release.merge is not done); nothing to roll back with git-revert",
+            run.id
+        ),
+    })
+}
+
+fn refused(e: ActionError) -> RunError {
+    RunError::Action(e)
+}

@@ -1,0 +1,288 @@
+//! The engine: runs a phase's automatic checks concurrently, each bounded by a timeout, and
+//! tells an [`Observer`] what happens (started, still running, finished). It never prints;
+//! front ends render the events.
+//!
+//! Each check runs as its own tokio task, so a check that panics becomes an `error` outcome
+//! instead of taking the run down, and checks proceed in parallel on a multi-threaded runtime.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::checks::{self, CheckContext, Outcome};
+use crate::model::checklist::{CheckSpec, Item};
+use crate::model::redact::{redact, redact_json};
+
+/// How often a running check reports that it is still running.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// Added to a check's own limits when they exceed the engine's default timeout, so the check's
+/// own timeout fires first (and kills what it started) before the engine gives up on it.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// What the engine reports while it runs.
+#[derive(Clone, Copy, Debug)]
+pub enum EngineEvent<'a> {
+    /// The item's check started.
+    Started {
+        /// The item.
+        item: &'a Item,
+    },
+    /// The item's check is still running (every [`HEARTBEAT`]).
+    Progress {
+        /// The item.
+        item: &'a Item,
+        /// Time since it started.
+        elapsed: Duration,
+    },
+    /// The item's check finished (pass, fail or error, including timeouts and crashes).
+    Finished {
+        /// The item.
+        item: &'a Item,
+        /// What it found (redacted).
+        outcome: &'a Outcome,
+    },
+}
+
+/// Receives the engine's events, in order, from the task driving the engine. Keep
+/// `on_event` quick: checks do not wait for it, but the next events do.
+pub trait Observer: Send + Sync {
+    /// One event.
+    fn on_event(&self, event: EngineEvent<'_>);
+    /// What the watch reports (waiting, ticks, incidents, decisions); ignored by default.
+    fn on_watch(&self, event: &crate::watch::WatchEvent) {
+        let _ = event;
+    }
+}
+
+/// An observer that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn on_event(&self, _event: EngineEvent<'_>) {}
+}
+
+/// Runs the automatic checks of `items` concurrently (at most `config.engine.concurrency` at
+/// once), each bounded by [`check_limit`] (a timeout is an error outcome "timed out after …"),
+/// and returns (item id, outcome) in the items' order. Items that are not automatic (manual
+/// without an evidence check, actions, no check spec, or `manual_because` set) are skipped
+/// and not returned. Never
+/// panics: a check that panics becomes an error outcome. Outcomes are redacted with
+/// `ctx.secrets`.
+pub async fn run_checks(
+    items: &[Item],
+    ctx: &CheckContext,
+    observer: &dyn Observer,
+) -> Vec<(String, Outcome)> {
+    let runner: Runner = Arc::new(|item: Item, ctx: CheckContext| {
+        Box::pin(async move {
+            match &item.check {
+                Some(spec) => checks::run(spec, &ctx).await,
+                None => Outcome::error("the item has no check to run", serde_json::Value::Null),
+            }
+        })
+    });
+    run_with(items, ctx, observer, HEARTBEAT, runner).await
+}
+
+/// The timeout the engine gives `item`'s check: the item's own `timeout` when set; otherwise
+/// `config.engine.check_timeout`, or, when the check's own limits add up to more (a command
+/// with `timeout = "15m"`, an HTTP probe's attempts and backoff), those plus [`GRACE`].
+pub fn check_limit(item: &Item, ctx: &CheckContext) -> Duration {
+    if let Some(t) = item.timeout {
+        return t.get();
+    }
+    let default = ctx.config.engine.check_timeout.get();
+    match item.check.as_ref().and_then(|s| own_limit(s, ctx, 0)) {
+        Some(own) if own > default => own.saturating_add(GRACE),
+        _ => default,
+    }
+}
+
+/// The longest a check can take by its own settings, when it bounds itself.
+fn own_limit(spec: &CheckSpec, ctx: &CheckContext, depth: u8) -> Option<Duration> {
+    use crate::checks::{command, http};
+    let get =
+        |s: Option<crate::model::duration::Span>, d: Duration| s.map(|s| s.get()).unwrap_or(d);
+    match spec {
+        CheckSpec::Command(c) => Some(get(c.timeout, command::DEFAULT_TIMEOUT)),
+        CheckSpec::Http(h) => Some(http_limit(
+            get(h.timeout, http::DEFAULT_TIMEOUT),
+            h.retries.unwrap_or(http::DEFAULT_RETRIES),
+            get(h.backoff, http::DEFAULT_BACKOFF),
+        )),
+        CheckSpec::Health(h) => Some(http_limit(
+            get(h.timeout, http::DEFAULT_TIMEOUT),
+            h.retries.unwrap_or(http::DEFAULT_RETRIES),
+            http::DEFAULT_BACKOFF,
+        )),
+        CheckSpec::Window(_) => None,
+        CheckSpec::Loadtest(l) => Some(crate::checks::loadtest::limit(l, ctx)),
+        // The items of a rerun run concurrently: the longest of them.
+        CheckSpec::Rerun(r) if depth == 0 => r
+            .items
+            .iter()
+            .filter_map(|id| ctx.checklist.get(id)?.check.as_ref())
+            .filter_map(|s| own_limit(s, ctx, depth + 1))
+            .max(),
+        // Other checks (git, integrations) bound themselves within the engine default.
+        _ => None,
+    }
+}
+
+/// Every attempt's timeout plus the waits between them (doubling, each at most 60 s).
+fn http_limit(timeout: Duration, retries: u32, backoff: Duration) -> Duration {
+    let attempts = retries.saturating_add(1);
+    let mut total = timeout.saturating_mul(attempts);
+    let mut wait = backoff;
+    for _ in 0..retries.min(64) {
+        total = total.saturating_add(wait);
+        wait = wait.saturating_mul(2).min(Duration::from_secs(60));
+    }
+    let rest = retries.saturating_sub(64);
+    total.saturating_add(Duration::from_secs(60).saturating_mul(rest))
+}
+
+type BoxedOutcome = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+/// Runs one item's check (the real one, or a stand-in in tests).
+type Runner = Arc<dyn Fn(Item, CheckContext) -> BoxedOutcome + Send + Sync>;
+
+struct Running {
+    index: usize,
+    started: Instant,
+    next_beat: Instant,
+}
+
+async fn run_with(
+    items: &[Item],
+    ctx: &CheckContext,
+    observer: &dyn Observer,
+    heartbeat: Duration,
+    runner: Runner,
+) -> Vec<(String, Outcome)> {
+    let automatic: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].is_automatic() || items[i].has_evidence_check())
+        .collect();
+    let mut queue: VecDeque<usize> = automatic.iter().copied().collect();
+    let max_running = ctx.config.engine.concurrency.max(1);
+    let heartbeat = heartbeat.max(Duration::from_millis(1));
+    let mut results: Vec<Option<Outcome>> = vec![None; items.len()];
+    let mut set: JoinSet<Outcome> = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, Running> = HashMap::new();
+
+    loop {
+        while running.len() < max_running {
+            let Some(index) = queue.pop_front() else {
+                break;
+            };
+            let item = &items[index];
+            observer.on_event(EngineEvent::Started { item });
+            let limit = check_limit(item, ctx);
+            let (runner, item_owned, ctx_owned) = (runner.clone(), item.clone(), ctx.clone());
+            let handle = set.spawn(async move {
+                let start = std::time::Instant::now();
+                match tokio::time::timeout(limit, runner(item_owned, ctx_owned)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        let shown = crate::model::duration::format(limit);
+                        Outcome::error(
+                            format!("timed out after {shown}"),
+                            json!({ "timeout": shown, "timed_out": true }),
+                        )
+                        .timed(start)
+                    }
+                }
+            });
+            let now = Instant::now();
+            running.insert(
+                handle.id(),
+                Running {
+                    index,
+                    started: now,
+                    next_beat: now + heartbeat,
+                },
+            );
+        }
+        let Some(next_beat) = running.values().map(|r| r.next_beat).min() else {
+            break;
+        };
+        tokio::select! {
+            joined = set.join_next_with_id() => {
+                let Some(joined) = joined else { break };
+                let (id, outcome) = match joined {
+                    Ok((id, outcome)) => (id, outcome),
+                    Err(e) => {
+                        let id = e.id();
+                        let started = running.get(&id).map(|r| r.started);
+                        (id, crashed(e, started))
+                    }
+                };
+                let Some(r) = running.remove(&id) else { continue };
+                let mut outcome = outcome;
+                outcome.summary = redact(&outcome.summary, &ctx.secrets);
+                redact_json(&mut outcome.evidence, &ctx.secrets);
+                observer.on_event(EngineEvent::Finished { item: &items[r.index], outcome: &outcome });
+                results[r.index] = Some(outcome);
+            }
+            _ = tokio::time::sleep_until(next_beat) => {
+                let now = Instant::now();
+                let mut due: Vec<&mut Running> =
+                    running.values_mut().filter(|r| r.next_beat <= now).collect();
+                due.sort_by_key(|r| r.index);
+                for r in due {
+                    r.next_beat = now + heartbeat;
+                    observer.on_event(EngineEvent::Progress {
+                        item: &items[r.index],
+                        elapsed: now.duration_since(r.started),
+                    });
+                }
+            }
+        }
+    }
+
+    automatic
+        .into_iter()
+        .map(|i| {
+            let outcome = results[i].take().unwrap_or_else(|| {
+                Outcome::error(
+                    "the check ended without an outcome",
+                    serde_json::Value::Null,
+                )
+            });
+            (items[i].id.clone(), outcome)
+        })
+        .collect()
+}
+
+/// The outcome of a check whose task panicked (or was cancelled).
+fn crashed(e: tokio::task::JoinError, started: Option<Instant>) -> Outcome {
+    let why = if e.is_panic() {
+        let payload = e.into_panic();
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        format!("the check crashed (panicked: {text}); this is a bug in shipcheck")
+    } else {
+        "the check was cancelled".to_string()
+    };
+    let mut o = Outcome::error(why, json!({ "crashed": true }));
+    if let Some(s) = started {
+        o.duration_ms = s.elapsed().as_millis() as u64;
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod parallel_tests;

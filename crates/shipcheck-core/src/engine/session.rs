@@ -1,0 +1,456 @@
+//! A session: the store, the loaded config and the clock, and the operations that change a
+//! run — start, tick, waive, note, abort, sign. Every change is one appended event; the lock
+//! is taken when a run starts and released when it ends.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::checks::CheckContext;
+use crate::journal::state::{FoldError, ItemState, RunState, RunStatus};
+use crate::model::checklist::Phase;
+use crate::model::clock::SharedClock;
+use crate::model::config::LoadedConfig;
+use crate::model::event::{Event, NoteKind};
+use crate::store::{RunSummaryUpdate, Store, StoreError};
+
+/// Why an operation on a run was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store failed (lock held, not found, corrupt, …).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The journal cannot be read as a run.
+    #[error(transparent)]
+    Fold(#[from] FoldError),
+    /// The user asked for something the run's rules refuse (exit 2).
+    #[error("{message}")]
+    Refused {
+        /// What and why, and what to do instead.
+        message: String,
+    },
+    /// An action (merge, revert, rollback, …) failed; the world is as its message says.
+    #[error("{0}")]
+    Action(crate::actions::ActionError),
+    /// There is no open run to act on.
+    #[error("{message}")]
+    NoRun {
+        /// What to do.
+        message: String,
+    },
+}
+
+impl RunError {
+    fn refused(message: impl Into<String>) -> Self {
+        RunError::Refused {
+            message: message.into(),
+        }
+    }
+}
+
+/// The store, the config and time, for one invocation.
+#[derive(Clone)]
+pub struct Session {
+    /// Where runs live.
+    pub store: Store,
+    /// The config the session was started with.
+    pub loaded: Arc<LoadedConfig>,
+    /// Time.
+    pub clock: SharedClock,
+}
+
+/// Options of `start`.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// Environment (default `production`).
+    pub env: String,
+    /// Who starts the run.
+    pub by: String,
+    /// Scheduled time, if not now.
+    pub at: Option<Timestamp>,
+    /// Deploy outside the window, with this reason.
+    pub override_window: Option<String>,
+}
+
+impl Session {
+    /// The project name.
+    pub fn project(&self) -> &str {
+        &self.loaded.config.project.name
+    }
+
+    /// A check context for this session, optionally bound to a run.
+    pub fn check_context(&self, run: Option<&RunState>) -> CheckContext {
+        let mut ctx = CheckContext::new(
+            Arc::new(self.loaded.config.clone()),
+            self.loaded.base_dir(),
+            Arc::new(self.loaded.checklist.clone()),
+            self.clock.clone(),
+        );
+        ctx.store = Some(self.store.clone());
+        if let Some(run) = run {
+            ctx.scheduled_at = run.scheduled_at;
+            ctx.run = Some(Arc::new(run.clone()));
+        }
+        ctx
+    }
+
+    /// Starts a run: takes the deploy lock and stores the checklist it runs.
+    pub async fn start(&self, opts: &StartOptions) -> Result<RunState, RunError> {
+        if !self.loaded.config.environments.is_empty()
+            && !self.loaded.config.environments.contains_key(&opts.env)
+        {
+            return Err(RunError::refused(format!(
+                "environment {:?} is not in {} (have: {})",
+                opts.env,
+                self.loaded.path.display(),
+                self.loaded
+                    .config
+                    .environments
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if let Some(reason) = &opts.override_window
+            && reason.trim().is_empty()
+        {
+            return Err(RunError::refused(
+                "--override-window needs a non-empty --reason",
+            ));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = self.clock.now();
+        let event = Event::RunStarted {
+            project: self.project().to_string(),
+            env: opts.env.clone(),
+            by: opts.by.clone(),
+            scheduled_at: opts.at,
+            config_digest: digest(&self.loaded.source),
+            items: self.loaded.checklist.items.clone(),
+        };
+        self.store
+            .create_run(&id, self.project(), &opts.env, &opts.by, now, &event)
+            .await?;
+        if let Some(reason) = &opts.override_window {
+            self.append(
+                &id,
+                Event::WindowOverridden {
+                    reason: reason.clone(),
+                    by: opts.by.clone(),
+                },
+            )
+            .await?;
+        }
+        self.load(&id).await
+    }
+
+    /// Reads a run by id (or unique prefix).
+    pub async fn load(&self, id: &str) -> Result<RunState, RunError> {
+        let summary = self.store.find_run(id).await?;
+        let events = self.store.events(&summary.id).await?;
+        Ok(RunState::fold(&events)?)
+    }
+
+    /// The run a command acts on: the given id, else the open run of `env` (the lock holder),
+    /// else the newest run of the project.
+    pub async fn resolve(&self, id: Option<&str>, env: &str) -> Result<RunState, RunError> {
+        if let Some(id) = id {
+            return self.load(id).await;
+        }
+        if let Some(lock) = self.store.lock(self.project(), env).await? {
+            return self.load(&lock.run_id).await;
+        }
+        match self.store.latest_run(self.project(), Some(env)).await? {
+            Some(r) => self.load(&r.id).await,
+            None => Err(RunError::NoRun {
+                message: format!(
+                    "no run of {} ({env}) yet; start one with `shipcheck start` or `shipcheck deploy`",
+                    self.project()
+                ),
+            }),
+        }
+    }
+
+    /// The open run of `env`, or an error saying how to start one.
+    pub async fn open_run(&self, id: Option<&str>, env: &str) -> Result<RunState, RunError> {
+        let run = self.resolve(id, env).await?;
+        match run.status {
+            RunStatus::Active | RunStatus::Completed => Ok(run),
+            RunStatus::Signed => Err(RunError::NoRun {
+                message: format!(
+                    "run {} is signed and closed; start a new one with `shipcheck start`",
+                    run.id
+                ),
+            }),
+            RunStatus::Aborted => Err(RunError::NoRun {
+                message: format!(
+                    "run {} was aborted; start a new one with `shipcheck start`",
+                    run.id
+                ),
+            }),
+        }
+    }
+
+    /// Appends one event and returns the new state.
+    pub async fn append(&self, run_id: &str, event: Event) -> Result<RunState, RunError> {
+        // Fold first so the summary written with the event is the state after it.
+        let mut events = self.store.events(run_id).await?;
+        let now = self.clock.now();
+        events.push(crate::model::event::StoredEvent {
+            run_id: run_id.to_string(),
+            seq: events.len() as i64 + 1,
+            at: now,
+            event: event.clone(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        });
+        let after = RunState::fold(&events)?;
+        let summary = RunSummaryUpdate {
+            phase: after.current_phase().map(|p| p.as_str().to_string()),
+            status: after.status.as_str().to_string(),
+        };
+        self.store.append(run_id, now, &event, &summary).await?;
+        if !after.status.is_open() {
+            self.store
+                .release_lock(&after.project, &after.env, run_id)
+                .await?;
+        }
+        self.load(run_id).await
+    }
+
+    /// A person confirms a manual item.
+    pub async fn tick(
+        &self,
+        run: &RunState,
+        item_id: &str,
+        by: &str,
+        note: Option<String>,
+    ) -> Result<RunState, RunError> {
+        let record = self.item_for_person(run, item_id, "tick")?;
+        // An action shipcheck could not finish (interrupted, or failed) may be confirmed by
+        // a person who looked at the world: "if the message is there, tick this item".
+        let unfinished_action = record.item.is_performed()
+            && (record.action_in_flight || record.state == ItemState::Error);
+        if !record.item.is_ticked_by_person() && !unfinished_action {
+            return Err(RunError::refused(format!(
+                "{item_id} is automatic: shipcheck {} it. If it cannot pass, `shipcheck waive {item_id} --reason TEXT` records why it was skipped",
+                if record.item.is_performed() {
+                    "performs"
+                } else {
+                    "checks"
+                }
+            )));
+        }
+        let note = note.filter(|n| !n.trim().is_empty());
+        if record.item.note_required && note.is_none() {
+            return Err(RunError::refused(format!(
+                "{item_id} needs a note: `shipcheck tick {item_id} --note TEXT`{}",
+                record
+                    .item
+                    .help
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
+            )));
+        }
+        if record.item.other_than_deployer && by == run.started_by {
+            return Err(RunError::refused(format!(
+                "{item_id} must be confirmed by someone other than the deployer ({}); run it as the reviewer with `--by NAME`",
+                run.started_by
+            )));
+        }
+        self.append(
+            &run.id,
+            Event::ItemTicked {
+                item: item_id.to_string(),
+                by: by.to_string(),
+                note,
+            },
+        )
+        .await
+    }
+
+    /// A person waives a required item, with a reason.
+    pub async fn waive(
+        &self,
+        run: &RunState,
+        item_id: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<RunState, RunError> {
+        if reason.trim().is_empty() {
+            return Err(RunError::refused(format!(
+                "a waiver needs a reason: `shipcheck waive {item_id} --reason TEXT`"
+            )));
+        }
+        self.item_for_person(run, item_id, "waive")?;
+        self.append(
+            &run.id,
+            Event::ItemWaived {
+                item: item_id.to_string(),
+                by: by.to_string(),
+                reason: reason.trim().to_string(),
+            },
+        )
+        .await
+    }
+
+    fn item_for_person<'r>(
+        &self,
+        run: &'r RunState,
+        item_id: &str,
+        verb: &str,
+    ) -> Result<&'r crate::journal::state::ItemRecord, RunError> {
+        if !run.status.is_open() {
+            return Err(RunError::refused(format!(
+                "run {} is {}; nothing can be changed",
+                run.id,
+                run.status.as_str()
+            )));
+        }
+        let Some(record) = run.record(item_id) else {
+            let ids = run.items.iter().map(|r| r.item.id.as_str());
+            return Err(RunError::refused(
+                match crate::model::checklist::suggest(item_id, ids) {
+                    Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
+                    None => format!(
+                        "unknown item {item_id:?}; `shipcheck status` lists this run's items"
+                    ),
+                },
+            ));
+        };
+        let current = run.current_phase();
+        if run.completed.contains(&record.item.phase) {
+            return Err(RunError::refused(format!(
+                "cannot {verb} {item_id}: its phase ({}) is already complete",
+                record.item.phase
+            )));
+        }
+        match record.state {
+            ItemState::Pass | ItemState::Done | ItemState::Waived => {
+                Err(RunError::refused(format!(
+                    "{item_id} is already {}{}",
+                    record.state.as_str(),
+                    record
+                        .by
+                        .as_deref()
+                        .map(|b| format!(" (by {b})"))
+                        .unwrap_or_default()
+                )))
+            }
+            ItemState::NotRequired => Err(RunError::refused(format!(
+                "{item_id} is not required for this run: {}",
+                record
+                    .summary
+                    .as_deref()
+                    .unwrap_or("its condition is false")
+            ))),
+            _ => {
+                let _ = current;
+                Ok(record)
+            }
+        }
+    }
+
+    /// Adds a note for the record.
+    pub async fn note(
+        &self,
+        run: &RunState,
+        kind: NoteKind,
+        text: &str,
+        by: &str,
+    ) -> Result<RunState, RunError> {
+        if text.trim().is_empty() {
+            return Err(RunError::refused("a note needs text"));
+        }
+        self.append(
+            &run.id,
+            Event::NoteAdded {
+                kind,
+                text: text.trim().to_string(),
+                by: by.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// Abandons the run and releases the deploy lock.
+    pub async fn abort(
+        &self,
+        run: &RunState,
+        reason: &str,
+        by: &str,
+    ) -> Result<RunState, RunError> {
+        if reason.trim().is_empty() {
+            return Err(RunError::refused(
+                "abort needs a reason: `shipcheck abort --reason TEXT`",
+            ));
+        }
+        if !run.status.is_open() {
+            return Err(RunError::refused(format!(
+                "run {} is already {}",
+                run.id,
+                run.status.as_str()
+            )));
+        }
+        self.append(
+            &run.id,
+            Event::RunAborted {
+                reason: reason.trim().to_string(),
+                by: by.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// Signs the record of a completed run and releases the deploy lock.
+    pub async fn sign(&self, run: &RunState, by: &str) -> Result<RunState, RunError> {
+        match run.status {
+            RunStatus::Completed => {}
+            RunStatus::Active => {
+                let phase = run.current_phase().unwrap_or(Phase::Close);
+                let open = run.blocking(phase).len();
+                return Err(RunError::refused(format!(
+                    "the run is still in phase {phase} ({open} required item(s) open); sign when every phase is complete"
+                )));
+            }
+            other => {
+                return Err(RunError::refused(format!(
+                    "run {} is {}; it cannot be signed",
+                    run.id,
+                    other.as_str()
+                )));
+            }
+        }
+        self.append(&run.id, Event::RunSigned { by: by.to_string() })
+            .await
+    }
+}
+
+/// SHA-256 of text, hex.
+pub fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Who is running shipcheck: `git config user.name`, else `$USER`, else "unknown".
+pub async fn default_actor() -> String {
+    if let Ok(out) = crate::clients::exec::Cmd::new("git", ["config", "user.name"])
+        .timeout(std::time::Duration::from_secs(5))
+        .reason("find who is deploying")
+        .run()
+        .await
+        && out.success()
+        && !out.stdout.trim().is_empty()
+    {
+        return out.stdout.trim().to_string();
+    }
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,566 @@
+//! The state of a run, folded from its events. Nothing else holds run state: what the
+//! store keeps is the journal, and this fold is the only reading of it.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::checks::Status;
+use crate::model::checklist::{Item, Phase};
+use crate::model::event::{Event, NoteKind, StoredEvent};
+
+/// The state of one item in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    /// Not settled yet.
+    Pending,
+    /// An automatic check passed.
+    Pass,
+    /// An automatic check failed.
+    Fail,
+    /// A check or action could not decide / could not complete.
+    Error,
+    /// A person waived it, with a reason.
+    Waived,
+    /// Its condition was false, with the reason.
+    NotRequired,
+    /// A person confirmed it, or shipcheck performed it.
+    Done,
+}
+
+impl ItemState {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Pending => "pending",
+            ItemState::Pass => "pass",
+            ItemState::Fail => "fail",
+            ItemState::Error => "error",
+            ItemState::Waived => "waived",
+            ItemState::NotRequired => "not_required",
+            ItemState::Done => "done",
+        }
+    }
+
+    /// Whether a gate counts the item as settled.
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            ItemState::Pass | ItemState::Done | ItemState::Waived | ItemState::NotRequired
+        )
+    }
+}
+
+/// Where the run stands overall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Phases still to go.
+    Active,
+    /// Every phase's gate passed; the record waits for a signature.
+    Completed,
+    /// Signed; the deployment is over.
+    Signed,
+    /// Abandoned with a reason.
+    Aborted,
+}
+
+impl RunStatus {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Active => "active",
+            RunStatus::Completed => "completed",
+            RunStatus::Signed => "signed",
+            RunStatus::Aborted => "aborted",
+        }
+    }
+    /// Whether the run still holds the deploy lock.
+    pub fn is_open(self) -> bool {
+        matches!(self, RunStatus::Active | RunStatus::Completed)
+    }
+}
+
+/// One item and what happened to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemRecord {
+    /// The item as the run started with it.
+    pub item: Item,
+    /// Where it stands.
+    pub state: ItemState,
+    /// One-line evidence or the reason (not required, waived, tick note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Structured evidence of the latest check or action.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub evidence: serde_json::Value,
+    /// Who settled it (tick, waive, action confirmation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// When it was last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// The tick's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The waiver's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Duration of the latest check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// How many times the check or action ran.
+    #[serde(default)]
+    pub attempts: u32,
+    /// An action was started and has not reported back (a crash in between).
+    #[serde(default)]
+    pub action_in_flight: bool,
+    /// The last action attempt may or may not have happened; only a person settles it.
+    #[serde(default)]
+    pub unsure: bool,
+}
+
+/// A note in the record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// issue, lesson or general.
+    pub kind: NoteKind,
+    /// The text.
+    pub text: String,
+    /// Who.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// One rollback of the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rollback {
+    /// `git-revert` or `platform`.
+    pub strategy: String,
+    /// Who asked for it.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// `None` while in flight (or interrupted); `Some(true)` done; `Some(false)` failed.
+    pub succeeded: Option<bool>,
+    /// Summary or error.
+    pub outcome: Option<String>,
+    /// Evidence of the completed rollback.
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+    /// When it finished.
+    pub finished_at: Option<Timestamp>,
+}
+
+/// An emergency stop (or its undo) of one app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stop {
+    /// The app.
+    pub app: String,
+    /// Scaling back up.
+    pub undo: bool,
+    /// Who.
+    pub by: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// `None` in flight; `Some(true)` done; `Some(false)` failed.
+    pub succeeded: Option<bool>,
+    /// Summary or error.
+    pub outcome: Option<String>,
+    /// Evidence (`before`: machine counts).
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+}
+
+/// A run, as its events say.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    /// The run id.
+    pub id: String,
+    /// Project.
+    pub project: String,
+    /// Environment.
+    pub env: String,
+    /// Who started it.
+    pub started_by: String,
+    /// When.
+    pub started_at: Timestamp,
+    /// Scheduled time, if any.
+    pub scheduled_at: Option<Timestamp>,
+    /// Digest of the config the run started with.
+    pub config_digest: String,
+    /// Items in checklist order.
+    pub items: Vec<ItemRecord>,
+    /// Phases whose gate passed, in order.
+    pub completed: Vec<Phase>,
+    /// Notes for the record.
+    pub notes: Vec<Note>,
+    /// A window override, with who and why.
+    pub window_override: Option<(String, String)>,
+    /// Overall status.
+    pub status: RunStatus,
+    /// Abort reason and who.
+    pub aborted: Option<(String, String)>,
+    /// Signature: who and when.
+    pub signed: Option<(String, Timestamp)>,
+    /// Rollbacks, in order.
+    pub rollbacks: Vec<Rollback>,
+    /// Emergency stops and undos, in order.
+    pub stops: Vec<Stop>,
+    /// When the last event was appended.
+    pub updated_at: Timestamp,
+    /// The number of events.
+    pub event_count: usize,
+    /// The baseline, the watch, incidents and the rollback's verification.
+    #[serde(default)]
+    pub monitor: crate::journal::watch::MonitorState,
+}
+
+/// A journal that cannot be read as a run.
+#[derive(Debug, thiserror::Error)]
+#[error("run {run_id}: event {seq} ({kind}) {problem}")]
+pub struct FoldError {
+    /// The run.
+    pub run_id: String,
+    /// The offending event.
+    pub seq: i64,
+    /// Its type.
+    pub kind: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl RunState {
+    /// Folds a run's events, in order. The first must be `run_started`.
+    pub fn fold(events: &[StoredEvent]) -> Result<RunState, FoldError> {
+        let first = events.first().ok_or_else(|| FoldError {
+            run_id: String::new(),
+            seq: 0,
+            kind: "none",
+            problem: "the run has no events".into(),
+        })?;
+        let Event::RunStarted {
+            project,
+            env,
+            by,
+            scheduled_at,
+            config_digest,
+            items,
+        } = &first.event
+        else {
+            return Err(FoldError {
+                run_id: first.run_id.clone(),
+                seq: first.seq,
+                kind: first.event.type_name(),
+                problem: "is not run_started".into(),
+            });
+        };
+        let mut run = RunState {
+            id: first.run_id.clone(),
+            project: project.clone(),
+            env: env.clone(),
+            started_by: by.clone(),
+            started_at: first.at,
+            scheduled_at: *scheduled_at,
+            config_digest: config_digest.clone(),
+            items: items
+                .iter()
+                .map(|item| ItemRecord {
+                    item: item.clone(),
+                    state: ItemState::Pending,
+                    summary: None,
+                    evidence: serde_json::Value::Null,
+                    by: None,
+                    at: None,
+                    note: None,
+                    reason: None,
+                    duration_ms: None,
+                    attempts: 0,
+                    action_in_flight: false,
+                    unsure: false,
+                })
+                .collect(),
+            completed: Vec::new(),
+            notes: Vec::new(),
+            window_override: None,
+            status: RunStatus::Active,
+            aborted: None,
+            signed: None,
+            rollbacks: Vec::new(),
+            stops: Vec::new(),
+            updated_at: first.at,
+            event_count: 1,
+            monitor: Default::default(),
+        };
+        for e in &events[1..] {
+            run.apply(e)?;
+        }
+        Ok(run)
+    }
+
+    fn apply(&mut self, e: &StoredEvent) -> Result<(), FoldError> {
+        self.updated_at = e.at;
+        self.event_count += 1;
+        let bad = |problem: String| FoldError {
+            run_id: e.run_id.clone(),
+            seq: e.seq,
+            kind: e.event.type_name(),
+            problem,
+        };
+        self.monitor
+            .apply(&e.event, e.at, self.rollbacks.len())
+            .map_err(bad)?;
+        match &e.event {
+            Event::RunStarted { .. } => return Err(bad("appears twice".into())),
+            Event::WindowOverridden { reason, by } => {
+                self.window_override = Some((by.clone(), reason.clone()))
+            }
+            Event::ItemNotRequired { item, reason } => {
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                r.state = ItemState::NotRequired;
+                r.summary = Some(reason.clone());
+                r.at = Some(e.at);
+            }
+            Event::CheckFinished {
+                item,
+                status,
+                summary,
+                evidence,
+                duration_ms,
+            } => {
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                // An evidence check on a manual item shows what to review; the person settles it.
+                if !r.item.has_evidence_check() {
+                    r.state = match status {
+                        Status::Pass => ItemState::Pass,
+                        Status::Fail => ItemState::Fail,
+                        Status::Error => ItemState::Error,
+                    };
+                }
+                r.summary = Some(summary.clone());
+                r.evidence = evidence.clone();
+                r.duration_ms = Some(*duration_ms);
+                r.at = Some(e.at);
+                r.by = None;
+                r.attempts += 1;
+            }
+            Event::ItemTicked { item, by, note } => {
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                r.state = ItemState::Done;
+                r.action_in_flight = false;
+                r.by = Some(by.clone());
+                r.note = note.clone();
+                r.at = Some(e.at);
+                if r.summary.is_none() {
+                    r.summary = note.clone();
+                }
+            }
+            Event::ItemWaived { item, by, reason } => {
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                r.state = ItemState::Waived;
+                r.by = Some(by.clone());
+                r.reason = Some(reason.clone());
+                r.at = Some(e.at);
+            }
+            Event::ActionStarted { item, by, .. } => {
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                r.by = Some(by.clone());
+                r.action_in_flight = true;
+                r.unsure = false;
+                r.attempts += 1;
+                r.at = Some(e.at);
+            }
+            Event::ActionDone {
+                item,
+                summary,
+                evidence,
+            } => {
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                r.state = ItemState::Done;
+                r.summary = Some(summary.clone());
+                r.evidence = evidence.clone();
+                r.action_in_flight = false;
+                r.at = Some(e.at);
+            }
+            Event::ActionFailed {
+                item,
+                error,
+                unsure,
+            } => {
+                let r = self
+                    .record_mut(item)
+                    .ok_or_else(|| bad(format!("names unknown item {item}")))?;
+                r.state = ItemState::Error;
+                r.summary = Some(error.clone());
+                r.action_in_flight = false;
+                r.unsure = *unsure;
+                r.at = Some(e.at);
+            }
+            Event::PhaseCompleted { phase } => {
+                if !self.completed.contains(phase) {
+                    self.completed.push(*phase);
+                }
+                if self.current_phase().is_none() && self.status == RunStatus::Active {
+                    self.status = RunStatus::Completed;
+                }
+            }
+            Event::NoteAdded { kind, text, by } => self.notes.push(Note {
+                kind: *kind,
+                text: text.clone(),
+                by: by.clone(),
+                at: e.at,
+            }),
+            Event::RunAborted { reason, by } => {
+                self.status = RunStatus::Aborted;
+                self.aborted = Some((by.clone(), reason.clone()));
+            }
+            Event::RollbackStarted {
+                strategy,
+                by,
+                reason,
+                ..
+            } => self.rollbacks.push(Rollback {
+                strategy: strategy.clone(),
+                by: by.clone(),
+                reason: reason.clone(),
+                started_at: e.at,
+                succeeded: None,
+                outcome: None,
+                evidence: serde_json::Value::Null,
+                finished_at: None,
+            }),
+            Event::RollbackDone {
+                strategy,
+                summary,
+                evidence,
+            } => {
+                let r = self
+                    .rollbacks
+                    .iter_mut()
+                    .rev()
+                    .find(|r| &r.strategy == strategy && r.succeeded.is_none())
+                    .ok_or_else(|| bad("has no rollback_started before it".into()))?;
+                r.succeeded = Some(true);
+                r.outcome = Some(summary.clone());
+                r.evidence = evidence.clone();
+                r.finished_at = Some(e.at);
+            }
+            Event::RollbackFailed { strategy, error } => {
+                let r = self
+                    .rollbacks
+                    .iter_mut()
+                    .rev()
+                    .find(|r| &r.strategy == strategy && r.succeeded.is_none())
+                    .ok_or_else(|| bad("has no rollback_started before it".into()))?;
+                r.succeeded = Some(false);
+                r.outcome = Some(error.clone());
+                r.finished_at = Some(e.at);
+            }
+            Event::StopStarted { app, undo, by, .. } => self.stops.push(Stop {
+                app: app.clone(),
+                undo: *undo,
+                by: by.clone(),
+                started_at: e.at,
+                succeeded: None,
+                outcome: None,
+                evidence: serde_json::Value::Null,
+            }),
+            Event::StopDone {
+                app,
+                undo,
+                summary,
+                evidence,
+            } => {
+                let s = self
+                    .stops
+                    .iter_mut()
+                    .rev()
+                    .find(|s| &s.app == app && s.undo == *undo && s.succeeded.is_none())
+                    .ok_or_else(|| bad("has no stop_started before it".into()))?;
+                s.succeeded = Some(true);
+                s.outcome = Some(summary.clone());
+                s.evidence = evidence.clone();
+            }
+            Event::StopFailed { app, undo, error } => {
+                let s = self
+                    .stops
+                    .iter_mut()
+                    .rev()
+                    .find(|s| &s.app == app && s.undo == *undo && s.succeeded.is_none())
+                    .ok_or_else(|| bad("has no stop_started before it".into()))?;
+                s.succeeded = Some(false);
+                s.outcome = Some(error.clone());
+            }
+            Event::RunSigned { by } => {
+                self.status = RunStatus::Signed;
+                self.signed = Some((by.clone(), e.at));
+            }
+            // The watch's events change `self.monitor` (above).
+            Event::BaselineRecorded { .. }
+            | Event::WatchStarted { .. }
+            | Event::WatchTick { .. }
+            | Event::WatchEnded { .. }
+            | Event::IncidentRaised { .. }
+            | Event::IncidentDecision { .. }
+            | Event::IncidentNotified { .. }
+            | Event::RollbackVerified { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The item record with this id.
+    pub fn record(&self, id: &str) -> Option<&ItemRecord> {
+        self.items.iter().find(|r| r.item.id == id)
+    }
+
+    fn record_mut(&mut self, id: &str) -> Option<&mut ItemRecord> {
+        self.items.iter_mut().find(|r| r.item.id == id)
+    }
+
+    /// The first phase whose gate has not passed; `None` when all have.
+    pub fn current_phase(&self) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| !self.completed.contains(p))
+    }
+
+    /// The records of one phase.
+    pub fn phase_items(&self, phase: Phase) -> impl Iterator<Item = &ItemRecord> {
+        self.items.iter().filter(move |r| r.item.phase == phase)
+    }
+
+    /// Required items of `phase` that are not settled (what blocks its gate).
+    pub fn blocking(&self, phase: Phase) -> Vec<&ItemRecord> {
+        self.phase_items(phase)
+            .filter(|r| r.item.required && !r.state.is_settled())
+            .collect()
+    }
+
+    /// Whether `phase`'s gate passes now.
+    pub fn gate_passes(&self, phase: Phase) -> bool {
+        self.blocking(phase).is_empty()
+    }
+
+    /// A rollback that started and never reported back (the process died mid-rollback).
+    pub fn rollback_in_flight(&self) -> Option<&Rollback> {
+        self.rollbacks.last().filter(|r| r.succeeded.is_none())
+    }
+
+    /// The notes of one kind.
+    pub fn notes_of(&self, kind: NoteKind) -> impl Iterator<Item = &Note> {
+        self.notes.iter().filter(move |n| n.kind == kind)
+    }
+}

@@ -1,0 +1,513 @@
+//! What the journal says about the watch: the baseline, each watch (the release's, and the one
+//! after a rollback) with its ticks, the incidents and their decisions, the rollback's
+//! verification, and the run's verdict. Folded with the rest of the run.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::incidents::incident::{DecisionRecord, Incident, Notice, Severity};
+use crate::journal::state::{RunState, RunStatus};
+use crate::model::checklist::Phase;
+use crate::model::duration::Span;
+use crate::model::event::Event;
+use crate::watch::baseline::Baseline;
+use crate::watch::rules::Grade;
+use crate::watch::signal::SeriesKey;
+
+/// What a watch is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// The release: `[monitor] duration` after it went live.
+    Release,
+    /// After a rollback: verify it and keep watching `[incident] after_rollback_watch`.
+    AfterRollback,
+}
+
+/// How a watch runs. Recorded when it starts, so a resumed watch keeps its schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Time between ticks.
+    pub interval: Span,
+    /// How long it lasts.
+    pub duration: Span,
+    /// Time between samples.
+    pub sample_every: Span,
+    /// Consecutive failing samples before a signal counts.
+    pub consecutive_failures: u32,
+}
+
+impl Schedule {
+    /// How many ticks the watch has (the last one at the end of `duration`).
+    pub fn ticks(&self) -> u32 {
+        let i = self.interval.get().as_secs_f64().max(0.001);
+        ((self.duration.get().as_secs_f64() / i).ceil() as u32).max(1)
+    }
+
+    /// When tick `n` is due, for a watch started at `start`.
+    pub fn due(&self, start: Timestamp, n: u32) -> Timestamp {
+        let at = self
+            .interval
+            .get()
+            .saturating_mul(n)
+            .min(self.duration.get());
+        crate::model::clock::add(start, at)
+    }
+
+    /// The tick the time `now` has reached (0 before the first).
+    pub fn reached(&self, start: Timestamp, now: Timestamp) -> u32 {
+        let elapsed = now.duration_since(start).as_secs_f64().max(0.0);
+        if elapsed >= self.duration.get().as_secs_f64() {
+            return self.ticks();
+        }
+        let i = self.interval.get().as_secs_f64().max(0.001);
+        ((elapsed / i).floor() as u32).min(self.ticks())
+    }
+}
+
+/// One series over one tick.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesSummary {
+    /// The series.
+    pub key: SeriesKey,
+    /// The worst counted state of its samples (`no_data` when none could be judged).
+    pub grade: Grade,
+    /// Samples judged in the tick.
+    pub samples: u32,
+    /// Of which failed (counted or not).
+    pub failed: u32,
+    /// The last value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<f64>,
+    /// The 95th percentile of the tick's values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95: Option<f64>,
+    /// The fail limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// Why there was no data, or the last failure's detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A tick: the summary of one interval's samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tick {
+    /// The watch it belongs to.
+    pub leg: u32,
+    /// 1, 2, … `of`.
+    pub n: u32,
+    /// Ticks in the watch.
+    pub of: u32,
+    /// When it was due.
+    pub due_at: Timestamp,
+    /// The worst counted state of its samples.
+    pub grade: Grade,
+    /// Ticks before it that were missed (the process was not running) and are folded into
+    /// this one.
+    #[serde(default)]
+    pub missed: u32,
+    /// Sampling rounds in it.
+    pub samples: u32,
+    /// Each series.
+    pub series: Vec<SeriesSummary>,
+}
+
+/// How a watch ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The final tick passed and every earlier tick was at least warn.
+    Pass,
+    /// It did not.
+    Fail,
+    /// The release was rolled back during the watch.
+    RolledBack,
+    /// The run ended (aborted) before the watch did.
+    Stopped,
+}
+
+impl Outcome {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::Stopped => "stopped",
+        }
+    }
+}
+
+/// A watch and its ticks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Leg {
+    /// 0, 1, …
+    pub leg: u32,
+    /// Release, or after a rollback.
+    pub purpose: Purpose,
+    /// Its schedule.
+    pub schedule: Schedule,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Rollbacks the run had when it started (later ones happened during it).
+    pub rollbacks_before: usize,
+    /// Its ticks.
+    pub ticks: Vec<Tick>,
+    /// How it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+}
+
+/// The rollback verified like a deploy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Healthy again.
+    pub ok: bool,
+    /// One line.
+    pub summary: String,
+    /// What was measured.
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The watch's part of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonitorState {
+    /// Measured before the release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_at: Option<Timestamp>,
+    /// When the release went live (the rollout phase completed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_live_at: Option<Timestamp>,
+    /// The watches.
+    #[serde(default)]
+    pub legs: Vec<Leg>,
+    /// The incidents.
+    #[serde(default)]
+    pub incidents: Vec<Incident>,
+    /// The rollback's verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
+impl MonitorState {
+    /// Applies one event (every event passes through; the watch's own change this state).
+    /// `rollbacks` is how many rollbacks the run had before the event.
+    pub fn apply(&mut self, event: &Event, at: Timestamp, rollbacks: usize) -> Result<(), String> {
+        match event {
+            Event::PhaseCompleted {
+                phase: Phase::Rollout,
+            } => {
+                self.release_live_at.get_or_insert(at);
+            }
+            Event::BaselineRecorded { baseline } => {
+                self.baseline = Some(baseline.clone());
+                self.baseline_at = Some(at);
+            }
+            Event::WatchStarted {
+                leg,
+                purpose,
+                schedule,
+            } => {
+                if *leg as usize != self.legs.len() {
+                    return Err(format!("starts watch {leg}, expected {}", self.legs.len()));
+                }
+                if self.legs.last().is_some_and(|l| l.outcome.is_none()) {
+                    return Err("starts a watch while another is running".into());
+                }
+                self.legs.push(Leg {
+                    leg: *leg,
+                    purpose: *purpose,
+                    schedule: *schedule,
+                    started_at: at,
+                    rollbacks_before: rollbacks,
+                    ticks: Vec::new(),
+                    outcome: None,
+                    reason: None,
+                    ended_at: None,
+                });
+            }
+            Event::WatchTick { tick } => {
+                let leg = self.open_leg_mut(tick.leg)?;
+                if leg.ticks.last().is_some_and(|t| t.n >= tick.n) {
+                    return Err(format!("tick {} of watch {} runs twice", tick.n, tick.leg));
+                }
+                leg.ticks.push(tick.clone());
+            }
+            Event::WatchEnded {
+                leg,
+                outcome,
+                reason,
+            } => {
+                let l = self.open_leg_mut(*leg)?;
+                l.outcome = Some(*outcome);
+                l.reason = Some(reason.clone());
+                l.ended_at = Some(at);
+            }
+            Event::IncidentRaised { incident } => {
+                if incident.id as usize != self.incidents.len() + 1 {
+                    return Err(format!("raises incident {} out of order", incident.id));
+                }
+                self.incidents.push(Incident {
+                    record: incident.clone(),
+                    raised_at: at,
+                    decisions: Vec::new(),
+                    notified: None,
+                    open: true,
+                });
+            }
+            Event::IncidentDecision {
+                incident,
+                decision,
+                by,
+                reason,
+                until,
+            } => {
+                let i = self.incident_mut(*incident)?;
+                i.decisions.push(DecisionRecord {
+                    decision: *decision,
+                    by: by.clone(),
+                    reason: reason.clone(),
+                    until: *until,
+                    at,
+                });
+                if *decision == crate::incidents::incident::Decision::Resolved {
+                    i.open = false;
+                }
+            }
+            Event::IncidentNotified {
+                incident,
+                posted,
+                detail,
+            } => {
+                self.incident_mut(*incident)?.notified = Some(Notice {
+                    posted: *posted,
+                    detail: detail.clone(),
+                    at,
+                });
+            }
+            Event::RollbackVerified {
+                ok,
+                summary,
+                evidence,
+            } => {
+                self.verification = Some(Verification {
+                    ok: *ok,
+                    summary: summary.clone(),
+                    evidence: evidence.clone(),
+                    at,
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn open_leg_mut(&mut self, leg: u32) -> Result<&mut Leg, String> {
+        match self.legs.get_mut(leg as usize) {
+            Some(l) if l.outcome.is_none() => Ok(l),
+            Some(_) => Err(format!("names watch {leg}, which has ended")),
+            None => Err(format!("names watch {leg}, which never started")),
+        }
+    }
+
+    fn incident_mut(&mut self, id: u32) -> Result<&mut Incident, String> {
+        self.incidents
+            .iter_mut()
+            .find(|i| i.record.id == id)
+            .ok_or_else(|| format!("names incident {id}, which was never raised"))
+    }
+
+    /// The running watch.
+    pub fn open_leg(&self) -> Option<&Leg> {
+        self.legs.last().filter(|l| l.outcome.is_none())
+    }
+
+    /// The release's watch.
+    pub fn release_leg(&self) -> Option<&Leg> {
+        self.legs.iter().find(|l| l.purpose == Purpose::Release)
+    }
+
+    /// Open incidents.
+    pub fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents.iter().filter(|i| i.open)
+    }
+
+    /// An incident by id.
+    pub fn incident(&self, id: u32) -> Option<&Incident> {
+        self.incidents.iter().find(|i| i.record.id == id)
+    }
+
+    /// Release live → first incident.
+    pub fn time_to_detect(&self) -> Option<std::time::Duration> {
+        let live = self.release_live_at?;
+        let first = self.incidents.first()?.raised_at;
+        Some(first.duration_since(live).unsigned_abs())
+    }
+
+    /// First incident → rollback verified.
+    pub fn time_to_recover(&self) -> Option<std::time::Duration> {
+        let v = self.verification.as_ref().filter(|v| v.ok)?;
+        let first = self.incidents.first()?.raised_at;
+        Some(v.at.duration_since(first).unsigned_abs())
+    }
+}
+
+/// The run's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    /// Not decided yet (the watch has not ended).
+    Pending,
+    /// The watch passed.
+    Success,
+    /// The watch failed and the release was not rolled back.
+    Failed,
+    /// The release was rolled back.
+    RolledBack,
+    /// The run was abandoned.
+    Aborted,
+}
+
+impl VerdictKind {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Pending => "pending",
+            VerdictKind::Success => "success",
+            VerdictKind::Failed => "failed",
+            VerdictKind::RolledBack => "rolled_back",
+            VerdictKind::Aborted => "aborted",
+        }
+    }
+}
+
+/// The verdict and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// What.
+    pub verdict: VerdictKind,
+    /// Why.
+    pub reason: String,
+}
+
+/// The run's verdict from what it recorded.
+pub fn verdict(run: &RunState) -> Verdict {
+    let v = |verdict, reason: String| Verdict { verdict, reason };
+    if let Some(r) = run.rollbacks.iter().find(|r| r.succeeded == Some(true)) {
+        let verified = match &run.monitor.verification {
+            Some(x) if x.ok => "; verified: ",
+            Some(_) => "; not verified: ",
+            None => "",
+        };
+        let detail = run
+            .monitor
+            .verification
+            .as_ref()
+            .map(|x| x.summary.as_str())
+            .unwrap_or("");
+        return v(
+            VerdictKind::RolledBack,
+            format!(
+                "rolled back ({}) by {}: {}{verified}{detail}",
+                r.strategy, r.by, r.reason
+            ),
+        );
+    }
+    if run.status == RunStatus::Aborted {
+        let why = run
+            .aborted
+            .as_ref()
+            .map(|(by, reason)| format!("aborted by {by}: {reason}"))
+            .unwrap_or_else(|| "aborted".into());
+        return v(VerdictKind::Aborted, why);
+    }
+    match run.monitor.release_leg() {
+        Some(l) => match l.outcome {
+            Some(Outcome::Pass) => v(
+                VerdictKind::Success,
+                l.reason
+                    .clone()
+                    .unwrap_or_else(|| "the watch passed".into()),
+            ),
+            Some(Outcome::Fail) => v(
+                VerdictKind::Failed,
+                l.reason
+                    .clone()
+                    .unwrap_or_else(|| "the watch failed".into()),
+            ),
+            Some(o) => v(
+                VerdictKind::Pending,
+                format!("the watch ended: {}", o.as_str()),
+            ),
+            None => v(
+                VerdictKind::Pending,
+                format!(
+                    "the watch is running: {} of {} ticks",
+                    l.ticks.len(),
+                    l.schedule.ticks()
+                ),
+            ),
+        },
+        None => {
+            let critical = run
+                .monitor
+                .open_incidents()
+                .any(|i| i.record.severity == Severity::Critical);
+            v(
+                VerdictKind::Pending,
+                if critical {
+                    "a critical incident is open and the watch has not run".into()
+                } else {
+                    "the watch has not run".into()
+                },
+            )
+        }
+    }
+}
+
+/// A short tick line: `tick 3/8 pass (60 samples)`.
+pub fn tick_line(t: &Tick) -> String {
+    let mut s = format!(
+        "tick {}/{} {} ({} samples)",
+        t.n,
+        t.of,
+        t.grade.as_str(),
+        t.samples
+    );
+    if t.missed > 0 {
+        s.push_str(&format!(", {} missed tick(s) folded in", t.missed));
+    }
+    let bad: Vec<String> = t
+        .series
+        .iter()
+        .filter(|x| x.grade != Grade::Pass)
+        .map(|x| {
+            let mut d = format!("{} {}", x.key, x.grade.as_str());
+            if let Some(v) = x.last {
+                d.push_str(&format!(" ({})", x.key.metric.show(v)));
+            }
+            d
+        })
+        .collect();
+    if !bad.is_empty() {
+        s.push_str(": ");
+        s.push_str(&bad.join(", "));
+    }
+    s
+}

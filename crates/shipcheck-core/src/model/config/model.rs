@@ -1,0 +1,427 @@
+//! The shape of `shipcheck.toml`. Every table denies unknown keys: a mistyped key in a
+//! deployment tool is a step that silently never runs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::checklist::{CheckSpec, Condition, Item};
+use crate::model::duration::Span;
+
+/// The whole file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[project]`
+    #[serde(default)]
+    pub project: Project,
+    /// `[git]`
+    #[serde(default)]
+    pub git: GitConfig,
+    /// `[environments.staging]`, `[environments.production]`
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+    /// `[window]`
+    #[serde(default)]
+    pub window: WindowConfig,
+    /// `[contacts]`: role → contact (`team_lead = "Ana <ana@example.com>"`).
+    #[serde(default)]
+    pub contacts: BTreeMap<String, String>,
+    /// `[engine]`
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// `[checklist]`
+    #[serde(default)]
+    pub checklist: ChecklistConfig,
+    /// `[paths]`: the path groups conditions and the git checks use.
+    #[serde(default)]
+    pub paths: PathsConfig,
+    /// `[fly]`
+    #[serde(default)]
+    pub fly: crate::model::config::fly::FlyConfig,
+    /// `[clock]`: how fast time runs (rehearsals only).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::model::config::clock::ClockConfig::is_wall_clock"
+    )]
+    pub clock: crate::model::config::clock::ClockConfig,
+    /// `[github]`: absent → the GitHub items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<crate::model::config::integrations::GithubConfig>,
+    /// `[sentry]`: absent → the Sentry items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentry: Option<crate::model::config::integrations::SentryConfig>,
+    /// `[slack]`: absent → the Slack messages are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<crate::model::config::integrations::SlackConfig>,
+    /// `[prometheus]`: absent → the Prometheus items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<crate::model::config::integrations::PrometheusConfig>,
+    /// `[database]`: absent → the PostgreSQL items are manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::model::config::integrations::DatabaseConfig>,
+    /// `[monitor]`: the baseline and the watch.
+    #[serde(default)]
+    pub monitor: crate::model::config::monitor::MonitorConfig,
+    /// `[incident]`: the severity policy, its rollback, and the review.
+    #[serde(default)]
+    pub incident: crate::model::config::monitor::IncidentConfig,
+}
+
+/// `[project]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// Project name; the deploy lock is per project and environment.
+    #[serde(default = "default_project_name")]
+    pub name: String,
+    /// IANA time zone (`Europe/Berlin`, `UTC`) for times shown and the window's default zone.
+    #[serde(default = "utc")]
+    pub timezone: String,
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Project {
+            name: default_project_name(),
+            timezone: utc(),
+        }
+    }
+}
+
+fn default_project_name() -> String {
+    "app".into()
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+/// `[git]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitConfig {
+    /// The repository, relative to the config file's directory (default `.`).
+    #[serde(default = "dot")]
+    pub repo: String,
+    /// The staging branch.
+    #[serde(default = "staging")]
+    pub staging: String,
+    /// The production branch.
+    #[serde(default = "production")]
+    pub production: String,
+    /// The remote both branches live on.
+    #[serde(default = "origin")]
+    pub remote: String,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        GitConfig {
+            repo: dot(),
+            staging: staging(),
+            production: production(),
+            remote: origin(),
+        }
+    }
+}
+
+fn dot() -> String {
+    ".".into()
+}
+fn staging() -> String {
+    "staging".into()
+}
+fn production() -> String {
+    "production".into()
+}
+fn origin() -> String {
+    "origin".into()
+}
+
+/// `[environments.NAME]`
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// `[[environments.NAME.apps]]`
+    #[serde(default)]
+    pub apps: Vec<App>,
+}
+
+/// One app in one environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    /// Short name shared across environments (`internal-api`).
+    pub name: String,
+    /// The Fly app (`maishapoa-production-internal-api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fly_app: Option<String>,
+    /// The health endpoint (`https://…fly.dev/api/health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_url: Option<String>,
+    /// The status the health endpoint must answer (default 200).
+    #[serde(default = "status_200")]
+    pub expect_status: u16,
+    /// Fly region every machine must be in (`fra`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Secret names the app must have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_secrets: Vec<String>,
+}
+
+fn status_200() -> u16 {
+    200
+}
+
+/// A weekday as written in `[window] days`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    /// Monday
+    Mon,
+    /// Tuesday
+    Tue,
+    /// Wednesday
+    Wed,
+    /// Thursday
+    Thu,
+    /// Friday
+    Fri,
+    /// Saturday
+    Sat,
+    /// Sunday
+    Sun,
+}
+
+impl Day {
+    /// The jiff weekday.
+    pub fn weekday(self) -> jiff::civil::Weekday {
+        use jiff::civil::Weekday as W;
+        match self {
+            Day::Mon => W::Monday,
+            Day::Tue => W::Tuesday,
+            Day::Wed => W::Wednesday,
+            Day::Thu => W::Thursday,
+            Day::Fri => W::Friday,
+            Day::Sat => W::Saturday,
+            Day::Sun => W::Sunday,
+        }
+    }
+}
+
+/// `[window]`: when deploys may happen (the seed: Tue-Thu, 10 AM-2 PM).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Days deploys may happen.
+    #[serde(default = "default_days")]
+    pub days: Vec<Day>,
+    /// Local start time, `HH:MM`.
+    #[serde(default = "ten")]
+    pub start: String,
+    /// Local end time, `HH:MM` (exclusive).
+    #[serde(default = "fourteen")]
+    pub end: String,
+    /// IANA time zone of `start`/`end`; defaults to `[project] timezone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        WindowConfig {
+            days: default_days(),
+            start: ten(),
+            end: fourteen(),
+            timezone: None,
+        }
+    }
+}
+
+fn default_days() -> Vec<Day> {
+    vec![Day::Tue, Day::Wed, Day::Thu]
+}
+fn ten() -> String {
+    "10:00".into()
+}
+fn fourteen() -> String {
+    "14:00".into()
+}
+
+/// `[engine]`: how checks run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// How many checks run at once (default 16).
+    #[serde(default = "sixteen")]
+    pub concurrency: usize,
+    /// Timeout of one check unless the item sets its own (default 5m).
+    #[serde(default = "five_minutes")]
+    pub check_timeout: Span,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            concurrency: sixteen(),
+            check_timeout: five_minutes(),
+        }
+    }
+}
+
+fn sixteen() -> usize {
+    16
+}
+fn five_minutes() -> Span {
+    Span::secs(300)
+}
+
+/// `[checklist]`: how a team changes the built-in checklist.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistConfig {
+    /// Item ids removed from the checklist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    /// `[[checklist.items]]`: items added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Item>,
+    /// `[checklist.override."prepare.tests"]`: retune a built-in item.
+    #[serde(
+        default,
+        rename = "override",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub overrides: BTreeMap<String, ItemOverride>,
+}
+
+/// Fields of an item a team may retune. Each given field replaces the built-in one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemOverride {
+    /// New title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Required or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// New condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
+    /// New check (replaces the whole check spec).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckSpec>,
+    /// New timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
+    /// A tick must carry a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_required: Option<bool>,
+}
+
+/// `[paths]`: groups of repository path globs (relative to the repository root, `/` as the
+/// separator; `*` stays within one directory, `**` crosses directories). Conditions name a
+/// group in `when = { path_groups = ["auth"] }`; the git checks read them directly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathsConfig {
+    /// Critical code: `TODO:`/`FIXME:` added here fail `prepare.no-todo`, and a change here
+    /// makes `prepare.load-test` required. Default: the usual source roots.
+    #[serde(default = "default_critical")]
+    pub critical: Vec<String>,
+    /// Authentication and permission code (`prepare.security-review`).
+    #[serde(default = "default_auth")]
+    pub auth: Vec<String>,
+    /// API source (`prepare.api-docs`).
+    #[serde(default = "default_api")]
+    pub api: Vec<String>,
+    /// API documentation; must change when `api` does.
+    #[serde(default = "default_api_docs")]
+    pub api_docs: Vec<String>,
+    /// Schema migrations (`prepare.migrations-tested`, `prepare.db-rollback-plan`).
+    #[serde(default = "default_migrations")]
+    pub migrations: Vec<String>,
+    /// Data migration scripts (`prepare.data-migrations-reviewed`).
+    #[serde(default = "default_data_migrations")]
+    pub data_migrations: Vec<String>,
+    /// The changelog file (a path or a glob); must change in every release.
+    #[serde(default = "default_changelog")]
+    pub changelog: String,
+    /// Text that must not appear in lines added under `critical` (plain substrings).
+    #[serde(default = "default_todo_patterns")]
+    pub todo_patterns: Vec<String>,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            critical: default_critical(),
+            auth: default_auth(),
+            api: default_api(),
+            api_docs: default_api_docs(),
+            migrations: default_migrations(),
+            data_migrations: default_data_migrations(),
+            changelog: default_changelog(),
+            todo_patterns: default_todo_patterns(),
+        }
+    }
+}
+
+impl PathsConfig {
+    /// The group names a condition's `path_groups` may use.
+    pub const GROUPS: [&'static str; 6] = [
+        "critical",
+        "auth",
+        "api",
+        "api_docs",
+        "migrations",
+        "data_migrations",
+    ];
+
+    /// The globs of a named group; `None` for an unknown name.
+    pub fn group(&self, name: &str) -> Option<&[String]> {
+        Some(match name {
+            "critical" => &self.critical,
+            "auth" => &self.auth,
+            "api" => &self.api,
+            "api_docs" => &self.api_docs,
+            "migrations" => &self.migrations,
+            "data_migrations" => &self.data_migrations,
+            _ => return None,
+        })
+    }
+}
+
+fn globs(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+fn default_critical() -> Vec<String> {
+    globs(&["src/**", "apps/**", "packages/**", "lib/**", "server/**"])
+}
+fn default_auth() -> Vec<String> {
+    globs(&["**/auth/**", "**/permissions/**"])
+}
+fn default_api() -> Vec<String> {
+    globs(&["**/api/**", "**/routes/**"])
+}
+fn default_api_docs() -> Vec<String> {
+    globs(&[
+        "docs/api/**",
+        "**/openapi.{yaml,yml,json}",
+        "**/swagger.{yaml,yml,json}",
+    ])
+}
+fn default_migrations() -> Vec<String> {
+    globs(&["migrations/**", "**/migrations/**"])
+}
+fn default_data_migrations() -> Vec<String> {
+    globs(&["**/data-migrations/**", "**/data_migrations/**"])
+}
+fn default_changelog() -> String {
+    "CHANGELOG.md".into()
+}
+fn default_todo_patterns() -> Vec<String> {
+    globs(&["TODO:", "FIXME:"])
+}

@@ -1,0 +1,233 @@
+//! The commented `shipcheck.toml` that `shipcheck init` writes: the seed's setup (project
+//! `maishapoa`, three apps on Fly.io in `fra`, staging and production, the Tue–Thu 10:00–14:00
+//! window) with the time zone written out explicitly.
+
+use std::fmt::Write as _;
+
+/// The apps of the seed: short name and health path.
+const APPS: [(&str, &str); 3] = [
+    ("internal-api", "/api/health"),
+    ("agent-registration", "/"),
+    ("public-api", "/"),
+];
+
+/// The system's IANA time zone (`Europe/Berlin`), or `UTC` when it cannot be told or is not
+/// one shipcheck can look up again.
+pub fn system_timezone() -> String {
+    let tz = jiff::tz::TimeZone::system();
+    match tz.iana_name() {
+        Some(name) if jiff::tz::TimeZone::get(name).is_ok() => name.to_string(),
+        _ => "UTC".into(),
+    }
+}
+
+/// One app the template lists.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateApp {
+    /// `staging` or `production`.
+    pub env: String,
+    /// Short name.
+    pub name: String,
+    /// The Fly app.
+    pub fly_app: String,
+    /// The health endpoint.
+    pub health_url: String,
+    /// Fly region.
+    pub region: String,
+}
+
+/// The seed's apps: three apps in staging and production, `maishapoa-{env}-{name}`, in `fra`.
+pub fn seed_apps() -> Vec<TemplateApp> {
+    let mut out = Vec::new();
+    for env in ["staging", "production"] {
+        for (name, health) in APPS {
+            let fly = format!("maishapoa-{env}-{name}");
+            out.push(TemplateApp {
+                env: env.into(),
+                name: name.into(),
+                health_url: format!("https://{fly}.fly.dev{health}"),
+                fly_app: fly,
+                region: "fra".into(),
+            });
+        }
+    }
+    out
+}
+
+/// The commented config for the seed's setup, with `timezone` as the project's and the
+/// window's time zone.
+pub fn init_template(timezone: &str) -> String {
+    init_template_with(timezone, "maishapoa", &seed_apps())
+}
+
+/// The commented config for `project` with these apps (from `fly.toml` discovery, or the
+/// seed's).
+pub fn init_template_with(timezone: &str, project: &str, apps: &[TemplateApp]) -> String {
+    let tz = toml::Value::String(timezone.to_string()).to_string();
+    let project = toml::Value::String(project.to_string()).to_string();
+    let mut out = format!(
+        r#"# shipcheck.toml — how this team deploys to production.
+#
+# `shipcheck config check` validates this file, `shipcheck plan` shows the checklist it
+# resolves to. Every key is described in docs/config.md. Replace the placeholders
+# (contacts, URLs) with your own.
+
+[project]
+name = {project}
+# IANA time zone for the times shipcheck shows, and the window's zone unless it sets one.
+timezone = {tz}
+
+[git]
+repo = "."                 # the repository, relative to this file
+staging = "staging"        # tested here...
+production = "production"  # ...and merged here with --no-ff to deploy
+remote = "origin"
+
+# When deploys may start: Tuesday to Thursday, 10:00 to 14:00, in this time zone.
+# Outside it a run needs `--override-window --reason TEXT`, which is recorded.
+[window]
+days = ["tue", "wed", "thu"]
+start = "10:00"
+end = "14:00"
+timezone = {tz}
+
+# Printed in every incident. Any role name works.
+[contacts]
+team_lead = "Team Lead <team-lead@example.com>"
+devops = "DevOps <devops@example.com>"
+on_call = "On-call <on-call@example.com>"
+
+# How checks run (these are the defaults).
+# [engine]
+# concurrency = 16
+# check_timeout = "5m"
+
+# The watch after the deploy (these are the defaults; docs/watch.md explains the rules).
+# [monitor]
+# interval = "15m"          # a tick every 15 minutes...
+# duration = "2h"           # ...for 2 hours
+# sample_every = "30s"      # every signal sampled this often
+# logs_window = "5m"        # verify waits this long after the rollout
+# consecutive_failures = 3  # failing samples in a row before a signal counts
+
+# What an incident does (the seed's policy). Critical rolls back; high asks after the timer.
+# [incident]
+# auto_rollback = false
+# rollback_strategy = "platform"   # or "git-revert"
+# high_decision_timer = "30m"
+# review_time = "10:00"            # the post-deployment review, next working day
+"#
+    );
+    for env in ["staging", "production"] {
+        let _ = write!(
+            out,
+            "\n# ── {env} ──────────────────────────────────────────────────────────────\n"
+        );
+        for app in apps.iter().filter(|a| a.env == env) {
+            let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+            let _ = write!(
+                out,
+                r#"
+[[environments.{env}.apps]]
+name = {}
+fly_app = {}
+health_url = {}
+expect_status = 200
+region = {}
+required_secrets = ["DATABASE_URL", "SENTRY_DSN"]
+"#,
+                q(&app.name),
+                q(&app.fly_app),
+                q(&app.health_url),
+                q(&app.region),
+            );
+        }
+    }
+    out.push_str(
+        r#"
+# ── Changing the built-in checklist ───────────────────────────────────────────
+# The built-in checklist is the team's seed checklist, 58 items in 8 phases
+# (`shipcheck plan` lists their ids). Uncomment to remove, retune or add items.
+#
+# [checklist]
+# disable = ["prepare.feature-flags"]
+#
+# [checklist.override."prepare.tests"]
+# check = { type = "command", argv = ["pnpm", "test", "--run"], timeout = "20m" }
+#
+# [[checklist.items]]
+# id = "verify.login-flow"
+# phase = "verify"
+# title = "Login flow answers"
+# kind = "check"
+# check = { type = "http", url = "https://maishapoa-production-public-api.fly.dev/", expect_status = 200 }
+"#,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::config::load_str;
+
+    #[test]
+    fn template_loads_without_problems() {
+        let text = init_template("Europe/Berlin");
+        let loaded = load_str(Path::new("shipcheck.toml"), &text)
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let c = &loaded.config;
+        assert_eq!(c.project.name, "maishapoa");
+        assert_eq!(c.window.timezone.as_deref(), Some("Europe/Berlin"));
+        for env in ["staging", "production"] {
+            let apps = &c.environments[env].apps;
+            let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(names, ["internal-api", "agent-registration", "public-api"]);
+            assert!(apps.iter().all(|a| a.region.as_deref() == Some("fra")));
+        }
+        assert_eq!(
+            c.environments["production"].apps[0].health_url.as_deref(),
+            Some("https://maishapoa-production-internal-api.fly.dev/api/health")
+        );
+        assert_eq!(loaded.checklist.items.len(), 58);
+    }
+
+    #[test]
+    fn template_writes_the_time_zone_out() {
+        let text = init_template("Africa/Nairobi");
+        assert!(text.contains("timezone = \"Africa/Nairobi\""), "{text}");
+        assert_eq!(text.matches("Africa/Nairobi").count(), 2);
+        // The system zone is always one the loader accepts.
+        let sys = system_timezone();
+        load_str(Path::new("shipcheck.toml"), &init_template(&sys))
+            .unwrap_or_else(|e| panic!("{sys}: {}", e.render()));
+    }
+
+    #[test]
+    fn template_checklist_example_loads_when_uncommented() {
+        let text = init_template("UTC");
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest.split_once(" = ").is_some_and(|(k, _)| {
+                            k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        }) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let loaded = load_str(Path::new("shipcheck.toml"), &uncommented)
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(loaded.config.engine.concurrency, 16);
+        assert_eq!(loaded.checklist.items.len(), 58);
+        assert!(loaded.checklist.get("verify.login-flow").is_some());
+        assert!(loaded.checklist.get("prepare.feature-flags").is_none());
+    }
+}

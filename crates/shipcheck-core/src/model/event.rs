@@ -1,0 +1,338 @@
+//! The event journal's vocabulary. Every change to a run is one appended event; the run's
+//! state is the fold of its events ([`crate::journal::state::RunState::fold`]).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::checks::Status;
+use crate::model::checklist::{Item, Phase};
+
+/// The kind of a free-form note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// "Issues Observed".
+    Issue,
+    /// "Lessons Learned".
+    Lesson,
+    /// Anything else.
+    General,
+}
+
+/// One change to a run. Serialized with `type` as the tag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The run began; it keeps the checklist it was started with.
+    RunStarted {
+        /// Project name.
+        project: String,
+        /// Environment deployed to.
+        env: String,
+        /// Who started it.
+        by: String,
+        /// When the deploy is scheduled (the window check uses it), if not now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled_at: Option<Timestamp>,
+        /// SHA-256 of the config text the run started with.
+        config_digest: String,
+        /// The resolved checklist.
+        items: Vec<Item>,
+    },
+    /// The deploy window was overridden for this run.
+    WindowOverridden {
+        /// Why.
+        reason: String,
+        /// Who.
+        by: String,
+    },
+    /// A condition made an item not required.
+    ItemNotRequired {
+        /// The item.
+        item: String,
+        /// Why ("no file under migrations/ changed").
+        reason: String,
+    },
+    /// An automatic check finished.
+    CheckFinished {
+        /// The item.
+        item: String,
+        /// pass, fail or error.
+        status: Status,
+        /// One line.
+        summary: String,
+        /// Evidence (redacted).
+        #[serde(default)]
+        evidence: serde_json::Value,
+        /// How long it took.
+        duration_ms: u64,
+    },
+    /// A person confirmed a manual item.
+    ItemTicked {
+        /// The item.
+        item: String,
+        /// Who.
+        by: String,
+        /// Their note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A person waived a required item.
+    ItemWaived {
+        /// The item.
+        item: String,
+        /// Who.
+        by: String,
+        /// Why (required).
+        reason: String,
+    },
+    /// shipcheck is about to perform an action (written before the side effect).
+    ActionStarted {
+        /// The item.
+        item: String,
+        /// Who confirmed it.
+        by: String,
+        /// What is about to happen (the exact commands or requests).
+        intent: String,
+    },
+    /// The action completed.
+    ActionDone {
+        /// The item.
+        item: String,
+        /// One line.
+        summary: String,
+        /// Evidence.
+        #[serde(default)]
+        evidence: serde_json::Value,
+    },
+    /// The action failed; the item can be retried.
+    ActionFailed {
+        /// The item.
+        item: String,
+        /// What went wrong.
+        error: String,
+        /// shipcheck cannot tell whether the effect happened (interrupted, not observable):
+        /// it is never performed again without a person (`tick` or `retry`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unsure: bool,
+    },
+    /// Every required item of a phase is settled; the next phase begins.
+    PhaseCompleted {
+        /// The phase.
+        phase: Phase,
+    },
+    /// A note for the record.
+    NoteAdded {
+        /// issue, lesson or general.
+        kind: NoteKind,
+        /// The text.
+        text: String,
+        /// Who.
+        by: String,
+    },
+    /// The run was abandoned.
+    RunAborted {
+        /// Why.
+        reason: String,
+        /// Who.
+        by: String,
+    },
+    /// A rollback is about to run (written before any side effect).
+    RollbackStarted {
+        /// `git-revert` or `platform`.
+        strategy: String,
+        /// Who asked for it.
+        by: String,
+        /// Why.
+        reason: String,
+        /// The exact commands or requests.
+        intent: String,
+    },
+    /// The rollback completed.
+    RollbackDone {
+        /// `git-revert` or `platform`.
+        strategy: String,
+        /// One line.
+        summary: String,
+        /// Evidence (revert commit, redeployed images, ...).
+        #[serde(default)]
+        evidence: serde_json::Value,
+    },
+    /// The rollback failed; it can be run again.
+    RollbackFailed {
+        /// `git-revert` or `platform`.
+        strategy: String,
+        /// What went wrong.
+        error: String,
+    },
+    /// An emergency stop (`scale count 0`) or its undo is about to run.
+    StopStarted {
+        /// The app (config name or Fly app).
+        app: String,
+        /// Scaling back up to the recorded count.
+        undo: bool,
+        /// Who.
+        by: String,
+        /// The exact command, and the machine count recorded before.
+        intent: String,
+    },
+    /// The stop or undo completed.
+    StopDone {
+        /// The app.
+        app: String,
+        /// Scaling back up.
+        undo: bool,
+        /// One line.
+        summary: String,
+        /// Evidence (`before`: the machine counts).
+        #[serde(default)]
+        evidence: serde_json::Value,
+    },
+    /// The stop or undo failed.
+    StopFailed {
+        /// The app.
+        app: String,
+        /// Scaling back up.
+        undo: bool,
+        /// What went wrong.
+        error: String,
+    },
+    /// The record was signed; the run is over.
+    RunSigned {
+        /// Who.
+        by: String,
+    },
+    /// The baseline, measured in `preflight` before the merge.
+    BaselineRecorded {
+        /// Every series' baseline.
+        baseline: crate::watch::baseline::Baseline,
+    },
+    /// A watch began: the release's, or the one after a rollback.
+    WatchStarted {
+        /// 0, 1, …
+        leg: u32,
+        /// What it is for.
+        purpose: crate::journal::watch::Purpose,
+        /// Its schedule (a resumed watch keeps it).
+        schedule: crate::journal::watch::Schedule,
+    },
+    /// A tick: the summary of one interval's samples (samples themselves are not journaled).
+    WatchTick {
+        /// The tick.
+        tick: crate::journal::watch::Tick,
+    },
+    /// A watch ended.
+    WatchEnded {
+        /// Which.
+        leg: u32,
+        /// pass, fail, rolled back, stopped.
+        outcome: crate::journal::watch::Outcome,
+        /// Why.
+        reason: String,
+    },
+    /// An incident was raised, by a person or by the watch.
+    IncidentRaised {
+        /// The incident.
+        incident: crate::incidents::incident::IncidentRecord,
+    },
+    /// A decision about an incident (the severity policy's, or a person's).
+    IncidentDecision {
+        /// The incident's id.
+        incident: u32,
+        /// What.
+        decision: crate::incidents::incident::Decision,
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
+        /// The end of a decision timer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Timestamp>,
+    },
+    /// The incident message went out (or could not).
+    IncidentNotified {
+        /// The incident's id.
+        incident: u32,
+        /// Posted to the team's channel.
+        posted: bool,
+        /// Where, or why not.
+        detail: String,
+    },
+    /// The rollback was verified like a deploy (or could not be).
+    RollbackVerified {
+        /// Healthy again.
+        ok: bool,
+        /// One line.
+        summary: String,
+        /// What was measured.
+        #[serde(default)]
+        evidence: serde_json::Value,
+    },
+}
+
+impl Event {
+    /// The `type` tag.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run_started",
+            Event::WindowOverridden { .. } => "window_overridden",
+            Event::ItemNotRequired { .. } => "item_not_required",
+            Event::CheckFinished { .. } => "check_finished",
+            Event::ItemTicked { .. } => "item_ticked",
+            Event::ItemWaived { .. } => "item_waived",
+            Event::ActionStarted { .. } => "action_started",
+            Event::ActionDone { .. } => "action_done",
+            Event::ActionFailed { .. } => "action_failed",
+            Event::PhaseCompleted { .. } => "phase_completed",
+            Event::NoteAdded { .. } => "note_added",
+            Event::RunAborted { .. } => "run_aborted",
+            Event::RollbackStarted { .. } => "rollback_started",
+            Event::RollbackDone { .. } => "rollback_done",
+            Event::RollbackFailed { .. } => "rollback_failed",
+            Event::StopStarted { .. } => "stop_started",
+            Event::StopDone { .. } => "stop_done",
+            Event::StopFailed { .. } => "stop_failed",
+            Event::RunSigned { .. } => "run_signed",
+            Event::BaselineRecorded { .. } => "baseline_recorded",
+            Event::WatchStarted { .. } => "watch_started",
+            Event::WatchTick { .. } => "watch_tick",
+            Event::WatchEnded { .. } => "watch_ended",
+            Event::IncidentRaised { .. } => "incident_raised",
+            Event::IncidentDecision { .. } => "incident_decision",
+            Event::IncidentNotified { .. } => "incident_notified",
+            Event::RollbackVerified { .. } => "rollback_verified",
+        }
+    }
+}
+
+/// An event as stored: numbered, timed and chained to the one before.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The run.
+    pub run_id: String,
+    /// 1, 2, 3, … within the run.
+    pub seq: i64,
+    /// When it was appended.
+    pub at: Timestamp,
+    /// The event.
+    pub event: Event,
+    /// Hash of the previous event (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 over (prev_hash, run_id, seq, at, event JSON).
+    pub hash: String,
+}
+
+/// The hash of the first event's predecessor.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The chain hash of one event: SHA-256 of `prev_hash \n run_id \n seq \n at \n payload`,
+/// hex-encoded. `payload` is the event's JSON exactly as stored.
+pub fn chain_hash(prev_hash: &str, run_id: &str, seq: i64, at: &str, payload: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [prev_hash, run_id, &seq.to_string(), at, payload] {
+        h.update(part.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

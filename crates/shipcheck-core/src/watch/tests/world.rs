@@ -1,0 +1,203 @@
+//! A session on a real SQLite store with a manual clock, production apps on loopback, and
+//! (optionally) a real git repository the release was merged into.
+
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+
+use crate::engine::runner::{EngineEvent, Observer};
+use crate::engine::{Confirm, Session, StartOptions};
+use crate::journal::state::RunState;
+use crate::model::checklist::{Item, Phase};
+use crate::model::clock::ManualClock;
+use crate::model::event::Event;
+use crate::store::{Store, StoreTarget};
+use crate::testrepo::TestRepo;
+use crate::watch::WatchEvent;
+use crate::watch::tests::app::{App, Behaviour};
+
+/// Wednesday, inside the default window.
+pub const T0: &str = "2026-11-25T11:00:00Z";
+
+pub struct World {
+    pub session: Session,
+    pub clock: ManualClock,
+    pub app: App,
+    pub repo: Option<TestRepo>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+/// Records what the watch reports.
+#[derive(Default)]
+pub struct Seen(pub Mutex<Vec<WatchEvent>>);
+
+impl Observer for Seen {
+    fn on_event(&self, _event: EngineEvent<'_>) {}
+    fn on_watch(&self, event: &WatchEvent) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+impl Seen {
+    pub fn waits(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, WatchEvent::Waiting { .. }))
+            .count()
+    }
+}
+
+/// Answers rollback prompts, and remembers being asked.
+pub struct Prompt {
+    pub answer: bool,
+    pub asked: Mutex<Vec<(String, Timestamp)>>,
+    pub clock: ManualClock,
+}
+
+impl Confirm for Prompt {
+    fn confirm(&self, item: &Item, _plan: &[String]) -> bool {
+        use crate::model::clock::Clock;
+        self.asked
+            .lock()
+            .unwrap()
+            .push((item.title.clone(), self.clock.now()));
+        self.answer
+    }
+}
+
+impl World {
+    /// Two production apps (`/a` and `/b` of one server) and `extra` config.
+    pub async fn new(extra: &str, behaviour: Behaviour) -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let mut w = World::build(&root, extra, behaviour, false).await;
+        w._tmp = Some(tmp);
+        w
+    }
+
+    /// As [`World::new`], in a real repository with the release merged (git-revert works).
+    pub async fn with_repo(extra: &str, behaviour: impl FnOnce(&TestRepo) -> Behaviour) -> World {
+        let repo = TestRepo::new();
+        let b = behaviour(&repo);
+        let root = repo.root.clone();
+        let mut w = World::build(&root, extra, b, true).await;
+        w.repo = Some(repo);
+        w
+    }
+
+    async fn build(root: &std::path::Path, extra: &str, behaviour: Behaviour, repo: bool) -> World {
+        let clock = ManualClock::new(T0.parse().unwrap());
+        let app = App::start(Arc::new(clock.clone()), behaviour).await;
+        let git = if repo { "[git]\nrepo = \"work\"\n" } else { "" };
+        let text = format!(
+            r#"[project]
+name = "shop"
+timezone = "Europe/Berlin"
+{git}
+[contacts]
+team_lead = "Ana Lima <ana@example.com>"
+devops = "Ben <ben@example.com>"
+on_call = "Cy"
+
+[[environments.production.apps]]
+name = "api"
+health_url = "{a}"
+
+[[environments.production.apps]]
+name = "web"
+health_url = "{b}"
+
+[checklist.override."prepare.tests"]
+check = {{ type = "command", argv = ["true"] }}
+
+{extra}
+"#,
+            a = app.url("/a"),
+            b = app.url("/b"),
+        );
+        let path = root.join("shipcheck.toml");
+        std::fs::write(&path, &text).unwrap();
+        let loaded =
+            crate::model::config::load_str(&path, &text).unwrap_or_else(|e| panic!("{e:?}"));
+        let store = Store::open(&StoreTarget::Sqlite(root.join(".shipcheck/shipcheck.db")))
+            .await
+            .unwrap();
+        World {
+            session: Session {
+                store,
+                loaded: Arc::new(loaded),
+                clock: Arc::new(clock.clone()),
+            },
+            clock,
+            app,
+            repo: None,
+            _tmp: None,
+        }
+    }
+
+    pub fn prompt(&self, answer: bool) -> Prompt {
+        Prompt {
+            answer,
+            asked: Mutex::new(Vec::new()),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// A run whose baseline is measured and whose phases up to `rollout` are complete; with
+    /// a repository, the release is merged (and recorded) first.
+    pub async fn live_run(&self) -> RunState {
+        let s = &self.session;
+        let run = s
+            .start(&StartOptions {
+                env: "production".into(),
+                by: "dee".into(),
+                at: None,
+                override_window: None,
+            })
+            .await
+            .unwrap();
+        let run = s.record_baseline(&run, &Seen::default()).await.unwrap();
+        if self.repo.is_some() {
+            let actx = crate::actions::ActionContext {
+                check: s.check_context(Some(&run)),
+                by: "dee".into(),
+                message: None,
+                dry_run: false,
+            };
+            let done = crate::actions::merge::perform(&actx).await.unwrap();
+            s.append(
+                &run.id,
+                Event::ActionDone {
+                    item: "release.merge".into(),
+                    summary: done.summary,
+                    evidence: done.evidence,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        for phase in [
+            Phase::Prepare,
+            Phase::Preflight,
+            Phase::Release,
+            Phase::Approve,
+            Phase::Rollout,
+        ] {
+            s.append(&run.id, Event::PhaseCompleted { phase })
+                .await
+                .unwrap();
+        }
+        s.load(&run.id).await.unwrap()
+    }
+
+    pub async fn run(&self, id: &str) -> RunState {
+        self.session.load(id).await.unwrap()
+    }
+}
+
+/// The minutes since T0 of `t`.
+pub fn minutes(t: Timestamp) -> f64 {
+    t.duration_since(T0.parse().unwrap()).as_secs_f64() / 60.0
+}
