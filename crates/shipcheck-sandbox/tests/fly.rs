@@ -7,7 +7,7 @@ use shipcheck_core::actions::ActionContext;
 use shipcheck_core::actions::fly::{
     ScaleCounts, plan_rollback_platform, plan_stop, rollback_platform, stop, stop_undo,
 };
-use shipcheck_core::checks::{self, CheckContext, Outcome, Status};
+use shipcheck_core::checks::{self, CheckContext};
 use shipcheck_core::clients::fly::{Fly, FlyError};
 use shipcheck_core::journal::state::RunState;
 use shipcheck_core::model::checklist::{
@@ -18,6 +18,7 @@ use shipcheck_core::model::clock::ManualClock;
 use shipcheck_core::model::config::{App, Config, Environment};
 use shipcheck_core::model::duration::Span;
 use shipcheck_core::model::event::{Event, StoredEvent};
+use shipcheck_core::model::outcome::{Outcome, Status};
 use shipcheck_sandbox::FlyWorld;
 use shipcheck_sandbox::fly::SecretsShape;
 use tempfile::TempDir;

@@ -7,10 +7,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use shipcheck_core::checks::{Outcome, Status};
 use shipcheck_core::engine::StepReport;
 use shipcheck_core::engine::runner::{EngineEvent, Observer};
 use shipcheck_core::journal::state::{ItemState, RunState};
+use shipcheck_core::model::outcome::{Outcome, Status};
 
 /// Whether stdout is a terminal.
 pub fn stdout_is_tty() -> bool {

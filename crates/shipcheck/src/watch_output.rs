@@ -5,8 +5,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use shipcheck_core::incidents::IncidentReport;
-use shipcheck_core::journal::watch::Purpose;
 use shipcheck_core::journal::watch::tick_line;
+use shipcheck_core::model::watch::Purpose;
 use shipcheck_core::watch::WatchEvent;
 
 /// Remembers what was shown, so a 2-hour watch prints what changed, not every sample.

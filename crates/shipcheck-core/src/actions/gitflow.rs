@@ -3,7 +3,8 @@
 //! the branch they were on, and pushing so that a rejected push leaves nothing behind.
 
 use crate::actions::{ActionContext, ActionError};
-use crate::clients::git::{CommitInfo, Git, GitError, Head, check_name};
+use crate::clients::git::{Git, GitError, Head, check_name};
+use crate::model::changes::CommitInfo;
 use crate::model::config::GitConfig;
 
 /// `abcdef1` of a commit id.

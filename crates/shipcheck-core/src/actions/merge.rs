@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
 use crate::actions::{ActionContext, ActionError, ActionResult};
-use crate::clients::git::{CommitInfo, LogCommit};
+use crate::model::changes::{CommitInfo, LogCommit};
 
 /// The trailer that ties a release merge to its run.
 pub const RUN_TRAILER: &str = "Shipcheck-Run";

@@ -127,7 +127,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
         ActionSpec::Command(c) => {
             let outcome = crate::checks::command::run(c, &ctx.check).await;
             match outcome.status {
-                crate::checks::Status::Pass => Ok(ActionResult {
+                crate::model::outcome::Status::Pass => Ok(ActionResult {
                     summary: outcome.summary,
                     evidence: outcome.evidence,
                 }),

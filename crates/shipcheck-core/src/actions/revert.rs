@@ -18,8 +18,8 @@ use serde_json::json;
 
 use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
 use crate::actions::{ActionContext, ActionError, ActionResult};
-use crate::clients::git::CommitInfo;
 use crate::journal::state::RunState;
+use crate::model::changes::CommitInfo;
 use crate::model::checklist::ActionSpec;
 
 /// The release's merge commit as the run recorded it: the `merge_commit` evidence of the

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::checks::CheckContext;
 use crate::checks::http::fmt_latency;
-use crate::checks::{CheckContext, Outcome};
 use crate::clients::exec::{Cmd, ExecError};
 use crate::model::checklist::{CheckSpec, CommandCheck};
+use crate::model::outcome::Outcome;
 use crate::model::redact::{redact, redact_json};
 
 /// Timeout unless the check sets one.

@@ -13,10 +13,12 @@ use serde_json::{Value, json};
 pub use logs::{LogMatcher, logs};
 pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command, status};
 
-use crate::checks::{CheckContext, Outcome, Status, join_all};
+use crate::checks::{CheckContext, join_all};
+
 use crate::clients::fly::Fly;
 use crate::model::checklist::{FlyEnvCheck, FlyRegionCheck, FlySecretsCheck};
 use crate::model::config::App;
+use crate::model::outcome::{Outcome, Status};
 
 /// The item whose evidence holds the run's rollback targets.
 pub const ROLLBACK_ITEM: &str = "preflight.rollback-ready";

@@ -4,9 +4,11 @@
 
 use serde_json::{Value, json};
 
-use crate::checks::{CheckContext, Outcome};
+use crate::checks::CheckContext;
+
 use crate::clients::git::{Git, GitError};
 use crate::model::changes::{ChangeSet, glob, glob_set, list_some, plural, thousands};
+use crate::model::outcome::Outcome;
 
 /// How much of an added line the evidence keeps.
 const LINE_CHARS: usize = 200;
@@ -305,8 +307,8 @@ pub async fn clean(ctx: &CheckContext) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::model::config::{Config, PathsConfig};
+    use crate::model::outcome::Status;
     use crate::testrepo::{TestRepo, git};
 
     #[tokio::test]

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use crate::checks::CheckContext;
 use crate::checks::gitlog;
-use crate::checks::{CheckContext, Outcome};
 use crate::clients::github::{GitHub, PullRequest, Review};
 use crate::journal::state::{ItemState, RunState};
 use crate::model::checklist::{CheckSpec, GithubChecksCheck};
+use crate::model::outcome::Outcome;
 
 /// More commits than this in one release is an `error` (too many requests to check them).
 pub const MAX_COMMITS: usize = 200;

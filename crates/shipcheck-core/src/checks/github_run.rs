@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::checks::CheckContext;
 use crate::checks::github::{merge_commit, recorded_run_id, short};
 use crate::checks::gitlog;
-use crate::checks::{CheckContext, Outcome};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Job, WorkflowRun};
 use crate::model::checklist::GithubJobsCheck;
+use crate::model::outcome::Outcome;
 
 /// The most polls of one loop, whatever the timeout and interval say.
 const MAX_POLLS: u64 = 2_000;

@@ -3,10 +3,10 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::checks::Status;
 use crate::clients::github::User;
 use crate::clients::testing;
 use crate::model::config::test_env;
+use crate::model::outcome::Status;
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_GITHUB_TOKEN_A";
 

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::checks::{CheckContext, Outcome, Status};
+use crate::checks::CheckContext;
+
 use crate::model::checklist::{HealthCheck, HttpCheck, StatusSpec};
+use crate::model::outcome::{Outcome, Status};
 use crate::model::redact::{redact, redact_json};
 
 /// Timeout of one attempt unless the check sets one.

@@ -9,29 +9,17 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::checks::{CheckContext, Outcome, Status};
+use crate::checks::CheckContext;
+
 use crate::journal::state::RunState;
 use crate::loadtest::{self, Allowed, Report, Thresholds};
 use crate::model::checklist::{CheckSpec, LoadtestCheck};
+use crate::model::loadtest::options;
+use crate::model::outcome::{Outcome, Status};
 use crate::store::Store;
 
 /// How many earlier runs are searched for a previous load test.
 pub const PREVIOUS_RUNS_SEARCHED: usize = 20;
-
-/// The load-test options `spec` asks for, for `url`.
-pub fn options(spec: &LoadtestCheck, url: &str) -> loadtest::Options {
-    loadtest::Options {
-        url: url.to_string(),
-        concurrency: spec.concurrency.unwrap_or(loadtest::DEFAULT_CONCURRENCY),
-        rate: spec.rate,
-        duration: spec.duration.map(|d| d.get()),
-        requests: spec.requests,
-        timeout: spec
-            .timeout
-            .map(|t| t.get())
-            .unwrap_or(loadtest::DEFAULT_TIMEOUT),
-    }
-}
 
 /// The thresholds of `spec`.
 pub fn thresholds(spec: &LoadtestCheck) -> Thresholds {
@@ -75,51 +63,6 @@ pub fn limit(spec: &LoadtestCheck, ctx: &CheckContext) -> Duration {
         .unwrap_or(loadtest::MAX_DURATION);
     // Resolving and connecting to each target, plus reading the previous result.
     (per + Duration::from_secs(5)).saturating_mul(n) + Duration::from_secs(10)
-}
-
-/// What is wrong with `spec` as written: (key, problem, help).
-pub fn problems(spec: &LoadtestCheck) -> Vec<(&'static str, String, String)> {
-    let mut out = Vec::new();
-    if let Some(url) = &spec.url
-        && !(url.trim().starts_with("http://") || url.trim().starts_with("https://"))
-    {
-        out.push((
-            "url",
-            format!("{url:?} is not an http:// or https:// URL"),
-            "write the staging URL to load-test, like url = \"https://myapp-staging.fly.dev/health\"".into(),
-        ));
-    }
-    if let Err(e) = options(spec, "http://127.0.0.1/").plan() {
-        out.push((
-            "concurrency",
-            e.to_string(),
-            "set concurrency (1–1024), rate (requests per second), duration and requests within the load test's bounds".into(),
-        ));
-    }
-    if let Some(v) = spec.min_rps
-        && !(v.is_finite() && v >= 0.0)
-    {
-        out.push((
-            "min_rps",
-            format!("{v} is not a number of requests per second"),
-            "write the lowest acceptable throughput, like min_rps = 50".into(),
-        ));
-    }
-    for (key, v) in [
-        ("max_error_rate", spec.max_error_rate),
-        ("max_p95_increase", spec.max_p95_increase),
-    ] {
-        if let Some(v) = v
-            && !(v.is_finite() && v >= 0.0 && (key != "max_error_rate" || v <= 1.0))
-        {
-            out.push((
-                key,
-                format!("{v} is not a share (0.01 = 1 %)"),
-                "write a share like 0.01 for 1 %".into(),
-            ));
-        }
-    }
-    out
 }
 
 /// The newest load-test reports of runs other than `current`, with the run's id: the evidence

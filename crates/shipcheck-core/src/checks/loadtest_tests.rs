@@ -11,6 +11,7 @@ use crate::model::checklist::{Checklist, Item, ItemKind, Phase};
 use crate::model::clock::ManualClock;
 use crate::model::config::{App, Config, Environment};
 use crate::model::event::Event;
+use crate::model::loadtest::problems;
 use crate::store::{RunSummaryUpdate, StoreTarget};
 
 fn ctx(apps: Vec<(&str, String)>) -> CheckContext {

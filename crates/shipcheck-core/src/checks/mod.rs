@@ -21,87 +21,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::model::checklist::{CheckSpec, Checklist};
 use crate::model::clock::SharedClock;
 use crate::model::config::Config;
-
-/// The verdict of one check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// The condition holds.
-    Pass,
-    /// The condition does not hold.
-    Fail,
-    /// The check could not decide (unreachable, timeout, nonsense answer, no data).
-    Error,
-}
-
-impl Status {
-    /// `pass`, `fail` or `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Error => "error",
-        }
-    }
-    /// The worse of two statuses (error > fail > pass).
-    pub fn worst(self, other: Status) -> Status {
-        use Status::*;
-        match (self, other) {
-            (Error, _) | (_, Error) => Error,
-            (Fail, _) | (_, Fail) => Fail,
-            _ => Pass,
-        }
-    }
-}
-
-/// What a check found.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// pass, fail or error.
-    pub status: Status,
-    /// One line for the terminal and the report.
-    pub summary: String,
-    /// Structured evidence (already redacted).
-    #[serde(default)]
-    pub evidence: serde_json::Value,
-    /// Wall time of the check in milliseconds.
-    #[serde(default)]
-    pub duration_ms: u64,
-}
-
-impl Outcome {
-    /// A pass.
-    pub fn pass(summary: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Self::new(Status::Pass, summary, evidence)
-    }
-    /// A fail.
-    pub fn fail(summary: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Self::new(Status::Fail, summary, evidence)
-    }
-    /// An error.
-    pub fn error(summary: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Self::new(Status::Error, summary, evidence)
-    }
-    /// Any status.
-    pub fn new(status: Status, summary: impl Into<String>, evidence: serde_json::Value) -> Self {
-        Outcome {
-            status,
-            summary: summary.into(),
-            evidence,
-            duration_ms: 0,
-        }
-    }
-    /// With the duration measured from `start`.
-    pub fn timed(mut self, start: Instant) -> Self {
-        self.duration_ms = start.elapsed().as_millis() as u64;
-        self
-    }
-}
+use crate::model::outcome::Outcome;
+use crate::model::outcome::Status;
 
 /// Everything a check may need. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -165,9 +90,7 @@ impl CheckContext {
         let git = crate::clients::git::Git::new(self.repo_dir());
         self.changes
             .get_or_try_init(|| async {
-                crate::model::changes::ChangeSet::fetch_and_compute(&git, &self.config.git)
-                    .await
-                    .map(Arc::new)
+                git.fetch_change_set(&self.config.git).await.map(Arc::new)
             })
             .await
             .cloned()

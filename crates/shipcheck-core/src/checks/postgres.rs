@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Row};
 
+use crate::checks::CheckContext;
 use crate::checks::gitlog;
-use crate::checks::{CheckContext, Outcome};
 use crate::model::checklist::PostgresMigrationsCheck;
 use crate::model::config::DatabaseConfig;
+use crate::model::outcome::Outcome;
 
 /// Why the database could not be asked.
 #[derive(Debug, thiserror::Error)]

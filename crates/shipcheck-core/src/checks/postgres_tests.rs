@@ -6,8 +6,8 @@ use std::time::Duration;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 use super::*;
-use crate::checks::Status;
 use crate::model::duration::Span;
+use crate::model::outcome::Status;
 
 /// The tests look at server-wide activity: one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

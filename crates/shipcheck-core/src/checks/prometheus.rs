@@ -5,10 +5,12 @@
 
 use serde_json::{Value, json};
 
-use crate::checks::{CheckContext, Outcome, Status};
+use crate::checks::CheckContext;
+
 use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY, Prometheus, Sample};
 use crate::model::checklist::{PrometheusCheck, PrometheusPreset};
 use crate::model::config::PrometheusConfig;
+use crate::model::outcome::{Outcome, Status};
 
 /// A comparison such as `< 0.8`.
 #[derive(Clone, Copy, Debug, PartialEq)]

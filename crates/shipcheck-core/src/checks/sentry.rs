@@ -9,9 +9,11 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::checks::{CheckContext, Outcome};
+use crate::checks::CheckContext;
+
 use crate::clients::sentry::Sentry;
 use crate::journal::state::{ItemState, RunState};
+use crate::model::outcome::Outcome;
 
 /// A current window shorter than this is "not enough data".
 pub const MIN_WINDOW_SECS: i64 = 60;

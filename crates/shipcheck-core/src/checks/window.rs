@@ -12,8 +12,10 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde_json::json;
 
-use crate::checks::{CheckContext, Outcome};
+use crate::checks::CheckContext;
+
 use crate::model::config::{Day, WindowConfig};
+use crate::model::outcome::Outcome;
 
 /// How far ahead [`next_opening`] looks for a window (two weeks covers any weekly window).
 const LOOKAHEAD_DAYS: i32 = 15;

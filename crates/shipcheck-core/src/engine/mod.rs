@@ -10,7 +10,7 @@ pub mod session;
 pub mod stop;
 pub mod walk;
 
-pub use rollback::{RollbackOptions, RollbackOutcome, Strategy};
+pub use rollback::{RollbackOptions, RollbackOutcome};
 pub use runner::{EngineEvent, NoObserver, Observer};
 pub use session::{RunError, Session, StartOptions};
 pub use walk::{Confirm, Need, NoConfirm, StepOptions, StepReport};

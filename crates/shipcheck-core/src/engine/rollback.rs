@@ -7,41 +7,14 @@ use serde::Serialize;
 use crate::actions::{self, ActionContext, ActionError, ActionResult};
 use crate::engine::session::{RunError, Session};
 use crate::journal::state::RunState;
+use crate::model::config::RollbackStrategy;
 use crate::model::event::Event;
-
-/// How to roll back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// Revert the release's merge commit on the production branch (`git revert -m 1`) and push.
-    GitRevert,
-    /// Redeploy every app with the image recorded before the deploy.
-    Platform,
-}
-
-impl Strategy {
-    /// `git-revert` or `platform`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Strategy::GitRevert => "git-revert",
-            Strategy::Platform => "platform",
-        }
-    }
-    /// Parses `git-revert` / `platform`.
-    pub fn parse(s: &str) -> Option<Strategy> {
-        match s {
-            "git-revert" => Some(Strategy::GitRevert),
-            "platform" => Some(Strategy::Platform),
-            _ => None,
-        }
-    }
-}
 
 /// What to roll back and how.
 #[derive(Clone, Debug)]
 pub struct RollbackOptions {
     /// The strategy.
-    pub strategy: Strategy,
+    pub strategy: RollbackStrategy,
     /// Who asks for it.
     pub by: String,
     /// Why.
@@ -56,7 +29,7 @@ pub struct RollbackOptions {
 #[derive(Clone, Debug, Serialize)]
 pub struct RollbackOutcome {
     /// The strategy.
-    pub strategy: Strategy,
+    pub strategy: RollbackStrategy,
     /// The exact commands (or requests).
     pub plan: Vec<String>,
     /// Whether anything was performed (false for `--dry-run`).
@@ -87,11 +60,11 @@ impl Session {
     ) -> Result<Vec<String>, RunError> {
         let ctx = self.rollback_context(run, opts);
         match opts.strategy {
-            Strategy::GitRevert => {
+            RollbackStrategy::GitRevert => {
                 let sha = release_merge(run)?;
                 actions::revert::plan(&ctx, &sha).await.map_err(refused)
             }
-            Strategy::Platform => {
+            RollbackStrategy::Platform => {
                 let plan = actions::fly::plan_rollback_platform(&ctx, opts.apps.as_deref())
                     .await
                     .map_err(RunError::Action)?;
@@ -172,12 +145,14 @@ impl Session {
             .await?;
         }
         let result = match strategy {
-            Strategy::GitRevert => {
+            RollbackStrategy::GitRevert => {
                 let sha = release_merge(run)?;
                 actions::revert::git_revert(&ctx, &sha).await
             }
             // Idempotent by itself: an app already on its target image is skipped.
-            Strategy::Platform => actions::fly::rollback_platform(&ctx, opts.apps.as_deref()).await,
+            RollbackStrategy::Platform => {
+                actions::fly::rollback_platform(&ctx, opts.apps.as_deref()).await
+            }
         };
         match result {
             Ok(done) => {
@@ -217,16 +192,16 @@ impl Session {
         &self,
         run: &RunState,
         ctx: &ActionContext,
-        strategy: Strategy,
+        strategy: RollbackStrategy,
     ) -> Result<Option<ActionResult>, RunError> {
         match strategy {
-            Strategy::GitRevert => {
+            RollbackStrategy::GitRevert => {
                 let sha = release_merge(run)?;
                 actions::revert::reconcile(ctx, &sha)
                     .await
                     .map_err(RunError::Action)
             }
-            Strategy::Platform => Ok(None),
+            RollbackStrategy::Platform => Ok(None),
         }
     }
 }

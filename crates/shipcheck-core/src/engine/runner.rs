@@ -15,8 +15,10 @@ use serde_json::json;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::checks::{self, CheckContext, Outcome};
+use crate::checks::{self, CheckContext};
+
 use crate::model::checklist::{CheckSpec, Item};
+use crate::model::outcome::Outcome;
 use crate::model::redact::{redact, redact_json};
 
 /// How often a running check reports that it is still running.

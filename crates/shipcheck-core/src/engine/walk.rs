@@ -4,12 +4,12 @@
 
 use serde::Serialize;
 
-use crate::checks::Status;
 use crate::engine::runner::{self, Observer};
 use crate::engine::session::{RunError, Session};
 use crate::journal::state::{ItemRecord, ItemState, RunState, RunStatus};
 use crate::model::checklist::{Item, ItemKind, Phase};
 use crate::model::event::Event;
+use crate::model::outcome::Status;
 
 /// How a step may act.
 #[derive(Clone, Debug, Default)]

@@ -1,10 +1,9 @@
-//! Incidents: their severity (the seed's ladder) and records ([`incident`]), the severity
+//! Incidents (their vocabulary is [`crate::model::incident`]): the severity
 //! policy ([`policy`]), and acting on them ([`respond`]): the message, the contacts, the
 //! decision and the rollback.
 
-pub mod incident;
 pub mod policy;
 pub mod respond;
 
-pub use incident::{Decision, Incident, IncidentRecord, Severity, Source};
+pub use crate::model::incident::{Decision, Incident, IncidentRecord, Severity, Source};
 pub use respond::{IncidentInput, IncidentReport};

@@ -5,8 +5,8 @@
 
 use jiff::Timestamp;
 
-use crate::incidents::incident::{Decision, Severity};
 use crate::model::config::IncidentConfig;
+use crate::model::incident::{Decision, Severity};
 
 /// What the policy calls for.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,13 +6,13 @@ use serde::Serialize;
 
 use crate::engine::runner::Observer;
 use crate::engine::{Confirm, RollbackOptions, RollbackOutcome, RunError, Session};
-use crate::incidents::incident::{Decision, Incident, IncidentRecord, Severity, Source};
 use crate::incidents::policy::{self, Response};
 use crate::journal::state::RunState;
 use crate::model::checklist::{Item, ItemKind, Phase};
 use crate::model::event::Event;
+use crate::model::incident::{Decision, Incident, IncidentRecord, Severity, Source};
+use crate::model::watch::SeriesKey;
 use crate::watch::WatchEvent;
-use crate::watch::signal::SeriesKey;
 
 /// Who rolls back when `auto_rollback` does.
 pub const AUTO: &str = "shipcheck (auto_rollback)";
@@ -256,7 +256,7 @@ impl Session {
         let Some(incident) = run.monitor.incident(id).cloned() else {
             return Ok(None);
         };
-        let strategy = self.loaded.config.incident.rollback_strategy.strategy();
+        let strategy = self.loaded.config.incident.rollback_strategy;
         if let Some(done) = run.rollbacks.iter().find(|r| r.succeeded == Some(true)) {
             let reason = format!(
                 "the release was already rolled back ({}: {}); a person decides what else to do",
@@ -277,7 +277,7 @@ impl Session {
         let opts = RollbackOptions {
             strategy: run
                 .rollback_in_flight()
-                .and_then(|r| crate::engine::rollback::Strategy::parse(&r.strategy))
+                .and_then(|r| crate::model::config::RollbackStrategy::parse(&r.strategy))
                 .unwrap_or(strategy),
             by: if prompt {
                 by.to_string()

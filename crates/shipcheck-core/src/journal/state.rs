@@ -4,9 +4,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Status;
 use crate::model::checklist::{Item, Phase};
 use crate::model::event::{Event, NoteKind, StoredEvent};
+use crate::model::outcome::Status;
 
 /// The state of one item in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

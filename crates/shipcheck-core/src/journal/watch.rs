@@ -5,142 +5,16 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::incidents::incident::{DecisionRecord, Incident, Notice, Severity};
 use crate::journal::state::{RunState, RunStatus};
 use crate::model::checklist::Phase;
-use crate::model::duration::Span;
 use crate::model::event::Event;
-use crate::watch::baseline::Baseline;
-use crate::watch::rules::Grade;
-use crate::watch::signal::SeriesKey;
-
-/// What a watch is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    /// The release: `[monitor] duration` after it went live.
-    Release,
-    /// After a rollback: verify it and keep watching `[incident] after_rollback_watch`.
-    AfterRollback,
-}
-
-/// How a watch runs. Recorded when it starts, so a resumed watch keeps its schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Schedule {
-    /// Time between ticks.
-    pub interval: Span,
-    /// How long it lasts.
-    pub duration: Span,
-    /// Time between samples.
-    pub sample_every: Span,
-    /// Consecutive failing samples before a signal counts.
-    pub consecutive_failures: u32,
-}
-
-impl Schedule {
-    /// How many ticks the watch has (the last one at the end of `duration`).
-    pub fn ticks(&self) -> u32 {
-        let i = self.interval.get().as_secs_f64().max(0.001);
-        ((self.duration.get().as_secs_f64() / i).ceil() as u32).max(1)
-    }
-
-    /// When tick `n` is due, for a watch started at `start`.
-    pub fn due(&self, start: Timestamp, n: u32) -> Timestamp {
-        let at = self
-            .interval
-            .get()
-            .saturating_mul(n)
-            .min(self.duration.get());
-        crate::model::clock::add(start, at)
-    }
-
-    /// The tick the time `now` has reached (0 before the first).
-    pub fn reached(&self, start: Timestamp, now: Timestamp) -> u32 {
-        let elapsed = now.duration_since(start).as_secs_f64().max(0.0);
-        if elapsed >= self.duration.get().as_secs_f64() {
-            return self.ticks();
-        }
-        let i = self.interval.get().as_secs_f64().max(0.001);
-        ((elapsed / i).floor() as u32).min(self.ticks())
-    }
-}
-
-/// One series over one tick.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SeriesSummary {
-    /// The series.
-    pub key: SeriesKey,
-    /// The worst counted state of its samples (`no_data` when none could be judged).
-    pub grade: Grade,
-    /// Samples judged in the tick.
-    pub samples: u32,
-    /// Of which failed (counted or not).
-    pub failed: u32,
-    /// The last value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last: Option<f64>,
-    /// The 95th percentile of the tick's values.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p95: Option<f64>,
-    /// The fail limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The baseline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<f64>,
-    /// Why there was no data, or the last failure's detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// A tick: the summary of one interval's samples.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Tick {
-    /// The watch it belongs to.
-    pub leg: u32,
-    /// 1, 2, … `of`.
-    pub n: u32,
-    /// Ticks in the watch.
-    pub of: u32,
-    /// When it was due.
-    pub due_at: Timestamp,
-    /// The worst counted state of its samples.
-    pub grade: Grade,
-    /// Ticks before it that were missed (the process was not running) and are folded into
-    /// this one.
-    #[serde(default)]
-    pub missed: u32,
-    /// Sampling rounds in it.
-    pub samples: u32,
-    /// Each series.
-    pub series: Vec<SeriesSummary>,
-}
-
-/// How a watch ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The final tick passed and every earlier tick was at least warn.
-    Pass,
-    /// It did not.
-    Fail,
-    /// The release was rolled back during the watch.
-    RolledBack,
-    /// The run ended (aborted) before the watch did.
-    Stopped,
-}
-
-impl Outcome {
-    /// The JSON name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::RolledBack => "rolled_back",
-            Outcome::Stopped => "stopped",
-        }
-    }
-}
+use crate::model::incident::{DecisionRecord, Incident, Notice, Severity};
+use crate::model::watch::Baseline;
+use crate::model::watch::Grade;
+use crate::model::watch::Outcome;
+use crate::model::watch::Purpose;
+use crate::model::watch::Schedule;
+use crate::model::watch::Tick;
 
 /// A watch and its ticks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -286,7 +160,7 @@ impl MonitorState {
                     until: *until,
                     at,
                 });
-                if *decision == crate::incidents::incident::Decision::Resolved {
+                if *decision == crate::model::incident::Decision::Resolved {
                     i.open = false;
                 }
             }

@@ -5,9 +5,6 @@
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::clients::git::{AddedLine, FileChange, Git, GitError, LogCommit, parse};
-use crate::model::config::GitConfig;
-
 /// What merging staging into production would ship.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeSet {
@@ -76,59 +73,70 @@ impl BranchSync {
     }
 }
 
-/// Added lines are read in chunks of files at most this many inserted lines.
-const CHUNK_LINES: u64 = 40_000;
-/// …and at most this many files (command-line length).
-const CHUNK_FILES: usize = 300;
+/// One commit of a change set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogCommit {
+    /// Full id.
+    pub sha: String,
+    /// The first 7 characters (`git log --oneline`).
+    pub short: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Author date, ISO 8601 (`2025-01-07T10:00:00+01:00`).
+    pub date: String,
+    /// The subject line.
+    pub subject: String,
+}
+
+/// A commit with its parents and whole message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    /// Full id.
+    pub sha: String,
+    /// Parent ids, first parent first.
+    pub parents: Vec<String>,
+    /// The whole message.
+    pub message: String,
+}
+
+impl CommitInfo {
+    /// The message's first line.
+    pub fn subject(&self) -> &str {
+        self.message.lines().next().unwrap_or("")
+    }
+}
+
+/// One changed file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    /// Path after the change.
+    pub path: String,
+    /// Path before, when the file was renamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    /// Lines added (0 for binary files).
+    pub insertions: u64,
+    /// Lines removed (0 for binary files).
+    pub deletions: u64,
+    /// git saw a binary file; its lines are not counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
+}
+
+/// A line the change adds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedLine {
+    /// The file.
+    pub file: String,
+    /// 1-based line number in the new file.
+    pub line: u64,
+    /// The line's text, without the newline.
+    pub text: String,
+}
 
 impl ChangeSet {
-    /// `git fetch REMOTE`, then [`ChangeSet::compute`].
-    pub async fn fetch_and_compute(git: &Git, cfg: &GitConfig) -> Result<ChangeSet, GitError> {
-        git.fetch(&cfg.remote).await?;
-        ChangeSet::compute(git, cfg).await
-    }
-
-    /// The change set on the remote-tracking refs as they are now (no fetch; for
-    /// `--dry-run`, which changes nothing).
-    pub async fn compute(git: &Git, cfg: &GitConfig) -> Result<ChangeSet, GitError> {
-        let remote = &cfg.remote;
-        let base = format!("{remote}/{}", cfg.production);
-        let head = format!("{remote}/{}", cfg.staging);
-        let base_sha = tracking(git, remote, &cfg.production, "production").await?;
-        let head_sha = tracking(git, remote, &cfg.staging, "staging").await?;
-        let commits = git.log(&format!("{base_sha}..{head_sha}")).await?;
-        let files = git.numstat(&base_sha, &head_sha).await?;
-        let (added, added_unread) = read_added(git, &base_sha, &head_sha, &files).await?;
-        let mut branches = Vec::new();
-        for branch in [&cfg.staging, &cfg.production] {
-            let local = git.local_branch(branch).await?;
-            let remote_sha = git.remote_branch(remote, branch).await?;
-            let (ahead, behind) = match (&local, &remote_sha) {
-                (Some(l), Some(r)) if l != r => git.ahead_behind(l, r).await?,
-                _ => (0, 0),
-            };
-            branches.push(BranchSync {
-                branch: branch.clone(),
-                local,
-                remote: remote_sha,
-                ahead,
-                behind,
-            });
-        }
-        Ok(ChangeSet {
-            remote: remote.clone(),
-            base,
-            head,
-            base_sha,
-            head_sha,
-            commits,
-            files,
-            added,
-            added_unread,
-            branches,
-        })
-    }
-
     /// `origin/production..origin/staging`.
     pub fn range(&self) -> String {
         format!("{}..{}", self.base, self.head)
@@ -186,82 +194,6 @@ impl ChangeSet {
     }
 }
 
-async fn tracking(git: &Git, remote: &str, branch: &str, role: &str) -> Result<String, GitError> {
-    git.remote_branch(remote, branch)
-        .await?
-        .ok_or_else(|| GitError::MissingRef {
-            reference: format!("{remote}/{branch}"),
-            hint: format!(
-                "after `git fetch {remote}` there is no {role} branch {branch:?} on {remote}; push it, or set [git] {role} to the branch's name"
-            ),
-        })
-}
-
-/// Reads the added lines in chunks small enough for the capture limit; a file whose diff
-/// alone is over it is listed as unread instead of being read wrong.
-async fn read_added(
-    git: &Git,
-    base: &str,
-    head: &str,
-    files: &[FileChange],
-) -> Result<(Vec<AddedLine>, Vec<String>), GitError> {
-    let text: Vec<&FileChange> = files
-        .iter()
-        .filter(|f| !f.binary && f.insertions > 0)
-        .collect();
-    let total: u64 = text.iter().map(|f| f.insertions).sum();
-    if total <= CHUNK_LINES {
-        let (lines, truncated) = git.added_lines(base, head, &[]).await?;
-        if !truncated {
-            return Ok((lines, Vec::new()));
-        }
-    }
-    let mut chunks: Vec<Vec<&FileChange>> = Vec::new();
-    let mut size = 0;
-    for f in text {
-        let full = chunks.last().is_none_or(|c| {
-            c.len() >= CHUNK_FILES || (size + f.insertions > CHUNK_LINES && !c.is_empty())
-        });
-        if full {
-            chunks.push(Vec::new());
-            size = 0;
-        }
-        size += f.insertions;
-        if let Some(c) = chunks.last_mut() {
-            c.push(f);
-        }
-    }
-    let mut added = Vec::new();
-    let mut unread = Vec::new();
-    for chunk in chunks {
-        let (lines, truncated) = git.added_lines(base, head, &pathspecs(&chunk)).await?;
-        if !truncated {
-            added.extend(lines);
-            continue;
-        }
-        for f in chunk {
-            let (lines, truncated) = git.added_lines(base, head, &pathspecs(&[f])).await?;
-            if truncated {
-                unread.push(f.path.clone());
-            } else {
-                added.extend(lines);
-            }
-        }
-    }
-    Ok((added, unread))
-}
-
-fn pathspecs<'a>(files: &[&'a FileChange]) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    for f in files {
-        out.push(f.path.as_str());
-        if let Some(old) = &f.old_path {
-            out.push(old.as_str());
-        }
-    }
-    out
-}
-
 /// One glob as shipcheck reads path globs: `*` stays within a directory, `**` crosses.
 pub fn glob(pattern: &str) -> Result<Glob, String> {
     GlobBuilder::new(pattern)
@@ -308,87 +240,12 @@ pub fn plural(n: usize) -> &'static str {
 
 /// Whether `s` looks like a full commit id.
 pub fn is_sha(s: &str) -> bool {
-    parse::sha_line(s).is_some()
+    matches!(s.len(), 40 | 64) && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testrepo::TestRepo;
-
-    #[tokio::test]
-    async fn change_set_lists_commits_files_lines_and_branches() {
-        let t = TestRepo::new();
-        t.commit(
-            "staging",
-            &[("logo.png", "\u{0}\u{1}binary\u{0}")],
-            "add logo",
-        );
-        t.push("staging");
-        // Local production falls behind origin: another clone pushes to it.
-        let other = t.clone_to("other");
-        t.commit_in(&other, "production", &[("HOTFIX.md", "fix\n")], "hotfix");
-        crate::testrepo::git(&other, &["push", "--quiet", "origin", "production"]);
-
-        let git = Git::new(&t.work);
-        let cs = ChangeSet::fetch_and_compute(&git, &GitConfig::default())
-            .await
-            .unwrap();
-        assert_eq!(cs.range(), "origin/production..origin/staging");
-        let subjects: Vec<&str> = cs.commits.iter().map(|c| c.subject.as_str()).collect();
-        assert_eq!(subjects, ["add logo", "update changelog", "add rate limit"]);
-        assert_eq!(cs.commits[0].author, "Dee Ployer");
-        assert!(cs.commits[0].date.starts_with("2025-01-06T"));
-        let paths: Vec<&str> = cs.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            ["CHANGELOG.md", "logo.png", "src/limit.ts"],
-            "the hotfix is not in the change"
-        );
-        assert!(cs.files[1].binary && cs.files[1].insertions == 0);
-        assert_eq!(cs.insertions(), 3);
-        assert!(cs.added.iter().any(|l| l.file == "src/limit.ts"
-            && l.line == 1
-            && l.text == "export const limit = 10;"));
-        let prod = cs
-            .branches
-            .iter()
-            .find(|b| b.branch == "production")
-            .unwrap();
-        assert_eq!((prod.ahead, prod.behind), (0, 1));
-        assert!(!prod.in_sync());
-        assert_eq!(
-            prod.describe("origin"),
-            "local production is 1 behind origin/production"
-        );
-        assert!(
-            cs.branches
-                .iter()
-                .find(|b| b.branch == "staging")
-                .unwrap()
-                .in_sync()
-        );
-        assert_eq!(cs.oneline()[0], format!("{} add logo", cs.commits[0].short));
-    }
-
-    #[tokio::test]
-    async fn nothing_to_ship_and_missing_branch() {
-        let t = TestRepo::empty();
-        let git = Git::new(&t.work);
-        let cs = ChangeSet::fetch_and_compute(&git, &GitConfig::default())
-            .await
-            .unwrap();
-        assert!(cs.is_empty() && cs.files.is_empty());
-        let cfg = GitConfig {
-            staging: "develop".into(),
-            ..GitConfig::default()
-        };
-        let err = ChangeSet::fetch_and_compute(&git, &cfg).await.unwrap_err();
-        assert!(
-            err.to_string().starts_with("origin/develop does not exist"),
-            "{err}"
-        );
-    }
 
     #[test]
     fn helpers() {

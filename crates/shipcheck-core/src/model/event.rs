@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Status;
 use crate::model::checklist::{Item, Phase};
+use crate::model::outcome::Status;
 
 /// The kind of a free-form note.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,42 +205,42 @@ pub enum Event {
     /// The baseline, measured in `preflight` before the merge.
     BaselineRecorded {
         /// Every series' baseline.
-        baseline: crate::watch::baseline::Baseline,
+        baseline: crate::model::watch::Baseline,
     },
     /// A watch began: the release's, or the one after a rollback.
     WatchStarted {
         /// 0, 1, …
         leg: u32,
         /// What it is for.
-        purpose: crate::journal::watch::Purpose,
+        purpose: crate::model::watch::Purpose,
         /// Its schedule (a resumed watch keeps it).
-        schedule: crate::journal::watch::Schedule,
+        schedule: crate::model::watch::Schedule,
     },
     /// A tick: the summary of one interval's samples (samples themselves are not journaled).
     WatchTick {
         /// The tick.
-        tick: crate::journal::watch::Tick,
+        tick: crate::model::watch::Tick,
     },
     /// A watch ended.
     WatchEnded {
         /// Which.
         leg: u32,
         /// pass, fail, rolled back, stopped.
-        outcome: crate::journal::watch::Outcome,
+        outcome: crate::model::watch::Outcome,
         /// Why.
         reason: String,
     },
     /// An incident was raised, by a person or by the watch.
     IncidentRaised {
         /// The incident.
-        incident: crate::incidents::incident::IncidentRecord,
+        incident: crate::model::incident::IncidentRecord,
     },
     /// A decision about an incident (the severity policy's, or a person's).
     IncidentDecision {
         /// The incident's id.
         incident: u32,
         /// What.
-        decision: crate::incidents::incident::Decision,
+        decision: crate::model::incident::Decision,
         /// Who.
         by: String,
         /// Why.

@@ -9,4 +9,8 @@ pub mod clock;
 pub mod config;
 pub mod duration;
 pub mod event;
+pub mod incident;
+pub mod loadtest;
+pub mod outcome;
 pub mod redact;
+pub mod watch;

@@ -29,7 +29,7 @@ pub struct Criterion {
 
 /// The six criteria of the seed.
 pub fn evaluate(run: &RunState) -> Vec<Criterion> {
-    use crate::watch::signal::Metric;
+    use crate::model::watch::Metric;
     vec![
         with_watch(
             run,
@@ -101,10 +101,10 @@ fn from_items(run: &RunState, title: &'static str, ids: &[&str]) -> Criterion {
 fn with_watch(
     run: &RunState,
     mut c: Criterion,
-    keep: &dyn Fn(crate::watch::signal::Metric) -> bool,
+    keep: &dyn Fn(crate::model::watch::Metric) -> bool,
     what: &str,
 ) -> Criterion {
-    use crate::checks::Status;
+    use crate::model::outcome::Status;
     let judged = crate::watch::items::judge_watch(run, keep, what);
     let note = match judged.status {
         Status::Fail => {

@@ -41,8 +41,8 @@ pub fn markdown(run: &RunState, tz: &str) -> String {
     }
     for leg in &m.legs {
         let what = match leg.purpose {
-            crate::journal::watch::Purpose::Release => "Watch of the release",
-            crate::journal::watch::Purpose::AfterRollback => "Watch after the rollback",
+            crate::model::watch::Purpose::Release => "Watch of the release",
+            crate::model::watch::Purpose::AfterRollback => "Watch after the rollback",
         };
         let _ = writeln!(
             out,

@@ -7,13 +7,19 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::checks::{CheckContext, Outcome, Status};
-use crate::incidents::incident::Severity;
+use crate::checks::CheckContext;
+
 use crate::journal::state::RunState;
-use crate::journal::watch::{Leg, Outcome as WatchOutcome, Tick};
-use crate::watch::baseline::{self, Baseline};
-use crate::watch::rules::{Grade, Rules};
-use crate::watch::signal::{self, Family, Metric, SeriesKey};
+use crate::journal::watch::Leg;
+use crate::model::incident::Severity;
+use crate::model::outcome::{Outcome, Status};
+use crate::model::watch::Baseline;
+use crate::model::watch::Grade;
+use crate::model::watch::{Family, Metric, SeriesKey};
+use crate::model::watch::{Outcome as WatchOutcome, Tick};
+use crate::watch::baseline::{self};
+use crate::watch::rules::Rules;
+use crate::watch::signal::{self};
 
 fn no_run() -> Outcome {
     Outcome::error(
@@ -64,7 +70,7 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
         e.0 = if over { e.0 + 1 } else { 0 };
         e.1 = e.1.max(e.0);
     }
-    let now = baseline::summarise(raw, probes);
+    let now = crate::model::watch::summarise(raw, probes);
     let mut status = Status::Pass;
     let mut parts = Vec::new();
     let mut apps = Vec::new();

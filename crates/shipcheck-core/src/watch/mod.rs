@@ -31,11 +31,9 @@ mod tests;
 use std::time::Duration;
 
 use crate::incidents::{Decision, IncidentReport};
-use crate::journal::watch::{Outcome, Purpose, Schedule, Tick};
+use crate::model::watch::{Outcome, Purpose, Schedule, Tick};
 
-pub use baseline::{Baseline, BaselineValue};
-pub use rules::Grade;
-pub use signal::{Metric, Reading, SeriesKey, Signal};
+pub use signal::Signal;
 pub use tick::kayenta;
 pub use watcher::{WatchOptions, WatchReport};
 

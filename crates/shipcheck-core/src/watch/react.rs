@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::engine::{RunError, Session};
-use crate::incidents::incident::{Decision, Source};
 use crate::incidents::respond::{Asker, IncidentInput};
-use crate::journal::watch::{Leg, Purpose};
+use crate::journal::watch::Leg;
 use crate::model::event::Event;
+use crate::model::incident::{Decision, Source};
+use crate::model::watch::Purpose;
+use crate::model::watch::{Metric, Reading, SeriesKey};
 use crate::watch::WatchEvent;
 use crate::watch::rules::Judged;
-use crate::watch::signal::{Metric, Reading, SeriesKey};
 use crate::watch::tick::Live;
 use crate::watch::watcher::WATCHER;
 

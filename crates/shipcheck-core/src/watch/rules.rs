@@ -6,36 +6,11 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::incidents::incident::Severity;
 use crate::model::config::MonitorConfig;
-use crate::watch::baseline::Baseline;
-use crate::watch::signal::{Metric, SeriesKey};
-
-/// How a sample, a tick or a watch went. Ordered from best to worst.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Grade {
-    /// Within its criterion.
-    Pass,
-    /// Past half of its allowed margin.
-    Warn,
-    /// Nothing could be measured (never a pass).
-    NoData,
-    /// Beyond its criterion.
-    Fail,
-}
-
-impl Grade {
-    /// `pass`, `warn`, `no_data`, `fail`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grade::Pass => "pass",
-            Grade::Warn => "warn",
-            Grade::NoData => "no_data",
-            Grade::Fail => "fail",
-        }
-    }
-}
+use crate::model::incident::Severity;
+use crate::model::watch::Baseline;
+use crate::model::watch::Grade;
+use crate::model::watch::{Metric, SeriesKey};
 
 /// Where a series passes, warns, fails and becomes critical.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -325,21 +300,10 @@ impl Streaks {
     }
 }
 
-/// The value at percentile `p` (0–100) of `values`, nearest rank; `None` when empty.
-pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
-    v.get(rank.min(v.len()) - 1).copied()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::baseline::{Baseline, BaselineValue};
+    use crate::model::watch::{Baseline, BaselineValue, percentile};
 
     fn baseline(key: SeriesKey, value: f64) -> Baseline {
         Baseline {

@@ -3,129 +3,17 @@
 //! [`Reading`]s of one or more [`Metric`]s. An integration adds a signal by implementing the
 //! trait in a small adapter file and listing it in [`signals`].
 
-use std::fmt;
 use std::pin::Pin;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::checks::CheckContext;
 use crate::model::checklist::{HttpCheck, StatusSpec};
+use crate::model::watch::Metric;
+use crate::model::watch::Reading;
+use crate::model::watch::SeriesKey;
 
 /// A future a signal returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What is measured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// The share of a sample's health probes answered with the expected status (1: all,
-    /// 0: none); up when at least half answered.
-    Health,
-    /// Percent of failed health probes (of a sample; in the watch, over its rolling window).
-    HttpErrors,
-    /// Response time of the health probe, milliseconds.
-    Latency,
-    /// p95 response time of real traffic at the edge (Prometheus), milliseconds.
-    P95,
-    /// Application errors per minute (Sentry).
-    ErrorRate,
-    /// CPU busy, percent.
-    Cpu,
-    /// Memory used, percent.
-    Memory,
-    /// Database connections, percent of the server's maximum.
-    DbConnections,
-}
-
-/// Which checklist item a metric belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    /// `watch.error-rates`: health, failed probes, application errors.
-    Errors,
-    /// `watch.metrics`: latency and resources.
-    Metrics,
-}
-
-impl Metric {
-    /// The name used in JSON and config.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Health => "health",
-            Metric::HttpErrors => "http_errors",
-            Metric::Latency => "latency",
-            Metric::P95 => "p95",
-            Metric::ErrorRate => "error_rate",
-            Metric::Cpu => "cpu",
-            Metric::Memory => "memory",
-            Metric::DbConnections => "db_connections",
-        }
-    }
-
-    /// The item the metric is judged under.
-    pub fn family(self) -> Family {
-        match self {
-            Metric::Health | Metric::HttpErrors | Metric::ErrorRate => Family::Errors,
-            Metric::Latency
-            | Metric::P95
-            | Metric::Cpu
-            | Metric::Memory
-            | Metric::DbConnections => Family::Metrics,
-        }
-    }
-
-    /// A value with its unit: `320ms`, `12.5%`, `3.0/min`, `up`.
-    pub fn show(self, value: f64) -> String {
-        match self {
-            Metric::Health if value >= 0.5 => "up".into(),
-            Metric::Health => "down".into(),
-            Metric::Latency | Metric::P95 => format!("{value:.0}ms"),
-            Metric::ErrorRate => format!("{value:.1}/min"),
-            _ => format!("{value:.1}%"),
-        }
-    }
-}
-
-/// One measured series: a metric of an app (or of the whole deployment).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct SeriesKey {
-    /// What.
-    pub metric: Metric,
-    /// Of which app (`None`: the deployment as a whole, e.g. the database).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app: Option<String>,
-}
-
-impl SeriesKey {
-    /// A series of `metric` for `app`.
-    pub fn new(metric: Metric, app: Option<&str>) -> SeriesKey {
-        SeriesKey {
-            metric,
-            app: app.map(str::to_string),
-        }
-    }
-}
-
-impl fmt::Display for SeriesKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.app {
-            Some(app) => write!(f, "{} of {app}", self.metric.as_str()),
-            None => f.write_str(self.metric.as_str()),
-        }
-    }
-}
-
-/// One measurement.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reading {
-    /// The series.
-    pub key: SeriesKey,
-    /// The value; `None` when the source could not say (unreachable, no data) — never a pass.
-    pub value: Option<f64>,
-    /// What was seen (`answered 500`, `connection refused`, `Sentry answered 429`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
 
 /// A source of measurements the watch samples.
 pub trait Signal: Send + Sync {
@@ -276,7 +164,7 @@ impl Signal for HealthSignal {
             ];
             // A latency only means something for answers; failures are the health's.
             let latencies: Vec<f64> = results.iter().filter_map(|r| r.2).collect();
-            if let Some(p95) = crate::watch::rules::percentile(&latencies, 95.0) {
+            if let Some(p95) = crate::model::watch::percentile(&latencies, 95.0) {
                 out.push(Reading {
                     key: SeriesKey::new(Metric::Latency, app),
                     value: Some(p95),

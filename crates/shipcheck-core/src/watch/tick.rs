@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::incidents::incident::Severity;
-use crate::journal::watch::{Leg, Outcome, SeriesSummary, Tick};
-use crate::watch::baseline::Baseline;
-use crate::watch::rules::{Grade, Judged, ProbeWindow, Rules, Streaks, percentile};
-use crate::watch::signal::{Reading, SeriesKey};
+use crate::journal::watch::Leg;
+use crate::model::incident::Severity;
+use crate::model::watch::Baseline;
+use crate::model::watch::Grade;
+use crate::model::watch::percentile;
+use crate::model::watch::{Outcome, SeriesSummary, Tick};
+use crate::model::watch::{Reading, SeriesKey};
+use crate::watch::rules::{Judged, ProbeWindow, Rules, Streaks};
 
 /// Kayenta's multi-interval rule: the final tick passes, every earlier one is at least warn.
 pub fn kayenta(ticks: &[Tick]) -> (Outcome, String) {

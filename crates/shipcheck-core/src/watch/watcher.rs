@@ -17,17 +17,20 @@ use crate::checks::{CheckContext, join_all};
 use crate::engine::runner::Observer;
 use crate::engine::{Confirm, RunError, Session};
 use crate::incidents::Incident;
-use crate::incidents::incident::Source;
 use crate::incidents::respond::{Asker, IncidentInput};
 use crate::journal::state::RunState;
-use crate::journal::watch::{Leg, Outcome, Purpose, Schedule, Tick, Verdict, verdict};
+use crate::journal::watch::{Leg, Verdict, verdict};
 use crate::model::checklist::Phase;
 use crate::model::clock::add;
 use crate::model::duration::Span;
 use crate::model::event::Event;
+use crate::model::incident::Source;
+use crate::model::watch::Grade;
+use crate::model::watch::{Metric, Reading};
+use crate::model::watch::{Outcome, Purpose, Schedule, Tick};
 use crate::watch::WatchEvent;
-use crate::watch::rules::{Grade, Rules};
-use crate::watch::signal::{self, Metric, Reading, Signal};
+use crate::watch::rules::Rules;
+use crate::watch::signal::{self, Signal};
 use crate::watch::tick::{Live, TickAcc, kayenta, worst_series};
 
 /// Who raises the watch's incidents.

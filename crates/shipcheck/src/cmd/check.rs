@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use shipcheck_core::checks::{CheckContext, Status};
+use shipcheck_core::checks::CheckContext;
 use shipcheck_core::engine::runner;
 use shipcheck_core::model::checklist::{CheckSpec, Item, Phase};
+use shipcheck_core::model::outcome::Status;
 
 use crate::cli::Global;
 use crate::context;

@@ -35,7 +35,9 @@ pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
         requests: a.requests,
         timeout: a.timeout,
     };
-    let plan = opts.plan()?;
+    let plan = opts
+        .plan()
+        .map_err(shipcheck_core::loadtest::LoadtestError::from)?;
     if let Some(v) = a.min_rps
         && !(v.is_finite() && v >= 0.0)
     {

@@ -1,7 +1,8 @@
 //! `shipcheck rollback`: roll the run's release back, with confirmation.
 
 use serde_json::json;
-use shipcheck_core::engine::{RollbackOptions, Strategy};
+use shipcheck_core::engine::RollbackOptions;
+use shipcheck_core::model::config::RollbackStrategy as Strategy;
 
 use crate::cli::{Global, StrategyArg, Who};
 use crate::context;

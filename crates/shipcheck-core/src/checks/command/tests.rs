@@ -1,12 +1,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::checks::Status;
 use crate::checks::command::*;
 use crate::model::checklist::{Checklist, Item, ItemKind, Phase};
 use crate::model::clock::ManualClock;
 use crate::model::config::Config;
 use crate::model::duration::Span;
+use crate::model::outcome::Status;
 
 fn ctx_in(dir: &Path) -> CheckContext {
     CheckContext::new(

@@ -9,11 +9,12 @@
 use serde_json::{Value, json};
 
 use crate::checks::fly::{AppResult, combine, fly_apps, with};
-use crate::checks::{CheckContext, Outcome, Status, join_all};
+use crate::checks::{CheckContext, join_all};
 use crate::clients::fly::{Fly, LogEntry};
 use crate::logscan::{ScanOptions, ScanReport, Scanner, fly_error_patterns};
 use crate::model::checklist::FlyLogsCheck;
 use crate::model::config::ErrorPatterns;
+use crate::model::outcome::{Outcome, Status};
 
 /// `[fly.error_patterns]`, compiled into the log scanner ([`crate::logscan`]): one regex set
 /// with a literal prefilter over each entry written as one JSON line.

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::checks::fly::{AppResult, ROLLBACK_ITEM, combine, fly_apps, with};
-use crate::checks::{CheckContext, Outcome, Status, join_all};
+use crate::checks::{CheckContext, join_all};
 use crate::clients::fly::{Fly, Release};
 use crate::journal::state::RunState;
 use crate::model::checklist::{FlyReleasesCheck, FlyStatusCheck, ReleasesMode};
+use crate::model::outcome::{Outcome, Status};
 
 /// One app's release before the deploy: what a platform rollback redeploys. Stored in
 /// `preflight.rollback-ready`'s evidence under `targets`.

@@ -3,9 +3,10 @@
 
 use serde_json::json;
 
+use crate::checks::CheckContext;
 use crate::checks::http::{Attempts, attempt, excerpt, fmt_latency};
-use crate::checks::{CheckContext, Outcome, Status};
 use crate::model::checklist::{HealthCheck, HttpCheck, StatusSpec};
+use crate::model::outcome::{Outcome, Status};
 use crate::model::redact::{redact, redact_json};
 
 pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {

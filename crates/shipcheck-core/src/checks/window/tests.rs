@@ -3,11 +3,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::checks::Status;
 use crate::checks::window::*;
 use crate::model::checklist::Checklist;
 use crate::model::clock::ManualClock;
 use crate::model::config::Config;
+use crate::model::outcome::Status;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()

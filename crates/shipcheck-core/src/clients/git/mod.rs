@@ -10,12 +10,13 @@
 
 pub mod parse;
 
+use crate::model::changes::{AddedLine, CommitInfo, FileChange, LogCommit};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::clients::exec::{Cmd, ExecError, Output};
 
-pub use parse::{AddedLine, CommitInfo, FileChange, LogCommit};
+mod changes;
 
 /// Why a git command did not give what was asked.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! Readers of git's machine formats. Each returns a reason instead of panicking when the
 //! output is not what was asked for.
 
-use serde::{Deserialize, Serialize};
+use crate::model::changes::{AddedLine, CommitInfo, FileChange, LogCommit};
 
 /// `git log` format of [`LogCommit`]: fields split by US, records ended by RS; the subject
 /// is last so nothing in it can shift the other fields.
@@ -11,69 +11,6 @@ pub const INFO_FORMAT: &str = "--format=%H%x1f%P%x1f%B%x1e";
 /// Output at least this long hit [`crate::clients::exec`]'s 4 MiB capture limit: only its tail is
 /// there.
 pub const CAPTURE_LIMIT: usize = (4 << 20) - 16;
-
-/// One commit of a change set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogCommit {
-    /// Full id.
-    pub sha: String,
-    /// The first 7 characters (`git log --oneline`).
-    pub short: String,
-    /// Author name.
-    pub author: String,
-    /// Author email.
-    pub email: String,
-    /// Author date, ISO 8601 (`2025-01-07T10:00:00+01:00`).
-    pub date: String,
-    /// The subject line.
-    pub subject: String,
-}
-
-/// A commit with its parents and whole message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitInfo {
-    /// Full id.
-    pub sha: String,
-    /// Parent ids, first parent first.
-    pub parents: Vec<String>,
-    /// The whole message.
-    pub message: String,
-}
-
-impl CommitInfo {
-    /// The message's first line.
-    pub fn subject(&self) -> &str {
-        self.message.lines().next().unwrap_or("")
-    }
-}
-
-/// One changed file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileChange {
-    /// Path after the change.
-    pub path: String,
-    /// Path before, when the file was renamed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_path: Option<String>,
-    /// Lines added (0 for binary files).
-    pub insertions: u64,
-    /// Lines removed (0 for binary files).
-    pub deletions: u64,
-    /// git saw a binary file; its lines are not counted.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub binary: bool,
-}
-
-/// A line the change adds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AddedLine {
-    /// The file.
-    pub file: String,
-    /// 1-based line number in the new file.
-    pub line: u64,
-    /// The line's text, without the newline.
-    pub text: String,
-}
 
 /// A full commit id (40 or 64 hex digits).
 pub fn sha_line(s: &str) -> Option<String> {

@@ -14,12 +14,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::checks::Status;
 use crate::engine::runner::*;
 use crate::model::checklist::{Checklist, CommandCheck, HttpCheck, ItemKind, Phase, StatusSpec};
 use crate::model::clock::ManualClock;
 use crate::model::config::Config;
 use crate::model::duration::Span;
+use crate::model::outcome::Status;
 
 type Log = Arc<Mutex<Vec<(String, Instant)>>>;
 

@@ -1,6 +1,5 @@
 use std::sync::Mutex;
 
-use crate::checks::Status;
 use crate::engine::runner::*;
 use crate::model::checklist::{
     Checklist, CommandCheck, HttpCheck, ItemKind, Phase, RerunCheck, StatusSpec, WindowCheck,
@@ -8,6 +7,7 @@ use crate::model::checklist::{
 use crate::model::clock::ManualClock;
 use crate::model::config::Config;
 use crate::model::duration::Span;
+use crate::model::outcome::Status;
 
 fn ctx(concurrency: usize) -> CheckContext {
     let mut config = Config::default();

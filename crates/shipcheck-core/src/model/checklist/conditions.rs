@@ -241,7 +241,7 @@ pub fn evaluate_checklist(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::git::FileChange;
+    use crate::model::changes::FileChange;
 
     fn changes(files: &[(&str, u64, u64)]) -> ChangeSet {
         ChangeSet {

@@ -103,11 +103,19 @@ pub enum RollbackStrategy {
 }
 
 impl RollbackStrategy {
-    /// The run's strategy.
-    pub fn strategy(self) -> crate::engine::rollback::Strategy {
+    /// `git-revert` or `platform`.
+    pub fn as_str(self) -> &'static str {
         match self {
-            RollbackStrategy::Platform => crate::engine::rollback::Strategy::Platform,
-            RollbackStrategy::GitRevert => crate::engine::rollback::Strategy::GitRevert,
+            RollbackStrategy::GitRevert => "git-revert",
+            RollbackStrategy::Platform => "platform",
+        }
+    }
+    /// Parses `git-revert` / `platform`.
+    pub fn parse(s: &str) -> Option<RollbackStrategy> {
+        match s {
+            "git-revert" => Some(RollbackStrategy::GitRevert),
+            "platform" => Some(RollbackStrategy::Platform),
+            _ => None,
         }
     }
 }

@@ -410,7 +410,7 @@ fn check_spec(out: &mut Vec<Issue>, at: &str, spec: &CheckSpec) {
             "write an environment under [environments], like env = \"staging\"",
         )),
         CheckSpec::Loadtest(l) => {
-            for (key, problem, help) in crate::checks::loadtest::problems(l) {
+            for (key, problem, help) in crate::model::loadtest::problems(l) {
                 out.push(Issue::value(format!("{at}.{key}"), problem, help));
             }
         }

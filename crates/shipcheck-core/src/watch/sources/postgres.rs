@@ -6,7 +6,8 @@ use sqlx::Row;
 
 use crate::checks::CheckContext;
 use crate::checks::postgres::Db;
-use crate::watch::signal::{BoxFuture, Metric, Reading, SeriesKey, Signal};
+use crate::model::watch::{Metric, Reading, SeriesKey};
+use crate::watch::signal::{BoxFuture, Signal};
 
 const CONNECTIONS: &str = "SELECT count(*) FILTER (WHERE backend_type = 'client backend')::int8, \
     current_setting('max_connections')::int8, current_setting('superuser_reserved_connections')::int8 \

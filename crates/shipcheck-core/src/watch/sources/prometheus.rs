@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::checks::CheckContext;
 use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY, Prometheus};
-use crate::watch::signal::{BoxFuture, Metric, Reading, SeriesKey, Signal};
+use crate::model::watch::{Metric, Reading, SeriesKey};
+use crate::watch::signal::{BoxFuture, Signal};
 
 /// One app's metrics.
 pub struct PrometheusSignal {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::checks::CheckContext;
 use crate::clients::sentry::Sentry;
-use crate::watch::signal::{BoxFuture, Metric, Reading, SeriesKey, Signal};
+use crate::model::watch::{Metric, Reading, SeriesKey};
+use crate::watch::signal::{BoxFuture, Signal};
 
 /// The window one sample counts errors over when `[sentry] watch_window` is not set.
 pub const WINDOW: Duration = Duration::from_secs(3 * 60);

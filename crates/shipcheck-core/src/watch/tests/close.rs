@@ -5,18 +5,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::actions::ics;
-use crate::checks::Status;
 use crate::engine::runner::{EngineEvent, Observer};
 use crate::engine::{NoConfirm, StartOptions, StepOptions};
 use crate::journal::state::ItemState;
-use crate::journal::watch::Outcome;
 use crate::model::checklist::{ActionSpec, MonitorCheck, Phase};
 use crate::model::clock::Clock;
 use crate::model::event::Event;
+use crate::model::outcome::Status;
+use crate::model::watch::Outcome;
+use crate::model::watch::{Metric, SeriesKey};
 use crate::report::criteria::{self, Met};
 use crate::watch::tests::app::{Reply, Req};
 use crate::watch::tests::world::{Seen, World};
-use crate::watch::{Metric, SeriesKey, WatchEvent, WatchOptions};
+use crate::watch::{WatchEvent, WatchOptions};
 
 fn healthy() -> crate::watch::tests::app::Behaviour {
     Arc::new(|_: &Req| Reply::ok())

@@ -8,11 +8,13 @@ use std::sync::Arc;
 use crate::engine::walk::NoConfirm;
 use crate::incidents::respond::Asker;
 use crate::incidents::{Decision, IncidentInput, Severity, Source};
-use crate::journal::watch::{Outcome, Purpose, VerdictKind, verdict};
+use crate::journal::watch::{VerdictKind, verdict};
+use crate::model::watch::Grade;
+use crate::model::watch::{Outcome, Purpose};
 use crate::report::criteria::{self, Met};
+use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Reply, Req};
 use crate::watch::tests::world::{Seen, World};
-use crate::watch::{Grade, WatchOptions};
 
 /// The app serves production: it fails while production carries the release
 /// (`src/limit.ts`, which the test repository's staging adds).

@@ -10,10 +10,12 @@ use crate::model::clock::Clock;
 
 use crate::engine::walk::NoConfirm;
 use crate::incidents::{Decision, Severity};
-use crate::journal::watch::{Outcome, VerdictKind, verdict};
+use crate::journal::watch::{VerdictKind, verdict};
+use crate::model::watch::Outcome;
+use crate::model::watch::{Grade, Metric, SeriesKey};
+use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Behaviour, Reply, Req};
 use crate::watch::tests::world::{Seen, T0, World, minutes};
-use crate::watch::{Grade, Metric, SeriesKey, WatchOptions};
 
 fn at(min: f64) -> Timestamp {
     crate::model::clock::add(T0.parse().unwrap(), Duration::from_secs_f64(min * 60.0))
@@ -73,7 +75,7 @@ async fn a_clean_watch_with_jittery_latency_raises_nothing() {
     let errors = crate::watch::items::error_rates(&ctx);
     assert_eq!(
         errors.status,
-        crate::checks::Status::Pass,
+        crate::model::outcome::Status::Pass,
         "{}",
         errors.summary
     );
@@ -85,7 +87,7 @@ async fn a_clean_watch_with_jittery_latency_raises_nothing() {
     let metrics = crate::watch::items::metrics(&ctx);
     assert_eq!(
         metrics.status,
-        crate::checks::Status::Pass,
+        crate::model::outcome::Status::Pass,
         "{}",
         metrics.summary
     );
@@ -198,7 +200,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
     let ctx = w.session.check_context(Some(&run));
     assert_eq!(
         crate::watch::items::no_critical(&ctx).await.status,
-        crate::checks::Status::Fail
+        crate::model::outcome::Status::Fail
     );
 }
 
@@ -242,11 +244,11 @@ async fn slow_responses_are_medium_fixed_forward_and_resolved_when_they_recover(
     let ctx = w.session.check_context(Some(&run));
     assert_eq!(
         crate::watch::items::metrics(&ctx).status,
-        crate::checks::Status::Fail
+        crate::model::outcome::Status::Fail
     );
     assert_eq!(
         crate::watch::items::error_rates(&ctx).status,
-        crate::checks::Status::Pass
+        crate::model::outcome::Status::Pass
     );
 }
 

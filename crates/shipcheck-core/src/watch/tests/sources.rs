@@ -12,9 +12,10 @@ use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY};
 use crate::engine::walk::NoConfirm;
 use crate::incidents::Severity;
 use crate::model::config::test_env;
+use crate::model::watch::{Metric, SeriesKey};
+use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Reply, Req};
 use crate::watch::tests::world::{Seen, World};
-use crate::watch::{Metric, SeriesKey, WatchOptions};
 
 fn healthy() -> crate::watch::tests::app::Behaviour {
     Arc::new(|_: &Req| Reply::ok())
@@ -87,7 +88,7 @@ async fn a_cpu_over_its_ceiling_is_a_medium_incident() {
     assert!(i.record.summary.contains("95.0%"), "{}", i.record.summary);
     let ctx = w.session.check_context(Some(&run));
     let metrics = crate::watch::items::metrics(&ctx);
-    assert_eq!(metrics.status, crate::checks::Status::Fail);
+    assert_eq!(metrics.status, crate::model::outcome::Status::Fail);
     assert!(metrics.summary.contains("cpu"), "{}", metrics.summary);
     assert!(
         !metrics.summary.contains("not measured: cpu"),
@@ -162,7 +163,7 @@ async fn an_error_rate_far_above_sentrys_baseline_is_critical() {
         .await;
     let ctx = w.session.check_context(Some(&run));
     let nc = crate::watch::items::no_critical(&ctx).await;
-    assert_eq!(nc.status, crate::checks::Status::Fail);
+    assert_eq!(nc.status, crate::model::outcome::Status::Fail);
     assert!(
         nc.summary.contains("1 critical incident(s) open"),
         "{}",

@@ -1,11 +1,10 @@
 //! Incidents: their severity (the seed's ladder), who raised them, and the decisions taken
-//! about them. [`crate::incidents::respond`] applies the policy; this module is the vocabulary and the
-//! fold.
+//! about them. [`crate::incidents::respond`] applies the policy; this module is the vocabulary.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::watch::signal::SeriesKey;
+use crate::model::watch::SeriesKey;
 
 /// The seed's severity ladder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
