@@ -36,7 +36,7 @@ pub mod watch;
 pub mod engine;
 
 #[cfg(test)]
-pub(crate) mod testrepo;
+pub(crate) mod testkit;
 
 /// The version of every JSON document shipcheck prints (`--json`, `report --format json`).
 pub const JSON_SCHEMA: &str = "shipcheck/v1";

@@ -7,7 +7,7 @@ use shipcheck_core::actions::ActionContext;
 use shipcheck_core::actions::fly::{
     ScaleCounts, plan_rollback_platform, plan_stop, rollback_platform, stop, stop_undo,
 };
-use shipcheck_core::checks::{self, CheckContext};
+use shipcheck_core::checks::CheckContext;
 use shipcheck_core::clients::fly::{Fly, FlyError};
 use shipcheck_core::journal::state::RunState;
 use shipcheck_core::model::checklist::{
@@ -78,7 +78,7 @@ fn ctx(world: &FlyWorld) -> CheckContext {
 }
 
 async fn check(spec: CheckSpec, ctx: &CheckContext) -> Outcome {
-    checks::run(&spec, ctx).await
+    shipcheck_core::engine::runner::run_check(&spec, ctx).await
 }
 
 fn region() -> CheckSpec {

@@ -150,7 +150,7 @@ pub async fn plan_rollback_platform(
     apps: Option<&[String]>,
 ) -> Result<RollbackPlan, ActionError> {
     let chosen = selected(ctx, apps)?;
-    let fly = Fly::from_context(&ctx.check);
+    let fly = ctx.check.fly();
     let mut plan = RollbackPlan::default();
     plan.warnings.extend(migration_warning(ctx));
     let now = ctx.check.clock.now();
@@ -232,7 +232,7 @@ pub async fn rollback_platform(
             evidence: json!({ "strategy": "platform", "dry_run": true, "plan": plan }),
         });
     }
-    let fly = Fly::from_context(&ctx.check);
+    let fly = ctx.check.fly();
     let mut done: Vec<serde_json::Value> = Vec::new();
     let mut lines = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {

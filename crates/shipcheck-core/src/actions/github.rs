@@ -26,7 +26,7 @@ enum Assessment {
 
 async fn assess(ctx: &ActionContext) -> Result<Assessment, ActionError> {
     let c = &ctx.check;
-    let gh = GitHub::from_context(c).map_err(ActionError::new)?;
+    let gh = c.github().map_err(ActionError::new)?;
     let merge = merge_commit(c.run.as_deref()).map_err(ActionError::new)?;
     let run = locate_run(&gh, c, &merge)
         .await

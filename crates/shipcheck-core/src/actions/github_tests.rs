@@ -6,7 +6,7 @@ use super::*;
 use crate::checks::github_run::tests::{
     RUN_ID, gh_config, mount_runs_list, pending_json, run_json,
 };
-use crate::clients::testing::{self, MERGE};
+use crate::testkit::checks::{self as testing, MERGE};
 
 const ENV_ID: i64 = 161171787;
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testrepo::{TestRepo, git};
+use crate::testkit::repo::{TestRepo, git};
 
 fn sha_of(dir: &std::path::Path, rev: &str) -> String {
     git(dir, &["rev-parse", rev]).trim().to_string()

@@ -169,7 +169,7 @@ pub fn rollback_commands(ctx: &ActionContext) -> Vec<String> {
             .as_deref()
             .and_then(crate::checks::fly::recorded_targets)
             .unwrap_or_default();
-        let client = crate::clients::fly::Fly::from_context(&ctx.check);
+        let client = ctx.check.fly();
         for app in &env.apps {
             if let Some(fly) = &app.fly_app {
                 match targets.iter().find(|t| &t.fly_app == fly) {

@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::event::Event;
-use crate::testrepo::{TestRepo, git, run_state};
+use crate::testkit::repo::{TestRepo, git, run_state};
 
 /// Releases staging and returns the merge commit, as the run recorded it.
 async fn release(t: &TestRepo) -> String {

@@ -83,14 +83,13 @@ async fn announce(
     invite: &crate::actions::ics::Invite,
     path: &std::path::Path,
 ) -> (bool, String) {
-    use crate::clients::slack::Slack;
     if ctx.check.config.slack.is_none() {
         return (
             false,
             "not announced (no [slack] webhook configured): share it with the team".into(),
         );
     }
-    let slack = match Slack::from_context(&ctx.check) {
+    let slack = match ctx.check.slack() {
         Ok(s) => s,
         Err(e) => {
             return (

@@ -9,7 +9,7 @@ use crate::checks::github::merge_commit;
 use crate::clients::sentry::Sentry;
 
 fn setup(ctx: &ActionContext) -> Result<(Sentry, String, String), ActionError> {
-    let sentry = Sentry::from_context(&ctx.check).map_err(ActionError::new)?;
+    let sentry = ctx.check.sentry().map_err(ActionError::new)?;
     let version = merge_commit(ctx.check.run.as_deref()).map_err(ActionError::new)?;
     let env = sentry
         .cfg

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::github::{merge_commit, short};
 use crate::checks::gitlog;
-use crate::clients::slack::{MessageFacts, Slack, message, seed_text};
+use crate::clients::slack::{MessageFacts, message, seed_text};
 use crate::model::checklist::{SlackMessage, SlackNotifyAction};
 
 const MAX_CHANGES: usize = 10;
@@ -65,7 +65,7 @@ pub async fn plan(
     spec: &SlackNotifyAction,
     ctx: &ActionContext,
 ) -> Result<Vec<String>, ActionError> {
-    let slack = Slack::from_context(&ctx.check).map_err(ActionError::new)?;
+    let slack = ctx.check.slack().map_err(ActionError::new)?;
     let body = message(spec.message, &facts(ctx).await);
     Ok(vec![format!(
         "POST the Slack webhook (${}) to {}: {}",
@@ -80,7 +80,7 @@ pub async fn perform(
     spec: &SlackNotifyAction,
     ctx: &ActionContext,
 ) -> Result<ActionResult, ActionError> {
-    let slack = Slack::from_context(&ctx.check).map_err(ActionError::new)?;
+    let slack = ctx.check.slack().map_err(ActionError::new)?;
     let body = message(spec.message, &facts(ctx).await);
     let text = body["text"].as_str().unwrap_or_default().to_string();
     let answer = slack.post(body).await.map_err(|e| {

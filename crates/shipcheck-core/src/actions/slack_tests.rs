@@ -4,9 +4,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::clients::slack::MessageFacts;
-use crate::clients::testing;
 use crate::model::checklist::{Checklist, SlackMessage};
 use crate::model::config::test_env;
+use crate::testkit::checks as testing;
 
 /// Each test has its own server, so its own variable (tests run in parallel).
 fn hook_var(server: &MockServer) -> String {

@@ -117,7 +117,7 @@ pub async fn region(spec: &FlyRegionCheck, ctx: &CheckContext) -> Outcome {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = Fly::from_context(ctx);
+    let fly = ctx.fly();
     let futs = apps.iter().map(|(app, fly_app)| {
         let allowed: Vec<String> = if spec.regions.is_empty() {
             app.region.iter().cloned().collect()
@@ -212,7 +212,7 @@ pub async fn secrets(spec: &FlySecretsCheck, ctx: &CheckContext) -> Outcome {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = Fly::from_context(ctx);
+    let fly = ctx.fly();
     let futs = apps.iter().map(|(app, fly_app)| {
         let other = if spec.compare_with.is_empty() {
             None
@@ -355,7 +355,7 @@ pub async fn env(spec: &FlyEnvCheck, ctx: &CheckContext) -> Outcome {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = Fly::from_context(ctx);
+    let fly = ctx.fly();
     let futs = apps.iter().map(|(app, fly_app)| {
         let other = counterpart(ctx, &spec.compare_with, &app.name);
         env_app(&fly, &app.name, fly_app, other, spec)

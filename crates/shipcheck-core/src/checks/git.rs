@@ -309,7 +309,7 @@ mod tests {
     use super::*;
     use crate::model::config::{Config, PathsConfig};
     use crate::model::outcome::Status;
-    use crate::testrepo::{TestRepo, git};
+    use crate::testkit::repo::{TestRepo, git};
 
     #[tokio::test]
     async fn pending_lists_commits_and_fails_when_nothing_to_ship() {

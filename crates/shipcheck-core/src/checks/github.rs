@@ -69,7 +69,7 @@ pub fn short(sha: &str) -> &str {
 
 /// `github.reviews`.
 pub async fn reviews(ctx: &CheckContext) -> Outcome {
-    let gh = match GitHub::from_context(ctx) {
+    let gh = match ctx.github() {
         Ok(g) => g,
         Err(e) => return Outcome::error(e, Value::Null),
     };
@@ -228,7 +228,7 @@ pub async fn review_commits(gh: &GitHub, shas: &[String]) -> Outcome {
 
 /// `github.checks`: the check runs and statuses of the branch head.
 pub async fn checks(spec: &GithubChecksCheck, ctx: &CheckContext) -> Outcome {
-    let gh = match GitHub::from_context(ctx) {
+    let gh = match ctx.github() {
         Ok(g) => g,
         Err(e) => return Outcome::error(e, Value::Null),
     };

@@ -55,7 +55,7 @@ fn run_evidence(run: &WorkflowRun, merge: &str) -> Value {
 }
 
 fn setup(ctx: &CheckContext) -> Result<(GitHub, String), Outcome> {
-    let gh = GitHub::from_context(ctx).map_err(|e| Outcome::error(e, Value::Null))?;
+    let gh = ctx.github().map_err(|e| Outcome::error(e, Value::Null))?;
     let merge = merge_commit(ctx.run.as_deref()).map_err(|e| Outcome::error(e, Value::Null))?;
     Ok((gh, merge))
 }

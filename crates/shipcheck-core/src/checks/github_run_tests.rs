@@ -3,10 +3,10 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::clients::testing::{self, MERGE};
 use crate::model::clock::Clock;
 use crate::model::config::test_env;
 use crate::model::outcome::Status;
+use crate::testkit::checks::{self as testing, MERGE};
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_GITHUB_TOKEN_B";
 pub(crate) const RUN_ID: i64 = 30433642;

@@ -4,9 +4,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::clients::github::User;
-use crate::clients::testing;
 use crate::model::config::test_env;
 use crate::model::outcome::Status;
+use crate::testkit::checks as testing;
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_GITHUB_TOKEN_A";
 
@@ -91,7 +91,7 @@ async fn mount_json(server: &MockServer, p: &str, body: serde_json::Value) {
 async fn reviews_pass_fail_and_direct_pushes() {
     let server = MockServer::start().await;
     let (ctx, _) = testing::ctx(gh_config(&server), None, testing::STARTED);
-    let gh = GitHub::from_context(&ctx).unwrap();
+    let gh = ctx.github().unwrap();
     let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
     let prj = |n: u64, author: &str| json!({"number": n, "title": format!("PR {n}"), "html_url": format!("https://github.com/acme/app/pull/{n}"), "state": "closed", "user": {"login": author}});
     mount_json(
@@ -167,7 +167,8 @@ async fn a_missing_token_is_an_error_naming_the_variable() {
     let mut cfg = gh_config(&server);
     cfg.github.as_mut().unwrap().token_env = "SHIPCHECK_TEST_UNSET_VARIABLE_9".into();
     let (ctx, _) = testing::ctx(cfg, None, testing::STARTED);
-    let o = crate::checks::run(&CheckSpec::GithubReviews(Default::default()), &ctx).await;
+    let o =
+        crate::engine::runner::run_check(&CheckSpec::GithubReviews(Default::default()), &ctx).await;
     assert_eq!(o.status, Status::Error);
     assert!(
         o.summary.contains("SHIPCHECK_TEST_UNSET_VARIABLE_9"),

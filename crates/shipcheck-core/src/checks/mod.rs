@@ -18,15 +18,18 @@ pub mod window;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use jiff::Timestamp;
 
-use crate::model::checklist::{CheckSpec, Checklist};
+use crate::clients::fly::Fly;
+use crate::clients::github::GitHub;
+use crate::clients::prometheus::Prometheus;
+use crate::clients::sentry::Sentry;
+use crate::clients::slack::Slack;
+use crate::clients::{ClientError, Kit};
+use crate::model::checklist::Checklist;
 use crate::model::clock::SharedClock;
 use crate::model::config::Config;
-use crate::model::outcome::Outcome;
-use crate::model::outcome::Status;
 
 /// Everything a check may need. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -100,83 +103,58 @@ impl CheckContext {
     pub fn repo_dir(&self) -> PathBuf {
         self.base_dir.join(&self.config.git.repo)
     }
-}
 
-/// Runs one check spec. Never panics; never returns without an outcome.
-pub fn run<'a>(
-    spec: &'a CheckSpec,
-    ctx: &'a CheckContext,
-) -> std::pin::Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
-    Box::pin(async move {
-        let start = Instant::now();
-        let outcome = match spec {
-            CheckSpec::Http(h) => http::run(h, ctx).await,
-            CheckSpec::Health(h) => http::run_health(h, ctx).await,
-            CheckSpec::Command(c) => command::run(c, ctx).await,
-            CheckSpec::Window(_) => window::run(ctx),
-            CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
-            CheckSpec::GitPending(_) => git::pending(ctx).await,
-            CheckSpec::GitChangelog(_) => git::changelog(ctx).await,
-            CheckSpec::GitTodo(_) => git::todo(ctx).await,
-            CheckSpec::GitDocs(_) => git::docs(ctx).await,
-            CheckSpec::GitClean(_) => git::clean(ctx).await,
-            CheckSpec::FlyRegion(c) => fly::region(c, ctx).await,
-            CheckSpec::FlySecrets(c) => fly::secrets(c, ctx).await,
-            CheckSpec::FlyEnv(c) => fly::env(c, ctx).await,
-            CheckSpec::FlyReleases(c) => fly::releases(c, ctx).await,
-            CheckSpec::FlyStatus(c) => fly::status(c, ctx).await,
-            CheckSpec::FlyLogs(c) => fly::logs(c, ctx).await,
-            CheckSpec::GithubReviews(_) => github::reviews(ctx).await,
-            CheckSpec::GithubChecks(c) => github::checks(c, ctx).await,
-            CheckSpec::GithubWorkflow(_) => github_run::workflow(ctx).await,
-            CheckSpec::GithubPending(_) => github_run::pending(ctx).await,
-            CheckSpec::GithubJobs(c) => github_run::jobs(c, ctx).await,
-            CheckSpec::SentryRate(_) => sentry::rate(ctx).await,
-            CheckSpec::SentryNewIssues(_) => sentry::new_issues(ctx).await,
-            CheckSpec::Prometheus(c) => prometheus::run(c, ctx).await,
-            CheckSpec::PostgresHealth(_) => postgres::health(ctx).await,
-            CheckSpec::PostgresMigrations(c) => postgres::migrations(c, ctx).await,
-            CheckSpec::MonitorResponseTimes(_) => crate::watch::items::response_times(ctx).await,
-            CheckSpec::MonitorErrorRates(_) => crate::watch::items::error_rates(ctx),
-            CheckSpec::MonitorMetrics(_) => crate::watch::items::metrics(ctx),
-            CheckSpec::MonitorFinal(_) => crate::watch::items::final_check(ctx).await,
-            CheckSpec::MonitorNoCritical(_) => crate::watch::items::no_critical(ctx).await,
-            CheckSpec::Loadtest(l) => loadtest::run(l, ctx).await,
-        };
-        outcome.timed(start)
-    })
-}
-
-async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
-    let mut parts = Vec::new();
-    let mut status = Status::Pass;
-    let mut evidence = serde_json::Map::new();
-    let mut futures = Vec::new();
-    for id in ids {
-        match ctx.checklist.get(id).and_then(|i| i.check.as_ref()) {
-            Some(spec) if !matches!(spec, CheckSpec::Rerun(_)) => {
-                futures.push((id, run(spec, ctx)))
-            }
-            _ => {
-                return Outcome::error(
-                    format!("rerun: item {id} has no automatic check to run again"),
-                    serde_json::Value::Null,
-                );
-            }
+    /// What the HTTP clients are built with.
+    pub fn kit(&self) -> Kit {
+        Kit {
+            http: self.http.clone(),
+            clock: self.clock.clone(),
+            secrets: self.secrets.clone(),
         }
     }
-    let (ids, futs): (Vec<_>, Vec<_>) = futures.into_iter().unzip();
-    let outcomes = join_all(futs).await;
-    for (id, o) in ids.into_iter().zip(outcomes) {
-        status = status.worst(o.status);
-        parts.push(format!("{id}: {}", o.summary));
-        evidence.insert(id.clone(), serde_json::to_value(&o).unwrap_or_default());
+
+    /// The flyctl client of `[fly]`.
+    pub fn fly(&self) -> Fly {
+        Fly::new(&self.config.fly, &self.secrets)
     }
-    Outcome::new(
-        status,
-        parts.join("; "),
-        serde_json::Value::Object(evidence),
-    )
+
+    /// The GitHub client of `[github]`.
+    pub fn github(&self) -> Result<GitHub, ClientError> {
+        let cfg = self.config.github.as_ref().ok_or_else(|| {
+            ClientError::not_configured(
+                "no [github] table in the config; add one with `repo = \"owner/name\"`",
+            )
+        })?;
+        GitHub::new(cfg, &self.kit())
+    }
+
+    /// The Sentry client of `[sentry]`.
+    pub fn sentry(&self) -> Result<Sentry, ClientError> {
+        let cfg = self.config.sentry.as_ref().ok_or_else(|| {
+            ClientError::not_configured(
+                "no [sentry] table in the config; add one with `org` and `projects`",
+            )
+        })?;
+        Sentry::new(cfg, &self.kit())
+    }
+
+    /// The Prometheus client of `[prometheus]`.
+    pub fn prometheus(&self) -> Result<Prometheus, ClientError> {
+        let cfg = self.config.prometheus.as_ref().ok_or_else(|| {
+            ClientError::not_configured("no [prometheus] table in the config; add one with `url`")
+        })?;
+        Prometheus::new(cfg, &self.kit())
+    }
+
+    /// The Slack client of `[slack]`.
+    pub fn slack(&self) -> Result<Slack, ClientError> {
+        let cfg = self
+            .config
+            .slack
+            .as_ref()
+            .ok_or_else(|| ClientError::not_configured("no [slack] table in the config"))?;
+        Slack::new(cfg, &self.kit())
+    }
 }
 
 /// Awaits all futures concurrently, keeping their order. Each wake-up polls only the future

@@ -140,7 +140,7 @@ pub fn baseline_time(run: &crate::journal::state::RunState) -> jiff::Timestamp {
 
 /// Runs the check.
 pub async fn run(spec: &PrometheusCheck, ctx: &CheckContext) -> Outcome {
-    let prom = match Prometheus::from_context(ctx) {
+    let prom = match ctx.prometheus() {
         Ok(p) => p,
         Err(e) => return Outcome::error(e, Value::Null),
     };

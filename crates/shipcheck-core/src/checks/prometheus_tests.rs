@@ -3,8 +3,8 @@ use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::clients::testing;
 use crate::model::config::test_env;
+use crate::testkit::checks as testing;
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_PROMETHEUS_TOKEN";
 

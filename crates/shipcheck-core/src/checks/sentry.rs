@@ -32,7 +32,7 @@ pub fn deploy_start(run: &RunState) -> (Timestamp, &'static str) {
 }
 
 fn setup(ctx: &CheckContext) -> Result<(Sentry, &RunState), Outcome> {
-    let sentry = Sentry::from_context(ctx).map_err(|e| Outcome::error(e, Value::Null))?;
+    let sentry = ctx.sentry().map_err(|e| Outcome::error(e, Value::Null))?;
     let run = ctx.run.as_deref().ok_or_else(|| {
         Outcome::error(
             "this check belongs to a run: it compares with the time before the run started; run it with `shipcheck next`",

@@ -4,10 +4,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::actions::ActionContext;
-use crate::clients::testing::{self, MERGE};
 use crate::journal::state::ItemState;
 use crate::model::config::test_env;
 use crate::model::outcome::Status;
+use crate::testkit::checks::{self as testing, MERGE};
 
 const TOKEN_VAR: &str = "SHIPCHECK_TEST_SENTRY_TOKEN";
 const NOW: &str = "2026-08-21T09:52:00Z";

@@ -139,11 +139,6 @@ impl Fly {
         }
     }
 
-    /// The client of a check context.
-    pub fn from_context(ctx: &crate::checks::CheckContext) -> Fly {
-        Fly::new(&ctx.config.fly, &ctx.secrets)
-    }
-
     /// The command that runs `flyctl ARGS…` (nothing is run).
     pub fn cmd(&self, args: &[String]) -> Cmd {
         let (program, prefix) = match self.command.split_first() {

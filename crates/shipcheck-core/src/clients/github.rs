@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::checks::CheckContext;
 use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link};
+use crate::clients::{ClientError, Kit};
 use crate::model::config::GithubConfig;
 
 /// Permission of the read endpoints of Actions (runs, jobs, pending deployments).
@@ -234,26 +234,26 @@ pub struct GitHub {
 }
 
 impl GitHub {
-    /// A client from the run's config and environment. `Err` names what is missing.
-    pub fn from_context(ctx: &CheckContext) -> Result<GitHub, String> {
-        let cfg = ctx.config.github.clone().ok_or_else(|| {
-            "no [github] table in the config; add one with `repo = \"owner/name\"`".to_string()
-        })?;
+    /// A client for `[github]`, with the token from the environment variable it names. `Err`
+    /// names what is missing.
+    pub fn new(cfg: &GithubConfig, kit: &Kit) -> Result<GitHub, ClientError> {
+        let cfg = cfg.clone();
         let Some((owner, name)) = cfg.owner_name() else {
-            return Err(format!(
+            return Err(ClientError(format!(
                 "[github] repo = {:?} is not \"owner/name\"",
                 cfg.repo
-            ));
+            )));
         };
         let repo_path = format!("/repos/{owner}/{name}");
-        let token = crate::model::config::env_token(&cfg.token_env, "GitHub")?;
+        let token =
+            crate::model::config::env_token(&cfg.token_env, "GitHub").map_err(ClientError)?;
         let api = Api::new(
-            ctx.http.clone(),
+            kit.http.clone(),
             Service::GitHub,
             &cfg.api_url,
             Some(format!("Bearer {token}")),
             Policy::from(cfg.limits()),
-            ctx.clock.clone(),
+            kit.clock.clone(),
         )
         .with_header("accept", "application/vnd.github+json")
         .with_header("x-github-api-version", "2022-11-28");

@@ -12,5 +12,38 @@ pub mod http;
 pub mod prometheus;
 pub mod sentry;
 pub mod slack;
-#[cfg(test)]
-pub mod testing;
+
+use std::sync::Arc;
+
+use crate::model::clock::SharedClock;
+
+/// What every HTTP client is built with: the one HTTP client ([`http::client`]), time (for
+/// rate limits and backoff), and the secrets that must never appear in what a client reports.
+#[derive(Clone, Debug)]
+pub struct Kit {
+    /// The HTTP client.
+    pub http: reqwest::Client,
+    /// Time.
+    pub clock: SharedClock,
+    /// Values that must never appear in evidence (secrets read from the environment).
+    pub secrets: Arc<Vec<String>>,
+}
+
+/// Why a client could not be built: its config section is missing or wrong, or its token is
+/// not in the environment. The message names what to add or set.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ClientError(pub String);
+
+impl ClientError {
+    /// The config has no table for this integration.
+    pub fn not_configured(what: impl Into<String>) -> Self {
+        ClientError(what.into())
+    }
+}
+
+impl From<ClientError> for String {
+    fn from(e: ClientError) -> String {
+        e.0
+    }
+}

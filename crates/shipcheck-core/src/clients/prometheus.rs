@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checks::CheckContext;
 use crate::clients::api::{Api, ApiError, Policy, Request, Service};
+use crate::clients::{ClientError, Kit};
 use crate::model::config::{PrometheusAuth, PrometheusConfig};
 
 /// What a query token needs.
@@ -49,15 +49,14 @@ pub fn parse_value(s: &str) -> Option<f64> {
 }
 
 impl Prometheus {
-    /// A client from the config and environment. `Err` names what is missing.
-    pub fn from_context(ctx: &CheckContext) -> Result<Prometheus, String> {
-        let cfg =
-            ctx.config.prometheus.clone().ok_or_else(|| {
-                "no [prometheus] table in the config; add one with `url`".to_string()
-            })?;
+    /// A client for `[prometheus]`, with the token from the environment variable it names,
+    /// if any. `Err` names what is missing.
+    pub fn new(cfg: &PrometheusConfig, kit: &Kit) -> Result<Prometheus, ClientError> {
+        let cfg = cfg.clone();
         let auth = match &cfg.token_env {
             Some(var) => {
-                let token = crate::model::config::env_token(var, "Prometheus")?;
+                let token =
+                    crate::model::config::env_token(var, "Prometheus").map_err(ClientError)?;
                 let scheme = match cfg.auth {
                     PrometheusAuth::Bearer => "Bearer",
                     PrometheusAuth::Flyv1 => "FlyV1",
@@ -71,12 +70,12 @@ impl Prometheus {
             None => None,
         };
         let api = Api::new(
-            ctx.http.clone(),
+            kit.http.clone(),
             Service::Prometheus,
             &cfg.url,
             auth,
             Policy::from(cfg.limits()),
-            ctx.clock.clone(),
+            kit.clock.clone(),
         );
         Ok(Prometheus { api, cfg })
     }

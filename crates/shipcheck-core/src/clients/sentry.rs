@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
 use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link};
+use crate::clients::{ClientError, Kit};
 use crate::model::config::SentryConfig;
 
 /// Scope of the organization endpoints that read events and stats.
@@ -106,22 +106,24 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 impl Sentry {
-    /// A client from the config and environment. `Err` names what is missing.
-    pub fn from_context(ctx: &CheckContext) -> Result<Sentry, String> {
-        let cfg = ctx.config.sentry.clone().ok_or_else(|| {
-            "no [sentry] table in the config; add one with `org` and `projects`".to_string()
-        })?;
+    /// A client for `[sentry]`, with the token from the environment variable it names. `Err`
+    /// names what is missing.
+    pub fn new(cfg: &SentryConfig, kit: &Kit) -> Result<Sentry, ClientError> {
+        let cfg = cfg.clone();
         if cfg.projects.is_empty() {
-            return Err("[sentry] projects is empty; name the Sentry projects".into());
+            return Err(ClientError(
+                "[sentry] projects is empty; name the Sentry projects".into(),
+            ));
         }
-        let token = crate::model::config::env_token(&cfg.token_env, "Sentry")?;
+        let token =
+            crate::model::config::env_token(&cfg.token_env, "Sentry").map_err(ClientError)?;
         let api = Api::new(
-            ctx.http.clone(),
+            kit.http.clone(),
             Service::Sentry,
             &cfg.url,
             Some(format!("Bearer {token}")),
             Policy::from(cfg.limits()),
-            ctx.clock.clone(),
+            kit.clock.clone(),
         );
         Ok(Sentry { api, cfg })
     }

@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
 use crate::clients::api::{Api, ApiError, Policy, Request, Service};
+use crate::clients::{ClientError, Kit};
 use crate::model::checklist::SlackMessage;
 use crate::model::config::SlackConfig;
 
@@ -119,27 +119,25 @@ pub struct Slack {
 }
 
 impl Slack {
-    /// A client from the config and environment. `Err` names what is missing.
-    pub fn from_context(ctx: &CheckContext) -> Result<Slack, String> {
-        let cfg = ctx
-            .config
-            .slack
-            .clone()
-            .ok_or_else(|| "no [slack] table in the config".to_string())?;
-        let url = crate::model::config::env_token(&cfg.webhook_env, "Slack")?;
+    /// A client for `[slack]`, with the webhook URL from the environment variable it names.
+    /// `Err` names what is missing.
+    pub fn new(cfg: &SlackConfig, kit: &Kit) -> Result<Slack, ClientError> {
+        let cfg = cfg.clone();
+        let url =
+            crate::model::config::env_token(&cfg.webhook_env, "Slack").map_err(ClientError)?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(format!(
+            return Err(ClientError(format!(
                 "Slack: the environment variable {} does not hold a webhook URL (https://hooks.slack.com/services/…)",
                 cfg.webhook_env
-            ));
+            )));
         }
         let api = Api::new(
-            ctx.http.clone(),
+            kit.http.clone(),
             Service::Slack,
             &url,
             None,
             Policy::from(cfg.limits()),
-            ctx.clock.clone(),
+            kit.clock.clone(),
         );
         Ok(Slack { api, cfg })
     }

@@ -15,7 +15,8 @@ use serde_json::json;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::checks::{self, CheckContext};
+use crate::checks::{self, CheckContext, join_all};
+use crate::model::outcome::Status;
 
 use crate::model::checklist::{CheckSpec, Item};
 use crate::model::outcome::Outcome;
@@ -86,7 +87,7 @@ pub async fn run_checks(
     let runner: Runner = Arc::new(|item: Item, ctx: CheckContext| {
         Box::pin(async move {
             match &item.check {
-                Some(spec) => checks::run(spec, &ctx).await,
+                Some(spec) => run_check(spec, &ctx).await,
                 None => Outcome::error("the item has no check to run", serde_json::Value::Null),
             }
         })
@@ -281,6 +282,83 @@ fn crashed(e: tokio::task::JoinError, started: Option<Instant>) -> Outcome {
         o.duration_ms = s.elapsed().as_millis() as u64;
     }
     o
+}
+
+/// Runs one check spec. Never panics; never returns without an outcome.
+pub fn run_check<'a>(
+    spec: &'a CheckSpec,
+    ctx: &'a CheckContext,
+) -> std::pin::Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(async move {
+        let start = std::time::Instant::now();
+        let outcome = match spec {
+            CheckSpec::Http(h) => checks::http::run(h, ctx).await,
+            CheckSpec::Health(h) => checks::http::run_health(h, ctx).await,
+            CheckSpec::Command(c) => checks::command::run(c, ctx).await,
+            CheckSpec::Window(_) => checks::window::run(ctx),
+            CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
+            CheckSpec::GitPending(_) => checks::git::pending(ctx).await,
+            CheckSpec::GitChangelog(_) => checks::git::changelog(ctx).await,
+            CheckSpec::GitTodo(_) => checks::git::todo(ctx).await,
+            CheckSpec::GitDocs(_) => checks::git::docs(ctx).await,
+            CheckSpec::GitClean(_) => checks::git::clean(ctx).await,
+            CheckSpec::FlyRegion(c) => checks::fly::region(c, ctx).await,
+            CheckSpec::FlySecrets(c) => checks::fly::secrets(c, ctx).await,
+            CheckSpec::FlyEnv(c) => checks::fly::env(c, ctx).await,
+            CheckSpec::FlyReleases(c) => checks::fly::releases(c, ctx).await,
+            CheckSpec::FlyStatus(c) => checks::fly::status(c, ctx).await,
+            CheckSpec::FlyLogs(c) => checks::fly::logs(c, ctx).await,
+            CheckSpec::GithubReviews(_) => checks::github::reviews(ctx).await,
+            CheckSpec::GithubChecks(c) => checks::github::checks(c, ctx).await,
+            CheckSpec::GithubWorkflow(_) => checks::github_run::workflow(ctx).await,
+            CheckSpec::GithubPending(_) => checks::github_run::pending(ctx).await,
+            CheckSpec::GithubJobs(c) => checks::github_run::jobs(c, ctx).await,
+            CheckSpec::SentryRate(_) => checks::sentry::rate(ctx).await,
+            CheckSpec::SentryNewIssues(_) => checks::sentry::new_issues(ctx).await,
+            CheckSpec::Prometheus(c) => checks::prometheus::run(c, ctx).await,
+            CheckSpec::PostgresHealth(_) => checks::postgres::health(ctx).await,
+            CheckSpec::PostgresMigrations(c) => checks::postgres::migrations(c, ctx).await,
+            CheckSpec::MonitorResponseTimes(_) => crate::watch::items::response_times(ctx).await,
+            CheckSpec::MonitorErrorRates(_) => crate::watch::items::error_rates(ctx),
+            CheckSpec::MonitorMetrics(_) => crate::watch::items::metrics(ctx),
+            CheckSpec::MonitorFinal(_) => crate::watch::items::final_check(ctx).await,
+            CheckSpec::MonitorNoCritical(_) => crate::watch::items::no_critical(ctx).await,
+            CheckSpec::Loadtest(l) => checks::loadtest::run(l, ctx).await,
+        };
+        outcome.timed(start)
+    })
+}
+
+async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
+    let mut parts = Vec::new();
+    let mut status = Status::Pass;
+    let mut evidence = serde_json::Map::new();
+    let mut futures = Vec::new();
+    for id in ids {
+        match ctx.checklist.get(id).and_then(|i| i.check.as_ref()) {
+            Some(spec) if !matches!(spec, CheckSpec::Rerun(_)) => {
+                futures.push((id, run_check(spec, ctx)))
+            }
+            _ => {
+                return Outcome::error(
+                    format!("rerun: item {id} has no automatic check to run again"),
+                    serde_json::Value::Null,
+                );
+            }
+        }
+    }
+    let (ids, futs): (Vec<_>, Vec<_>) = futures.into_iter().unzip();
+    let outcomes = join_all(futs).await;
+    for (id, o) in ids.into_iter().zip(outcomes) {
+        status = status.worst(o.status);
+        parts.push(format!("{id}: {}", o.summary));
+        evidence.insert(id.clone(), serde_json::to_value(&o).unwrap_or_default());
+    }
+    Outcome::new(
+        status,
+        parts.join("; "),
+        serde_json::Value::Object(evidence),
+    )
 }
 
 #[cfg(test)]

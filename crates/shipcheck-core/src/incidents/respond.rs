@@ -378,7 +378,7 @@ impl Session {
     /// Posts the incident message to the team's channel (`[slack]`); without it, or when
     /// Slack refuses, the record says why and the message is printed for a person to post.
     async fn post_incident(&self, run_id: &str, incident: &str, by: &str) -> (bool, String) {
-        use crate::clients::slack::{MessageFacts, Slack, message};
+        use crate::clients::slack::{MessageFacts, message};
         if self.loaded.config.slack.is_none() {
             return (
                 false,
@@ -387,7 +387,7 @@ impl Session {
         }
         let run = self.load(run_id).await.ok();
         let ctx = self.check_context(run.as_ref());
-        let slack = match Slack::from_context(&ctx) {
+        let slack = match ctx.slack() {
             Ok(s) => s,
             Err(e) => return (false, format!("not posted: {e}; post the message by hand")),
         };

@@ -465,7 +465,7 @@ pub async fn no_critical(ctx: &CheckContext) -> Outcome {
 }
 
 async fn sentry_errors(ctx: &CheckContext, run: &RunState) -> Result<Vec<String>, String> {
-    let sentry = crate::clients::sentry::Sentry::from_context(ctx)?;
+    let sentry = ctx.sentry()?;
     let projects = sentry.project_ids().await.map_err(|e| e.to_string())?;
     let (since, _) = crate::checks::sentry::deploy_start(run);
     let issues = sentry

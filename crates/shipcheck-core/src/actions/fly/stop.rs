@@ -110,7 +110,7 @@ fn resolve(ctx: &ActionContext, app: &str) -> Result<(String, String), ActionErr
 /// Reads the machines and says what `stop` would run. Changes nothing.
 pub async fn plan_stop(ctx: &ActionContext, app: &str) -> Result<StopPlan, ActionError> {
     let (name, fly_app) = resolve(ctx, app)?;
-    let fly = Fly::from_context(&ctx.check);
+    let fly = ctx.check.fly();
     let machines = fly.machines_list(&fly_app).await.map_err(fly_error)?;
     let before = ScaleCounts::from_machines(&machines);
     let zero = if before.groups.is_empty() {
@@ -154,7 +154,7 @@ pub async fn stop(ctx: &ActionContext, app: &str) -> Result<ActionResult, Action
             evidence,
         });
     }
-    let fly = Fly::from_context(&ctx.check);
+    let fly = ctx.check.fly();
     let zero = plan.before.as_args(|_| 0);
     fly.scale_count(&plan.fly_app, &zero, None)
         .await
@@ -214,7 +214,7 @@ pub async fn plan_stop_undo(
     counts: &ScaleCounts,
 ) -> Result<Vec<String>, ActionError> {
     let (_, fly_app) = resolve(ctx, app)?;
-    let fly = Fly::from_context(&ctx.check);
+    let fly = ctx.check.fly();
     Ok(vec![fly.display(&Fly::scale_args(
         &fly_app,
         &counts.as_args(|n| n),
@@ -237,7 +237,7 @@ pub async fn stop_undo(
     }
     let (_, fly_app) = resolve(ctx, app)?;
     let command = plan_stop_undo(ctx, app, counts).await?.remove(0);
-    let fly = Fly::from_context(&ctx.check);
+    let fly = ctx.check.fly();
     let now = ScaleCounts::from_machines(&fly.machines_list(&fly_app).await.map_err(fly_error)?);
     let evidence =
         json!({ "fly_app": fly_app, "restore": counts, "before_undo": now, "command": command });

@@ -95,7 +95,7 @@ pub async fn logs(spec: &FlyLogsCheck, ctx: &CheckContext) -> Outcome {
         Ok(m) => m,
         Err(e) => return Outcome::error(e, Value::Null),
     };
-    let fly = Fly::from_context(ctx);
+    let fly = ctx.fly();
     let max_lines = spec.max_lines.unwrap_or(5);
     let futs = apps
         .iter()

@@ -56,7 +56,7 @@ async fn record(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = Fly::from_context(ctx);
+    let fly = ctx.fly();
     let futs = apps
         .iter()
         .map(|(app, fly_app)| record_app(&fly, &app.name, fly_app));
@@ -200,7 +200,7 @@ async fn deployed(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
             Value::Null,
         );
     };
-    let fly = Fly::from_context(ctx);
+    let fly = ctx.fly();
     let futs = apps.iter().map(|(app, fly_app)| {
         let target = targets.iter().find(|t| t.fly_app == *fly_app).cloned();
         deployed_app(&fly, &app.name, fly_app, target)
@@ -281,7 +281,7 @@ pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
         Err(o) => return o,
     };
     let targets = targets_of(ctx).unwrap_or_default();
-    let fly = Fly::from_context(ctx);
+    let fly = ctx.fly();
     let wait = spec
         .wait
         .map(|w| w.get())

@@ -139,7 +139,7 @@ const CHUNK_FILES: usize = 300;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testrepo::TestRepo;
+    use crate::testkit::repo::TestRepo;
 
     #[tokio::test]
     async fn change_set_lists_commits_files_lines_and_branches() {
@@ -153,7 +153,7 @@ mod tests {
         // Local production falls behind origin: another clone pushes to it.
         let other = t.clone_to("other");
         t.commit_in(&other, "production", &[("HOTFIX.md", "fix\n")], "hotfix");
-        crate::testrepo::git(&other, &["push", "--quiet", "origin", "production"]);
+        crate::testkit::repo::git(&other, &["push", "--quiet", "origin", "production"]);
 
         let git = Git::new(&t.work);
         let cs = git.fetch_change_set(&GitConfig::default()).await.unwrap();

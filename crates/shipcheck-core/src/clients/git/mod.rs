@@ -203,7 +203,7 @@ impl Git {
             .env("GIT_MERGE_AUTOEDIT", "no");
         // Tests run git hermetically: no user or system config, fixed identity and dates.
         #[cfg(test)]
-        let c = crate::testrepo::hermetic(c);
+        let c = crate::testkit::repo::hermetic(c);
         c
     }
 
@@ -496,7 +496,7 @@ pub fn check_name(what: &'static str, name: &str) -> Result<(), GitError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testrepo::TestRepo;
+    use crate::testkit::repo::TestRepo;
 
     #[tokio::test]
     async fn reads_refs_commits_and_state() {

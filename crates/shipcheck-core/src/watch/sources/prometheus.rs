@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::checks::CheckContext;
-use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY, Prometheus};
+use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY};
 use crate::model::watch::{Metric, Reading, SeriesKey};
 use crate::watch::signal::{BoxFuture, Signal};
 
@@ -30,7 +30,7 @@ impl Signal for PrometheusSignal {
     fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
         Box::pin(async move {
             let app = Some(self.app.as_str());
-            let prom = match Prometheus::from_context(ctx) {
+            let prom = match ctx.prometheus() {
                 Ok(p) => p,
                 Err(e) => {
                     return [Metric::Cpu, Metric::Memory, Metric::P95]
@@ -38,7 +38,7 @@ impl Signal for PrometheusSignal {
                         .map(|m| Reading {
                             key: SeriesKey::new(m, app),
                             value: None,
-                            detail: Some(e.clone()),
+                            detail: Some(e.to_string()),
                         })
                         .collect();
                 }

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use crate::checks::CheckContext;
-use crate::clients::sentry::Sentry;
 use crate::model::watch::{Metric, Reading, SeriesKey};
 use crate::watch::signal::{BoxFuture, Signal};
 
@@ -31,9 +30,9 @@ impl SentrySignal {
             value: None,
             detail: Some(detail),
         };
-        let sentry = match Sentry::from_context(ctx) {
+        let sentry = match ctx.sentry() {
             Ok(s) => s,
-            Err(e) => return none(e),
+            Err(e) => return none(e.to_string()),
         };
         let projects = match self
             .projects

@@ -12,7 +12,7 @@ use crate::model::checklist::{Item, Phase};
 use crate::model::clock::ManualClock;
 use crate::model::event::Event;
 use crate::store::{Store, StoreTarget};
-use crate::testrepo::TestRepo;
+use crate::testkit::repo::TestRepo;
 use crate::watch::WatchEvent;
 use crate::watch::tests::app::{App, Behaviour};
 
