@@ -12,8 +12,10 @@
 //! 4. [`clients`] of the outside world (git, flyctl, GitHub, Sentry, Slack, Prometheus,
 //!    PostgreSQL) and two instruments ([`loadtest`], [`logscan`]): each built from its own
 //!    config section and a token, knowing nothing of checks or runs.
-//! 5. [`checks`], [`actions`], [`incidents`] and the [`watch`].
-//! 6. [`engine`]: the phase engine that walks a run and emits every change as an event.
+//! 5. [`runs`]: a session over the store — reading a run, appending to it, and what a person
+//!    does to a run (start, tick, waive, note, abort, sign).
+//! 6. [`checks`], [`actions`], [`incidents`] and the [`watch`].
+//! 7. [`engine`]: the phase engine that walks a run and emits every change as an event.
 //!
 //! Data flows one way: config → checklist → engine → events → (store, terminal, web).
 
@@ -27,6 +29,8 @@ pub mod store;
 pub mod clients;
 pub mod loadtest;
 pub mod logscan;
+
+pub mod runs;
 
 pub mod actions;
 pub mod checks;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use shipcheck_core::engine::{Session, StartOptions};
+use shipcheck_core::runs::{Session, StartOptions};
 use shipcheck_core::store::{Store, StoreTarget};
 
 #[tokio::main(flavor = "current_thread")]

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use shipcheck_core::engine::session::Session;
 use shipcheck_core::model::config::{self, LoadedConfig};
+use shipcheck_core::runs::Session;
 use shipcheck_core::store::{Store, StoreTarget};
 
 use crate::cli::Global;
@@ -76,6 +76,6 @@ pub async fn session(global: &Global) -> Result<Session, CliError> {
 pub async fn actor(by: &Option<String>) -> String {
     match by {
         Some(b) if !b.trim().is_empty() => b.trim().to_string(),
-        _ => shipcheck_core::engine::session::default_actor().await,
+        _ => shipcheck_core::clients::git::default_actor().await,
     }
 }

@@ -4,10 +4,10 @@
 //! 0 success (`Ok(0)`) · 1 a check or gate failed · 2 usage or config error ·
 //! 3 an integration could not be reached or answered nonsense · 4 the deploy lock is held.
 
-use shipcheck_core::engine::session::RunError;
 use shipcheck_core::loadtest::LoadtestError;
 use shipcheck_core::logscan::LogscanError;
 use shipcheck_core::model::config::ConfigError;
+use shipcheck_core::runs::RunError;
 use shipcheck_core::store::StoreError;
 
 /// Usage or config error.

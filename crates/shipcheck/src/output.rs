@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use shipcheck_core::engine::StepReport;
-use shipcheck_core::engine::runner::{EngineEvent, Observer};
 use shipcheck_core::journal::state::{ItemState, RunState};
 use shipcheck_core::model::outcome::{Outcome, Status};
+use shipcheck_core::runs::stream::{EngineEvent, Observer};
 
 /// Whether stdout is a terminal.
 pub fn stdout_is_tty() -> bool {
@@ -45,7 +45,7 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn on_watch(&self, event: &shipcheck_core::watch::WatchEvent) {
+    fn on_watch(&self, event: &shipcheck_core::runs::stream::WatchEvent) {
         if !self.quiet {
             self.watch.show(event);
         }

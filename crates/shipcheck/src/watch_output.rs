@@ -4,10 +4,10 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use shipcheck_core::incidents::IncidentReport;
 use shipcheck_core::journal::watch::tick_line;
+use shipcheck_core::model::incident::IncidentReport;
 use shipcheck_core::model::watch::Purpose;
-use shipcheck_core::watch::WatchEvent;
+use shipcheck_core::runs::stream::WatchEvent;
 
 /// Remembers what was shown, so a 2-hour watch prints what changed, not every sample.
 #[derive(Default)]

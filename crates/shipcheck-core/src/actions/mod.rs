@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::checks::CheckContext;
 use crate::model::checklist::ActionSpec;
+pub use crate::model::outcome::ActionError;
 
 /// What an action needs beyond a check's context.
 #[derive(Clone, Debug)]
@@ -38,34 +39,6 @@ pub struct ActionResult {
     pub summary: String,
     /// Evidence (what was done: commit, release, message id, ...).
     pub evidence: serde_json::Value,
-}
-
-/// Why an action did not complete. The world is left as it was found, or as close as the
-/// action can restore it; the message says which.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ActionError {
-    /// What went wrong and what to do.
-    pub message: String,
-    /// An integration could not be reached or answered nonsense (exit code 3).
-    pub integration: bool,
-}
-
-impl ActionError {
-    /// A failure of the action itself.
-    pub fn new(message: impl Into<String>) -> Self {
-        ActionError {
-            message: message.into(),
-            integration: false,
-        }
-    }
-    /// An integration that could not be reached or answered nonsense.
-    pub fn integration(message: impl Into<String>) -> Self {
-        ActionError {
-            message: message.into(),
-            integration: true,
-        }
-    }
 }
 
 /// The exact commands or requests the action would make (for `--dry-run` and the intent

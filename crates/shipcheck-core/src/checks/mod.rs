@@ -27,9 +27,11 @@ use crate::clients::prometheus::Prometheus;
 use crate::clients::sentry::Sentry;
 use crate::clients::slack::Slack;
 use crate::clients::{ClientError, Kit};
+use crate::journal::state::RunState;
 use crate::model::checklist::Checklist;
 use crate::model::clock::SharedClock;
 use crate::model::config::Config;
+use crate::runs::Session;
 
 /// Everything a check may need. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -83,6 +85,22 @@ impl CheckContext {
             changes: Arc::default(),
             store: None,
         }
+    }
+
+    /// A context for a session, optionally bound to a run.
+    pub fn of(session: &Session, run: Option<&RunState>) -> CheckContext {
+        let mut ctx = CheckContext::new(
+            Arc::new(session.loaded.config.clone()),
+            session.loaded.base_dir(),
+            Arc::new(session.loaded.checklist.clone()),
+            session.clock.clone(),
+        );
+        ctx.store = Some(session.store.clone());
+        if let Some(run) = run {
+            ctx.scheduled_at = run.scheduled_at;
+            ctx.run = Some(Arc::new(run.clone()));
+        }
+        ctx
     }
 
     /// The change set after `git fetch` of `[git] remote`: computed on first use, then

@@ -2,293 +2,292 @@
 //! `reconcile` after a crash, confirmation, and `shipcheck retry`.
 
 use crate::actions::{self, ActionContext};
-use crate::engine::runner::Observer;
-use crate::engine::session::{RunError, Session};
-use crate::engine::walk::{Confirm, Need, StepOptions, StepReport};
+use crate::engine::walk::run_segment;
+use crate::engine::walk::{Need, StepOptions, StepReport};
 use crate::journal::state::{ItemState, RunState, RunStatus};
 use crate::model::checklist::Item;
 use crate::model::event::Event;
+use crate::runs::stream::Confirm;
+use crate::runs::stream::Observer;
+use crate::runs::{RunError, Session};
 
 /// A non-destructive action (a Slack message) that failed is tried again by the next steps,
 /// up to this many attempts; then it waits for `retry`, `tick` or `waive`.
 const MAX_AUTOMATIC_ATTEMPTS: u32 = 3;
 
-impl Session {
-    /// `shipcheck retry ITEM`: performs an action again (a failed or interrupted one), or runs
-    /// an automatic check again, now. A destructive action needs `opts.yes` or a yes from
-    /// `confirm`.
-    pub async fn retry(
-        &self,
-        run_id: &str,
-        item_id: &str,
-        opts: &StepOptions,
-        confirm: &dyn Confirm,
-        observer: &dyn Observer,
-    ) -> Result<StepReport, RunError> {
-        let run = self.load(run_id).await?;
-        let Some(rec) = run.record(item_id).cloned() else {
-            let ids = run.items.iter().map(|r| r.item.id.as_str());
-            return Err(RunError::Refused {
-                message: match crate::model::checklist::suggest(item_id, ids) {
-                    Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
-                    None => format!("unknown item {item_id:?}"),
-                },
-            });
-        };
-        if run.status != RunStatus::Active {
-            return Err(RunError::Refused {
-                message: format!(
-                    "run {} is {}; nothing to retry",
-                    run.id,
-                    run.status.as_str()
-                ),
-            });
+/// `shipcheck retry ITEM`: performs an action again (a failed or interrupted one), or runs
+/// an automatic check again, now. A destructive action needs `opts.yes` or a yes from
+/// `confirm`.
+pub async fn retry(
+    session: &Session,
+    run_id: &str,
+    item_id: &str,
+    opts: &StepOptions,
+    confirm: &dyn Confirm,
+    observer: &dyn Observer,
+) -> Result<StepReport, RunError> {
+    let run = session.load(run_id).await?;
+    let Some(rec) = run.record(item_id).cloned() else {
+        let ids = run.items.iter().map(|r| r.item.id.as_str());
+        return Err(RunError::Refused {
+            message: match crate::model::checklist::suggest(item_id, ids) {
+                Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
+                None => format!("unknown item {item_id:?}"),
+            },
+        });
+    };
+    if run.status != RunStatus::Active {
+        return Err(RunError::Refused {
+            message: format!(
+                "run {} is {}; nothing to retry",
+                run.id,
+                run.status.as_str()
+            ),
+        });
+    }
+    if rec.state.is_settled() {
+        return Err(RunError::Refused {
+            message: format!(
+                "{item_id} is already {}; nothing to retry",
+                rec.state.as_str()
+            ),
+        });
+    }
+    let mut report = StepReport {
+        phase: Some(rec.item.phase),
+        advanced: false,
+        now_in: run.current_phase(),
+        status: run.status,
+        settled: Vec::new(),
+        needs: Vec::new(),
+        planned: Vec::new(),
+    };
+    let run = if rec.item.is_performed() {
+        // A person asked: the unsure flag no longer holds the action back.
+        let mut run = run;
+        if rec.unsure || rec.action_in_flight {
+            run = session
+                .append(
+                    &run.id,
+                    Event::ActionFailed {
+                        item: item_id.to_string(),
+                        error: format!("retried by {}", opts.by),
+                        unsure: false,
+                    },
+                )
+                .await?;
         }
-        if rec.state.is_settled() {
-            return Err(RunError::Refused {
-                message: format!(
-                    "{item_id} is already {}; nothing to retry",
-                    rec.state.as_str()
-                ),
-            });
-        }
-        let mut report = StepReport {
-            phase: Some(rec.item.phase),
-            advanced: false,
-            now_in: run.current_phase(),
-            status: run.status,
-            settled: Vec::new(),
-            needs: Vec::new(),
-            planned: Vec::new(),
-        };
-        let run = if rec.item.is_performed() {
-            // A person asked: the unsure flag no longer holds the action back.
-            let mut run = run;
-            if rec.unsure || rec.action_in_flight {
-                run = self
+        perform_action(session, &run, &rec.item, opts, confirm, &mut report, true).await?
+    } else if rec.item.is_automatic() {
+        run_segment(
+            session,
+            &run,
+            std::slice::from_ref(&rec.item),
+            &mut report,
+            observer,
+        )
+        .await?
+    } else {
+        return Err(RunError::Refused {
+            message: format!("{item_id} is a person's item; `shipcheck tick {item_id}` settles it"),
+        });
+    };
+    report.now_in = run.current_phase();
+    report.status = run.status;
+    Ok(report)
+}
+
+pub(super) async fn perform_action(
+    session: &Session,
+    run: &RunState,
+    item: &Item,
+    opts: &StepOptions,
+    confirm: &dyn Confirm,
+    report: &mut StepReport,
+    explicit: bool,
+) -> Result<RunState, RunError> {
+    let Some(spec) = &item.action else {
+        return Ok(run.clone());
+    };
+    let mut actx = ActionContext {
+        check: crate::checks::CheckContext::of(session, Some(run)),
+        by: opts.by.clone(),
+        message: opts.message.clone(),
+        dry_run: opts.dry_run,
+    };
+    // The release description is fixed before the intent is journaled, so the plan, the
+    // journal and the merge carry the same text.
+    if matches!(spec, crate::model::checklist::ActionSpec::Merge(_))
+        && actx.message.is_none()
+        && let Ok(changes) = actx.check.change_set().await
+    {
+        actx.message = Some(crate::actions::merge::describe_release(&changes.commits));
+    }
+    let rec = run.record(&item.id).cloned();
+    // A crash between intent and result: look at the world before doing anything again.
+    if rec.as_ref().is_some_and(|r| r.action_in_flight) {
+        match actions::reconcile(spec, &actx).await {
+            Ok(Some(done)) => {
+                let run = session
                     .append(
                         &run.id,
-                        Event::ActionFailed {
-                            item: item_id.to_string(),
-                            error: format!("retried by {}", opts.by),
-                            unsure: false,
+                        Event::ActionDone {
+                            item: item.id.clone(),
+                            summary: format!("{} (found done after an interruption)", done.summary),
+                            evidence: done.evidence,
                         },
                     )
                     .await?;
+                report.settled.push((
+                    item.id.clone(),
+                    ItemState::Done,
+                    "found done after an interruption".into(),
+                ));
+                return Ok(run);
             }
-            self.perform_action(&run, &rec.item, opts, confirm, &mut report, true)
-                .await?
-        } else if rec.item.is_automatic() {
-            self.run_segment(&run, std::slice::from_ref(&rec.item), &mut report, observer)
-                .await?
-        } else {
-            return Err(RunError::Refused {
-                message: format!(
-                    "{item_id} is a person's item; `shipcheck tick {item_id}` settles it"
-                ),
-            });
-        };
-        report.now_in = run.current_phase();
-        report.status = run.status;
-        Ok(report)
-    }
-
-    pub(super) async fn perform_action(
-        &self,
-        run: &RunState,
-        item: &Item,
-        opts: &StepOptions,
-        confirm: &dyn Confirm,
-        report: &mut StepReport,
-        explicit: bool,
-    ) -> Result<RunState, RunError> {
-        let Some(spec) = &item.action else {
-            return Ok(run.clone());
-        };
-        let mut actx = ActionContext {
-            check: self.check_context(Some(run)),
-            by: opts.by.clone(),
-            message: opts.message.clone(),
-            dry_run: opts.dry_run,
-        };
-        // The release description is fixed before the intent is journaled, so the plan, the
-        // journal and the merge carry the same text.
-        if matches!(spec, crate::model::checklist::ActionSpec::Merge(_))
-            && actx.message.is_none()
-            && let Ok(changes) = actx.check.change_set().await
-        {
-            actx.message = Some(crate::actions::merge::describe_release(&changes.commits));
-        }
-        let rec = run.record(&item.id).cloned();
-        // A crash between intent and result: look at the world before doing anything again.
-        if rec.as_ref().is_some_and(|r| r.action_in_flight) {
-            match actions::reconcile(spec, &actx).await {
-                Ok(Some(done)) => {
-                    let run = self
-                        .append(
-                            &run.id,
-                            Event::ActionDone {
-                                item: item.id.clone(),
-                                summary: format!(
-                                    "{} (found done after an interruption)",
-                                    done.summary
-                                ),
-                                evidence: done.evidence,
-                            },
-                        )
-                        .await?;
-                    report.settled.push((
-                        item.id.clone(),
-                        ItemState::Done,
-                        "found done after an interruption".into(),
-                    ));
-                    return Ok(run);
-                }
-                Ok(None) if !actions::reconcile_is_authoritative(spec) => {
-                    let run = self
-                        .append(
-                            &run.id,
-                            Event::ActionFailed {
-                                item: item.id.clone(),
-                                error: "interrupted before it reported back, and shipcheck cannot tell whether it happened; check by hand, then `shipcheck tick` it (it happened, or you did it) or `shipcheck retry` it".into(),
-                                unsure: true,
-                            },
-                        )
-                        .await?;
-                    return Ok(run);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    let run = self
-                        .append(
-                            &run.id,
-                            Event::ActionFailed {
-                                item: item.id.clone(),
-                                error: e.message.clone(),
-                                unsure: true,
-                            },
-                        )
-                        .await?;
-                    return Ok(run);
-                }
-            }
-        }
-        if !explicit && rec.as_ref().is_some_and(|r| r.unsure) {
-            // Settled by a person only: `tick` (it happened) or `retry`.
-            return Ok(run.clone());
-        }
-        let failures = rec.as_ref().map_or(0, |r| r.attempts);
-        if !explicit
-            && rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
-            && !spec.is_destructive()
-            && failures >= MAX_AUTOMATIC_ATTEMPTS
-        {
-            return Ok(run.clone());
-        }
-        if !explicit
-            && rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
-            && spec.is_destructive()
-            && !opts.yes
-        {
-            report.needs.push(Need {
-                item: item.id.clone(),
-                title: item.title.clone(),
-                need: "retry",
-                detail: format!(
-                    "{}; fix the cause, then `shipcheck retry {}` (or `shipcheck next --yes`)",
-                    rec.as_ref()
-                        .and_then(|r| r.summary.clone())
-                        .unwrap_or_default(),
-                    item.id
-                ),
-            });
-            return Ok(run.clone());
-        }
-        let plan = match actions::plan(spec, &actx).await {
-            Ok(p) => p,
-            Err(e) => {
-                let run = self
+            Ok(None) if !actions::reconcile_is_authoritative(spec) => {
+                let run = session
                     .append(
                         &run.id,
                         Event::ActionFailed {
                             item: item.id.clone(),
-                            error: e.message.clone(),
-                            unsure: false,
+                            error: "interrupted before it reported back, and shipcheck cannot tell whether it happened; check by hand, then `shipcheck tick` it (it happened, or you did it) or `shipcheck retry` it".into(),
+                            unsure: true,
                         },
                     )
                     .await?;
                 return Ok(run);
             }
-        };
-        if opts.dry_run {
-            report.planned.push((item.id.clone(), plan));
-            report.needs.push(Need {
-                item: item.id.clone(),
-                title: item.title.clone(),
-                need: "confirm",
-                detail: "dry run: nothing performed".into(),
-            });
-            return Ok(run.clone());
-        }
-        if spec.is_destructive() && !opts.yes && !confirm.confirm(item, &plan) {
-            report.planned.push((item.id.clone(), plan.clone()));
-            report.needs.push(Need {
-                item: item.id.clone(),
-                title: item.title.clone(),
-                need: "confirm",
-                detail: "run `shipcheck next --yes` to perform it (or answer yes at the prompt)"
-                    .into(),
-            });
-            return Ok(run.clone());
-        }
-        let run = self
-            .append(
-                &run.id,
-                Event::ActionStarted {
-                    item: item.id.clone(),
-                    by: opts.by.clone(),
-                    intent: plan.join("\n"),
-                },
-            )
-            .await?;
-        let actx = ActionContext {
-            check: self.check_context(Some(&run)),
-            ..actx
-        };
-        let result = actions::perform(spec, &actx).await;
-        match result {
-            Ok(done) => {
-                let run = self
-                    .append(
-                        &run.id,
-                        Event::ActionDone {
-                            item: item.id.clone(),
-                            summary: done.summary.clone(),
-                            evidence: done.evidence,
-                        },
-                    )
-                    .await?;
-                report
-                    .settled
-                    .push((item.id.clone(), ItemState::Done, done.summary));
-                Ok(run)
-            }
+            Ok(None) => {}
             Err(e) => {
-                let run = self
+                let run = session
                     .append(
                         &run.id,
                         Event::ActionFailed {
                             item: item.id.clone(),
                             error: e.message.clone(),
-                            unsure: false,
+                            unsure: true,
                         },
                     )
                     .await?;
-                report
-                    .settled
-                    .push((item.id.clone(), ItemState::Error, e.message));
-                Ok(run)
+                return Ok(run);
             }
+        }
+    }
+    if !explicit && rec.as_ref().is_some_and(|r| r.unsure) {
+        // Settled by a person only: `tick` (it happened) or `retry`.
+        return Ok(run.clone());
+    }
+    let failures = rec.as_ref().map_or(0, |r| r.attempts);
+    if !explicit
+        && rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
+        && !spec.is_destructive()
+        && failures >= MAX_AUTOMATIC_ATTEMPTS
+    {
+        return Ok(run.clone());
+    }
+    if !explicit
+        && rec.as_ref().is_some_and(|r| r.state == ItemState::Error)
+        && spec.is_destructive()
+        && !opts.yes
+    {
+        report.needs.push(Need {
+            item: item.id.clone(),
+            title: item.title.clone(),
+            need: "retry",
+            detail: format!(
+                "{}; fix the cause, then `shipcheck retry {}` (or `shipcheck next --yes`)",
+                rec.as_ref()
+                    .and_then(|r| r.summary.clone())
+                    .unwrap_or_default(),
+                item.id
+            ),
+        });
+        return Ok(run.clone());
+    }
+    let plan = match actions::plan(spec, &actx).await {
+        Ok(p) => p,
+        Err(e) => {
+            let run = session
+                .append(
+                    &run.id,
+                    Event::ActionFailed {
+                        item: item.id.clone(),
+                        error: e.message.clone(),
+                        unsure: false,
+                    },
+                )
+                .await?;
+            return Ok(run);
+        }
+    };
+    if opts.dry_run {
+        report.planned.push((item.id.clone(), plan));
+        report.needs.push(Need {
+            item: item.id.clone(),
+            title: item.title.clone(),
+            need: "confirm",
+            detail: "dry run: nothing performed".into(),
+        });
+        return Ok(run.clone());
+    }
+    if spec.is_destructive() && !opts.yes && !confirm.confirm(item, &plan) {
+        report.planned.push((item.id.clone(), plan.clone()));
+        report.needs.push(Need {
+            item: item.id.clone(),
+            title: item.title.clone(),
+            need: "confirm",
+            detail: "run `shipcheck next --yes` to perform it (or answer yes at the prompt)".into(),
+        });
+        return Ok(run.clone());
+    }
+    let run = session
+        .append(
+            &run.id,
+            Event::ActionStarted {
+                item: item.id.clone(),
+                by: opts.by.clone(),
+                intent: plan.join("\n"),
+            },
+        )
+        .await?;
+    let actx = ActionContext {
+        check: crate::checks::CheckContext::of(session, Some(&run)),
+        ..actx
+    };
+    let result = actions::perform(spec, &actx).await;
+    match result {
+        Ok(done) => {
+            let run = session
+                .append(
+                    &run.id,
+                    Event::ActionDone {
+                        item: item.id.clone(),
+                        summary: done.summary.clone(),
+                        evidence: done.evidence,
+                    },
+                )
+                .await?;
+            report
+                .settled
+                .push((item.id.clone(), ItemState::Done, done.summary));
+            Ok(run)
+        }
+        Err(e) => {
+            let run = session
+                .append(
+                    &run.id,
+                    Event::ActionFailed {
+                        item: item.id.clone(),
+                        error: e.message.clone(),
+                        unsure: false,
+                    },
+                )
+                .await?;
+            report
+                .settled
+                .push((item.id.clone(), ItemState::Error, e.message));
+            Ok(run)
         }
     }
 }

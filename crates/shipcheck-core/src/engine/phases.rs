@@ -3,105 +3,109 @@
 
 use std::time::Duration;
 
-use crate::engine::runner::Observer;
-use crate::engine::{Confirm, Need, RunError, Session, StepOptions};
+use crate::engine::{Need, StepOptions};
 use crate::journal::state::{ItemState, RunState};
 use crate::model::checklist::{CheckSpec, Phase};
 use crate::model::event::Event;
-use crate::watch::{WatchEvent, WatchOptions, baseline, signal};
+use crate::runs::stream::Confirm;
+use crate::runs::stream::Observer;
+use crate::runs::stream::WatchEvent;
+use crate::runs::{RunError, Session};
+use crate::watch::sources;
+use crate::watch::watcher::watch;
+use crate::watch::{WatchOptions, baseline};
 
-impl Session {
-    /// The watch's part of one step of `phase`; returns the run as it is after.
-    pub(crate) async fn monitor_step(
-        &self,
-        run: &RunState,
-        phase: Phase,
-        opts: &StepOptions,
-        confirm: &dyn Confirm,
-        observer: &dyn Observer,
-        needs: &mut Vec<Need>,
-    ) -> Result<RunState, RunError> {
-        match phase {
-            Phase::Preflight | Phase::Release if run.monitor.baseline.is_none() => {
-                let merged = run
-                    .record("release.merge")
-                    .is_some_and(|r| r.state.is_settled() || r.action_in_flight);
-                if merged {
-                    return Ok(run.clone());
-                }
-                self.record_baseline(run, observer).await
+/// The watch's part of one step of `phase`; returns the run as it is after.
+pub(crate) async fn monitor_step(
+    session: &Session,
+    run: &RunState,
+    phase: Phase,
+    opts: &StepOptions,
+    confirm: &dyn Confirm,
+    observer: &dyn Observer,
+    needs: &mut Vec<Need>,
+) -> Result<RunState, RunError> {
+    match phase {
+        Phase::Preflight | Phase::Release if run.monitor.baseline.is_none() => {
+            let merged = run
+                .record("release.merge")
+                .is_some_and(|r| r.state.is_settled() || r.action_in_flight);
+            if merged {
+                return Ok(run.clone());
             }
-            Phase::Verify if pending_monitor_items(run, phase) => {
-                self.wait_first_minutes(run, observer).await;
-                Ok(run.clone())
-            }
-            Phase::Watch if pending_monitor_items(run, phase) => {
-                if opts.dry_run {
-                    needs.push(Need {
-                        item: "watch.error-rates".into(),
-                        title: "The watch".into(),
-                        need: "info",
-                        detail: "dry run: the watch would run now".into(),
-                    });
-                    return Ok(run.clone());
-                }
-                let w = WatchOptions {
-                    by: opts.by.clone(),
-                    yes: opts.yes,
-                    ..WatchOptions::default()
-                };
-                self.watch(&run.id, &w, confirm, observer).await?;
-                self.load(&run.id).await
-            }
-            _ => Ok(run.clone()),
+            record_baseline(session, run, observer).await
         }
+        Phase::Verify if pending_monitor_items(run, phase) => {
+            wait_first_minutes(session, run, observer).await;
+            Ok(run.clone())
+        }
+        Phase::Watch if pending_monitor_items(run, phase) => {
+            if opts.dry_run {
+                needs.push(Need {
+                    item: "watch.error-rates".into(),
+                    title: "The watch".into(),
+                    need: "info",
+                    detail: "dry run: the watch would run now".into(),
+                });
+                return Ok(run.clone());
+            }
+            let w = WatchOptions {
+                by: opts.by.clone(),
+                yes: opts.yes,
+                ..WatchOptions::default()
+            };
+            watch(session, &run.id, &w, confirm, observer).await?;
+            session.load(&run.id).await
+        }
+        _ => Ok(run.clone()),
     }
+}
 
-    /// Measures the baseline (every signal of the run's environment) and records it.
-    pub async fn record_baseline(
-        &self,
-        run: &RunState,
-        observer: &dyn Observer,
-    ) -> Result<RunState, RunError> {
-        let ctx = self.check_context(Some(run));
-        let signals = signal::signals(&ctx, &run.env, 1);
-        let probes = self.loaded.config.monitor.baseline_probes;
-        observer.on_watch(&WatchEvent::Note(format!(
-            "measuring the baseline: {} signal(s), {probes} probe(s) each",
-            signals.len()
-        )));
-        let baseline = baseline::capture(&ctx, &signals, probes).await;
-        observer.on_watch(&WatchEvent::Baseline {
-            summary: baseline.summary(),
+/// Measures the baseline (every signal of the run's environment) and records it.
+pub async fn record_baseline(
+    session: &Session,
+    run: &RunState,
+    observer: &dyn Observer,
+) -> Result<RunState, RunError> {
+    let ctx = crate::checks::CheckContext::of(session, Some(run));
+    let signals = sources::signals(&ctx, &run.env, 1);
+    let probes = session.loaded.config.monitor.baseline_probes;
+    observer.on_watch(&WatchEvent::Note(format!(
+        "measuring the baseline: {} signal(s), {probes} probe(s) each",
+        signals.len()
+    )));
+    let baseline = baseline::capture(&ctx, &signals, probes).await;
+    observer.on_watch(&WatchEvent::Baseline {
+        summary: baseline.summary(),
+    });
+    session
+        .append(&run.id, Event::BaselineRecorded { baseline })
+        .await
+}
+
+/// Waits until `logs_window` has passed since the release went live, with progress.
+async fn wait_first_minutes(session: &Session, run: &RunState, observer: &dyn Observer) {
+    let window = session.loaded.config.monitor.logs_window.get();
+    let live = run
+        .monitor
+        .release_live_at
+        .unwrap_or_else(|| session.clock.now());
+    let until = crate::model::clock::add(live, window);
+    let step = (window / 1000).max(Duration::from_secs(5));
+    for _ in 0..2000 {
+        let now = session.clock.now();
+        if now >= until {
+            break;
+        }
+        let remaining = until.duration_since(now).unsigned_abs();
+        observer.on_watch(&WatchEvent::Waiting {
+            what: format!(
+                "the first {} after the deploy before verifying",
+                crate::model::duration::format(window)
+            ),
+            remaining,
         });
-        self.append(&run.id, Event::BaselineRecorded { baseline })
-            .await
-    }
-
-    /// Waits until `logs_window` has passed since the release went live, with progress.
-    async fn wait_first_minutes(&self, run: &RunState, observer: &dyn Observer) {
-        let window = self.loaded.config.monitor.logs_window.get();
-        let live = run
-            .monitor
-            .release_live_at
-            .unwrap_or_else(|| self.clock.now());
-        let until = crate::model::clock::add(live, window);
-        let step = (window / 1000).max(Duration::from_secs(5));
-        for _ in 0..2000 {
-            let now = self.clock.now();
-            if now >= until {
-                break;
-            }
-            let remaining = until.duration_since(now).unsigned_abs();
-            observer.on_watch(&WatchEvent::Waiting {
-                what: format!(
-                    "the first {} after the deploy before verifying",
-                    crate::model::duration::format(window)
-                ),
-                remaining,
-            });
-            self.clock.sleep(remaining.min(step)).await;
-        }
+        session.clock.sleep(remaining.min(step)).await;
     }
 }
 

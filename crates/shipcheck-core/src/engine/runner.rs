@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::checks::{self, CheckContext, join_all};
 use crate::model::outcome::Status;
+use crate::runs::stream::{EngineEvent, Observer};
 
 use crate::model::checklist::{CheckSpec, Item};
 use crate::model::outcome::Outcome;
@@ -28,49 +29,6 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Added to a check's own limits when they exceed the engine's default timeout, so the check's
 /// own timeout fires first (and kills what it started) before the engine gives up on it.
 pub const GRACE: Duration = Duration::from_secs(5);
-
-/// What the engine reports while it runs.
-#[derive(Clone, Copy, Debug)]
-pub enum EngineEvent<'a> {
-    /// The item's check started.
-    Started {
-        /// The item.
-        item: &'a Item,
-    },
-    /// The item's check is still running (every [`HEARTBEAT`]).
-    Progress {
-        /// The item.
-        item: &'a Item,
-        /// Time since it started.
-        elapsed: Duration,
-    },
-    /// The item's check finished (pass, fail or error, including timeouts and crashes).
-    Finished {
-        /// The item.
-        item: &'a Item,
-        /// What it found (redacted).
-        outcome: &'a Outcome,
-    },
-}
-
-/// Receives the engine's events, in order, from the task driving the engine. Keep
-/// `on_event` quick: checks do not wait for it, but the next events do.
-pub trait Observer: Send + Sync {
-    /// One event.
-    fn on_event(&self, event: EngineEvent<'_>);
-    /// What the watch reports (waiting, ticks, incidents, decisions); ignored by default.
-    fn on_watch(&self, event: &crate::watch::WatchEvent) {
-        let _ = event;
-    }
-}
-
-/// An observer that ignores everything.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoObserver;
-
-impl Observer for NoObserver {
-    fn on_event(&self, _event: EngineEvent<'_>) {}
-}
 
 /// Runs the automatic checks of `items` concurrently (at most `config.engine.concurrency` at
 /// once), each bounded by [`check_limit`] (a timeout is an error outcome "timed out after …"),

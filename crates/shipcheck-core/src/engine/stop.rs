@@ -5,9 +5,9 @@ use serde::Serialize;
 
 use crate::actions::ActionContext;
 use crate::actions::fly::{self as fly_actions, ScaleCounts};
-use crate::engine::session::{RunError, Session};
 use crate::journal::state::RunState;
 use crate::model::event::Event;
+use crate::runs::{RunError, Session};
 
 /// What a stop (or undo) did or would do.
 #[derive(Clone, Debug, Serialize)]
@@ -26,76 +26,76 @@ pub struct StopOutcome {
     pub evidence: serde_json::Value,
 }
 
-impl Session {
-    fn stop_context(&self, run: &RunState, by: &str, dry_run: bool) -> ActionContext {
-        ActionContext {
-            check: self.check_context(Some(run)),
-            by: by.to_string(),
-            message: None,
-            dry_run,
-        }
+fn stop_context(session: &Session, run: &RunState, by: &str, dry_run: bool) -> ActionContext {
+    ActionContext {
+        check: crate::checks::CheckContext::of(session, Some(run)),
+        by: by.to_string(),
+        message: None,
+        dry_run,
     }
+}
 
-    /// The counts the last completed stop of `app` recorded, for the undo.
-    pub fn recorded_counts(run: &RunState, app: &str) -> Option<ScaleCounts> {
-        run.stops
-            .iter()
-            .rev()
-            .filter(|s| s.app == app && !s.undo && s.succeeded == Some(true))
-            .find_map(|s| ScaleCounts::from_evidence(&s.evidence).filter(|c| c.total() > 0))
+/// The counts the last completed stop of `app` recorded, for the undo.
+pub fn recorded_counts(run: &RunState, app: &str) -> Option<ScaleCounts> {
+    run.stops
+        .iter()
+        .rev()
+        .filter(|s| s.app == app && !s.undo && s.succeeded == Some(true))
+        .find_map(|s| ScaleCounts::from_evidence(&s.evidence).filter(|c| c.total() > 0))
+}
+
+/// The exact command of a stop or undo.
+pub async fn stop_plan(
+    session: &Session,
+    run: &RunState,
+    app: &str,
+    undo: bool,
+    by: &str,
+) -> Result<Vec<String>, RunError> {
+    let ctx = stop_context(session, run, by, true);
+    if undo {
+        let counts = recorded_counts(run, app).ok_or_else(|| no_record(run, app))?;
+        fly_actions::plan_stop_undo(&ctx, app, &counts)
+            .await
+            .map_err(RunError::Action)
+    } else {
+        let plan = fly_actions::plan_stop(&ctx, app)
+            .await
+            .map_err(RunError::Action)?;
+        Ok(vec![
+            format!(
+                "# {} machine(s) running now: {}",
+                plan.before.total(),
+                serde_json::to_string(&plan.before.groups).unwrap_or_default()
+            ),
+            plan.command,
+        ])
     }
+}
 
-    /// The exact command of a stop or undo.
-    pub async fn stop_plan(
-        &self,
-        run: &RunState,
-        app: &str,
-        undo: bool,
-        by: &str,
-    ) -> Result<Vec<String>, RunError> {
-        let ctx = self.stop_context(run, by, true);
-        if undo {
-            let counts = Self::recorded_counts(run, app).ok_or_else(|| no_record(run, app))?;
-            fly_actions::plan_stop_undo(&ctx, app, &counts)
-                .await
-                .map_err(RunError::Action)
-        } else {
-            let plan = fly_actions::plan_stop(&ctx, app)
-                .await
-                .map_err(RunError::Action)?;
-            Ok(vec![
-                format!(
-                    "# {} machine(s) running now: {}",
-                    plan.before.total(),
-                    serde_json::to_string(&plan.before.groups).unwrap_or_default()
-                ),
-                plan.command,
-            ])
-        }
+/// Stops `app` (scale to zero) or undoes the last stop. The caller has confirmed.
+pub async fn stop(
+    session: &Session,
+    run: &RunState,
+    app: &str,
+    undo: bool,
+    by: &str,
+    dry_run: bool,
+) -> Result<StopOutcome, RunError> {
+    let plan = stop_plan(session, run, app, undo, by).await?;
+    if dry_run {
+        return Ok(StopOutcome {
+            app: app.to_string(),
+            undo,
+            plan,
+            performed: false,
+            summary: "dry run: nothing performed".into(),
+            evidence: serde_json::Value::Null,
+        });
     }
-
-    /// Stops `app` (scale to zero) or undoes the last stop. The caller has confirmed.
-    pub async fn stop(
-        &self,
-        run: &RunState,
-        app: &str,
-        undo: bool,
-        by: &str,
-        dry_run: bool,
-    ) -> Result<StopOutcome, RunError> {
-        let plan = self.stop_plan(run, app, undo, by).await?;
-        if dry_run {
-            return Ok(StopOutcome {
-                app: app.to_string(),
-                undo,
-                plan,
-                performed: false,
-                summary: "dry run: nothing performed".into(),
-                evidence: serde_json::Value::Null,
-            });
-        }
-        let ctx = self.stop_context(run, by, false);
-        self.append(
+    let ctx = stop_context(session, run, by, false);
+    session
+        .append(
             &run.id,
             Event::StopStarted {
                 app: app.to_string(),
@@ -105,19 +105,20 @@ impl Session {
             },
         )
         .await?;
-        let result = if undo {
-            match Self::recorded_counts(run, app) {
-                Some(counts) => fly_actions::stop_undo(&ctx, app, &counts).await,
-                None => Err(crate::actions::ActionError::new(
-                    no_record(run, app).to_string(),
-                )),
-            }
-        } else {
-            fly_actions::stop(&ctx, app).await
-        };
-        match result {
-            Ok(done) => {
-                self.append(
+    let result = if undo {
+        match recorded_counts(run, app) {
+            Some(counts) => fly_actions::stop_undo(&ctx, app, &counts).await,
+            None => Err(crate::actions::ActionError::new(
+                no_record(run, app).to_string(),
+            )),
+        }
+    } else {
+        fly_actions::stop(&ctx, app).await
+    };
+    match result {
+        Ok(done) => {
+            session
+                .append(
                     &run.id,
                     Event::StopDone {
                         app: app.to_string(),
@@ -127,17 +128,18 @@ impl Session {
                     },
                 )
                 .await?;
-                Ok(StopOutcome {
-                    app: app.to_string(),
-                    undo,
-                    plan,
-                    performed: true,
-                    summary: done.summary,
-                    evidence: done.evidence,
-                })
-            }
-            Err(e) => {
-                self.append(
+            Ok(StopOutcome {
+                app: app.to_string(),
+                undo,
+                plan,
+                performed: true,
+                summary: done.summary,
+                evidence: done.evidence,
+            })
+        }
+        Err(e) => {
+            session
+                .append(
                     &run.id,
                     Event::StopFailed {
                         app: app.to_string(),
@@ -146,8 +148,7 @@ impl Session {
                     },
                 )
                 .await?;
-                Err(RunError::Action(e))
-            }
+            Err(RunError::Action(e))
         }
     }
 }

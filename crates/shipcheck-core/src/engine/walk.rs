@@ -4,12 +4,17 @@
 
 use serde::Serialize;
 
-use crate::engine::runner::{self, Observer};
-use crate::engine::session::{RunError, Session};
+use crate::engine::runner::{self};
+
+use crate::engine::act::perform_action;
+use crate::engine::phases::monitor_step;
 use crate::journal::state::{ItemRecord, ItemState, RunState, RunStatus};
 use crate::model::checklist::{Item, ItemKind, Phase};
 use crate::model::event::Event;
 use crate::model::outcome::Status;
+use crate::runs::stream::Confirm;
+use crate::runs::stream::Observer;
+use crate::runs::{RunError, Session};
 
 /// How a step may act.
 #[derive(Clone, Debug, Default)]
@@ -56,245 +61,228 @@ pub struct StepReport {
     pub planned: Vec<(String, Vec<String>)>,
 }
 
-/// A prompt for a destructive action (a TTY asks the person; otherwise `None`).
-pub trait Confirm: Send + Sync {
-    /// Asks whether to perform `item` with these commands; `true` performs it.
-    fn confirm(&self, item: &Item, plan: &[String]) -> bool;
-}
-
-/// Never confirms (non-interactive without `--yes`).
-pub struct NoConfirm;
-impl Confirm for NoConfirm {
-    fn confirm(&self, _item: &Item, _plan: &[String]) -> bool {
-        false
+/// One step of the walk on `run_id`.
+pub async fn step(
+    session: &Session,
+    run_id: &str,
+    opts: &StepOptions,
+    confirm: &dyn Confirm,
+    observer: &dyn Observer,
+) -> Result<StepReport, RunError> {
+    let mut run = session.load(run_id).await?;
+    let mut report = StepReport {
+        phase: run.current_phase(),
+        advanced: false,
+        now_in: run.current_phase(),
+        status: run.status,
+        settled: Vec::new(),
+        needs: Vec::new(),
+        planned: Vec::new(),
+    };
+    if run.status != RunStatus::Active {
+        return Ok(report);
     }
-}
+    let Some(phase) = run.current_phase() else {
+        return Ok(report);
+    };
 
-impl Session {
-    /// One step of the walk on `run_id`.
-    pub async fn step(
-        &self,
-        run_id: &str,
-        opts: &StepOptions,
-        confirm: &dyn Confirm,
-        observer: &dyn Observer,
-    ) -> Result<StepReport, RunError> {
-        let mut run = self.load(run_id).await?;
-        let mut report = StepReport {
-            phase: run.current_phase(),
-            advanced: false,
-            now_in: run.current_phase(),
-            status: run.status,
-            settled: Vec::new(),
-            needs: Vec::new(),
-            planned: Vec::new(),
-        };
-        if run.status != RunStatus::Active {
-            return Ok(report);
-        }
-        let Some(phase) = run.current_phase() else {
-            return Ok(report);
-        };
+    // 1. Conditions: an item whose `when` is false is not required, with the reason.
+    run = settle_conditions(session, &run, phase, &mut report).await?;
+    // The watch's part: the baseline (preflight), the first minutes (verify), the watch.
+    run = monitor_step(
+        session,
+        &run,
+        phase,
+        opts,
+        confirm,
+        observer,
+        &mut report.needs,
+    )
+    .await?;
 
-        // 1. Conditions: an item whose `when` is false is not required, with the reason.
-        run = self.settle_conditions(&run, phase, &mut report).await?;
-        // The watch's part: the baseline (preflight), the first minutes (verify), the watch.
-        run = self
-            .monitor_step(&run, phase, opts, confirm, observer, &mut report.needs)
-            .await?;
-
-        // 2. Walk the phase in order. Checks run concurrently up to the first destructive
-        //    action not yet done; that action runs only when everything before it is settled.
-        let items: Vec<ItemRecord> = run.phase_items(phase).cloned().collect();
-        let mut segment: Vec<Item> = Vec::new();
-        let mut stop = false;
-        for rec in &items {
-            let item = &rec.item;
-            if item.is_performed() && is_destructive(item) && !rec.state.is_settled() {
-                run = self
-                    .run_segment(&run, &segment, &mut report, observer)
-                    .await?;
-                segment.clear();
-                let before_settled = run
-                    .phase_items(phase)
-                    .take_while(|r| r.item.id != item.id)
-                    .all(|r| !r.item.required || r.state.is_settled());
-                if !before_settled {
-                    report.needs.push(Need {
-                        item: item.id.clone(),
-                        title: item.title.clone(),
-                        need: "wait",
-                        detail: "runs once every required item before it is settled".into(),
-                    });
-                    stop = true;
-                    break;
-                }
-                run = self
-                    .perform_action(&run, item, opts, confirm, &mut report, false)
-                    .await?;
-                if !run.record(&item.id).is_some_and(|r| r.state.is_settled()) {
-                    stop = true;
-                    break;
-                }
-            } else if (item.is_automatic() && needs_check(rec))
-                || (item.has_evidence_check() && rec.attempts == 0 && !rec.state.is_settled())
-            {
-                segment.push(item.clone());
-            } else if item.is_performed() && !rec.state.is_settled() {
-                run = self
-                    .perform_action(&run, item, opts, confirm, &mut report, false)
-                    .await?;
-            }
-        }
-        if !stop {
-            run = self
-                .run_segment(&run, &segment, &mut report, observer)
-                .await?;
-        }
-
-        // 3. The window override turns a failed window check into a recorded waiver.
-        if let Some((by, reason)) = run.window_override.clone() {
-            for rec in run.phase_items(phase).cloned().collect::<Vec<_>>() {
-                if matches!(
-                    rec.item.check,
-                    Some(crate::model::checklist::CheckSpec::Window(_))
-                ) && matches!(rec.state, ItemState::Fail | ItemState::Error)
-                {
-                    run = self
-                        .append(
-                            &run.id,
-                            Event::ItemWaived {
-                                item: rec.item.id.clone(),
-                                by: by.clone(),
-                                reason: format!("window override: {reason}"),
-                            },
-                        )
-                        .await?;
-                    report.settled.push((
-                        rec.item.id.clone(),
-                        ItemState::Waived,
-                        format!("window override: {reason}"),
-                    ));
-                }
-            }
-        }
-
-        // 4. The gate.
-        if run.gate_passes(phase) {
-            run = self
-                .append(&run.id, Event::PhaseCompleted { phase })
-                .await?;
-            report.advanced = true;
-        } else {
-            for rec in run.blocking(phase) {
-                if report.needs.iter().any(|n| n.item == rec.item.id) {
-                    continue;
-                }
-                report.needs.push(need_for(rec));
-            }
-        }
-        report.now_in = run.current_phase();
-        report.status = run.status;
-        Ok(report)
-    }
-
-    async fn settle_conditions(
-        &self,
-        run: &RunState,
-        phase: Phase,
-        report: &mut StepReport,
-    ) -> Result<RunState, RunError> {
-        let mut run = run.clone();
-        let pending: Vec<ItemRecord> = run
-            .phase_items(phase)
-            .filter(|r| r.state == ItemState::Pending && r.item.when.is_some())
-            .cloned()
-            .collect();
-        if pending.is_empty() {
-            return Ok(run);
-        }
-        // Conditions need the change set. Without it (no repository, git failing) every
-        // conditional item stays required: a step that might matter is never skipped on a guess.
-        let ctx = self.check_context(Some(&run));
-        let changes = match ctx.change_set().await {
-            Ok(c) => c,
-            Err(e) => {
+    // 2. Walk the phase in order. Checks run concurrently up to the first destructive
+    //    action not yet done; that action runs only when everything before it is settled.
+    let items: Vec<ItemRecord> = run.phase_items(phase).cloned().collect();
+    let mut segment: Vec<Item> = Vec::new();
+    let mut stop = false;
+    for rec in &items {
+        let item = &rec.item;
+        if item.is_performed() && is_destructive(item) && !rec.state.is_settled() {
+            run = run_segment(session, &run, &segment, &mut report, observer).await?;
+            segment.clear();
+            let before_settled = run
+                .phase_items(phase)
+                .take_while(|r| r.item.id != item.id)
+                .all(|r| !r.item.required || r.state.is_settled());
+            if !before_settled {
                 report.needs.push(Need {
-                    item: "conditions".into(),
-                    title: format!("{} conditional item(s)", pending.len()),
-                    need: "info",
-                    detail: format!(
-                        "conditional items stay required: the change set is unavailable ({e})"
-                    ),
+                    item: item.id.clone(),
+                    title: item.title.clone(),
+                    need: "wait",
+                    detail: "runs once every required item before it is settled".into(),
                 });
-                return Ok(run);
+                stop = true;
+                break;
             }
-        };
-        for rec in pending {
-            let Some(cond) = &rec.item.when else { continue };
-            let result = crate::model::checklist::conditions::evaluate(
-                cond,
-                &changes,
-                &self.loaded.config.paths,
-            );
-            if !result.required {
-                let reason = result.reason;
-                run = self
+            run = perform_action(session, &run, item, opts, confirm, &mut report, false).await?;
+            if !run.record(&item.id).is_some_and(|r| r.state.is_settled()) {
+                stop = true;
+                break;
+            }
+        } else if (item.is_automatic() && needs_check(rec))
+            || (item.has_evidence_check() && rec.attempts == 0 && !rec.state.is_settled())
+        {
+            segment.push(item.clone());
+        } else if item.is_performed() && !rec.state.is_settled() {
+            run = perform_action(session, &run, item, opts, confirm, &mut report, false).await?;
+        }
+    }
+    if !stop {
+        run = run_segment(session, &run, &segment, &mut report, observer).await?;
+    }
+
+    // 3. The window override turns a failed window check into a recorded waiver.
+    if let Some((by, reason)) = run.window_override.clone() {
+        for rec in run.phase_items(phase).cloned().collect::<Vec<_>>() {
+            if matches!(
+                rec.item.check,
+                Some(crate::model::checklist::CheckSpec::Window(_))
+            ) && matches!(rec.state, ItemState::Fail | ItemState::Error)
+            {
+                run = session
                     .append(
                         &run.id,
-                        Event::ItemNotRequired {
+                        Event::ItemWaived {
                             item: rec.item.id.clone(),
-                            reason: reason.clone(),
+                            by: by.clone(),
+                            reason: format!("window override: {reason}"),
                         },
                     )
                     .await?;
-                report
-                    .settled
-                    .push((rec.item.id.clone(), ItemState::NotRequired, reason));
+                report.settled.push((
+                    rec.item.id.clone(),
+                    ItemState::Waived,
+                    format!("window override: {reason}"),
+                ));
             }
         }
-        Ok(run)
     }
 
-    pub(super) async fn run_segment(
-        &self,
-        run: &RunState,
-        segment: &[Item],
-        report: &mut StepReport,
-        observer: &dyn Observer,
-    ) -> Result<RunState, RunError> {
-        if segment.is_empty() {
-            return Ok(run.clone());
+    // 4. The gate.
+    if run.gate_passes(phase) {
+        run = session
+            .append(&run.id, Event::PhaseCompleted { phase })
+            .await?;
+        report.advanced = true;
+    } else {
+        for rec in run.blocking(phase) {
+            if report.needs.iter().any(|n| n.item == rec.item.id) {
+                continue;
+            }
+            report.needs.push(need_for(rec));
         }
-        let ctx = self.check_context(Some(run));
-        let results = runner::run_checks(segment, &ctx, observer).await;
-        let mut run = run.clone();
-        for (id, mut outcome) in results {
-            crate::model::redact::redact_json(&mut outcome.evidence, &ctx.secrets);
-            let summary = crate::model::redact::redact(&outcome.summary, &ctx.secrets);
-            run = self
+    }
+    report.now_in = run.current_phase();
+    report.status = run.status;
+    Ok(report)
+}
+
+async fn settle_conditions(
+    session: &Session,
+    run: &RunState,
+    phase: Phase,
+    report: &mut StepReport,
+) -> Result<RunState, RunError> {
+    let mut run = run.clone();
+    let pending: Vec<ItemRecord> = run
+        .phase_items(phase)
+        .filter(|r| r.state == ItemState::Pending && r.item.when.is_some())
+        .cloned()
+        .collect();
+    if pending.is_empty() {
+        return Ok(run);
+    }
+    // Conditions need the change set. Without it (no repository, git failing) every
+    // conditional item stays required: a step that might matter is never skipped on a guess.
+    let ctx = crate::checks::CheckContext::of(session, Some(&run));
+    let changes = match ctx.change_set().await {
+        Ok(c) => c,
+        Err(e) => {
+            report.needs.push(Need {
+                item: "conditions".into(),
+                title: format!("{} conditional item(s)", pending.len()),
+                need: "info",
+                detail: format!(
+                    "conditional items stay required: the change set is unavailable ({e})"
+                ),
+            });
+            return Ok(run);
+        }
+    };
+    for rec in pending {
+        let Some(cond) = &rec.item.when else { continue };
+        let result = crate::model::checklist::conditions::evaluate(
+            cond,
+            &changes,
+            &session.loaded.config.paths,
+        );
+        if !result.required {
+            let reason = result.reason;
+            run = session
                 .append(
                     &run.id,
-                    Event::CheckFinished {
-                        item: id.clone(),
-                        status: outcome.status,
-                        summary: summary.clone(),
-                        evidence: outcome.evidence,
-                        duration_ms: outcome.duration_ms,
+                    Event::ItemNotRequired {
+                        item: rec.item.id.clone(),
+                        reason: reason.clone(),
                     },
                 )
                 .await?;
-            let evidence_only = segment.iter().any(|i| i.id == id && i.has_evidence_check());
-            let state = match outcome.status {
-                _ if evidence_only => ItemState::Pending,
-                Status::Pass => ItemState::Pass,
-                Status::Fail => ItemState::Fail,
-                Status::Error => ItemState::Error,
-            };
-            report.settled.push((id, state, summary));
+            report
+                .settled
+                .push((rec.item.id.clone(), ItemState::NotRequired, reason));
         }
-        Ok(run)
     }
+    Ok(run)
+}
+
+pub(super) async fn run_segment(
+    session: &Session,
+    run: &RunState,
+    segment: &[Item],
+    report: &mut StepReport,
+    observer: &dyn Observer,
+) -> Result<RunState, RunError> {
+    if segment.is_empty() {
+        return Ok(run.clone());
+    }
+    let ctx = crate::checks::CheckContext::of(session, Some(run));
+    let results = runner::run_checks(segment, &ctx, observer).await;
+    let mut run = run.clone();
+    for (id, mut outcome) in results {
+        crate::model::redact::redact_json(&mut outcome.evidence, &ctx.secrets);
+        let summary = crate::model::redact::redact(&outcome.summary, &ctx.secrets);
+        run = session
+            .append(
+                &run.id,
+                Event::CheckFinished {
+                    item: id.clone(),
+                    status: outcome.status,
+                    summary: summary.clone(),
+                    evidence: outcome.evidence,
+                    duration_ms: outcome.duration_ms,
+                },
+            )
+            .await?;
+        let evidence_only = segment.iter().any(|i| i.id == id && i.has_evidence_check());
+        let state = match outcome.status {
+            _ if evidence_only => ItemState::Pending,
+            Status::Pass => ItemState::Pass,
+            Status::Fail => ItemState::Fail,
+            Status::Error => ItemState::Error,
+        };
+        report.settled.push((id, state, summary));
+    }
+    Ok(run)
 }
 
 fn is_destructive(item: &Item) -> bool {

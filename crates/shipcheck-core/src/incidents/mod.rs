@@ -4,6 +4,22 @@
 
 pub mod policy;
 pub mod respond;
+pub mod rollback;
 
 pub use crate::model::incident::{Decision, Incident, IncidentRecord, Severity, Source};
-pub use respond::{IncidentInput, IncidentReport};
+
+/// The contacts printed in every incident: `[contacts]`, then Fly.io support.
+pub fn contacts(config: &crate::model::config::Config) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = config
+        .contacts
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !out.iter().any(|(k, _)| k.contains("fly")) {
+        out.push((
+            "Fly.io Support".into(),
+            "https://fly.io/docs/about/support/".into(),
+        ));
+    }
+    out
+}

@@ -2,53 +2,24 @@
 //! the contacts, apply the severity policy — roll back (once), start the high decision timer,
 //! escalate it to a rollback prompt — and resolve.
 
-use serde::Serialize;
-
-use crate::engine::runner::Observer;
-use crate::engine::{Confirm, RollbackOptions, RollbackOutcome, RunError, Session};
 use crate::incidents::policy::{self, Response};
+use crate::incidents::rollback::rollback;
+use crate::incidents::rollback::rollback_plan;
 use crate::journal::state::RunState;
 use crate::model::checklist::{Item, ItemKind, Phase};
 use crate::model::event::Event;
-use crate::model::incident::{Decision, Incident, IncidentRecord, Severity, Source};
-use crate::model::watch::SeriesKey;
-use crate::watch::WatchEvent;
+use crate::model::incident::{Decision, Incident, IncidentRecord, Source};
+use crate::model::incident::{IncidentInput, IncidentReport};
+use crate::model::incident::{RollbackOptions, RollbackOutcome};
+use crate::runs::stream::Confirm;
+use crate::runs::stream::Observer;
+use crate::runs::stream::WatchEvent;
+use crate::runs::{RunError, Session};
 
 /// Who rolls back when `auto_rollback` does.
 pub const AUTO: &str = "shipcheck (auto_rollback)";
 /// Who decides what the policy decides.
 pub const POLICY: &str = "shipcheck policy";
-
-/// A new incident.
-#[derive(Clone, Debug)]
-pub struct IncidentInput {
-    /// Its severity.
-    pub severity: Severity,
-    /// One line.
-    pub summary: String,
-    /// Who raises it.
-    pub by: String,
-    /// Person or watch.
-    pub source: Source,
-    /// The failing series.
-    pub series: Option<SeriesKey>,
-    /// The evidence.
-    pub evidence: serde_json::Value,
-}
-
-/// What raising an incident did.
-#[derive(Clone, Debug, Serialize)]
-pub struct IncidentReport {
-    /// The incident after the policy acted.
-    pub incident: Incident,
-    /// The message posted (or to post by hand).
-    pub message: String,
-    /// Emergency contacts.
-    pub contacts: Vec<(String, String)>,
-    /// The rollback, when one ran.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rollback: Option<RollbackOutcome>,
-}
 
 /// How to answer a rollback prompt.
 pub struct Asker<'a> {
@@ -60,46 +31,47 @@ pub struct Asker<'a> {
     pub observer: &'a dyn Observer,
 }
 
-impl Session {
-    /// Raises an incident on the open run, posts the message, applies the severity policy.
-    pub async fn raise_incident(
-        &self,
-        run_id: &str,
-        input: IncidentInput,
-        ask: &Asker<'_>,
-    ) -> Result<IncidentReport, RunError> {
-        let run = self.load(run_id).await?;
-        if !run.status.is_open() {
-            return Err(RunError::Refused {
-                message: format!(
-                    "run {} is {}; incidents are raised on an open run",
-                    run.id,
-                    run.status.as_str()
-                ),
-            });
-        }
-        let summary = input.summary.trim().to_string();
-        if summary.is_empty() {
-            return Err(RunError::Refused {
-                message: "an incident needs a summary: --summary TEXT".into(),
-            });
-        }
-        let id = run.monitor.incidents.len() as u32 + 1;
-        let record = IncidentRecord {
-            id,
-            severity: input.severity,
-            summary: summary.clone(),
-            by: input.by.clone(),
-            source: input.source,
-            series: input.series,
-            evidence: input.evidence,
-        };
-        self.append(run_id, Event::IncidentRaised { incident: record })
-            .await?;
-        let message = policy::message(input.severity, id, &summary);
-        let what = format!("incident #{id} ({}): {summary}", input.severity.as_str());
-        let (posted, detail) = self.post_incident(run_id, &what, &input.by).await;
-        self.append(
+/// Raises an incident on the open run, posts the message, applies the severity policy.
+pub async fn raise_incident(
+    session: &Session,
+    run_id: &str,
+    input: IncidentInput,
+    ask: &Asker<'_>,
+) -> Result<IncidentReport, RunError> {
+    let run = session.load(run_id).await?;
+    if !run.status.is_open() {
+        return Err(RunError::Refused {
+            message: format!(
+                "run {} is {}; incidents are raised on an open run",
+                run.id,
+                run.status.as_str()
+            ),
+        });
+    }
+    let summary = input.summary.trim().to_string();
+    if summary.is_empty() {
+        return Err(RunError::Refused {
+            message: "an incident needs a summary: --summary TEXT".into(),
+        });
+    }
+    let id = run.monitor.incidents.len() as u32 + 1;
+    let record = IncidentRecord {
+        id,
+        severity: input.severity,
+        summary: summary.clone(),
+        by: input.by.clone(),
+        source: input.source,
+        series: input.series,
+        evidence: input.evidence,
+    };
+    session
+        .append(run_id, Event::IncidentRaised { incident: record })
+        .await?;
+    let message = policy::message(input.severity, id, &summary);
+    let what = format!("incident #{id} ({}): {summary}", input.severity.as_str());
+    let (posted, detail) = post_incident(session, run_id, &what, &input.by).await;
+    session
+        .append(
             run_id,
             Event::IncidentNotified {
                 incident: id,
@@ -108,67 +80,77 @@ impl Session {
             },
         )
         .await?;
-        let by = if input.source == Source::Person {
-            input.by.clone()
-        } else {
-            POLICY.to_string()
-        };
-        let now = self.clock.now();
-        let mut rollback = None;
-        match policy::respond(input.severity, &self.loaded.config.incident, now) {
-            Response::RollBack { prompt } => {
-                rollback = self.roll_back_for(run_id, id, prompt, &by, ask).await?;
-            }
-            Response::Record {
-                decision,
-                reason,
-                until,
-            } => {
-                self.decide(run_id, id, decision, &by, &reason, until, ask.observer)
-                    .await?;
-            }
+    let by = if input.source == Source::Person {
+        input.by.clone()
+    } else {
+        POLICY.to_string()
+    };
+    let now = session.clock.now();
+    let mut rollback = None;
+    match policy::respond(input.severity, &session.loaded.config.incident, now) {
+        Response::RollBack { prompt } => {
+            rollback = roll_back_for(session, run_id, id, prompt, &by, ask).await?;
         }
-        let run = self.load(run_id).await?;
-        let incident = run
-            .monitor
-            .incident(id)
-            .cloned()
-            .ok_or_else(|| RunError::Refused {
-                message: format!("incident {id} vanished from run {run_id}"),
-            })?;
-        Ok(IncidentReport {
-            incident,
-            message,
-            contacts: crate::watch::contacts(&self.loaded.config),
-            rollback,
-        })
+        Response::Record {
+            decision,
+            reason,
+            until,
+        } => {
+            decide(
+                session,
+                run_id,
+                id,
+                decision,
+                &by,
+                &reason,
+                until,
+                ask.observer,
+            )
+            .await?;
+        }
     }
+    let run = session.load(run_id).await?;
+    let incident = run
+        .monitor
+        .incident(id)
+        .cloned()
+        .ok_or_else(|| RunError::Refused {
+            message: format!("incident {id} vanished from run {run_id}"),
+        })?;
+    Ok(IncidentReport {
+        incident,
+        message,
+        contacts: crate::incidents::contacts(&session.loaded.config),
+        rollback,
+    })
+}
 
-    /// Resolves an open incident.
-    pub async fn resolve_incident(
-        &self,
-        run_id: &str,
-        id: u32,
-        by: &str,
-        reason: &str,
-    ) -> Result<RunState, RunError> {
-        let run = self.load(run_id).await?;
-        match run.monitor.incident(id) {
-            None => Err(RunError::Refused {
-                message: format!(
-                    "run {} has no incident #{id} (it has {})",
-                    run.id,
-                    run.monitor.incidents.len()
-                ),
-            }),
-            Some(i) if !i.open => Err(RunError::Refused {
-                message: format!("incident #{id} is already resolved"),
-            }),
-            Some(_) if reason.trim().is_empty() => Err(RunError::Refused {
-                message: "resolving an incident needs a reason: --summary TEXT".into(),
-            }),
-            Some(_) => {
-                self.append(
+/// Resolves an open incident.
+pub async fn resolve_incident(
+    session: &Session,
+    run_id: &str,
+    id: u32,
+    by: &str,
+    reason: &str,
+) -> Result<RunState, RunError> {
+    let run = session.load(run_id).await?;
+    match run.monitor.incident(id) {
+        None => Err(RunError::Refused {
+            message: format!(
+                "run {} has no incident #{id} (it has {})",
+                run.id,
+                run.monitor.incidents.len()
+            ),
+        }),
+        Some(i) if !i.open => Err(RunError::Refused {
+            message: format!("incident #{id} is already resolved"),
+        }),
+        Some(_) if reason.trim().is_empty() => Err(RunError::Refused {
+            message: "resolving an incident needs a reason: --summary TEXT".into(),
+        }),
+        Some(_) => {
+            session
+                .append(
                     run_id,
                     Event::IncidentDecision {
                         incident: id,
@@ -179,57 +161,63 @@ impl Session {
                     },
                 )
                 .await
-            }
         }
     }
+}
 
-    /// Escalates every high incident whose decision timer ran out to a rollback prompt.
-    pub async fn escalate_due(&self, run_id: &str, ask: &Asker<'_>) -> Result<(), RunError> {
-        let run = self.load(run_id).await?;
-        let now = self.clock.now();
-        let due: Vec<(u32, String)> = run
-            .monitor
-            .open_incidents()
-            .filter(|i| i.timer_until().is_some_and(|u| u <= now))
-            .map(|i| (i.record.id, i.record.summary.clone()))
-            .collect();
-        for (id, _) in due {
-            let reason = format!(
-                "the decision timer ({}) ran out with the incident still open; asking to roll back",
-                self.loaded.config.incident.high_decision_timer
-            );
-            self.decide(
-                run_id,
-                id,
-                Decision::Escalated,
-                POLICY,
-                &reason,
-                None,
-                ask.observer,
-            )
-            .await?;
-            self.roll_back_for(run_id, id, true, POLICY, ask).await?;
-        }
-        Ok(())
+/// Escalates every high incident whose decision timer ran out to a rollback prompt.
+pub async fn escalate_due(
+    session: &Session,
+    run_id: &str,
+    ask: &Asker<'_>,
+) -> Result<(), RunError> {
+    let run = session.load(run_id).await?;
+    let now = session.clock.now();
+    let due: Vec<(u32, String)> = run
+        .monitor
+        .open_incidents()
+        .filter(|i| i.timer_until().is_some_and(|u| u <= now))
+        .map(|i| (i.record.id, i.record.summary.clone()))
+        .collect();
+    for (id, _) in due {
+        let reason = format!(
+            "the decision timer ({}) ran out with the incident still open; asking to roll back",
+            session.loaded.config.incident.high_decision_timer
+        );
+        decide(
+            session,
+            run_id,
+            id,
+            Decision::Escalated,
+            POLICY,
+            &reason,
+            None,
+            ask.observer,
+        )
+        .await?;
+        roll_back_for(session, run_id, id, true, POLICY, ask).await?;
     }
+    Ok(())
+}
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn decide(
-        &self,
-        run_id: &str,
-        id: u32,
-        decision: Decision,
-        by: &str,
-        reason: &str,
-        until: Option<jiff::Timestamp>,
-        observer: &dyn Observer,
-    ) -> Result<RunState, RunError> {
-        observer.on_watch(&WatchEvent::Decision {
-            incident: id,
-            decision,
-            reason: reason.to_string(),
-        });
-        self.append(
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn decide(
+    session: &Session,
+    run_id: &str,
+    id: u32,
+    decision: Decision,
+    by: &str,
+    reason: &str,
+    until: Option<jiff::Timestamp>,
+    observer: &dyn Observer,
+) -> Result<RunState, RunError> {
+    observer.on_watch(&WatchEvent::Decision {
+        incident: id,
+        decision,
+        reason: reason.to_string(),
+    });
+    session
+        .append(
             run_id,
             Event::IncidentDecision {
                 incident: id,
@@ -240,173 +228,182 @@ impl Session {
             },
         )
         .await
-    }
+}
 
-    /// Rolls back for incident `id`, at most once per run: a run that already rolled back
-    /// asks a person what next instead. `prompt`: a person confirms first (`--yes` does).
-    async fn roll_back_for(
-        &self,
-        run_id: &str,
-        id: u32,
-        prompt: bool,
-        by: &str,
-        ask: &Asker<'_>,
-    ) -> Result<Option<RollbackOutcome>, RunError> {
-        let run = self.load(run_id).await?;
-        let Some(incident) = run.monitor.incident(id).cloned() else {
-            return Ok(None);
-        };
-        let strategy = self.loaded.config.incident.rollback_strategy;
-        if let Some(done) = run.rollbacks.iter().find(|r| r.succeeded == Some(true)) {
-            let reason = format!(
-                "the release was already rolled back ({}: {}); a person decides what else to do",
-                done.strategy, done.reason
-            );
-            self.decide(
-                run_id,
-                id,
-                Decision::AwaitingPerson,
-                POLICY,
-                &reason,
-                None,
-                ask.observer,
-            )
-            .await?;
-            return Ok(None);
-        }
-        let opts = RollbackOptions {
-            strategy: run
-                .rollback_in_flight()
-                .and_then(|r| crate::model::config::RollbackStrategy::parse(&r.strategy))
-                .unwrap_or(strategy),
-            by: if prompt {
-                by.to_string()
-            } else {
-                AUTO.to_string()
-            },
-            reason: format!(
-                "incident #{id} ({}): {}",
-                incident.record.severity.as_str(),
-                incident.record.summary
-            ),
-            apps: None,
-            dry_run: false,
-        };
-        let plan = match self.rollback_plan(&run, &opts).await {
-            Ok(p) => p,
-            Err(RunError::Store(e)) => return Err(RunError::Store(e)),
-            Err(e) => {
-                let reason = format!(
-                    "a rollback is called for but cannot be planned: {e}; roll back by hand (the run's rollback commands) and resolve with `shipcheck incident --resolve {id} --summary TEXT`"
-                );
-                self.decide(
-                    run_id,
-                    id,
-                    Decision::RollbackFailed,
-                    POLICY,
-                    &reason,
-                    None,
-                    ask.observer,
-                )
-                .await?;
-                return Ok(None);
-            }
-        };
-        if prompt && !ask.yes && !ask.confirm.confirm(&prompt_item(&incident), &plan) {
-            let reason = format!(
-                "{} calls for a rollback; nobody confirmed it here. Roll back with `shipcheck rollback --strategy {} --reason \"{}\"`, or resolve it with `shipcheck incident --resolve {id} --summary TEXT`",
-                incident.record.severity.as_str(),
-                opts.strategy.as_str(),
-                opts.reason
-            );
-            self.decide(
-                run_id,
-                id,
-                Decision::AwaitingPerson,
-                POLICY,
-                &reason,
-                None,
-                ask.observer,
-            )
-            .await?;
-            return Ok(None);
-        }
-        let why = if prompt {
-            format!("rollback confirmed ({})", opts.strategy.as_str())
-        } else {
-            format!(
-                "critical: rolled back immediately without a prompt (auto_rollback, {})",
-                opts.strategy.as_str()
-            )
-        };
-        self.decide(
+/// Rolls back for incident `id`, at most once per run: a run that already rolled back
+/// asks a person what next instead. `prompt`: a person confirms first (`--yes` does).
+async fn roll_back_for(
+    session: &Session,
+    run_id: &str,
+    id: u32,
+    prompt: bool,
+    by: &str,
+    ask: &Asker<'_>,
+) -> Result<Option<RollbackOutcome>, RunError> {
+    let run = session.load(run_id).await?;
+    let Some(incident) = run.monitor.incident(id).cloned() else {
+        return Ok(None);
+    };
+    let strategy = session.loaded.config.incident.rollback_strategy;
+    if let Some(done) = run.rollbacks.iter().find(|r| r.succeeded == Some(true)) {
+        let reason = format!(
+            "the release was already rolled back ({}: {}); a person decides what else to do",
+            done.strategy, done.reason
+        );
+        decide(
+            session,
             run_id,
             id,
-            Decision::Rollback,
-            &opts.by,
-            &why,
+            Decision::AwaitingPerson,
+            POLICY,
+            &reason,
             None,
             ask.observer,
         )
         .await?;
-        match self.rollback(&run, &opts).await {
-            Ok(outcome) => {
-                ask.observer.on_watch(&WatchEvent::Note(format!(
-                    "rolled back: {}",
-                    outcome.summary
-                )));
-                Ok(Some(outcome))
-            }
-            Err(RunError::Store(e)) => Err(RunError::Store(e)),
-            Err(e) => {
-                let reason = format!("the rollback failed: {e}");
-                self.decide(
-                    run_id,
-                    id,
-                    Decision::RollbackFailed,
-                    POLICY,
-                    &reason,
-                    None,
-                    ask.observer,
-                )
-                .await?;
-                Ok(None)
-            }
+        return Ok(None);
+    }
+    let opts = RollbackOptions {
+        strategy: run
+            .rollback_in_flight()
+            .and_then(|r| crate::model::config::RollbackStrategy::parse(&r.strategy))
+            .unwrap_or(strategy),
+        by: if prompt {
+            by.to_string()
+        } else {
+            AUTO.to_string()
+        },
+        reason: format!(
+            "incident #{id} ({}): {}",
+            incident.record.severity.as_str(),
+            incident.record.summary
+        ),
+        apps: None,
+        dry_run: false,
+    };
+    let plan = match rollback_plan(session, &run, &opts).await {
+        Ok(p) => p,
+        Err(RunError::Store(e)) => return Err(RunError::Store(e)),
+        Err(e) => {
+            let reason = format!(
+                "a rollback is called for but cannot be planned: {e}; roll back by hand (the run's rollback commands) and resolve with `shipcheck incident --resolve {id} --summary TEXT`"
+            );
+            decide(
+                session,
+                run_id,
+                id,
+                Decision::RollbackFailed,
+                POLICY,
+                &reason,
+                None,
+                ask.observer,
+            )
+            .await?;
+            return Ok(None);
+        }
+    };
+    if prompt && !ask.yes && !ask.confirm.confirm(&prompt_item(&incident), &plan) {
+        let reason = format!(
+            "{} calls for a rollback; nobody confirmed it here. Roll back with `shipcheck rollback --strategy {} --reason \"{}\"`, or resolve it with `shipcheck incident --resolve {id} --summary TEXT`",
+            incident.record.severity.as_str(),
+            opts.strategy.as_str(),
+            opts.reason
+        );
+        decide(
+            session,
+            run_id,
+            id,
+            Decision::AwaitingPerson,
+            POLICY,
+            &reason,
+            None,
+            ask.observer,
+        )
+        .await?;
+        return Ok(None);
+    }
+    let why = if prompt {
+        format!("rollback confirmed ({})", opts.strategy.as_str())
+    } else {
+        format!(
+            "critical: rolled back immediately without a prompt (auto_rollback, {})",
+            opts.strategy.as_str()
+        )
+    };
+    decide(
+        session,
+        run_id,
+        id,
+        Decision::Rollback,
+        &opts.by,
+        &why,
+        None,
+        ask.observer,
+    )
+    .await?;
+    match rollback(session, &run, &opts).await {
+        Ok(outcome) => {
+            ask.observer.on_watch(&WatchEvent::Note(format!(
+                "rolled back: {}",
+                outcome.summary
+            )));
+            Ok(Some(outcome))
+        }
+        Err(RunError::Store(e)) => Err(RunError::Store(e)),
+        Err(e) => {
+            let reason = format!("the rollback failed: {e}");
+            decide(
+                session,
+                run_id,
+                id,
+                Decision::RollbackFailed,
+                POLICY,
+                &reason,
+                None,
+                ask.observer,
+            )
+            .await?;
+            Ok(None)
         }
     }
+}
 
-    /// Posts the incident message to the team's channel (`[slack]`); without it, or when
-    /// Slack refuses, the record says why and the message is printed for a person to post.
-    async fn post_incident(&self, run_id: &str, incident: &str, by: &str) -> (bool, String) {
-        use crate::clients::slack::{MessageFacts, message};
-        if self.loaded.config.slack.is_none() {
-            return (
-                false,
-                "not posted: no [slack] webhook configured; post the message by hand".into(),
-            );
-        }
-        let run = self.load(run_id).await.ok();
-        let ctx = self.check_context(run.as_ref());
-        let slack = match ctx.slack() {
-            Ok(s) => s,
-            Err(e) => return (false, format!("not posted: {e}; post the message by hand")),
-        };
-        let facts = MessageFacts {
-            project: self.project().to_string(),
-            env: run.as_ref().map(|r| r.env.clone()).unwrap_or_default(),
-            run_id: Some(run_id.to_string()),
-            by: by.to_string(),
-            scheduled: None,
-            description: Some(incident.to_string()),
-            changes: Vec::new(),
-            more_changes: false,
-            rolled_back: false,
-        };
-        let body = message(crate::model::checklist::SlackMessage::Incident, &facts);
-        match slack.post(body).await {
-            Ok(_) => (true, format!("posted to {}", slack.destination())),
-            Err(e) => (false, format!("not posted: {e}; post the message by hand")),
-        }
+/// Posts the incident message to the team's channel (`[slack]`); without it, or when
+/// Slack refuses, the record says why and the message is printed for a person to post.
+async fn post_incident(
+    session: &Session,
+    run_id: &str,
+    incident: &str,
+    by: &str,
+) -> (bool, String) {
+    use crate::clients::slack::{MessageFacts, message};
+    if session.loaded.config.slack.is_none() {
+        return (
+            false,
+            "not posted: no [slack] webhook configured; post the message by hand".into(),
+        );
+    }
+    let run = session.load(run_id).await.ok();
+    let ctx = crate::checks::CheckContext::of(session, run.as_ref());
+    let slack = match ctx.slack() {
+        Ok(s) => s,
+        Err(e) => return (false, format!("not posted: {e}; post the message by hand")),
+    };
+    let facts = MessageFacts {
+        project: session.project().to_string(),
+        env: run.as_ref().map(|r| r.env.clone()).unwrap_or_default(),
+        run_id: Some(run_id.to_string()),
+        by: by.to_string(),
+        scheduled: None,
+        description: Some(incident.to_string()),
+        changes: Vec::new(),
+        more_changes: false,
+        rolled_back: false,
+    };
+    let body = message(crate::model::checklist::SlackMessage::Incident, &facts);
+    match slack.post(body).await {
+        Ok(_) => (true, format!("posted to {}", slack.destination())),
+        Err(e) => (false, format!("not posted: {e}; post the message by hand")),
     }
 }
 

@@ -4,13 +4,16 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::journal::state::{RunState, RunStatus};
 use crate::model::checklist::Phase;
 use crate::model::event::Event;
 use crate::model::incident::{DecisionRecord, Incident, Notice, Severity};
+use crate::model::outcome::{Outcome as CheckOutcome, Status};
 use crate::model::watch::Baseline;
 use crate::model::watch::Grade;
+use crate::model::watch::Metric;
 use crate::model::watch::Outcome;
 use crate::model::watch::Purpose;
 use crate::model::watch::Schedule;
@@ -384,4 +387,176 @@ pub fn tick_line(t: &Tick) -> String {
         s.push_str(&bad.join(", "));
     }
     s
+}
+
+/// Kayenta's rule over the release watch's ticks, counting only the series `keep` selects.
+/// Pass or fail from what was recorded; an error when there is nothing to judge (no data is
+/// never a pass).
+pub fn judge_watch(run: &RunState, keep: &dyn Fn(Metric) -> bool, what: &str) -> CheckOutcome {
+    let Some(leg) = run.monitor.release_leg() else {
+        return CheckOutcome::error(
+            "the watch has not run; `shipcheck monitor` (or `shipcheck next`) runs it",
+            serde_json::Value::Null,
+        );
+    };
+    match leg.outcome {
+        None => {
+            return CheckOutcome::error(
+                format!(
+                    "the watch is still running ({} of {} ticks); `shipcheck monitor` resumes it",
+                    leg.ticks.len(),
+                    leg.schedule.ticks()
+                ),
+                serde_json::Value::Null,
+            );
+        }
+        Some(Outcome::Stopped) => {
+            return CheckOutcome::error(
+                format!("the watch stopped: {}", leg.reason.as_deref().unwrap_or("")),
+                serde_json::Value::Null,
+            );
+        }
+        Some(Outcome::RolledBack) => {
+            let failed: Vec<String> = run
+                .monitor
+                .incidents
+                .iter()
+                .filter(|i| i.record.series.as_ref().is_some_and(|k| keep(k.metric)))
+                .map(|i| format!("incident #{}: {}", i.record.id, i.record.summary))
+                .collect();
+            let reason = leg.reason.as_deref().unwrap_or("rolled back");
+            return if failed.is_empty() {
+                CheckOutcome::error(
+                    format!(
+                        "{what}: the watch was cut short ({reason}); nothing of {what} failed before"
+                    ),
+                    serde_json::Value::Null,
+                )
+            } else {
+                CheckOutcome::fail(
+                    format!("{what}: {}; {reason}", failed.join("; ")),
+                    serde_json::Value::Null,
+                )
+            };
+        }
+        _ => {}
+    }
+    let ticks: Vec<Tick> = leg
+        .ticks
+        .iter()
+        .filter_map(|t| {
+            let series: Vec<_> = t
+                .series
+                .iter()
+                .filter(|s| keep(s.key.metric))
+                .cloned()
+                .collect();
+            (!series.is_empty()).then(|| Tick {
+                grade: series
+                    .iter()
+                    .map(|s| s.grade)
+                    .max()
+                    .unwrap_or(Grade::NoData),
+                series,
+                ..t.clone()
+            })
+        })
+        .collect();
+    if ticks.is_empty() {
+        return CheckOutcome::error(
+            format!(
+                "the watch measured nothing of {what} (no app with a health_url, no integration)"
+            ),
+            json!({ "ticks": leg.ticks.len(), "measured": [] }),
+        );
+    }
+    let (outcome, mut reason) = kayenta(&ticks);
+    let no_data: Vec<String> = ticks
+        .iter()
+        .flat_map(|t| &t.series)
+        .filter(|s| s.grade == Grade::NoData)
+        .map(|s| {
+            format!(
+                "{} ({})",
+                s.key,
+                s.note.as_deref().unwrap_or("nothing measured")
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if outcome != Outcome::Pass && !no_data.is_empty() {
+        reason.push_str(&format!("; no data for {}", no_data.join(", ")));
+    }
+    let mut measured: Vec<&str> = ticks
+        .iter()
+        .flat_map(|t| t.series.iter().map(|s| s.key.metric.as_str()))
+        .collect();
+    measured.sort_unstable();
+    measured.dedup();
+    let evidence = json!({
+        "watch": leg_evidence(leg),
+        "ticks": ticks.iter().map(|t| json!({
+            "n": t.n, "grade": t.grade, "due_at": t.due_at, "missed": t.missed,
+            "series": t.series,
+        })).collect::<Vec<_>>(),
+        "measured": measured,
+    });
+    let status = if outcome == Outcome::Pass {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    CheckOutcome::new(
+        status,
+        format!("{what}: {reason}; measured {}", measured.join(", ")),
+        evidence,
+    )
+}
+
+/// Kayenta's multi-interval rule: the final tick passes, every earlier one is at least warn.
+pub fn kayenta(ticks: &[Tick]) -> (Outcome, String) {
+    let Some((last, earlier)) = ticks.split_last() else {
+        return (Outcome::Fail, "no tick was recorded".into());
+    };
+    let bad: Vec<String> = earlier
+        .iter()
+        .filter(|t| t.grade > Grade::Warn)
+        .map(|t| format!("tick {} was {}", t.n, t.grade.as_str()))
+        .collect();
+    if last.grade != Grade::Pass {
+        let mut r = format!(
+            "the final tick ({}/{}) was {}, not pass",
+            last.n,
+            last.of,
+            last.grade.as_str()
+        );
+        if !bad.is_empty() {
+            r.push_str(&format!("; {}", bad.join(", ")));
+        }
+        return (Outcome::Fail, r);
+    }
+    if !bad.is_empty() {
+        return (
+            Outcome::Fail,
+            format!(
+                "{} (every tick before the last must be at least warn)",
+                bad.join(", ")
+            ),
+        );
+    }
+    (
+        Outcome::Pass,
+        format!(
+            "the final tick passed and every earlier tick was at least warn ({} ticks)",
+            ticks.len()
+        ),
+    )
+}
+
+fn leg_evidence(leg: &Leg) -> serde_json::Value {
+    json!({
+        "started_at": leg.started_at, "schedule": leg.schedule, "outcome": leg.outcome,
+        "reason": leg.reason, "ended_at": leg.ended_at,
+    })
 }

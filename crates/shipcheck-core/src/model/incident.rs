@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::model::config::RollbackStrategy;
 use crate::model::watch::SeriesKey;
 
 /// The seed's severity ladder.
@@ -177,4 +178,67 @@ impl Incident {
     pub fn decided(&self, d: Decision) -> bool {
         self.decisions.iter().any(|x| x.decision == d)
     }
+}
+
+/// A new incident.
+#[derive(Clone, Debug)]
+pub struct IncidentInput {
+    /// Its severity.
+    pub severity: Severity,
+    /// One line.
+    pub summary: String,
+    /// Who raises it.
+    pub by: String,
+    /// Person or watch.
+    pub source: Source,
+    /// The failing series.
+    pub series: Option<SeriesKey>,
+    /// The evidence.
+    pub evidence: serde_json::Value,
+}
+
+/// What raising an incident did.
+#[derive(Clone, Debug, Serialize)]
+pub struct IncidentReport {
+    /// The incident after the policy acted.
+    pub incident: Incident,
+    /// The message posted (or to post by hand).
+    pub message: String,
+    /// Emergency contacts.
+    pub contacts: Vec<(String, String)>,
+    /// The rollback, when one ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackOutcome>,
+}
+
+/// What to roll back and how.
+#[derive(Clone, Debug)]
+pub struct RollbackOptions {
+    /// The strategy.
+    pub strategy: RollbackStrategy,
+    /// Who asks for it.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// Only these apps (platform strategy).
+    pub apps: Option<Vec<String>>,
+    /// Show the commands; change nothing.
+    pub dry_run: bool,
+}
+
+/// What a rollback did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RollbackOutcome {
+    /// The strategy.
+    pub strategy: RollbackStrategy,
+    /// The exact commands (or requests).
+    pub plan: Vec<String>,
+    /// Whether anything was performed (false for `--dry-run`).
+    pub performed: bool,
+    /// One line.
+    pub summary: String,
+    /// Evidence.
+    pub evidence: serde_json::Value,
+    /// Found already done after an interruption.
+    pub reconciled: bool,
 }

@@ -105,7 +105,7 @@ fn with_watch(
     what: &str,
 ) -> Criterion {
     use crate::model::outcome::Status;
-    let judged = crate::watch::items::judge_watch(run, keep, what);
+    let judged = crate::journal::watch::judge_watch(run, keep, what);
     let note = match judged.status {
         Status::Fail => {
             c.met = Met::NotMet;

@@ -10,16 +10,15 @@ use serde_json::json;
 use crate::checks::CheckContext;
 
 use crate::journal::state::RunState;
-use crate::journal::watch::Leg;
+use crate::journal::watch::judge_watch;
 use crate::model::incident::Severity;
 use crate::model::outcome::{Outcome, Status};
 use crate::model::watch::Baseline;
 use crate::model::watch::Grade;
 use crate::model::watch::{Family, Metric, SeriesKey};
-use crate::model::watch::{Outcome as WatchOutcome, Tick};
 use crate::watch::baseline::{self};
 use crate::watch::rules::Rules;
-use crate::watch::signal::{self};
+use crate::watch::sources;
 
 fn no_run() -> Outcome {
     Outcome::error(
@@ -51,11 +50,11 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
         );
     };
     // Single probes, spaced, like the baseline's: "N probes in a row" below counts probes.
-    let signals = signal::signals(ctx, &run.env, 1);
+    let signals = sources::signals(ctx, &run.env, 1);
     if signals.is_empty() {
         return Outcome::error(
             format!("no app of {} has a health_url to time", run.env),
-            json!({ "unwatched": signal::unwatched_apps(ctx, &run.env) }),
+            json!({ "unwatched": sources::unwatched_apps(ctx, &run.env) }),
         );
     }
     let probes = ctx.config.monitor.baseline_probes;
@@ -178,131 +177,6 @@ pub fn family_verdict(run: &RunState, family: Family) -> Outcome {
     o
 }
 
-/// Kayenta's rule over the release watch's ticks, counting only the series `keep` selects.
-/// Pass or fail from what was recorded; an error when there is nothing to judge (no data is
-/// never a pass).
-pub fn judge_watch(run: &RunState, keep: &dyn Fn(Metric) -> bool, what: &str) -> Outcome {
-    let Some(leg) = run.monitor.release_leg() else {
-        return Outcome::error(
-            "the watch has not run; `shipcheck monitor` (or `shipcheck next`) runs it",
-            serde_json::Value::Null,
-        );
-    };
-    match leg.outcome {
-        None => {
-            return Outcome::error(
-                format!(
-                    "the watch is still running ({} of {} ticks); `shipcheck monitor` resumes it",
-                    leg.ticks.len(),
-                    leg.schedule.ticks()
-                ),
-                serde_json::Value::Null,
-            );
-        }
-        Some(WatchOutcome::Stopped) => {
-            return Outcome::error(
-                format!("the watch stopped: {}", leg.reason.as_deref().unwrap_or("")),
-                serde_json::Value::Null,
-            );
-        }
-        Some(WatchOutcome::RolledBack) => {
-            let failed: Vec<String> = run
-                .monitor
-                .incidents
-                .iter()
-                .filter(|i| i.record.series.as_ref().is_some_and(|k| keep(k.metric)))
-                .map(|i| format!("incident #{}: {}", i.record.id, i.record.summary))
-                .collect();
-            let reason = leg.reason.as_deref().unwrap_or("rolled back");
-            return if failed.is_empty() {
-                Outcome::error(
-                    format!(
-                        "{what}: the watch was cut short ({reason}); nothing of {what} failed before"
-                    ),
-                    serde_json::Value::Null,
-                )
-            } else {
-                Outcome::fail(
-                    format!("{what}: {}; {reason}", failed.join("; ")),
-                    serde_json::Value::Null,
-                )
-            };
-        }
-        _ => {}
-    }
-    let ticks: Vec<Tick> = leg
-        .ticks
-        .iter()
-        .filter_map(|t| {
-            let series: Vec<_> = t
-                .series
-                .iter()
-                .filter(|s| keep(s.key.metric))
-                .cloned()
-                .collect();
-            (!series.is_empty()).then(|| Tick {
-                grade: series
-                    .iter()
-                    .map(|s| s.grade)
-                    .max()
-                    .unwrap_or(Grade::NoData),
-                series,
-                ..t.clone()
-            })
-        })
-        .collect();
-    if ticks.is_empty() {
-        return Outcome::error(
-            format!(
-                "the watch measured nothing of {what} (no app with a health_url, no integration)"
-            ),
-            json!({ "ticks": leg.ticks.len(), "measured": [] }),
-        );
-    }
-    let (outcome, mut reason) = crate::watch::tick::kayenta(&ticks);
-    let no_data: Vec<String> = ticks
-        .iter()
-        .flat_map(|t| &t.series)
-        .filter(|s| s.grade == Grade::NoData)
-        .map(|s| {
-            format!(
-                "{} ({})",
-                s.key,
-                s.note.as_deref().unwrap_or("nothing measured")
-            )
-        })
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if outcome != WatchOutcome::Pass && !no_data.is_empty() {
-        reason.push_str(&format!("; no data for {}", no_data.join(", ")));
-    }
-    let mut measured: Vec<&str> = ticks
-        .iter()
-        .flat_map(|t| t.series.iter().map(|s| s.key.metric.as_str()))
-        .collect();
-    measured.sort_unstable();
-    measured.dedup();
-    let evidence = json!({
-        "watch": leg_evidence(leg),
-        "ticks": ticks.iter().map(|t| json!({
-            "n": t.n, "grade": t.grade, "due_at": t.due_at, "missed": t.missed,
-            "series": t.series,
-        })).collect::<Vec<_>>(),
-        "measured": measured,
-    });
-    let status = if outcome == WatchOutcome::Pass {
-        Status::Pass
-    } else {
-        Status::Fail
-    };
-    Outcome::new(
-        status,
-        format!("{what}: {reason}; measured {}", measured.join(", ")),
-        evidence,
-    )
-}
-
 fn missing_note(family: Family, measured: &[&str]) -> String {
     let wanted: &[(&str, &str)] = match family {
         Family::Errors => &[("error_rate", "[sentry]")],
@@ -324,20 +198,13 @@ fn missing_note(family: Family, measured: &[&str]) -> String {
     }
 }
 
-fn leg_evidence(leg: &Leg) -> serde_json::Value {
-    json!({
-        "started_at": leg.started_at, "schedule": leg.schedule, "outcome": leg.outcome,
-        "reason": leg.reason, "ended_at": leg.ended_at,
-    })
-}
-
 /// `close.final-check`: every signal sampled `consecutive_failures` times now; a series fails
 /// when every sample fails, warns when some do, and has no data when none could be judged.
 pub async fn final_check(ctx: &CheckContext) -> Outcome {
     let Some(run) = ctx.run.as_deref() else {
         return no_run();
     };
-    let signals = signal::signals(ctx, &run.env, ctx.config.monitor.probes);
+    let signals = sources::signals(ctx, &run.env, ctx.config.monitor.probes);
     if signals.is_empty() {
         return Outcome::error(
             format!(

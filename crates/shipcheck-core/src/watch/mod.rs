@@ -13,7 +13,7 @@
 //!   and its iCalendar text, the record.
 //! - [`sources`]: the integrations' signals (Sentry, Prometheus, PostgreSQL).
 //!
-//! The engine never prints: progress goes to an [`crate::engine::runner::Observer`] as
+//! The engine never prints: progress goes to an [`crate::runs::stream::Observer`] as
 //! [`WatchEvent`]s.
 
 pub mod baseline;
@@ -28,99 +28,6 @@ pub mod watcher;
 #[cfg(test)]
 mod tests;
 
-use std::time::Duration;
-
-use crate::incidents::{Decision, IncidentReport};
-use crate::model::watch::{Outcome, Purpose, Schedule, Tick};
-
 pub use signal::Signal;
-pub use tick::kayenta;
+
 pub use watcher::{WatchOptions, WatchReport};
-
-/// What the watch reports while it runs.
-#[derive(Clone, Debug)]
-pub enum WatchEvent {
-    /// Waiting (the first five minutes after the deploy).
-    Waiting {
-        /// For what.
-        what: String,
-        /// How long still.
-        remaining: Duration,
-    },
-    /// The baseline was measured.
-    Baseline {
-        /// One line.
-        summary: String,
-    },
-    /// A watch started or resumed.
-    Started {
-        /// Which.
-        leg: u32,
-        /// What for.
-        purpose: Purpose,
-        /// Its schedule.
-        schedule: Schedule,
-        /// The next tick.
-        next_tick: u32,
-        /// Ticks in all.
-        of: u32,
-        /// What it samples.
-        signals: Vec<String>,
-        /// It had started before (a resumed watch).
-        resumed: bool,
-    },
-    /// One round of samples; the series that count as failing.
-    Sampled {
-        /// Rounds in this tick so far.
-        round: u32,
-        /// Series failing (counted), with their value.
-        failing: Vec<String>,
-    },
-    /// A tick was recorded.
-    Tick(Tick),
-    /// An incident was raised.
-    Incident(Box<IncidentReport>),
-    /// A decision about an incident.
-    Decision {
-        /// The incident.
-        incident: u32,
-        /// What.
-        decision: Decision,
-        /// Why.
-        reason: String,
-    },
-    /// The rollback was verified (or not).
-    Verified {
-        /// Healthy again.
-        ok: bool,
-        /// One line.
-        summary: String,
-    },
-    /// A watch ended.
-    Ended {
-        /// Which.
-        leg: u32,
-        /// How.
-        outcome: Outcome,
-        /// Why.
-        reason: String,
-    },
-    /// Anything else worth a line.
-    Note(String),
-}
-
-/// The contacts printed in every incident: `[contacts]`, then Fly.io support.
-pub fn contacts(config: &crate::model::config::Config) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = config
-        .contacts
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if !out.iter().any(|(k, _)| k.contains("fly")) {
-        out.push((
-            "Fly.io Support".into(),
-            "https://fly.io/docs/about/support/".into(),
-        ));
-    }
-    out
-}

@@ -5,243 +5,249 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::engine::{RunError, Session};
-use crate::incidents::respond::{Asker, IncidentInput};
+use crate::incidents::respond::Asker;
+use crate::incidents::respond::decide;
+use crate::incidents::respond::raise_incident;
 use crate::journal::watch::Leg;
 use crate::model::event::Event;
+use crate::model::incident::IncidentInput;
 use crate::model::incident::{Decision, Source};
 use crate::model::watch::Purpose;
 use crate::model::watch::{Metric, Reading, SeriesKey};
-use crate::watch::WatchEvent;
+use crate::runs::stream::WatchEvent;
+use crate::runs::{RunError, Session};
 use crate::watch::rules::Judged;
 use crate::watch::tick::Live;
 use crate::watch::watcher::WATCHER;
 
-impl Session {
-    pub(super) async fn raise_from_watch(
-        &self,
-        run_id: &str,
-        reading: &Reading,
-        judged: &Judged,
-        live: &Live,
-        ask: &Asker<'_>,
-    ) -> Result<(), RunError> {
-        let severity = live.severity(reading, judged);
-        let run = self.load(run_id).await?;
-        let n = live.rules.consecutive;
-        // One incident per failing thing: an open incident of the same kind (errors, or
-        // latency and resources) at least as severe covers it — one the watch raised, for any
-        // app (a bad release fails every app it runs on), or a person's for the same app. A
-        // covered series is recorded on that incident; a more severe one is a new incident.
-        let family = reading.key.metric.family();
-        let covering = run.monitor.open_incidents().find(|i| {
-            i.record.severity >= severity
-                && i.record.series.as_ref().is_some_and(|k| {
-                    k.metric.family() == family
-                        && (i.record.source == Source::Watch || k.app == reading.key.app)
-                })
+pub(super) async fn raise_from_watch(
+    session: &Session,
+    run_id: &str,
+    reading: &Reading,
+    judged: &Judged,
+    live: &Live,
+    ask: &Asker<'_>,
+) -> Result<(), RunError> {
+    let severity = live.severity(reading, judged);
+    let run = session.load(run_id).await?;
+    let n = live.rules.consecutive;
+    // One incident per failing thing: an open incident of the same kind (errors, or
+    // latency and resources) at least as severe covers it — one the watch raised, for any
+    // app (a bad release fails every app it runs on), or a person's for the same app. A
+    // covered series is recorded on that incident; a more severe one is a new incident.
+    let family = reading.key.metric.family();
+    let covering = run.monitor.open_incidents().find(|i| {
+        i.record.severity >= severity
+            && i.record.series.as_ref().is_some_and(|k| {
+                k.metric.family() == family
+                    && (i.record.source == Source::Watch || k.app == reading.key.app)
+            })
+    });
+    if let Some(i) = covering {
+        // The same app's other series (its failed-probe rate when its health fails) are
+        // the same failure: nothing to add.
+        let same = i.record.series.as_ref().map(|k| &k.app) == Some(&reading.key.app);
+        let noted = i.decisions.iter().any(|d| {
+            d.decision == Decision::AlsoFailing
+                && d.reason.starts_with(&format!("{} ", reading.key))
         });
-        if let Some(i) = covering {
-            // The same app's other series (its failed-probe rate when its health fails) are
-            // the same failure: nothing to add.
-            let same = i.record.series.as_ref().map(|k| &k.app) == Some(&reading.key.app);
-            let noted = i.decisions.iter().any(|d| {
-                d.decision == Decision::AlsoFailing
-                    && d.reason.starts_with(&format!("{} ", reading.key))
-            });
-            if !same && !noted {
-                let m = reading.key.metric;
-                let reason = format!(
-                    "{} at {} on {n} consecutive samples ({}); part of this incident",
-                    reading.key,
-                    reading
-                        .value
-                        .map(|v| m.show(v))
-                        .unwrap_or_else(|| "no value".into()),
-                    severity.as_str()
-                );
-                self.decide(
-                    run_id,
-                    i.record.id,
-                    Decision::AlsoFailing,
-                    WATCHER,
-                    &reason,
-                    None,
-                    ask.observer,
-                )
-                .await?;
-            }
-            return Ok(());
-        }
-        let base = live.baseline.as_ref().and_then(|b| b.value(&reading.key));
-        let m = reading.key.metric;
-        let shown = reading
-            .value
-            .map(|v| m.show(v))
-            .unwrap_or_else(|| "no value".into());
-        let summary = match m {
-            Metric::Health => format!(
-                "{}: health endpoint failing on {n} consecutive samples ({})",
-                reading.key.app.as_deref().unwrap_or("app"),
-                reading.detail.as_deref().unwrap_or("no answer")
-            ),
-            _ => format!(
-                "{} at {shown}, over its limit {}{} on {n} consecutive samples",
+        if !same && !noted {
+            let m = reading.key.metric;
+            let reason = format!(
+                "{} at {} on {n} consecutive samples ({}); part of this incident",
                 reading.key,
-                judged.limits.map(|l| m.show(l.fail)).unwrap_or_default(),
-                base.map(|b| format!(" (baseline {})", m.show(b)))
-                    .unwrap_or_default()
-            ),
-        };
-        let report = self
-            .raise_incident(
+                reading
+                    .value
+                    .map(|v| m.show(v))
+                    .unwrap_or_else(|| "no value".into()),
+                severity.as_str()
+            );
+            decide(
+                session,
                 run_id,
-                IncidentInput {
-                    severity,
-                    summary,
-                    by: WATCHER.into(),
-                    source: Source::Watch,
-                    series: Some(reading.key.clone()),
-                    evidence: json!({
-                        "value": reading.value,
-                        "detail": reading.detail,
-                        "limits": judged.limits,
-                        "baseline": base,
-                        "consecutive": n,
-                    }),
-                },
-                ask,
+                i.record.id,
+                Decision::AlsoFailing,
+                WATCHER,
+                &reason,
+                None,
+                ask.observer,
             )
             .await?;
-        ask.observer
-            .on_watch(&WatchEvent::Incident(Box::new(report)));
-        Ok(())
+        }
+        return Ok(());
     }
+    let base = live.baseline.as_ref().and_then(|b| b.value(&reading.key));
+    let m = reading.key.metric;
+    let shown = reading
+        .value
+        .map(|v| m.show(v))
+        .unwrap_or_else(|| "no value".into());
+    let summary = match m {
+        Metric::Health => format!(
+            "{}: health endpoint failing on {n} consecutive samples ({})",
+            reading.key.app.as_deref().unwrap_or("app"),
+            reading.detail.as_deref().unwrap_or("no answer")
+        ),
+        _ => format!(
+            "{} at {shown}, over its limit {}{} on {n} consecutive samples",
+            reading.key,
+            judged.limits.map(|l| m.show(l.fail)).unwrap_or_default(),
+            base.map(|b| format!(" (baseline {})", m.show(b)))
+                .unwrap_or_default()
+        ),
+    };
+    let report = raise_incident(
+        session,
+        run_id,
+        IncidentInput {
+            severity,
+            summary,
+            by: WATCHER.into(),
+            source: Source::Watch,
+            series: Some(reading.key.clone()),
+            evidence: json!({
+                "value": reading.value,
+                "detail": reading.detail,
+                "limits": judged.limits,
+                "baseline": base,
+                "consecutive": n,
+            }),
+        },
+        ask,
+    )
+    .await?;
+    ask.observer
+        .on_watch(&WatchEvent::Incident(Box::new(report)));
+    Ok(())
+}
 
-    /// Series that passed N samples in a row: resolve what they raised (the release's
-    /// watch), or verify the rollback (the watch after it).
-    pub(super) async fn recoveries(
-        &self,
-        run_id: &str,
-        leg: &Leg,
-        recovered: &[SeriesKey],
-        live: &Live,
-        ask: &Asker<'_>,
-    ) -> Result<(), RunError> {
-        let run = self.load(run_id).await?;
-        let n = live.rules.consecutive;
-        match leg.purpose {
-            Purpose::Release => {
-                for i in run.monitor.open_incidents() {
-                    let Some(key) = &i.record.series else {
-                        continue;
-                    };
-                    // An incident covers every series of its kind that failed while it was
-                    // open: it is over when one of them recovered and none still fails.
-                    let family = key.metric.family();
-                    let back: Vec<String> = recovered
-                        .iter()
-                        .filter(|k| k.metric.family() == family)
-                        .map(|k| k.to_string())
-                        .collect();
-                    let still_failing = live
-                        .streaks
-                        .iter()
-                        .any(|(k, s)| k.metric.family() == family && s.failing(n));
-                    if !back.is_empty()
-                        && !still_failing
-                        && i.record.source == Source::Watch
-                        && !i.decided(Decision::Rollback)
-                    {
-                        let reason = format!(
-                            "{} recovered: passed {n} consecutive samples; nothing of its kind fails",
-                            back.join(", ")
-                        );
-                        self.decide(
-                            run_id,
-                            i.record.id,
-                            Decision::Resolved,
-                            WATCHER,
-                            &reason,
-                            None,
-                            ask.observer,
-                        )
-                        .await?;
-                    }
-                }
-            }
-            Purpose::AfterRollback => {
-                if run.monitor.verification.is_some() {
-                    return Ok(());
-                }
-                let healthy: Vec<&SeriesKey> = live
+/// Series that passed N samples in a row: resolve what they raised (the release's
+/// watch), or verify the rollback (the watch after it).
+pub(super) async fn recoveries(
+    session: &Session,
+    run_id: &str,
+    leg: &Leg,
+    recovered: &[SeriesKey],
+    live: &Live,
+    ask: &Asker<'_>,
+) -> Result<(), RunError> {
+    let run = session.load(run_id).await?;
+    let n = live.rules.consecutive;
+    match leg.purpose {
+        Purpose::Release => {
+            for i in run.monitor.open_incidents() {
+                let Some(key) = &i.record.series else {
+                    continue;
+                };
+                // An incident covers every series of its kind that failed while it was
+                // open: it is over when one of them recovered and none still fails.
+                let family = key.metric.family();
+                let back: Vec<String> = recovered
+                    .iter()
+                    .filter(|k| k.metric.family() == family)
+                    .map(|k| k.to_string())
+                    .collect();
+                let still_failing = live
                     .streaks
                     .iter()
-                    .filter(|(k, _)| {
-                        matches!(
-                            k.metric,
-                            Metric::Health | Metric::HttpErrors | Metric::ErrorRate
-                        )
-                    })
-                    .map(|(k, _)| k)
-                    .collect();
-                let apps: Vec<&str> = healthy
-                    .iter()
-                    .filter(|k| k.metric == Metric::Health)
-                    .filter_map(|k| k.app.as_deref())
-                    .collect();
-                let all_pass = !apps.is_empty()
-                    && healthy.iter().all(|k| live.streaks[*k].passing() >= n)
-                    && apps.iter().all(|a| {
-                        live.streaks
-                            .get(&SeriesKey::new(Metric::HttpErrors, Some(a)))
-                            .is_some_and(|s| s.passing() >= n)
-                    });
-                if all_pass {
-                    let summary = format!(
-                        "healthy again after the rollback: {} answered on {n} consecutive samples; error rate under its criterion",
-                        apps.join(", ")
+                    .any(|(k, s)| k.metric.family() == family && s.failing(n));
+                if !back.is_empty()
+                    && !still_failing
+                    && i.record.source == Source::Watch
+                    && !i.decided(Decision::Rollback)
+                {
+                    let reason = format!(
+                        "{} recovered: passed {n} consecutive samples; nothing of its kind fails",
+                        back.join(", ")
                     );
-                    self.verified(run_id, true, &summary, live, ask).await?;
-                    let open: Vec<u32> = self
-                        .load(run_id)
-                        .await?
-                        .monitor
-                        .open_incidents()
-                        .map(|i| i.record.id)
-                        .collect();
-                    for id in open {
-                        self.decide(
-                            run_id,
-                            id,
-                            Decision::Resolved,
-                            WATCHER,
-                            "rolled back; the rollback is verified",
-                            None,
-                            ask.observer,
-                        )
-                        .await?;
-                    }
+                    decide(
+                        session,
+                        run_id,
+                        i.record.id,
+                        Decision::Resolved,
+                        WATCHER,
+                        &reason,
+                        None,
+                        ask.observer,
+                    )
+                    .await?;
                 }
             }
         }
-        Ok(())
+        Purpose::AfterRollback => {
+            if run.monitor.verification.is_some() {
+                return Ok(());
+            }
+            let healthy: Vec<&SeriesKey> = live
+                .streaks
+                .iter()
+                .filter(|(k, _)| {
+                    matches!(
+                        k.metric,
+                        Metric::Health | Metric::HttpErrors | Metric::ErrorRate
+                    )
+                })
+                .map(|(k, _)| k)
+                .collect();
+            let apps: Vec<&str> = healthy
+                .iter()
+                .filter(|k| k.metric == Metric::Health)
+                .filter_map(|k| k.app.as_deref())
+                .collect();
+            let all_pass = !apps.is_empty()
+                && healthy.iter().all(|k| live.streaks[*k].passing() >= n)
+                && apps.iter().all(|a| {
+                    live.streaks
+                        .get(&SeriesKey::new(Metric::HttpErrors, Some(a)))
+                        .is_some_and(|s| s.passing() >= n)
+                });
+            if all_pass {
+                let summary = format!(
+                    "healthy again after the rollback: {} answered on {n} consecutive samples; error rate under its criterion",
+                    apps.join(", ")
+                );
+                verified(session, run_id, true, &summary, live, ask).await?;
+                let open: Vec<u32> = session
+                    .load(run_id)
+                    .await?
+                    .monitor
+                    .open_incidents()
+                    .map(|i| i.record.id)
+                    .collect();
+                for id in open {
+                    decide(
+                        session,
+                        run_id,
+                        id,
+                        Decision::Resolved,
+                        WATCHER,
+                        "rolled back; the rollback is verified",
+                        None,
+                        ask.observer,
+                    )
+                    .await?;
+                }
+            }
+        }
     }
+    Ok(())
+}
 
-    pub(super) async fn verified(
-        &self,
-        run_id: &str,
-        ok: bool,
-        summary: &str,
-        live: &Live,
-        ask: &Asker<'_>,
-    ) -> Result<(), RunError> {
-        let evidence: BTreeMap<String, u32> = live
-            .streaks
-            .iter()
-            .map(|(k, s)| (k.to_string(), s.passing()))
-            .collect();
-        self.append(
+pub(super) async fn verified(
+    session: &Session,
+    run_id: &str,
+    ok: bool,
+    summary: &str,
+    live: &Live,
+    ask: &Asker<'_>,
+) -> Result<(), RunError> {
+    let evidence: BTreeMap<String, u32> = live
+        .streaks
+        .iter()
+        .map(|(k, s)| (k.to_string(), s.passing()))
+        .collect();
+    session
+        .append(
             run_id,
             Event::RollbackVerified {
                 ok,
@@ -250,10 +256,9 @@ impl Session {
             },
         )
         .await?;
-        ask.observer.on_watch(&WatchEvent::Verified {
-            ok,
-            summary: summary.to_string(),
-        });
-        Ok(())
-    }
+    ask.observer.on_watch(&WatchEvent::Verified {
+        ok,
+        summary: summary.to_string(),
+    });
+    Ok(())
 }

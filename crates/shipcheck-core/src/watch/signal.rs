@@ -176,37 +176,3 @@ impl Signal for HealthSignal {
         })
     }
 }
-
-/// Every signal of the environment `env`: each app's health endpoint (`probes` probes a
-/// sample), and the integrations' ([`crate::watch::sources`]) whose tables the config has.
-pub fn signals(ctx: &CheckContext, env: &str, probes: u32) -> Vec<Box<dyn Signal>> {
-    let mut out: Vec<Box<dyn Signal>> = crate::watch::sources::signals(ctx, env);
-    if let Some(e) = ctx.config.environments.get(env) {
-        for app in &e.apps {
-            if let Some(url) = app.health_url.as_deref().filter(|u| !u.trim().is_empty()) {
-                out.push(Box::new(HealthSignal::new(
-                    &app.name,
-                    url,
-                    app.expect_status,
-                    probes,
-                )));
-            }
-        }
-    }
-    out
-}
-
-/// The apps of `env` that have no health URL (they cannot be watched; said in evidence).
-pub fn unwatched_apps(ctx: &CheckContext, env: &str) -> Vec<String> {
-    ctx.config
-        .environments
-        .get(env)
-        .map(|e| {
-            e.apps
-                .iter()
-                .filter(|a| a.health_url.as_deref().is_none_or(|u| u.trim().is_empty()))
-                .map(|a| a.name.clone())
-                .collect()
-        })
-        .unwrap_or_default()
-}

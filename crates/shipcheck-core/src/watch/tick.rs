@@ -8,49 +8,9 @@ use crate::model::incident::Severity;
 use crate::model::watch::Baseline;
 use crate::model::watch::Grade;
 use crate::model::watch::percentile;
-use crate::model::watch::{Outcome, SeriesSummary, Tick};
 use crate::model::watch::{Reading, SeriesKey};
+use crate::model::watch::{SeriesSummary, Tick};
 use crate::watch::rules::{Judged, ProbeWindow, Rules, Streaks};
-
-/// Kayenta's multi-interval rule: the final tick passes, every earlier one is at least warn.
-pub fn kayenta(ticks: &[Tick]) -> (Outcome, String) {
-    let Some((last, earlier)) = ticks.split_last() else {
-        return (Outcome::Fail, "no tick was recorded".into());
-    };
-    let bad: Vec<String> = earlier
-        .iter()
-        .filter(|t| t.grade > Grade::Warn)
-        .map(|t| format!("tick {} was {}", t.n, t.grade.as_str()))
-        .collect();
-    if last.grade != Grade::Pass {
-        let mut r = format!(
-            "the final tick ({}/{}) was {}, not pass",
-            last.n,
-            last.of,
-            last.grade.as_str()
-        );
-        if !bad.is_empty() {
-            r.push_str(&format!("; {}", bad.join(", ")));
-        }
-        return (Outcome::Fail, r);
-    }
-    if !bad.is_empty() {
-        return (
-            Outcome::Fail,
-            format!(
-                "{} (every tick before the last must be at least warn)",
-                bad.join(", ")
-            ),
-        );
-    }
-    (
-        Outcome::Pass,
-        format!(
-            "the final tick passed and every earlier tick was at least warn ({} ticks)",
-            ticks.len()
-        ),
-    )
-}
 
 /// The series that failed the watch, and its severity (no data → medium, inconclusive).
 pub(super) fn worst_series(leg: &Leg, live: &Live) -> (Severity, Option<SeriesKey>) {

@@ -14,24 +14,33 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::checks::{CheckContext, join_all};
-use crate::engine::runner::Observer;
-use crate::engine::{Confirm, RunError, Session};
 use crate::incidents::Incident;
-use crate::incidents::respond::{Asker, IncidentInput};
+use crate::incidents::respond::Asker;
+use crate::incidents::respond::escalate_due;
+use crate::incidents::respond::raise_incident;
 use crate::journal::state::RunState;
+use crate::journal::watch::kayenta;
 use crate::journal::watch::{Leg, Verdict, verdict};
 use crate::model::checklist::Phase;
 use crate::model::clock::add;
 use crate::model::duration::Span;
 use crate::model::event::Event;
+use crate::model::incident::IncidentInput;
 use crate::model::incident::Source;
 use crate::model::watch::Grade;
 use crate::model::watch::{Metric, Reading};
 use crate::model::watch::{Outcome, Purpose, Schedule, Tick};
-use crate::watch::WatchEvent;
+use crate::runs::stream::Confirm;
+use crate::runs::stream::Observer;
+use crate::runs::stream::WatchEvent;
+use crate::runs::{RunError, Session};
+use crate::watch::react::raise_from_watch;
+use crate::watch::react::recoveries;
+use crate::watch::react::verified;
 use crate::watch::rules::Rules;
-use crate::watch::signal::{self, Signal};
-use crate::watch::tick::{Live, TickAcc, kayenta, worst_series};
+use crate::watch::signal::Signal;
+use crate::watch::sources;
+use crate::watch::tick::{Live, TickAcc, worst_series};
 
 /// Who raises the watch's incidents.
 pub const WATCHER: &str = "shipcheck watch";
@@ -102,52 +111,52 @@ fn plan(run: &RunState) -> Plan {
     }
 }
 
-impl Session {
-    /// Runs (or resumes) the run's watch until it ends, then the watch after a rollback if
-    /// one happened. Refused before the release is live.
-    pub async fn watch(
-        &self,
-        run_id: &str,
-        opts: &WatchOptions,
-        confirm: &dyn Confirm,
-        observer: &dyn Observer,
-    ) -> Result<WatchReport, RunError> {
-        let run = self.load(run_id).await?;
+/// Runs (or resumes) the run's watch until it ends, then the watch after a rollback if
+/// one happened. Refused before the release is live.
+pub async fn watch(
+    session: &Session,
+    run_id: &str,
+    opts: &WatchOptions,
+    confirm: &dyn Confirm,
+    observer: &dyn Observer,
+) -> Result<WatchReport, RunError> {
+    let run = session.load(run_id).await?;
+    if !run.status.is_open() {
+        return Err(RunError::Refused {
+            message: format!(
+                "run {} is {}; there is nothing to watch",
+                run.id,
+                run.status.as_str()
+            ),
+        });
+    }
+    if !run.completed.contains(&Phase::Rollout) {
+        return Err(RunError::Refused {
+            message: format!(
+                "the release of run {} is not live yet (phase {}); the watch starts once the rollout phase is complete",
+                run.id,
+                run.current_phase().map(|p| p.as_str()).unwrap_or("none")
+            ),
+        });
+    }
+    let ask = Asker {
+        confirm,
+        yes: opts.yes,
+        observer,
+    };
+    let mut ticks = 0;
+    for _ in 0..8 {
+        let run = session.load(run_id).await?;
         if !run.status.is_open() {
-            return Err(RunError::Refused {
-                message: format!(
-                    "run {} is {}; there is nothing to watch",
-                    run.id,
-                    run.status.as_str()
-                ),
-            });
+            break;
         }
-        if !run.completed.contains(&Phase::Rollout) {
-            return Err(RunError::Refused {
-                message: format!(
-                    "the release of run {} is not live yet (phase {}); the watch starts once the rollout phase is complete",
-                    run.id,
-                    run.current_phase().map(|p| p.as_str()).unwrap_or("none")
-                ),
-            });
-        }
-        let ask = Asker {
-            confirm,
-            yes: opts.yes,
-            observer,
-        };
-        let mut ticks = 0;
-        for _ in 0..8 {
-            let run = self.load(run_id).await?;
-            if !run.status.is_open() {
-                break;
-            }
-            let leg = match plan(&run) {
-                Plan::Resume(i) => i,
-                Plan::Start(purpose) => {
-                    let schedule = self.schedule(purpose, opts);
-                    let leg = run.monitor.legs.len();
-                    self.append(
+        let leg = match plan(&run) {
+            Plan::Resume(i) => i,
+            Plan::Start(purpose) => {
+                let schedule = schedule(session, purpose, opts);
+                let leg = run.monitor.legs.len();
+                session
+                    .append(
                         run_id,
                         Event::WatchStarted {
                             leg: leg as u32,
@@ -156,361 +165,359 @@ impl Session {
                         },
                     )
                     .await?;
-                    leg
-                }
-                Plan::Done => break,
-            };
-            ticks += self.run_leg(run_id, leg, opts, &ask).await?;
-        }
-        let run = self.load(run_id).await?;
-        Ok(WatchReport {
-            legs: run.monitor.legs.clone(),
-            incidents: run.monitor.incidents.clone(),
-            ticks_recorded: ticks,
-            verdict: verdict(&run),
-            time_to_detect_s: run.monitor.time_to_detect().map(|d| d.as_secs()),
-            time_to_recover_s: run.monitor.time_to_recover().map(|d| d.as_secs()),
-        })
-    }
-
-    /// The schedule of a new watch: config, then the options.
-    pub fn schedule(&self, purpose: Purpose, opts: &WatchOptions) -> Schedule {
-        let m = &self.loaded.config.monitor;
-        let interval = opts.interval.unwrap_or(m.interval.get());
-        let mut s = Schedule {
-            interval: Span(interval),
-            duration: Span(opts.duration.unwrap_or(m.duration.get())),
-            sample_every: Span(opts.sample_every.unwrap_or(m.sample_every.get())),
-            consecutive_failures: m.consecutive_failures.max(1),
+                leg
+            }
+            Plan::Done => break,
         };
-        if purpose == Purpose::AfterRollback {
-            s.duration = self.loaded.config.incident.after_rollback_watch;
-        }
-        s.interval = s.interval.min(s.duration);
-        s.sample_every = s.sample_every.min(s.interval);
-        s
+        ticks += run_leg(session, run_id, leg, opts, &ask).await?;
     }
+    let run = session.load(run_id).await?;
+    Ok(WatchReport {
+        legs: run.monitor.legs.clone(),
+        incidents: run.monitor.incidents.clone(),
+        ticks_recorded: ticks,
+        verdict: verdict(&run),
+        time_to_detect_s: run.monitor.time_to_detect().map(|d| d.as_secs()),
+        time_to_recover_s: run.monitor.time_to_recover().map(|d| d.as_secs()),
+    })
+}
 
-    async fn run_leg(
-        &self,
-        run_id: &str,
-        idx: usize,
-        opts: &WatchOptions,
-        ask: &Asker<'_>,
-    ) -> Result<u32, RunError> {
-        let run = self.load(run_id).await?;
-        let Some(leg) = run.monitor.legs.get(idx).cloned() else {
-            return Ok(0);
+/// The schedule of a new watch: config, then the options.
+pub fn schedule(session: &Session, purpose: Purpose, opts: &WatchOptions) -> Schedule {
+    let m = &session.loaded.config.monitor;
+    let interval = opts.interval.unwrap_or(m.interval.get());
+    let mut s = Schedule {
+        interval: Span(interval),
+        duration: Span(opts.duration.unwrap_or(m.duration.get())),
+        sample_every: Span(opts.sample_every.unwrap_or(m.sample_every.get())),
+        consecutive_failures: m.consecutive_failures.max(1),
+    };
+    if purpose == Purpose::AfterRollback {
+        s.duration = session.loaded.config.incident.after_rollback_watch;
+    }
+    s.interval = s.interval.min(s.duration);
+    s.sample_every = s.sample_every.min(s.interval);
+    s
+}
+
+async fn run_leg(
+    session: &Session,
+    run_id: &str,
+    idx: usize,
+    opts: &WatchOptions,
+    ask: &Asker<'_>,
+) -> Result<u32, RunError> {
+    let run = session.load(run_id).await?;
+    let Some(leg) = run.monitor.legs.get(idx).cloned() else {
+        return Ok(0);
+    };
+    let sched = leg.schedule;
+    let of = sched.ticks();
+    let ctx = crate::checks::CheckContext::of(session, Some(&run));
+    let rules = Rules::new(
+        &session.loaded.config.monitor,
+        sched.interval.get(),
+        sched.sample_every.get(),
+        sched.consecutive_failures,
+    );
+    let signals = sources::signals(&ctx, &run.env, rules.probes as u32);
+    let mut next = leg.ticks.last().map(|t| t.n + 1).unwrap_or(1);
+    let requested = [
+        (opts.interval, sched.interval),
+        (opts.duration, sched.duration),
+        (opts.sample_every, sched.sample_every),
+    ];
+    if next > 1
+        && requested
+            .iter()
+            .any(|(o, s)| o.is_some_and(|o| o != s.get()))
+    {
+        ask.observer.on_watch(&WatchEvent::Note(
+            "this watch started before; it keeps the schedule it started with".into(),
+        ));
+    }
+    ask.observer.on_watch(&WatchEvent::Started {
+        leg: leg.leg,
+        purpose: leg.purpose,
+        schedule: sched,
+        next_tick: next,
+        of,
+        signals: signals.iter().map(|s| s.name()).collect(),
+        resumed: next > 1 || session.clock.now() > add(leg.started_at, sched.sample_every.get()),
+    });
+    let mut live = Live {
+        rules,
+        baseline: run.monitor.baseline.clone(),
+        streaks: BTreeMap::new(),
+        recent: BTreeMap::new(),
+        raised: BTreeMap::new(),
+        windows: BTreeMap::new(),
+        last_sampled: vec![None; signals.len()],
+        acc: TickAcc::default(),
+    };
+    let mut recorded = 0;
+    let sample_every = sched
+        .sample_every
+        .get()
+        .max(crate::model::config::monitor::MIN_SAMPLE_EVERY);
+    // Bounded: every pass either records a tick or sleeps toward the next sample or tick.
+    let bound = (sched.duration.get().as_secs_f64() / sample_every.as_secs_f64()) as u64 * 3
+        + u64::from(of) * 4
+        + 1000;
+    for _ in 0..bound.min(5_000_000) {
+        let run = session.load(run_id).await?;
+        let Some(l) = run.monitor.legs.get(idx) else {
+            return Ok(recorded);
         };
-        let sched = leg.schedule;
-        let of = sched.ticks();
-        let ctx = self.check_context(Some(&run));
-        let rules = Rules::new(
-            &self.loaded.config.monitor,
-            sched.interval.get(),
-            sched.sample_every.get(),
-            sched.consecutive_failures,
-        );
-        let signals = signal::signals(&ctx, &run.env, rules.probes as u32);
-        let mut next = leg.ticks.last().map(|t| t.n + 1).unwrap_or(1);
-        let requested = [
-            (opts.interval, sched.interval),
-            (opts.duration, sched.duration),
-            (opts.sample_every, sched.sample_every),
-        ];
-        if next > 1
-            && requested
+        if l.outcome.is_some() {
+            return Ok(recorded);
+        }
+        if !run.status.is_open() {
+            let reason = format!("the run is {}", run.status.as_str());
+            end_leg(session, run_id, idx, Outcome::Stopped, &reason, ask).await?;
+            return Ok(recorded);
+        }
+        if leg.purpose == Purpose::Release
+            && let Some(r) = run.rollbacks[l.rollbacks_before.min(run.rollbacks.len())..]
                 .iter()
-                .any(|(o, s)| o.is_some_and(|o| o != s.get()))
+                .find(|r| r.succeeded == Some(true))
         {
-            ask.observer.on_watch(&WatchEvent::Note(
-                "this watch started before; it keeps the schedule it started with".into(),
-            ));
+            let reason = format!("rolled back ({}) by {}: {}", r.strategy, r.by, r.reason);
+            end_leg(session, run_id, idx, Outcome::RolledBack, &reason, ask).await?;
+            return Ok(recorded);
         }
-        ask.observer.on_watch(&WatchEvent::Started {
-            leg: leg.leg,
-            purpose: leg.purpose,
-            schedule: sched,
-            next_tick: next,
-            of,
-            signals: signals.iter().map(|s| s.name()).collect(),
-            resumed: next > 1 || self.clock.now() > add(leg.started_at, sched.sample_every.get()),
-        });
-        let mut live = Live {
-            rules,
-            baseline: run.monitor.baseline.clone(),
-            streaks: BTreeMap::new(),
-            recent: BTreeMap::new(),
-            raised: BTreeMap::new(),
-            windows: BTreeMap::new(),
-            last_sampled: vec![None; signals.len()],
-            acc: TickAcc::default(),
-        };
-        let mut recorded = 0;
-        let sample_every = sched
-            .sample_every
-            .get()
-            .max(crate::model::config::monitor::MIN_SAMPLE_EVERY);
-        // Bounded: every pass either records a tick or sleeps toward the next sample or tick.
-        let bound = (sched.duration.get().as_secs_f64() / sample_every.as_secs_f64()) as u64 * 3
-            + u64::from(of) * 4
-            + 1000;
-        for _ in 0..bound.min(5_000_000) {
-            let run = self.load(run_id).await?;
-            let Some(l) = run.monitor.legs.get(idx) else {
-                return Ok(recorded);
-            };
-            if l.outcome.is_some() {
-                return Ok(recorded);
+        let now = session.clock.now();
+        if now >= sched.due(leg.started_at, next) {
+            let k = sched.reached(leg.started_at, now).clamp(next, of);
+            if live.acc.rounds == 0 {
+                // A tick never goes without a sample (a resumed watch samples now).
+                sample_round(session, run_id, &ctx, &signals, &mut live, &leg, ask).await?;
             }
-            if !run.status.is_open() {
-                let reason = format!("the run is {}", run.status.as_str());
-                self.end_leg(run_id, idx, Outcome::Stopped, &reason, ask)
-                    .await?;
-                return Ok(recorded);
-            }
-            if leg.purpose == Purpose::Release
-                && let Some(r) = run.rollbacks[l.rollbacks_before.min(run.rollbacks.len())..]
-                    .iter()
-                    .find(|r| r.succeeded == Some(true))
-            {
-                let reason = format!("rolled back ({}) by {}: {}", r.strategy, r.by, r.reason);
-                self.end_leg(run_id, idx, Outcome::RolledBack, &reason, ask)
-                    .await?;
-                return Ok(recorded);
-            }
-            let now = self.clock.now();
-            if now >= sched.due(leg.started_at, next) {
-                let k = sched.reached(leg.started_at, now).clamp(next, of);
-                if live.acc.rounds == 0 {
-                    // A tick never goes without a sample (a resumed watch samples now).
-                    self.sample_round(run_id, &ctx, &signals, &mut live, &leg, ask)
-                        .await?;
-                }
-                let tick = live.acc.finish(
-                    &leg,
-                    k,
-                    of,
-                    sched.due(leg.started_at, k),
-                    k - next,
-                    live.baseline.as_ref(),
-                );
-                self.append(run_id, Event::WatchTick { tick: tick.clone() })
-                    .await?;
-                ask.observer.on_watch(&WatchEvent::Tick(tick));
-                recorded += 1;
-                next = k + 1;
-                if k >= of {
-                    self.finish_leg(run_id, idx, &live, ask).await?;
-                    return Ok(recorded);
-                }
-                continue;
-            }
-            let round_start = now;
-            self.sample_round(run_id, &ctx, &signals, &mut live, &leg, ask)
+            let tick = live.acc.finish(
+                &leg,
+                k,
+                of,
+                sched.due(leg.started_at, k),
+                k - next,
+                live.baseline.as_ref(),
+            );
+            session
+                .append(run_id, Event::WatchTick { tick: tick.clone() })
                 .await?;
-            self.escalate_due(run_id, ask).await?;
-            let wake = add(round_start, sample_every).min(sched.due(leg.started_at, next));
-            let now = self.clock.now();
-            if wake > now {
-                self.clock
-                    .sleep(wake.duration_since(now).unsigned_abs())
-                    .await;
-            } else {
-                tokio::task::yield_now().await;
+            ask.observer.on_watch(&WatchEvent::Tick(tick));
+            recorded += 1;
+            next = k + 1;
+            if k >= of {
+                finish_leg(session, run_id, idx, &live, ask).await?;
+                return Ok(recorded);
+            }
+            continue;
+        }
+        let round_start = now;
+        sample_round(session, run_id, &ctx, &signals, &mut live, &leg, ask).await?;
+        escalate_due(session, run_id, ask).await?;
+        let wake = add(round_start, sample_every).min(sched.due(leg.started_at, next));
+        let now = session.clock.now();
+        if wake > now {
+            session
+                .clock
+                .sleep(wake.duration_since(now).unsigned_abs())
+                .await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+    end_leg(
+        session,
+        run_id,
+        idx,
+        Outcome::Stopped,
+        "the watch loop reached its bound",
+        ask,
+    )
+    .await?;
+    Ok(recorded)
+}
+
+/// One round: every signal that may be sampled now, judged; incidents for series that
+/// just reached N failures; recoveries.
+async fn sample_round(
+    session: &Session,
+    run_id: &str,
+    ctx: &CheckContext,
+    signals: &[Box<dyn Signal>],
+    live: &mut Live,
+    leg: &Leg,
+    ask: &Asker<'_>,
+) -> Result<(), RunError> {
+    let now = session.clock.now();
+    let due: Vec<usize> = (0..signals.len())
+        .filter(|&i| {
+            live.last_sampled[i].is_none_or(|t: jiff::Timestamp| {
+                now.duration_since(t).unsigned_abs() >= signals[i].min_interval()
+            })
+        })
+        .collect();
+    let readings: Vec<Reading> = join_all(due.iter().map(|&i| signals[i].sample(ctx)).collect())
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    for &i in &due {
+        live.last_sampled[i] = Some(now);
+    }
+    live.acc.rounds += 1;
+    let mut failing_now = Vec::new();
+    let mut recovered = Vec::new();
+    for mut reading in readings {
+        // A sample's failed-probe rate becomes the rate over the window's samples (no
+        // value while the window holds fewer than `min_probes` probes).
+        if reading.key.metric == Metric::HttpErrors
+            && let Some(v) = reading.value
+        {
+            let (window, probes, min) =
+                (live.rules.window, live.rules.probes, live.rules.min_probes);
+            let failed = (v * probes as f64 / 100.0).round() as u32;
+            let w = live
+                .windows
+                .entry(reading.key.app.clone().unwrap_or_default())
+                .or_default();
+            match w.push(failed, probes as u32, window, min) {
+                Some(rate) => reading.value = Some(rate),
+                // Warming up: not judged yet.
+                None => continue,
             }
         }
-        self.end_leg(
+        let recent = live.recent.entry(reading.key.clone()).or_default();
+        match reading.value.filter(|v| v.is_finite()) {
+            Some(v) => recent.push_back(v),
+            None => recent.clear(),
+        }
+        while recent.len() > live.rules.consecutive as usize {
+            recent.pop_front();
+        }
+        let judged = live
+            .rules
+            .judge(&reading.key, reading.value, live.baseline.as_ref());
+        let streak = live.streaks.entry(reading.key.clone()).or_default();
+        let (counted, t) = streak.push(judged.grade, live.rules.consecutive);
+        live.acc.add(&reading, &judged, counted);
+        // A series that just counted as failing is raised; one that goes on failing is
+        // raised again when it has worsened to a higher severity (a rising error rate
+        // reaching its critical limit on N samples in a row).
+        if t.now_failing || counted == Grade::Fail {
+            let severity = live.severity(&reading, &judged);
+            let worse = live.raised.get(&reading.key).is_none_or(|s| severity > *s);
+            if t.now_failing || worse {
+                live.raised.insert(reading.key.clone(), severity);
+                failing_now.push((reading.clone(), judged.clone()));
+            }
+        }
+        if t.now_passing {
+            recovered.push(reading.key.clone());
+        }
+    }
+    let failing: Vec<String> = live
+        .streaks
+        .iter()
+        .filter(|(_, s)| s.failing(live.rules.consecutive))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    ask.observer.on_watch(&WatchEvent::Sampled {
+        round: live.acc.rounds,
+        failing,
+    });
+    for (reading, judged) in failing_now {
+        raise_from_watch(session, run_id, &reading, &judged, live, ask).await?;
+    }
+    if !recovered.is_empty() {
+        recoveries(session, run_id, leg, &recovered, live, ask).await?;
+    }
+    Ok(())
+}
+
+/// The last tick was recorded: Kayenta's rule decides the watch; a failed release watch
+/// that raised nothing raises an incident now.
+async fn finish_leg(
+    session: &Session,
+    run_id: &str,
+    idx: usize,
+    live: &Live,
+    ask: &Asker<'_>,
+) -> Result<(), RunError> {
+    let run = session.load(run_id).await?;
+    let Some(leg) = run.monitor.legs.get(idx).cloned() else {
+        return Ok(());
+    };
+    // After a verified rollback, the ticks that still held the bad release's samples (up
+    // to the verification) are the rollback's transition, not a failure of the watch.
+    let judged: Vec<Tick> = match (&leg.purpose, &run.monitor.verification) {
+        (Purpose::AfterRollback, Some(v)) if v.ok => {
+            let mut from = leg.started_at;
+            let mut kept = Vec::new();
+            for t in &leg.ticks {
+                if from >= v.at {
+                    kept.push(t.clone());
+                }
+                from = t.due_at;
+            }
+            kept
+        }
+        _ => leg.ticks.clone(),
+    };
+    let (outcome, reason) = if judged.is_empty() && !leg.ticks.is_empty() {
+        (
+            Outcome::Pass,
+            "the rollback was verified; no tick began after it".to_string(),
+        )
+    } else {
+        kayenta(&judged)
+    };
+    if leg.purpose == Purpose::AfterRollback && run.monitor.verification.is_none() {
+        let summary = format!(
+            "not healthy again within {} after the rollback: {reason}",
+            leg.schedule.duration
+        );
+        verified(session, run_id, false, &summary, live, ask).await?;
+    }
+    let raised_during = run
+        .monitor
+        .incidents
+        .iter()
+        .any(|i| i.raised_at >= leg.started_at);
+    if outcome == Outcome::Fail && !raised_during {
+        let (severity, key) = worst_series(&leg, live);
+        let summary = format!("the watch failed: {reason}");
+        let report = raise_incident(
+            session,
             run_id,
-            idx,
-            Outcome::Stopped,
-            "the watch loop reached its bound",
+            IncidentInput {
+                severity,
+                summary,
+                by: WATCHER.into(),
+                source: Source::Watch,
+                series: key,
+                evidence: json!({ "ticks": leg.ticks.len() }),
+            },
             ask,
         )
         .await?;
-        Ok(recorded)
+        ask.observer
+            .on_watch(&WatchEvent::Incident(Box::new(report)));
     }
+    end_leg(session, run_id, idx, outcome, &reason, ask).await
+}
 
-    /// One round: every signal that may be sampled now, judged; incidents for series that
-    /// just reached N failures; recoveries.
-    async fn sample_round(
-        &self,
-        run_id: &str,
-        ctx: &CheckContext,
-        signals: &[Box<dyn Signal>],
-        live: &mut Live,
-        leg: &Leg,
-        ask: &Asker<'_>,
-    ) -> Result<(), RunError> {
-        let now = self.clock.now();
-        let due: Vec<usize> = (0..signals.len())
-            .filter(|&i| {
-                live.last_sampled[i].is_none_or(|t: jiff::Timestamp| {
-                    now.duration_since(t).unsigned_abs() >= signals[i].min_interval()
-                })
-            })
-            .collect();
-        let readings: Vec<Reading> =
-            join_all(due.iter().map(|&i| signals[i].sample(ctx)).collect())
-                .await
-                .into_iter()
-                .flatten()
-                .collect();
-        for &i in &due {
-            live.last_sampled[i] = Some(now);
-        }
-        live.acc.rounds += 1;
-        let mut failing_now = Vec::new();
-        let mut recovered = Vec::new();
-        for mut reading in readings {
-            // A sample's failed-probe rate becomes the rate over the window's samples (no
-            // value while the window holds fewer than `min_probes` probes).
-            if reading.key.metric == Metric::HttpErrors
-                && let Some(v) = reading.value
-            {
-                let (window, probes, min) =
-                    (live.rules.window, live.rules.probes, live.rules.min_probes);
-                let failed = (v * probes as f64 / 100.0).round() as u32;
-                let w = live
-                    .windows
-                    .entry(reading.key.app.clone().unwrap_or_default())
-                    .or_default();
-                match w.push(failed, probes as u32, window, min) {
-                    Some(rate) => reading.value = Some(rate),
-                    // Warming up: not judged yet.
-                    None => continue,
-                }
-            }
-            let recent = live.recent.entry(reading.key.clone()).or_default();
-            match reading.value.filter(|v| v.is_finite()) {
-                Some(v) => recent.push_back(v),
-                None => recent.clear(),
-            }
-            while recent.len() > live.rules.consecutive as usize {
-                recent.pop_front();
-            }
-            let judged = live
-                .rules
-                .judge(&reading.key, reading.value, live.baseline.as_ref());
-            let streak = live.streaks.entry(reading.key.clone()).or_default();
-            let (counted, t) = streak.push(judged.grade, live.rules.consecutive);
-            live.acc.add(&reading, &judged, counted);
-            // A series that just counted as failing is raised; one that goes on failing is
-            // raised again when it has worsened to a higher severity (a rising error rate
-            // reaching its critical limit on N samples in a row).
-            if t.now_failing || counted == Grade::Fail {
-                let severity = live.severity(&reading, &judged);
-                let worse = live.raised.get(&reading.key).is_none_or(|s| severity > *s);
-                if t.now_failing || worse {
-                    live.raised.insert(reading.key.clone(), severity);
-                    failing_now.push((reading.clone(), judged.clone()));
-                }
-            }
-            if t.now_passing {
-                recovered.push(reading.key.clone());
-            }
-        }
-        let failing: Vec<String> = live
-            .streaks
-            .iter()
-            .filter(|(_, s)| s.failing(live.rules.consecutive))
-            .map(|(k, _)| k.to_string())
-            .collect();
-        ask.observer.on_watch(&WatchEvent::Sampled {
-            round: live.acc.rounds,
-            failing,
-        });
-        for (reading, judged) in failing_now {
-            self.raise_from_watch(run_id, &reading, &judged, live, ask)
-                .await?;
-        }
-        if !recovered.is_empty() {
-            self.recoveries(run_id, leg, &recovered, live, ask).await?;
-        }
-        Ok(())
-    }
-
-    /// The last tick was recorded: Kayenta's rule decides the watch; a failed release watch
-    /// that raised nothing raises an incident now.
-    async fn finish_leg(
-        &self,
-        run_id: &str,
-        idx: usize,
-        live: &Live,
-        ask: &Asker<'_>,
-    ) -> Result<(), RunError> {
-        let run = self.load(run_id).await?;
-        let Some(leg) = run.monitor.legs.get(idx).cloned() else {
-            return Ok(());
-        };
-        // After a verified rollback, the ticks that still held the bad release's samples (up
-        // to the verification) are the rollback's transition, not a failure of the watch.
-        let judged: Vec<Tick> = match (&leg.purpose, &run.monitor.verification) {
-            (Purpose::AfterRollback, Some(v)) if v.ok => {
-                let mut from = leg.started_at;
-                let mut kept = Vec::new();
-                for t in &leg.ticks {
-                    if from >= v.at {
-                        kept.push(t.clone());
-                    }
-                    from = t.due_at;
-                }
-                kept
-            }
-            _ => leg.ticks.clone(),
-        };
-        let (outcome, reason) = if judged.is_empty() && !leg.ticks.is_empty() {
-            (
-                Outcome::Pass,
-                "the rollback was verified; no tick began after it".to_string(),
-            )
-        } else {
-            kayenta(&judged)
-        };
-        if leg.purpose == Purpose::AfterRollback && run.monitor.verification.is_none() {
-            let summary = format!(
-                "not healthy again within {} after the rollback: {reason}",
-                leg.schedule.duration
-            );
-            self.verified(run_id, false, &summary, live, ask).await?;
-        }
-        let raised_during = run
-            .monitor
-            .incidents
-            .iter()
-            .any(|i| i.raised_at >= leg.started_at);
-        if outcome == Outcome::Fail && !raised_during {
-            let (severity, key) = worst_series(&leg, live);
-            let summary = format!("the watch failed: {reason}");
-            let report = self
-                .raise_incident(
-                    run_id,
-                    IncidentInput {
-                        severity,
-                        summary,
-                        by: WATCHER.into(),
-                        source: Source::Watch,
-                        series: key,
-                        evidence: json!({ "ticks": leg.ticks.len() }),
-                    },
-                    ask,
-                )
-                .await?;
-            ask.observer
-                .on_watch(&WatchEvent::Incident(Box::new(report)));
-        }
-        self.end_leg(run_id, idx, outcome, &reason, ask).await
-    }
-
-    async fn end_leg(
-        &self,
-        run_id: &str,
-        idx: usize,
-        outcome: Outcome,
-        reason: &str,
-        ask: &Asker<'_>,
-    ) -> Result<(), RunError> {
-        self.append(
+async fn end_leg(
+    session: &Session,
+    run_id: &str,
+    idx: usize,
+    outcome: Outcome,
+    reason: &str,
+    ask: &Asker<'_>,
+) -> Result<(), RunError> {
+    session
+        .append(
             run_id,
             Event::WatchEnded {
                 leg: idx as u32,
@@ -519,11 +526,10 @@ impl Session {
             },
         )
         .await?;
-        ask.observer.on_watch(&WatchEvent::Ended {
-            leg: idx as u32,
-            outcome,
-            reason: reason.to_string(),
-        });
-        Ok(())
-    }
+    ask.observer.on_watch(&WatchEvent::Ended {
+        leg: idx as u32,
+        outcome,
+        reason: reason.to_string(),
+    });
+    Ok(())
 }

@@ -3,8 +3,9 @@
 
 use serde_json::json;
 use shipcheck_core::incidents::respond::Asker;
-use shipcheck_core::incidents::{IncidentInput, Severity, Source};
+use shipcheck_core::incidents::{Severity, Source};
 use shipcheck_core::journal::watch::VerdictKind;
+use shipcheck_core::model::incident::IncidentInput;
 use shipcheck_core::watch::WatchOptions;
 
 use super::walk::TtyConfirm;
@@ -43,7 +44,9 @@ pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
     };
     let progress = Progress::new(g.json);
     let confirm = TtyConfirm::new(g.json);
-    let report = session.watch(&run.id, &opts, &confirm, &progress).await?;
+    let report =
+        shipcheck_core::watch::watcher::watch(&session, &run.id, &opts, &confirm, &progress)
+            .await?;
     if g.json {
         super::print_json(&json!({
             "schema": shipcheck_core::JSON_SCHEMA,
@@ -98,9 +101,14 @@ pub async fn incident(g: &Global, args: &IncidentArgs) -> Result<u8, CliError> {
         .await?;
     let by = context::actor(&args.who.by).await;
     if let Some(id) = args.resolve {
-        let run = session
-            .resolve_incident(&run.id, id, &by, &args.summary)
-            .await?;
+        let run = shipcheck_core::incidents::respond::resolve_incident(
+            &session,
+            &run.id,
+            id,
+            &by,
+            &args.summary,
+        )
+        .await?;
         if g.json {
             super::print_json(&json!({
                 "schema": shipcheck_core::JSON_SCHEMA,
@@ -127,20 +135,20 @@ pub async fn incident(g: &Global, args: &IncidentArgs) -> Result<u8, CliError> {
         yes: args.yes,
         observer: &progress,
     };
-    let report = session
-        .raise_incident(
-            &run.id,
-            IncidentInput {
-                severity,
-                summary: args.summary.clone(),
-                by,
-                source: Source::Person,
-                series: None,
-                evidence: serde_json::Value::Null,
-            },
-            &ask,
-        )
-        .await?;
+    let report = shipcheck_core::incidents::respond::raise_incident(
+        &session,
+        &run.id,
+        IncidentInput {
+            severity,
+            summary: args.summary.clone(),
+            by,
+            source: Source::Person,
+            series: None,
+            evidence: serde_json::Value::Null,
+        },
+        &ask,
+    )
+    .await?;
     if g.json {
         super::print_json(&json!({
             "schema": shipcheck_core::JSON_SCHEMA,

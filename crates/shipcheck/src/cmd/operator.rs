@@ -11,10 +11,11 @@
 use std::path::{Path, PathBuf};
 
 use shipcheck_core::clients::slack::seed_text;
-use shipcheck_core::engine::{Session, StepReport};
+use shipcheck_core::engine::StepReport;
 use shipcheck_core::journal::state::{RunState, RunStatus};
 use shipcheck_core::model::checklist::{ActionSpec, Item, Phase};
 use shipcheck_core::model::event::NoteKind;
+use shipcheck_core::runs::Session;
 use shipcheck_sandbox::world::Manifest;
 use shipcheck_sandbox::world::postgres::PgStatus;
 

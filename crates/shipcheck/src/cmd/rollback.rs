@@ -1,8 +1,8 @@
 //! `shipcheck rollback`: roll the run's release back, with confirmation.
 
 use serde_json::json;
-use shipcheck_core::engine::RollbackOptions;
 use shipcheck_core::model::config::RollbackStrategy as Strategy;
+use shipcheck_core::model::incident::RollbackOptions;
 
 use crate::cli::{Global, StrategyArg, Who};
 use crate::context;
@@ -32,7 +32,8 @@ pub async fn run(
         dry_run,
     };
     if !dry_run && !yes {
-        let plan = session.rollback_plan(&run, &opts).await?;
+        let plan =
+            shipcheck_core::incidents::rollback::rollback_plan(&session, &run, &opts).await?;
         let interactive = !g.json && output::stdin_is_tty() && output::stdout_is_tty();
         if !interactive {
             let mut msg = format!(
@@ -58,7 +59,7 @@ pub async fn run(
             return Ok(1);
         }
     }
-    let outcome = session.rollback(&run, &opts).await?;
+    let outcome = shipcheck_core::incidents::rollback::rollback(&session, &run, &opts).await?;
     if g.json {
         super::print_json(&json!({
             "schema": shipcheck_core::JSON_SCHEMA,

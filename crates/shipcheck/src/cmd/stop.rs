@@ -20,7 +20,7 @@ pub async fn run(
     let by = context::actor(&who.by).await;
     let what = if undo { "undo the stop of" } else { "STOP" };
     if !dry_run && !yes {
-        let plan = session.stop_plan(&run, app, undo, &by).await?;
+        let plan = shipcheck_core::engine::stop::stop_plan(&session, &run, app, undo, &by).await?;
         let interactive = !g.json && output::stdin_is_tty() && output::stdout_is_tty();
         if !interactive {
             let mut msg =
@@ -39,7 +39,8 @@ pub async fn run(
             return Ok(1);
         }
     }
-    let outcome = session.stop(&run, app, undo, &by, dry_run).await?;
+    let outcome =
+        shipcheck_core::engine::stop::stop(&session, &run, app, undo, &by, dry_run).await?;
     if g.json {
         super::print_json(&json!({
             "schema": shipcheck_core::JSON_SCHEMA,

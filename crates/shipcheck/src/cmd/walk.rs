@@ -1,9 +1,11 @@
 //! `shipcheck start`, `next` and `deploy`: start a run and walk it through its phases.
 
 use serde_json::json;
-use shipcheck_core::engine::{Confirm, NoConfirm, Session, StartOptions, StepOptions, StepReport};
+use shipcheck_core::engine::{StepOptions, StepReport};
 use shipcheck_core::journal::state::RunState;
 use shipcheck_core::model::checklist::Item;
+use shipcheck_core::runs::stream::{Confirm, NoConfirm};
+use shipcheck_core::runs::{Session, StartOptions};
 
 use crate::cli::{Global, StartArgs, StepArgs};
 use crate::context;
@@ -91,7 +93,8 @@ pub async fn next(
     let opts = step_options(step, by);
     let progress = Progress::new(g.json);
     let confirm = TtyConfirm::new(g.json);
-    let report = session.step(&run.id, &opts, &confirm, &progress).await?;
+    let report =
+        shipcheck_core::engine::walk::step(&session, &run.id, &opts, &confirm, &progress).await?;
     let run = session.load(&run.id).await?;
     emit(g, &run, std::slice::from_ref(&report));
     Ok(exit_for(&report))
@@ -115,9 +118,9 @@ pub async fn retry(
     };
     let progress = Progress::new(g.json);
     let confirm = TtyConfirm::new(g.json);
-    let report = session
-        .retry(&run.id, item, &opts, &confirm, &progress)
-        .await?;
+    let report =
+        shipcheck_core::engine::act::retry(&session, &run.id, item, &opts, &confirm, &progress)
+            .await?;
     let run = session.load(&run.id).await?;
     let state = run.record(item).map(|r| r.state);
     if g.json {
@@ -209,7 +212,8 @@ pub async fn walk<P: People>(
     let mut reports = Vec::new();
     // Bounded: each pass either advances a phase or asks a person.
     for _ in 0..64 {
-        let report = session.step(run_id, opts, &confirm, &progress).await?;
+        let report =
+            shipcheck_core::engine::walk::step(session, run_id, opts, &confirm, &progress).await?;
         let current = session.load(run_id).await?;
         if !g.json {
             output::print_step(&current, &report);

@@ -493,6 +493,24 @@ pub fn check_name(what: &'static str, name: &str) -> Result<(), GitError> {
     })
 }
 
+/// Who is running shipcheck: `git config user.name`, else `$USER`, else "unknown".
+pub async fn default_actor() -> String {
+    if let Ok(out) = crate::clients::exec::Cmd::new("git", ["config", "user.name"])
+        .timeout(std::time::Duration::from_secs(5))
+        .reason("find who is deploying")
+        .run()
+        .await
+        && out.success()
+        && !out.stdout.trim().is_empty()
+    {
+        return out.stdout.trim().to_string();
+    }
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use crate::model::clock::ManualClock;
 use crate::model::config::Config;
 use crate::model::duration::Span;
 use crate::model::outcome::Status;
+use crate::runs::stream::NoObserver;
 
 fn ctx(concurrency: usize) -> CheckContext {
     let mut config = Config::default();

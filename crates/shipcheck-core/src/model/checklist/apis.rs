@@ -4,9 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::checklist::{ActionSpec, CheckSpec, Checklist, Item};
-use crate::model::config::Config;
-
 fn production() -> String {
     "production".into()
 }
@@ -140,70 +137,3 @@ pub struct SlackNotifyAction {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SentryReleaseAction {}
-
-/// The config table an item's automation needs, if it is one of these integrations.
-fn needs(item: &Item) -> Option<&'static str> {
-    let from_check = item.check.as_ref().and_then(|c| match c {
-        CheckSpec::GithubReviews(_)
-        | CheckSpec::GithubChecks(_)
-        | CheckSpec::GithubWorkflow(_)
-        | CheckSpec::GithubPending(_)
-        | CheckSpec::GithubJobs(_) => Some("github"),
-        CheckSpec::SentryRate(_) | CheckSpec::SentryNewIssues(_) => Some("sentry"),
-        CheckSpec::Prometheus(_) => Some("prometheus"),
-        CheckSpec::PostgresHealth(_) | CheckSpec::PostgresMigrations(_) => Some("database"),
-        _ => None,
-    });
-    let from_action = item.action.as_ref().and_then(|a| match a {
-        ActionSpec::GithubApprove(_) => Some("github"),
-        ActionSpec::SlackNotify(_) => Some("slack"),
-        ActionSpec::SentryRelease(_) => Some("sentry"),
-        _ => None,
-    });
-    match item.kind {
-        crate::model::checklist::ItemKind::Action => from_action,
-        _ => from_check,
-    }
-}
-
-/// Items backed by an integration whose table is absent run as manual items, with the
-/// reason; so does `github.jobs` with `health = true` when `[github] health_jobs` is empty.
-/// A config without these tables keeps working exactly as before they existed.
-pub fn apply_integration_fallbacks(list: &mut Checklist, config: &Config) {
-    for item in &mut list.items {
-        if item.manual_because.is_some() {
-            continue;
-        }
-        let Some(table) = needs(item) else { continue };
-        let configured = match table {
-            "github" => config.github.is_some(),
-            "sentry" => config.sentry.is_some(),
-            "slack" => config.slack.is_some(),
-            "prometheus" => config.prometheus.is_some(),
-            _ => config.database.is_some(),
-        };
-        if !configured {
-            item.manual_because = Some(match table {
-                "slack" => {
-                    "no [slack] webhook configured; post the message yourself and tick".into()
-                }
-                "github" => "no [github] configured (add `[github] repo = \"owner/name\"` to automate it); do this step in GitHub and tick".into(),
-                "sentry" => "no [sentry] configured (add `[sentry] org` and `projects` to automate it); look at Sentry and tick".into(),
-                "prometheus" => "no [prometheus] configured (add `[prometheus] url` to automate it); look at the metrics dashboard and tick".into(),
-                _ => "no [database] configured (add `[database]` with `url_env` to automate it); check the database by hand and tick".into(),
-            });
-            continue;
-        }
-        if let Some(CheckSpec::GithubJobs(j)) = &item.check
-            && j.health
-            && config
-                .github
-                .as_ref()
-                .is_some_and(|g| g.health_jobs.is_empty())
-        {
-            item.manual_because = Some(
-                "no [github] health_jobs configured (name the workflow's health-check jobs to automate it); confirm they passed in GitHub Actions and tick".into(),
-            );
-        }
-    }
-}

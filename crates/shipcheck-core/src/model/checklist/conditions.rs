@@ -5,8 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::changes::{ChangeSet, glob_set, list_some, plural, thousands};
-use crate::model::checklist::{Checklist, ChecklistProblem, Condition};
-use crate::model::config::{Config, PathsConfig};
+use crate::model::checklist::{Checklist, Condition};
 
 /// Whether an item is required, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,35 +190,6 @@ pub fn validate_paths(paths: &PathsConfig) -> Vec<(String, String)> {
     out
 }
 
-/// The config problems of conditions and `[paths]`, for [`Checklist::from_config`]: the
-/// `[paths]` globs, and the `when` of every item the config adds or overrides (unknown
-/// group names, invalid globs).
-pub fn problems(config: &Config, checklist: &Checklist) -> Vec<ChecklistProblem> {
-    let mut out: Vec<ChecklistProblem> = validate_paths(&config.paths)
-        .into_iter()
-        .map(|(path, message)| ChecklistProblem { path, message })
-        .collect();
-    for item in &checklist.items {
-        let Some(when) = &item.when else { continue };
-        let path = if let Some(k) = config.checklist.items.iter().position(|i| i.id == item.id) {
-            format!("checklist.items[{k}].when")
-        } else if config
-            .checklist
-            .overrides
-            .get(&item.id)
-            .is_some_and(|o| o.when.is_some())
-        {
-            format!("checklist.override.\"{}\".when", item.id)
-        } else {
-            continue;
-        };
-        if let Err(message) = validate_groups(when, &config.paths) {
-            out.push(ChecklistProblem { path, message });
-        }
-    }
-    out
-}
-
 /// Every conditional item of `checklist` with its result: what `shipcheck changes` shows
 /// and what a run records as `not_required`.
 pub fn evaluate_checklist(
@@ -238,10 +208,124 @@ pub fn evaluate_checklist(
         .collect()
 }
 
+/// `[paths]`: groups of repository path globs (relative to the repository root, `/` as the
+/// separator; `*` stays within one directory, `**` crosses directories). Conditions name a
+/// group in `when = { path_groups = ["auth"] }`; the git checks read them directly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathsConfig {
+    /// Critical code: `TODO:`/`FIXME:` added here fail `prepare.no-todo`, and a change here
+    /// makes `prepare.load-test` required. Default: the usual source roots.
+    #[serde(default = "default_critical")]
+    pub critical: Vec<String>,
+    /// Authentication and permission code (`prepare.security-review`).
+    #[serde(default = "default_auth")]
+    pub auth: Vec<String>,
+    /// API source (`prepare.api-docs`).
+    #[serde(default = "default_api")]
+    pub api: Vec<String>,
+    /// API documentation; must change when `api` does.
+    #[serde(default = "default_api_docs")]
+    pub api_docs: Vec<String>,
+    /// Schema migrations (`prepare.migrations-tested`, `prepare.db-rollback-plan`).
+    #[serde(default = "default_migrations")]
+    pub migrations: Vec<String>,
+    /// Data migration scripts (`prepare.data-migrations-reviewed`).
+    #[serde(default = "default_data_migrations")]
+    pub data_migrations: Vec<String>,
+    /// The changelog file (a path or a glob); must change in every release.
+    #[serde(default = "default_changelog")]
+    pub changelog: String,
+    /// Text that must not appear in lines added under `critical` (plain substrings).
+    #[serde(default = "default_todo_patterns")]
+    pub todo_patterns: Vec<String>,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            critical: default_critical(),
+            auth: default_auth(),
+            api: default_api(),
+            api_docs: default_api_docs(),
+            migrations: default_migrations(),
+            data_migrations: default_data_migrations(),
+            changelog: default_changelog(),
+            todo_patterns: default_todo_patterns(),
+        }
+    }
+}
+
+impl PathsConfig {
+    /// The group names a condition's `path_groups` may use.
+    pub const GROUPS: [&'static str; 6] = [
+        "critical",
+        "auth",
+        "api",
+        "api_docs",
+        "migrations",
+        "data_migrations",
+    ];
+
+    /// The globs of a named group; `None` for an unknown name.
+    pub fn group(&self, name: &str) -> Option<&[String]> {
+        Some(match name {
+            "critical" => &self.critical,
+            "auth" => &self.auth,
+            "api" => &self.api,
+            "api_docs" => &self.api_docs,
+            "migrations" => &self.migrations,
+            "data_migrations" => &self.data_migrations,
+            _ => return None,
+        })
+    }
+}
+
+fn default_critical() -> Vec<String> {
+    globs(&["src/**", "apps/**", "packages/**", "lib/**", "server/**"])
+}
+
+fn default_auth() -> Vec<String> {
+    globs(&["**/auth/**", "**/permissions/**"])
+}
+
+fn default_api() -> Vec<String> {
+    globs(&["**/api/**", "**/routes/**"])
+}
+
+fn default_api_docs() -> Vec<String> {
+    globs(&[
+        "docs/api/**",
+        "**/openapi.{yaml,yml,json}",
+        "**/swagger.{yaml,yml,json}",
+    ])
+}
+
+fn default_migrations() -> Vec<String> {
+    globs(&["migrations/**", "**/migrations/**"])
+}
+
+fn default_data_migrations() -> Vec<String> {
+    globs(&["**/data-migrations/**", "**/data_migrations/**"])
+}
+
+fn default_changelog() -> String {
+    "CHANGELOG.md".into()
+}
+
+fn default_todo_patterns() -> Vec<String> {
+    globs(&["TODO:", "FIXME:"])
+}
+
+fn globs(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::changes::FileChange;
+    use crate::model::config::Config;
 
     fn changes(files: &[(&str, u64, u64)]) -> ChangeSet {
         ChangeSet {

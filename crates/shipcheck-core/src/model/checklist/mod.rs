@@ -5,15 +5,11 @@ pub mod conditions;
 pub mod fly;
 pub mod model;
 
-use std::collections::BTreeSet;
-
 use serde::Deserialize;
 
 pub use apis::*;
 pub use fly::*;
 pub use model::*;
-
-use crate::model::config::Config;
 
 /// The built-in checklist's TOML, embedded in the binary.
 pub const DEFAULT_CHECKLIST_TOML: &str = include_str!("default-checklist.toml");
@@ -48,154 +44,6 @@ impl Checklist {
         Checklist { items: file.items }
     }
 
-    /// The built-in checklist with the config's `[checklist]` changes applied: disabled items
-    /// removed, overrides applied, added items placed at the end of their phase.
-    pub fn from_config(config: &Config) -> Result<Checklist, Vec<ChecklistProblem>> {
-        let mut list = Checklist::builtin();
-        let mut problems = Vec::new();
-        let c = &config.checklist;
-
-        let known: BTreeSet<String> = list.items.iter().map(|i| i.id.clone()).collect();
-        for (n, id) in c.disable.iter().enumerate() {
-            if !known.contains(id) {
-                problems.push(ChecklistProblem {
-                    path: format!("checklist.disable[{n}]"),
-                    message: unknown_item_message(id, &known),
-                });
-            }
-        }
-        list.items.retain(|i| !c.disable.contains(&i.id));
-
-        for (id, o) in &c.overrides {
-            let Some(item) = list.items.iter_mut().find(|i| &i.id == id) else {
-                problems.push(ChecklistProblem {
-                    path: format!("checklist.override.\"{id}\""),
-                    message: if known.contains(id) {
-                        format!("item {id} is both disabled and overridden; remove one of the two")
-                    } else {
-                        unknown_item_message(id, &known)
-                    },
-                });
-                continue;
-            };
-            if let Some(t) = &o.title {
-                item.title = t.clone();
-            }
-            if let Some(r) = o.required {
-                item.required = r;
-            }
-            if let Some(w) = &o.when {
-                item.when = Some(w.clone());
-            }
-            if let Some(check) = &o.check {
-                item.check = Some(check.clone());
-                item.kind = ItemKind::Check;
-                item.manual_because = None;
-            }
-            if let Some(t) = o.timeout {
-                item.timeout = Some(t);
-            }
-            if let Some(n) = o.note_required {
-                item.note_required = n;
-            }
-        }
-
-        let mut seen: BTreeSet<String> = list.items.iter().map(|i| i.id.clone()).collect();
-        for (n, item) in c.items.iter().enumerate() {
-            let path = format!("checklist.items[{n}]");
-            if !seen.insert(item.id.clone()) {
-                problems.push(ChecklistProblem {
-                    path: format!("{path}.id"),
-                    message: format!(
-                        "duplicate item id {:?}; ids must be unique (use [checklist.override.\"{}\"] to change a built-in item)",
-                        item.id, item.id
-                    ),
-                });
-                continue;
-            }
-            let prefix = format!("{}.", item.phase.as_str());
-            if !item.id.starts_with(&prefix) || item.id.len() == prefix.len() {
-                problems.push(ChecklistProblem {
-                    path: format!("{path}.id"),
-                    message: format!(
-                        "item id {:?} must start with its phase, like \"{}{}\"",
-                        item.id,
-                        prefix,
-                        item.id.rsplit('.').next().unwrap_or("name")
-                    ),
-                });
-            }
-            match item.kind {
-                ItemKind::Check if item.check.is_none() && item.manual_because.is_none() => {
-                    problems.push(ChecklistProblem {
-                        path: path.clone(),
-                        message: "an item of kind \"check\" needs `check = { type = ... }` (http, health, command, window, rerun)".into(),
-                    })
-                }
-                ItemKind::Action if item.action.is_none() && item.manual_because.is_none() => {
-                    problems.push(ChecklistProblem {
-                        path: path.clone(),
-                        message: "an item of kind \"action\" needs `action = { type = ... }` (command)".into(),
-                    })
-                }
-
-                _ => {}
-            }
-            let pos = list
-                .items
-                .iter()
-                .rposition(|i| i.phase <= item.phase)
-                .map(|p| p + 1)
-                .unwrap_or(0);
-            list.items.insert(pos, item.clone());
-        }
-
-        for (n, item) in list.items.iter().enumerate() {
-            if let Some(CheckSpec::Rerun(r)) = &item.check {
-                for id in &r.items {
-                    let ok = list.items.iter().any(|i| {
-                        &i.id == id
-                            && i.check.is_some()
-                            && !matches!(i.check, Some(CheckSpec::Rerun(_)))
-                    });
-                    if !ok {
-                        problems.push(ChecklistProblem {
-                            path: item_path(config, &item.id, n),
-                            message: format!(
-                                "rerun names {id:?}, which is not an item with an automatic check"
-                            ),
-                        });
-                    }
-                }
-            }
-            if let Some(CheckSpec::Health(h)) = &item.check
-                && !item_disabled(config, &item.id)
-                && written_by_config(config, &item.id)
-                && !config.environments.contains_key(&h.env)
-                && !config.environments.is_empty()
-            {
-                problems.push(ChecklistProblem {
-                    path: item_path(config, &item.id, n),
-                    message: format!(
-                        "health check names environment {:?}, which is not under [environments] (have: {})",
-                        h.env,
-                        config.environments.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                });
-            }
-        }
-
-        problems.extend(crate::model::checklist::conditions::problems(config, &list));
-        fall_back_where_unconfigured(config, &mut list);
-        apply_integration_fallbacks(&mut list, config);
-
-        if problems.is_empty() {
-            Ok(list)
-        } else {
-            Err(problems)
-        }
-    }
-
     /// The item with this id.
     pub fn get(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
@@ -214,71 +62,6 @@ impl Checklist {
     /// A "did you mean" for an unknown id.
     pub fn suggest(&self, id: &str) -> Option<String> {
         suggest(id, self.ids())
-    }
-}
-
-/// An item whose automation needs an integration the config does not set up becomes a
-/// person's item with the reason, so a config without Fly apps still runs every step.
-fn fall_back_where_unconfigured(config: &Config, list: &mut Checklist) {
-    let has_fly = |env: &str| {
-        config
-            .environments
-            .get(env)
-            .is_some_and(|e| e.apps.iter().any(|a| a.fly_app.is_some()))
-    };
-    for item in &mut list.items {
-        if item.manual_because.is_some() {
-            continue;
-        }
-        let env = match &item.check {
-            Some(CheckSpec::FlyRegion(c)) => Some(c.env.as_str()),
-            Some(CheckSpec::FlySecrets(c)) => Some(c.env.as_str()),
-            Some(CheckSpec::FlyEnv(c)) => Some(c.env.as_str()),
-            Some(CheckSpec::FlyReleases(c)) => Some(c.env.as_str()),
-            Some(CheckSpec::FlyStatus(c)) => Some(c.env.as_str()),
-            Some(CheckSpec::FlyLogs(c)) => Some(c.env.as_str()),
-            _ => None,
-        };
-        if let Some(env) = env
-            && !has_fly(env)
-        {
-            item.manual_because = Some(format!(
-                "no app in [environments.{env}] has a fly_app, so shipcheck cannot ask Fly; check it yourself and tick"
-            ));
-        }
-    }
-}
-
-fn item_disabled(config: &Config, id: &str) -> bool {
-    config.checklist.disable.iter().any(|d| d == id)
-}
-
-/// Whether the item's check was written in the config (an added item or an override with a
-/// check), as opposed to a built-in one. A built-in health check of an environment the config
-/// does not describe is not the config's mistake: the check reports it when it runs.
-fn written_by_config(config: &Config, id: &str) -> bool {
-    config.checklist.items.iter().any(|i| i.id == id)
-        || config
-            .checklist
-            .overrides
-            .get(id)
-            .is_some_and(|o| o.check.is_some())
-}
-
-fn item_path(config: &Config, id: &str, _n: usize) -> String {
-    if let Some(k) = config.checklist.items.iter().position(|i| i.id == id) {
-        format!("checklist.items[{k}]")
-    } else if config.checklist.overrides.contains_key(id) {
-        format!("checklist.override.\"{id}\"")
-    } else {
-        format!("checklist (built-in item {id})")
-    }
-}
-
-fn unknown_item_message(id: &str, known: &BTreeSet<String>) -> String {
-    match suggest(id, known.iter().map(|s| s.as_str())) {
-        Some(s) => format!("unknown item id {id:?}; did you mean {s:?}?"),
-        None => format!("unknown item id {id:?}; `shipcheck plan` lists the item ids"),
     }
 }
 
@@ -316,6 +99,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn builtin_has_the_seeds_58_items_in_8_phases() {

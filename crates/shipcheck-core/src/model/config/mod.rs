@@ -2,6 +2,7 @@
 //! validation ([`validate`]), errors ([`error`]), and the commented file `shipcheck init`
 //! writes ([`template`]).
 
+mod checklist;
 pub mod clock;
 mod describe;
 pub mod discover;
@@ -15,6 +16,7 @@ mod span;
 pub mod template;
 pub mod validate;
 
+pub use crate::model::checklist::conditions::PathsConfig;
 pub use clock::ClockConfig;
 pub use error::{ConfigError, InvalidConfig, Problem};
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};

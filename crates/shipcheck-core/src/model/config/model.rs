@@ -1,6 +1,7 @@
 //! The shape of `shipcheck.toml`. Every table denies unknown keys: a mistyped key in a
 //! deployment tool is a step that silently never runs.
 
+use crate::model::checklist::conditions::PathsConfig;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -319,109 +320,4 @@ pub struct ItemOverride {
     /// A tick must carry a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note_required: Option<bool>,
-}
-
-/// `[paths]`: groups of repository path globs (relative to the repository root, `/` as the
-/// separator; `*` stays within one directory, `**` crosses directories). Conditions name a
-/// group in `when = { path_groups = ["auth"] }`; the git checks read them directly.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PathsConfig {
-    /// Critical code: `TODO:`/`FIXME:` added here fail `prepare.no-todo`, and a change here
-    /// makes `prepare.load-test` required. Default: the usual source roots.
-    #[serde(default = "default_critical")]
-    pub critical: Vec<String>,
-    /// Authentication and permission code (`prepare.security-review`).
-    #[serde(default = "default_auth")]
-    pub auth: Vec<String>,
-    /// API source (`prepare.api-docs`).
-    #[serde(default = "default_api")]
-    pub api: Vec<String>,
-    /// API documentation; must change when `api` does.
-    #[serde(default = "default_api_docs")]
-    pub api_docs: Vec<String>,
-    /// Schema migrations (`prepare.migrations-tested`, `prepare.db-rollback-plan`).
-    #[serde(default = "default_migrations")]
-    pub migrations: Vec<String>,
-    /// Data migration scripts (`prepare.data-migrations-reviewed`).
-    #[serde(default = "default_data_migrations")]
-    pub data_migrations: Vec<String>,
-    /// The changelog file (a path or a glob); must change in every release.
-    #[serde(default = "default_changelog")]
-    pub changelog: String,
-    /// Text that must not appear in lines added under `critical` (plain substrings).
-    #[serde(default = "default_todo_patterns")]
-    pub todo_patterns: Vec<String>,
-}
-
-impl Default for PathsConfig {
-    fn default() -> Self {
-        PathsConfig {
-            critical: default_critical(),
-            auth: default_auth(),
-            api: default_api(),
-            api_docs: default_api_docs(),
-            migrations: default_migrations(),
-            data_migrations: default_data_migrations(),
-            changelog: default_changelog(),
-            todo_patterns: default_todo_patterns(),
-        }
-    }
-}
-
-impl PathsConfig {
-    /// The group names a condition's `path_groups` may use.
-    pub const GROUPS: [&'static str; 6] = [
-        "critical",
-        "auth",
-        "api",
-        "api_docs",
-        "migrations",
-        "data_migrations",
-    ];
-
-    /// The globs of a named group; `None` for an unknown name.
-    pub fn group(&self, name: &str) -> Option<&[String]> {
-        Some(match name {
-            "critical" => &self.critical,
-            "auth" => &self.auth,
-            "api" => &self.api,
-            "api_docs" => &self.api_docs,
-            "migrations" => &self.migrations,
-            "data_migrations" => &self.data_migrations,
-            _ => return None,
-        })
-    }
-}
-
-fn globs(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-fn default_critical() -> Vec<String> {
-    globs(&["src/**", "apps/**", "packages/**", "lib/**", "server/**"])
-}
-fn default_auth() -> Vec<String> {
-    globs(&["**/auth/**", "**/permissions/**"])
-}
-fn default_api() -> Vec<String> {
-    globs(&["**/api/**", "**/routes/**"])
-}
-fn default_api_docs() -> Vec<String> {
-    globs(&[
-        "docs/api/**",
-        "**/openapi.{yaml,yml,json}",
-        "**/swagger.{yaml,yml,json}",
-    ])
-}
-fn default_migrations() -> Vec<String> {
-    globs(&["migrations/**", "**/migrations/**"])
-}
-fn default_data_migrations() -> Vec<String> {
-    globs(&["**/data-migrations/**", "**/data_migrations/**"])
-}
-fn default_changelog() -> String {
-    "CHANGELOG.md".into()
-}
-fn default_todo_patterns() -> Vec<String> {
-    globs(&["TODO:", "FIXME:"])
 }

@@ -8,10 +8,11 @@ pub mod prometheus;
 pub mod sentry;
 
 use crate::checks::CheckContext;
+use crate::watch::signal::HealthSignal;
 use crate::watch::signal::Signal;
 
 /// The integrations' signals for `env`.
-pub fn signals(ctx: &CheckContext, env: &str) -> Vec<Box<dyn Signal>> {
+fn integration_signals(ctx: &CheckContext, env: &str) -> Vec<Box<dyn Signal>> {
     let mut out: Vec<Box<dyn Signal>> = Vec::new();
     if ctx.config.sentry.is_some() {
         out.push(Box::new(sentry::SentrySignal::default()));
@@ -34,4 +35,38 @@ pub fn signals(ctx: &CheckContext, env: &str) -> Vec<Box<dyn Signal>> {
         out.push(Box::new(postgres::PostgresSignal));
     }
     out
+}
+
+/// Every signal of the environment `env`: each app's health endpoint (`probes` probes a
+/// sample), and the integrations' whose tables the config has.
+pub fn signals(ctx: &CheckContext, env: &str, probes: u32) -> Vec<Box<dyn Signal>> {
+    let mut out: Vec<Box<dyn Signal>> = integration_signals(ctx, env);
+    if let Some(e) = ctx.config.environments.get(env) {
+        for app in &e.apps {
+            if let Some(url) = app.health_url.as_deref().filter(|u| !u.trim().is_empty()) {
+                out.push(Box::new(HealthSignal::new(
+                    &app.name,
+                    url,
+                    app.expect_status,
+                    probes,
+                )));
+            }
+        }
+    }
+    out
+}
+
+/// The apps of `env` that have no health URL (they cannot be watched; said in evidence).
+pub fn unwatched_apps(ctx: &CheckContext, env: &str) -> Vec<String> {
+    ctx.config
+        .environments
+        .get(env)
+        .map(|e| {
+            e.apps
+                .iter()
+                .filter(|a| a.health_url.as_deref().is_none_or(|u| u.trim().is_empty()))
+                .map(|a| a.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::actions::ics;
-use crate::engine::runner::{EngineEvent, Observer};
-use crate::engine::{NoConfirm, StartOptions, StepOptions};
+use crate::engine::StepOptions;
 use crate::journal::state::ItemState;
 use crate::model::checklist::{ActionSpec, MonitorCheck, Phase};
 use crate::model::clock::Clock;
@@ -15,9 +14,13 @@ use crate::model::outcome::Status;
 use crate::model::watch::Outcome;
 use crate::model::watch::{Metric, SeriesKey};
 use crate::report::criteria::{self, Met};
+use crate::runs::StartOptions;
+use crate::runs::stream::NoConfirm;
+use crate::runs::stream::WatchEvent;
+use crate::runs::stream::{EngineEvent, Observer};
+use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Reply, Req};
 use crate::watch::tests::world::{Seen, World};
-use crate::watch::{WatchEvent, WatchOptions};
 
 fn healthy() -> crate::watch::tests::app::Behaviour {
     Arc::new(|_: &Req| Reply::ok())
@@ -48,7 +51,9 @@ async fn preflight_measures_the_baseline_before_the_merge() {
         by: "dee".into(),
         ..StepOptions::default()
     };
-    s.step(&run.id, &opts, &NoConfirm, &seen).await.unwrap();
+    crate::engine::walk::step(s, &run.id, &opts, &NoConfirm, &seen)
+        .await
+        .unwrap();
     let run = w.run(&run.id).await;
     let b = run.monitor.baseline.as_ref().expect("a baseline");
     assert_eq!(b.probes, 4);
@@ -62,8 +67,7 @@ async fn preflight_measures_the_baseline_before_the_merge() {
         );
     }
     assert_eq!(w.app.hits(), 8);
-    // Measured once: the next step does not measure again.
-    s.step(&run.id, &opts, &NoConfirm, &seen).await.unwrap();
+    // Measured once: the next step does not measure crate::engine::walk::step(&again.s, &run.id, &opts, &NoConfirm, &seen).await.unwrap();
     assert_eq!(w.app.hits(), 8);
 }
 
@@ -77,8 +81,7 @@ async fn verify_waits_out_the_first_five_minutes_then_compares_response_times() 
         by: "dee".into(),
         ..StepOptions::default()
     };
-    w.session
-        .step(&run.id, &opts, &NoConfirm, &seen)
+    crate::engine::walk::step(&w.session, &run.id, &opts, &NoConfirm, &seen)
         .await
         .unwrap();
     assert!(w.clock.now() >= crate::model::clock::add(live, Duration::from_secs(300)));
@@ -121,7 +124,7 @@ async fn a_killed_watch_resumes_and_runs_missed_ticks_once() {
         ..WatchOptions::default()
     };
     tokio::select! {
-        r = w.session.watch(&run.id, &opts, &NoConfirm, &kill) => panic!("the watch ended: {r:?}"),
+        r = crate::watch::watcher::watch(&w.session, &run.id, &opts, &NoConfirm, &kill) => panic!("the watch ended: {r:?}"),
         _ = kill.0.notified() => {}
     }
     let ticks = |run: &crate::journal::state::RunState| -> Vec<(u32, u32)> {
@@ -139,11 +142,10 @@ async fn a_killed_watch_resumes_and_runs_missed_ticks_once() {
     );
     // The process stays dead for 40 minutes: ticks 4 and 5 are missed.
     w.clock.advance(Duration::from_secs(40 * 60));
-    let report = w
-        .session
-        .watch(&run.id, &opts, &NoConfirm, &Seen::default())
-        .await
-        .unwrap();
+    let report =
+        crate::watch::watcher::watch(&w.session, &run.id, &opts, &NoConfirm, &Seen::default())
+            .await
+            .unwrap();
     let after = w.run(&run.id).await;
     assert_eq!(
         ticks(&after),
@@ -172,7 +174,7 @@ async fn the_review_invitation_is_valid_icalendar_for_the_next_working_day() {
     let run = w.live_run().await;
     let perform = |run: &crate::journal::state::RunState| {
         let actx = crate::actions::ActionContext {
-            check: w.session.check_context(Some(run)),
+            check: crate::checks::CheckContext::of(&w.session, Some(run)),
             by: "dee".into(),
             message: None,
             dry_run: false,
@@ -279,7 +281,8 @@ async fn the_success_criteria_reflect_a_clean_run() {
         "not watched yet: {}",
         before[4].because
     );
-    s.watch(
+    crate::watch::watcher::watch(
+        s,
         &run.id,
         &WatchOptions::default(),
         &NoConfirm,
@@ -317,7 +320,7 @@ async fn the_success_criteria_reflect_a_clean_run() {
     assert_eq!(c[4].met, Met::Met, "{}", c[4].because);
     assert_eq!(c[5].met, Met::Unknown);
     // Close: the final evaluation passes, nothing critical is open.
-    let ctx = s.check_context(Some(&run));
+    let ctx = crate::checks::CheckContext::of(s, Some(&run));
     let fin = crate::watch::items::final_check(&ctx).await;
     assert_eq!(fin.status, Status::Pass, "{}", fin.summary);
     assert_eq!(
@@ -353,7 +356,9 @@ async fn a_run_goes_from_verify_through_the_watch_to_close_on_a_simulated_clock(
     let seen = Seen::default();
     let mut steps = 0;
     while w.run(&run.id).await.status == crate::journal::state::RunStatus::Active && steps < 10 {
-        let r = s.step(&run.id, &opts, &NoConfirm, &seen).await.unwrap();
+        let r = crate::engine::walk::step(s, &run.id, &opts, &NoConfirm, &seen)
+            .await
+            .unwrap();
         assert!(r.advanced, "{:#?}", r.needs);
         steps += 1;
     }
@@ -410,7 +415,7 @@ async fn response_times_fail_only_when_slow_probes_are_sustained() {
     .await;
     let run = w.live_run().await;
     assert_eq!(a.load(Ordering::SeqCst), 10);
-    let ctx = w.session.check_context(Some(&run));
+    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
     let once = crate::watch::items::response_times(&ctx).await;
     assert_eq!(once.status, Status::Pass, "{}", once.summary);
     assert!(once.summary.contains("not sustained"), "{}", once.summary);

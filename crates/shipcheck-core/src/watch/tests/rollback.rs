@@ -5,13 +5,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::engine::walk::NoConfirm;
 use crate::incidents::respond::Asker;
-use crate::incidents::{Decision, IncidentInput, Severity, Source};
+use crate::incidents::{Decision, Severity, Source};
 use crate::journal::watch::{VerdictKind, verdict};
+use crate::model::incident::IncidentInput;
 use crate::model::watch::Grade;
 use crate::model::watch::{Outcome, Purpose};
 use crate::report::criteria::{self, Met};
+use crate::runs::stream::NoConfirm;
 use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Reply, Req};
 use crate::watch::tests::world::{Seen, World};
@@ -46,19 +47,18 @@ async fn critical_with_auto_rollback_rolls_back_exactly_once_and_verifies_it() {
     let pushes = repo.pushes("production");
     let merge = repo.origin_ref("production");
     let seen = Seen::default();
-    let report = w
-        .session
-        .watch(
-            &run.id,
-            &WatchOptions {
-                by: "dee".into(),
-                ..WatchOptions::default()
-            },
-            &NoConfirm,
-            &seen,
-        )
-        .await
-        .unwrap();
+    let report = crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions {
+            by: "dee".into(),
+            ..WatchOptions::default()
+        },
+        &NoConfirm,
+        &seen,
+    )
+    .await
+    .unwrap();
     let run = w.run(&run.id).await;
     let m = &run.monitor;
 
@@ -115,11 +115,15 @@ async fn critical_with_auto_rollback_rolls_back_exactly_once_and_verifies_it() {
     assert!(report.time_to_recover_s.is_some());
 
     // Running the watch again changes nothing: no second rollback.
-    let again = w
-        .session
-        .watch(&run.id, &WatchOptions::default(), &NoConfirm, &seen)
-        .await
-        .unwrap();
+    let again = crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions::default(),
+        &NoConfirm,
+        &seen,
+    )
+    .await
+    .unwrap();
     assert_eq!(again.ticks_recorded, 0);
     let run = w.run(&run.id).await;
     assert_eq!(run.rollbacks.len(), 1);
@@ -162,11 +166,14 @@ async fn a_persons_critical_incident_rolls_back_once_when_confirmed() {
         series: None,
         evidence: serde_json::Value::Null,
     };
-    let first = w
-        .session
-        .raise_incident(&run.id, input("checkout is down"), &ask)
-        .await
-        .unwrap();
+    let first = crate::incidents::respond::raise_incident(
+        &w.session,
+        &run.id,
+        input("checkout is down"),
+        &ask,
+    )
+    .await
+    .unwrap();
     assert!(first.rollback.is_some());
     assert!(
         first
@@ -183,11 +190,14 @@ async fn a_persons_critical_incident_rolls_back_once_when_confirmed() {
     assert_eq!(first.incident.decisions[0].decision, Decision::Rollback);
     assert_eq!(first.incident.decisions[0].by, "Rita");
     // A second critical incident: the release is already rolled back; a person decides.
-    let second = w
-        .session
-        .raise_incident(&run.id, input("still seeing errors"), &ask)
-        .await
-        .unwrap();
+    let second = crate::incidents::respond::raise_incident(
+        &w.session,
+        &run.id,
+        input("still seeing errors"),
+        &ask,
+    )
+    .await
+    .unwrap();
     assert!(second.rollback.is_none());
     assert_eq!(
         second.incident.decisions[0].decision,
@@ -201,10 +211,15 @@ async fn a_persons_critical_incident_rolls_back_once_when_confirmed() {
     assert!(run.rollbacks[0].reason.contains("checkout is down"));
 
     // The watch that starts now is the one after the rollback; it verifies it.
-    w.session
-        .watch(&run.id, &WatchOptions::default(), &NoConfirm, &seen)
-        .await
-        .unwrap();
+    crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions::default(),
+        &NoConfirm,
+        &seen,
+    )
+    .await
+    .unwrap();
     let run = w.run(&run.id).await;
     assert_eq!(run.monitor.legs.len(), 1);
     assert_eq!(run.monitor.legs[0].purpose, Purpose::AfterRollback);
@@ -213,8 +228,7 @@ async fn a_persons_critical_incident_rolls_back_once_when_confirmed() {
     assert_eq!(run.monitor.open_incidents().count(), 0);
     // A person resolving a resolved incident is refused.
     assert!(
-        w.session
-            .resolve_incident(&run.id, 1, "Rita", "done")
+        crate::incidents::respond::resolve_incident(&w.session, &run.id, 1, "Rita", "done")
             .await
             .is_err()
     );
@@ -233,22 +247,21 @@ async fn a_rollback_that_cannot_be_planned_is_recorded_not_performed() {
         yes: false,
         observer: &seen,
     };
-    let r = w
-        .session
-        .raise_incident(
-            &run.id,
-            IncidentInput {
-                severity: Severity::Critical,
-                summary: "down".into(),
-                by: "Rita".into(),
-                source: Source::Person,
-                series: None,
-                evidence: serde_json::Value::Null,
-            },
-            &ask,
-        )
-        .await
-        .unwrap();
+    let r = crate::incidents::respond::raise_incident(
+        &w.session,
+        &run.id,
+        IncidentInput {
+            severity: Severity::Critical,
+            summary: "down".into(),
+            by: "Rita".into(),
+            source: Source::Person,
+            series: None,
+            evidence: serde_json::Value::Null,
+        },
+        &ask,
+    )
+    .await
+    .unwrap();
     assert!(r.rollback.is_none());
     let d = &r.incident.decisions[0];
     assert_eq!(d.decision, Decision::RollbackFailed);
@@ -275,18 +288,18 @@ async fn a_rollback_that_takes_minutes_to_show_is_one_incident_and_a_passing_wat
     })
     .await;
     let run = w.live_run().await;
-    w.session
-        .watch(
-            &run.id,
-            &WatchOptions {
-                by: "dee".into(),
-                ..WatchOptions::default()
-            },
-            &NoConfirm,
-            &Seen::default(),
-        )
-        .await
-        .unwrap();
+    crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions {
+            by: "dee".into(),
+            ..WatchOptions::default()
+        },
+        &NoConfirm,
+        &Seen::default(),
+    )
+    .await
+    .unwrap();
     let run = w.run(&run.id).await;
     let m = &run.monitor;
     assert_eq!(run.rollbacks.len(), 1);

@@ -8,11 +8,11 @@ use jiff::Timestamp;
 
 use crate::model::clock::Clock;
 
-use crate::engine::walk::NoConfirm;
 use crate::incidents::{Decision, Severity};
 use crate::journal::watch::{VerdictKind, verdict};
 use crate::model::watch::Outcome;
 use crate::model::watch::{Grade, Metric, SeriesKey};
+use crate::runs::stream::NoConfirm;
 use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Behaviour, Reply, Req};
 use crate::watch::tests::world::{Seen, T0, World, minutes};
@@ -51,11 +51,10 @@ async fn a_clean_watch_with_jittery_latency_raises_nothing() {
     // 0–12 ms of jitter on every answer.
     let w = World::new("", Arc::new(|r: &Req| Reply::slow((r.n * 7 % 13) as u64))).await;
     let run = w.live_run().await;
-    let report = w
-        .session
-        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
-        .await
-        .unwrap();
+    let report =
+        crate::watch::watcher::watch(&w.session, &run.id, &opts(), &NoConfirm, &Seen::default())
+            .await
+            .unwrap();
     let run = w.run(&run.id).await;
     let leg = &run.monitor.legs[0];
     assert_eq!(leg.ticks.len(), 8, "2 hours of 15-minute ticks");
@@ -71,7 +70,7 @@ async fn a_clean_watch_with_jittery_latency_raises_nothing() {
     assert!(minutes(w.clock.now()) >= 120.0);
     assert!(w.app.hits() >= 2 * 240, "{}", w.app.hits());
     // The checklist items read the watch.
-    let ctx = w.session.check_context(Some(&run));
+    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
     let errors = crate::watch::items::error_rates(&ctx);
     assert_eq!(
         errors.status,
@@ -92,11 +91,10 @@ async fn a_clean_watch_with_jittery_latency_raises_nothing() {
         metrics.summary
     );
     // A second call finds the watch over and does nothing.
-    let again = w
-        .session
-        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
-        .await
-        .unwrap();
+    let again =
+        crate::watch::watcher::watch(&w.session, &run.id, &opts(), &NoConfirm, &Seen::default())
+            .await
+            .unwrap();
     assert_eq!(again.ticks_recorded, 0);
 }
 
@@ -115,8 +113,7 @@ async fn a_one_sample_flap_raises_nothing() {
     )
     .await;
     let run = w.live_run().await;
-    w.session
-        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &NoConfirm, &Seen::default())
         .await
         .unwrap();
     let run = w.run(&run.id).await;
@@ -152,8 +149,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
     .await;
     let run = w.live_run().await;
     let prompt = w.prompt(false);
-    w.session
-        .watch(&run.id, &opts(), &prompt, &Seen::default())
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &prompt, &Seen::default())
         .await
         .unwrap();
     let run = w.run(&run.id).await;
@@ -197,7 +193,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
     assert_eq!(verdict(&run).verdict, VerdictKind::Failed);
     let ttd = m.time_to_detect().unwrap().as_secs_f64() / 60.0;
     assert!((31.0..32.0).contains(&ttd), "{ttd}");
-    let ctx = w.session.check_context(Some(&run));
+    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
     assert_eq!(
         crate::watch::items::no_critical(&ctx).await.status,
         crate::model::outcome::Status::Fail
@@ -218,8 +214,7 @@ async fn slow_responses_are_medium_fixed_forward_and_resolved_when_they_recover(
     )
     .await;
     let run = w.live_run().await;
-    w.session
-        .watch(&run.id, &opts(), &NoConfirm, &Seen::default())
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &NoConfirm, &Seen::default())
         .await
         .unwrap();
     let run = w.run(&run.id).await;
@@ -241,7 +236,7 @@ async fn slow_responses_are_medium_fixed_forward_and_resolved_when_they_recover(
     // Kayenta: the final tick passed, but an earlier one failed.
     assert_eq!(leg.outcome, Some(Outcome::Fail));
     assert!(leg.reason.as_deref().unwrap().contains("tick 2 was fail"));
-    let ctx = w.session.check_context(Some(&run));
+    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
     assert_eq!(
         crate::watch::items::metrics(&ctx).status,
         crate::model::outcome::Status::Fail
@@ -267,8 +262,7 @@ async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer(
     .await;
     let run = w.live_run().await;
     let prompt = w.prompt(false);
-    w.session
-        .watch(&run.id, &opts(), &prompt, &Seen::default())
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &prompt, &Seen::default())
         .await
         .unwrap();
     let run = w.run(&run.id).await;
@@ -316,8 +310,7 @@ async fn thirty_percent_errors_are_seen_in_the_next_sample_and_raised_after_thre
     .await;
     let run = w.live_run().await;
     let prompt = w.prompt(false);
-    w.session
-        .watch(&run.id, &opts(), &prompt, &Seen::default())
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &prompt, &Seen::default())
         .await
         .unwrap();
     let run = w.run(&run.id).await;
@@ -367,8 +360,7 @@ async fn a_release_failing_on_two_apps_is_one_incident_until_both_recover() {
     .await;
     let run = w.live_run().await;
     let prompt = w.prompt(false);
-    w.session
-        .watch(&run.id, &opts(), &prompt, &Seen::default())
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &prompt, &Seen::default())
         .await
         .unwrap();
     let run = w.run(&run.id).await;
@@ -423,8 +415,7 @@ async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
     .await;
     let run = w.live_run().await;
     let prompt = w.prompt(false);
-    w.session
-        .watch(&run.id, &opts(), &prompt, &Seen::default())
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &prompt, &Seen::default())
         .await
         .unwrap();
     let run = w.run(&run.id).await;

@@ -9,10 +9,10 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY};
-use crate::engine::walk::NoConfirm;
 use crate::incidents::Severity;
 use crate::model::config::test_env;
 use crate::model::watch::{Metric, SeriesKey};
+use crate::runs::stream::NoConfirm;
 use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Reply, Req};
 use crate::watch::tests::world::{Seen, World};
@@ -67,15 +67,15 @@ async fn a_cpu_over_its_ceiling_is_a_medium_incident() {
         b.value(&SeriesKey::new(Metric::P95, Some("web"))),
         Some(120.0)
     );
-    w.session
-        .watch(
-            &run.id,
-            &WatchOptions::default(),
-            &NoConfirm,
-            &Seen::default(),
-        )
-        .await
-        .unwrap();
+    crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions::default(),
+        &NoConfirm,
+        &Seen::default(),
+    )
+    .await
+    .unwrap();
     let run = w.run(&run.id).await;
     let m = &run.monitor;
     assert_eq!(m.incidents.len(), 1, "{:#?}", m.incidents);
@@ -86,7 +86,7 @@ async fn a_cpu_over_its_ceiling_is_a_medium_incident() {
         Some(SeriesKey::new(Metric::Cpu, Some("api")))
     );
     assert!(i.record.summary.contains("95.0%"), "{}", i.record.summary);
-    let ctx = w.session.check_context(Some(&run));
+    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
     let metrics = crate::watch::items::metrics(&ctx);
     assert_eq!(metrics.status, crate::model::outcome::Status::Fail);
     assert!(metrics.summary.contains("cpu"), "{}", metrics.summary);
@@ -137,15 +137,15 @@ async fn an_error_rate_far_above_sentrys_baseline_is_critical() {
     let key = SeriesKey::new(Metric::ErrorRate, None);
     let base = run.monitor.baseline.as_ref().unwrap().value(&key).unwrap();
     assert!((base - 0.2).abs() < 1e-9, "{base}");
-    w.session
-        .watch(
-            &run.id,
-            &WatchOptions::default(),
-            &NoConfirm,
-            &Seen::default(),
-        )
-        .await
-        .unwrap();
+    crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions::default(),
+        &NoConfirm,
+        &Seen::default(),
+    )
+    .await
+    .unwrap();
     let run = w.run(&run.id).await;
     let i = &run.monitor.incidents[0];
     assert_eq!(i.record.severity, Severity::Critical, "{:#?}", i);
@@ -161,7 +161,7 @@ async fn an_error_rate_far_above_sentrys_baseline_is_critical() {
         ])))
         .mount(&server)
         .await;
-    let ctx = w.session.check_context(Some(&run));
+    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
     let nc = crate::watch::items::no_critical(&ctx).await;
     assert_eq!(nc.status, crate::model::outcome::Status::Fail);
     assert!(

@@ -5,15 +5,16 @@ use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
-use crate::engine::runner::{EngineEvent, Observer};
-use crate::engine::{Confirm, Session, StartOptions};
 use crate::journal::state::RunState;
 use crate::model::checklist::{Item, Phase};
 use crate::model::clock::ManualClock;
 use crate::model::event::Event;
+use crate::runs::stream::Confirm;
+use crate::runs::stream::WatchEvent;
+use crate::runs::stream::{EngineEvent, Observer};
+use crate::runs::{Session, StartOptions};
 use crate::store::{Store, StoreTarget};
 use crate::testkit::repo::TestRepo;
-use crate::watch::WatchEvent;
 use crate::watch::tests::app::{App, Behaviour};
 
 /// Wednesday, inside the default window.
@@ -158,10 +159,12 @@ check = {{ type = "command", argv = ["true"] }}
             })
             .await
             .unwrap();
-        let run = s.record_baseline(&run, &Seen::default()).await.unwrap();
+        let run = crate::engine::phases::record_baseline(s, &run, &Seen::default())
+            .await
+            .unwrap();
         if self.repo.is_some() {
             let actx = crate::actions::ActionContext {
-                check: s.check_context(Some(&run)),
+                check: crate::checks::CheckContext::of(s, Some(&run)),
                 by: "dee".into(),
                 message: None,
                 dry_run: false,

@@ -1,12 +1,14 @@
-//! A session: the store, the loaded config and the clock, and the operations that change a
-//! run — start, tick, waive, note, abort, sign. Every change is one appended event; the lock
+//! Runs: a session over the store (the loaded config, the clock), reading a run and appending
+//! to it, and the operations a person performs on a run — start, tick, waive, note, abort,
+//! sign. Every change is one appended event; the lock
 //! is taken when a run starts and released when it ends.
+
+pub mod stream;
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::checks::CheckContext;
 use crate::journal::state::{FoldError, ItemState, RunState, RunStatus};
 use crate::model::checklist::Phase;
 use crate::model::clock::SharedClock;
@@ -31,7 +33,7 @@ pub enum RunError {
     },
     /// An action (merge, revert, rollback, …) failed; the world is as its message says.
     #[error("{0}")]
-    Action(crate::actions::ActionError),
+    Action(crate::model::outcome::ActionError),
     /// There is no open run to act on.
     #[error("{message}")]
     NoRun {
@@ -76,22 +78,6 @@ impl Session {
     /// The project name.
     pub fn project(&self) -> &str {
         &self.loaded.config.project.name
-    }
-
-    /// A check context for this session, optionally bound to a run.
-    pub fn check_context(&self, run: Option<&RunState>) -> CheckContext {
-        let mut ctx = CheckContext::new(
-            Arc::new(self.loaded.config.clone()),
-            self.loaded.base_dir(),
-            Arc::new(self.loaded.checklist.clone()),
-            self.clock.clone(),
-        );
-        ctx.store = Some(self.store.clone());
-        if let Some(run) = run {
-            ctx.scheduled_at = run.scheduled_at;
-            ctx.run = Some(Arc::new(run.clone()));
-        }
-        ctx
     }
 
     /// Starts a run: takes the deploy lock and stores the checklist it runs.
@@ -435,22 +421,4 @@ pub fn digest(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Who is running shipcheck: `git config user.name`, else `$USER`, else "unknown".
-pub async fn default_actor() -> String {
-    if let Ok(out) = crate::clients::exec::Cmd::new("git", ["config", "user.name"])
-        .timeout(std::time::Duration::from_secs(5))
-        .reason("find who is deploying")
-        .run()
-        .await
-        && out.success()
-        && !out.stdout.trim().is_empty()
-    {
-        return out.stdout.trim().to_string();
-    }
-    std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "unknown".into())
 }
