@@ -27,6 +27,8 @@ const SKIP: [&str; 6] = ["node_modules", "target", "vendor", "dist", "build", "t
 pub const SAMPLE_DIRS: [&str; 3] = ["fixtures", "testdata", "examples"];
 /// How deep below the repository the search goes.
 const MAX_DEPTH: usize = 4;
+/// How deep below a sample directory init counts the Fly files it passes over.
+const SAMPLE_DEPTH: usize = 8;
 
 /// An environment as init tells it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -178,7 +180,7 @@ pub fn discover(repo_dir: &Path) -> Discovery {
 /// [`discover`], with what a person answered taking precedence.
 pub fn discover_with(repo_dir: &Path, answers: &Answers) -> Discovery {
     let mut found = Found::default();
-    walk(repo_dir, repo_dir, 0, &mut found);
+    walk(repo_dir, repo_dir, 0, MAX_DEPTH, &mut found);
     found.files.sort();
     found.not_searched.sort_by(|a, b| a.dir.cmp(&b.dir));
     let mut files = Vec::new();
@@ -232,7 +234,7 @@ struct Found {
     not_searched: Vec<NotSearched>,
 }
 
-fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Found) {
+fn walk(root: &Path, dir: &Path, depth: usize, max: usize, out: &mut Found) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -246,21 +248,28 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Found) {
                 .to_path_buf()
         };
         if kind.is_dir() {
-            if depth >= MAX_DEPTH || name.starts_with('.') || SKIP.contains(&name.as_str()) {
+            if depth >= max || name.starts_with('.') || SKIP.contains(&name.as_str()) {
                 continue;
             }
             if SAMPLE_DIRS.contains(&name.as_str()) {
                 let mut inner = Found::default();
-                walk(root, &e.path(), depth + 1, &mut inner);
-                if !inner.files.is_empty() {
+                walk(root, &e.path(), 0, SAMPLE_DEPTH, &mut inner);
+                let count = inner.files.len()
+                    + inner.ignored.len()
+                    + inner
+                        .not_searched
+                        .iter()
+                        .map(|n| n.fly_files)
+                        .sum::<usize>();
+                if count > 0 {
                     out.not_searched.push(NotSearched {
                         dir: rel(),
-                        fly_files: inner.files.len(),
+                        fly_files: count,
                     });
                 }
                 continue;
             }
-            walk(root, &e.path(), depth + 1, out);
+            walk(root, &e.path(), depth + 1, max, out);
         } else if kind.is_file() {
             match fly_name(&name) {
                 Some(NameKind::Toml) => out.files.push(e.path()),
