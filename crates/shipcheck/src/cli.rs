@@ -45,12 +45,27 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a commented shipcheck.toml for the seed setup (three apps, staging and
-    /// production, region fra, Tue–Thu 10:00–14:00 in this machine's time zone).
+    /// Write a commented shipcheck.toml from this repository's Fly config files.
+    ///
+    /// Reads fly.toml, fly.NAME.toml, fly-NAME.toml (and .yml files holding TOML), pairs
+    /// them into apps across environments, and writes each app's staging and production
+    /// entry. It does not guess: an app whose files do not say it is production, two
+    /// production candidates, a missing region, health URL or secrets become `# TODO:`
+    /// comments. On a terminal it shows what it found and asks about those; `--json` lists
+    /// every file with its conclusions and the reasons. With no Fly config it writes the seed
+    /// setup (three apps in fra) as an example, marked as such.
     Init {
         /// Overwrite an existing shipcheck.toml.
         #[arg(long)]
         force: bool,
+        /// Ask nothing, even on a terminal: what init cannot tell is left as TODOs.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// For apps without primary_region, ask flyctl where their machines run
+        /// (`flyctl status --json -a APP`; needs flyctl and a Fly token). Off by default:
+        /// init works offline.
+        #[arg(long)]
+        ask_fly: bool,
     },
     /// Show the checklist: phases and items, what is automatic and what needs a person.
     Plan,

@@ -138,6 +138,30 @@ pub async fn region(spec: &FlyRegionCheck, ctx: &CheckContext) -> Outcome {
     )
 }
 
+/// Where each app's machines run (`flyctl status --json -a APP`: `Machines[].region`), for
+/// `shipcheck init --ask-fly`: every app asked concurrently; an app flyctl could not answer
+/// for gets the reason instead.
+pub async fn machine_regions(
+    cfg: &crate::model::config::FlyConfig,
+    apps: &[String],
+) -> BTreeMap<String, Result<Vec<String>, String>> {
+    let fly = Fly::new(cfg, &[]);
+    let futs = apps.iter().map(|app| {
+        let fly = fly.clone();
+        async move {
+            let regions = fly.status(app).await.map_err(|e| e.to_string()).map(|s| {
+                s.machines
+                    .into_iter()
+                    .map(|m| m.region)
+                    .filter(|r| !r.is_empty())
+                    .collect()
+            });
+            (app.clone(), regions)
+        }
+    });
+    join_all(futs.collect()).await.into_iter().collect()
+}
+
 async fn region_app(fly: &Fly, name: &str, fly_app: &str, allowed: Vec<String>) -> AppResult {
     let base = json!({ "app": name, "fly_app": fly_app, "expected": allowed });
     if allowed.is_empty() {

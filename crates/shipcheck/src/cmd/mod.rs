@@ -23,7 +23,11 @@ use crate::errors::CliError;
 pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
     let g = &cli.global;
     match cli.command {
-        Command::Init { force } => init::run(g, force),
+        Command::Init {
+            force,
+            yes,
+            ask_fly,
+        } => init::run(g, force, yes, ask_fly).await,
         Command::Plan => plan::run(g),
         Command::Check { targets, env } => check::run(g, &targets, env.as_deref()).await,
         Command::Start(args) => walk::start(g, &args).await,

@@ -11,6 +11,7 @@ mod config_errors;
 mod demo;
 mod fly;
 mod git;
+mod init;
 mod lock;
 mod speed;
 mod walk;

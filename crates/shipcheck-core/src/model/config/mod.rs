@@ -1,6 +1,7 @@
 //! `shipcheck.toml`: its shape ([`model`]), loading with spans and hints ([`load`]),
 //! validation ([`validate`]), errors ([`error`]), and the commented file `shipcheck init`
-//! writes ([`template`]).
+//! writes: what it finds in Fly config files ([`discover`]), what it decides to write
+//! ([`init_plan`]) and the text ([`template`], `init_render`).
 
 mod checklist;
 pub mod clock;
@@ -8,6 +9,8 @@ mod describe;
 pub mod discover;
 pub mod error;
 pub mod fly;
+pub mod init_plan;
+mod init_render;
 pub mod integrations;
 pub mod load;
 pub mod model;
@@ -20,11 +23,16 @@ pub use crate::model::checklist::conditions::PathsConfig;
 pub use clock::ClockConfig;
 pub use error::{ConfigError, InvalidConfig, Problem};
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
+pub use init_plan::{FlyRegions, InitPlan, PlannedApp, Question, plan};
+pub use init_render::init_template_from;
 pub use integrations::*;
 pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
 pub use model::*;
 pub use monitor::{IncidentConfig, MonitorConfig, RollbackStrategy, check_schedule};
-pub use template::{TemplateApp, init_template, init_template_with, seed_apps, system_timezone};
+pub use template::{
+    TemplateApp, init_template, init_template_no_fly, init_template_with, seed_apps,
+    system_timezone,
+};
 pub use validate::{check_timezone, parse_hhmm};
 
 #[cfg(test)]

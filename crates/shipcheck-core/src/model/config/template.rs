@@ -60,18 +60,69 @@ pub fn init_template(timezone: &str) -> String {
     init_template_with(timezone, "maishapoa", &seed_apps())
 }
 
-/// The commented config for `project` with these apps (from `fly.toml` discovery, or the
-/// seed's).
+/// The seed's config, for a repository where init found no Fly config file: it says so at
+/// the top, so nobody mistakes the seed's apps for their own.
+pub fn init_template_no_fly(timezone: &str) -> String {
+    seed_with_note(
+        timezone,
+        "maishapoa",
+        &seed_apps(),
+        "#\n# TODO: no Fly config file (fly.toml, fly.*.toml) was found, so the apps below are the\n\
+         # seed team's example (maishapoa, three apps in fra), not yours: replace them with your\n\
+         # Fly apps, or run `shipcheck init --force` where your fly.toml files are.\n",
+    )
+}
+
+/// The commented config for `project` with these apps (the seed's, or apps a test gives).
 pub fn init_template_with(timezone: &str, project: &str, apps: &[TemplateApp]) -> String {
+    seed_with_note(timezone, project, apps, "")
+}
+
+fn seed_with_note(timezone: &str, project: &str, apps: &[TemplateApp], note: &str) -> String {
+    let mut out = head(timezone, project, note);
+    for env in ["staging", "production"] {
+        let _ = write!(out, "\n{}", section_rule(env));
+        for app in apps.iter().filter(|a| a.env == env) {
+            let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+            let _ = write!(
+                out,
+                r#"
+[[environments.{env}.apps]]
+name = {}
+fly_app = {}
+health_url = {}
+expect_status = 200
+region = {}
+required_secrets = ["DATABASE_URL", "SENTRY_DSN"]
+"#,
+                q(&app.name),
+                q(&app.fly_app),
+                q(&app.health_url),
+                q(&app.region),
+            );
+        }
+    }
+    out.push_str(FOOTER);
+    out
+}
+
+/// `# ── production ───…`
+pub(crate) fn section_rule(env: &str) -> String {
+    format!("# ── {env} ──────────────────────────────────────────────────────────────\n")
+}
+
+/// Everything before the apps: project, git, window, contacts and the commented defaults.
+/// `found` is a comment block (each line starting with `#`) placed after the first lines.
+pub(crate) fn head(timezone: &str, project: &str, found: &str) -> String {
     let tz = toml::Value::String(timezone.to_string()).to_string();
     let project = toml::Value::String(project.to_string()).to_string();
-    let mut out = format!(
+    format!(
         r#"# shipcheck.toml — how this team deploys to production.
 #
 # `shipcheck config check` validates this file, `shipcheck plan` shows the checklist it
 # resolves to. Every key is described in docs/config.md. Replace the placeholders
 # (contacts, URLs) with your own.
-
+{found}
 [project]
 name = {project}
 # IANA time zone for the times shipcheck shows, and the window's zone unless it sets one.
@@ -117,34 +168,11 @@ on_call = "On-call <on-call@example.com>"
 # high_decision_timer = "30m"
 # review_time = "10:00"            # the post-deployment review, next working day
 "#
-    );
-    for env in ["staging", "production"] {
-        let _ = write!(
-            out,
-            "\n# ── {env} ──────────────────────────────────────────────────────────────\n"
-        );
-        for app in apps.iter().filter(|a| a.env == env) {
-            let q = |v: &str| toml::Value::String(v.to_string()).to_string();
-            let _ = write!(
-                out,
-                r#"
-[[environments.{env}.apps]]
-name = {}
-fly_app = {}
-health_url = {}
-expect_status = 200
-region = {}
-required_secrets = ["DATABASE_URL", "SENTRY_DSN"]
-"#,
-                q(&app.name),
-                q(&app.fly_app),
-                q(&app.health_url),
-                q(&app.region),
-            );
-        }
-    }
-    out.push_str(
-        r#"
+    )
+}
+
+/// Everything after the apps: how to change the built-in checklist.
+pub(crate) const FOOTER: &str = r#"
 # ── Changing the built-in checklist ───────────────────────────────────────────
 # The built-in checklist is the team's seed checklist, 58 items in 8 phases
 # (`shipcheck plan` lists their ids). Uncomment to remove, retune or add items.
@@ -161,10 +189,7 @@ required_secrets = ["DATABASE_URL", "SENTRY_DSN"]
 # title = "Login flow answers"
 # kind = "check"
 # check = { type = "http", url = "https://maishapoa-production-public-api.fly.dev/", expect_status = 200 }
-"#,
-    );
-    out
-}
+"#;
 
 #[cfg(test)]
 mod tests {
