@@ -8,6 +8,7 @@ pub(crate) mod gitflow;
 pub mod github;
 pub mod ics;
 pub mod merge;
+pub mod messages;
 pub mod revert;
 pub mod review;
 pub mod sentry;

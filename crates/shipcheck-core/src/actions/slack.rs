@@ -4,10 +4,10 @@
 
 use serde_json::json;
 
+use crate::actions::messages::{MessageFacts, message, seed_text};
 use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::github::{merge_commit, short};
 use crate::checks::gitlog;
-use crate::clients::slack::{MessageFacts, message, seed_text};
 use crate::model::checklist::{SlackMessage, SlackNotifyAction};
 
 const MAX_CHANGES: usize = 10;

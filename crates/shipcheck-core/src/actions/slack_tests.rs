@@ -3,7 +3,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::clients::slack::MessageFacts;
+use crate::actions::messages::MessageFacts;
 use crate::model::checklist::{Checklist, SlackMessage};
 use crate::model::config::test_env;
 use crate::testkit::checks as testing;

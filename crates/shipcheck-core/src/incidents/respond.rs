@@ -376,7 +376,7 @@ async fn post_incident(
     incident: &str,
     by: &str,
 ) -> (bool, String) {
-    use crate::clients::slack::{MessageFacts, message};
+    use crate::actions::messages::{MessageFacts, message};
     if session.loaded.config.slack.is_none() {
         return (
             false,

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use shipcheck_core::clients::slack::seed_text;
+use shipcheck_core::actions::messages::seed_text;
 use shipcheck_core::engine::StepReport;
 use shipcheck_core::journal::state::{RunState, RunStatus};
 use shipcheck_core::model::checklist::{ActionSpec, Item, Phase};
