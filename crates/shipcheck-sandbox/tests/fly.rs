@@ -153,6 +153,7 @@ fn run_with(checks: &[(&str, &Outcome)], not_required: &[&str]) -> Arc<RunState>
                 summary: o.summary.clone(),
                 evidence: o.evidence.clone(),
                 duration_ms: 1,
+                facts: o.facts.clone(),
             },
         ));
     }

@@ -23,10 +23,6 @@ use crate::clients::fly::{Fly, FlyError, Release};
 use crate::journal::state::ItemState;
 use crate::model::config::App;
 
-/// Items whose condition is "migrations changed"; when one of them is required in the run,
-/// the release carried migrations the rollback does not undo.
-const MIGRATION_ITEMS: [&str; 2] = ["prepare.db-rollback-plan", "prepare.migrations-tested"];
-
 /// A target older than this may have been pruned from Fly's registry.
 const PRUNE_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -198,9 +194,17 @@ fn on_target(r: &Release, t: &RollbackTarget) -> bool {
 
 fn migration_warning(ctx: &ActionContext) -> Option<String> {
     let run = ctx.check.run.as_deref()?;
-    let records: Vec<_> = MIGRATION_ITEMS
+    // Items whose condition is "migrations changed" (whatever they are called): when one of
+    // them is required in the run, the release carried migrations the rollback does not undo.
+    let records: Vec<_> = run
+        .items
         .iter()
-        .filter_map(|id| run.record(id))
+        .filter(|r| {
+            r.item
+                .when
+                .as_ref()
+                .is_some_and(|w| w.path_groups.iter().any(|g| g == "migrations"))
+        })
         .collect();
     if records.is_empty() {
         return Some("cannot tell whether this release changed migrations (no migration item in the run); a rollback does not undo migrations".into());
@@ -230,6 +234,7 @@ pub async fn rollback_platform(
         return Ok(ActionResult {
             summary: format!("dry run: would redeploy {} app(s)", plan.commands().len()),
             evidence: json!({ "strategy": "platform", "dry_run": true, "plan": plan }),
+            facts: Vec::new(),
         });
     }
     let fly = ctx.check.fly();
@@ -263,6 +268,7 @@ pub async fn rollback_platform(
     Ok(ActionResult {
         summary: format!("rolled back: {}", lines.join(", ")),
         evidence: json!({ "strategy": "platform", "apps": done, "warnings": plan.warnings }),
+        facts: Vec::new(),
     })
 }
 

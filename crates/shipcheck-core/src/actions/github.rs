@@ -6,8 +6,9 @@ use serde_json::json;
 
 use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::github::{merge_commit, short};
-use crate::checks::github_run::locate_run;
+use crate::checks::github_run::{locate_run, run_fact};
 use crate::clients::github::{EnvironmentRef, GitHub, WorkflowRun};
+use crate::model::facts::Fact;
 
 /// Where the approval stands.
 enum Assessment {
@@ -118,6 +119,7 @@ fn already(run: &WorkflowRun) -> ActionResult {
             "status": run.status,
             "already_approved": true,
         }),
+        facts: vec![Fact::DeployStarted, run_fact(run, &run.head_sha)],
     }
 }
 
@@ -202,6 +204,7 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             "approved_by": ctx.by,
             "deployments": deployments.iter().map(|d| d.id).collect::<Vec<_>>(),
         }),
+        facts: vec![Fact::DeployStarted, run_fact(&run, &merge)],
     })
 }
 

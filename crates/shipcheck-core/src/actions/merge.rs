@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
 use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::model::changes::{CommitInfo, LogCommit};
+use crate::model::facts::Fact;
 
 /// The trailer that ties a release merge to its run.
 pub const RUN_TRAILER: &str = "Shipcheck-Run";
@@ -229,6 +230,10 @@ fn result(flow: &Flow, c: &CommitInfo, summary: String, note: &str) -> ActionRes
             "commands": flow.ran,
             "note": note,
         }),
+        facts: vec![
+            Fact::MergeCommit { sha: c.sha.clone() },
+            Fact::DeployStarted,
+        ],
     }
 }
 
@@ -309,6 +314,7 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
                 commands.len()
             ),
             evidence: json!({ "dry_run": true, "commands": commands }),
+            facts: Vec::new(),
         });
     }
     let mut flow = Flow::open(ctx).await?;

@@ -40,6 +40,19 @@ pub struct ActionResult {
     pub summary: String,
     /// Evidence (what was done: commit, release, message id, ...).
     pub evidence: serde_json::Value,
+    /// The run facts it recorded (the merge commit, the deploy's start).
+    pub facts: Vec<crate::model::facts::Fact>,
+}
+
+impl ActionResult {
+    /// A result without facts.
+    pub fn new(summary: impl Into<String>, evidence: serde_json::Value) -> Self {
+        ActionResult {
+            summary: summary.into(),
+            evidence,
+            facts: Vec::new(),
+        }
+    }
 }
 
 /// The exact commands or requests the action would make (for `--dry-run` and the intent
@@ -104,6 +117,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
                 crate::model::outcome::Status::Pass => Ok(ActionResult {
                     summary: outcome.summary,
                     evidence: outcome.evidence,
+                    facts: Vec::new(),
                 }),
                 _ => Err(ActionError::new(outcome.summary)),
             }
@@ -113,6 +127,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
             Ok(ActionResult {
                 summary: format!("{} rollback commands ready", commands.len()),
                 evidence: json!({ "commands": commands }),
+                facts: Vec::new(),
             })
         }
         ActionSpec::Merge(_) => merge::perform(ctx).await,

@@ -20,16 +20,13 @@ use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
 use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::journal::state::RunState;
 use crate::model::changes::CommitInfo;
-use crate::model::checklist::ActionSpec;
 
-/// The release's merge commit as the run recorded it: the `merge_commit` evidence of the
-/// (done) item whose action is `git.merge` (`release.merge` in the default checklist).
+/// The release's merge commit as the run recorded it (the fact its merge action recorded).
 pub fn release_merge(run: &RunState) -> Option<String> {
-    run.items
-        .iter()
-        .filter(|r| matches!(r.item.action, Some(ActionSpec::Merge(_))))
-        .find_map(|r| r.evidence.get("merge_commit")?.as_str().map(str::to_string))
+    run.merge_commit()
+        .ok()
         .filter(|s| crate::model::changes::is_sha(s))
+        .map(str::to_string)
 }
 
 fn reverts(c: &CommitInfo, merge: &str) -> bool {
@@ -50,6 +47,7 @@ fn result(flow: &Flow, c: &CommitInfo, merge: &str, summary: String, note: &str)
             "commands": flow.ran,
             "note": note,
         }),
+        facts: Vec::new(),
     }
 }
 
@@ -181,6 +179,7 @@ pub async fn git_revert(ctx: &ActionContext, merge_sha: &str) -> Result<ActionRe
                 commands.len()
             ),
             evidence: json!({ "dry_run": true, "commands": commands }),
+            facts: Vec::new(),
         });
     }
     let mut flow = Flow::open(ctx).await?;

@@ -13,6 +13,7 @@ async fn release(t: &TestRepo) -> String {
             item: "release.merge".into(),
             summary: done.summary,
             evidence: done.evidence,
+            facts: done.facts,
         }],
     );
     release_merge(&run).expect("the run knows its merge")

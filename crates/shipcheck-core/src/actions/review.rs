@@ -62,6 +62,7 @@ pub async fn review(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             "announced": announced,
             "announcement": how,
         }),
+        facts: Vec::new(),
     })
 }
 
@@ -75,6 +76,7 @@ pub fn review_reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, Act
             path.display()
         ),
         evidence: json!({ "path": path.display().to_string(), "uid": invite.uid }),
+        facts: Vec::new(),
     }))
 }
 

@@ -43,12 +43,9 @@ pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
 }
 
 fn workflow_url(ctx: &ActionContext) -> Option<String> {
-    ctx.check.run.as_deref().and_then(|r| {
-        r.items
-            .iter()
-            .find_map(|i| i.evidence.get("html_url").and_then(|u| u.as_str()))
-            .map(str::to_string)
-    })
+    let run = ctx.check.run.as_deref()?;
+    let (_, _, url) = run.workflow_run().ok()?;
+    url.map(str::to_string)
 }
 
 /// Creates the release and its deploy.
@@ -93,6 +90,7 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             "environment": env,
             "deploy_id": deploy.id,
         }),
+        facts: Vec::new(),
     })
 }
 
@@ -110,5 +108,6 @@ pub async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, Acti
         .map(|d| ActionResult {
             summary: format!("Sentry release {version} already has a deploy to {env}"),
             evidence: json!({ "version": version, "environment": env, "deploy_id": d.id }),
+            facts: Vec::new(),
         }))
 }

@@ -104,6 +104,7 @@ pub async fn perform(
             "channel": slack.cfg.channel_name,
             "answer": answer,
         }),
+        facts: Vec::new(),
     })
 }
 

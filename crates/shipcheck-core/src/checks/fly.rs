@@ -20,9 +20,6 @@ use crate::model::checklist::{FlyEnvCheck, FlyRegionCheck, FlySecretsCheck};
 use crate::model::config::App;
 use crate::model::outcome::{Outcome, Status};
 
-/// The item whose evidence holds the run's rollback targets.
-pub const ROLLBACK_ITEM: &str = "preflight.rollback-ready";
-
 /// One app's part of a check.
 pub(crate) struct AppResult {
     pub status: Status,

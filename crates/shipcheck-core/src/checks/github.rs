@@ -9,41 +9,27 @@ use serde_json::{Value, json};
 use crate::checks::CheckContext;
 use crate::checks::gitlog;
 use crate::clients::github::{GitHub, PullRequest, Review};
-use crate::journal::state::{ItemState, RunState};
-use crate::model::checklist::{CheckSpec, GithubChecksCheck};
+use crate::journal::state::RunState;
+use crate::model::checklist::GithubChecksCheck;
 use crate::model::outcome::Outcome;
 
 /// More commits than this in one release is an `error` (too many requests to check them).
 pub const MAX_COMMITS: usize = 200;
 
-/// The release merge commit: `release.merge`'s evidence `merge_commit` (or `sha`), else any
-/// settled item's `merge_commit`. `Err` says why there is none.
+/// The release's merge commit, as the run recorded it (the fact of its merge action, whatever
+/// that item is called). `Err` says why there is none and which item records it.
 pub fn merge_commit(run: Option<&RunState>) -> Result<String, String> {
     let Some(run) = run else {
-        return Err("this check belongs to a run: it reads the merge commit from release.merge's evidence (`merge_commit`); run it with `shipcheck next`".into());
+        return Err("this check belongs to a run: it needs the release's merge commit, which the run's merge action records; run it with `shipcheck next`".into());
     };
-    let pick = |v: &Value, keys: &[&str]| {
-        keys.iter()
-            .find_map(|k| v.get(*k).and_then(|s| s.as_str()))
-            .map(str::to_string)
-    };
-    let settled = |s: ItemState| matches!(s, ItemState::Done | ItemState::Pass);
-    let found = run
-        .record("release.merge")
-        .filter(|r| settled(r.state))
-        .and_then(|r| pick(&r.evidence, &["merge_commit", "sha"]))
-        .or_else(|| {
-            run.items
-                .iter()
-                .filter(|r| settled(r.state))
-                .find_map(|r| pick(&r.evidence, &["merge_commit"]))
-        });
-    match found {
-        Some(sha) if is_sha(&sha) => Ok(sha),
-        Some(sha) => Err(format!(
-            "release.merge recorded {sha:?} as the merge commit, which is not a commit SHA"
+    match run.merge_commit() {
+        Ok(sha) if is_sha(sha) => Ok(sha.to_string()),
+        Ok(sha) => Err(format!(
+            "the merge commit recorded in this run ({sha:?}) is not a commit SHA"
         )),
-        None => Err("no merge commit recorded in this run yet: release.merge's evidence has no `merge_commit` (was it ticked by hand? then tick this item by hand too)".into()),
+        Err(missing) => Err(format!(
+            "{missing} (if it was done by hand, settle this item by hand too)"
+        )),
     }
 }
 
@@ -52,14 +38,12 @@ pub fn is_sha(s: &str) -> bool {
     (7..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-/// The workflow run id a `github.workflow` item of this run recorded for `merge`.
+/// The workflow run this run recorded for `merge` (by whichever item found it).
 pub fn recorded_run_id(run: Option<&RunState>, merge: &str) -> Option<i64> {
-    run?.items
-        .iter()
-        .filter(|r| matches!(r.item.check, Some(CheckSpec::GithubWorkflow(_))))
-        .filter(|r| r.state == ItemState::Pass)
-        .filter(|r| r.evidence.get("merge_commit").and_then(|v| v.as_str()) == Some(merge))
-        .find_map(|r| r.evidence.get("workflow_run_id").and_then(|v| v.as_i64()))
+    match run?.workflow_run() {
+        Ok((id, sha, _)) if sha.is_empty() || sha == merge => Some(id),
+        _ => None,
+    }
 }
 
 /// The first 7 characters of a SHA.

@@ -14,6 +14,7 @@ use crate::checks::gitlog;
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Job, WorkflowRun};
 use crate::model::checklist::GithubJobsCheck;
+use crate::model::facts::Fact;
 use crate::model::outcome::Outcome;
 
 /// The most polls of one loop, whatever the timeout and interval say.
@@ -89,7 +90,8 @@ pub async fn workflow(ctx: &CheckContext) -> Outcome {
                     run.html_url
                 ),
                 evidence,
-            );
+            )
+            .with_fact(run_fact(run, &merge));
         }
         if clock.now() >= deadline {
             break;
@@ -203,6 +205,16 @@ pub async fn pending(ctx: &CheckContext) -> Outcome {
         ),
         evidence,
     )
+    .with_fact(run_fact(&run, &merge))
+}
+
+/// The run fact of the workflow run that deploys `merge`.
+pub fn run_fact(run: &WorkflowRun, merge: &str) -> Fact {
+    Fact::WorkflowRun {
+        id: run.id,
+        sha: merge.to_string(),
+        html_url: Some(run.html_url.clone()),
+    }
 }
 
 fn job_state(j: &Job) -> String {

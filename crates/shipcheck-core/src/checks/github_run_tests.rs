@@ -109,7 +109,7 @@ async fn workflow_needs_the_merge_commit() {
     let (ctx, _) = testing::ctx(gh_config(&server, ""), None, testing::STARTED);
     let o = workflow(&ctx).await;
     assert_eq!(o.status, Status::Error);
-    assert!(o.summary.contains("merge_commit"), "{}", o.summary);
+    assert!(o.summary.contains("merge commit"), "{}", o.summary);
 }
 
 async fn mount_run(server: &MockServer, run: serde_json::Value) {

@@ -4,6 +4,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::clients::github::User;
+use crate::journal::state::ItemState;
+use crate::model::checklist::CheckSpec;
 use crate::model::config::test_env;
 use crate::model::outcome::Status;
 use crate::testkit::checks as testing;
@@ -233,7 +235,7 @@ async fn staging_checks_all_green_pending_failed_and_no_data() {
 }
 
 #[test]
-fn merge_commit_comes_from_release_merge_evidence() {
+fn merge_commit_comes_from_the_merge_actions_fact_and_names_its_item_when_missing() {
     assert_eq!(
         merge_commit(Some(&testing::merged_run())).unwrap(),
         testing::MERGE
@@ -248,7 +250,7 @@ fn merge_commit_comes_from_release_merge_evidence() {
     assert!(
         merge_commit(Some(&testing::run(&[])))
             .unwrap_err()
-            .contains("merge_commit")
+            .contains("release.merge records it")
     );
     assert!(merge_commit(None).is_err());
 }

@@ -177,6 +177,7 @@ async fn compares_with_the_previous_runs_stored_result() {
         summary: first.summary.clone(),
         evidence: first.evidence.clone(),
         duration_ms: 1,
+        facts: Vec::new(),
     };
     let update = RunSummaryUpdate {
         phase: Some("prepare".into()),

@@ -132,10 +132,7 @@ fn describe(s: &Sample) -> String {
 /// When `baseline_factor` compares with: the release merge (just before the deploy, which
 /// waits for approval), else the run's start.
 pub fn baseline_time(run: &crate::journal::state::RunState) -> jiff::Timestamp {
-    run.record("release.merge")
-        .filter(|r| r.state == crate::journal::state::ItemState::Done)
-        .and_then(|r| r.at)
-        .unwrap_or(run.started_at)
+    run.merged_at().unwrap_or(run.started_at)
 }
 
 /// Runs the check.

@@ -12,23 +12,16 @@ use serde_json::{Value, json};
 use crate::checks::CheckContext;
 
 use crate::clients::sentry::Sentry;
-use crate::journal::state::{ItemState, RunState};
+use crate::journal::state::RunState;
 use crate::model::outcome::Outcome;
 
 /// A current window shorter than this is "not enough data".
 pub const MIN_WINDOW_SECS: i64 = 60;
 
-/// When the deploy started, and which item says so.
-pub fn deploy_start(run: &RunState) -> (Timestamp, &'static str) {
-    for id in ["approve.approve", "release.merge"] {
-        if let Some(r) = run.record(id)
-            && matches!(r.state, ItemState::Done | ItemState::Pass)
-            && let Some(at) = r.at
-        {
-            return (at, id);
-        }
-    }
-    (run.started_at, "the run's start")
+/// When the deploy started, and which item says so (the run's start when none recorded it).
+pub fn deploy_start(run: &RunState) -> (Timestamp, &str) {
+    run.deploy_started()
+        .unwrap_or((run.started_at, "the run's start"))
 }
 
 fn setup(ctx: &CheckContext) -> Result<(Sentry, &RunState), Outcome> {

@@ -135,6 +135,7 @@ pub(super) async fn perform_action(
                             item: item.id.clone(),
                             summary: format!("{} (found done after an interruption)", done.summary),
                             evidence: done.evidence,
+                            facts: done.facts,
                         },
                     )
                     .await?;
@@ -265,6 +266,7 @@ pub(super) async fn perform_action(
                         item: item.id.clone(),
                         summary: done.summary.clone(),
                         evidence: done.evidence,
+                        facts: done.facts,
                     },
                 )
                 .await?;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::engine::{Need, StepOptions};
 use crate::journal::state::{ItemState, RunState};
-use crate::model::checklist::{CheckSpec, Phase};
+use crate::model::checklist::{ActionSpec, CheckSpec, Phase};
 use crate::model::event::Event;
 use crate::runs::stream::Confirm;
 use crate::runs::stream::Observer;
@@ -27,9 +27,13 @@ pub(crate) async fn monitor_step(
 ) -> Result<RunState, RunError> {
     match phase {
         Phase::Preflight | Phase::Release if run.monitor.baseline.is_none() => {
-            let merged = run
-                .record("release.merge")
-                .is_some_and(|r| r.state.is_settled() || r.action_in_flight);
+            // Once the release is merging (whatever its item is called), production is no
+            // longer the previous release: measuring it now would not be a baseline.
+            let merged = run.merge_commit().is_ok()
+                || run.items.iter().any(|r| {
+                    matches!(r.item.action, Some(ActionSpec::Merge(_)))
+                        && (r.state.is_settled() || r.action_in_flight)
+                });
             if merged {
                 return Ok(run.clone());
             }
@@ -42,7 +46,12 @@ pub(crate) async fn monitor_step(
         Phase::Watch if pending_monitor_items(run, phase) => {
             if opts.dry_run {
                 needs.push(Need {
-                    item: "watch.error-rates".into(),
+                    item: run
+                        .items
+                        .iter()
+                        .find(|r| matches!(r.item.check, Some(CheckSpec::MonitorErrorRates(_))))
+                        .map(|r| r.item.id.clone())
+                        .unwrap_or_else(|| "watch".into()),
                     title: "The watch".into(),
                     need: "info",
                     detail: "dry run: the watch would run now".into(),

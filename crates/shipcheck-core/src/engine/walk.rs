@@ -270,6 +270,7 @@ pub(super) async fn run_segment(
                     summary: summary.clone(),
                     evidence: outcome.evidence,
                     duration_ms: outcome.duration_ms,
+                    facts: outcome.facts,
                 },
             )
             .await?;

@@ -1,6 +1,7 @@
 //! The state of a run, folded from its events. Nothing else holds run state: what the
 //! store keeps is the journal, and this fold is the only reading of it.
 
+use crate::journal::facts::recorded_facts;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -217,6 +218,9 @@ pub struct RunState {
     /// The baseline, the watch, incidents and the rollback's verification.
     #[serde(default)]
     pub monitor: crate::journal::watch::MonitorState,
+    /// What items recorded for later ones (the merge commit, the workflow run, …), by role.
+    #[serde(default)]
+    pub facts: crate::journal::facts::RunFacts,
 }
 
 /// A journal that cannot be read as a run.
@@ -294,6 +298,7 @@ impl RunState {
             updated_at: first.at,
             event_count: 1,
             monitor: Default::default(),
+            facts: Default::default(),
         };
         for e in &events[1..] {
             run.apply(e)?;
@@ -332,6 +337,7 @@ impl RunState {
                 summary,
                 evidence,
                 duration_ms,
+                facts,
             } => {
                 let r = self
                     .record_mut(item)
@@ -350,6 +356,8 @@ impl RunState {
                 r.at = Some(e.at);
                 r.by = None;
                 r.attempts += 1;
+                let found = recorded_facts(&r.item, facts, evidence, *status == Status::Pass);
+                self.facts.record(item, e.at, found);
             }
             Event::ItemTicked { item, by, note } => {
                 let r = self
@@ -387,6 +395,7 @@ impl RunState {
                 item,
                 summary,
                 evidence,
+                facts,
             } => {
                 let r = self
                     .record_mut(item)
@@ -396,6 +405,8 @@ impl RunState {
                 r.evidence = evidence.clone();
                 r.action_in_flight = false;
                 r.at = Some(e.at);
+                let found = recorded_facts(&r.item, facts, evidence, true);
+                self.facts.record(item, e.at, found);
             }
             Event::ActionFailed {
                 item,

@@ -66,6 +66,9 @@ pub enum Event {
         evidence: serde_json::Value,
         /// How long it took.
         duration_ms: u64,
+        /// The run facts it recorded.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        facts: Vec<crate::model::facts::Fact>,
     },
     /// A person confirmed a manual item.
     ItemTicked {
@@ -104,6 +107,9 @@ pub enum Event {
         /// Evidence.
         #[serde(default)]
         evidence: serde_json::Value,
+        /// The run facts it recorded.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        facts: Vec<crate::model::facts::Fact>,
     },
     /// The action failed; the item can be retried.
     ActionFailed {

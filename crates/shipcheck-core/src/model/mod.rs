@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod duration;
 pub mod event;
+pub mod facts;
 pub mod incident;
 pub mod loadtest;
 pub mod outcome;

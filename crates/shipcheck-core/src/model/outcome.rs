@@ -4,6 +4,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::facts::Fact;
+
 /// The verdict of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,6 +51,9 @@ pub struct Outcome {
     /// Wall time of the check in milliseconds.
     #[serde(default)]
     pub duration_ms: u64,
+    /// The run facts the check recorded (the workflow run it found, the rollback targets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Fact>,
 }
 
 impl Outcome {
@@ -71,7 +76,13 @@ impl Outcome {
             summary: summary.into(),
             evidence,
             duration_ms: 0,
+            facts: Vec::new(),
         }
+    }
+    /// With a run fact it recorded.
+    pub fn with_fact(mut self, fact: Fact) -> Self {
+        self.facts.push(fact);
+        self
     }
     /// With the duration measured from `start`.
     pub fn timed(mut self, start: Instant) -> Self {

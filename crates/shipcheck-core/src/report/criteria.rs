@@ -1,5 +1,6 @@
 //! The seed's Success Criteria, computed from what the run recorded.
 
+use crate::model::checklist::{ActionSpec, CheckSpec, Item, ItemKind, Phase, SlackMessage};
 use serde::Serialize;
 
 use crate::journal::state::{ItemState, RunState, RunStatus};
@@ -33,46 +34,45 @@ pub fn evaluate(run: &RunState) -> Vec<Criterion> {
     vec![
         with_watch(
             run,
-            from_items(
-                run,
-                "All health checks pass",
-                &["prepare.staging-health", "verify.health-200"],
-            ),
+            from_items(run, "All health checks pass", &|i| {
+                matches!(i.check, Some(CheckSpec::Health(_)))
+            }),
             &|m| m == Metric::Health,
             "health endpoints",
         ),
         with_watch(
             run,
-            from_items(run, "No increase in error rates", &["verify.sentry-rate"]),
+            from_items(run, "No increase in error rates", &|i| {
+                matches!(i.check, Some(CheckSpec::SentryRate(_)))
+            }),
             &|m| matches!(m, Metric::HttpErrors | Metric::ErrorRate),
             "error rates",
         ),
         with_watch(
             run,
-            from_items(
-                run,
-                "Response times within normal range",
-                &["verify.response-times"],
-            ),
+            from_items(run, "Response times within normal range", &|i| {
+                matches!(i.check, Some(CheckSpec::MonitorResponseTimes(_)))
+            }),
             &|m| matches!(m, Metric::Latency | Metric::P95),
             "response times",
         ),
-        from_items(
-            run,
-            "Critical user flows working",
-            &["verify.critical-flows", "verify.e2e-transaction"],
-        ),
+        // The people's checks right after the deploy (the seed's critical flows and
+        // end-to-end transaction), whatever a team calls them.
+        from_items(run, "Critical user flows working", &|i| {
+            i.phase == Phase::Verify && i.kind == ItemKind::Manual
+        }),
         no_rollback(run),
         team_confirms(run),
     ]
 }
 
-fn from_items(run: &RunState, title: &'static str, ids: &[&str]) -> Criterion {
+/// A criterion from the run's items of one role (`pick`).
+fn from_items(run: &RunState, title: &'static str, pick: &dyn Fn(&Item) -> bool) -> Criterion {
     let mut parts = Vec::new();
     let mut met = Met::Met;
     let mut any = false;
-    for id in ids {
-        let Some(r) = run.record(id) else { continue };
+    for r in run.items.iter().filter(|r| pick(&r.item)) {
+        let id = &r.item.id;
         any = true;
         let state = r.state;
         parts.push(format!("{id} {}", state.as_str()));
@@ -165,7 +165,14 @@ fn no_rollback(run: &RunState) -> Criterion {
 }
 
 fn team_confirms(run: &RunState) -> Criterion {
-    let stable = run.record("close.announce-stable").map(|r| r.state);
+    // The closing "Deployment stable" message, whatever its item is called.
+    let stable = run
+        .items
+        .iter()
+        .find(|r| {
+            matches!(&r.item.action, Some(ActionSpec::SlackNotify(a)) if a.message == SlackMessage::Stable)
+        })
+        .map(|r| r.state);
     match (&run.signed, stable) {
         (Some((by, _)), _) => Criterion {
             title: "Team confirms stability",

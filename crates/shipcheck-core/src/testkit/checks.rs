@@ -63,7 +63,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
             }
         })
         .collect();
-    RunState {
+    let mut state = RunState {
         id: "run-1".into(),
         project: "app".into(),
         env: "production".into(),
@@ -83,7 +83,18 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         updated_at: started,
         event_count: 1,
         monitor: Default::default(),
+        facts: Default::default(),
+    };
+    // What the settled items recorded, as the fold reads it from their evidence.
+    for r in &state.items {
+        if r.state.is_settled() {
+            let found = crate::journal::facts::recorded_facts(&r.item, &[], &r.evidence, true);
+            state
+                .facts
+                .record(&r.item.id, r.at.unwrap_or(started), found);
+        }
     }
+    state
 }
 
 /// A run whose `release.merge` is done with [`MERGE`] as `merge_commit`.

@@ -145,6 +145,7 @@ pub async fn stop(ctx: &ActionContext, app: &str) -> Result<ActionResult, Action
         return Ok(ActionResult {
             summary: format!("dry run: would run `{}`", plan.command),
             evidence,
+            facts: Vec::new(),
         });
     }
     if plan.before.total() == 0 {
@@ -152,6 +153,7 @@ pub async fn stop(ctx: &ActionContext, app: &str) -> Result<ActionResult, Action
         return Ok(ActionResult {
             summary: format!("{} has no machines; already stopped", plan.fly_app),
             evidence,
+            facts: Vec::new(),
         });
     }
     let fly = ctx.check.fly();
@@ -178,6 +180,7 @@ pub async fn stop(ctx: &ActionContext, app: &str) -> Result<ActionResult, Action
             plan.app
         ),
         evidence,
+        facts: Vec::new(),
     })
 }
 
@@ -245,6 +248,7 @@ pub async fn stop_undo(
         return Ok(ActionResult {
             summary: format!("dry run: would run `{command}`"),
             evidence,
+            facts: Vec::new(),
         });
     }
     if now.groups == counts.groups {
@@ -254,6 +258,7 @@ pub async fn stop_undo(
                 counts.total()
             ),
             evidence,
+            facts: Vec::new(),
         });
     }
     fly.scale_count(&fly_app, &counts.as_args(|n| n), counts.region.as_deref())
@@ -277,6 +282,7 @@ pub async fn stop_undo(
             groups_text(counts)
         ),
         evidence,
+        facts: Vec::new(),
     })
 }
 

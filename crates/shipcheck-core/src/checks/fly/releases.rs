@@ -1,41 +1,20 @@
 //! `fly.releases` (record the rollback targets; later, each app deployed anew) and
 //! `fly.status` (machines started, on the current release, checks passing).
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::checks::fly::{AppResult, ROLLBACK_ITEM, combine, fly_apps, with};
+use crate::checks::fly::{AppResult, combine, fly_apps, with};
 use crate::checks::{CheckContext, join_all};
 use crate::clients::fly::{Fly, Release};
 use crate::journal::state::RunState;
 use crate::model::checklist::{FlyReleasesCheck, FlyStatusCheck, ReleasesMode};
+use crate::model::facts::Fact;
+pub use crate::model::facts::RollbackTarget;
 use crate::model::outcome::{Outcome, Status};
 
-/// One app's release before the deploy: what a platform rollback redeploys. Stored in
-/// `preflight.rollback-ready`'s evidence under `targets`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RollbackTarget {
-    /// The app's short name (`internal-api`).
-    pub app: String,
-    /// The Fly app.
-    pub fly_app: String,
-    /// The release version.
-    pub version: u64,
-    /// The release's image (`registry.fly.io/APP:deployment-…`).
-    pub image_ref: String,
-    /// The release's status when recorded (`complete`).
-    pub status: String,
-    /// When the release was made (RFC 3339), if known.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub created_at: String,
-}
-
-/// The rollback targets recorded in the run (`preflight.rollback-ready`'s evidence), if any.
+/// The rollback targets recorded in the run (by its item that records them), if any.
 pub fn recorded_targets(run: &RunState) -> Option<Vec<RollbackTarget>> {
-    let evidence = &run.record(ROLLBACK_ITEM)?.evidence;
-    let targets: Vec<RollbackTarget> =
-        serde_json::from_value(evidence.get("targets")?.clone()).ok()?;
-    (!targets.is_empty()).then_some(targets)
+    run.rollback_targets().ok().map(<[RollbackTarget]>::to_vec)
 }
 
 /// The exact command that rolls `target`'s app back to it.
@@ -73,7 +52,7 @@ async fn record(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
     let mut extra = serde_json::Map::new();
     extra.insert("targets".into(), json!(targets));
     extra.insert("commands".into(), json!(commands));
-    combine(
+    let outcome = combine(
         ctx,
         results.into_iter().map(|(r, _)| r).collect(),
         |_| {
@@ -83,7 +62,12 @@ async fn record(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
             )
         },
         extra,
-    )
+    );
+    if outcome.status == Status::Pass && !targets.is_empty() {
+        outcome.with_fact(Fact::RollbackTargets { targets })
+    } else {
+        outcome
+    }
 }
 
 async fn record_app(fly: &Fly, name: &str, fly_app: &str) -> (AppResult, Option<RollbackTarget>) {
@@ -192,13 +176,20 @@ async fn deployed(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let Some(targets) = targets_of(ctx) else {
-        return Outcome::error(
-            format!(
-                "no release recorded before the deploy ({ROLLBACK_ITEM} has no targets in this run), so a new release cannot be told from the old one"
-            ),
-            Value::Null,
-        );
+    let targets = match ctx.run.as_deref().map(|r| r.rollback_targets()) {
+        Some(Ok(t)) => t.to_vec(),
+        Some(Err(missing)) => {
+            return Outcome::error(
+                format!("{missing}; without it a new release cannot be told from the old one"),
+                Value::Null,
+            );
+        }
+        None => {
+            return Outcome::error(
+                "this check belongs to a run: it compares with the releases recorded before the deploy; run it with `shipcheck next`",
+                Value::Null,
+            );
+        }
     };
     let fly = ctx.fly();
     let futs = apps.iter().map(|(app, fly_app)| {

@@ -268,6 +268,7 @@ async fn the_success_criteria_reflect_a_clean_run() {
                 summary: "ok".into(),
                 evidence: serde_json::Value::Null,
                 duration_ms: 1,
+                facts: Vec::new(),
             },
         )
         .await

@@ -176,6 +176,7 @@ check = {{ type = "command", argv = ["true"] }}
                     item: "release.merge".into(),
                     summary: done.summary,
                     evidence: done.evidence,
+                    facts: Vec::new(),
                 },
             )
             .await
