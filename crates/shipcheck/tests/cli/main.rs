@@ -12,6 +12,7 @@ mod demo;
 mod fly;
 mod git;
 mod lock;
+mod logs;
 mod speed;
 mod walk;
 mod watch;
