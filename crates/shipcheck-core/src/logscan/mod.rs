@@ -17,12 +17,15 @@
 //!   [`ScanOptions::max_kept_line`] bytes are kept.
 //! - **Bytes**: invalid UTF-8 is matched as bytes and shown lossily; it never stops a scan.
 //! - **Many patterns**: candidate lines are found in the raw bytes with each pattern's
-//!   *relaxed* form (`relax.rs`: no anchors, JSON escapes allowed, so it matches wherever the
-//!   pattern matches the decoded message): a literal prefilter (Aho-Corasick over each relaxed
-//!   pattern's rarest required literals, see `prefilter.rs`) or, when literals would hit too
-//!   many lines, one lazy DFA over their alternation. Only candidate lines are taken apart and
-//!   their message matched with the exact regex set (regex-automata's meta engine, the one
-//!   under [`regex::bytes::RegexSet`], without its own prefilter since ours already ran).
+//!   *relaxed* form (`relax.rs`: no anchors, JSON escapes allowed, optional ends trimmed, so
+//!   it matches wherever the pattern matches the decoded message): a literal prefilter
+//!   (Aho-Corasick over each relaxed pattern's rarest required literals, see `prefilter.rs`)
+//!   over the buffer, or, when literals would hit too many lines, one lazy DFA over their
+//!   alternation run line by line from where each line's message may start (an entry's
+//!   envelope is skipped with a memmem, never read by the automaton). Only candidate lines are
+//!   taken apart and their message matched with the exact regex set (regex-automata's meta
+//!   engine, the one under [`regex::bytes::RegexSet`], without its own prefilter since ours
+//!   already ran).
 //! - **Counts** per pattern and per app (the Fly app name is read from the line's JSON:
 //!   `"app":"name"` or `"app":{…"name":"…"}` as fly-log-shipper writes it; otherwise
 //!   [`ScanOptions::app`] or `(unknown)`), and the first [`ScanOptions::keep_first`]
@@ -148,8 +151,11 @@ pub struct Scanner {
     /// Each pattern's relaxed form alone, `^`/`$` at line ends, for anchored checks at a
     /// literal hit.
     single: Vec<meta::Regex>,
-    /// The relaxed forms as one alternation, over the raw buffer.
+    /// The relaxed forms as one alternation, over the raw buffer (whole-line scans).
     any: Regex,
+    /// The same, line by line from where each line's message may start.
+    any_line: meta::Regex,
+    shapes: shape::Shapes,
     literals: Vec<Vec<prefilter::Cand>>,
     opts: ScanOptions,
 }
@@ -178,6 +184,8 @@ impl Scanner {
             )));
         }
         const SIZE: usize = 64 << 20;
+        /// The lazy DFA's cache (per automaton): bounded, whatever the input.
+        const DFA_CACHE: usize = 8 << 20;
         for p in &patterns {
             RegexBuilder::new(&p.regex)
                 .size_limit(SIZE)
@@ -241,9 +249,20 @@ impl Scanner {
             .multi_line(true)
             .crlf(true)
             .size_limit(SIZE)
-            .dfa_size_limit(SIZE)
+            .dfa_size_limit(DFA_CACHE)
             .build()
             .map_err(too_big)?;
+        let any_line = meta::Regex::builder()
+            .configure(
+                meta::Config::new()
+                    .auto_prefilter(false)
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(SIZE))
+                    .hybrid_cache_capacity(DFA_CACHE),
+            )
+            .syntax(syntax::Config::new().utf8(false))
+            .build_many(&relaxed)
+            .map_err(|e| LogscanError::Patterns(format!("the patterns together: {e}")))?;
         let budget = prefilter::budget(patterns.len());
         let literals = relaxed
             .iter()
@@ -256,6 +275,8 @@ impl Scanner {
             set,
             single,
             any,
+            any_line,
+            shapes: shape::Shapes::new(),
             literals,
             opts,
         })
@@ -329,7 +350,8 @@ pub struct ScanReport {
     pub first: Vec<LineMatch>,
     /// Lines longer than the buffer (matched in windows).
     pub long_lines: u64,
-    /// How candidate lines were found: `literals (N)` or `regex`.
+    /// How candidate lines were found: `literals (N, …)`, `automaton, line by line from each
+    /// message`, or `regex` (whole-line scans).
     pub prefilter: String,
 }
 

@@ -5,6 +5,11 @@
 //! character that a JSON encoder may escape also matches its escapes. It matches more than
 //! the pattern (a superset); every candidate line is then matched exactly on its message.
 //!
+//! The relaxed form is also *trimmed*: an unanchored search for `A·B·C` finds a line only if
+//! a search for `B` does, so the parts of each alternative that may match nothing at its
+//! ends (`^\s*(?:timestamp|[tag]){0,6}` before a level word, `(?:\w+\.)?`) are dropped. The
+//! candidate automaton stays small and fast; the exact patterns still decide.
+//!
 //! Escapes covered: the ones JSON encoders write (`\"`, `\\`, `\/`, `\n`, `\r`, `\t`, `\b`,
 //! `\f`, `\uXXXX` for control characters, `<`, `>`, `&` (Go) and non-ASCII (Python's
 //! `ensure_ascii`)). An encoder escaping plain ASCII letters as `\u0041` is not covered.
@@ -26,7 +31,34 @@ fn parse(re: &str) -> Option<Hir> {
 pub(super) fn relaxed(pattern: &str) -> Option<String> {
     let hir = parse(pattern)?;
     let any = parse(ANY_ESCAPE)?;
-    Some(relax(&hir, &any, 0).to_string())
+    Some(trim(&relax(&hir, &any, 0), 0).to_string())
+}
+
+/// `hir` without the parts at the ends of each alternative that may match the empty string
+/// (a superset for an unanchored search). An alternative that may match nothing at all stays
+/// as it is.
+fn trim(hir: &Hir, depth: usize) -> Hir {
+    if depth > 32 {
+        return hir.clone();
+    }
+    let may_be_empty = |h: &Hir| h.properties().minimum_len() == Some(0);
+    match hir.kind() {
+        HirKind::Alternation(subs) => {
+            Hir::alternation(subs.iter().map(|s| trim(s, depth + 1)).collect())
+        }
+        HirKind::Capture(c) => trim(&c.sub, depth + 1),
+        HirKind::Repetition(r) if r.min >= 1 && !may_be_empty(&r.sub) => trim(&r.sub, depth + 1),
+        HirKind::Concat(subs) => {
+            let first = subs.iter().position(|s| !may_be_empty(s));
+            let last = subs.iter().rposition(|s| !may_be_empty(s));
+            match (first, last) {
+                (Some(a), Some(b)) if a == b => trim(&subs[a], depth + 1),
+                (Some(a), Some(b)) => Hir::concat(subs[a..=b].to_vec()),
+                _ => hir.clone(),
+            }
+        }
+        _ => hir.clone(),
+    }
 }
 
 fn relax(hir: &Hir, any: &Hir, depth: usize) -> Hir {
@@ -176,6 +208,11 @@ mod tests {
         assert!(m(r#"[^"]+x"#, r#""\"\"x""#));
         // Still a literal search where nothing is special.
         assert!(!m(r"panicked at", "no panic here"));
+        // Trimmed: what may match nothing at an alternative's ends is gone.
+        assert_eq!(
+            relaxed(r"^\s*(?:\d{2}:\d{2}\s*){0,4}(?:\w+\.)?ERROR\b|x+y?").unwrap(),
+            "(?:(?:ERROR)|x)"
+        );
         assert_eq!(relaxed("(unclosed"), None);
     }
 }

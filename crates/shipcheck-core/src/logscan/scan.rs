@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read};
 
 use memchr::{memchr, memrchr};
 
-use crate::logscan::shape::{Shape, app_of, shape, unescape};
+use crate::logscan::shape::{Shape, app_of, json_string_end, unescape};
 use crate::logscan::{
     AppCount, LONG_LINE_OVERLAP, LineMatch, LogscanError, PatternCount, ScanReport, Scanner,
     UNKNOWN_APP, prefilter,
@@ -13,8 +13,13 @@ use crate::logscan::{
 
 /// How candidate lines are found.
 enum Finder<'a> {
+    /// Literals over the buffer.
     Literals(prefilter::Literals),
+    /// One automaton over the buffer (whole-line scans).
     Regex(&'a regex::bytes::Regex),
+    /// One automaton line by line, from where the line's message may start (the envelope
+    /// before it is skipped).
+    Lines,
 }
 
 /// A line longer than the buffer, being matched window by window.
@@ -42,6 +47,7 @@ struct State<'a> {
     patset: regex_automata::PatternSet,
     /// A decoded message (reused; at most one line long).
     decoded: Vec<u8>,
+    cache_line: regex_automata::meta::Cache,
 }
 
 /// Newlines in `b`, counted in byte-wide lanes (the compiler vectorizes the inner loop).
@@ -80,6 +86,7 @@ impl<'a> State<'a> {
             single: s.single.iter().map(|r| r.create_cache()).collect(),
             patset: regex_automata::PatternSet::new(s.patterns.len()),
             decoded: Vec::new(),
+            cache_line: s.any_line.create_cache(),
         }
     }
 
@@ -89,10 +96,14 @@ impl<'a> State<'a> {
             return;
         }
         let chosen = prefilter::choose(&self.s.literals, sample);
-        self.prefilter = chosen.describe;
+        self.prefilter = match (&chosen.literals, self.s.opts.whole_line) {
+            (None, false) => "automaton, line by line from each message".into(),
+            _ => chosen.describe,
+        };
         self.finder = Some(match chosen.literals {
             Some(l) => Finder::Literals(l),
-            None => Finder::Regex(&self.s.any),
+            None if self.s.opts.whole_line => Finder::Regex(&self.s.any),
+            None => Finder::Lines,
         });
     }
 
@@ -169,18 +180,19 @@ impl<'a> State<'a> {
             }
             return;
         }
-        match shape(line) {
+        match self.s.shapes.shape(line) {
             Shape::Envelope => {}
             Shape::Plain => {
                 if self.matches(line) {
                     self.record(line_no, line, None, app_of(line));
                 }
             }
-            Shape::Message {
-                start,
-                end,
-                escaped,
-            } => {
+            Shape::Message { start, json } => {
+                let (end, escaped) = if json {
+                    json_string_end(line, start)
+                } else {
+                    (line.len(), false)
+                };
                 let raw = &line[start..end];
                 let mut decoded = std::mem::take(&mut self.decoded);
                 let message = if escaped {
@@ -201,6 +213,9 @@ impl<'a> State<'a> {
     /// Complete lines (`block` ends with a newline, or is the input's last line).
     fn block(&mut self, block: &[u8]) {
         self.ensure_finder(block);
+        if matches!(self.finder, Some(Finder::Lines)) {
+            return self.block_by_lines(block);
+        }
         let base = self.lines;
         let mut pos = 0;
         let mut counted = 0;
@@ -209,7 +224,7 @@ impl<'a> State<'a> {
             let hit = match &self.finder {
                 Some(Finder::Literals(l)) => l.find(block, pos),
                 Some(Finder::Regex(re)) => re.find_at(block, pos).map(|m| (m.start(), None)),
-                None => Some((pos, None)),
+                Some(Finder::Lines) | None => Some((pos, None)),
             };
             let Some((p, anchored)) = hit else { break };
             let end = memchr(b'\n', &block[p..]).map_or(block.len(), |i| p + i);
@@ -241,6 +256,34 @@ impl<'a> State<'a> {
         self.lines += seen + count_newlines(&block[counted..]);
         if !block.ends_with(b"\n") && !block.is_empty() {
             self.lines += 1;
+        }
+    }
+
+    /// Complete lines, each searched with the relaxed automaton from where its message may
+    /// start: an entry's envelope before its message is never read, an indented entry's
+    /// envelope lines not at all.
+    fn block_by_lines(&mut self, block: &[u8]) {
+        let s = self.s;
+        let mut pos = 0;
+        while pos < block.len() {
+            let end = memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+            let line = &block[pos..end];
+            self.lines += 1;
+            let from = match s.shapes.shape(line) {
+                Shape::Envelope => None,
+                Shape::Plain => Some(0),
+                Shape::Message { start, .. } => Some(start),
+            };
+            if let Some(from) = from {
+                let input = regex_automata::Input::new(line)
+                    .range(from..)
+                    .earliest(true);
+                if s.any_line.is_match_with(&mut self.cache_line, &input) {
+                    let n = self.lines;
+                    self.line(n, line);
+                }
+            }
+            pos = end + 1;
         }
     }
 

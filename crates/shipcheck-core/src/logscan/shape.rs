@@ -1,10 +1,11 @@
 //! The shapes of Fly log lines, and where their message is. No JSON parser: a few memchr
-//! searches on the (rare) candidate lines.
+//! and memmem searches per line (SIMD), so the scan can skip each entry's envelope.
 //!
 //! - **One-line JSON entries** (fly-log-shipper NDJSON: `{"event":…,"fly":{"app":{…,"name":…}},
 //!   "log":{"level":"info"},"message":"…",…}`; flyctl's entry written on one line): an object
-//!   with a top-level `"message"` string and one of Fly's envelope keys (`fly`, `log`,
-//!   `event`, `meta`, `instance`, `region`). The message is that string, decoded.
+//!   with a `"message"` string and one of Fly's envelope keys (`fly`, `log`, `event`, `meta`,
+//!   `instance`, `region`). The message is the first `"message"` member's string, decoded
+//!   (Fly's entries have one, at the top level).
 //! - **`flyctl logs --json`**: indented objects one after another. The `"message": "…"` member
 //!   line holds the message; every other line of the object (`{`, `"level": "info"`,
 //!   `"Error": {`, `"status_code": 0`, `}`) is envelope and matches nothing.
@@ -13,6 +14,7 @@
 //! - Anything else is a plain line, matched whole (an app's own JSON object without Fly's
 //!   envelope keys is plain too).
 
+use memchr::memmem::Finder;
 use memchr::{memchr, memchr2};
 
 /// Where a line's message is.
@@ -22,33 +24,76 @@ pub(super) enum Shape {
     Plain,
     /// Envelope only (a line of an indented entry other than its message).
     Envelope,
-    /// The message is `line[start..end]`, still JSON-escaped when `escaped`.
-    Message {
-        start: usize,
-        end: usize,
-        escaped: bool,
-    },
+    /// The message starts at `start`: a JSON string's content (up to its closing quote,
+    /// see [`json_string_end`]) when `json`, else the rest of the line.
+    Message { start: usize, json: bool },
 }
 
 /// Fly's envelope keys: an object with one of them and a `message` is a Fly entry.
-const ENVELOPE_KEYS: [&[u8]; 6] = [b"fly", b"log", b"event", b"meta", b"instance", b"region"];
+const ENVELOPE_KEYS: [&[u8]; 6] = [
+    b"\"fly\"",
+    b"\"log\"",
+    b"\"event\"",
+    b"\"meta\"",
+    b"\"instance\"",
+    b"\"region\"",
+];
 
-/// The shape of `line` (no newline).
-pub(super) fn shape(line: &[u8]) -> Shape {
-    let body = skip_ws(line);
-    let indent = line.len() - body.len();
-    match body.first() {
-        Some(b'{') => {
-            let rest = skip_ws(&body[1..]);
-            if rest.is_empty() {
-                return Shape::Envelope;
-            }
-            one_line_entry(line, indent).unwrap_or(Shape::Plain)
+/// The searchers, built once per scanner.
+#[derive(Clone, Debug)]
+pub(super) struct Shapes {
+    message: Finder<'static>,
+    keys: Vec<Finder<'static>>,
+}
+
+impl Shapes {
+    pub fn new() -> Shapes {
+        Shapes {
+            message: Finder::new(b"\"message\"").into_owned(),
+            keys: ENVELOPE_KEYS
+                .iter()
+                .map(|k| Finder::new(k).into_owned())
+                .collect(),
         }
-        Some(b'}') | Some(b']') if body.iter().all(|b| b",}] \t\r".contains(b)) => Shape::Envelope,
-        Some(b'"') if indent > 0 => member_line(line, indent).unwrap_or(Shape::Plain),
-        Some(b) if b.is_ascii_digit() => text_line(line).unwrap_or(Shape::Plain),
-        _ => Shape::Plain,
+    }
+
+    /// The shape of `line` (no newline).
+    pub fn shape(&self, line: &[u8]) -> Shape {
+        let body = skip_ws(line);
+        let indent = line.len() - body.len();
+        match body.first() {
+            Some(b'{') => {
+                if skip_ws(&body[1..]).is_empty() {
+                    return Shape::Envelope;
+                }
+                self.one_line_entry(line).unwrap_or(Shape::Plain)
+            }
+            Some(b'}') | Some(b']') if body.iter().all(|b| b",}] \t\r".contains(b)) => {
+                Shape::Envelope
+            }
+            Some(b'"') if indent > 0 => member_line(line, indent).unwrap_or(Shape::Plain),
+            Some(b) if b.is_ascii_digit() => text_line(line).unwrap_or(Shape::Plain),
+            _ => Shape::Plain,
+        }
+    }
+
+    /// A one-line object: the first `"message"` key with a string value, if the object has
+    /// one of Fly's envelope keys.
+    fn one_line_entry(&self, line: &[u8]) -> Option<Shape> {
+        let start = self.message.find_iter(line).find_map(|at| {
+            let after = skip_ws(&line[at + 9..]).strip_prefix(b":")?;
+            let value = skip_ws(after).strip_prefix(b"\"")?;
+            Some(line.len() - value.len())
+        })?;
+        let is_key = |k: &Finder, hay: &[u8]| {
+            k.find_iter(hay).any(|at| {
+                skip_ws(&hay[at + k.needle().len()..])
+                    .first()
+                    .is_some_and(|b| *b == b':')
+            })
+        };
+        let fly = line.starts_with(b"{\"event\":") || self.keys.iter().any(|k| is_key(k, line));
+        fly.then_some(Shape::Message { start, json: true })
     }
 }
 
@@ -60,8 +105,8 @@ fn skip_ws(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
-/// The end of the JSON string whose content starts at `at` (the index of its closing quote),
-/// or `None` when the line ends first.
+/// The end of the JSON string whose content starts at `at` (the index of its closing quote)
+/// and whether it holds escapes, or `None` when the line ends first.
 fn string_end(line: &[u8], mut at: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {
@@ -74,72 +119,10 @@ fn string_end(line: &[u8], mut at: usize) -> Option<(usize, bool)> {
     }
 }
 
-/// The end of the JSON value starting at `at` (strings, nested objects and arrays skipped).
-fn value_end(line: &[u8], at: usize) -> Option<usize> {
-    match line.get(at)? {
-        b'"' => Some(string_end(line, at + 1)?.0 + 1),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = at;
-            while i < line.len() {
-                match line[i] {
-                    b'"' => i = string_end(line, i + 1)?.0,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            None
-        }
-        _ => {
-            let n = line[at..]
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']'))
-                .unwrap_or(line.len() - at);
-            Some(at + n)
-        }
-    }
-}
-
-/// A one-line object: its top-level members, read key by key.
-fn one_line_entry(line: &[u8], open: usize) -> Option<Shape> {
-    let mut i = open + 1;
-    let mut message = None;
-    let mut fly = false;
-    for _ in 0..64 {
-        i += line.len() - i - skip_ws(line.get(i..)?).len();
-        match line.get(i)? {
-            b'}' => break,
-            b',' => {
-                i += 1;
-                continue;
-            }
-            b'"' => {}
-            _ => return None,
-        }
-        let (kend, _) = string_end(line, i + 1)?;
-        let key = &line[i + 1..kend];
-        let after = skip_ws(line.get(kend + 1..)?);
-        let after = after.strip_prefix(b":")?;
-        let vstart = line.len() - skip_ws(after).len();
-        fly |= ENVELOPE_KEYS.contains(&key);
-        if key == b"message" && line.get(vstart) == Some(&b'"') {
-            let (end, escaped) = string_end(line, vstart + 1)?;
-            message = Some(Shape::Message {
-                start: vstart + 1,
-                end,
-                escaped,
-            });
-        }
-        i = value_end(line, vstart)?;
-    }
-    if fly { message } else { None }
+/// The end of a message that starts at `start` (a string cut short runs to the end of the
+/// line) and whether it holds escapes.
+pub(super) fn json_string_end(line: &[u8], start: usize) -> (usize, bool) {
+    string_end(line, start).unwrap_or((line.len(), true))
 }
 
 /// An indented member line of `flyctl logs --json`: `"key": value,`.
@@ -153,12 +136,9 @@ fn member_line(line: &[u8], at: usize) -> Option<Shape> {
     if line.get(vstart) != Some(&b'"') {
         return Some(Shape::Envelope);
     }
-    // A string cut short (a truncated stream) runs to the end of the line.
-    let (end, escaped) = string_end(line, vstart + 1).unwrap_or((line.len(), true));
     Some(Shape::Message {
         start: vstart + 1,
-        end,
-        escaped,
+        json: true,
     })
 }
 
@@ -181,8 +161,7 @@ fn text_line(line: &[u8]) -> Option<Shape> {
         .all(u8::is_ascii_alphabetic)
         .then_some(Shape::Message {
             start: at + 1 + close + 1,
-            end: line.len(),
-            escaped: false,
+            json: false,
         })
 }
 
