@@ -447,19 +447,26 @@ pub enum LogsCommand {
     /// Scan a log file (or standard input) for error patterns: counts per pattern and per
     /// app, and the first matching lines. Streams in constant memory.
     ///
-    /// Without --pattern the default error patterns are used (level error or fatal, panic,
-    /// HTTP 5xx). Exit 0 when no line matches, 1 when some do.
+    /// Patterns are matched against each Fly entry's message (fly-log-shipper NDJSON,
+    /// `flyctl logs --json`, `flyctl logs` text), never its envelope; other lines are matched
+    /// whole. Without --pattern the default error patterns are used: the app's own levels
+    /// error, fatal and critical, panics, uncaught exceptions, Fly proxy errors and HTTP 5xx
+    /// in access lines. Exit 0 when no line matches, 1 when some do.
     Scan {
         /// The log file; `-` or nothing reads standard input.
         #[arg(value_name = "FILE|-")]
         file: Option<PathBuf>,
-        /// A regular expression (Rust regex syntax), matched against each line; repeat for
-        /// several. Replaces the default patterns.
+        /// A regular expression (Rust regex syntax), matched against each message (`^` is its
+        /// start); repeat for several. Replaces the default patterns.
         #[arg(short = 'e', long = "pattern", value_name = "RE")]
         patterns: Vec<String>,
         /// How many matching lines to show.
         #[arg(long, default_value_t = 10, value_name = "N")]
         first: usize,
+        /// Match the patterns against whole lines as written, envelope included (to match an
+        /// envelope field such as `"level":"error"`), instead of the message.
+        #[arg(long)]
+        whole_line: bool,
     },
 }
 

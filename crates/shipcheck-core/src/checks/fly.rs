@@ -4,6 +4,8 @@
 //! not answer for makes the check `error`, never `pass`.
 
 mod logs;
+#[cfg(test)]
+mod logs_tests;
 mod releases;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,29 +1,54 @@
 //! The log scanner: many patterns over a log stream at once, in constant memory.
 //!
+//! - **The message, not the entry**: Fly labels every line an app prints `info`; the app's own
+//!   level, panic or 5xx is in the *message*. Each line's shape is recognized (`shape.rs`):
+//!   fly-log-shipper's NDJSON and flyctl's entries on one line (the `"message"` string,
+//!   decoded), `flyctl logs --json`'s indented objects (the `"message"` member line; every
+//!   other line of the object is envelope and never matches), `flyctl logs` text (what follows
+//!   `[level]`); any other line is matched whole. Patterns see the message as the app printed
+//!   it, and `^` is its start. [`ScanOptions::whole_line`] matches whole lines instead,
+//!   envelope included (the way to match an envelope field such as `"level":"error"`).
 //! - **Streaming**: [`Scanner::scan_reader`] reads into one fixed buffer
 //!   ([`ScanOptions::buffer_size`], 1 MiB by default); lines split across reads are carried
-//!   over; nothing grows with the input. A line longer than the buffer is matched in windows
-//!   of the buffer's size that overlap by [`LONG_LINE_OVERLAP`] bytes (a match longer than
-//!   that across a window's edge can be missed, and `^` may match at a window's start); it is
-//!   counted once, and only its first [`ScanOptions::max_kept_line`] bytes are kept.
+//!   over; nothing grows with the input. A line longer than the buffer is matched whole, in
+//!   windows of the buffer's size that overlap by [`LONG_LINE_OVERLAP`] bytes (its envelope
+//!   is not told apart; a match longer than the overlap across a window's edge can be missed,
+//!   and `^` may match at a window's start); it is counted once, and only its first
+//!   [`ScanOptions::max_kept_line`] bytes are kept.
 //! - **Bytes**: invalid UTF-8 is matched as bytes and shown lossily; it never stops a scan.
-//! - **Many patterns**: a regex set (regex-automata's meta engine, the one under
-//!   [`regex::bytes::RegexSet`], without its own prefilter since ours already ran) says which
-//!   patterns a line matches; a literal prefilter (Aho-Corasick over each pattern's rarest required literals, see
-//!   `prefilter.rs`) picks the candidate lines so most lines are never matched at all.
+//! - **Many patterns**: candidate lines are found in the raw bytes with each pattern's
+//!   *relaxed* form (`relax.rs`: no anchors, JSON escapes allowed, optional ends trimmed, so
+//!   it matches wherever the pattern matches the decoded message): a literal prefilter
+//!   (Aho-Corasick over each relaxed pattern's rarest required literals, see `prefilter.rs`)
+//!   over the buffer, or, when literals would hit too many lines, one lazy DFA over their
+//!   alternation run line by line from where each line's message may start (an entry's
+//!   envelope is skipped with a memmem, never read by the automaton). Only candidate lines are
+//!   taken apart and their message matched with the exact regex set (regex-automata's meta
+//!   engine, the one under [`regex::bytes::RegexSet`], without its own prefilter since ours
+//!   already ran).
 //! - **Counts** per pattern and per app (the Fly app name is read from the line's JSON:
 //!   `"app":"name"` or `"app":{…"name":"…"}` as fly-log-shipper writes it; otherwise
 //!   [`ScanOptions::app`] or `(unknown)`), and the first [`ScanOptions::keep_first`]
-//!   matching lines.
+//!   matching lines with their messages.
 //!
-//! For checks that already hold lines in memory (`fly.logs` reads `flyctl logs`),
-//! [`Scanner::scan_lines`] takes them one by one.
+//! For checks that already hold entries in memory (`fly.logs` reads `flyctl logs --json`),
+//! [`Scanner::scan_messages`] takes their messages one by one.
 
+mod patterns;
 mod prefilter;
+mod relax;
 mod scan;
+mod shape;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fixtures;
+
+pub use patterns::{
+    DEFAULT_LEVELS, DEFAULT_STATUSES, crash_patterns, default_patterns, fly_error_patterns,
+    level_pattern, status_pattern,
+};
 
 use std::collections::BTreeMap;
 
@@ -70,55 +95,6 @@ impl From<String> for Pattern {
     }
 }
 
-/// The default error patterns, the same as `[fly.error_patterns]`'s defaults: log level
-/// `error` or `fatal`, `panic` anywhere (any case), and an HTTP 5xx (a `status_code` field
-/// or a status between spaces as in `GET /x 503 12ms`). They match both fly-log-shipper's
-/// one-line JSON and flyctl's indented `--json` entries.
-pub fn default_patterns() -> Vec<Pattern> {
-    fly_error_patterns(&["error", "fatal"], &["panic"], &["5xx"])
-}
-
-/// Line patterns for Fly error settings: log `levels` (compared without case), `messages`
-/// (regular expressions, case-insensitive) and `statuses` (`"5xx"` classes or `"503"`),
-/// named `level:error`, `message:panic`, `status:5xx`. Invalid status entries are skipped.
-pub fn fly_error_patterns<L, M, S>(levels: &[L], messages: &[M], statuses: &[S]) -> Vec<Pattern>
-where
-    L: AsRef<str>,
-    M: AsRef<str>,
-    S: AsRef<str>,
-{
-    let mut out = Vec::new();
-    for l in levels {
-        let l = l.as_ref().trim();
-        out.push(Pattern::new(
-            format!("level:{}", l.to_ascii_lowercase()),
-            format!(r#""level"\s*:\s*"(?i:{})""#, regex::escape(l)),
-        ));
-    }
-    for m in messages {
-        let m = m.as_ref();
-        out.push(Pattern::new(format!("message:{m}"), format!("(?i:{m})")));
-    }
-    for s in statuses {
-        let s = s.as_ref().trim().to_ascii_lowercase();
-        let code = if let Some(d) = s.strip_suffix("xx") {
-            match d.parse::<u8>() {
-                Ok(d @ 1..=5) => format!("{d}[0-9]{{2}}"),
-                _ => continue,
-            }
-        } else if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
-            s.clone()
-        } else {
-            continue;
-        };
-        out.push(Pattern::new(
-            format!("status:{s}"),
-            format!(r#""status_code"\s*:\s*{code}\b| {code} "#),
-        ));
-    }
-    out
-}
-
 /// Why a scanner could not be built or a scan could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum LogscanError {
@@ -149,6 +125,9 @@ pub struct ScanOptions {
     pub buffer_size: usize,
     /// The app counted for lines that name none (`fly.logs` scans one app at a time).
     pub app: Option<String>,
+    /// Match every pattern against the whole line as written, envelope included, instead of
+    /// the message (default false).
+    pub whole_line: bool,
 }
 
 impl Default for ScanOptions {
@@ -158,6 +137,7 @@ impl Default for ScanOptions {
             max_kept_line: 1024,
             buffer_size: 1 << 20,
             app: None,
+            whole_line: false,
         }
     }
 }
@@ -166,10 +146,16 @@ impl Default for ScanOptions {
 #[derive(Clone, Debug)]
 pub struct Scanner {
     patterns: Vec<Pattern>,
+    /// The patterns, exactly, for messages (or whole lines).
     set: meta::Regex,
-    /// Each pattern alone, `^`/`$` at line ends, for anchored checks at a literal hit.
+    /// Each pattern's relaxed form alone, `^`/`$` at line ends, for anchored checks at a
+    /// literal hit.
     single: Vec<meta::Regex>,
+    /// The relaxed forms as one alternation, over the raw buffer (whole-line scans).
     any: Regex,
+    /// The same, line by line from where each line's message may start.
+    any_line: meta::Regex,
+    shapes: shape::Shapes,
     literals: Vec<Vec<prefilter::Cand>>,
     opts: ScanOptions,
 }
@@ -198,6 +184,8 @@ impl Scanner {
             )));
         }
         const SIZE: usize = 64 << 20;
+        /// The lazy DFA's cache (per automaton): bounded, whatever the input.
+        const DFA_CACHE: usize = 8 << 20;
         for p in &patterns {
             RegexBuilder::new(&p.regex)
                 .size_limit(SIZE)
@@ -221,11 +209,31 @@ impl Scanner {
             .syntax(syntax::Config::new().utf8(false))
             .build_many(&regexes)
             .map_err(|e| LogscanError::Patterns(format!("the patterns together: {e}")))?;
-        let single = regexes
+        // Candidate lines are found in the raw bytes with the relaxed forms (whole-line scans
+        // need none: the line is what is matched).
+        let relaxed: Vec<String> = patterns
+            .iter()
+            .map(|p| {
+                if opts.whole_line {
+                    Ok(p.regex.clone())
+                } else {
+                    relax::relaxed(&p.regex).ok_or_else(|| LogscanError::Pattern {
+                        name: p.name.clone(),
+                        why: "its syntax tree could not be read".into(),
+                    })
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let single = relaxed
             .iter()
             .map(|r| {
                 meta::Regex::builder()
-                    .configure(meta::Config::new().auto_prefilter(false).utf8_empty(false))
+                    .configure(
+                        meta::Config::new()
+                            .auto_prefilter(false)
+                            .utf8_empty(false)
+                            .nfa_size_limit(Some(SIZE)),
+                    )
                     .syntax(
                         syntax::Config::new()
                             .utf8(false)
@@ -236,20 +244,29 @@ impl Scanner {
                     .map_err(|e| LogscanError::Patterns(format!("a pattern: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let alternation: Vec<String> = patterns
-            .iter()
-            .map(|p| format!("(?:{})", p.regex))
-            .collect();
+        let alternation: Vec<String> = relaxed.iter().map(|r| format!("(?:{r})")).collect();
         let any = RegexBuilder::new(&alternation.join("|"))
             .multi_line(true)
             .crlf(true)
             .size_limit(SIZE)
+            .dfa_size_limit(DFA_CACHE)
             .build()
             .map_err(too_big)?;
+        let any_line = meta::Regex::builder()
+            .configure(
+                meta::Config::new()
+                    .auto_prefilter(false)
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(SIZE))
+                    .hybrid_cache_capacity(DFA_CACHE),
+            )
+            .syntax(syntax::Config::new().utf8(false))
+            .build_many(&relaxed)
+            .map_err(|e| LogscanError::Patterns(format!("the patterns together: {e}")))?;
         let budget = prefilter::budget(patterns.len());
-        let literals = patterns
+        let literals = relaxed
             .iter()
-            .map(|p| prefilter::candidates(&p.regex, budget))
+            .map(|r| prefilter::candidates(r, budget))
             .collect();
         let mut opts = opts;
         opts.buffer_size = opts.buffer_size.max(64 << 10);
@@ -258,6 +275,8 @@ impl Scanner {
             set,
             single,
             any,
+            any_line,
+            shapes: shape::Shapes::new(),
             literals,
             opts,
         })
@@ -307,6 +326,11 @@ pub struct LineMatch {
     pub text: String,
     /// Whether `text` was cut.
     pub truncated: bool,
+    /// The message the patterns matched, decoded, when the line is a Fly entry (lossy
+    /// UTF-8, cut at [`ScanOptions::max_kept_line`] bytes and then ending in `…`); none for a
+    /// line matched whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// What a scan found.
@@ -326,7 +350,8 @@ pub struct ScanReport {
     pub first: Vec<LineMatch>,
     /// Lines longer than the buffer (matched in windows).
     pub long_lines: u64,
-    /// How candidate lines were found: `literals (N)` or `regex`.
+    /// How candidate lines were found: `literals (N, …)`, `automaton, line by line from each
+    /// message`, or `regex` (whole-line scans).
     pub prefilter: String,
 }
 

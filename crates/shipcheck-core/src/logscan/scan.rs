@@ -1,10 +1,11 @@
-//! The scan itself: the fixed buffer, candidate lines, counting.
+//! The scan itself: the fixed buffer, candidate lines, their messages, counting.
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 
 use memchr::{memchr, memrchr};
 
+use crate::logscan::shape::{Shape, app_of, json_string_end, unescape};
 use crate::logscan::{
     AppCount, LONG_LINE_OVERLAP, LineMatch, LogscanError, PatternCount, ScanReport, Scanner,
     UNKNOWN_APP, prefilter,
@@ -12,8 +13,13 @@ use crate::logscan::{
 
 /// How candidate lines are found.
 enum Finder<'a> {
+    /// Literals over the buffer.
     Literals(prefilter::Literals),
+    /// One automaton over the buffer (whole-line scans).
     Regex(&'a regex::bytes::Regex),
+    /// One automaton line by line, from where the line's message may start (the envelope
+    /// before it is skipped).
+    Lines,
 }
 
 /// A line longer than the buffer, being matched window by window.
@@ -39,6 +45,9 @@ struct State<'a> {
     cache: regex_automata::meta::Cache,
     single: Vec<regex_automata::meta::Cache>,
     patset: regex_automata::PatternSet,
+    /// A decoded message (reused; at most one line long).
+    decoded: Vec<u8>,
+    cache_line: regex_automata::meta::Cache,
 }
 
 /// Newlines in `b`, counted in byte-wide lanes (the compiler vectorizes the inner loop).
@@ -56,44 +65,6 @@ fn count_newlines(b: &[u8]) -> u64 {
 
 fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// The app a log line names: `"app":"NAME"`, or `"app":{… "name":"NAME" …}` (fly-log-shipper).
-pub(super) fn app_of(line: &[u8]) -> Option<&[u8]> {
-    let finder = memchr::memmem::Finder::new(b"\"app\"");
-    for at in finder.find_iter(line) {
-        let mut rest = skip_ws(&line[at + 5..]);
-        let Some(r) = rest.strip_prefix(b":") else {
-            continue;
-        };
-        rest = skip_ws(r);
-        if let Some(r) = rest.strip_prefix(b"\"") {
-            return string_at(r);
-        }
-        if let Some(obj) = rest.strip_prefix(b"{") {
-            let end = memchr(b'}', obj).unwrap_or(obj.len()).min(1024);
-            let obj = &obj[..end];
-            let name = memchr::memmem::find(obj, b"\"name\"")?;
-            let r = skip_ws(&obj[name + 6..]);
-            let r = skip_ws(r.strip_prefix(b":")?);
-            return string_at(r.strip_prefix(b"\"")?);
-        }
-    }
-    None
-}
-
-fn skip_ws(b: &[u8]) -> &[u8] {
-    let n = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    &b[n..]
-}
-
-/// The JSON string starting at `b` (after its opening quote), without escapes.
-fn string_at(b: &[u8]) -> Option<&[u8]> {
-    let end = memchr::memchr2(b'"', b'\\', b)?;
-    (b[end] == b'"' && end > 0 && end <= 256).then(|| &b[..end])
 }
 
 impl<'a> State<'a> {
@@ -114,6 +85,8 @@ impl<'a> State<'a> {
             cache: s.set.create_cache(),
             single: s.single.iter().map(|r| r.create_cache()).collect(),
             patset: regex_automata::PatternSet::new(s.patterns.len()),
+            decoded: Vec::new(),
+            cache_line: s.any_line.create_cache(),
         }
     }
 
@@ -123,10 +96,14 @@ impl<'a> State<'a> {
             return;
         }
         let chosen = prefilter::choose(&self.s.literals, sample);
-        self.prefilter = chosen.describe;
+        self.prefilter = match (&chosen.literals, self.s.opts.whole_line) {
+            (None, false) => "automaton, line by line from each message".into(),
+            _ => chosen.describe,
+        };
         self.finder = Some(match chosen.literals {
             Some(l) => Finder::Literals(l),
-            None => Finder::Regex(&self.s.any),
+            None if self.s.opts.whole_line => Finder::Regex(&self.s.any),
+            None => Finder::Lines,
         });
     }
 
@@ -142,7 +119,7 @@ impl<'a> State<'a> {
     }
 
     /// Records one matching line; `self.hits` holds the patterns it matched.
-    fn record(&mut self, line_no: u64, line: &[u8], app: Option<&[u8]>) {
+    fn record(&mut self, line_no: u64, line: &[u8], message: Option<&[u8]>, app: Option<&[u8]>) {
         self.matched_lines += 1;
         let app: &[u8] = match app {
             Some(a) => a,
@@ -160,8 +137,7 @@ impl<'a> State<'a> {
         }
         if self.first.len() < self.s.opts.keep_first {
             let cap = self.s.opts.max_kept_line;
-            let cut = line.len() > cap;
-            let shown = &line[..line.len().min(cap)];
+            let shown = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(cap)]).into_owned();
             self.first.push(LineMatch {
                 line: line_no,
                 app: Some(String::from_utf8_lossy(app).into_owned()),
@@ -170,29 +146,76 @@ impl<'a> State<'a> {
                     .iter()
                     .map(|&i| self.s.patterns[i].name.clone())
                     .collect(),
-                text: String::from_utf8_lossy(shown).into_owned(),
-                truncated: cut,
+                text: shown(line),
+                truncated: line.len() > cap,
+                message: message.map(|m| {
+                    let mut s = shown(m);
+                    if m.len() > cap {
+                        s.push('…');
+                    }
+                    s
+                }),
             });
         }
     }
 
-    /// Matches one whole line (no newline) against the set; records it when it matches.
+    /// Matches `hay` against the set; `self.hits` holds what matched.
+    fn matches(&mut self, hay: &[u8]) -> bool {
+        // Most candidates match nothing: ask that first, it stops early.
+        let input = regex_automata::Input::new(hay);
+        if !self.s.set.is_match_with(&mut self.cache, &input) {
+            return false;
+        }
+        self.which(hay);
+        !self.hits.is_empty()
+    }
+
+    /// One whole line (no newline): its message (or the line) against the set; recorded when
+    /// it matches.
     fn line(&mut self, line_no: u64, line: &[u8]) {
         let line = trim_cr(line);
-        // Most candidate lines match nothing: ask that first, it stops early.
-        let input = regex_automata::Input::new(line);
-        if !self.s.set.is_match_with(&mut self.cache, &input) {
+        if self.s.opts.whole_line {
+            if self.matches(line) {
+                self.record(line_no, line, None, app_of(line));
+            }
             return;
         }
-        self.which(line);
-        if !self.hits.is_empty() {
-            self.record(line_no, line, app_of(line));
+        match self.s.shapes.shape(line) {
+            Shape::Envelope => {}
+            Shape::Plain => {
+                if self.matches(line) {
+                    self.record(line_no, line, None, app_of(line));
+                }
+            }
+            Shape::Message { start, json } => {
+                let (end, escaped) = if json {
+                    json_string_end(line, start)
+                } else {
+                    (line.len(), false)
+                };
+                let raw = &line[start..end];
+                let mut decoded = std::mem::take(&mut self.decoded);
+                let message = if escaped {
+                    decoded.clear();
+                    unescape(raw, &mut decoded);
+                    &decoded[..]
+                } else {
+                    raw
+                };
+                if self.matches(message) {
+                    self.record(line_no, line, Some(message), app_of(line));
+                }
+                self.decoded = decoded;
+            }
         }
     }
 
     /// Complete lines (`block` ends with a newline, or is the input's last line).
     fn block(&mut self, block: &[u8]) {
         self.ensure_finder(block);
+        if matches!(self.finder, Some(Finder::Lines)) {
+            return self.block_by_lines(block);
+        }
         let base = self.lines;
         let mut pos = 0;
         let mut counted = 0;
@@ -201,7 +224,7 @@ impl<'a> State<'a> {
             let hit = match &self.finder {
                 Some(Finder::Literals(l)) => l.find(block, pos),
                 Some(Finder::Regex(re)) => re.find_at(block, pos).map(|m| (m.start(), None)),
-                None => Some((pos, None)),
+                Some(Finder::Lines) | None => Some((pos, None)),
             };
             let Some((p, anchored)) = hit else { break };
             let end = memchr(b'\n', &block[p..]).map_or(block.len(), |i| p + i);
@@ -233,6 +256,34 @@ impl<'a> State<'a> {
         self.lines += seen + count_newlines(&block[counted..]);
         if !block.ends_with(b"\n") && !block.is_empty() {
             self.lines += 1;
+        }
+    }
+
+    /// Complete lines, each searched with the relaxed automaton from where its message may
+    /// start: an entry's envelope before its message is never read, an indented entry's
+    /// envelope lines not at all.
+    fn block_by_lines(&mut self, block: &[u8]) {
+        let s = self.s;
+        let mut pos = 0;
+        while pos < block.len() {
+            let end = memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+            let line = &block[pos..end];
+            self.lines += 1;
+            let from = match s.shapes.shape(line) {
+                Shape::Envelope => None,
+                Shape::Plain => Some(0),
+                Shape::Message { start, .. } => Some(start),
+            };
+            if let Some(from) = from {
+                let input = regex_automata::Input::new(line)
+                    .range(from..)
+                    .earliest(true);
+                if s.any_line.is_match_with(&mut self.cache_line, &input) {
+                    let n = self.lines;
+                    self.line(n, line);
+                }
+            }
+            pos = end + 1;
         }
     }
 
@@ -277,7 +328,7 @@ impl<'a> State<'a> {
         );
         if !self.hits.is_empty() {
             let line_no = self.lines;
-            self.record(line_no, &long.head, long.app.as_deref());
+            self.record(line_no, &long.head, None, long.app.as_deref());
         }
     }
 
@@ -379,7 +430,8 @@ impl Scanner {
         Ok(st.report())
     }
 
-    /// Scans lines already in memory (each without or with its trailing newline).
+    /// Scans lines already in memory (each without or with its trailing newline), each
+    /// taken apart as [`Scanner::scan_reader`] would.
     pub fn scan_lines<I, L>(&self, lines: I) -> ScanReport
     where
         I: IntoIterator<Item = L>,
@@ -394,6 +446,27 @@ impl Scanner {
             st.bytes += line.len() as u64;
             let n = st.lines;
             st.line(n, line);
+        }
+        st.report()
+    }
+
+    /// Scans messages already taken out of their entries (`flyctl logs --json` read by the
+    /// Fly client): each is matched whole, as one message, and counted as one line.
+    pub fn scan_messages<I, L>(&self, messages: I) -> ScanReport
+    where
+        I: IntoIterator<Item = L>,
+        L: AsRef<[u8]>,
+    {
+        let mut st = State::new(self);
+        st.prefilter = "none (messages given one by one)".into();
+        for m in messages {
+            let m = m.as_ref();
+            st.lines += 1;
+            st.bytes += m.len() as u64;
+            let n = st.lines;
+            if st.matches(m) {
+                st.record(n, m, None, None);
+            }
         }
         st.report()
     }

@@ -278,8 +278,8 @@ fn with_logs(world: FlyWorld) -> FlyWorld {
             .log(
                 &prod(n),
                 "2026-11-24T08:59:00Z",
-                "error",
-                "before the deploy: ignored",
+                "info",
+                "ERROR before the deploy: ignored",
                 0,
             )
             .log(
@@ -307,15 +307,21 @@ async fn logs_pass_and_each_error_pattern_fails() {
     let o = check(logs(), &ctx(&world)).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["apps"][0]["scanned"], 2);
+    // An envelope saying `error` and 503 around a clean message is not the app's error.
+    let w = world.clone().log(
+        &prod("public-api"),
+        "2026-11-24T09:03:00Z",
+        "error",
+        "GET /api 200 2ms",
+        503,
+    );
+    let o = check(logs(), &ctx(&w)).await;
+    assert_eq!(o.status, Status::Pass, "{}", o.summary);
 
     for (level, message, code, why) in [
-        ("error", "db timeout", 200, "level:error"),
-        (
-            "info",
-            "thread 'main' panicked at src/main.rs",
-            0,
-            "message:panic",
-        ),
+        // Fly labels every app line `info`: the app's level is in the message.
+        ("info", "ERROR db timeout", 200, "level:error"),
+        ("info", "thread 'main' panicked at src/main.rs", 0, "panic"),
         ("info", "GET /api 503 2ms", 503, "status:5xx"),
     ] {
         let w = world.clone().log(

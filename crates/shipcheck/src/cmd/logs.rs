@@ -13,6 +13,7 @@ pub fn scan(
     file: Option<&Path>,
     patterns: &[String],
     first: usize,
+    whole_line: bool,
 ) -> Result<u8, CliError> {
     let patterns: Vec<Pattern> = if patterns.is_empty() {
         logscan::default_patterns()
@@ -21,6 +22,7 @@ pub fn scan(
     };
     let opts = ScanOptions {
         keep_first: first,
+        whole_line,
         ..ScanOptions::default()
     };
     let scanner = Scanner::with_options(patterns, opts)?;
@@ -71,12 +73,17 @@ fn print_text(source: &str, r: &ScanReport) {
     if !r.first.is_empty() {
         say!("first matches:");
         for m in &r.first {
+            // A Fly entry shows its message (what matched); other lines show themselves.
+            let (shown, cut) = match &m.message {
+                Some(msg) => (msg.as_str(), false),
+                None => (m.text.as_str(), m.truncated),
+            };
             say!(
                 "  {}: [{}] {}{}",
                 m.line,
                 m.patterns.join(", "),
-                m.text,
-                if m.truncated { " …" } else { "" }
+                shown,
+                if cut { " …" } else { "" }
             );
         }
     }

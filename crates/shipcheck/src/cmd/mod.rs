@@ -84,7 +84,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             file,
             patterns,
             first,
-        }) => logs::scan(g, file.as_deref(), &patterns, first),
+            whole_line,
+        }) => logs::scan(g, file.as_deref(), &patterns, first, whole_line),
     }
 }
 

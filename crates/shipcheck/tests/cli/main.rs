@@ -13,6 +13,7 @@ mod fly;
 mod git;
 mod init;
 mod lock;
+mod logs;
 mod speed;
 mod walk;
 mod watch;

@@ -92,9 +92,10 @@ fn loadtest_refuses_targets_that_are_not_loopback() {
 }
 
 const LOG: &str = r#"{"fly":{"app":{"instance":"1","name":"api"},"region":"fra"},"log":{"level":"info"},"message":"GET / 200 1ms"}
-{"fly":{"app":{"instance":"1","name":"api"},"region":"fra"},"log":{"level":"error"},"message":"db down"}
+{"fly":{"app":{"instance":"1","name":"api"},"region":"fra"},"log":{"level":"info"},"message":"ERROR db down"}
 {"fly":{"app":{"instance":"2","name":"web"},"region":"fra"},"log":{"level":"info"},"message":"GET /x 502 3ms"}
-{"fly":{"app":{"instance":"2","name":"web"},"region":"fra"},"log":{"level":"info"},"message":"thread panicked"}
+{"fly":{"app":{"instance":"2","name":"web"},"region":"fra"},"log":{"level":"info"},"message":"thread 'main' panicked at src/main.rs:1:1:"}
+{"fly":{"app":{"instance":"2","name":"web"},"region":"fra"},"log":{"level":"error"},"message":"GET / 200 1ms"}
 "#;
 
 #[test]
@@ -107,7 +108,8 @@ fn logs_scan_reads_a_file_or_stdin() {
     let v = out.json();
     assert_eq!(v["kind"], "logs_scan");
     let r = &v["report"];
-    assert_eq!(r["lines"], 4);
+    assert_eq!(r["lines"], 5);
+    // Matched on the message: the last line's envelope `error` is not the app's.
     assert_eq!(r["matched_lines"], 3);
     let counts: Vec<(String, u64)> = r["patterns"]
         .as_array()
@@ -125,7 +127,10 @@ fn logs_scan_reads_a_file_or_stdin() {
         [
             ("level:error".into(), 1),
             ("level:fatal".into(), 0),
-            ("message:panic".into(), 1),
+            ("level:critical".into(), 0),
+            ("panic".into(), 1),
+            ("exception".into(), 0),
+            ("fly:proxy".into(), 0),
             ("status:5xx".into(), 1)
         ]
     );
@@ -147,7 +152,7 @@ fn logs_scan_reads_a_file_or_stdin() {
         .stdin(LOG)
         .output();
     assert_eq!(stdin.code, 1, "{}", stdin.stderr);
-    assert!(stdin.stdout.contains("4 line(s)"), "{}", stdin.stdout);
+    assert!(stdin.stdout.contains("5 line(s)"), "{}", stdin.stdout);
     assert!(
         stdin.stdout.contains("2: [db (up|down)]"),
         "{}",

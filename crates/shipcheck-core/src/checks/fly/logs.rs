@@ -1,6 +1,11 @@
 //! `fly.logs` (`verify.logs-clean`): each app's logs since its newest release, read once the
 //! first `[fly] logs_window` after that release is over, scanned for `[fly.error_patterns]`.
 //!
+//! The patterns are matched against each entry's **message** only: Fly labels every line an
+//! app prints `info`, so the app's own `ERROR`, `level=error`, `"level":"error"`, panic or
+//! 5xx is in the message, and the envelope (`level`, `meta.Error`, `status_code: 0`) says
+//! nothing about the app. Fly's own proxy errors are found by their codes in the message.
+//!
 //! `flyctl logs --no-tail` returns the latest batch of lines and does not exit while there
 //! are none, so the call is cut at `[fly] timeout`: lines printed until then are scanned and
 //! the evidence says the read was partial; no line at all is an `error` (no data is never a
@@ -16,8 +21,8 @@ use crate::model::checklist::FlyLogsCheck;
 use crate::model::config::ErrorPatterns;
 use crate::model::outcome::{Outcome, Status};
 
-/// `[fly.error_patterns]`, compiled into the log scanner ([`crate::logscan`]): one regex set
-/// with a literal prefilter over each entry written as one JSON line.
+/// `[fly.error_patterns]`, compiled into the log scanner ([`crate::logscan`]) and matched
+/// against each entry's message.
 #[derive(Clone, Debug)]
 pub struct LogMatcher {
     scanner: Scanner,
@@ -35,7 +40,10 @@ impl LogMatcher {
         for s in &p.status_codes {
             parse_status(s).ok_or_else(|| format!("[fly.error_patterns] status_codes: {s:?} is neither a status (\"503\") nor a class (\"5xx\")"))?;
         }
-        let patterns = fly_error_patterns(&p.levels, &p.messages, &p.status_codes);
+        let patterns = fly_error_patterns(&p.levels, p.crashes, &p.messages, &p.status_codes);
+        if patterns.is_empty() {
+            return Err("[fly.error_patterns]: no levels, crashes, messages or status_codes: nothing would count as an error".into());
+        }
         let scanner = Scanner::with_options(
             patterns,
             ScanOptions {
@@ -47,32 +55,29 @@ impl LogMatcher {
         Ok(LogMatcher { scanner })
     }
 
-    /// Scans entries (each written as one JSON line): counts per pattern, the first matches.
+    /// Scans entries' messages: counts per pattern, the first matches (numbered from 1 in
+    /// the order given).
     pub fn scan<'a>(&self, entries: impl IntoIterator<Item = &'a LogEntry>) -> ScanReport {
-        self.scanner.scan_lines(entries.into_iter().map(line_of))
+        self.scanner
+            .scan_messages(entries.into_iter().map(|e| e.message.as_bytes()))
     }
 
-    /// Why `entry` is an error line, if it is (the names of the patterns it matches).
+    /// Why `entry` is an error line, if it is (the names of the patterns its message matches).
     pub fn matches(&self, entry: &LogEntry) -> Option<String> {
         let report = self.scan([entry]);
         report.first.first().map(|m| m.patterns.join(", "))
     }
 }
 
-/// One entry as one JSON line, the shape the patterns expect (`"level":"error"`,
-/// `"status_code":502`).
-fn line_of(e: &LogEntry) -> String {
-    let mut v = json!({
-        "timestamp": e.timestamp,
-        "level": e.level,
-        "instance": e.instance,
-        "message": e.message,
-        "meta": e.meta,
-    });
-    if let Some(code) = e.status_code() {
-        v["status_code"] = json!(code);
+/// At most this many characters of a message in the evidence.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+fn bounded(message: &str) -> String {
+    let mut s: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    if message.chars().nth(MAX_MESSAGE_CHARS).is_some() {
+        s.push('…');
     }
-    v.to_string()
+    s
 }
 
 fn parse_status(s: &str) -> Option<(u16, u16)> {
@@ -199,7 +204,7 @@ async fn logs_app(
     let first: Vec<Value> = hits
         .iter()
         .take(max_lines)
-        .map(|(e, why)| json!({ "timestamp": e.timestamp, "level": e.level, "instance": e.instance, "message": e.message, "why": why }))
+        .map(|(e, why)| json!({ "timestamp": e.timestamp, "level": e.level, "instance": e.instance, "message": bounded(&e.message), "why": why }))
         .collect();
     let counts: serde_json::Map<String, Value> = report
         .patterns
@@ -265,16 +270,45 @@ mod tests {
     fn default_patterns() {
         let m = LogMatcher::new(&ErrorPatterns::default()).unwrap();
         assert!(m.matches(&entry("info", "GET / 200", 200)).is_none());
-        assert!(m.matches(&entry("ERROR", "boom", 0)).is_some());
-        assert!(
-            m.matches(&entry("info", "thread 'main' PANICKED at", 0))
-                .is_some()
+        // The envelope's level and status are not the app's.
+        assert!(m.matches(&entry("error", "boom", 503)).is_none());
+        assert_eq!(
+            m.matches(&entry("info", "ERROR boom", 0)).as_deref(),
+            Some("level:error")
         );
         assert_eq!(
-            m.matches(&entry("info", "GET /x", 502)).as_deref(),
+            m.matches(&entry(
+                "info",
+                "thread 'main' panicked at src/main.rs:2:5:",
+                0
+            ))
+            .as_deref(),
+            Some("panic")
+        );
+        assert_eq!(
+            m.matches(&entry("info", "GET /x 502 3ms", 0)).as_deref(),
             Some("status:5xx")
         );
-        assert!(m.matches(&entry("info", "GET /x", 404)).is_none());
+        assert!(m.matches(&entry("info", "GET /x 404 3ms", 0)).is_none());
+        assert!(
+            m.matches(&entry("info", "took 503ms id=500123", 0))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn nothing_to_match_is_refused() {
+        let p = ErrorPatterns {
+            levels: vec![],
+            crashes: false,
+            messages: vec![],
+            status_codes: vec![],
+        };
+        assert!(
+            LogMatcher::new(&p)
+                .unwrap_err()
+                .contains("nothing would count")
+        );
     }
 
     #[test]

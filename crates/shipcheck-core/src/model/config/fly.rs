@@ -46,18 +46,28 @@ impl Default for FlyConfig {
     }
 }
 
-/// `[fly.error_patterns]`: a log line matching any part is an error line.
+/// `[fly.error_patterns]`: what makes a log entry an error line. Every part is matched
+/// against the entry's **message** (what the app printed), never its envelope: Fly labels
+/// every app line `info`, so the app's own level, panic or 5xx is only in the message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorPatterns {
-    /// Log levels that are errors, compared without case (default `["error", "fatal"]`).
+    /// The app's own log levels that are errors, compared without case (default `["error",
+    /// "fatal", "critical"]`): the level word at the start of the message (after timestamps
+    /// and `[tags]`), logfmt `level=…`, a JSON message's `"level"`/`"severity"` (pino's
+    /// numbers for `error` and `fatal`).
     #[serde(default = "default_levels")]
     pub levels: Vec<String>,
-    /// Regular expressions searched in the message, case-insensitive (default `["panic"]`).
-    #[serde(default = "default_messages")]
+    /// Panics (Rust, Go), uncaught exceptions and tracebacks (Node, Python, Java), and Fly
+    /// proxy error codes (`[PU02]`, `[PR03]`) at the start of a message (default true).
+    #[serde(default = "yes")]
+    pub crashes: bool,
+    /// Regular expressions of one's own, searched in the message, case-insensitive
+    /// (default none).
+    #[serde(default)]
     pub messages: Vec<String>,
-    /// HTTP statuses in `meta.HTTP.Response.status_code`: `"5xx"` (a class) or `"503"`
-    /// (default `["5xx"]`).
+    /// HTTP statuses in access-log messages (`GET /x 503 12ms`, `status=503`,
+    /// `"status":503`): `"5xx"` (a class) or `"503"` (default `["5xx"]`).
     #[serde(default = "default_statuses")]
     pub status_codes: Vec<String>,
 }
@@ -66,7 +76,8 @@ impl Default for ErrorPatterns {
     fn default() -> Self {
         ErrorPatterns {
             levels: default_levels(),
-            messages: default_messages(),
+            crashes: true,
+            messages: Vec::new(),
             status_codes: default_statuses(),
         }
     }
@@ -85,10 +96,10 @@ fn ten_minutes() -> Span {
     Span::secs(600)
 }
 fn default_levels() -> Vec<String> {
-    vec!["error".into(), "fatal".into()]
+    vec!["error".into(), "fatal".into(), "critical".into()]
 }
-fn default_messages() -> Vec<String> {
-    vec!["panic".into()]
+fn yes() -> bool {
+    true
 }
 fn default_statuses() -> Vec<String> {
     vec!["5xx".into()]
@@ -109,7 +120,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.command.len(), 3);
-        assert_eq!(c.error_patterns.messages, vec!["panic"]);
+        assert!(c.error_patterns.messages.is_empty());
+        assert!(c.error_patterns.crashes);
+        assert_eq!(c.error_patterns.levels, vec!["error"]);
         assert!(toml::from_str::<FlyConfig>("comand = []").is_err());
     }
 }
