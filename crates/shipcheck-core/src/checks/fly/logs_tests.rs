@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use crate::checks::Status;
 use crate::checks::fly::logs;
-use crate::clients::testing::{config, ctx};
 use crate::model::checklist::FlyLogsCheck;
+use crate::model::outcome::Status;
+use crate::testkit::checks::{config, ctx};
 
 const STREAM: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
