@@ -102,18 +102,29 @@ pub async fn step(
 
     // 2. Walk the phase in order. Checks run concurrently up to the first destructive
     //    action not yet done; that action runs only when everything before it is settled.
+    //    An item that needs a fact a later item of the phase records (the merge commit)
+    //    waits for it, and runs at the end of the step once it is recorded.
     let items: Vec<ItemRecord> = run.phase_items(phase).cloned().collect();
     let mut segment: Vec<Item> = Vec::new();
+    let mut waiting: Vec<Item> = Vec::new();
     let mut stop = false;
     for rec in &items {
         let item = &rec.item;
+        if !rec.state.is_settled() && run.waits_for(item).is_some() {
+            waiting.push(item.clone());
+            continue;
+        }
         if item.is_performed() && is_destructive(item) && !rec.state.is_settled() {
             run = run_segment(session, &run, &segment, &mut report, observer).await?;
             segment.clear();
             let before_settled = run
                 .phase_items(phase)
                 .take_while(|r| r.item.id != item.id)
-                .all(|r| !r.item.required || r.state.is_settled());
+                .all(|r| {
+                    !r.item.required
+                        || r.state.is_settled()
+                        || waiting.iter().any(|w| w.id == r.item.id)
+                });
             if !before_settled {
                 report.needs.push(Need {
                     item: item.id.clone(),
@@ -139,6 +150,24 @@ pub async fn step(
     }
     if !stop {
         run = run_segment(session, &run, &segment, &mut report, observer).await?;
+        // What waited for a fact of this step: run it now that the fact is recorded.
+        let ready: Vec<Item> = waiting
+            .iter()
+            .filter(|i| run.waits_for(i).is_none())
+            .filter(|i| {
+                run.record(&i.id).is_some_and(|r| {
+                    (i.is_automatic() && needs_check(r))
+                        || (i.is_performed() && !r.state.is_settled())
+                })
+            })
+            .cloned()
+            .collect();
+        let (checks, actions): (Vec<Item>, Vec<Item>) =
+            ready.into_iter().partition(|i| i.is_automatic());
+        run = run_segment(session, &run, &checks, &mut report, observer).await?;
+        for item in &actions {
+            run = perform_action(session, &run, item, opts, confirm, &mut report, false).await?;
+        }
     }
 
     // 3. The window override turns a failed window check into a recorded waiver.
@@ -179,7 +208,15 @@ pub async fn step(
             if report.needs.iter().any(|n| n.item == rec.item.id) {
                 continue;
             }
-            report.needs.push(need_for(rec));
+            report.needs.push(match run.waits_for(&rec.item) {
+                Some(producer) => Need {
+                    item: rec.item.id.clone(),
+                    title: rec.item.title.clone(),
+                    need: "wait",
+                    detail: format!("waits for {producer}, which records what it needs"),
+                },
+                None => need_for(rec),
+            });
         }
     }
     report.now_in = run.current_phase();

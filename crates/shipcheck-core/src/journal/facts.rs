@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::journal::state::RunState;
 use crate::model::checklist::{ActionSpec, CheckSpec, Item, ReleasesMode};
-use crate::model::facts::{Fact, FactKind, MissingFact, RollbackTarget, produced_by};
+use crate::model::facts::{Fact, FactKind, MissingFact, RollbackTarget, needed_by, produced_by};
 
 /// A fact and where it came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,6 +124,28 @@ impl RunState {
                 .map(|r| r.item.id.clone())
                 .collect(),
         }
+    }
+
+    /// Whether the fact of `kind` is recorded.
+    pub fn has_fact(&self, kind: FactKind) -> bool {
+        self.facts.get(kind).is_some()
+    }
+
+    /// The unsettled item of `phase` that will record a fact `item` needs and that is not
+    /// recorded yet: `item` waits for it instead of running (and failing) first. A team that
+    /// replaces an item with its own (added at the end of the phase) keeps the walk's order.
+    pub fn waits_for(&self, item: &Item) -> Option<&str> {
+        needed_by(item)
+            .iter()
+            .filter(|k| !self.has_fact(**k))
+            .find_map(|k| {
+                self.items
+                    .iter()
+                    .filter(|r| r.item.phase == item.phase && r.item.id != item.id)
+                    .filter(|r| !r.state.is_settled() && produced_by(&r.item).contains(k))
+                    .map(|r| r.item.id.as_str())
+                    .next()
+            })
     }
 
     /// The release's merge commit.

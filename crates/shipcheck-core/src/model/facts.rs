@@ -127,6 +127,25 @@ pub fn produced_by(item: &Item) -> &'static [FactKind] {
     }
 }
 
+/// The facts an item's check or action needs from earlier items.
+pub fn needed_by(item: &Item) -> &'static [FactKind] {
+    if let Some(action) = &item.action {
+        return match action {
+            ActionSpec::GithubApprove(_) | ActionSpec::SentryRelease(_) => &[FactKind::MergeCommit],
+            _ => &[],
+        };
+    }
+    match &item.check {
+        Some(
+            CheckSpec::GithubWorkflow(_) | CheckSpec::GithubPending(_) | CheckSpec::GithubJobs(_),
+        ) => &[FactKind::MergeCommit],
+        Some(CheckSpec::FlyReleases(r)) if r.mode == ReleasesMode::Deployed => {
+            &[FactKind::RollbackTargets]
+        }
+        _ => &[],
+    }
+}
+
 /// A fact an item needs is not recorded (yet): which fact, and which items of the run could
 /// record it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

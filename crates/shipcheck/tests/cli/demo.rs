@@ -512,3 +512,72 @@ async fn crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once() {
         "the journal verifies"
     );
 }
+
+/// A team that replaces the items other items depend on — the merge, finding the workflow run,
+/// recording the rollback targets — with its own, under its own ids, still walks the whole
+/// checklist: the dependants find what the new items record by its role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_replaced_under_their_own_ids_still_walk_the_demo_to_the_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::build_with(&tmp.path().join("w"), world_options(Scenario::Good, 300.0))
+        .await
+        .unwrap();
+    let config = world.config_path().to_path_buf();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        r#"
+[checklist]
+disable = ["release.merge", "approve.find-run", "preflight.rollback-ready"]
+
+[checklist.override."release.workflow-triggered"]
+title = "The push starts our deploy workflow"
+
+[[checklist.items]]
+id = "release.ship"
+phase = "release"
+title = "Merge staging into production, our way"
+kind = "action"
+action = { type = "git.merge" }
+
+[[checklist.items]]
+id = "approve.locate-deploy-run"
+phase = "approve"
+title = "Find the deploy run"
+kind = "check"
+check = { type = "github.workflow" }
+timeout = "12m"
+
+[[checklist.items]]
+id = "preflight.remember-releases"
+phase = "preflight"
+title = "Remember each app's release"
+kind = "check"
+check = { type = "fly.releases", mode = "record" }
+"#,
+    );
+    std::fs::write(&config, text).unwrap();
+    let dir = world.dir.clone();
+    let env = world.env().clone();
+    let d = dir.clone();
+    tokio::task::spawn_blocking(move || operate(&d, &env, 0, &mut Rng(1)))
+        .await
+        .unwrap();
+    world.shutdown().await;
+    let f = facts(&dir);
+    assert_released(&f);
+    let s = states(&f.report);
+    for (id, state) in [
+        ("release.ship", "done"),
+        ("release.workflow-triggered", "pass"),
+        ("approve.locate-deploy-run", "pass"),
+        ("approve.approve", "done"),
+        ("preflight.remember-releases", "pass"),
+        ("verify.apps-deployed", "pass"),
+    ] {
+        assert_eq!(s.get(id).map(String::as_str), Some(state), "{id}: {s:?}");
+    }
+    for gone in ["release.merge", "approve.find-run", "preflight.rollback-ready"] {
+        assert!(!s.contains_key(gone), "{gone} was disabled: {s:?}");
+    }
+    assert_eq!(run(&dir, &manifest(&dir).env, &["verify"]).0, 0);
+}
