@@ -32,11 +32,11 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let session = Session {
+    let session = Session::new(
         store,
-        loaded: Arc::new(loaded),
-        clock: Arc::new(shipcheck_core::model::clock::SystemClock),
-    };
+        Arc::new(loaded),
+        Arc::new(shipcheck_core::model::clock::SystemClock),
+    );
     for i in 0..runs {
         let opts = StartOptions {
             env: "production".into(),

@@ -168,6 +168,15 @@ pub enum Command {
         #[arg(long, default_value = "production")]
         env: String,
     },
+    /// Every change to a run, in order: its journal, one line per event (the same lines the
+    /// terminal shows as they happen), or the stored events with `--json`.
+    Events {
+        /// Run id or unique prefix [default: the open run, else the newest].
+        run: Option<String>,
+        /// Environment [default: production].
+        #[arg(long, default_value = "production")]
+        env: String,
+    },
     /// List runs, newest first.
     History {
         /// How many.

@@ -65,11 +65,7 @@ pub async fn session(global: &Global) -> Result<Session, CliError> {
     let store = Store::open(&store_target(global, &loaded.path)).await?;
     let clock =
         shipcheck_core::model::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
-    Ok(Session {
-        store,
-        loaded: Arc::new(loaded),
-        clock,
-    })
+    Ok(Session::new(store, Arc::new(loaded), clock))
 }
 
 /// The person acting: `--by`, else `git config user.name`, else `$USER`.

@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod context;
 mod errors;
+mod journal_view;
 mod output;
 mod watch_output;
 

@@ -54,18 +54,33 @@ pub async fn raise_incident(
             message: "an incident needs a summary: --summary TEXT".into(),
         });
     }
-    let id = run.monitor.incidents.len() as u32 + 1;
-    let record = IncidentRecord {
-        id,
-        severity: input.severity,
-        summary: summary.clone(),
-        by: input.by.clone(),
-        source: input.source,
-        series: input.series,
-        evidence: input.evidence,
-    };
+    // The number is decided on the run as it is when the incident is written: two raised
+    // at once (the watch and a person) get two numbers.
+    let mut id = 0;
     session
-        .append(run_id, Event::IncidentRaised { incident: record })
+        .update(run_id, |run| {
+            if !run.status.is_open() {
+                return Err(RunError::Refused {
+                    message: format!(
+                        "run {} is {}; incidents are raised on an open run",
+                        run.id,
+                        run.status.as_str()
+                    ),
+                });
+            }
+            id = run.monitor.incidents.len() as u32 + 1;
+            Ok(Some(Event::IncidentRaised {
+                incident: IncidentRecord {
+                    id,
+                    severity: input.severity,
+                    summary: summary.clone(),
+                    by: input.by.clone(),
+                    source: input.source,
+                    series: input.series.clone(),
+                    evidence: input.evidence.clone(),
+                },
+            }))
+        })
         .await?;
     let message = policy::message(input.severity, id, &summary);
     let what = format!("incident #{id} ({}): {summary}", input.severity.as_str());

@@ -100,16 +100,25 @@ pub async fn rollback(
         });
     }
     if !in_flight {
+        // Started only if no one else started one meanwhile (a person's rollback racing the
+        // watch's): the decision is made on the run as it is when the intent is written.
         session
-            .append(
-                &run.id,
-                Event::RollbackStarted {
+            .update(&run.id, |now| {
+                if let Some(other) = now.rollback_in_flight() {
+                    return Err(RunError::Refused {
+                        message: format!(
+                            "a {} rollback started by {} at {} is in progress; wait for it (`shipcheck status`)",
+                            other.strategy, other.by, other.started_at
+                        ),
+                    });
+                }
+                Ok(Some(Event::RollbackStarted {
                     strategy: strategy.as_str().into(),
                     by: opts.by.clone(),
                     reason: opts.reason.trim().to_string(),
                     intent: plan.join("\n"),
-                },
-            )
+                }))
+            })
             .await?;
     }
     let result = match strategy {

@@ -221,6 +221,9 @@ pub struct RunState {
     /// What items recorded for later ones (the merge commit, the workflow run, …), by role.
     #[serde(default)]
     pub facts: crate::journal::facts::RunFacts,
+    /// Events of the journal that could not be applied, and why (the state leaves them out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anomalies: Vec<String>,
 }
 
 /// A journal that cannot be read as a run.
@@ -299,9 +302,15 @@ impl RunState {
             event_count: 1,
             monitor: Default::default(),
             facts: Default::default(),
+            anomalies: Vec::new(),
         };
+        // A journal that verifies always loads: an event that cannot be applied (written by a
+        // shipcheck with other rules, or a race it lost before compare-and-append) is kept in
+        // the journal, left out of the state, and named in `anomalies`.
         for e in &events[1..] {
-            run.apply(e)?;
+            if let Err(problem) = run.apply(e) {
+                run.anomalies.push(problem.to_string());
+            }
         }
         Ok(run)
     }
@@ -573,5 +582,58 @@ impl RunState {
     /// The notes of one kind.
     pub fn notes_of(&self, kind: NoteKind) -> impl Iterator<Item = &Note> {
         self.notes.iter().filter(move |n| n.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::event::Event;
+    use crate::model::incident::{IncidentRecord, Severity, Source};
+
+    fn incident(id: u32) -> Event {
+        Event::IncidentRaised {
+            incident: IncidentRecord {
+                id,
+                severity: Severity::Low,
+                summary: format!("incident {id}"),
+                by: "ana".into(),
+                source: Source::Person,
+                series: None,
+                evidence: serde_json::Value::Null,
+            },
+        }
+    }
+
+    /// Two incidents with one number (a race lost before compare-and-append existed) and an
+    /// event naming an unknown item: the run still loads, without them, and says why.
+    #[test]
+    fn a_journal_with_events_that_do_not_apply_still_loads_and_names_them() {
+        let run = crate::testkit::repo::run_state(
+            "run-1",
+            vec![
+                incident(1),
+                incident(1),
+                Event::ItemTicked {
+                    item: "prepare.nonexistent".into(),
+                    by: "ana".into(),
+                    note: None,
+                },
+                incident(2),
+            ],
+        );
+        let ids: Vec<u32> = run.monitor.incidents.iter().map(|i| i.record.id).collect();
+        assert_eq!(ids, [1, 2]);
+        assert_eq!(run.anomalies.len(), 2, "{:?}", run.anomalies);
+        assert!(
+            run.anomalies[0].contains("out of order"),
+            "{:?}",
+            run.anomalies
+        );
+        assert!(
+            run.anomalies[1].contains("prepare.nonexistent"),
+            "{:?}",
+            run.anomalies
+        );
+        assert_eq!(run.event_count, 5);
     }
 }

@@ -13,7 +13,7 @@ use crate::journal::state::{FoldError, ItemState, RunState, RunStatus};
 use crate::model::checklist::Phase;
 use crate::model::clock::SharedClock;
 use crate::model::config::LoadedConfig;
-use crate::model::event::{Event, NoteKind};
+use crate::model::event::{Event, NoteKind, StoredEvent};
 use crate::store::{RunSummaryUpdate, Store, StoreError};
 
 /// Why an operation on a run was refused or failed.
@@ -50,7 +50,10 @@ impl RunError {
     }
 }
 
-/// The store, the config and time, for one invocation.
+/// How often [`Session::update`] reads the run again after losing a race.
+pub const UPDATE_TRIES: u32 = 50;
+
+/// The store, the config and time, for one invocation; and the stream of what it appends.
 #[derive(Clone)]
 pub struct Session {
     /// Where runs live.
@@ -59,6 +62,30 @@ pub struct Session {
     pub loaded: Arc<LoadedConfig>,
     /// Time.
     pub clock: SharedClock,
+    /// Every event this session appends, as stored, the moment it is stored
+    /// ([`Session::subscribe`]): the terminal renders them, a web view forwards them.
+    events: tokio::sync::broadcast::Sender<StoredEvent>,
+}
+
+/// How many appended events a slow subscriber may fall behind before it misses some (it is
+/// told how many, and can read them from the journal).
+pub const STREAM_BUFFER: usize = 1024;
+
+impl Session {
+    /// A session over `store` with `loaded` config and `clock`.
+    pub fn new(store: Store, loaded: Arc<LoadedConfig>, clock: SharedClock) -> Session {
+        Session {
+            store,
+            loaded,
+            clock,
+            events: tokio::sync::broadcast::channel(STREAM_BUFFER).0,
+        }
+    }
+
+    /// Every event this session appends from now on, in order, as stored.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoredEvent> {
+        self.events.subscribe()
+    }
 }
 
 /// Options of `start`.
@@ -178,31 +205,82 @@ impl Session {
         }
     }
 
-    /// Appends one event and returns the new state.
+    /// Appends one event and returns the new state. The event is appended right after the
+    /// state it was folded against (compare-and-append); if another process appended in
+    /// between, the run is read again and the event appended after what is there now.
     pub async fn append(&self, run_id: &str, event: Event) -> Result<RunState, RunError> {
-        // Fold first so the summary written with the event is the state after it.
-        let mut events = self.store.events(run_id).await?;
-        let now = self.clock.now();
-        events.push(crate::model::event::StoredEvent {
-            run_id: run_id.to_string(),
-            seq: events.len() as i64 + 1,
-            at: now,
-            event: event.clone(),
-            prev_hash: String::new(),
-            hash: String::new(),
-        });
-        let after = RunState::fold(&events)?;
-        let summary = RunSummaryUpdate {
-            phase: after.current_phase().map(|p| p.as_str().to_string()),
-            status: after.status.as_str().to_string(),
-        };
-        self.store.append(run_id, now, &event, &summary).await?;
-        if !after.status.is_open() {
-            self.store
-                .release_lock(&after.project, &after.env, run_id)
-                .await?;
+        self.update(run_id, |_| Ok(Some(event.clone()))).await
+    }
+
+    /// Changes a run safely under concurrent writers: reads the run, asks `change` what to
+    /// append given the run as it is now (`None`: nothing to do; `Err`: refused), and appends
+    /// it only if the run has not moved since it was read. When another process got there
+    /// first, the run is read again and `change` decides again, so a decision is never made
+    /// on a stale state (two incidents never share a number, an item is never ticked twice).
+    /// Bounded: after [`UPDATE_TRIES`] lost races it gives up with `Busy`, nothing written.
+    pub async fn update<F>(&self, run_id: &str, mut change: F) -> Result<RunState, RunError>
+    where
+        F: FnMut(&RunState) -> Result<Option<Event>, RunError>,
+    {
+        for attempt in 0..UPDATE_TRIES {
+            let mut events = self.store.events(run_id).await?;
+            let before = RunState::fold(&events)?;
+            let Some(event) = change(&before)? else {
+                return Ok(before);
+            };
+            // Fold first so the summary written with the event is the state after it.
+            let now = self.clock.now();
+            let last = events.last().map(|e| e.seq).unwrap_or(0);
+            events.push(crate::model::event::StoredEvent {
+                run_id: run_id.to_string(),
+                seq: last + 1,
+                at: now,
+                event: event.clone(),
+                prev_hash: String::new(),
+                hash: String::new(),
+            });
+            let after = RunState::fold(&events)?;
+            // A new event must apply to the run as it is; only old journals may carry events
+            // the fold leaves out.
+            if let Some(problem) = after.anomalies.get(before.anomalies.len()) {
+                return Err(RunError::Refused {
+                    message: format!("refused: {problem}"),
+                });
+            }
+            let summary = RunSummaryUpdate {
+                phase: after.current_phase().map(|p| p.as_str().to_string()),
+                status: after.status.as_str().to_string(),
+            };
+            match self
+                .store
+                .append_after(run_id, Some(last), now, &event, &summary)
+                .await
+            {
+                Ok(stored) => {
+                    // Nobody listening is fine: the journal has it.
+                    let _ = self.events.send(stored);
+                    if !after.status.is_open() {
+                        self.store
+                            .release_lock(&after.project, &after.env, run_id)
+                            .await?;
+                    }
+                    return self.load(run_id).await;
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    // Another writer appended: back off a little (spread by attempt and
+                    // process) and decide again on the new state.
+                    let jitter = (std::process::id() as u64 + attempt as u64 * 7) % 11;
+                    tokio::time::sleep(std::time::Duration::from_millis(
+                        2 + jitter + attempt as u64 * 3,
+                    ))
+                    .await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        self.load(run_id).await
+        Err(RunError::Store(StoreError::Busy(format!(
+            "gave up changing run {run_id}: {UPDATE_TRIES} other writers changed it first"
+        ))))
     }
 
     /// A person confirms a manual item.
@@ -213,7 +291,10 @@ impl Session {
         by: &str,
         note: Option<String>,
     ) -> Result<RunState, RunError> {
-        let record = self.item_for_person(run, item_id, "tick")?;
+        let note = note.filter(|n| !n.trim().is_empty());
+        // Decided on the run as it is when the tick is written, not as it was read.
+        self.update(&run.id, |run| {
+        let record = item_for_person(run, item_id, "tick")?;
         // An action shipcheck could not finish (interrupted, or failed) may be confirmed by
         // a person who looked at the world: "if the message is there, tick this item".
         let unfinished_action = record.item.is_performed()
@@ -228,7 +309,6 @@ impl Session {
                 }
             )));
         }
-        let note = note.filter(|n| !n.trim().is_empty());
         if record.item.note_required && note.is_none() {
             return Err(RunError::refused(format!(
                 "{item_id} needs a note: `shipcheck tick {item_id} --note TEXT`{}",
@@ -246,14 +326,12 @@ impl Session {
                 run.started_by
             )));
         }
-        self.append(
-            &run.id,
-            Event::ItemTicked {
-                item: item_id.to_string(),
-                by: by.to_string(),
-                note,
-            },
-        )
+        Ok(Some(Event::ItemTicked {
+            item: item_id.to_string(),
+            by: by.to_string(),
+            note: note.clone(),
+        }))
+        })
         .await
     }
 
@@ -270,73 +348,15 @@ impl Session {
                 "a waiver needs a reason: `shipcheck waive {item_id} --reason TEXT`"
             )));
         }
-        self.item_for_person(run, item_id, "waive")?;
-        self.append(
-            &run.id,
-            Event::ItemWaived {
+        self.update(&run.id, |run| {
+            item_for_person(run, item_id, "waive")?;
+            Ok(Some(Event::ItemWaived {
                 item: item_id.to_string(),
                 by: by.to_string(),
                 reason: reason.trim().to_string(),
-            },
-        )
+            }))
+        })
         .await
-    }
-
-    fn item_for_person<'r>(
-        &self,
-        run: &'r RunState,
-        item_id: &str,
-        verb: &str,
-    ) -> Result<&'r crate::journal::state::ItemRecord, RunError> {
-        if !run.status.is_open() {
-            return Err(RunError::refused(format!(
-                "run {} is {}; nothing can be changed",
-                run.id,
-                run.status.as_str()
-            )));
-        }
-        let Some(record) = run.record(item_id) else {
-            let ids = run.items.iter().map(|r| r.item.id.as_str());
-            return Err(RunError::refused(
-                match crate::model::checklist::suggest(item_id, ids) {
-                    Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
-                    None => format!(
-                        "unknown item {item_id:?}; `shipcheck status` lists this run's items"
-                    ),
-                },
-            ));
-        };
-        let current = run.current_phase();
-        if run.completed.contains(&record.item.phase) {
-            return Err(RunError::refused(format!(
-                "cannot {verb} {item_id}: its phase ({}) is already complete",
-                record.item.phase
-            )));
-        }
-        match record.state {
-            ItemState::Pass | ItemState::Done | ItemState::Waived => {
-                Err(RunError::refused(format!(
-                    "{item_id} is already {}{}",
-                    record.state.as_str(),
-                    record
-                        .by
-                        .as_deref()
-                        .map(|b| format!(" (by {b})"))
-                        .unwrap_or_default()
-                )))
-            }
-            ItemState::NotRequired => Err(RunError::refused(format!(
-                "{item_id} is not required for this run: {}",
-                record
-                    .summary
-                    .as_deref()
-                    .unwrap_or("its condition is false")
-            ))),
-            _ => {
-                let _ = current;
-                Ok(record)
-            }
-        }
     }
 
     /// Adds a note for the record.
@@ -373,25 +393,25 @@ impl Session {
                 "abort needs a reason: `shipcheck abort --reason TEXT`",
             ));
         }
-        if !run.status.is_open() {
-            return Err(RunError::refused(format!(
-                "run {} is already {}",
-                run.id,
-                run.status.as_str()
-            )));
-        }
-        self.append(
-            &run.id,
-            Event::RunAborted {
+        self.update(&run.id, |run| {
+            if !run.status.is_open() {
+                return Err(RunError::refused(format!(
+                    "run {} is already {}",
+                    run.id,
+                    run.status.as_str()
+                )));
+            }
+            Ok(Some(Event::RunAborted {
                 reason: reason.trim().to_string(),
                 by: by.to_string(),
-            },
-        )
+            }))
+        })
         .await
     }
 
     /// Signs the record of a completed run and releases the deploy lock.
     pub async fn sign(&self, run: &RunState, by: &str) -> Result<RunState, RunError> {
+        self.update(&run.id, |run| {
         match run.status {
             RunStatus::Completed => {}
             RunStatus::Active => {
@@ -409,8 +429,9 @@ impl Session {
                 )));
             }
         }
-        self.append(&run.id, Event::RunSigned { by: by.to_string() })
-            .await
+        Ok(Some(Event::RunSigned { by: by.to_string() }))
+        })
+        .await
     }
 }
 
@@ -421,4 +442,59 @@ pub fn digest(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The item a person ticks or waives, if they may.
+fn item_for_person<'r>(
+    run: &'r RunState,
+    item_id: &str,
+    verb: &str,
+) -> Result<&'r crate::journal::state::ItemRecord, RunError> {
+    if !run.status.is_open() {
+        return Err(RunError::refused(format!(
+            "run {} is {}; nothing can be changed",
+            run.id,
+            run.status.as_str()
+        )));
+    }
+    let Some(record) = run.record(item_id) else {
+        let ids = run.items.iter().map(|r| r.item.id.as_str());
+        return Err(RunError::refused(
+            match crate::model::checklist::suggest(item_id, ids) {
+                Some(s) => format!("unknown item {item_id:?}; did you mean {s:?}?"),
+                None => {
+                    format!("unknown item {item_id:?}; `shipcheck status` lists this run's items")
+                }
+            },
+        ));
+    };
+    let current = run.current_phase();
+    if run.completed.contains(&record.item.phase) {
+        return Err(RunError::refused(format!(
+            "cannot {verb} {item_id}: its phase ({}) is already complete",
+            record.item.phase
+        )));
+    }
+    match record.state {
+        ItemState::Pass | ItemState::Done | ItemState::Waived => Err(RunError::refused(format!(
+            "{item_id} is already {}{}",
+            record.state.as_str(),
+            record
+                .by
+                .as_deref()
+                .map(|b| format!(" (by {b})"))
+                .unwrap_or_default()
+        ))),
+        ItemState::NotRequired => Err(RunError::refused(format!(
+            "{item_id} is not required for this run: {}",
+            record
+                .summary
+                .as_deref()
+                .unwrap_or("its condition is false")
+        ))),
+        _ => {
+            let _ = current;
+            Ok(record)
+        }
+    }
 }

@@ -168,6 +168,21 @@ impl Store {
         event: &Event,
         summary: &RunSummaryUpdate,
     ) -> Result<StoredEvent, StoreError> {
+        self.append_after(run_id, None, at, event, summary).await
+    }
+
+    /// Compare-and-append: appends `event` as event `after + 1` only if the run's last event is
+    /// still `after` (the position the caller read the run at); otherwise nothing is written
+    /// and the answer is [`StoreError::Conflict`], so the caller re-reads the run and decides
+    /// again whether the change still applies. `None` appends after whatever is last.
+    pub async fn append_after(
+        &self,
+        run_id: &str,
+        after: Option<i64>,
+        at: Timestamp,
+        event: &Event,
+        summary: &RunSummaryUpdate,
+    ) -> Result<StoredEvent, StoreError> {
         if matches!(event, Event::RunStarted { .. }) {
             return Err(StoreError::Invalid(format!(
                 "run {run_id} already started: run_started only begins a run"
@@ -202,6 +217,16 @@ impl Store {
                         problem: "the run has no events".into(),
                     });
                 };
+                if let Some(expected) = after
+                    && expected != last_seq
+                {
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict {
+                        run_id: run_id.to_string(),
+                        expected,
+                        found: last_seq,
+                    });
+                }
                 let seq = last_seq + 1;
                 let stored = StoredEvent {
                     run_id: run_id.to_string(),

@@ -242,6 +242,20 @@ pub enum StoreError {
     /// Concurrent writers kept winning; nothing was written.
     #[error("{0}")]
     Busy(String),
+    /// The run moved on since the caller read it (another process appended): nothing was
+    /// written; re-read the run and decide again.
+    #[error(
+        "run {run_id} changed while this change was being made (it was read at event \
+         {expected}, another process has appended up to {found}); nothing was written"
+    )]
+    Conflict {
+        /// The run.
+        run_id: String,
+        /// The last event the caller saw.
+        expected: i64,
+        /// The last event stored.
+        found: i64,
+    },
     /// Any other database failure.
     #[error("the store failed: {}", describe(.0))]
     Database(#[from] sqlx::Error),
@@ -283,6 +297,7 @@ impl StoreError {
             | StoreError::Ambiguous { .. }
             | StoreError::Invalid(_) => 2,
             StoreError::Unreachable { .. } | StoreError::Busy(_) | StoreError::Database(_) => 3,
+            StoreError::Conflict { .. } => 4,
         }
     }
 }

@@ -84,6 +84,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         event_count: 1,
         monitor: Default::default(),
         facts: Default::default(),
+        anomalies: Vec::new(),
     };
     // What the settled items recorded, as the fold reads it from their evidence.
     for r in &state.items {

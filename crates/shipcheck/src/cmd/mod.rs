@@ -46,6 +46,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Abort { reason, who } => items::abort(g, &reason, &who).await,
         Command::Status { run, env } => show::status(g, run.as_deref(), &env).await,
         Command::History { limit } => show::history(g, limit).await,
+        Command::Events { run, env } => show::events(g, run.as_deref(), &env).await,
         Command::Report {
             run,
             format,

@@ -44,9 +44,11 @@ pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
     };
     let progress = Progress::new(g.json);
     let confirm = TtyConfirm::new(g.json);
+    let tail = crate::journal_view::Tail::follow(&session, g.json);
     let report =
         shipcheck_core::watch::watcher::watch(&session, &run.id, &opts, &confirm, &progress)
             .await?;
+    tail.finish().await;
     if g.json {
         super::print_json(&json!({
             "schema": shipcheck_core::JSON_SCHEMA,

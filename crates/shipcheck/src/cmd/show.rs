@@ -28,6 +28,15 @@ pub async fn status(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
         run.started_by,
         run.status.as_str()
     );
+    if !run.anomalies.is_empty() {
+        say!(
+            "warning: {} event(s) of this run's journal could not be applied and are left out:",
+            run.anomalies.len()
+        );
+        for a in &run.anomalies {
+            say!("  {a}");
+        }
+    }
     for phase in Phase::ALL {
         let recs: Vec<_> = run.phase_items(phase).collect();
         if recs.is_empty() {
@@ -172,4 +181,32 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
         say!("{text}");
     }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// `shipcheck events`: the run's journal, one line per event.
+pub async fn events(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.resolve(run, env).await?;
+    let events = session.store.events(&run.id).await?;
+    if g.json {
+        super::print_json(&serde_json::json!({
+            "schema": shipcheck_core::JSON_SCHEMA,
+            "kind": "events",
+            "run": run.id,
+            "events": events,
+        }));
+        return Ok(0);
+    }
+    for e in &events {
+        let line = crate::journal_view::line(e)
+            .map(|l| l.trim_start().to_string())
+            .unwrap_or_else(|| crate::journal_view::brief(e));
+        say!(
+            "{:>4}  {}  {:<18}  {line}",
+            e.seq,
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.event.type_name()
+        );
+    }
+    Ok(0)
 }

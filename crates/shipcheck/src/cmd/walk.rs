@@ -10,6 +10,7 @@ use shipcheck_core::runs::{Session, StartOptions};
 use crate::cli::{Global, StartArgs, StepArgs};
 use crate::context;
 use crate::errors::CliError;
+use crate::journal_view::Tail;
 use crate::output::{self, Progress};
 
 pub async fn start(g: &Global, args: &StartArgs) -> Result<u8, CliError> {
@@ -93,8 +94,10 @@ pub async fn next(
     let opts = step_options(step, by);
     let progress = Progress::new(g.json);
     let confirm = TtyConfirm::new(g.json);
+    let tail = Tail::follow(&session, g.json);
     let report =
         shipcheck_core::engine::walk::step(&session, &run.id, &opts, &confirm, &progress).await?;
+    tail.finish().await;
     let run = session.load(&run.id).await?;
     emit(g, &run, std::slice::from_ref(&report));
     Ok(exit_for(&report))
@@ -212,8 +215,10 @@ pub async fn walk<P: People>(
     let mut reports = Vec::new();
     // Bounded: each pass either advances a phase or asks a person.
     for _ in 0..64 {
+        let tail = Tail::follow(session, g.json);
         let report =
             shipcheck_core::engine::walk::step(session, run_id, opts, &confirm, &progress).await?;
+        tail.finish().await;
         let current = session.load(run_id).await?;
         if !g.json {
             output::print_step(&current, &report);

@@ -140,3 +140,42 @@ fn a_run_merges_with_no_ff_once_and_git_revert_undoes_it() {
     );
     assert_eq!(env.shipcheck(&["verify"]).code, 0);
 }
+
+/// On a terminal or not, `next` says what each action did as it happens: the merge's intent,
+/// then its result with the merge commit; the person does not have to look it up.
+#[test]
+fn next_shows_each_actions_result_as_it_happens() {
+    let env = TestEnv::world();
+    env.heal_production();
+    assert_eq!(env.shipcheck(&["start", "--by", "Tess Deployer"]).code, 0);
+    walk_until_with(&env, "release", Answers::default());
+    let out = env.shipcheck(&["next", "--yes", "-m", "login rate limit"]);
+    let merge = git_out(
+        &env,
+        &env.origin.clone(),
+        &["rev-parse", "--short=7", "production"],
+    );
+    assert!(
+        out.stdout
+            .contains("→ release.merge  performing (confirmed by"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "✓ release.merge  done  merged staging into production ({merge}"
+        )),
+        "{}",
+        out.stdout
+    );
+    // The run's history reads the same.
+    let history = env.shipcheck(&["events"]);
+    assert!(
+        history.stdout.contains("action_done") && history.stdout.contains("✓ release.merge  done"),
+        "{}",
+        history.stdout
+    );
+    let events = env.shipcheck(&["events", "--json"]).json();
+    assert_eq!(events["kind"], "events");
+    assert!(events["events"].as_array().unwrap().len() > 10);
+}

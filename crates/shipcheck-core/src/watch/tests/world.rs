@@ -126,11 +126,7 @@ check = {{ type = "command", argv = ["true"] }}
             .await
             .unwrap();
         World {
-            session: Session {
-                store,
-                loaded: Arc::new(loaded),
-                clock: Arc::new(clock.clone()),
-            },
+            session: Session::new(store, Arc::new(loaded), Arc::new(clock.clone())),
             clock,
             app,
             repo: None,
