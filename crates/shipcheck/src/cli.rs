@@ -406,7 +406,7 @@ pub enum SeverityArg {
 
 /// Parses `30s`, `15m`, `2h`.
 fn span(text: &str) -> Result<std::time::Duration, String> {
-    shipcheck_core::model::duration::parse(text)
+    shipcheck_core::model::duration::parse(text).map_err(String::from)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -480,7 +480,7 @@ pub enum LogsCommand {
 }
 
 fn parse_span(s: &str) -> Result<std::time::Duration, String> {
-    shipcheck_core::model::duration::parse(s)
+    shipcheck_core::model::duration::parse(s).map_err(String::from)
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {

@@ -63,8 +63,8 @@ pub fn store_target(global: &Global, config_file: &Path) -> StoreTarget {
 pub async fn session(global: &Global) -> Result<Session, CliError> {
     let loaded = load_config(global)?;
     let store = Store::open(&store_target(global, &loaded.path)).await?;
-    let clock =
-        shipcheck_core::model::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
+    let clock = shipcheck_core::model::clock::for_config(&loaded.config.clock)
+        .map_err(|e| CliError::Usage(e.0))?;
     Ok(Session::new(store, Arc::new(loaded), clock))
 }
 

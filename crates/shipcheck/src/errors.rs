@@ -7,6 +7,7 @@
 use shipcheck_core::loadtest::LoadtestError;
 use shipcheck_core::logscan::LogscanError;
 use shipcheck_core::model::config::ConfigError;
+use shipcheck_core::model::error::{ErrorKind, HasKind};
 use shipcheck_core::runs::RunError;
 use shipcheck_core::store::StoreError;
 
@@ -62,26 +63,33 @@ impl From<RunError> for CliError {
     }
 }
 
+/// The documented exit code of each kind of failure: the one place kinds become numbers.
+pub fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Failed => 1,
+        ErrorKind::Config | ErrorKind::Usage => EXIT_USAGE,
+        ErrorKind::Integration => EXIT_INTEGRATION,
+        ErrorKind::Locked | ErrorKind::Conflict => EXIT_LOCKED,
+    }
+}
+
 impl CliError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CliError::Config(e) => e.kind(),
+            CliError::Store(e) => e.kind(),
+            CliError::Run(e) => e.kind(),
+            CliError::Loadtest(e) => e.kind(),
+            CliError::Logscan(e) => e.kind(),
+            CliError::Usage(_) | CliError::Io { .. } => ErrorKind::Usage,
+            CliError::Integration(_) => ErrorKind::Integration,
+        }
+    }
+
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Run(RunError::Action(a)) if a.integration => EXIT_INTEGRATION,
-            CliError::Run(RunError::Action(_)) => 1,
-            CliError::Config(_) | CliError::Usage(_) | CliError::Run(_) => EXIT_USAGE,
-            CliError::Store(e) => match e.exit_code() {
-                4 => EXIT_LOCKED,
-                3 => EXIT_INTEGRATION,
-                _ => EXIT_USAGE,
-            },
-            CliError::Integration(_) => EXIT_INTEGRATION,
-            CliError::Loadtest(e) => match e {
-                LoadtestError::Resolve { .. } | LoadtestError::Tls(_) => EXIT_INTEGRATION,
-                _ => EXIT_USAGE,
-            },
-            CliError::Logscan(_) => EXIT_USAGE,
-            CliError::Io { .. } => EXIT_USAGE,
-        }
+        exit_code(self.kind())
     }
 
     /// Prints the error to stderr (config errors with their source excerpt).

@@ -3,6 +3,7 @@
 //! Lines end in CRLF and are folded at 75 octets; times are UTC (`…Z`), so no VTIMEZONE is
 //! needed and every client shows the right local time.
 
+use crate::model::error::Invalid;
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 
@@ -87,7 +88,7 @@ pub fn next_working_day(d: Date) -> Date {
 }
 
 /// The review of `run`, made at `now`.
-pub fn review_invite(run: &RunState, cfg: &Config, now: Timestamp) -> Result<Invite, String> {
+pub fn review_invite(run: &RunState, cfg: &Config, now: Timestamp) -> Result<Invite, Invalid> {
     let tz = jiff::tz::TimeZone::get(&cfg.project.timezone)
         .map_err(|e| format!("time zone {:?}: {e}", cfg.project.timezone))?;
     let time = crate::model::config::parse_hhmm(&cfg.incident.review_time)?;
@@ -247,17 +248,17 @@ pub struct Property {
 
 /// Reads iCalendar text: checks every line ends in CRLF and is at most 75 octets, unfolds,
 /// and splits each line. `Err` names the first problem.
-pub fn parse(text: &str) -> Result<Vec<Property>, String> {
+pub fn parse(text: &str) -> Result<Vec<Property>, Invalid> {
     if !text.ends_with("\r\n") {
         return Err("the text does not end in CRLF".into());
     }
     let mut logical: Vec<String> = Vec::new();
     for (n, raw) in text.split("\r\n").enumerate() {
         if raw.contains('\n') || raw.contains('\r') {
-            return Err(format!("line {} has a bare LF or CR", n + 1));
+            return Err(format!("line {} has a bare LF or CR", n + 1).into());
         }
         if raw.len() > 75 {
-            return Err(format!("line {} is {} octets (over 75)", n + 1, raw.len()));
+            return Err(format!("line {} is {} octets (over 75)", n + 1, raw.len()).into());
         }
         if let Some(rest) = raw.strip_prefix(' ') {
             match logical.last_mut() {

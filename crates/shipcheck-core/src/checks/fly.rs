@@ -17,7 +17,7 @@ pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command,
 
 use crate::checks::{CheckContext, join_all};
 
-use crate::clients::fly::Fly;
+use crate::clients::fly::{Fly, FlyError};
 use crate::model::checklist::{FlyEnvCheck, FlyRegionCheck, FlySecretsCheck};
 use crate::model::config::App;
 use crate::model::outcome::{Outcome, Status};
@@ -143,12 +143,12 @@ pub async fn region(spec: &FlyRegionCheck, ctx: &CheckContext) -> Outcome {
 pub async fn machine_regions(
     cfg: &crate::model::config::FlyConfig,
     apps: &[String],
-) -> BTreeMap<String, Result<Vec<String>, String>> {
+) -> BTreeMap<String, Result<Vec<String>, FlyError>> {
     let fly = Fly::new(cfg, &[]);
     let futs = apps.iter().map(|app| {
         let fly = fly.clone();
         async move {
-            let regions = fly.status(app).await.map_err(|e| e.to_string()).map(|s| {
+            let regions = fly.status(app).await.map(|s| {
                 s.machines
                     .into_iter()
                     .map(|m| m.region)

@@ -83,7 +83,7 @@ pub async fn changelog(ctx: &CheckContext) -> Outcome {
         globset::GlobSetBuilder::new()
             .add(g)
             .build()
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::model::error::Invalid(e.to_string()))
     }) {
         Ok(s) => s,
         Err(e) => return Outcome::error(format!("[paths] changelog: {e}"), Value::Null),

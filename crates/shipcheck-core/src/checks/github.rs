@@ -2,6 +2,7 @@
 //! alternative for `prepare.tests`), and what the run checks share: the release merge commit
 //! and the workflow run recorded for it. The run checks are in [`crate::checks::github_run`].
 
+use crate::model::error::Invalid;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
@@ -18,7 +19,7 @@ pub const MAX_COMMITS: usize = 200;
 
 /// The release's merge commit, as the run recorded it (the fact of its merge action, whatever
 /// that item is called). `Err` says why there is none and which item records it.
-pub fn merge_commit(run: Option<&RunState>) -> Result<String, String> {
+pub fn merge_commit(run: Option<&RunState>) -> Result<String, Invalid> {
     let Some(run) = run else {
         return Err("this check belongs to a run: it needs the release's merge commit, which the run's merge action records; run it with `shipcheck next`".into());
     };
@@ -26,10 +27,11 @@ pub fn merge_commit(run: Option<&RunState>) -> Result<String, String> {
         Ok(sha) if is_sha(sha) => Ok(sha.to_string()),
         Ok(sha) => Err(format!(
             "the merge commit recorded in this run ({sha:?}) is not a commit SHA"
-        )),
-        Err(missing) => Err(format!(
-            "{missing} (if it was done by hand, settle this item by hand too)"
-        )),
+        )
+        .into()),
+        Err(missing) => {
+            Err(format!("{missing} (if it was done by hand, settle this item by hand too)").into())
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! changed files of `REMOTE/production..REMOTE/staging` (from the run's change set, see
 //! [`crate::model::changes`]), and a one-line change list of any range through [`crate::clients::exec::Cmd`].
 
+use crate::model::error::Invalid;
 use std::time::Duration;
 
 use crate::checks::CheckContext;
@@ -40,19 +41,19 @@ pub fn release_range(ctx: &CheckContext) -> String {
 
 /// The full SHAs of the commits in `production..staging`, newest first, from the run's
 /// change set (fetched once per context).
-pub async fn release_commits(ctx: &CheckContext) -> Result<Vec<String>, String> {
+pub async fn release_commits(ctx: &CheckContext) -> Result<Vec<String>, Invalid> {
     let changes = ctx.change_set().await.map_err(|e| e.to_string())?;
     Ok(changes.commits.iter().map(|c| c.sha.clone()).collect())
 }
 
 /// The files the release changes, from the change set.
-pub async fn release_files(ctx: &CheckContext) -> Result<Vec<String>, String> {
+pub async fn release_files(ctx: &CheckContext) -> Result<Vec<String>, Invalid> {
     let changes = ctx.change_set().await.map_err(|e| e.to_string())?;
     Ok(changes.files.iter().map(|f| f.path.clone()).collect())
 }
 
 /// `git log --oneline` of `range`, at most `max` lines.
-pub async fn oneline(ctx: &CheckContext, range: &str, max: usize) -> Result<Vec<String>, String> {
+pub async fn oneline(ctx: &CheckContext, range: &str, max: usize) -> Result<Vec<String>, Invalid> {
     let out = git(
         ctx,
         &[

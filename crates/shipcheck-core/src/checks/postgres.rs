@@ -4,6 +4,7 @@
 //! The connection count is server-wide (it is what `max_connections` limits); long queries,
 //! long transactions and blocked sessions are those of the configured database.
 
+use crate::model::error::Invalid;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -329,7 +330,7 @@ pub fn applied_matches(row: &str, id: &str) -> bool {
 
 /// The newest migration among `files` matching `globs` (ids compare as text: tools name
 /// them by timestamp or sequence number).
-pub fn newest_migration(files: &[String], globs: &[String]) -> Result<Option<String>, String> {
+pub fn newest_migration(files: &[String], globs: &[String]) -> Result<Option<String>, Invalid> {
     let mut b = globset::GlobSetBuilder::new();
     for g in globs {
         b.add(globset::Glob::new(g).map_err(|e| format!("migration glob {g:?}: {e}"))?);

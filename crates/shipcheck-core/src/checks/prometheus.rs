@@ -3,6 +3,7 @@
 //! `response_time` (`verify.response-times`). An empty answer or NaN is an `error` ("no
 //! data"), never a pass.
 
+use crate::model::error::Invalid;
 use serde_json::{Value, json};
 
 use crate::checks::CheckContext;
@@ -23,7 +24,7 @@ pub struct Condition {
 
 impl Condition {
     /// Parses `< 0.8`, `<=2`, `!= 0`.
-    pub fn parse(s: &str) -> Result<Condition, String> {
+    pub fn parse(s: &str) -> Result<Condition, Invalid> {
         let t = s.trim();
         for op in ["<=", ">=", "==", "!=", "<", ">"] {
             if let Some(rest) = t.strip_prefix(op) {
@@ -32,14 +33,15 @@ impl Condition {
                     .parse()
                     .map_err(|_| format!("condition {s:?}: {:?} is not a number", rest.trim()))?;
                 if !value.is_finite() {
-                    return Err(format!("condition {s:?}: the number must be finite"));
+                    return Err(format!("condition {s:?}: the number must be finite").into());
                 }
                 return Ok(Condition { op, value });
             }
         }
         Err(format!(
             "condition {s:?} must start with <, <=, >, >=, == or != and a number, like \"< 0.8\""
-        ))
+        )
+        .into())
     }
 
     /// Whether `x` satisfies it.
@@ -75,7 +77,7 @@ pub struct Query {
 }
 
 /// The queries a spec stands for.
-pub fn queries(spec: &PrometheusCheck, cfg: &PrometheusConfig) -> Result<Vec<Query>, String> {
+pub fn queries(spec: &PrometheusCheck, cfg: &PrometheusConfig) -> Result<Vec<Query>, Invalid> {
     let q = |name: &str, default: &str| cfg.queries.get(name).cloned().unwrap_or(default.into());
     let cond = |default: &str| Condition::parse(spec.condition.as_deref().unwrap_or(default));
     Ok(match (spec.preset, &spec.query) {

@@ -7,6 +7,7 @@
 //! inclusive, `end` exclusive. A local time that does not exist (a DST gap) resolves to the
 //! jump itself, the first instant the clock reads a later time.
 
+use crate::model::error::Invalid;
 use jiff::Timestamp;
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
@@ -58,7 +59,7 @@ pub struct Window {
 
 impl Window {
     /// Parses `[window]` with `zone_name` (the window's or the project's zone).
-    pub fn parse(config: &WindowConfig, zone_name: &str) -> Result<Window, String> {
+    pub fn parse(config: &WindowConfig, zone_name: &str) -> Result<Window, Invalid> {
         let zone = TimeZone::get(zone_name)
             .map_err(|e| format!("unknown time zone {zone_name:?}: {e}"))?;
         let start = parse_hhmm(&config.start).map_err(|e| format!("window start: {e}"))?;
@@ -67,7 +68,8 @@ impl Window {
             return Err(format!(
                 "window start and end are both {}; the window would be empty",
                 config.start
-            ));
+            )
+            .into());
         }
         let mut days = config.days.clone();
         days.sort();
@@ -118,7 +120,7 @@ impl Window {
     }
 
     /// The window containing `t`, if any.
-    pub fn containing(&self, t: Timestamp) -> Result<Option<(Timestamp, Timestamp)>, String> {
+    pub fn containing(&self, t: Timestamp) -> Result<Option<(Timestamp, Timestamp)>, Invalid> {
         let today = t.to_zoned_datetime(self.zone.clone()).date();
         let yesterday = today.yesterday().map_err(|e| e.to_string())?;
         for date in [yesterday, today] {
@@ -133,7 +135,7 @@ impl Window {
     }
 
     /// The first window opening strictly after `t`.
-    pub fn next_opening(&self, t: Timestamp) -> Result<Option<Timestamp>, String> {
+    pub fn next_opening(&self, t: Timestamp) -> Result<Option<Timestamp>, Invalid> {
         let mut date = t.to_zoned_datetime(self.zone.clone()).date();
         for _ in 0..LOOKAHEAD_DAYS {
             if let Some((open, _)) = self.on(date)?
@@ -158,8 +160,8 @@ impl Window {
     }
 
     /// `Fri 2026-11-27 15:02 CET`.
-    pub fn local(&self, t: Timestamp) -> Result<String, String> {
-        self.format(t, "%a %Y-%m-%d %H:%M %Z")
+    pub fn local(&self, t: Timestamp) -> Result<String, Invalid> {
+        self.format(t, "%a %Y-%m-%d %H:%M %Z").map_err(Invalid)
     }
 
     fn format(&self, t: Timestamp, fmt: &str) -> Result<String, String> {

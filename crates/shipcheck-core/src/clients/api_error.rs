@@ -198,3 +198,12 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     }
     parts.join(": ")
 }
+
+impl crate::model::error::HasKind for ApiError {
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        match self {
+            ApiError::MissingToken(_) => crate::model::error::ErrorKind::Config,
+            _ => crate::model::error::ErrorKind::Integration,
+        }
+    }
+}

@@ -370,6 +370,13 @@ pub fn quote(word: &str) -> String {
     }
 }
 
+impl crate::model::error::HasKind for ExecError {
+    /// A program that cannot run or does not finish is an integration that could not be asked.
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Integration
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@
 
 pub mod types;
 
+use crate::model::error::Invalid;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -83,10 +84,12 @@ impl FlyError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, FlyError::NotFound { .. } | FlyError::NoCommand)
     }
-    /// The exit code the CLI uses: 3, an integration that could not be reached or answered
-    /// nonsense.
-    pub fn exit_code(&self) -> i32 {
-        3
+}
+
+impl crate::model::error::HasKind for FlyError {
+    /// flyctl is an integration: it could not run, or said something shipcheck cannot use.
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Integration
     }
 }
 
@@ -247,7 +250,7 @@ impl Fly {
             .map(Option::unwrap_or_default)
             .map_err(|problem| FlyError::Parse {
                 command: self.display(args),
-                problem: self.quote(&problem),
+                problem: self.quote(&problem.0),
             })
     }
 
@@ -296,7 +299,7 @@ impl Fly {
         let raw: serde_json::Value = self.json(&a, "read the app's config").await?;
         AppConfig::from_json(raw).map_err(|problem| FlyError::Parse {
             command: self.display(&a),
-            problem,
+            problem: problem.to_string(),
         })
     }
 
@@ -395,11 +398,13 @@ fn neutral_dir() -> Option<PathBuf> {
 }
 
 /// Parses one JSON document; the error names `what`, the parse error and a snippet.
-pub fn parse_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, String> {
+pub fn parse_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, Invalid> {
     if text.trim().is_empty() {
-        return Err(format!("{what}: printed nothing where JSON was expected"));
+        return Err(format!("{what}: printed nothing where JSON was expected").into());
     }
-    serde_json::from_str(text).map_err(|e| format!("{what}: {e}; output began: {}", snippet(text)))
+    serde_json::from_str(text)
+        .map_err(|e| format!("{what}: {e}; output began: {}", snippet(text)))
+        .map_err(Invalid)
 }
 
 /// Parses a stream of concatenated (indented) JSON log entries. Entries read before a

@@ -245,8 +245,8 @@ impl GitHub {
             )));
         };
         let repo_path = format!("/repos/{owner}/{name}");
-        let token =
-            crate::model::config::env_token(&cfg.token_env, "GitHub").map_err(ClientError)?;
+        let token = crate::model::config::env_token(&cfg.token_env, "GitHub")
+            .map_err(|e| ClientError(e.0))?;
         let api = Api::new(
             kit.http.clone(),
             Service::GitHub,

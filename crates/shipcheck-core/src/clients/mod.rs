@@ -47,3 +47,10 @@ impl From<ClientError> for String {
         e.0
     }
 }
+
+impl crate::model::error::HasKind for ClientError {
+    /// A missing table or token is the config's (or the environment's) to fix.
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Config
+    }
+}

@@ -55,8 +55,8 @@ impl Prometheus {
         let cfg = cfg.clone();
         let auth = match &cfg.token_env {
             Some(var) => {
-                let token =
-                    crate::model::config::env_token(var, "Prometheus").map_err(ClientError)?;
+                let token = crate::model::config::env_token(var, "Prometheus")
+                    .map_err(|e| ClientError(e.0))?;
                 let scheme = match cfg.auth {
                     PrometheusAuth::Bearer => "Bearer",
                     PrometheusAuth::Flyv1 => "FlyV1",

@@ -115,8 +115,8 @@ impl Sentry {
                 "[sentry] projects is empty; name the Sentry projects".into(),
             ));
         }
-        let token =
-            crate::model::config::env_token(&cfg.token_env, "Sentry").map_err(ClientError)?;
+        let token = crate::model::config::env_token(&cfg.token_env, "Sentry")
+            .map_err(|e| ClientError(e.0))?;
         let api = Api::new(
             kit.http.clone(),
             Service::Sentry,

@@ -27,8 +27,8 @@ impl Slack {
     /// `Err` names what is missing.
     pub fn new(cfg: &SlackConfig, kit: &Kit) -> Result<Slack, ClientError> {
         let cfg = cfg.clone();
-        let url =
-            crate::model::config::env_token(&cfg.webhook_env, "Slack").map_err(ClientError)?;
+        let url = crate::model::config::env_token(&cfg.webhook_env, "Slack")
+            .map_err(|e| ClientError(e.0))?;
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(ClientError(format!(
                 "Slack: the environment variable {} does not hold a webhook URL (https://hooks.slack.com/services/…)",

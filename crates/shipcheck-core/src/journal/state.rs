@@ -326,7 +326,7 @@ impl RunState {
         };
         self.monitor
             .apply(&e.event, e.at, self.rollbacks.len())
-            .map_err(bad)?;
+            .map_err(|e| bad(e.0))?;
         match &e.event {
             Event::RunStarted { .. } => return Err(bad("appears twice".into())),
             Event::WindowOverridden { reason, by } => {
@@ -582,6 +582,13 @@ impl RunState {
     /// The notes of one kind.
     pub fn notes_of(&self, kind: NoteKind) -> impl Iterator<Item = &Note> {
         self.notes.iter().filter(move |n| n.kind == kind)
+    }
+}
+
+impl crate::model::error::HasKind for FoldError {
+    /// A journal shipcheck cannot read as a run: the store given cannot be used as it is.
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Usage
     }
 }
 

@@ -2,6 +2,7 @@
 //! after a rollback) with its ticks, the incidents and their decisions, the rollback's
 //! verification, and the run's verdict. Folded with the rest of the run.
 
+use crate::model::error::Invalid;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -85,7 +86,7 @@ pub struct MonitorState {
 impl MonitorState {
     /// Applies one event (every event passes through; the watch's own change this state).
     /// `rollbacks` is how many rollbacks the run had before the event.
-    pub fn apply(&mut self, event: &Event, at: Timestamp, rollbacks: usize) -> Result<(), String> {
+    pub fn apply(&mut self, event: &Event, at: Timestamp, rollbacks: usize) -> Result<(), Invalid> {
         match event {
             Event::PhaseCompleted {
                 phase: Phase::Rollout,
@@ -102,7 +103,7 @@ impl MonitorState {
                 schedule,
             } => {
                 if *leg as usize != self.legs.len() {
-                    return Err(format!("starts watch {leg}, expected {}", self.legs.len()));
+                    return Err(format!("starts watch {leg}, expected {}", self.legs.len()).into());
                 }
                 if self.legs.last().is_some_and(|l| l.outcome.is_none()) {
                     return Err("starts a watch while another is running".into());
@@ -122,7 +123,7 @@ impl MonitorState {
             Event::WatchTick { tick } => {
                 let leg = self.open_leg_mut(tick.leg)?;
                 if leg.ticks.last().is_some_and(|t| t.n >= tick.n) {
-                    return Err(format!("tick {} of watch {} runs twice", tick.n, tick.leg));
+                    return Err(format!("tick {} of watch {} runs twice", tick.n, tick.leg).into());
                 }
                 leg.ticks.push(tick.clone());
             }
@@ -138,7 +139,7 @@ impl MonitorState {
             }
             Event::IncidentRaised { incident } => {
                 if incident.id as usize != self.incidents.len() + 1 {
-                    return Err(format!("raises incident {} out of order", incident.id));
+                    return Err(format!("raises incident {} out of order", incident.id).into());
                 }
                 self.incidents.push(Incident {
                     record: incident.clone(),

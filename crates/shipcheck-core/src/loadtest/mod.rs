@@ -189,3 +189,15 @@ impl From<crate::model::loadtest::InvalidOptions> for LoadtestError {
         LoadtestError::InvalidOptions(e.0)
     }
 }
+
+impl crate::model::error::HasKind for LoadtestError {
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        use crate::model::error::ErrorKind;
+        match self {
+            LoadtestError::Resolve { .. } | LoadtestError::Tls(_) => ErrorKind::Integration,
+            LoadtestError::InvalidUrl { .. }
+            | LoadtestError::Refused { .. }
+            | LoadtestError::InvalidOptions(_) => ErrorKind::Usage,
+        }
+    }
+}

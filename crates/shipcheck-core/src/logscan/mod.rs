@@ -392,3 +392,9 @@ impl ScanReport {
             .map(|p| p.lines)
     }
 }
+
+impl crate::model::error::HasKind for LogscanError {
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Usage
+    }
+}

@@ -2,6 +2,7 @@
 //! right after `git fetch` (never from a local branch that may be stale). Conditions,
 //! the git checks, the release message and `shipcheck changes` all read it.
 
+use crate::model::error::Invalid;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
@@ -195,20 +196,23 @@ impl ChangeSet {
 }
 
 /// One glob as shipcheck reads path globs: `*` stays within a directory, `**` crosses.
-pub fn glob(pattern: &str) -> Result<Glob, String> {
+pub fn glob(pattern: &str) -> Result<Glob, Invalid> {
     GlobBuilder::new(pattern)
         .literal_separator(true)
         .build()
         .map_err(|e| format!("invalid glob {pattern:?}: {e}"))
+        .map_err(Invalid)
 }
 
 /// A set of path globs.
-pub fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
+pub fn glob_set(patterns: &[String]) -> Result<GlobSet, Invalid> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         b.add(glob(p)?);
     }
-    b.build().map_err(|e| format!("invalid globs: {e}"))
+    b.build()
+        .map_err(|e| format!("invalid globs: {e}"))
+        .map_err(Invalid)
 }
 
 /// "a, b, c, … and 4 more".

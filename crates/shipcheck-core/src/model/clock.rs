@@ -1,6 +1,7 @@
 //! Time as a dependency. The system clock for real runs; a manual clock for tests; a scaled
 //! clock so rehearsals can run a 2-hour watch in seconds.
 
+use crate::model::error::Invalid;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -149,7 +150,7 @@ impl Clock for AnchoredClock {
 
 /// The clock for a config: `SHIPCHECK_NOW` first (tests pin "now" with it), then `[clock]`
 /// (a rehearsal's scaled clock), else the system clock.
-pub fn for_config(cfg: &crate::model::config::ClockConfig) -> Result<SharedClock, String> {
+pub fn for_config(cfg: &crate::model::config::ClockConfig) -> Result<SharedClock, Invalid> {
     if std::env::var("SHIPCHECK_NOW").is_ok_and(|t| !t.is_empty()) || cfg.is_wall_clock() {
         return from_env();
     }
@@ -171,7 +172,7 @@ pub fn add(t: Timestamp, d: Duration) -> Timestamp {
 
 /// The clock for this process: `SHIPCHECK_NOW` pins the start instant (used by tests and
 /// reproducible examples), otherwise the system clock.
-pub fn from_env() -> Result<SharedClock, String> {
+pub fn from_env() -> Result<SharedClock, Invalid> {
     match std::env::var("SHIPCHECK_NOW") {
         Ok(text) if !text.is_empty() => {
             let start: Timestamp = text

@@ -1,6 +1,7 @@
 //! Durations as users write them in `shipcheck.toml` and on the command line:
 //! `"30s"`, `"15m"`, `"2h"`, `"1h 30m"`, `"500ms"`.
 
+use crate::model::error::Invalid;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -25,7 +26,7 @@ impl Span {
 }
 
 /// Parses `"30s"`, `"15m"`, `"2h"`, `"1h30m"`, `"1h 30m"`, `"500ms"`, `"2d"`.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, Invalid> {
     let s = text.trim();
     if s.is_empty() {
         return Err("empty duration; write for example \"30s\", \"15m\" or \"2h\"".into());
@@ -40,7 +41,8 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(format!(
                 "invalid duration {text:?}: expected a number followed by a unit (ms, s, m, h, d)"
-            ));
+            )
+            .into());
         }
         let number: f64 = rest[..digits].parse().map_err(|_| {
             format!(
@@ -63,16 +65,17 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             "" => {
                 return Err(format!(
                     "invalid duration {text:?}: missing unit after {number}; write for example \"{number}s\""
-                ));
+                ).into());
             }
             other => {
                 return Err(format!(
                     "invalid duration {text:?}: unknown unit {other:?} (use ms, s, m, h or d)"
-                ));
+                )
+                .into());
             }
         };
         if !secs.is_finite() || !(0.0..=1.0e9).contains(&secs) {
-            return Err(format!("invalid duration {text:?}: out of range"));
+            return Err(format!("invalid duration {text:?}: out of range").into());
         }
         total += Duration::from_secs_f64(secs);
     }
@@ -102,7 +105,7 @@ pub fn format(d: Duration) -> String {
 impl std::str::FromStr for Span {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse(s).map(Span)
+        parse(s).map(Span).map_err(String::from)
     }
 }
 

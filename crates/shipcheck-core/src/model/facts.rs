@@ -173,3 +173,10 @@ impl MissingFact {
         }
     }
 }
+
+impl crate::model::error::HasKind for MissingFact {
+    /// An item asked before what it needs was recorded: the walk's order, or a person's.
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Usage
+    }
+}

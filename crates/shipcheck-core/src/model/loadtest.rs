@@ -228,3 +228,9 @@ pub fn problems(spec: &LoadtestCheck) -> Vec<(&'static str, String, String)> {
     }
     out
 }
+
+impl crate::model::error::HasKind for InvalidOptions {
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Usage
+    }
+}

@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod clock;
 pub mod config;
 pub mod duration;
+pub mod error;
 pub mod event;
 pub mod facts;
 pub mod incident;

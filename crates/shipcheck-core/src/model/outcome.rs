@@ -118,3 +118,14 @@ impl ActionError {
         }
     }
 }
+
+impl crate::model::error::HasKind for ActionError {
+    /// An integration that could not be reached or answered nonsense, else the action failed.
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        if self.integration {
+            crate::model::error::ErrorKind::Integration
+        } else {
+            crate::model::error::ErrorKind::Failed
+        }
+    }
+}

@@ -38,7 +38,7 @@ pub fn value(run: &RunState) -> Value {
             .map(|n| json!({"text": n.text, "by": n.by, "at": n.at}))
             .collect()
     };
-    json!({
+    let mut v = json!({
         "schema": crate::JSON_SCHEMA,
         "kind": "run",
         "id": run.id,
@@ -67,7 +67,11 @@ pub fn value(run: &RunState) -> Value {
         "events": run.event_count,
         "verdict": crate::journal::watch::verdict(run),
         "watch": crate::report::watch::json(run),
-    })
+    });
+    if !run.anomalies.is_empty() {
+        v["anomalies"] = json!(run.anomalies);
+    }
+    v
 }
 
 /// Pretty JSON text.

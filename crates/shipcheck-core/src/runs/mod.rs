@@ -498,3 +498,15 @@ fn item_for_person<'r>(
         }
     }
 }
+
+impl crate::model::error::HasKind for RunError {
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        use crate::model::error::ErrorKind;
+        match self {
+            RunError::Store(e) => e.kind(),
+            RunError::Fold(_) => ErrorKind::Usage,
+            RunError::Refused { .. } | RunError::NoRun { .. } => ErrorKind::Usage,
+            RunError::Action(a) => a.kind(),
+        }
+    }
+}

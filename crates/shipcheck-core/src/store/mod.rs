@@ -135,8 +135,7 @@ pub enum ChainReport {
     },
 }
 
-/// Everything the store can fail with. [`StoreError::exit_code`] maps it onto the documented
-/// exit codes.
+/// Everything the store can fail with; its kind says how a front end answers it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The store cannot be opened as given (bad path or URL, permissions, …).
@@ -281,13 +280,15 @@ fn corrupt_message(run_id: &str, seq: Option<i64>, problem: &str) -> String {
     }
 }
 
-impl StoreError {
-    /// The documented exit code: 4 the deploy lock is held; 2 the store given cannot be used
+impl crate::model::error::HasKind for StoreError {
+    /// The lock is held or another process walks: `Locked`; the store given cannot be used
     /// (not a database, newer schema, corrupt record, unknown or ambiguous run, a refused
-    /// request); 3 the database failed or could not be reached.
-    pub fn exit_code(&self) -> i32 {
+    /// request): `Usage`; the database failed or could not be reached, or concurrent writers
+    /// kept winning: `Integration`; the run moved on: `Conflict`.
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        use crate::model::error::ErrorKind;
         match self {
-            StoreError::LockHeld(_) | StoreError::WalkerBusy { .. } => 4,
+            StoreError::LockHeld(_) | StoreError::WalkerBusy { .. } => ErrorKind::Locked,
             StoreError::Open { .. }
             | StoreError::NotADatabase { .. }
             | StoreError::NewerSchema { .. }
@@ -295,9 +296,11 @@ impl StoreError {
             | StoreError::Corrupt { .. }
             | StoreError::NotFound(_)
             | StoreError::Ambiguous { .. }
-            | StoreError::Invalid(_) => 2,
-            StoreError::Unreachable { .. } | StoreError::Busy(_) | StoreError::Database(_) => 3,
-            StoreError::Conflict { .. } => 4,
+            | StoreError::Invalid(_) => ErrorKind::Usage,
+            StoreError::Unreachable { .. } | StoreError::Busy(_) | StoreError::Database(_) => {
+                ErrorKind::Integration
+            }
+            StoreError::Conflict { .. } => ErrorKind::Conflict,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the minimum-data guard, N consecutive failures before a signal counts, and what severity
 //! a counted failure is.
 
+use crate::model::error::Invalid;
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
@@ -94,7 +95,7 @@ impl Rules {
     }
 
     /// The limits of a series, from its baseline; `Err` says why it cannot be judged.
-    pub fn limits(&self, key: &SeriesKey, baseline: Option<&Baseline>) -> Result<Limits, String> {
+    pub fn limits(&self, key: &SeriesKey, baseline: Option<&Baseline>) -> Result<Limits, Invalid> {
         let c = &self.cfg;
         let base = || {
             baseline
@@ -183,7 +184,7 @@ impl Rules {
             Err(why) => Judged {
                 grade: Grade::NoData,
                 limits: None,
-                no_data: Some(why),
+                no_data: Some(why.to_string()),
             },
         }
     }

@@ -1,6 +1,7 @@
 //! Each Fly check: pass, fail and error against the stand-in, with every fault knob.
 
 use super::*;
+use shipcheck_core::model::error::HasKind;
 
 // ───────────────────────── region ─────────────────────────
 
@@ -52,7 +53,10 @@ async fn flyctl_missing_is_a_typed_not_found_error() {
     cfg.fly.command = vec!["/nonexistent/flyctl".into()];
     let err = Fly::new(&cfg.fly, &[]).status("x").await.unwrap_err();
     assert!(matches!(err, FlyError::NotFound { .. }), "{err}");
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(
+        err.kind(),
+        shipcheck_core::model::error::ErrorKind::Integration
+    );
     let o = check(region(), &ctx_at(cfg, NOW)).await;
     assert_eq!(o.status, Status::Error);
     assert!(

@@ -12,8 +12,8 @@ use crate::errors::CliError;
 
 pub async fn run(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config(g)?;
-    let clock =
-        shipcheck_core::model::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
+    let clock = shipcheck_core::model::clock::for_config(&loaded.config.clock)
+        .map_err(|e| CliError::Usage(e.0))?;
     let ctx = CheckContext::new(
         Arc::new(loaded.config.clone()),
         loaded.base_dir(),

@@ -68,8 +68,8 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             manual.push(i);
         }
     }
-    let clock =
-        shipcheck_core::model::clock::for_config(&loaded.config.clock).map_err(CliError::Usage)?;
+    let clock = shipcheck_core::model::clock::for_config(&loaded.config.clock)
+        .map_err(|e| CliError::Usage(e.0))?;
     let mut ctx = CheckContext::new(
         Arc::new(loaded.config.clone()),
         loaded.base_dir(),

@@ -49,7 +49,11 @@ pub async fn run(g: &Global, force: bool, yes: bool, ask_fly: bool) -> Result<u8
             .collect();
         apps.sort();
         apps.dedup();
-        shipcheck_core::checks::fly::machine_regions(&FlyConfig::default(), &apps).await
+        shipcheck_core::checks::fly::machine_regions(&FlyConfig::default(), &apps)
+            .await
+            .into_iter()
+            .map(|(app, r)| (app, r.map_err(|e| e.to_string())))
+            .collect()
     } else {
         FlyRegions::new()
     };

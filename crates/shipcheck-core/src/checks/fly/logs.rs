@@ -11,6 +11,7 @@
 //! the evidence says the read was partial; no line at all is an `error` (no data is never a
 //! pass).
 
+use crate::model::error::Invalid;
 use serde_json::{Value, json};
 
 use crate::checks::fly::{AppResult, combine, fly_apps, with};
@@ -30,7 +31,7 @@ pub struct LogMatcher {
 
 impl LogMatcher {
     /// Compiles the patterns; the error names the one that is not valid.
-    pub fn new(p: &ErrorPatterns) -> Result<LogMatcher, String> {
+    pub fn new(p: &ErrorPatterns) -> Result<LogMatcher, Invalid> {
         for m in &p.messages {
             regex::RegexBuilder::new(m)
                 .case_insensitive(true)

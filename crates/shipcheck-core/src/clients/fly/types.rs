@@ -5,6 +5,7 @@
 //! list reads as empty: a newer or older flyctl must not turn into a parse error over a
 //! field shipcheck does not need.
 
+use crate::model::error::Invalid;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -371,7 +372,7 @@ pub struct AppConfig {
 
 impl AppConfig {
     /// Reads the document; keys in either casing (`primary_region` / `PrimaryRegion`).
-    pub fn from_json(raw: serde_json::Value) -> Result<AppConfig, String> {
+    pub fn from_json(raw: serde_json::Value) -> Result<AppConfig, Invalid> {
         let obj = raw
             .as_object()
             .ok_or_else(|| "expected a JSON object".to_string())?;

@@ -344,7 +344,7 @@ impl Git {
         let out = self.read(&args, "list the commits").await?;
         parse::log(&out).map_err(|problem| GitError::Unreadable {
             command: self.display(&args),
-            problem,
+            problem: problem.to_string(),
         })
     }
 
@@ -357,7 +357,7 @@ impl Git {
         let out = self.read(&args, "read commits").await?;
         parse::infos(&out).map_err(|problem| GitError::Unreadable {
             command: self.display(&args),
-            problem,
+            problem: problem.to_string(),
         })
     }
 
@@ -389,7 +389,7 @@ impl Git {
         let out = self.read(&args, "count the changed lines").await?;
         parse::numstat(&out).map_err(|problem| GitError::Unreadable {
             command: self.display(&args),
-            problem,
+            problem: problem.to_string(),
         })
     }
 
@@ -509,6 +509,17 @@ pub async fn default_actor() -> String {
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "unknown".into())
+}
+
+impl crate::model::error::HasKind for GitError {
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        use crate::model::error::ErrorKind;
+        match self {
+            GitError::Exec(e) => e.kind(),
+            GitError::MissingRef { .. } | GitError::BadName { .. } => ErrorKind::Usage,
+            _ => ErrorKind::Failed,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! output is not what was asked for.
 
 use crate::model::changes::{AddedLine, CommitInfo, FileChange, LogCommit};
+use crate::model::error::Invalid;
 
 /// `git log` format of [`LogCommit`]: fields split by US, records ended by RS; the subject
 /// is last so nothing in it can shift the other fields.
@@ -25,7 +26,7 @@ fn records(out: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Reads [`LOG_FORMAT`] output.
-pub fn log(out: &str) -> Result<Vec<LogCommit>, String> {
+pub fn log(out: &str) -> Result<Vec<LogCommit>, Invalid> {
     records(out)
         .map(|r| {
             let f: Vec<&str> = r.splitn(5, '\u{1f}').collect();
@@ -42,11 +43,12 @@ pub fn log(out: &str) -> Result<Vec<LogCommit>, String> {
                 subject: subject.trim_end().into(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(Invalid)
 }
 
 /// Reads [`INFO_FORMAT`] output.
-pub fn infos(out: &str) -> Result<Vec<CommitInfo>, String> {
+pub fn infos(out: &str) -> Result<Vec<CommitInfo>, Invalid> {
     records(out)
         .map(|r| {
             let f: Vec<&str> = r.splitn(3, '\u{1f}').collect();
@@ -64,7 +66,8 @@ pub fn infos(out: &str) -> Result<Vec<CommitInfo>, String> {
                 message: message.trim_end().to_string(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(Invalid)
 }
 
 /// Reads `rev-list --left-right --count` output: `A\tB`.
@@ -76,7 +79,7 @@ pub fn two_counts(out: &str) -> Option<(u64, u64)> {
 }
 
 /// Reads `diff --numstat -z` output (renames as `A\tD\t\0old\0new\0`, binary as `-\t-\t`).
-pub fn numstat(out: &str) -> Result<Vec<FileChange>, String> {
+pub fn numstat(out: &str) -> Result<Vec<FileChange>, Invalid> {
     let mut tokens = out.split('\0');
     let mut files = Vec::new();
     while let Some(t) = tokens.next() {
@@ -86,7 +89,7 @@ pub fn numstat(out: &str) -> Result<Vec<FileChange>, String> {
         }
         let f: Vec<&str> = t.splitn(3, '\t').collect();
         let [ins, del, path] = f[..] else {
-            return Err(format!("{t:?} is not `added<TAB>deleted<TAB>path`"));
+            return Err(format!("{t:?} is not `added<TAB>deleted<TAB>path`").into());
         };
         let binary = ins == "-" && del == "-";
         let count = |s: &str| -> Result<u64, String> {

@@ -2,6 +2,7 @@
 //! required; when none is, the item is recorded `not_required` with the reason, which names
 //! what was looked at ("no file under migrations/**, **/migrations/** changed").
 
+use crate::model::error::Invalid;
 use serde::{Deserialize, Serialize};
 
 use crate::model::changes::{ChangeSet, glob_set, list_some, plural, thousands};
@@ -137,7 +138,7 @@ fn paths_part(
 
 /// Checks a condition against the config before any run: every `path_groups` name is a
 /// `[paths]` group, and every glob (in `paths_changed` and in the named groups) compiles.
-pub fn validate_groups(cond: &Condition, paths: &PathsConfig) -> Result<(), String> {
+pub fn validate_groups(cond: &Condition, paths: &PathsConfig) -> Result<(), Invalid> {
     let mut problems = Vec::new();
     for name in &cond.path_groups {
         match paths.group(name) {
@@ -163,7 +164,7 @@ pub fn validate_groups(cond: &Condition, paths: &PathsConfig) -> Result<(), Stri
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems.join("; "))
+        Err(Invalid(problems.join("; ")))
     }
 }
 
@@ -175,11 +176,11 @@ pub fn validate_paths(paths: &PathsConfig) -> Vec<(String, String)> {
         if let Some(globs) = paths.group(name)
             && let Err(e) = glob_set(globs)
         {
-            out.push((format!("paths.{name}"), e));
+            out.push((format!("paths.{name}"), e.0));
         }
     }
     if let Err(e) = crate::model::changes::glob(&paths.changelog) {
-        out.push(("paths.changelog".into(), e));
+        out.push(("paths.changelog".into(), e.to_string()));
     }
     if paths.todo_patterns.iter().any(|p| p.is_empty()) {
         out.push((

@@ -315,7 +315,10 @@ fn condition_problems(config: &Config, checklist: &Checklist) -> Vec<ChecklistPr
         if let Err(message) =
             crate::model::checklist::conditions::validate_groups(when, &config.paths)
         {
-            out.push(ChecklistProblem { path, message });
+            out.push(ChecklistProblem {
+                path,
+                message: message.to_string(),
+            });
         }
     }
     out

@@ -54,11 +54,6 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// The process exit code for a config error: 2 (usage or config error).
-    pub fn exit_code(&self) -> i32 {
-        2
-    }
-
     /// Every problem found in the file, in file order (empty for `NotFound` and `Read`).
     pub fn problems(&self) -> &[Problem] {
         match self {
@@ -186,5 +181,11 @@ impl Diagnostic for Problem {
         Some(Box::new(std::iter::once(
             LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.span),
         )))
+    }
+}
+
+impl crate::model::error::HasKind for ConfigError {
+    fn kind(&self) -> crate::model::error::ErrorKind {
+        crate::model::error::ErrorKind::Config
     }
 }

@@ -6,6 +6,7 @@
 //! Tokens are never written here: each table names the *environment variable* that holds
 //! its token. A variable that is unset when the integration is used is an `error` naming it.
 
+use crate::model::error::Invalid;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -321,15 +322,15 @@ impl crate::model::config::Config {
 }
 
 /// The value of the environment variable `var`, or an error message naming it.
-pub fn env_token(var: &str, integration: &str) -> Result<String, String> {
+pub fn env_token(var: &str, integration: &str) -> Result<String, Invalid> {
     match env_value(var) {
         Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
         Some(_) => Err(format!(
             "{integration}: the environment variable {var} is empty; set it to the token"
-        )),
+        ).into()),
         None => Err(format!(
             "{integration}: the environment variable {var} is not set; set it to the token (its name comes from the config)"
-        )),
+        ).into()),
     }
 }
 

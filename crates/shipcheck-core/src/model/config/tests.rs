@@ -2,6 +2,7 @@
 //! once, files on disk. Each bad case is checked for its message fragment and its
 //! `file:line:column`; `tests_values` has the validation cases.
 
+use crate::model::error::HasKind;
 use std::path::Path;
 
 use crate::model::checklist::{CheckSpec, Phase};
@@ -36,7 +37,7 @@ pub(super) fn assert_problem(src: &str, loc: &str, key: &str, fragment: &str) ->
         .find(|p| p.key == key)
         .unwrap_or_else(|| panic!("no problem for {key}: {:#?}", e.problems()));
     assert_eq!(format!("{}:{}", p.line, p.column), loc, "{p:#?}");
-    assert_eq!(e.exit_code(), 2);
+    assert_eq!(e.kind(), crate::model::error::ErrorKind::Config);
     assert!(!text.contains('\u{1b}'), "no colours in render():\n{text}");
     text
 }
@@ -301,7 +302,7 @@ fn missing_file_says_how_to_get_one() {
         text.contains("run `shipcheck init` to write one, or pass `--config PATH`"),
         "{text}"
     );
-    assert_eq!(e.exit_code(), 2);
+    assert_eq!(e.kind(), crate::model::error::ErrorKind::Config);
 
     let e = load_file(dir.path()).expect_err("a directory");
     assert!(matches!(e, ConfigError::Read { .. }), "{e:?}");

@@ -2,6 +2,7 @@
 //! `HH:MM` times, URLs, status codes, unique names, commands that name something to run.
 //! Each problem carries the key path it concerns; the loader turns it into a span.
 
+use crate::model::error::Invalid;
 use std::collections::BTreeMap;
 
 use crate::model::checklist::Item;
@@ -56,16 +57,17 @@ impl Issue {
 }
 
 /// Parses a local time written `HH:MM` (24-hour clock, two digits each).
-pub fn parse_hhmm(text: &str) -> Result<jiff::civil::Time, String> {
+pub fn parse_hhmm(text: &str) -> Result<jiff::civil::Time, Invalid> {
     let b = text.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
     if b.len() != 5 || b[2] != b':' || !digits(0..2) || !digits(3..5) {
-        return Err(format!("{text:?} is not a time written HH:MM"));
+        return Err(format!("{text:?} is not a time written HH:MM").into());
     }
     let hour = i8::try_from((b[0] - b'0') * 10 + (b[1] - b'0')).unwrap_or(i8::MAX);
     let minute = i8::try_from((b[3] - b'0') * 10 + (b[4] - b'0')).unwrap_or(i8::MAX);
     jiff::civil::Time::new(hour, minute, 0, 0)
         .map_err(|_| format!("{text:?} is not a time of day (00:00 to 23:59)"))
+        .map_err(Invalid)
 }
 
 /// Checks that `name` is an IANA time zone jiff knows; the error says what to write instead.

@@ -1,6 +1,7 @@
 //! Bad stores and bad stored data: clear errors with the documented exit codes, never a
 //! panic, and nothing changed.
 
+use crate::model::error::HasKind;
 use crate::store::SCHEMA_VERSION;
 use crate::store::tests::cases::four_events;
 use crate::store::tests::*;
@@ -23,7 +24,7 @@ async fn unreadable_stored_events_are_corrupt_not_panics() {
             msg.contains("run run-c") && msg.contains("event 2"),
             "{msg}"
         );
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
 
         four_events(&store, "run-d").await;
         store
@@ -86,7 +87,7 @@ async fn a_newer_schema_is_refused_untouched() {
         if let Some(path) = db.sqlite_path() {
             assert_eq!(target, &path.display().to_string());
         }
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
         // Nothing was changed.
         assert_eq!(store.events("run-a").await.unwrap().len(), 1);
     })
@@ -111,7 +112,7 @@ async fn a_file_that_is_not_a_database_is_a_clear_error() {
         )),
         "{msg}"
     );
-    assert_eq!(e.exit_code(), 2);
+    assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         garbage,
@@ -154,7 +155,7 @@ async fn a_file_that_is_not_a_database_is_a_clear_error() {
         .await
         .expect_err("must fail");
     assert!(matches!(e, StoreError::Open { .. }), "{e:?}");
-    assert_eq!(e.exit_code(), 2);
+    assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
 }
 
 #[tokio::test]
@@ -165,7 +166,7 @@ async fn an_unreachable_or_malformed_postgres_url_is_a_clear_error() {
     .await
     .expect_err("nothing listens on port 1");
     assert!(matches!(e, StoreError::Unreachable { .. }), "{e:?}");
-    assert_eq!(e.exit_code(), 3);
+    assert_eq!(e.kind(), crate::model::error::ErrorKind::Integration);
     let msg = e.to_string();
     assert!(
         msg.contains("postgres://postgres:***@127.0.0.1:1/test"),
@@ -184,7 +185,7 @@ async fn an_unreachable_or_malformed_postgres_url_is_a_clear_error() {
         .await
         .expect_err("bad URL");
     assert!(matches!(e, StoreError::Open { .. }), "{e:?}");
-    assert_eq!(e.exit_code(), 2);
+    assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
 
     // A server that answers but has no such database: a usage error, not an outage.
     if let Ok(url) = std::env::var("SHIPCHECK_TEST_DATABASE_URL") {
@@ -195,6 +196,6 @@ async fn an_unreachable_or_malformed_postgres_url_is_a_clear_error() {
             .expect_err("no such database");
         assert!(matches!(e, StoreError::Open { .. }), "{e:?}");
         assert!(e.to_string().contains("shipcheck_no_such_database"), "{e}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
     }
 }

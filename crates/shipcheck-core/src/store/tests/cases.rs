@@ -1,6 +1,7 @@
 //! Round trips, locks, tampering, bad stores, listing and lookup.
 
 use crate::journal::state::{ItemState, RunState, RunStatus};
+use crate::model::error::HasKind;
 use crate::store::tests::*;
 use crate::store::{ChainReport, LockInfo, RunSummaryUpdate};
 
@@ -214,7 +215,7 @@ async fn a_held_lock_names_its_holder() {
                 since: ts("2026-11-26T10:00:00.5Z"),
             }
         );
-        assert_eq!(e.exit_code(), 4);
+        assert_eq!(e.kind(), crate::model::error::ErrorKind::Locked);
         assert_eq!(
             e.to_string(),
             "production deploy of maishapoa is locked by run run-a, started by ada at \
@@ -580,11 +581,11 @@ async fn find_run_by_id_or_unique_prefix() {
             e.to_string(),
             "`0190aa` matches more than one run (0190aaab-2222, 0190aaaa-1111); give more of the id"
         );
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
         for missing in ["0190c", "", "0190A", "0190%", "0190_aaa"] {
             let e = found(missing).await.unwrap_err();
             assert!(matches!(e, StoreError::NotFound(_)), "{missing:?}: {e}");
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.kind(), crate::model::error::ErrorKind::Usage);
         }
         assert_eq!(
             found("0190c").await.unwrap_err().to_string(),

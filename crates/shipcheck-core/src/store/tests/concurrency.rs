@@ -1,5 +1,6 @@
 //! Races: two starts on one lock, many appends on one run, from separate handles.
 
+use crate::model::error::HasKind;
 use std::sync::Arc;
 
 use tokio::sync::Barrier;
@@ -144,7 +145,9 @@ async fn one_walker_per_environment_released_when_dropped() {
         let (a, b) = tokio::join!(db.open(), db.open());
         let guard = a.walk_guard("walkers", "production").await.unwrap();
         match b.walk_guard("walkers", "production").await {
-            Err(e @ StoreError::WalkerBusy { .. }) => assert_eq!(e.exit_code(), 4),
+            Err(e @ StoreError::WalkerBusy { .. }) => {
+                assert_eq!(e.kind(), crate::model::error::ErrorKind::Locked)
+            }
             other => panic!("{}: a second walker got {other:?}", db.backend()),
         }
         // Another environment is another walk.
