@@ -52,14 +52,25 @@ pub fn is_sha(s: &str) -> bool {
     (7..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-/// The workflow run id a `github.workflow` item of this run recorded for `merge`.
-pub fn recorded_run_id(run: Option<&RunState>, merge: &str) -> Option<i64> {
+/// The workflow run a `github.workflow` item of this run recorded for `merge`: its id, the
+/// link to the merge commit it recorded (`link`), and the item's id.
+pub fn recorded_run(run: Option<&RunState>, merge: &str) -> Option<(i64, Option<Value>, String)> {
     run?.items
         .iter()
         .filter(|r| matches!(r.item.check, Some(CheckSpec::GithubWorkflow(_))))
         .filter(|r| r.state == ItemState::Pass)
         .filter(|r| r.evidence.get("merge_commit").and_then(|v| v.as_str()) == Some(merge))
-        .find_map(|r| r.evidence.get("workflow_run_id").and_then(|v| v.as_i64()))
+        .find_map(|r| {
+            let id = r.evidence.get("workflow_run_id").and_then(|v| v.as_i64())?;
+            Some((id, r.evidence.get("link").cloned(), r.item.id.clone()))
+        })
+}
+
+/// When the release merge was done (runs created before it cannot deploy it).
+pub fn merged_at(run: Option<&RunState>) -> Option<jiff::Timestamp> {
+    run?.record("release.merge")
+        .filter(|r| matches!(r.state, ItemState::Done | ItemState::Pass))
+        .and_then(|r| r.at)
 }
 
 /// The first 7 characters of a SHA.
