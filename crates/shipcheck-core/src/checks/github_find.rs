@@ -198,7 +198,12 @@ pub struct Found {
 pub fn names_commit(title: &str, merge: &str) -> bool {
     title
         .split(|c: char| !c.is_ascii_hexdigit())
-        .any(|w| w.len() >= 7 && merge.len() >= w.len() && merge[..w.len()].eq_ignore_ascii_case(w))
+        .filter(|w| w.len() >= 7)
+        .any(|w| {
+            merge
+                .get(..w.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(w))
+        })
 }
 
 /// When `u` could have triggered a run: its creation and, once completed, its completion.

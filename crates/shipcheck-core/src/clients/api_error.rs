@@ -197,7 +197,8 @@ pub fn looks_html(body: &str) -> bool {
         .take(200)
         .collect::<String>()
         .to_ascii_lowercase();
-    head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<html")
+    // JSON and Slack's codes never start with `<`; a page may open with a comment or `<?xml`.
+    head.starts_with('<') && (head.starts_with("<!doctype html") || head.contains("<html"))
 }
 
 /// "an HTML page “Unicorn! · GitHub”" (or "… without a title").

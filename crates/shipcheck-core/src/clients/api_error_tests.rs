@@ -41,6 +41,11 @@ fn github_bodies_with_and_without_status_docs_and_errors() {
 
 #[test]
 fn html_pages_are_their_title() {
+    // JSON that quotes HTML is still JSON.
+    assert_eq!(
+        one_line(r#"{"message":"<html> is not allowed"}"#),
+        "<html> is not allowed"
+    );
     assert_eq!(
         one_line(fixture!("github/error-5xx-unicorn-derived.html")),
         "an HTML page \u{201c}Unicorn! \u{b7} GitHub\u{201d} instead of an API answer"
