@@ -1,93 +1,118 @@
 //! `github.approve` (`approve.approve`): approves the release run's pending deployment of the
-//! configured environment, once. It refuses when the run is not the merge commit's or when
-//! the token's user may not approve; after a crash it looks at the run before doing anything.
+//! configured environment, once. It refuses when the run is not tied to the merge commit,
+//! while the environment's wait timer runs, and when the token's user may not approve (naming
+//! who may); after a crash it looks at the run before doing anything.
 
 use serde_json::json;
 
 use crate::actions::{ActionContext, ActionError, ActionResult};
 use crate::checks::github::{merge_commit, short};
-use crate::checks::github_run::{locate_run, run_fact};
+use crate::checks::github_find::EnvState;
+use crate::checks::github_pending::who;
+use crate::checks::github_run::run_fact;
+use crate::checks::github_run::{Locate, locate};
 use crate::clients::github::{EnvironmentRef, GitHub, WorkflowRun};
 use crate::model::facts::Fact;
 
 /// Where the approval stands.
 enum Assessment {
-    /// The environment waits for approval in this run.
+    /// The environment waits for approval in this run, and the token's user may give it.
     Pending {
         gh: Box<GitHub>,
         run: WorkflowRun,
         merge: String,
         environment: EnvironmentRef,
-        can_approve: bool,
-        reviewers: Vec<String>,
     },
-    /// Nothing waits any more and the run went on: someone (or an earlier attempt) approved.
-    Approved { run: WorkflowRun },
+    /// Nothing waits any more and the run reached the environment: someone (or an earlier
+    /// attempt) approved, or its rules passed.
+    Approved { run: WorkflowRun, deployment: i64 },
+    /// The environment still waits, but shipcheck may not approve now (a wait timer runs,
+    /// or the token's user is not allowed): nothing was or will be sent.
+    Blocked(ActionError),
 }
 
 async fn assess(ctx: &ActionContext) -> Result<Assessment, ActionError> {
     let c = &ctx.check;
     let gh = c.github().map_err(ActionError::new)?;
     let merge = merge_commit(c.run.as_deref()).map_err(ActionError::new)?;
-    let run = locate_run(&gh, c, &merge)
+    let env = gh.cfg.environment.clone();
+    let l = match locate(&gh, c, &merge)
         .await
         .map_err(|e| ActionError::integration(e.to_string()))?
-        .ok_or_else(|| {
-            ActionError::new(format!(
-                "no workflow run for merge commit {} on {}; nothing to approve",
-                short(&merge),
-                c.config.git.production
-            ))
-        })?;
-    if run.head_sha != merge {
-        return Err(ActionError::new(format!(
-            "refusing to approve: workflow run {} is for commit {}, not the merge commit {}",
-            run.id,
-            short(&run.head_sha),
-            short(&merge)
-        )));
-    }
-    let list = gh
-        .pending_deployments(run.id)
-        .await
-        .map_err(|e| ActionError::integration(e.to_string()))?;
-    let env = gh.cfg.environment.clone();
-    if let Some(p) = list.iter().find(|p| p.environment.name == env) {
-        return Ok(Assessment::Pending {
-            environment: p.environment.clone(),
-            can_approve: p.current_user_can_approve,
-            reviewers: p.reviewers.iter().map(|r| r.name()).collect(),
-            gh: Box::new(gh),
-            run,
-            merge,
-        });
-    }
-    let failed = run.status.as_deref() == Some("completed")
-        && !matches!(run.conclusion.as_deref(), Some("success"));
-    if !list.is_empty() || failed || run.status.as_deref() == Some("waiting") {
-        return Err(ActionError::new(format!(
-            "workflow run {} has no deployment of {env} waiting for approval (status {}{}{}); look at {}",
-            run.id,
-            run.status.as_deref().unwrap_or("unknown"),
+    {
+        Locate::Found(l) => l,
+        Locate::NotYet(reason, _) => {
+            return Err(ActionError::new(format!(
+                "no workflow run deploys merge commit {} to {env}: {reason}; nothing to approve",
+                short(&merge)
+            )));
+        }
+        Locate::NotLinked(run, reason) => {
+            return Err(ActionError::new(format!(
+                "refusing to approve: workflow run {} is not the merge commit {}'s: {reason}",
+                run.id,
+                short(&merge)
+            )));
+        }
+    };
+    let run = l.run;
+    let status = |run: &WorkflowRun| {
+        format!(
+            "status {}{}",
+            run.state(),
             run.conclusion
                 .as_deref()
                 .map(|c| format!(", conclusion {c}"))
-                .unwrap_or_default(),
-            if list.is_empty() {
-                String::new()
+                .unwrap_or_default()
+        )
+    };
+    match l.env {
+        EnvState::Waiting(p) => {
+            let now = c.clock.now();
+            if let Some(end) = p.timer_ends_at().filter(|end| *end > now) {
+                return Ok(Assessment::Blocked(ActionError::new(format!(
+                    "not yet: {env}'s {}-minute wait timer runs until {end}; shipcheck approves after it (`shipcheck retry approve.approve` then) — {}",
+                    p.wait_timer, run.html_url
+                ))));
+            }
+            if !p.current_user_can_approve {
+                return Ok(Assessment::Blocked(ActionError::new(format!(
+                    "refusing: GitHub says the token's user cannot approve the {env} deployment of workflow run {}: {}. Ask them to approve {} and then `shipcheck retry approve.approve` (it sees the approval and sends nothing)",
+                    run.id,
+                    who(&p, run.started_by()),
+                    run.html_url
+                ))));
+            }
+            Ok(Assessment::Pending {
+                gh: Box::new(gh),
+                run,
+                merge,
+                environment: p.environment.clone(),
+            })
+        }
+        EnvState::Deployed(d) => Ok(Assessment::Approved {
+            run,
+            deployment: d.id,
+        }),
+        EnvState::OtherEnvs(names) => Err(ActionError::new(format!(
+            "workflow run {} has no deployment of {env} waiting for approval ({}, waiting: {}); look at {}",
+            run.id,
+            status(&run),
+            names.join(", "),
+            run.html_url
+        ))),
+        EnvState::Unknown => Err(ActionError::new(format!(
+            "workflow run {} does not wait for approval of {env} ({}){}; look at {}",
+            run.id,
+            status(&run),
+            if run.status.as_deref() == Some("completed") {
+                ", and it never reached the environment"
             } else {
-                format!(
-                    ", waiting: {}",
-                    list.iter()
-                        .map(|p| p.environment.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                ": it has not reached the environment's job yet; `shipcheck retry approve.approve` when it does"
             },
             run.html_url
-        )));
+        ))),
     }
-    Ok(Assessment::Approved { run })
 }
 
 fn comment(ctx: &ActionContext, run: &WorkflowRun, merge: &str) -> String {
@@ -106,17 +131,18 @@ fn comment(ctx: &ActionContext, run: &WorkflowRun, merge: &str) -> String {
     )
 }
 
-fn already(run: &WorkflowRun) -> ActionResult {
+fn already(run: &WorkflowRun, deployment: i64) -> ActionResult {
     ActionResult {
         summary: format!(
-            "workflow run {} no longer waits for approval (status {}); nothing sent",
+            "workflow run {} no longer waits for approval (status {}; deployment {deployment} exists); nothing sent",
             run.id,
-            run.status.as_deref().unwrap_or("unknown")
+            run.state()
         ),
         evidence: json!({
             "workflow_run_id": run.id,
             "html_url": run.html_url,
             "status": run.status,
+            "deployment_id": deployment,
             "already_approved": true,
         }),
         facts: vec![Fact::DeployStarted, run_fact(run, &run.head_sha)],
@@ -126,7 +152,8 @@ fn already(run: &WorkflowRun) -> ActionResult {
 /// The request the approval makes.
 pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
     match assess(ctx).await? {
-        Assessment::Approved { run } => Ok(vec![format!(
+        Assessment::Blocked(e) => Err(e),
+        Assessment::Approved { run, .. } => Ok(vec![format!(
             "nothing to send: workflow run {} no longer waits for approval",
             run.id
         )]),
@@ -153,30 +180,16 @@ pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
 
 /// Approves, unless it is already approved (then `done` without a request).
 pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
-    let (gh, run, merge, environment, can_approve, reviewers) = match assess(ctx).await? {
-        Assessment::Approved { run } => return Ok(already(&run)),
+    let (gh, run, merge, environment) = match assess(ctx).await? {
+        Assessment::Approved { run, deployment } => return Ok(already(&run, deployment)),
+        Assessment::Blocked(e) => return Err(e),
         Assessment::Pending {
             gh,
             run,
             merge,
             environment,
-            can_approve,
-            reviewers,
-        } => (gh, run, merge, environment, can_approve, reviewers),
+        } => (gh, run, merge, environment),
     };
-    if !can_approve {
-        return Err(ActionError::new(format!(
-            "refusing: GitHub says the token's user cannot approve the {} deployment of workflow run {} (not a required reviewer, or self-review is prevented); ask {} to approve {} and then `shipcheck tick approve.approve`",
-            environment.name,
-            run.id,
-            if reviewers.is_empty() {
-                "a required reviewer".to_string()
-            } else {
-                reviewers.join(" or ")
-            },
-            run.html_url
-        )));
-    }
     let text = comment(ctx, &run, &merge);
     let deployments = gh
         .approve(run.id, &[environment.id], &text)
@@ -212,8 +225,8 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
 /// when the environment still waits, so nothing was approved.
 pub async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
     match assess(ctx).await? {
-        Assessment::Approved { run } => Ok(Some(already(&run))),
-        Assessment::Pending { .. } => Ok(None),
+        Assessment::Approved { run, deployment } => Ok(Some(already(&run, deployment))),
+        Assessment::Pending { .. } | Assessment::Blocked(_) => Ok(None),
     }
 }
 

@@ -4,9 +4,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::checks::github_run::tests::{
-    RUN_ID, gh_config, mount_runs_list, pending_json, run_json,
+    RUN_ID, gh_config, mount_deployments, mount_runs_list, mount_since, pending_json, run_json,
 };
 use crate::testkit::checks::{self as testing, MERGE};
+use crate::testkit::fixture;
 
 const ENV_ID: i64 = 161171787;
 
@@ -68,6 +69,13 @@ async fn approves_once_with_the_environment_id_and_reconciles_as_done() {
     mount_pending(&server, pending_json("production", ENV_ID, true), Some(2)).await;
     mount_pending(&server, json!([]), None).await;
     mount_approve(&server, 1).await;
+    // The deployment Actions created when the job reached the environment.
+    mount_deployments(
+        &server,
+        json!([{ "id": 42, "sha": MERGE, "ref": "production", "environment": "production",
+                 "task": "deploy", "created_at": "2026-08-21T09:31:30Z" }]),
+    )
+    .await;
     let ctx = actx(&server);
 
     let plan = plan(&ctx).await.unwrap();
@@ -184,4 +192,98 @@ async fn through_the_dispatch_it_is_destructive_and_wired() {
     let spec = crate::model::checklist::ActionSpec::GithubApprove(Default::default());
     assert!(spec.is_destructive());
     assert_eq!(spec.type_name(), "github.approve");
+}
+
+#[tokio::test]
+async fn when_the_token_cannot_approve_it_names_who_can_and_posts_nothing() {
+    let server = MockServer::start().await;
+    mount_runs_list(&server, json!([run_json(MERGE, "waiting", None)]), None).await;
+    // Recorded shape: production waits for team admins; the token's user may not approve.
+    let derived: serde_json::Value =
+        serde_json::from_str(fixture!("github/pending-deployments-derived.json")).unwrap();
+    mount_pending(&server, derived, None).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let ctx = actx(&server);
+    let e = perform(&ctx).await.unwrap_err();
+    assert!(!e.integration);
+    assert!(
+        e.message.contains("cannot approve")
+            && e.message.contains("team admins can")
+            && e.message.contains("shipcheck retry approve.approve"),
+        "{}",
+        e.message
+    );
+    assert!(plan(&ctx).await.is_err());
+    // After a crash nothing was approved, and nothing will be.
+    assert!(reconcile(&ctx).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn self_review_is_named_when_the_run_s_starter_is_the_only_reviewer() {
+    let server = MockServer::start().await;
+    let mut run = run_json(MERGE, "waiting", None);
+    run["triggering_actor"] = json!({"login": "octocat", "id": 1, "type": "User"});
+    mount_runs_list(&server, json!([run]), None).await;
+    mount_pending(&server, pending_json("production", ENV_ID, false), None).await;
+    mount_approve(&server, 0).await;
+    let e = perform(&actx(&server)).await.unwrap_err();
+    assert!(
+        e.message.contains("octocat started this run") && e.message.contains("prevent self-review"),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn a_running_wait_timer_holds_the_approval_back() {
+    let server = MockServer::start().await;
+    mount_runs_list(&server, json!([run_json(MERGE, "waiting", None)]), None).await;
+    let mut p = pending_json("production", ENV_ID, true);
+    p[0]["wait_timer"] = json!(10);
+    p[0]["wait_timer_started_at"] = json!("2026-08-21T09:30:00Z");
+    mount_pending(&server, p, None).await;
+    mount_approve(&server, 0).await;
+    let ctx = actx(&server);
+    let e = perform(&ctx).await.unwrap_err();
+    assert!(
+        e.message
+            .contains("wait timer runs until 2026-08-21T09:40:00Z"),
+        "{}",
+        e.message
+    );
+    assert!(reconcile(&ctx).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_workflow_run_triggered_deploy_run_is_approved_once() {
+    let server = MockServer::start().await;
+    // The test workflow ran for the merge commit (push) and completed at 09:32:00; the deploy
+    // workflow (workflow_run) was created 3 s later on the default branch's tip.
+    let mut test = run_json(MERGE, "completed", Some("success"));
+    test["id"] = json!(RUN_ID - 1);
+    test["name"] = json!("test");
+    test["path"] = json!(".github/workflows/test.yml");
+    test["workflow_id"] = json!(11);
+    test["updated_at"] = json!("2026-08-21T09:32:00Z");
+    let mut deploy = run_json(&"0".repeat(40), "waiting", None);
+    deploy["event"] = json!("workflow_run");
+    deploy["head_branch"] = json!("main");
+    deploy["created_at"] = json!("2026-08-21T09:32:03Z");
+    mount_runs_list(&server, json!([test.clone()]), None).await;
+    mount_since(&server, json!([deploy, test])).await;
+    // The test run never reached production.
+    mount_deployments(&server, json!([])).await;
+    mount_pending(&server, pending_json("production", ENV_ID, true), None).await;
+    mount_approve(&server, 1).await;
+    let done = perform(&actx(&server)).await.unwrap();
+    assert_eq!(done.evidence["workflow_run_id"], RUN_ID);
+    assert!(
+        done.summary.contains("approved the production deployment"),
+        "{}",
+        done.summary
+    );
 }

@@ -12,6 +12,7 @@ use crate::checks::gitlog;
 use crate::clients::github::{GitHub, PullRequest, Review};
 use crate::journal::state::RunState;
 use crate::model::checklist::GithubChecksCheck;
+use crate::model::facts::FactKind;
 use crate::model::outcome::Outcome;
 
 /// More commits than this in one release is an `error` (too many requests to check them).
@@ -40,12 +41,26 @@ pub fn is_sha(s: &str) -> bool {
     (7..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-/// The workflow run this run recorded for `merge` (by whichever item found it).
-pub fn recorded_run_id(run: Option<&RunState>, merge: &str) -> Option<i64> {
-    match run?.workflow_run() {
-        Ok((id, sha, _)) if sha.is_empty() || sha == merge => Some(id),
-        _ => None,
+/// The workflow run this run recorded for `merge` (by whichever item found it, as a run fact):
+/// its id, the link to the merge commit that item recorded (`link` in its evidence), and the
+/// item's id.
+pub fn recorded_run(run: Option<&RunState>, merge: &str) -> Option<(i64, Option<Value>, String)> {
+    let run = run?;
+    let (id, sha, _) = run.workflow_run().ok()?;
+    if !(sha.is_empty() || sha == merge) {
+        return None;
     }
+    let item = run.facts.get(FactKind::WorkflowRun)?.item.clone();
+    let link = run
+        .record(&item)
+        .and_then(|r| r.evidence.get("link").cloned());
+    Some((id, link, item))
+}
+
+/// When the release merge was done (runs created before it cannot deploy it): when the run's
+/// merge action recorded the merge commit.
+pub fn merged_at(run: Option<&RunState>) -> Option<jiff::Timestamp> {
+    run?.merged_at()
 }
 
 /// The first 7 characters of a SHA.

@@ -1,7 +1,8 @@
 //! The workflow run of the release: `github.workflow` (`release.workflow-triggered`,
-//! `approve.find-run`), `github.pending` (`approve.review-deployments`,
-//! `approve.verify-commit`) and `github.jobs` (`rollout.actions-logs`,
-//! `verify.actions-health`). Every poll is bounded by a timeout and a count.
+//! `approve.find-run`) and `github.jobs` (`rollout.actions-logs`, `verify.actions-health`);
+//! `github.pending` is in [`crate::checks::github_pending`]. Which run deploys the merge
+//! commit is decided in [`crate::checks::github_find`]. Every poll is bounded by a timeout
+//! and a count.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,8 +10,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::checks::CheckContext;
-use crate::checks::github::{merge_commit, recorded_run_id, short};
-use crate::checks::gitlog;
+use crate::checks::github::{merge_commit, merged_at, recorded_run, short};
+use crate::checks::github_find::{self, EnvState, Link};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Job, WorkflowRun};
 use crate::model::checklist::GithubJobsCheck;
@@ -18,50 +19,132 @@ use crate::model::facts::Fact;
 use crate::model::outcome::Outcome;
 
 /// The most polls of one loop, whatever the timeout and interval say.
-const MAX_POLLS: u64 = 2_000;
+pub const MAX_POLLS: u64 = 2_000;
 
-fn polls(timeout: Duration, interval: Duration) -> u64 {
+/// Polls that fit in `timeout` at `interval` (at least 100 ms), plus two.
+pub fn polls(timeout: Duration, interval: Duration) -> u64 {
     let interval = interval.max(Duration::from_millis(100));
     (timeout.as_millis() / interval.as_millis()) as u64 + 2
 }
 
-/// The run for `merge`: the one a `github.workflow` item recorded, else the newest push run of
-/// `merge` on the production branch. `None` when there is none (yet).
-pub async fn locate_run(
+/// The deploy run of the merge commit, tied to it and placed with the environment.
+#[derive(Clone, Debug)]
+pub struct Located {
+    /// The run.
+    pub run: WorkflowRun,
+    /// How it is tied to the merge commit.
+    pub link: Link,
+    /// Where it stands with the configured environment.
+    pub env: EnvState,
+    /// Why this run.
+    pub why: String,
+    /// What else was considered (evidence).
+    pub considered: Value,
+}
+
+/// What [`locate`] found.
+#[derive(Clone, Debug)]
+pub enum Locate {
+    /// The run.
+    Found(Box<Located>),
+    /// No run qualifies (yet): why, and what was seen.
+    NotYet(String, Value),
+    /// The run recorded earlier is not the merge commit's (any more): do not approve it.
+    NotLinked(Box<WorkflowRun>, String),
+}
+
+/// The deploy run of `merge`: the one a `github.workflow` item recorded (tied to the merge
+/// commit again), else found by [`github_find::search`].
+pub async fn locate(gh: &GitHub, ctx: &CheckContext, merge: &str) -> Result<Locate, ApiError> {
+    locate_with(gh, ctx, merge, true).await
+}
+
+/// [`locate`]; a recorded run's environment is asked only with `confirm_env` (the jobs
+/// check does not need it).
+pub async fn locate_with(
     gh: &GitHub,
     ctx: &CheckContext,
     merge: &str,
-) -> Result<Option<WorkflowRun>, ApiError> {
-    if let Some(id) = recorded_run_id(ctx.run.as_deref(), merge) {
-        return gh.run(id).await.map(Some);
+    confirm_env: bool,
+) -> Result<Locate, ApiError> {
+    let env = gh.cfg.environment.clone();
+    if let Some((id, link, item)) = recorded_run(ctx.run.as_deref(), merge) {
+        let run = gh.run(id).await?;
+        return Ok(
+            match github_find::relink(gh, &run, merge, link.as_ref()).await? {
+                Ok(link) => {
+                    let state = if confirm_env {
+                        github_find::env_state(gh, &run, &env).await?
+                    } else {
+                        EnvState::Unknown
+                    };
+                    Locate::Found(Box::new(Located {
+                        why: format!("recorded by {item}; {}", link.describe()),
+                        considered: Value::Null,
+                        run,
+                        link,
+                        env: state,
+                    }))
+                }
+                Err(reason) => Locate::NotLinked(Box::new(run), reason),
+            },
+        );
     }
-    let runs = gh.runs_for(merge, &ctx.config.git.production).await?;
-    Ok(runs.into_iter().next())
+    let production = ctx.config.git.production.clone();
+    Ok(
+        match github_find::search(gh, merge, &production, merged_at(ctx.run.as_deref())).await? {
+            Ok(f) => Locate::Found(Box::new(Located {
+                run: f.candidate.run,
+                link: f.candidate.link,
+                env: f.candidate.env,
+                why: f.why,
+                considered: f.considered,
+            })),
+            Err((reason, considered)) => Locate::NotYet(reason, considered),
+        },
+    )
 }
 
-fn run_evidence(run: &WorkflowRun, merge: &str) -> Value {
+/// The evidence every run item records.
+pub fn run_evidence(run: &WorkflowRun, merge: &str) -> Value {
     json!({
         "workflow_run_id": run.id,
         "html_url": run.html_url,
         "head_sha": run.head_sha,
         "merge_commit": merge,
-        "workflow": run.name,
+        "workflow": run.label(),
         "path": run.path,
         "event": run.event,
         "branch": run.head_branch,
         "status": run.status,
         "conclusion": run.conclusion,
         "run_number": run.run_number,
+        "run_attempt": run.run_attempt,
+        "display_title": run.display_title,
+        "created_at": run.created_at,
     })
 }
 
-fn setup(ctx: &CheckContext) -> Result<(GitHub, String), Outcome> {
+/// [`run_evidence`] with the link, the environment and the choice.
+pub fn located_evidence(l: &Located, merge: &str, env: &str) -> Value {
+    let mut e = run_evidence(&l.run, merge);
+    e["link"] = json!(l.link);
+    e["environment_state"] = l.env.to_json(env);
+    e["chosen_because"] = json!(l.why);
+    if !l.considered.is_null() {
+        e["considered"] = l.considered.clone();
+    }
+    e
+}
+
+pub(crate) fn setup(ctx: &CheckContext) -> Result<(GitHub, String), Outcome> {
     let gh = ctx.github().map_err(|e| Outcome::error(e, Value::Null))?;
     let merge = merge_commit(ctx.run.as_deref()).map_err(|e| Outcome::error(e, Value::Null))?;
     Ok((gh, merge))
 }
 
-/// `github.workflow`: the run appears within `[github] workflow_timeout`.
+/// `github.workflow`: the run that deploys the merge commit appears within
+/// `[github] workflow_timeout`.
 pub async fn workflow(ctx: &CheckContext) -> Outcome {
     let (gh, merge) = match setup(ctx) {
         Ok(x) => x,
@@ -71,27 +154,39 @@ pub async fn workflow(ctx: &CheckContext) -> Outcome {
     let timeout = gh.cfg.workflow_timeout.get();
     let interval = gh.cfg.poll_interval.get();
     let deadline = clock.now() + jiff::SignedDuration::try_from(timeout).unwrap_or_default();
-    let prod = ctx.config.git.production.clone();
+    let env = gh.cfg.environment.clone();
+    let mut last = ("nothing listed yet".to_string(), Value::Null);
     for n in 1..=polls(timeout, interval).min(MAX_POLLS) {
-        let runs = match gh.runs_for(&merge, &prod).await {
-            Ok(r) => r,
+        match locate(&gh, ctx, &merge).await {
             Err(e) => return Outcome::error(e.to_string(), json!({ "merge_commit": merge })),
-        };
-        if let Some(run) = runs.first() {
-            let mut evidence = run_evidence(run, &merge);
-            evidence["polls"] = json!(n);
-            return Outcome::pass(
-                format!(
-                    "workflow run {} ({}) for merge commit {} on {prod}: {} — {}",
-                    run.id,
-                    run.name.as_deref().unwrap_or("workflow"),
-                    short(&merge),
-                    run.status.as_deref().unwrap_or("unknown"),
-                    run.html_url
-                ),
-                evidence,
-            )
-            .with_fact(run_fact(run, &merge));
+            Ok(Locate::Found(l)) => {
+                let mut evidence = located_evidence(&l, &merge, &env);
+                evidence["polls"] = json!(n);
+                return Outcome::pass(
+                    format!(
+                        "workflow run {} ({}, {}) deploys merge commit {} to {env}: {} — {}. Chosen: {}",
+                        l.run.id,
+                        l.run.label(),
+                        l.run.event,
+                        short(&merge),
+                        l.run.state(),
+                        l.run.html_url,
+                        l.why
+                    ),
+                    evidence,
+                )
+                .with_fact(run_fact(&l.run, &merge));
+            }
+            Ok(Locate::NotLinked(run, reason)) => {
+                return Outcome::fail(
+                    format!(
+                        "workflow run {} is not the merge commit's: {reason}",
+                        run.id
+                    ),
+                    run_evidence(&run, &merge),
+                );
+            }
+            Ok(Locate::NotYet(reason, considered)) => last = (reason, considered),
         }
         if clock.now() >= deadline {
             break;
@@ -100,112 +195,18 @@ pub async fn workflow(ctx: &CheckContext) -> Outcome {
     }
     Outcome::fail(
         format!(
-            "no push workflow run{} for merge commit {} on {prod} appeared within {}",
+            "no workflow run{} deploying merge commit {} to {env} appeared within {}: {}",
             gh.cfg
                 .workflow
                 .as_deref()
                 .map(|w| format!(" of {w}"))
                 .unwrap_or_default(),
             short(&merge),
-            crate::model::duration::format(timeout)
+            crate::model::duration::format(timeout),
+            last.0
         ),
-        json!({ "merge_commit": merge }),
+        json!({ "merge_commit": merge, "considered": last.1 }),
     )
-}
-
-/// `github.pending`: the run waits for the configured environment and is the merge commit's.
-pub async fn pending(ctx: &CheckContext) -> Outcome {
-    let (gh, merge) = match setup(ctx) {
-        Ok(x) => x,
-        Err(o) => return o,
-    };
-    let run = match locate_run(&gh, ctx, &merge).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return Outcome::fail(
-                format!(
-                    "no workflow run for merge commit {} on {}",
-                    short(&merge),
-                    ctx.config.git.production
-                ),
-                json!({ "merge_commit": merge }),
-            );
-        }
-        Err(e) => return Outcome::error(e.to_string(), json!({ "merge_commit": merge })),
-    };
-    let mut evidence = run_evidence(&run, &merge);
-    if let Ok(changes) = gitlog::oneline(ctx, &format!("{merge}^1..{merge}"), 50).await {
-        evidence["changes"] = json!(changes);
-    }
-    if run.head_sha != merge {
-        return Outcome::fail(
-            format!(
-                "workflow run {} is for commit {}, not the merge commit {}: do not approve it",
-                run.id,
-                short(&run.head_sha),
-                short(&merge)
-            ),
-            evidence,
-        );
-    }
-    let list = match gh.pending_deployments(run.id).await {
-        Ok(l) => l,
-        Err(e) => return Outcome::error(e.to_string(), evidence),
-    };
-    let env = &gh.cfg.environment;
-    evidence["pending"] = json!(
-        list.iter()
-            .map(|p| json!({
-                "environment": p.environment.name,
-                "environment_id": p.environment.id,
-                "current_user_can_approve": p.current_user_can_approve,
-                "reviewers": p.reviewers.iter().map(|r| r.name()).collect::<Vec<_>>(),
-                "wait_timer": p.wait_timer,
-            }))
-            .collect::<Vec<_>>()
-    );
-    let Some(p) = list.iter().find(|p| &p.environment.name == env) else {
-        let others: Vec<&str> = list.iter().map(|p| p.environment.name.as_str()).collect();
-        return Outcome::fail(
-            format!(
-                "workflow run {} (status {}) has no deployment waiting for environment {env}{}",
-                run.id,
-                run.status.as_deref().unwrap_or("unknown"),
-                if others.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (waiting: {})", others.join(", "))
-                }
-            ),
-            evidence,
-        );
-    };
-    evidence["environment"] = json!(env);
-    evidence["environment_id"] = json!(p.environment.id);
-    evidence["current_user_can_approve"] = json!(p.current_user_can_approve);
-    let reviewers: Vec<String> = p.reviewers.iter().map(|r| r.name()).collect();
-    let who = if p.current_user_can_approve {
-        "the token's user can approve it".to_string()
-    } else {
-        format!(
-            "the token's user cannot approve it (reviewers: {})",
-            if reviewers.is_empty() {
-                "none listed".into()
-            } else {
-                reviewers.join(", ")
-            }
-        )
-    };
-    Outcome::pass(
-        format!(
-            "workflow run {} for merge commit {} waits for approval of {env}; {who} — {}",
-            run.id,
-            short(&merge),
-            run.html_url
-        ),
-        evidence,
-    )
-    .with_fact(run_fact(&run, &merge))
 }
 
 /// The run fact of the workflow run that deploys `merge`.
@@ -243,12 +244,24 @@ pub async fn jobs(spec: &GithubJobsCheck, ctx: &CheckContext) -> Outcome {
         Ok(x) => x,
         Err(o) => return o,
     };
-    let mut run = match locate_run(&gh, ctx, &merge).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
+    let mut run = match locate_with(&gh, ctx, &merge, false).await {
+        Ok(Locate::Found(l)) => l.run,
+        Ok(Locate::NotYet(reason, considered)) => {
             return Outcome::fail(
-                format!("no workflow run for merge commit {}", short(&merge)),
-                json!({ "merge_commit": merge }),
+                format!(
+                    "no workflow run deploys merge commit {}: {reason}",
+                    short(&merge)
+                ),
+                json!({ "merge_commit": merge, "considered": considered }),
+            );
+        }
+        Ok(Locate::NotLinked(run, reason)) => {
+            return Outcome::fail(
+                format!(
+                    "workflow run {} is not the merge commit's: {reason}",
+                    run.id
+                ),
+                run_evidence(&run, &merge),
             );
         }
         Err(e) => return Outcome::error(e.to_string(), json!({ "merge_commit": merge })),

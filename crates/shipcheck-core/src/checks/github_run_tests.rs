@@ -29,7 +29,9 @@ pub(crate) fn run_json(
         "event": "push", "status": status, "conclusion": conclusion, "run_number": 562,
         "run_attempt": 1, "workflow_id": 159038,
         "html_url": format!("https://github.com/acme/app/actions/runs/{RUN_ID}"),
-        "created_at": "2026-08-21T09:31:00Z", "path": ".github/workflows/deploy.yml"
+        "created_at": "2026-08-21T09:31:00Z", "updated_at": "2026-08-21T09:31:05Z",
+        "path": ".github/workflows/deploy.yml",
+        "actor": {"login": "ana", "id": 7, "type": "User"}
     })
 }
 
@@ -43,6 +45,19 @@ pub(crate) fn pending_json(env: &str, env_id: i64, can: bool) -> serde_json::Val
     }])
 }
 
+/// `created` of the runs listed since the merge: `release.merge` of
+/// [`testing::merged_run`] (09:30) less the 5-minute clock skew.
+pub(crate) const SINCE: &str = ">=2026-08-21T09:25:00Z";
+
+fn list(runs: &serde_json::Value) -> serde_json::Value {
+    json!({
+        "total_count": runs.as_array().map(|a| a.len()).unwrap_or(0),
+        "workflow_runs": runs
+    })
+}
+
+/// The runs of the merge commit (`head_sha=MERGE`); the runs since the merge answer `[]`
+/// unless [`mount_since`] says otherwise.
 pub(crate) async fn mount_runs_list(
     server: &MockServer,
     runs: serde_json::Value,
@@ -51,16 +66,56 @@ pub(crate) async fn mount_runs_list(
     let m = Mock::given(method("GET"))
         .and(path("/repos/acme/app/actions/runs"))
         .and(query_param("head_sha", MERGE))
-        .and(query_param("event", "push"))
-        .and(query_param("branch", "production"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "total_count": runs.as_array().map(|a| a.len()).unwrap_or(0),
-            "workflow_runs": runs
-        })));
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(&runs)));
     match times {
         Some(n) => m.up_to_n_times(n).mount(server).await,
         None => m.mount(server).await,
     }
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/actions/runs"))
+        .and(query_param("created", SINCE))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(&json!([]))))
+        .with_priority(10)
+        .mount(server)
+        .await;
+}
+
+/// The runs created since the merge.
+pub(crate) async fn mount_since(server: &MockServer, runs: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/actions/runs"))
+        .and(query_param("created", SINCE))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list(&runs)))
+        .mount(server)
+        .await;
+}
+
+/// The pending deployments of run `id`.
+pub(crate) async fn mount_pending_of(
+    server: &MockServer,
+    id: i64,
+    body: serde_json::Value,
+    times: Option<u64>,
+) {
+    let m = Mock::given(method("GET"))
+        .and(path(format!(
+            "/repos/acme/app/actions/runs/{id}/pending_deployments"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body));
+    match times {
+        Some(n) => m.up_to_n_times(n).mount(server).await,
+        None => m.mount(server).await,
+    }
+}
+
+/// The deployments to `production` (any commit).
+pub(crate) async fn mount_deployments(server: &MockServer, body: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/app/deployments"))
+        .and(query_param("environment", "production"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
 }
 
 #[tokio::test]
@@ -68,6 +123,13 @@ async fn workflow_run_appears_after_polling() {
     let server = MockServer::start().await;
     mount_runs_list(&server, json!([]), Some(2)).await;
     mount_runs_list(&server, json!([run_json(MERGE, "waiting", None)]), None).await;
+    mount_pending_of(
+        &server,
+        RUN_ID,
+        pending_json("production", 161171787, true),
+        None,
+    )
+    .await;
     let (ctx, clock) = testing::ctx(
         gh_config(&server, ""),
         Some(testing::merged_run()),
@@ -77,11 +139,18 @@ async fn workflow_run_appears_after_polling() {
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["workflow_run_id"], RUN_ID);
     assert_eq!(o.evidence["polls"], 3);
+    assert_eq!(o.evidence["link"]["kind"], "head_sha");
+    assert_eq!(o.evidence["environment_state"]["state"], "waiting");
     assert!(
         o.evidence["html_url"]
             .as_str()
             .unwrap()
             .ends_with("/30433642")
+    );
+    assert!(
+        o.summary.contains("Chosen: it waits for production"),
+        "{}",
+        o.summary
     );
     // Two waits of the default 10s poll interval on the manual clock.
     assert_eq!(clock.now().to_string(), "2026-08-21T09:31:20Z");
@@ -99,7 +168,13 @@ async fn workflow_run_that_never_appears_fails_after_the_timeout() {
     let o = workflow(&ctx).await;
     assert_eq!(o.status, Status::Fail);
     assert!(o.summary.contains("within 1m"), "{}", o.summary);
-    let polls = server.received_requests().await.unwrap().len();
+    let polls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.query().is_some_and(|q| q.contains("head_sha")))
+        .count();
     assert!((6..=8).contains(&polls), "{polls} polls");
 }
 
@@ -124,37 +199,36 @@ async fn mount_run(server: &MockServer, run: serde_json::Value) {
 async fn pending_deployment_of_the_configured_environment_passes() {
     let server = MockServer::start().await;
     mount_runs_list(&server, json!([run_json(MERGE, "waiting", None)]), None).await;
-    Mock::given(method("GET"))
-        .and(path(format!(
-            "/repos/acme/app/actions/runs/{RUN_ID}/pending_deployments"
-        )))
-        .respond_with(ResponseTemplate::new(200).set_body_json(pending_json(
-            "production",
-            161171787,
-            true,
-        )))
-        .mount(&server)
-        .await;
+    mount_pending_of(
+        &server,
+        RUN_ID,
+        pending_json("production", 161171787, true),
+        None,
+    )
+    .await;
     let (ctx, _) = testing::ctx(
         gh_config(&server, ""),
         Some(testing::merged_run()),
         "2026-08-21T09:32:00Z",
     );
-    let o = pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(&ctx).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
-    assert_eq!(o.evidence["environment_id"], 161171787);
+    assert_eq!(o.evidence["environment_state"]["environment_id"], 161171787);
     assert!(o.summary.contains("can approve"));
 
-    // Another environment configured: nothing waits for it.
+    // Another environment configured: nothing waits for it (looked for 1 minute).
     let (ctx, _) = testing::ctx(
-        gh_config(&server, "environment = \"prod-eu\"\n"),
+        gh_config(
+            &server,
+            "environment = \"prod-eu\"\nworkflow_timeout = \"1m\"\n",
+        ),
         Some(testing::merged_run()),
         "2026-08-21T09:32:00Z",
     );
-    let o = pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(&ctx).await;
     assert_eq!(o.status, Status::Fail);
     assert!(
-        o.summary.contains("prod-eu") && o.summary.contains("waiting: production"),
+        o.summary.contains("prod-eu") && o.summary.contains("waits for production"),
         "{}",
         o.summary
     );
@@ -181,9 +255,13 @@ async fn a_run_for_another_commit_fails_verify_commit() {
         ),
     ]);
     let (ctx, _) = testing::ctx(gh_config(&server, ""), Some(run), "2026-08-21T09:32:00Z");
-    let o = pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(&ctx).await;
     assert_eq!(o.status, Status::Fail);
-    assert!(o.summary.contains("not the merge commit"), "{}", o.summary);
+    assert!(
+        o.summary.contains("is for commit fffffff") && o.summary.contains("do not approve it"),
+        "{}",
+        o.summary
+    );
 }
 
 fn jobs_json(list: &[(&str, &str, Option<&str>)]) -> serde_json::Value {

@@ -7,6 +7,8 @@ pub mod command;
 pub mod fly;
 pub mod git;
 pub mod github;
+pub mod github_find;
+pub mod github_pending;
 pub mod github_run;
 pub mod gitlog;
 pub mod http;

@@ -202,7 +202,12 @@ async fn malformed_issues_answer_is_an_error() {
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
     let o = new_issues(&ctx).await;
     assert_eq!(o.status, Status::Error);
-    assert!(o.summary.contains("malformed JSON"), "{}", o.summary);
+    assert!(
+        o.summary
+            .contains("an HTML page without a title instead of an API answer"),
+        "{}",
+        o.summary
+    );
 }
 
 #[tokio::test]

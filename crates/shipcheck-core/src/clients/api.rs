@@ -6,10 +6,12 @@
 //!   network errors; a write (POST) is sent once unless the service said it was not
 //!   processed (429, or a rate-limited 403);
 //! - rate limits honoured: GitHub's `x-ratelimit-remaining: 0` with `x-ratelimit-reset`,
-//!   429/403 secondary limits with `retry-after`, Sentry's and Slack's 429 `Retry-After`.
+//!   429/403 secondary limits with `retry-after`, Sentry's 429 `X-Sentry-Rate-Limit-Reset`
+//!   (or `Retry-After`), Slack's 429 `Retry-After`.
 //!   shipcheck waits up to a bound (`rate_limit_wait`) and then gives up with the reset time;
 //! - typed errors: 401/403 name the permission the token needs, 404 names the resource,
-//!   422 quotes the API's message, malformed JSON names the reason, a timeout names the limit.
+//!   422 quotes the API's message, malformed JSON names the reason, a timeout names the limit;
+//!   every error body is read into one line by [`api_message`] (an HTML page by its title).
 //!
 //! Every loop here is bounded in count and in time.
 
@@ -160,16 +162,19 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The body as `T`; malformed JSON is an error with the reason.
+    /// The body as `T`. Malformed JSON, an HTML page, an empty body, or JSON without a
+    /// required field (named) is an error with the reason; optional fields may be missing.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_str(&self.body).map_err(|e| ApiError::Malformed {
-            service: self.service,
-            what: self.what.clone(),
-            reason: if self.body.trim().is_empty() {
-                "the body is empty".into()
+        serde_json::from_str(&self.body).map_err(|e| {
+            self.malformed(if self.body.trim().is_empty() {
+                "the body is empty".to_string()
+            } else if crate::clients::api_error::looks_html(&self.body) {
+                crate::clients::api_error::html_summary(&self.body)
+            } else if e.is_data() {
+                format!("an answer that is not the documented shape: {e}")
             } else {
-                e.to_string()
-            },
+                format!("malformed JSON: {e}")
+            })
         })
     }
 
@@ -399,6 +404,18 @@ impl Api {
                 return Some((GITHUB_SECONDARY_WAIT, at(GITHUB_SECONDARY_WAIT)));
             }
             return None;
+        }
+        // Sentry documents no Retry-After but `X-Sentry-Rate-Limit-Reset` (epoch seconds).
+        if self.service == Service::Sentry
+            && let Some(reset) = h("x-sentry-rate-limit-reset").and_then(|v| v.parse::<i64>().ok())
+            && let Ok(reset_at) = Timestamp::from_second(reset)
+        {
+            let wait = reset_at
+                .duration_since(now)
+                .max(jiff::SignedDuration::ZERO)
+                .unsigned_abs()
+                + Duration::from_secs(1);
+            return Some((wait, reset_at));
         }
         Some((DEFAULT_429_WAIT, at(DEFAULT_429_WAIT)))
     }

@@ -116,7 +116,7 @@ pub enum ApiError {
         reason: String,
     },
     /// A 2xx answer that is not the documented shape.
-    #[error("{service} answered {what} with malformed JSON: {reason}")]
+    #[error("{service} answered {what} with something shipcheck cannot use: {reason}")]
     Malformed {
         /// The service.
         service: Service,
@@ -149,40 +149,264 @@ impl ApiError {
     }
 }
 
-/// The message in an error body: GitHub's `message` (with `errors`), Sentry's `detail`,
-/// Prometheus's `error`, or the text itself (Slack), cut to 300 characters.
+/// The longest message quoted from an error body.
+const MAX_MESSAGE: usize = 300;
+
+/// One clear line from an error body, whatever shape it has:
+///
+/// - an HTML page (GitHub's "Unicorn!", Slack's 500): its `<title>`, never the page;
+/// - GitHub: `message`, its `errors` (strings, or `{resource, field, code, message}`), and
+///   `documentation_url`; the `status` string GitHub adds since 2024 repeats the HTTP status;
+/// - Sentry: `{"detail": "…"}`, `{"detail": {"code", "message"}}`, field errors
+///   `{"version": ["This field is required."]}`, and a bare JSON string;
+/// - Prometheus and VictoriaMetrics: `{"status":"error","errorType","error"}` (VictoriaMetrics
+///   puts the HTTP status in `errorType`, which is then left out);
+/// - Fly-style `{"error": "…"}`;
+/// - plain text (Slack's codes, with what they mean).
+///
+/// Cut to 300 characters, on one line. Empty for an empty body.
 pub fn api_message(body: &str) -> String {
-    let text = match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(v) => {
-            let pick = |k: &str| v.get(k).and_then(|m| m.as_str()).map(str::to_string);
-            let mut m = pick("message")
-                .or_else(|| pick("detail"))
-                .or_else(|| pick("error"))
-                .unwrap_or_else(|| body.trim().to_string());
-            if let Some(errs) = v.get("errors").and_then(|e| e.as_array()) {
-                let parts: Vec<String> = errs
-                    .iter()
-                    .filter_map(|e| {
-                        e.as_str().map(str::to_string).or_else(|| {
-                            e.get("message")
-                                .and_then(|m| m.as_str())
-                                .map(str::to_string)
-                        })
-                    })
-                    .collect();
-                if !parts.is_empty() {
-                    m = format!("{m} ({})", parts.join("; "));
-                }
-            }
-            m
-        }
-        Err(_) => body.trim().to_string(),
-    };
-    let mut out: String = text.chars().take(300).collect();
-    if text.chars().count() > 300 {
+    let text = summarise(body);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = one_line.chars().take(MAX_MESSAGE).collect();
+    if one_line.chars().count() > MAX_MESSAGE {
         out.push('…');
     }
     out
+}
+
+fn summarise(body: &str) -> String {
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return String::new();
+    }
+    if looks_html(trimmed) {
+        return html_summary(trimmed);
+    }
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(v) => json_summary(&v).unwrap_or_else(|| compact(&v)),
+        Err(_) => slack_code(trimmed),
+    }
+}
+
+/// Whether a body is an HTML page.
+pub fn looks_html(body: &str) -> bool {
+    let head: String = body
+        .trim_start()
+        .chars()
+        .take(200)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    // JSON and Slack's codes never start with `<`; a page may open with a comment or `<?xml`.
+    head.starts_with('<') && (head.starts_with("<!doctype html") || head.contains("<html"))
+}
+
+/// "an HTML page “Unicorn! · GitHub”" (or "… without a title").
+pub fn html_summary(body: &str) -> String {
+    match html_title(body) {
+        Some(t) => format!("an HTML page \u{201c}{t}\u{201d} instead of an API answer"),
+        None => "an HTML page without a title instead of an API answer".into(),
+    }
+}
+
+/// The text of the first `<title>`, entities decoded, whitespace collapsed.
+pub fn html_title(body: &str) -> Option<String> {
+    let lower = body.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let raw = body.get(start..end)?;
+    let text = decode_entities(raw)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|e| *e <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let name = &rest[1..end];
+        let decoded = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some(' '),
+            "middot" => Some('\u{b7}'),
+            "ndash" => Some('\u{2013}'),
+            "mdash" => Some('\u{2014}'),
+            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn compact(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+fn json_summary(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let obj = match v {
+        Value::String(s) => return Some(s.clone()),
+        Value::Object(o) => o,
+        _ => return None,
+    };
+    let s = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+    // Prometheus / VictoriaMetrics.
+    if obj.get("status").and_then(Value::as_str) == Some("error")
+        && let Some(error) = s("error")
+    {
+        return Some(match s("errorType") {
+            Some(t) if !t.is_empty() && !t.chars().all(|c| c.is_ascii_digit()) => {
+                format!("{t}: {error}")
+            }
+            _ => error,
+        });
+    }
+    // GitHub.
+    if let Some(message) = s("message") {
+        let mut m = message;
+        if let Some(errs) = obj.get("errors").and_then(Value::as_array) {
+            let parts: Vec<String> = errs.iter().filter_map(github_error_item).collect();
+            if !parts.is_empty() {
+                m = format!("{m} ({})", parts.join("; "));
+            }
+        }
+        if let Some(url) = s("documentation_url") {
+            m = format!("{m} [{url}]");
+        }
+        return Some(m);
+    }
+    // Sentry.
+    match obj.get("detail") {
+        Some(Value::String(d)) => return Some(d.clone()),
+        Some(Value::Object(d)) => {
+            let message = d.get("message").and_then(Value::as_str);
+            let code = d.get("code").and_then(Value::as_str);
+            return Some(match (message, code) {
+                (Some(m), Some(c)) => format!("{m} ({c})"),
+                (Some(m), None) => m.to_string(),
+                (None, Some(c)) => c.to_string(),
+                (None, None) => compact(&Value::Object(d.clone())),
+            });
+        }
+        _ => {}
+    }
+    // Fly and others.
+    if let Some(error) = s("error") {
+        return Some(error);
+    }
+    // Sentry's serializer field errors: {"field": ["message", …], …}.
+    let fields: Vec<String> = obj
+        .iter()
+        .filter_map(|(k, v)| {
+            let msgs: Vec<&str> = v.as_array()?.iter().filter_map(Value::as_str).collect();
+            (!msgs.is_empty()).then(|| format!("{k}: {}", msgs.join(" ")))
+        })
+        .collect();
+    (!fields.is_empty()).then(|| fields.join("; "))
+}
+
+/// One of GitHub's `errors`: a string, or `{resource, field, code, message}`.
+fn github_error_item(e: &serde_json::Value) -> Option<String> {
+    if let Some(s) = e.as_str() {
+        return Some(s.to_string());
+    }
+    let g = |k: &str| e.get(k).and_then(|v| v.as_str());
+    if let Some(m) = g("message") {
+        return Some(m.to_string());
+    }
+    let what = match (g("resource"), g("field")) {
+        (Some(r), Some(f)) => format!("{r}.{f}"),
+        (Some(r), None) => r.to_string(),
+        (None, Some(f)) => f.to_string(),
+        (None, None) => return None,
+    };
+    Some(match g("code") {
+        Some(c) => format!("{what} {}", c.replace('_', " ")),
+        None => what,
+    })
+}
+
+/// Slack's plain-text error codes, with what they mean (`external-apis.md` §4).
+const SLACK_CODES: &[(&str, &str)] = &[
+    (
+        "invalid_payload",
+        "the message is not valid JSON or not sent as application/json",
+    ),
+    (
+        "user_not_found",
+        "the user the webhook posts to does not exist",
+    ),
+    (
+        "action_prohibited",
+        "a workspace admin restricted posting to this channel",
+    ),
+    (
+        "channel_not_found",
+        "the webhook's channel is gone, or the app was removed from it",
+    ),
+    ("channel_is_archived", "the webhook's channel is archived"),
+    ("rollup_error", "Slack failed on its side; try again later"),
+    (
+        "no_service",
+        "the webhook is disabled, removed or invalid: create a new one",
+    ),
+    ("no_service_id", "the webhook URL is incomplete"),
+    ("no_team", "the workspace in the webhook URL does not exist"),
+    ("team_disabled", "the workspace is disabled"),
+    (
+        "invalid_token",
+        "the webhook's token is revoked (app uninstalled or URL regenerated): create a new webhook",
+    ),
+    ("no_text", "the message has no text"),
+    ("no_active_hooks", "the app has no active webhooks"),
+    (
+        "posting_to_general_channel_denied",
+        "only admins may post to this channel",
+    ),
+    ("invalid_blocks", "Slack rejected the message's blocks"),
+    (
+        "invalid_blocks_format",
+        "Slack rejected the message's blocks",
+    ),
+    (
+        "too_many_attachments",
+        "the message has too many attachments",
+    ),
+];
+
+fn slack_code(text: &str) -> String {
+    match SLACK_CODES.iter().find(|(c, _)| *c == text) {
+        Some((c, meaning)) => format!("{c} ({meaning})"),
+        None => text.to_string(),
+    }
 }
 
 /// An error and its causes on one line.
@@ -207,3 +431,7 @@ impl crate::model::error::HasKind for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "api_error_tests.rs"]
+mod tests;

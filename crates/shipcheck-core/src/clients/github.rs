@@ -1,9 +1,12 @@
 //! The GitHub REST API: the few endpoints shipcheck needs (`external-apis.md` §2), as small
 //! serde structs over [`crate::clients::api`]. Every list is read page by page up to a bound.
 
+pub mod types;
+
+use jiff::Timestamp;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
+pub use types::*;
 
 use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link};
 use crate::clients::{ClientError, Kit};
@@ -11,6 +14,8 @@ use crate::model::config::GithubConfig;
 
 /// Permission of the read endpoints of Actions (runs, jobs, pending deployments).
 pub const PERM_ACTIONS_READ: &str = "the repository permission \"Actions: read\" (fine-grained token or GitHub App), or the `repo` scope (classic token, private repositories)";
+/// Permission of listing deployments.
+pub const PERM_DEPLOYMENTS_READ: &str = "the repository permission \"Deployments: read\" (fine-grained token or GitHub App), or the `repo` scope (classic token, private repositories)";
 /// Permission of approving a pending deployment.
 pub const PERM_DEPLOYMENTS_WRITE: &str = "the repository permission \"Deployments: write\" (fine-grained token), or the `repo` scope (classic token); its user must also be a required reviewer of the environment";
 /// Permission of reading pull requests and their reviews.
@@ -19,208 +24,42 @@ pub const PERM_PULLS_READ: &str = "the repository permissions \"Pull requests: r
 pub const PERM_CHECKS_READ: &str = "the repository permissions \"Checks: read\" and \"Commit statuses: read\" (fine-grained token), or the `repo` scope (classic token, private repositories)";
 
 /// Pages read at most from one list.
-const MAX_PAGES: usize = 10;
+pub const MAX_PAGES: usize = 10;
 
-/// A pull request (as listed for a commit).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PullRequest {
-    /// The number.
-    pub number: u64,
-    /// The title.
-    #[serde(default)]
-    pub title: String,
-    /// The web page.
-    #[serde(default)]
-    pub html_url: String,
-    /// open / closed.
-    #[serde(default)]
-    pub state: String,
-    /// The author.
-    #[serde(default)]
-    pub user: Option<User>,
+/// What [`GitHub::list_runs`] asks for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunFilter {
+    /// Runs of this commit.
+    pub head_sha: Option<String>,
+    /// Runs started by this event.
+    pub event: Option<String>,
+    /// Runs on this branch.
+    pub branch: Option<String>,
+    /// Runs created at or after this time.
+    pub created_since: Option<Timestamp>,
 }
 
-/// A user or bot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// The login.
-    pub login: String,
-}
-
-/// A pull request review.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Review {
-    /// The id.
-    #[serde(default)]
-    pub id: u64,
-    /// The reviewer (null for a deleted account).
-    #[serde(default)]
-    pub user: Option<User>,
-    /// APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING.
-    pub state: String,
-    /// When it was submitted.
-    #[serde(default)]
-    pub submitted_at: Option<String>,
-}
-
-/// A check run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckRun {
-    /// The name.
-    pub name: String,
-    /// queued, in_progress, completed, ...
-    pub status: String,
-    /// success, failure, neutral, cancelled, skipped, timed_out, action_required, stale.
-    #[serde(default)]
-    pub conclusion: Option<String>,
-    /// The web page.
-    #[serde(default)]
-    pub html_url: Option<String>,
-}
-
-/// One commit status.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CommitStatus {
-    /// The context (`ci/circleci`).
-    pub context: String,
-    /// success, pending, failure, error.
-    pub state: String,
-    /// Where it links to.
-    #[serde(default)]
-    pub target_url: Option<String>,
-}
-
-/// The combined status of a ref.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CombinedStatus {
-    /// success, pending, failure, error (pending when there are no statuses).
-    pub state: String,
-    /// The statuses.
-    #[serde(default)]
-    pub statuses: Vec<CommitStatus>,
-}
-
-/// A workflow run (§2.1).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WorkflowRun {
-    /// The run id.
-    pub id: i64,
-    /// The workflow's name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The branch.
-    #[serde(default)]
-    pub head_branch: Option<String>,
-    /// The commit.
-    pub head_sha: String,
-    /// push, workflow_dispatch, ...
-    #[serde(default)]
-    pub event: String,
-    /// queued, in_progress, waiting, completed, ...
-    #[serde(default)]
-    pub status: Option<String>,
-    /// null until completed.
-    #[serde(default)]
-    pub conclusion: Option<String>,
-    /// The run number.
-    #[serde(default)]
-    pub run_number: Option<i64>,
-    /// The attempt.
-    #[serde(default)]
-    pub run_attempt: Option<i64>,
-    /// The web page.
-    #[serde(default)]
-    pub html_url: String,
-    /// When it was created.
-    #[serde(default)]
-    pub created_at: Option<String>,
-    /// The workflow file (`.github/workflows/deploy.yml`).
-    #[serde(default)]
-    pub path: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RunList {
-    workflow_runs: Vec<WorkflowRun>,
-}
-
-/// An environment.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EnvironmentRef {
-    /// The id (what an approval names).
-    pub id: i64,
-    /// The name.
-    pub name: String,
-    /// The web page.
-    #[serde(default)]
-    pub html_url: Option<String>,
-}
-
-/// A reviewer of a pending deployment.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reviewer {
-    /// User or Team.
-    #[serde(rename = "type", default)]
-    pub kind: String,
-    /// The user or team object.
-    #[serde(default)]
-    pub reviewer: serde_json::Value,
-}
-
-impl Reviewer {
-    /// The login or team slug.
-    pub fn name(&self) -> String {
-        ["login", "slug", "name"]
-            .iter()
-            .find_map(|k| self.reviewer.get(*k).and_then(|v| v.as_str()))
-            .unwrap_or("?")
-            .to_string()
+impl RunFilter {
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.head_sha {
+            parts.push(format!("for commit {}", s.get(..7).unwrap_or(s)));
+        }
+        if let Some(e) = &self.event {
+            parts.push(format!("started by {e}"));
+        }
+        if let Some(b) = &self.branch {
+            parts.push(format!("on {b}"));
+        }
+        if let Some(t) = self.created_since {
+            parts.push(format!("created since {t}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        }
     }
-}
-
-/// A deployment waiting for approval (§2.2).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PendingDeployment {
-    /// The environment.
-    pub environment: EnvironmentRef,
-    /// Minutes of the wait timer.
-    #[serde(default)]
-    pub wait_timer: i64,
-    /// Whether the token's user may approve it.
-    pub current_user_can_approve: bool,
-    /// Who may.
-    #[serde(default)]
-    pub reviewers: Vec<Reviewer>,
-}
-
-/// A deployment (the answer to an approval).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Deployment {
-    /// The id.
-    pub id: i64,
-    /// The environment.
-    #[serde(default)]
-    pub environment: Option<String>,
-    /// The commit.
-    #[serde(default)]
-    pub sha: Option<String>,
-}
-
-/// A job of a run (§2.3).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Job {
-    /// The id.
-    pub id: i64,
-    /// The name.
-    pub name: String,
-    /// queued, in_progress, completed, waiting, ...
-    pub status: String,
-    /// null until completed.
-    #[serde(default)]
-    pub conclusion: Option<String>,
-    /// The web page.
-    #[serde(default)]
-    pub html_url: Option<String>,
 }
 
 /// A GitHub client for the configured repository.
@@ -290,7 +129,9 @@ impl GitHub {
                 }));
             };
             for item in items {
-                out.push(serde_json::from_value(item).map_err(|e| reply.malformed(e.to_string()))?);
+                out.push(serde_json::from_value(item).map_err(|e| {
+                    reply.malformed(format!("an item that is not the documented shape: {e}"))
+                })?);
             }
             match next_link(&reply) {
                 Some(url) => {
@@ -370,36 +211,38 @@ impl GitHub {
             .await
     }
 
-    /// Push runs of `sha` on `branch` (of the configured workflow, if any), newest first.
-    pub async fn runs_for(&self, sha: &str, branch: &str) -> Result<Vec<WorkflowRun>, ApiError> {
-        let path = match &self.cfg.workflow {
-            Some(w) => self.path(&format!("/actions/workflows/{w}/runs")),
-            None => self.path("/actions/runs"),
-        };
-        let what = match &self.cfg.workflow {
-            Some(w) => format!("the runs of workflow {w} in {}", self.cfg.repo),
-            None => format!("the workflow runs of {}", self.cfg.repo),
-        };
-        let list: RunList = self
-            .api
-            .get_json(
-                Request::get(path, what, PERM_ACTIONS_READ)
-                    .query("head_sha", sha)
-                    .query("event", "push")
-                    .query("branch", branch)
-                    .query("per_page", 20),
-            )
+    /// Runs of the repository matching `filter`, newest first (by id), read page by page up
+    /// to [`MAX_PAGES`] pages of 100 (GitHub caps a filtered list at 1,000 runs anyway).
+    pub async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<WorkflowRun>, ApiError> {
+        let mut req = Request::get(
+            self.path("/actions/runs"),
+            format!(
+                "the workflow runs of {}{}",
+                self.cfg.repo,
+                filter.describe()
+            ),
+            PERM_ACTIONS_READ,
+        );
+        if let Some(sha) = &filter.head_sha {
+            req = req.query("head_sha", sha);
+        }
+        if let Some(event) = &filter.event {
+            req = req.query("event", event);
+        }
+        if let Some(branch) = &filter.branch {
+            req = req.query("branch", branch);
+        }
+        if let Some(since) = filter.created_since {
+            req = req.query(
+                "created",
+                format!(">={}", since.round(jiff::Unit::Second).unwrap_or(since)),
+            );
+        }
+        let mut runs: Vec<WorkflowRun> = self
+            .paged(req.query("per_page", 100), Some("workflow_runs"))
             .await?;
-        let mut runs: Vec<WorkflowRun> = list
-            .workflow_runs
-            .into_iter()
-            .filter(|r| {
-                r.head_sha == sha
-                    && r.event == "push"
-                    && r.head_branch.as_deref().is_none_or(|b| b == branch)
-            })
-            .collect();
         runs.sort_by_key(|r| std::cmp::Reverse(r.id));
+        runs.dedup_by_key(|r| r.id);
         Ok(runs)
     }
 
@@ -425,6 +268,31 @@ impl GitHub {
                 ),
                 PERM_ACTIONS_READ,
             ))
+            .await
+    }
+
+    /// The deployments of `sha` to `environment`, newest first (one page of 30 is plenty: an
+    /// Actions job creates one deployment per attempt).
+    pub async fn deployments(
+        &self,
+        sha: &str,
+        environment: &str,
+    ) -> Result<Vec<Deployment>, ApiError> {
+        self.api
+            .get_json(
+                Request::get(
+                    self.path("/deployments"),
+                    format!(
+                        "the deployments of {} to {environment} in {}",
+                        sha.get(..7).unwrap_or(sha),
+                        self.cfg.repo
+                    ),
+                    PERM_DEPLOYMENTS_READ,
+                )
+                .query("sha", sha)
+                .query("environment", environment)
+                .query("per_page", 30),
+            )
             .await
     }
 
@@ -461,3 +329,6 @@ impl GitHub {
         self.paged(req, Some("jobs")).await
     }
 }
+
+#[cfg(test)]
+mod tests;

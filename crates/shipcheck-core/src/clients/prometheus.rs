@@ -94,12 +94,16 @@ impl Prometheus {
         let reply = self.api.send(req).await?;
         let v: Value = reply.json()?;
         if v.get("status").and_then(|s| s.as_str()) != Some("success") {
+            // Prometheus' `errorType`/`error`, VictoriaMetrics' `errorType: "422"`.
+            let said = crate::clients::api::api_message(&reply.body);
             return Err(reply.malformed(format!(
                 "status {} ({})",
                 v.get("status").unwrap_or(&Value::Null),
-                v.get("error")
-                    .and_then(|e| e.as_str())
-                    .unwrap_or("no error given")
+                if v.get("error").is_some() {
+                    said.as_str()
+                } else {
+                    "no error given"
+                }
             )));
         }
         let data = v.get("data").ok_or_else(|| reply.malformed("no `data`"))?;
@@ -149,3 +153,7 @@ impl Prometheus {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "prometheus_tests.rs"]
+mod tests;

@@ -202,30 +202,37 @@ impl Sentry {
             incomplete: 0,
             interval_minutes: f64::from(interval_minutes),
         };
-        let Some(first) = series.first() else {
-            return Ok(count);
-        };
-        let values = first
-            .get("values")
-            .and_then(|t| t.as_array())
-            .ok_or_else(|| reply.malformed("no `values` in the time series"))?;
-        for b in values {
-            if b.get("incomplete").and_then(|i| i.as_bool()) == Some(true) {
-                count.incomplete += 1;
-                continue;
-            }
-            match b.get("value") {
-                Some(Value::Number(n)) => {
-                    let x = n.as_f64().unwrap_or(f64::NAN);
-                    if !x.is_finite() || x < 0.0 {
-                        return Err(reply.malformed(format!("a bucket has the value {n}")));
+        // One series without `groupBy`; should Sentry split it (top events, "other"), the
+        // events of every series are summed over the first series' buckets.
+        for (n, s) in series.iter().enumerate() {
+            let values = s
+                .get("values")
+                .and_then(|t| t.as_array())
+                .ok_or_else(|| reply.malformed("no `values` in the time series"))?;
+            for b in values {
+                let complete = b.get("incomplete").and_then(|i| i.as_bool()) != Some(true);
+                let value = match b.get("value") {
+                    Some(Value::Number(v)) if complete => {
+                        let x = v.as_f64().unwrap_or(f64::NAN);
+                        if !x.is_finite() || x < 0.0 {
+                            return Err(reply.malformed(format!("a bucket has the value {v}")));
+                        }
+                        Some(x)
                     }
-                    count.events += x;
-                    count.buckets += 1;
-                }
-                Some(Value::Null) | None => count.incomplete += 1,
-                Some(other) => {
-                    return Err(reply.malformed(format!("a bucket has the value {other}")));
+                    Some(Value::Number(_) | Value::Null) | None => None,
+                    Some(other) => {
+                        return Err(reply.malformed(format!("a bucket has the value {other}")));
+                    }
+                };
+                match value {
+                    Some(x) => {
+                        count.events += x;
+                        if n == 0 {
+                            count.buckets += 1;
+                        }
+                    }
+                    None if n == 0 => count.incomplete += 1,
+                    None => {}
                 }
             }
         }
@@ -340,3 +347,7 @@ impl Sentry {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "sentry_tests.rs"]
+mod tests;

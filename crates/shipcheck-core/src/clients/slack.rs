@@ -54,13 +54,32 @@ impl Slack {
             .unwrap_or_else(|| format!("the channel of ${}", self.cfg.webhook_env))
     }
 
-    /// Posts `body` once (429 waits for `Retry-After`; nothing else is retried).
+    /// Posts `body` once (429 waits for `Retry-After`; nothing else is retried). Anything but
+    /// `200 ok` is an error: Slack's plain-text codes are explained, an HTML page is named
+    /// by its title.
     pub async fn post(&self, body: Value) -> Result<String, ApiError> {
         let what = format!("the message to {}", self.destination());
         let reply = self
             .api
             .send(Request::post("", body, what, PERM_WEBHOOK))
             .await?;
-        Ok(reply.body.trim().to_string())
+        let answer = reply.body.trim();
+        if answer != "ok" {
+            // A 200 that is not Slack's `ok` (a proxy's page, another service): not posted
+            // as far as anyone can tell.
+            return Err(reply.malformed(format!(
+                "{} where Slack answers `ok`",
+                if answer.is_empty() {
+                    "an empty body".to_string()
+                } else {
+                    crate::clients::api::api_message(answer)
+                }
+            )));
+        }
+        Ok(answer.to_string())
     }
 }
+
+#[cfg(test)]
+#[path = "slack_tests.rs"]
+mod tests;

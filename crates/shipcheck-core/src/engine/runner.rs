@@ -93,6 +93,16 @@ fn own_limit(spec: &CheckSpec, ctx: &CheckContext, depth: u8) -> Option<Duration
             .filter_map(|id| ctx.checklist.get(id)?.check.as_ref())
             .filter_map(|s| own_limit(s, ctx, depth + 1))
             .max(),
+        // The GitHub run checks poll up to their own timeouts (and the wait timer's bound).
+        CheckSpec::GithubWorkflow(_) => {
+            ctx.config.github.as_ref().map(|g| g.workflow_timeout.get())
+        }
+        CheckSpec::GithubPending(_) => ctx.config.github.as_ref().map(|g| {
+            g.workflow_timeout
+                .get()
+                .saturating_add(g.wait_timer_limit.get())
+        }),
+        CheckSpec::GithubJobs(_) => ctx.config.github.as_ref().map(|g| g.jobs_timeout.get()),
         // Other checks (git, integrations) bound themselves within the engine default.
         _ => None,
     }
@@ -269,7 +279,7 @@ pub fn run_check<'a>(
             CheckSpec::GithubReviews(_) => checks::github::reviews(ctx).await,
             CheckSpec::GithubChecks(c) => checks::github::checks(c, ctx).await,
             CheckSpec::GithubWorkflow(_) => checks::github_run::workflow(ctx).await,
-            CheckSpec::GithubPending(_) => checks::github_run::pending(ctx).await,
+            CheckSpec::GithubPending(_) => checks::github_pending::pending(ctx).await,
             CheckSpec::GithubJobs(c) => checks::github_run::jobs(c, ctx).await,
             CheckSpec::SentryRate(_) => checks::sentry::rate(ctx).await,
             CheckSpec::SentryNewIssues(_) => checks::sentry::new_issues(ctx).await,

@@ -1,9 +1,11 @@
 //! The GitHub stand-in: the REST endpoints shipcheck reads and writes
-//! (`reference/external-apis.md` §2), with GitHub's shapes, errors and rate-limit headers.
+//! (`reference/external-apis.md` §2), with GitHub's shapes (`fixtures/api/github`), errors
+//! (`{"message", "documentation_url", "status": "404"}`) and rate-limit headers.
 //!
-//! - `GET /repos/{o}/{r}/actions/runs` (and per workflow `…/actions/workflows/deploy.yml/runs`),
-//!   `…/actions/runs/{id}`, `…/actions/runs/{id}/jobs`;
-//! - `GET|POST …/actions/runs/{id}/pending_deployments` (approving starts the deploy, see
+//! - the Actions endpoints ([`super::github_runs`]): runs (filtered by `head_sha`, `event`,
+//!   `branch`, `status`, `created`), one run, its jobs, its pending deployments, and the
+//!   repository's deployments;
+//! - `POST …/actions/runs/{id}/pending_deployments` (approving starts the deploy, see
 //!   [`super::workflow`]);
 //! - `GET …/commits/{sha}/pulls`, `…/pulls/{n}/reviews`, `…/commits/{ref}`,
 //!   `…/commits/{sha}/check-runs`, `…/commits/{sha}/status`, `GET /rate_limit`.
@@ -14,83 +16,39 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::github_runs::{self as runs, DeploymentRecord, Run};
 use super::repo::{RepoInfo, StagingCommit};
 
 /// The repository the stand-in serves.
 pub const REPO: &str = "maishapoa/platform";
-/// The workflow file.
+/// The deploy workflow's file (`on: workflow_run` of the test workflow).
 pub const WORKFLOW: &str = "deploy.yml";
+/// The test workflow's file (`on: push`).
+pub const TEST_WORKFLOW: &str = "test.yml";
+/// The repository's default branch on GitHub (a repository setting): `workflow_run` runs
+/// carry its latest commit as `head_sha`, as GitHub's do, not the commit they deploy.
+pub const DEFAULT_BRANCH: &str = "staging";
 /// The `production` environment's id.
 pub const ENVIRONMENT_ID: i64 = 161_171_787;
 /// The reviewer allowed to approve (the token's user).
 pub const REVIEWER: &str = "demo-deployer";
 
-/// One job of a run.
-#[derive(Clone, Debug, Serialize)]
-pub struct Job {
-    /// Id.
-    pub id: i64,
-    /// Name.
-    pub name: String,
-    /// queued, waiting, in_progress, completed.
-    pub status: String,
-    /// null until completed.
-    pub conclusion: Option<String>,
-    /// When it started.
-    pub started_at: Option<Timestamp>,
-    /// When it finished.
-    pub completed_at: Option<Timestamp>,
-}
-
-/// One workflow run.
-#[derive(Clone, Debug)]
-pub struct Run {
-    pub(crate) id: i64,
-    pub(crate) run_number: i64,
-    pub(crate) head_sha: String,
-    pub(crate) subject: String,
-    pub(crate) status: String,
-    pub(crate) conclusion: Option<String>,
-    pub(crate) created_at: Timestamp,
-    pub(crate) updated_at: Timestamp,
-    pub(crate) jobs: Vec<Job>,
-    pub(crate) waiting: bool,
-    pub(crate) approvals: Vec<String>,
-}
-
-/// What tests see of a run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RunSnapshot {
-    /// Id.
-    pub id: i64,
-    /// The commit.
-    pub head_sha: String,
-    /// Status.
-    pub status: String,
-    /// Conclusion.
-    pub conclusion: Option<String>,
-    /// Approvals received (their comments).
-    pub approvals: Vec<String>,
-    /// Jobs: (name, status, conclusion).
-    pub jobs: Vec<(String, String, Option<String>)>,
-}
-
 /// Everything the stand-in knows.
 pub struct GithubState {
     pub(crate) runs: Vec<Run>,
-    next_id: i64,
-    next_job: i64,
-    next_deployment: i64,
+    pub(crate) deployments: Vec<DeploymentRecord>,
+    pub(crate) next_id: i64,
+    pub(crate) next_job: i64,
+    pub(crate) next_deployment: i64,
     /// The production head a run was last created for.
     pub(crate) seen: String,
     staging: Vec<StagingCommit>,
@@ -101,6 +59,7 @@ impl GithubState {
     pub(crate) fn new(repo: &RepoInfo) -> GithubState {
         GithubState {
             runs: Vec::new(),
+            deployments: Vec::new(),
             next_id: 30_433_642,
             next_job: 8_810_000,
             next_deployment: 2_210_000_000,
@@ -109,104 +68,11 @@ impl GithubState {
             remaining: 5000,
         }
     }
-
-    /// Every run, oldest first, for tests.
-    pub fn snapshots(&self) -> Vec<RunSnapshot> {
-        self.runs
-            .iter()
-            .map(|r| RunSnapshot {
-                id: r.id,
-                head_sha: r.head_sha.clone(),
-                status: r.status.clone(),
-                conclusion: r.conclusion.clone(),
-                approvals: r.approvals.clone(),
-                jobs: r
-                    .jobs
-                    .iter()
-                    .map(|j| (j.name.clone(), j.status.clone(), j.conclusion.clone()))
-                    .collect(),
-            })
-            .collect()
-    }
-
-    /// A new run for a push of `sha`, waiting for the production environment.
-    pub(crate) fn push(&mut self, sha: &str, subject: &str, now: Timestamp) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut job = |name: &str, status: &str, conclusion: Option<&str>| {
-            self.next_job += 1;
-            Job {
-                id: self.next_job,
-                name: name.into(),
-                status: status.into(),
-                conclusion: conclusion.map(str::to_string),
-                started_at: (status != "queued" && status != "waiting").then_some(now),
-                completed_at: conclusion.map(|_| now),
-            }
-        };
-        let jobs = vec![
-            job("build", "completed", Some("success")),
-            job("deploy-production", "waiting", None),
-            job("health-check", "queued", None),
-        ];
-        self.runs.push(Run {
-            id,
-            run_number: 562 + self.runs.len() as i64,
-            head_sha: sha.to_string(),
-            subject: subject.to_string(),
-            status: "waiting".into(),
-            conclusion: None,
-            created_at: now,
-            updated_at: now,
-            jobs,
-            waiting: true,
-            approvals: Vec::new(),
-        });
-        self.seen = sha.to_string();
-        id
-    }
-
-    pub(crate) fn run_mut(&mut self, id: i64) -> Option<&mut Run> {
-        self.runs.iter_mut().find(|r| r.id == id)
-    }
-}
-
-pub(crate) fn run_json(base: &str, r: &Run) -> Value {
-    let api = format!("{base}/repos/{REPO}/actions/runs/{}", r.id);
-    json!({
-        "id": r.id,
-        "name": "deploy",
-        "node_id": format!("WFR_kwLO{}", r.id),
-        "head_branch": "production",
-        "head_sha": r.head_sha,
-        "path": format!(".github/workflows/{WORKFLOW}"),
-        "display_title": r.subject,
-        "run_number": r.run_number,
-        "run_attempt": 1,
-        "event": "push",
-        "status": r.status,
-        "conclusion": r.conclusion,
-        "workflow_id": 159_038,
-        "check_suite_id": r.id + 1_000_000,
-        "url": api,
-        "html_url": format!("{base}/{REPO}/actions/runs/{}", r.id),
-        "jobs_url": format!("{api}/jobs"),
-        "logs_url": format!("{api}/logs"),
-        "cancel_url": format!("{api}/cancel"),
-        "rerun_url": format!("{api}/rerun"),
-        "created_at": r.created_at.to_string(),
-        "updated_at": r.updated_at.to_string(),
-        "run_started_at": r.created_at.to_string(),
-        "actor": { "login": REVIEWER, "id": 1, "type": "User" },
-        "triggering_actor": { "login": REVIEWER, "id": 1, "type": "User" },
-        "head_commit": { "id": r.head_sha, "message": r.subject },
-        "pull_requests": [],
-    })
 }
 
 type St = State<Arc<Shared>>;
 
-fn base(headers: &HeaderMap) -> String {
+pub(crate) fn base(headers: &HeaderMap) -> String {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
@@ -214,7 +80,7 @@ fn base(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (
         status,
         axum::Json(json!({
@@ -226,7 +92,7 @@ fn error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-fn not_found() -> Response {
+pub(crate) fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Not Found")
 }
 
@@ -270,17 +136,18 @@ async fn auth(State(shared): St, req: axum::extract::Request, next: Next) -> Res
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let repo = "/repos/{owner}/{repo}";
     Router::new()
-        .route(&format!("{repo}/actions/runs"), get(list_runs))
+        .route(&format!("{repo}/actions/runs"), get(runs::list_runs))
         .route(
             &format!("{repo}/actions/workflows/{{workflow}}/runs"),
-            get(list_workflow_runs),
+            get(runs::list_workflow_runs),
         )
-        .route(&format!("{repo}/actions/runs/{{id}}"), get(get_run))
-        .route(&format!("{repo}/actions/runs/{{id}}/jobs"), get(jobs))
+        .route(&format!("{repo}/actions/runs/{{id}}"), get(runs::get_run))
+        .route(&format!("{repo}/actions/runs/{{id}}/jobs"), get(runs::jobs))
         .route(
             &format!("{repo}/actions/runs/{{id}}/pending_deployments"),
-            get(pending).post(super::workflow::approve),
+            get(runs::pending).post(super::workflow::approve),
         )
+        .route(&format!("{repo}/deployments"), get(runs::deployments))
         .route(&format!("{repo}/commits/{{sha}}/pulls"), get(pulls))
         .route(&format!("{repo}/pulls/{{n}}/reviews"), get(reviews))
         .route(
@@ -299,164 +166,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn ours(owner: &str, repo: &str) -> bool {
+pub(crate) fn ours(owner: &str, repo: &str) -> bool {
     format!("{owner}/{repo}") == REPO
-}
-
-#[derive(Deserialize)]
-struct RunQuery {
-    head_sha: Option<String>,
-    branch: Option<String>,
-    event: Option<String>,
-    status: Option<String>,
-}
-
-fn runs_answer(shared: &Shared, headers: &HeaderMap, q: &RunQuery) -> Response {
-    let g = shared.github.lock().unwrap_or_else(|e| e.into_inner());
-    let base = base(headers);
-    let list: Vec<Value> = g
-        .runs
-        .iter()
-        .rev()
-        .filter(|r| q.head_sha.as_deref().is_none_or(|s| s == r.head_sha))
-        .filter(|_| q.branch.as_deref().is_none_or(|b| b == "production"))
-        .filter(|_| q.event.as_deref().is_none_or(|e| e == "push"))
-        .filter(|r| {
-            q.status
-                .as_deref()
-                .is_none_or(|s| s == r.status || r.conclusion.as_deref() == Some(s))
-        })
-        .map(|r| run_json(&base, r))
-        .collect();
-    axum::Json(json!({ "total_count": list.len(), "workflow_runs": list })).into_response()
-}
-
-async fn list_runs(
-    State(shared): St,
-    Path((owner, repo)): Path<(String, String)>,
-    Query(q): Query<RunQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if !ours(&owner, &repo) {
-        return not_found();
-    }
-    runs_answer(&shared, &headers, &q)
-}
-
-async fn list_workflow_runs(
-    State(shared): St,
-    Path((owner, repo, workflow)): Path<(String, String, String)>,
-    Query(q): Query<RunQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if !ours(&owner, &repo) || (workflow != WORKFLOW && workflow != "159038") {
-        return not_found();
-    }
-    runs_answer(&shared, &headers, &q)
-}
-
-async fn get_run(
-    State(shared): St,
-    Path((owner, repo, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let g = shared.github.lock().unwrap_or_else(|e| e.into_inner());
-    match (ours(&owner, &repo), id.parse::<i64>().ok()) {
-        (true, Some(id)) => match g.runs.iter().find(|r| r.id == id) {
-            Some(r) => axum::Json(run_json(&base(&headers), r)).into_response(),
-            None => not_found(),
-        },
-        _ => not_found(),
-    }
-}
-
-async fn jobs(
-    State(shared): St,
-    Path((owner, repo, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let g = shared.github.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(r) = id
-        .parse::<i64>()
-        .ok()
-        .filter(|_| ours(&owner, &repo))
-        .and_then(|id| g.runs.iter().find(|r| r.id == id))
-    else {
-        return not_found();
-    };
-    let base = base(&headers);
-    let jobs: Vec<Value> = r
-        .jobs
-        .iter()
-        .map(|j| {
-            json!({
-                "id": j.id,
-                "run_id": r.id,
-                "run_url": format!("{base}/repos/{REPO}/actions/runs/{}", r.id),
-                "node_id": format!("CR_kwDO{}", j.id),
-                "head_branch": "production",
-                "head_sha": r.head_sha,
-                "url": format!("{base}/repos/{REPO}/actions/jobs/{}", j.id),
-                "html_url": format!("{base}/{REPO}/actions/runs/{}/job/{}", r.id, j.id),
-                "status": j.status,
-                "conclusion": j.conclusion,
-                "created_at": r.created_at.to_string(),
-                "started_at": j.started_at.map(|t| t.to_string()),
-                "completed_at": j.completed_at.map(|t| t.to_string()),
-                "name": j.name,
-                "steps": [],
-                "labels": ["ubuntu-latest"],
-                "run_attempt": 1,
-                "workflow_name": "deploy",
-            })
-        })
-        .collect();
-    axum::Json(json!({ "total_count": jobs.len(), "jobs": jobs })).into_response()
-}
-
-/// The pending deployment of a waiting run (§2.2).
-pub(crate) fn pending_json(base: &str) -> Value {
-    json!({
-        "environment": {
-            "id": ENVIRONMENT_ID,
-            "node_id": "EN_kwDOAbc",
-            "name": "production",
-            "url": format!("{base}/repos/{REPO}/environments/production"),
-            "html_url": format!("{base}/{REPO}/deployments/activity_log?environments_filter=production"),
-        },
-        "wait_timer": 0,
-        "wait_timer_started_at": null,
-        "current_user_can_approve": true,
-        "reviewers": [ { "type": "User", "reviewer": { "login": REVIEWER, "id": 1, "type": "User" } } ],
-    })
-}
-
-async fn pending(
-    State(shared): St,
-    Path((owner, repo, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let g = shared.github.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(r) = id
-        .parse::<i64>()
-        .ok()
-        .filter(|_| ours(&owner, &repo))
-        .and_then(|id| g.runs.iter().find(|r| r.id == id))
-    else {
-        return not_found();
-    };
-    let list = if r.waiting {
-        vec![pending_json(&base(&headers))]
-    } else {
-        Vec::new()
-    };
-    axum::Json(Value::Array(list)).into_response()
-}
-
-pub(crate) fn next_deployment(shared: &Shared) -> i64 {
-    let mut g = shared.github.lock().unwrap_or_else(|e| e.into_inner());
-    g.next_deployment += 1;
-    g.next_deployment
 }
 
 fn staging_commit(shared: &Shared, sha: &str) -> Option<StagingCommit> {

@@ -10,9 +10,11 @@
 //!   release runs, each request logged in Fly's log shape, with steady traffic on production;
 //! - the Fly stand-in's state (`fly/`), wired to those apps: `deploy --image` switches an
 //!   app's behaviour, `logs` returns its real request logs, `scale count 0` stops it;
-//! - a GitHub stand-in ([`github`], [`workflow`]): a push of `production` to the origin
-//!   starts a workflow run waiting for the `production` environment's approval; approving it
-//!   deploys the commit's image on the Fly stand-in and moves the jobs along;
+//! - a GitHub stand-in ([`github`], [`github_runs`], [`workflow`]): a push of `production`
+//!   to the origin starts the test workflow; its success starts the deploy workflow
+//!   (`workflow_run`, on the default branch's tip, as GitHub does), which waits for the
+//!   `production` environment's approval; approving it deploys the pushed commit's image on
+//!   the Fly stand-in and moves the jobs along;
 //! - a Sentry stand-in ([`sentry`]) counting the apps' real 5xx answers, a Prometheus
 //!   stand-in ([`prometheus`]) answering from the apps' real latencies, and a Slack receiver
 //!   ([`slack`]);
@@ -25,6 +27,7 @@
 pub mod apps;
 pub mod config;
 pub mod github;
+pub mod github_runs;
 pub mod postgres;
 pub mod prometheus;
 mod query;
@@ -454,7 +457,7 @@ impl World {
     }
 
     /// The workflow runs the GitHub stand-in knows, oldest first.
-    pub fn workflow_runs(&self) -> Vec<github::RunSnapshot> {
+    pub fn workflow_runs(&self) -> Vec<github_runs::RunSnapshot> {
         self.shared
             .github
             .lock()

@@ -1,12 +1,15 @@
-//! The deploy workflow of the world's repository, as GitHub Actions would run it.
+//! The workflows of the world's repository, as GitHub Actions would run them (Fly's CI
+//! guide's shape: a test workflow on push, the deploy workflow `on: workflow_run` of it).
 //!
-//! A push of `production` to the bare origin (seen by polling its ref) starts a run for
-//! that commit: `build` done, `deploy-production` waiting for the `production` environment,
-//! `health-check` queued. Approving the pending deployment (`POST
-//! …/pending_deployments`) moves `deploy-production` through queued → in_progress →
-//! completed: it runs `flyctl deploy --image` on the Fly stand-in for each production app
-//! with the image built from the commit; then `health-check` probes each app's health URL,
-//! and the run completes.
+//! A push of `production` to the bare origin (seen by polling its ref) starts the test
+//! workflow's run for that commit; [`TEST_TAKES`] later it succeeds, and that starts the
+//! deploy workflow's run — on the default branch's tip, as GitHub does, deploying the pushed
+//! commit: `build` done, `deploy-production` waiting for the `production` environment,
+//! `health-check` queued. Approving the pending deployment (`POST …/pending_deployments`)
+//! moves `deploy-production` through queued → in_progress → completed: it runs
+//! `flyctl deploy --image` on the Fly stand-in for each production app with the image built
+//! from the pushed commit; then `health-check` probes each app's health URL, and the run
+//! completes.
 //!
 //! An image built from the tree production ran when the world was built (a `git revert` of
 //! the release) behaves like that release; any other tree behaves as the scenario's new
@@ -24,10 +27,13 @@ use tokio::task::JoinHandle;
 
 use super::Shared;
 use super::apps::Behaviour;
-use super::github::{ENVIRONMENT_ID, REPO};
+use super::github::{DEFAULT_BRANCH, ENVIRONMENT_ID, REPO};
+use super::github_runs::Run;
 
 /// How often the origin's `production` ref is read (wall clock).
 const POLL: Duration = Duration::from_millis(150);
+/// How long the test workflow runs (world time).
+pub const TEST_TAKES: Duration = Duration::from_secs(15);
 
 /// Watches the origin for pushes of `production`.
 pub(crate) fn spawn_push_watcher(shared: Arc<Shared>) -> JoinHandle<()> {
@@ -54,13 +60,33 @@ pub(crate) fn spawn_push_watcher(shared: Arc<Shared>) -> JoinHandle<()> {
                 .map(|(_, _, s)| s)
                 .unwrap_or_default();
             let now = shared.now();
-            shared
+            let id = shared
                 .github
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(&head, &subject, now);
+            tokio::spawn(run_tests(shared.clone(), id, head));
         }
     })
+}
+
+/// The test workflow's run: succeeds after [`TEST_TAKES`], which triggers the deploy run.
+async fn run_tests(shared: Arc<Shared>, id: i64, sha: String) {
+    shared.sleep(TEST_TAKES).await;
+    update(&shared, id, |r, now| {
+        set_job(r, "test", "completed", Some("success"), now);
+        r.status = "completed".into();
+        r.conclusion = Some("success".into());
+    });
+    let tip = super::repo::branch_head(&shared.repo.origin, DEFAULT_BRANCH)
+        .await
+        .unwrap_or_else(|| sha.clone());
+    let now = shared.now();
+    shared
+        .github
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .trigger_deploy(&sha, &tip, now);
 }
 
 fn unprocessable(message: &str) -> Response {
@@ -125,8 +151,11 @@ pub(crate) async fn approve(
     }
     let comment = v["comment"].as_str().unwrap_or_default().to_string();
     let now = shared.now();
-    let sha = {
+    let (sha, deploys, deployment) = {
         let mut g = shared.github.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(deployment) = g.deployment_of(id).cloned() else {
+            return not_found();
+        };
         let Some(run) = g.run_mut(id) else {
             return not_found();
         };
@@ -145,37 +174,22 @@ pub(crate) async fn approve(
             set_job(run, "deploy-production", "completed", Some("failure"), now);
             set_job(run, "health-check", "completed", Some("skipped"), now);
         }
-        run.head_sha.clone()
+        (run.head_sha.clone(), run.deploys_sha.clone(), deployment)
     };
-    let deployment = super::github::next_deployment(&shared);
+    debug_assert_eq!(sha, deployment.sha);
     if state == "approved" {
-        tokio::spawn(run_deploy(shared.clone(), id, sha.clone()));
+        tokio::spawn(run_deploy(shared.clone(), id, deploys));
     }
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    axum::Json(json!([{
-        "url": format!("http://{host}/repos/{REPO}/deployments/{deployment}"),
-        "id": deployment,
-        "node_id": format!("DE_kwDO{deployment}"),
-        "sha": sha,
-        "ref": "production",
-        "task": "deploy",
-        "environment": "production",
-        "original_environment": "production",
-        "description": null,
-        "creator": { "login": super::github::REVIEWER, "id": 1, "type": "User" },
-        "created_at": now.to_string(),
-        "updated_at": now.to_string(),
-        "statuses_url": format!("http://{host}/repos/{REPO}/deployments/{deployment}/statuses"),
-        "production_environment": true,
-    }]))
+    let base = super::github::base(&headers);
+    axum::Json(json!([super::github_runs::deployment_json(
+        &base,
+        &deployment
+    )]))
     .into_response()
 }
 
 fn set_job(
-    run: &mut super::github::Run,
+    run: &mut Run,
     name: &str,
     status: &str,
     conclusion: Option<&str>,
@@ -193,7 +207,7 @@ fn set_job(
     }
 }
 
-fn update(shared: &Shared, id: i64, f: impl FnOnce(&mut super::github::Run, jiff::Timestamp)) {
+fn update(shared: &Shared, id: i64, f: impl FnOnce(&mut Run, jiff::Timestamp)) {
     let now = shared.now();
     let mut g = shared.github.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(run) = g.run_mut(id) {
@@ -202,7 +216,8 @@ fn update(shared: &Shared, id: i64, f: impl FnOnce(&mut super::github::Run, jiff
     }
 }
 
-/// The approved run: deploy each production app, then the health check.
+/// The approved run: deploy `sha` (the commit the test run tested) to each production app,
+/// then the health check.
 async fn run_deploy(shared: Arc<Shared>, id: i64, sha: String) {
     shared.sleep(Duration::from_secs(10)).await;
     update(&shared, id, |r, now| {

@@ -200,7 +200,8 @@ async fn a_push_creates_a_run_and_the_approval_deploys_the_release() {
     let (_tmp, w) = world(Scenario::BadRelease, PostgresChoice::Off).await;
     let gh = github(&w);
     let sha = release(&w).await;
-    let run = wait_for("the workflow run", async || {
+    // The push starts the test workflow for the commit…
+    let test = wait_for("the test run", async || {
         let (_, b) = gh
             .get(&format!(
                 "{REPO}/actions/runs?head_sha={sha}&event=push&branch=production"
@@ -209,9 +210,30 @@ async fn a_push_creates_a_run_and_the_approval_deploys_the_release() {
         b["workflow_runs"].get(0).cloned()
     })
     .await;
-    assert_eq!(run["status"], "waiting");
-    assert_eq!(run["head_branch"], "production");
+    assert_eq!(test["path"], ".github/workflows/test.yml");
+    // …whose success starts the deploy workflow (workflow_run), which GitHub runs on the
+    // default branch's tip, not on the pushed commit.
+    let deploys = format!("{REPO}/actions/workflows/deploy.yml/runs?event=workflow_run");
+    let run = wait_for("the deploy run", async || {
+        gh.get(&deploys).await.1["workflow_runs"].get(0).cloned()
+    })
+    .await;
+    let shape = |k: &str| run[k].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        [shape("status"), shape("event"), shape("head_branch")],
+        ["waiting", "workflow_run", "staging"]
+    );
+    assert_ne!(shape("head_sha"), sha);
     let id = run["id"].as_i64().unwrap();
+    let (_, test) = gh.get(&format!("{REPO}/actions/runs/{}", test["id"])).await;
+    assert_eq!(test["conclusion"], "success");
+    assert!(shape("created_at").as_str() >= test["updated_at"].as_str().unwrap());
+    // GitHub created the deployment when the job reached the environment.
+    let q = format!(
+        "{REPO}/deployments?sha={}&environment=production",
+        shape("head_sha")
+    );
+    assert_eq!(gh.get(&q).await.1.as_array().map(Vec::len), Some(1));
     let (_, pending) = gh
         .get(&format!("{REPO}/actions/runs/{id}/pending_deployments"))
         .await;
@@ -241,7 +263,8 @@ async fn a_push_creates_a_run_and_the_approval_deploys_the_release() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(deployments[0]["sha"], sha.as_str());
+    assert_eq!(deployments[0]["sha"], run["head_sha"]);
+    assert_eq!(deployments[0]["environment"], "production");
     // Approving twice is refused: nothing waits any more.
     let (status, _) = gh
         .post(
@@ -283,7 +306,13 @@ async fn a_push_creates_a_run_and_the_approval_deploys_the_release() {
             assert_eq!(a.releases.len(), 1, "{app} untouched");
         }
     }
-    assert_eq!(w.workflow_runs()[0].approvals, vec!["ok".to_string()]);
+    let runs = w.workflow_runs();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (runs[1].workflow.as_str(), runs[1].deploys_sha.as_str()),
+        ("deploy", sha.as_str())
+    );
+    assert_eq!(runs[1].approvals, vec!["ok".to_string()]);
     // The bad release answers 5xx: they reach the logs and Sentry.
     let token = &w.env()["SHIPCHECK_DEMO_SENTRY_TOKEN"];
     let sentry = Api::new(&w, "sentry", format!("Bearer {token}"));

@@ -97,9 +97,15 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
     let start = std::time::Instant::now();
     let results = runner::run_checks(&items, &ctx, &progress).await;
     let wall = start.elapsed();
+    // `failed` counts every result that did not pass (as it always has); of those, `errors`
+    // could not decide (an integration unreachable or answering nonsense).
     let failed = results
         .iter()
         .filter(|(_, o)| o.status != Status::Pass)
+        .count();
+    let errors = results
+        .iter()
+        .filter(|(_, o)| o.status == Status::Error)
         .count();
     if g.json {
         let checks: Vec<_> = results
@@ -125,6 +131,7 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             "kind": "check",
             "passed": results.len() - failed,
             "failed": failed,
+            "errors": errors,
             "wall_ms": wall.as_millis() as u64,
             "checks": checks,
             "manual": manual,
@@ -140,11 +147,20 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             );
         }
         say!(
-            "{} passed, {} failed or errored, in {:.1}s",
+            "{} passed, {} failed, {} could not be decided (error), in {:.1}s",
             results.len() - failed,
-            failed,
+            failed - errors,
+            errors,
             wall.as_secs_f64()
         );
     }
-    Ok(if failed > 0 { 1 } else { 0 })
+    // README's exit codes: 1 when something failed; 3 when nothing failed but an integration
+    // could not be asked (an `error` result); 0 when everything passed.
+    Ok(if failed > errors {
+        1
+    } else if errors > 0 {
+        crate::errors::EXIT_INTEGRATION
+    } else {
+        0
+    })
 }

@@ -108,6 +108,60 @@ mod basics {
     }
 
     #[test]
+    fn check_exits_3_when_an_integration_could_not_be_asked_and_nothing_failed() {
+        let env = TestEnv::world();
+        // GitHub "answers" with the health server: a JSON object where a list of pull
+        // requests belongs — nonsense, so an `error`, not a pass and not a fail.
+        let port = env.ports[0];
+        let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+        config.push_str(&format!(
+            "\n[github]\nrepo = \"acme/app\"\napi_url = \"http://127.0.0.1:{port}\"\ntoken_env = \"SHIPCHECK_TEST_GH\"\n"
+        ));
+        std::fs::write(env.config_path(), config).unwrap();
+        let out = env
+            .cmd(&[
+                "check",
+                "prepare.prs-approved",
+                "prepare.staging-health",
+                "--json",
+            ])
+            .env("SHIPCHECK_TEST_GH", "ghp_cli_test")
+            .output();
+        assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+        let v = out.json();
+        assert_eq!(
+            (
+                v["passed"].as_u64(),
+                v["failed"].as_u64(),
+                v["errors"].as_u64()
+            ),
+            (Some(1), Some(1), Some(1))
+        );
+        let prs = &v["checks"][0];
+        assert_eq!(prs["status"], "error");
+        assert!(
+            prs["summary"]
+                .as_str()
+                .unwrap()
+                .contains("expected an array"),
+            "{prs}"
+        );
+        assert!(!out.stdout.contains("ghp_cli_test"));
+        // A failure beside the error: 1 (something failed).
+        let out = env
+            .cmd(&["check", "prepare.prs-approved", "verify.health-200"])
+            .env("SHIPCHECK_TEST_GH", "ghp_cli_test")
+            .output();
+        assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout
+                .contains("0 passed, 1 failed, 1 could not be decided (error)"),
+            "{}",
+            out.stdout
+        );
+    }
+
+    #[test]
     fn window_check_follows_the_pinned_clock() {
         let env = TestEnv::world();
         // Friday 2026-11-27 15:00 UTC is outside Tue–Thu 10:00–14:00.

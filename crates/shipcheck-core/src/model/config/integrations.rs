@@ -71,6 +71,10 @@ pub struct GithubConfig {
     /// How often a run or its jobs are polled (default 10s).
     #[serde(default = "ten_seconds")]
     pub poll_interval: Span,
+    /// The longest shipcheck waits for the environment's wait timer before approving
+    /// (default 30m); a timer ending later is an `error` naming when to come back.
+    #[serde(default = "thirty_minutes")]
+    pub wait_timer_limit: Span,
     /// Names of the workflow's health-check jobs (`verify.actions-health`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub health_jobs: Vec<String>,
