@@ -3,7 +3,7 @@
 //! engine and render what it emits.
 //!
 //! The folders are layers; each depends only on the layers above it in this list
-//! (`ARCHITECTURE.md` is the map, and `tests/layers` in this crate enforces it):
+//! (`ARCHITECTURE.md` is the map; `cargo test -p shipcheck-core layers` enforces it):
 //!
 //! 1. [`model`]: plain data — config, checklist (with its conditions), durations, the clock,
 //!    the change set, the journal's event types and the run's typed facts.
@@ -39,6 +39,8 @@ pub mod watch;
 
 pub mod engine;
 
+#[cfg(test)]
+mod layers_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 
