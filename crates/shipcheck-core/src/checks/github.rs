@@ -50,11 +50,19 @@ pub fn recorded_run(run: Option<&RunState>, merge: &str) -> Option<(i64, Option<
     if !(sha.is_empty() || sha == merge) {
         return None;
     }
+    // The link (how the run was tied to the merge commit: head SHA, run name or upstream run)
+    // is in the evidence of the item that found the run; a later item (the approval) may have
+    // recorded the same run again.
     let item = run.facts.get(FactKind::WorkflowRun)?.item.clone();
-    let link = run
-        .record(&item)
-        .and_then(|r| r.evidence.get("link").cloned());
-    Some((id, link, item))
+    let found = run
+        .items
+        .iter()
+        .filter(|r| r.evidence.get("workflow_run_id").and_then(|v| v.as_i64()) == Some(id))
+        .find_map(|r| Some((r.evidence.get("link")?.clone(), r.item.id.clone())));
+    Some(match found {
+        Some((link, by)) => (id, Some(link), by),
+        None => (id, None, item),
+    })
 }
 
 /// When the release merge was done (runs created before it cannot deploy it): when the run's

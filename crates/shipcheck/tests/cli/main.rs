@@ -4,6 +4,9 @@
 //!
 //! One integration-test binary for the crate; modules below group the scenarios.
 
+// Tests say a failure by panicking: unwrap, expect and panic are how they assert.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod actions;
