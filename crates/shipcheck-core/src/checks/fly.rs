@@ -4,14 +4,17 @@
 //! not answer for makes the check `error`, never `pass`.
 
 mod logs;
+pub(crate) mod machines;
 mod releases;
+mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 pub use logs::{LogMatcher, logs};
-pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command, status};
+pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command};
+pub use status::status;
 
 use crate::checks::{CheckContext, join_all};
 
@@ -28,6 +31,8 @@ pub(crate) struct AppResult {
     pub status: Status,
     pub line: String,
     pub evidence: Value,
+    /// A failure that may still go away by itself (a deploy landing): worth reading again.
+    pub landing: bool,
 }
 
 impl AppResult {
@@ -36,6 +41,14 @@ impl AppResult {
             status,
             line: line.into(),
             evidence,
+            landing: false,
+        }
+    }
+    /// A failure worth reading again while a deploy lands.
+    pub fn landing(line: impl Into<String>, evidence: Value) -> Self {
+        AppResult {
+            landing: true,
+            ..AppResult::new(Status::Fail, line, evidence)
         }
     }
 }
