@@ -53,6 +53,7 @@ fn config(world: &FlyWorld) -> Config {
                 expect_status: 200,
                 region: Some("fra".into()),
                 required_secrets: vec!["DATABASE_URL".into()],
+                version: None,
             })
             .collect();
         c.environments.insert(env.into(), Environment { apps });

@@ -1,5 +1,6 @@
-//! The Fly checks: region, secrets, env differences ([`self`]), releases and machine status
-//! ([`releases`]), and the log scan ([`logs`]). Every app is asked concurrently; each app's
+//! The Fly checks: region, secrets, env differences ([`self`]), releases ([`releases`]),
+//! the Machines on the release ([`status`], judged in [`machines`]), the version live
+//! ([`version`]), and the log scan ([`logs`]). Every app is asked concurrently; each app's
 //! part of the evidence names the app, the Fly app and what was seen. An app flyctl could
 //! not answer for makes the check `error`, never `pass`.
 
@@ -7,6 +8,7 @@ mod logs;
 pub(crate) mod machines;
 mod releases;
 mod status;
+mod version;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,6 +17,10 @@ use serde_json::{Value, json};
 pub use logs::{LogMatcher, logs};
 pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command};
 pub use status::status;
+pub use version::{
+    Expected, ReleaseCommits, after_rollback as version_after_rollback, names_commit,
+    release_commits, version,
+};
 
 use crate::checks::{CheckContext, join_all};
 

@@ -170,6 +170,46 @@ pub struct App {
     /// Secret names the app must have.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_secrets: Vec<String>,
+    /// Where the app says which commit it runs (`verify.version-live`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionSource>,
+}
+
+/// `version = { … }` of an app: where it says which commit it runs. The value read must name
+/// the commit (the full SHA, or an abbreviation of at least 7 hex digits, alone or as a part
+/// like `deployment-3f2a9c1d7e4b` or `1.4.0+3f2a9c1`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum VersionSource {
+    /// A JSON pointer into the health answer's body (`"/version"`).
+    JsonPointer(String),
+    /// A header of the health answer (`"x-release"`).
+    Header(String),
+    /// A label of each Machine's image (`image_ref.labels`): `"GH_SHA"`, which flyctl sets
+    /// when it builds on GitHub Actions, or one set with `fly deploy --label sha=…`.
+    ImageLabel(String),
+    /// The tag of each Machine's image: `fly deploy --image-label <sha>` tags it so
+    /// (`registry.fly.io/APP:<sha>`). Only `true` is meaningful.
+    ImageRef(bool),
+}
+
+impl VersionSource {
+    /// Read from the health answer (sampled over HTTP), rather than from each Machine.
+    pub fn is_http(&self) -> bool {
+        matches!(
+            self,
+            VersionSource::JsonPointer(_) | VersionSource::Header(_)
+        )
+    }
+    /// As written in `shipcheck.toml`.
+    pub fn describe(&self) -> String {
+        match self {
+            VersionSource::JsonPointer(p) => format!("json_pointer {p:?} of the health answer"),
+            VersionSource::Header(h) => format!("header {h:?} of the health answer"),
+            VersionSource::ImageLabel(l) => format!("image label {l:?} of each Machine"),
+            VersionSource::ImageRef(_) => "the image tag of each Machine".to_string(),
+        }
+    }
 }
 
 fn status_200() -> u16 {
