@@ -208,5 +208,7 @@ fn deploys(world: &FlyWorld) -> Vec<Vec<String>> {
 mod each_check;
 #[path = "fly/actions.rs"]
 mod rollback_and_stop;
+#[path = "fly/shapes.rs"]
+mod shapes;
 #[path = "fly/world.rs"]
 mod world;

@@ -24,6 +24,7 @@
 
 pub mod apps;
 pub mod config;
+mod fleet;
 pub mod github;
 pub mod postgres;
 pub mod prometheus;
@@ -335,7 +336,7 @@ impl World {
         };
         let fly_dir = dir.join("fly");
         let apps = apps::Apps::new(&options.project);
-        apps.write_fly_state(&fly_dir, clock_spec, start)?;
+        fleet::write(&apps, &fly_dir, clock_spec, start, &repo.production_head)?;
         let (stop, _) = tokio::sync::watch::channel(false);
         let shared = Arc::new(Shared {
             fly_dir: fly_dir.clone(),

@@ -226,7 +226,7 @@ async fn run_deploy(shared: Arc<Shared>, id: i64, sha: String) {
     for app in &apps {
         shared.sleep(Duration::from_secs(20)).await;
         let image = format!("registry.fly.io/{app}:deployment-{short}");
-        shared.apps.register(&image, behaviour);
+        shared.apps.register(&image, behaviour, &sha);
         let args: Vec<String> = [
             "deploy",
             "--image",
