@@ -8,18 +8,19 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
-use super::WorldError;
 use super::apps::{Apps, Behaviour};
+use super::{Scenario, WorldError};
 use crate::fly::{ClockSpec, FlyWorld, state::LOGS_DIR};
 
 /// Writes the stand-in's state and registers v1's images (good, built from
-/// `production_head`).
+/// `production_head`). In `stale-release` every production app's next deploy fails to start.
 pub(crate) fn write(
     apps: &Apps,
     fly_dir: &Path,
     clock: ClockSpec,
     start: Timestamp,
     production_head: &str,
+    scenario: Scenario,
 ) -> Result<(), WorldError> {
     let project = apps
         .specs
@@ -50,6 +51,9 @@ pub(crate) fn write(
             "internal-api" => world.worker(&s.fly_app, "worker", 1),
             _ => world,
         };
+        if scenario == Scenario::StaleRelease && s.env == "production" {
+            world = world.failing_deploy(&s.fly_app);
+        }
     }
     world
         .save()
