@@ -393,13 +393,17 @@ async fn verify(
             image: &newest.image_ref,
         };
         let fleet = judge_fleet(&machines, wanted, ctx.check.clock.now());
-        match fleet.status {
-            FleetStatus::Pass => return Ok(newest.version),
-            _ if fleet.counted == 0 => {
-                problem = format!("v{} has no Machines", newest.version);
-            }
-            _ => problem = fleet.problems.join("; "),
+        if fleet.status == FleetStatus::Pass {
+            return Ok(newest.version);
         }
+        problem = fleet
+            .result(
+                String::new(),
+                &format!("v{}", newest.version),
+                json!({}),
+                false,
+            )
+            .line;
     }
     Err(ActionError::new(format!(
         "{} was deployed but is not verified: {problem}",

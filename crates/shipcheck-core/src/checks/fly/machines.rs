@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use crate::checks::fly::{AppResult, with};
 use crate::clients::fly::{Machine, MachineState, StateKind};
+use crate::model::outcome::Status;
 
 /// The release the Machines should run.
 #[derive(Clone, Copy, Debug)]
@@ -253,6 +255,35 @@ pub(crate) struct Fleet {
     /// Lines of the Machines that are not fine, worst first.
     pub problems: Vec<String>,
     pub machines: Vec<Value>,
+}
+
+impl Fleet {
+    /// One app's part of a check: `ok` when the fleet passes, else `prefix: ` and the
+    /// Machines that are not fine. A fleet still landing is read again when `wait` (a
+    /// deploy being followed), else it fails.
+    pub(crate) fn result(
+        &self,
+        ok: String,
+        prefix: &str,
+        evidence: Value,
+        wait: bool,
+    ) -> AppResult {
+        let problems = format!("{prefix}: {}", self.problems.join("; "));
+        let evidence = with(evidence, "machines", Value::Array(self.machines.clone()));
+        match self.status {
+            FleetStatus::Pass => AppResult::new(Status::Pass, ok, evidence),
+            FleetStatus::Landing if wait => AppResult::landing(problems, evidence),
+            FleetStatus::Landing | FleetStatus::Fail => {
+                AppResult::new(Status::Fail, problems, evidence)
+            }
+            FleetStatus::Error if self.counted == 0 => AppResult::new(
+                Status::Error,
+                format!("{prefix}: no Machine runs a release"),
+                evidence,
+            ),
+            FleetStatus::Error => AppResult::new(Status::Error, problems, evidence),
+        }
+    }
 }
 
 /// Judges every Machine.

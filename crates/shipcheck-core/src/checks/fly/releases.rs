@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::checks::fly::machines::{FleetStatus, Wanted, judge_fleet, running_versions};
+use crate::checks::fly::machines::{Wanted, judge_fleet, running_versions};
 use crate::checks::fly::{AppResult, ROLLBACK_ITEM, combine, fly_apps, with};
 use crate::checks::{CheckContext, join_all};
 use crate::clients::fly::{Fly, Machine, Release};
@@ -264,7 +264,7 @@ pub(crate) fn judge_deployed(
     let Some(newest) = list.first() else {
         return AppResult::new(Status::Error, format!("{fly_app} lists no releases"), base);
     };
-    let mut evidence = with(base, "newest", release_json(newest));
+    let evidence = with(base, "newest", release_json(newest));
     let running = running_versions(machines);
     if newest.version <= target.version {
         return AppResult::new(
@@ -296,40 +296,16 @@ pub(crate) fn judge_deployed(
         image: &newest.image_ref,
     };
     let fleet = judge_fleet(machines, wanted, now);
-    evidence = with(evidence, "machines", Value::Array(fleet.machines.clone()));
-    match fleet.status {
-        FleetStatus::Pass => AppResult::new(
-            Status::Pass,
-            format!(
-                "{name} v{}→v{} ({})",
-                target.version, newest.version, fleet.fine
-            ),
-            evidence,
-        ),
-        FleetStatus::Error if fleet.counted == 0 => AppResult::new(
-            Status::Error,
-            format!("{fly_app} v{}: no Machine runs the app", newest.version),
-            evidence,
-        ),
-        FleetStatus::Error => AppResult::new(
-            Status::Error,
-            format!(
-                "{fly_app} v{}: {}",
-                newest.version,
-                fleet.problems.join("; ")
-            ),
-            evidence,
-        ),
-        FleetStatus::Landing | FleetStatus::Fail => AppResult::new(
-            Status::Fail,
-            format!(
-                "{fly_app} v{}: {}",
-                newest.version,
-                fleet.problems.join("; ")
-            ),
-            evidence,
-        ),
-    }
+    let ok = format!(
+        "{name} v{}→v{} ({})",
+        target.version, newest.version, fleet.fine
+    );
+    fleet.result(
+        ok,
+        &format!("{fly_app} v{}", newest.version),
+        evidence,
+        false,
+    )
 }
 
 #[cfg(test)]

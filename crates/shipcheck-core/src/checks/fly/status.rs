@@ -5,9 +5,9 @@
 //! leaves the Machines on the previous complete one: this check says so and judges them;
 //! `verify.apps-deployed` and `verify.version-live` fail the release itself.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::checks::fly::machines::{FleetStatus, Wanted, judge_fleet, running_versions};
+use crate::checks::fly::machines::{Wanted, judge_fleet, running_versions};
 use crate::checks::fly::releases::{release_json, targets_of};
 use crate::checks::fly::{AppResult, combine, fly_apps, with};
 use crate::checks::{CheckContext, join_all};
@@ -154,32 +154,12 @@ pub(crate) fn judge_app(
     };
     let fleet = judge_fleet(machines, wanted, now);
     evidence = with(evidence, "current", release_json(current));
-    evidence = with(evidence, "machines", Value::Array(fleet.machines.clone()));
-    if let Some(n) = &note {
+    let mut ok = format!("{name} v{}: {}", current.version, fleet.fine);
+    if let Some(n) = note {
+        ok = format!("{ok} ({n})");
         evidence = with(evidence, "note", json!(n));
     }
-    let problems = fleet.problems.join("; ");
-    match fleet.status {
-        FleetStatus::Pass => {
-            let mut line = format!("{name} v{}: {}", current.version, fleet.fine);
-            if let Some(n) = note {
-                line = format!("{line} ({n})");
-            }
-            AppResult::new(Status::Pass, line, evidence)
-        }
-        FleetStatus::Landing => AppResult::landing(format!("{fly_app}: {problems}"), evidence),
-        FleetStatus::Fail => {
-            AppResult::new(Status::Fail, format!("{fly_app}: {problems}"), evidence)
-        }
-        FleetStatus::Error if fleet.counted == 0 => AppResult::new(
-            Status::Error,
-            format!("{fly_app} has no Machines running a release"),
-            evidence,
-        ),
-        FleetStatus::Error => {
-            AppResult::new(Status::Error, format!("{fly_app}: {problems}"), evidence)
-        }
-    }
+    fleet.result(ok, fly_app, evidence, true)
 }
 
 #[cfg(test)]
