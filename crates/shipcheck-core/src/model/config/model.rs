@@ -201,6 +201,48 @@ impl VersionSource {
             VersionSource::JsonPointer(_) | VersionSource::Header(_)
         )
     }
+    /// What is wrong with it, as (message, how to fix it), given whether the app has a
+    /// health URL and a Fly app.
+    pub fn problems(&self, health_url: bool, fly_app: bool) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut push = |m: String, h: &str| out.push((m, h.to_string()));
+        match self {
+            VersionSource::JsonPointer(p) if !p.is_empty() && !p.starts_with('/') => push(
+                format!("json_pointer {p:?} is not a JSON pointer"),
+                "a JSON pointer starts with `/`, like json_pointer = \"/version\" (or \"/build/sha\")",
+            ),
+            VersionSource::Header(h)
+                if reqwest::header::HeaderName::from_bytes(h.trim().as_bytes()).is_err() =>
+            {
+                push(
+                    format!("header {h:?} is not an HTTP header name"),
+                    "write the header's name, like header = \"x-release\"",
+                )
+            }
+            VersionSource::ImageLabel(l) if l.trim().is_empty() => push(
+                "image_label is empty".to_string(),
+                "write the label's name, like image_label = \"GH_SHA\" (flyctl sets it when it builds on GitHub Actions)",
+            ),
+            VersionSource::ImageRef(false) => push(
+                "image_ref = false reads nothing".to_string(),
+                "write image_ref = true to read each Machine's image tag, or remove `version`",
+            ),
+            _ => {}
+        }
+        if self.is_http() && !health_url {
+            push(
+                format!("{} needs the app's health_url", self.describe()),
+                "add health_url, or read the version from the image: version = { image_ref = true }",
+            );
+        } else if !self.is_http() && !fly_app {
+            push(
+                format!("{} needs the app's fly_app", self.describe()),
+                "add fly_app, or read the version from the health answer: version = { json_pointer = \"/version\" }",
+            );
+        }
+        out
+    }
+
     /// As written in `shipcheck.toml`.
     pub fn describe(&self) -> String {
         match self {

@@ -337,50 +337,9 @@ fn app(out: &mut Vec<Issue>, at: &str, env: &str, app: &App) {
 }
 
 fn version_source(out: &mut Vec<Issue>, at: &str, app: &App, v: &VersionSource) {
-    let path = format!("{at}.version");
-    let problem = match v {
-        VersionSource::JsonPointer(p) if !p.is_empty() && !p.starts_with('/') => Some((
-            format!("json_pointer {p:?} is not a JSON pointer"),
-            "a JSON pointer starts with `/`, like json_pointer = \"/version\" (or \"/build/sha\")",
-        )),
-        VersionSource::Header(h)
-            if reqwest::header::HeaderName::from_bytes(h.trim().as_bytes()).is_err() =>
-        {
-            Some((
-                format!("header {h:?} is not an HTTP header name"),
-                "write the header's name, like header = \"x-release\"",
-            ))
-        }
-        VersionSource::ImageLabel(l) if l.trim().is_empty() => Some((
-            "image_label is empty".to_string(),
-            "write the label's name, like image_label = \"GH_SHA\" (flyctl sets it when it builds on GitHub Actions)",
-        )),
-        VersionSource::ImageRef(false) => Some((
-            "image_ref = false reads nothing".to_string(),
-            "write image_ref = true to read each Machine's image tag, or remove `version`",
-        )),
-        _ => None,
-    };
-    if let Some((message, help)) = problem {
-        out.push(Issue::value(path.clone(), message, help));
-    }
-    if v.is_http()
-        && app
-            .health_url
-            .as_deref()
-            .is_none_or(|u| u.trim().is_empty())
-    {
-        out.push(Issue::value(
-            path,
-            format!("{} needs the app's health_url", v.describe()),
-            "add health_url, or read the version from the image: version = { image_ref = true }",
-        ));
-    } else if !v.is_http() && app.fly_app.is_none() {
-        out.push(Issue::value(
-            path,
-            format!("{} needs the app's fly_app", v.describe()),
-            "add fly_app, or read the version from the health answer: version = { json_pointer = \"/version\" }",
-        ));
+    let has = |o: &Option<String>| o.as_deref().is_some_and(|s| !s.trim().is_empty());
+    for (message, help) in v.problems(has(&app.health_url), app.fly_app.is_some()) {
+        out.push(Issue::value(format!("{at}.version"), message, help));
     }
 }
 
