@@ -32,7 +32,7 @@ pub struct ReleaseCommits {
     pub before: Option<String>,
     /// What should be live after the run's latest successful rollback: the revert commit
     /// of a `git-revert`, the commit before the release for `platform`.
-    pub after_rollback: Option<String>,
+    pub after_rollback: Option<Expected>,
 }
 
 /// The commits of `run`. **The one place** the version checks look them up: today from
@@ -47,11 +47,19 @@ pub fn release_commits(run: Option<&RunState>) -> Result<ReleaseCommits, String>
     let before = run
         .and_then(|r| r.record("release.merge"))
         .and_then(|r| sha(r.evidence.get("production_before")));
+    let expected = |sha: String, what: &str| Expected {
+        sha,
+        what: what.into(),
+    };
     let after_rollback = run
         .and_then(|r| r.rollbacks.iter().rev().find(|x| x.succeeded == Some(true)))
         .and_then(|x| match x.strategy.as_str() {
-            "git-revert" => sha(x.evidence.get("revert_commit")),
-            _ => before.clone(),
+            "git-revert" => {
+                sha(x.evidence.get("revert_commit")).map(|s| expected(s, "the revert commit"))
+            }
+            _ => before
+                .clone()
+                .map(|s| expected(s, "the commit before the release")),
         });
     Ok(ReleaseCommits {
         merge,
@@ -101,15 +109,11 @@ pub async fn after_rollback(ctx: &CheckContext, env: &str) -> Option<Outcome> {
         Ok(c) => c,
         Err(e) => return Some(Outcome::error(e, Value::Null)),
     };
-    let Some(sha) = commits.after_rollback else {
+    let Some(expected) = commits.after_rollback else {
         return Some(Outcome::error(
-            "the run records no successful rollback with a commit to go back to (release.merge's evidence has no production_before)",
+            "the run records no successful rollback with a commit to go back to (release.merge's evidence has no production_before, or the revert's no revert_commit)",
             Value::Null,
         ));
-    };
-    let expected = Expected {
-        sha,
-        what: "the commit before the release".into(),
     };
     Some(live(ctx, env, FlyVersionCheck::DEFAULT_SAMPLES, &expected).await)
 }

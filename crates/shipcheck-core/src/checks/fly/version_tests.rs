@@ -75,24 +75,26 @@ fn release_commits_read_the_run() {
     assert_eq!(c.before.as_deref(), Some(BEFORE));
     assert_eq!(c.after_rollback, None);
     let platform = rolled_back(merged_with_before(), "platform", json!({}));
+    let after = release_commits(Some(&platform))
+        .unwrap()
+        .after_rollback
+        .unwrap();
     assert_eq!(
-        release_commits(Some(&platform))
-            .unwrap()
-            .after_rollback
-            .as_deref(),
-        Some(BEFORE)
+        (after.sha.as_str(), after.what.as_str()),
+        (BEFORE, "the commit before the release")
     );
     let revert = rolled_back(
         merged_with_before(),
         "git-revert",
         json!({ "revert_commit": REVERT }),
     );
+    let after = release_commits(Some(&revert))
+        .unwrap()
+        .after_rollback
+        .unwrap();
     assert_eq!(
-        release_commits(Some(&revert))
-            .unwrap()
-            .after_rollback
-            .as_deref(),
-        Some(REVERT)
+        (after.sha.as_str(), after.what.as_str()),
+        (REVERT, "the revert commit")
     );
     assert!(release_commits(None).is_err());
     assert!(release_commits(Some(&testing::run(&[]))).is_err());
