@@ -348,6 +348,7 @@ async fn a_rollback_is_verified_only_once_the_commit_it_went_back_to_answers() {
                 .current_dir(&origin)
                 .env("GIT_CONFIG_NOSYSTEM", "1")
                 .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .stderr(std::process::Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success());
             let mut c = commits.lock().unwrap();
