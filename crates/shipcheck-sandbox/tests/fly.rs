@@ -56,6 +56,7 @@ fn config(world: &FlyWorld) -> Config {
                 expect_status: 200,
                 region: Some("fra".into()),
                 required_secrets: vec!["DATABASE_URL".into()],
+                version: None,
             })
             .collect();
         c.environments.insert(env.into(), Environment { apps });
@@ -211,5 +212,7 @@ fn deploys(world: &FlyWorld) -> Vec<Vec<String>> {
 mod each_check;
 #[path = "fly/actions.rs"]
 mod rollback_and_stop;
+#[path = "fly/shapes.rs"]
+mod shapes;
 #[path = "fly/world.rs"]
 mod world;

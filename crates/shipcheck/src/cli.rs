@@ -302,9 +302,10 @@ pub enum Command {
 /// Options of `demo`.
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
-    /// `good` (the release is fine) or `bad-release` (it answers 30 % 5xx: the watch
-    /// raises a critical incident and rolls back).
-    #[arg(long, default_value = "good", value_parser = ["good", "bad-release"])]
+    /// `good` (the release is fine), `bad-release` (it answers 30 % 5xx: the watch
+    /// raises a critical incident and rolls back) or `stale-release` (it never starts while
+    /// the old release keeps answering 200: `verify` catches it and the run stops there).
+    #[arg(long, default_value = "good", value_parser = ["good", "bad-release", "stale-release"])]
     pub scenario: String,
     /// How many times faster than the wall clock time runs (the 2-hour watch takes
     /// 7200 / N seconds).

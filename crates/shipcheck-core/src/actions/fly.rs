@@ -9,7 +9,6 @@
 
 mod stop;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,6 +17,7 @@ use serde_json::json;
 pub use stop::{ScaleCounts, StopPlan, plan_stop, plan_stop_undo, stop, stop_undo};
 
 use crate::actions::{ActionContext, ActionError, ActionResult};
+use crate::checks::fly::machines::{FleetStatus, Wanted, judge_fleet};
 use crate::checks::fly::{RollbackTarget, recorded_targets, rollback_command};
 use crate::clients::fly::{Fly, FlyError, Release};
 use crate::journal::state::ItemState;
@@ -122,6 +122,14 @@ fn selected(
             continue;
         }
         match targets.iter().find(|t| t.fly_app == fly_app) {
+            Some(t)
+                if !t.status.is_empty() && !t.status.trim().eq_ignore_ascii_case("complete") =>
+            {
+                return Err(ActionError::new(format!(
+                    "the target recorded for {} ({fly_app}) is v{}, whose status was {:?}; a rollback goes back only to a complete release: roll back by hand",
+                    app.name, t.version, t.status
+                )));
+            }
             Some(t) => out.push((app, t.clone())),
             None if apps.is_some() => {
                 return Err(ActionError::new(format!(
@@ -159,6 +167,15 @@ pub async fn plan_rollback_platform(
                 r.version, r.status
             )
         });
+        if let Some(r) = releases
+            .iter()
+            .find(|r| r.version == target.version && !r.is_complete())
+        {
+            return Err(ActionError::new(format!(
+                "{}: the recorded target v{} is {} now, not complete; a rollback never redeploys a release that did not complete: roll back by hand",
+                app.name, r.version, r.status
+            )));
+        }
         if !releases.iter().any(|r| r.version == target.version) {
             plan.warnings.push(format!(
                 "{}: v{} is no longer among the last {} releases; its image may have been pruned from Fly's registry",
@@ -331,7 +348,7 @@ async fn settled_newest(
         let releases = fly.releases(fly_app).await.map_err(fly_error)?;
         let newest = releases.into_iter().next();
         match &newest {
-            Some(r) if r.status.eq_ignore_ascii_case("running") && waited < limit => {
+            Some(r) if r.is_in_flight() && waited < limit => {
                 ctx.check.clock.sleep(POLL).await;
                 waited += POLL;
             }
@@ -341,8 +358,8 @@ async fn settled_newest(
 }
 
 /// After the deploy: a release newer than `before` with the target image, complete, and
-/// every machine started on it with checks passing. Looks again for up to two minutes while
-/// machines come up.
+/// every Machine that should run it on it, started with checks passing or idle by design
+/// (auto-stop, standby). Looks again for up to two minutes while Machines come up.
 async fn verify(
     ctx: &ActionContext,
     fly: &Fly,
@@ -368,7 +385,7 @@ async fn verify(
         }
         if !newest.is_complete() {
             problem = format!("v{} is {}", newest.version, newest.status);
-            if newest.status.eq_ignore_ascii_case("running") {
+            if newest.is_in_flight() {
                 continue;
             }
             break;
@@ -377,27 +394,22 @@ async fn verify(
             .machines_list(&target.fly_app)
             .await
             .map_err(fly_error)?;
-        let active: Vec<_> = machines.iter().filter(|m| m.is_active()).collect();
-        let unhealthy: BTreeSet<String> = active
-            .iter()
-            .filter(|m| {
-                m.state != "started"
-                    || m.release_version() != Some(newest.version)
-                    || !m.failing_checks().is_empty()
-            })
-            .map(|m| m.id.clone())
-            .collect();
-        if active.is_empty() {
-            problem = format!("v{} has no machines", newest.version);
-        } else if unhealthy.is_empty() {
+        let wanted = Wanted {
+            version: newest.version,
+            image: &newest.image_ref,
+        };
+        let fleet = judge_fleet(&machines, wanted, ctx.check.clock.now());
+        if fleet.status == FleetStatus::Pass {
             return Ok(newest.version);
-        } else {
-            problem = format!(
-                "machine(s) {} not started on v{} with checks passing",
-                unhealthy.into_iter().collect::<Vec<_>>().join(", "),
-                newest.version
-            );
         }
+        problem = fleet
+            .result(
+                String::new(),
+                &format!("v{}", newest.version),
+                json!({}),
+                false,
+            )
+            .line;
     }
     Err(ActionError::new(format!(
         "{} was deployed but is not verified: {problem}",

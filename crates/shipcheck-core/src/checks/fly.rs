@@ -1,19 +1,28 @@
-//! The Fly checks: region, secrets, env differences ([`self`]), releases and machine status
-//! ([`releases`]), and the log scan ([`logs`]). Every app is asked concurrently; each app's
+//! The Fly checks: region, secrets, env differences ([`self`]), releases ([`releases`]),
+//! the Machines on the release ([`status`], judged in [`machines`]), the version live
+//! ([`version`]), and the log scan ([`logs`]). Every app is asked concurrently; each app's
 //! part of the evidence names the app, the Fly app and what was seen. An app flyctl could
 //! not answer for makes the check `error`, never `pass`.
 
 mod logs;
 #[cfg(test)]
 mod logs_tests;
+pub(crate) mod machines;
 mod releases;
+mod status;
+mod version;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 pub use logs::{LogMatcher, logs};
-pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command, status};
+pub use releases::{RollbackTarget, recorded_targets, releases, rollback_command};
+pub use status::status;
+pub use version::{
+    Expected, ReleaseCommits, after_rollback as version_after_rollback, names_commit,
+    release_commits, version,
+};
 
 use crate::checks::{CheckContext, join_all};
 
@@ -27,6 +36,8 @@ pub(crate) struct AppResult {
     pub status: Status,
     pub line: String,
     pub evidence: Value,
+    /// A failure that may still go away by itself (a deploy landing): worth reading again.
+    pub landing: bool,
 }
 
 impl AppResult {
@@ -35,6 +46,14 @@ impl AppResult {
             status,
             line: line.into(),
             evidence,
+            landing: false,
+        }
+    }
+    /// A failure worth reading again while a deploy lands.
+    pub fn landing(line: impl Into<String>, evidence: Value) -> Self {
+        AppResult {
+            landing: true,
+            ..AppResult::new(Status::Fail, line, evidence)
         }
     }
 }

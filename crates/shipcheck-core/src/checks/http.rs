@@ -80,6 +80,8 @@ pub struct ProbeResult {
     pub body_truncated: bool,
     /// Why there is no complete answer.
     pub error: Option<ProbeError>,
+    /// The answer's headers (names lowercase; a value that is not text is left out).
+    pub headers: Vec<(String, String)>,
 }
 
 impl ProbeResult {
@@ -90,7 +92,16 @@ impl ProbeResult {
             body: String::new(),
             body_truncated: false,
             error: Some(error),
+            headers: Vec::new(),
         }
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name.trim()))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether another attempt is worth making: no answer (unless the request is invalid), or
@@ -145,6 +156,11 @@ pub async fn probe(client: &reqwest::Client, check: &HttpCheck) -> ProbeResult {
             .map_err(|e| (classify(&e, timeout), None))?;
         let latency = start.elapsed();
         let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
         let mut body = Vec::new();
         let mut truncated = false;
         loop {
@@ -173,15 +189,17 @@ pub async fn probe(client: &reqwest::Client, check: &HttpCheck) -> ProbeResult {
             latency,
             String::from_utf8_lossy(&body).into_owned(),
             truncated,
+            headers,
         ))
     };
     match tokio::time::timeout(timeout, attempt).await {
-        Ok(Ok((status, latency, body, body_truncated))) => ProbeResult {
+        Ok(Ok((status, latency, body, body_truncated, headers))) => ProbeResult {
             status: Some(status),
             latency,
             body,
             body_truncated,
             error: None,
+            headers,
         },
         Ok(Err((error, head))) => ProbeResult {
             status: head.map(|(s, _)| s),
@@ -189,6 +207,7 @@ pub async fn probe(client: &reqwest::Client, check: &HttpCheck) -> ProbeResult {
             body: String::new(),
             body_truncated: false,
             error: Some(error),
+            headers: Vec::new(),
         },
         Err(_) => ProbeResult::failed(ProbeError::Timeout(timeout), start.elapsed()),
     }

@@ -25,6 +25,7 @@ fn ctx(apps: Vec<(&str, String)>) -> CheckContext {
             expect_status: 200,
             region: None,
             required_secrets: vec![],
+            version: None,
         })
         .collect();
     config

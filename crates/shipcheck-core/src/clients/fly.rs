@@ -14,12 +14,14 @@
 //! The token is flyctl's business: `FLY_ACCESS_TOKEN`/`FLY_API_TOKEN` pass through the
 //! environment untouched, and their values are redacted from anything quoted back.
 
+pub mod machine;
 pub mod types;
 
 use crate::model::error::Invalid;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use machine::*;
 use serde::de::DeserializeOwned;
 pub use types::*;
 

@@ -275,6 +275,7 @@ pub fn run_check<'a>(
             CheckSpec::FlyEnv(c) => checks::fly::env(c, ctx).await,
             CheckSpec::FlyReleases(c) => checks::fly::releases(c, ctx).await,
             CheckSpec::FlyStatus(c) => checks::fly::status(c, ctx).await,
+            CheckSpec::FlyVersion(c) => checks::fly::version(c, ctx).await,
             CheckSpec::FlyLogs(c) => checks::fly::logs(c, ctx).await,
             CheckSpec::GithubReviews(_) => checks::github::reviews(ctx).await,
             CheckSpec::GithubChecks(c) => checks::github::checks(c, ctx).await,

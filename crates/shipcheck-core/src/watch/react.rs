@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::checks::CheckContext;
 use crate::incidents::respond::Asker;
 use crate::incidents::respond::decide;
 use crate::incidents::respond::raise_incident;
@@ -12,6 +13,7 @@ use crate::journal::watch::Leg;
 use crate::model::event::Event;
 use crate::model::incident::IncidentInput;
 use crate::model::incident::{Decision, Source};
+use crate::model::outcome::Status;
 use crate::model::watch::Purpose;
 use crate::model::watch::{Metric, Reading, SeriesKey};
 use crate::runs::stream::WatchEvent;
@@ -126,9 +128,10 @@ pub(super) async fn raise_from_watch(
 pub(super) async fn recoveries(
     session: &Session,
     run_id: &str,
+    ctx: &CheckContext,
     leg: &Leg,
     recovered: &[SeriesKey],
-    live: &Live,
+    live: &mut Live,
     ask: &Asker<'_>,
 ) -> Result<(), RunError> {
     let run = session.load(run_id).await?;
@@ -202,11 +205,33 @@ pub(super) async fn recoveries(
                         .is_some_and(|s| s.passing() >= n)
                 });
             if all_pass {
+                // Healthy is not enough: the commit the rollback went back to must be the
+                // one answering (when the apps say which commit they run).
+                // The leg's context (its HTTP client), with the run as it is now.
+                let mut ctx = ctx.clone();
+                ctx.run = Some(std::sync::Arc::new(run.clone()));
+                let version = crate::checks::fly::version_after_rollback(&ctx, &run.env).await;
+                let version_line = match &version {
+                    Some(o) if o.status != Status::Pass => {
+                        if live.version_pending.as_deref() != Some(o.summary.as_str()) {
+                            ask.observer.on_watch(&WatchEvent::Note(format!(
+                                "healthy again after the rollback, but not verified yet: {}",
+                                o.summary
+                            )));
+                        }
+                        live.version_pending = Some(o.summary.clone());
+                        return Ok(());
+                    }
+                    Some(o) => o.summary.clone(),
+                    None => "the version served was not checked (no app has `version` in shipcheck.toml)".into(),
+                };
+                live.version_pending = None;
                 let summary = format!(
-                    "healthy again after the rollback: {} answered on {n} consecutive samples; error rate under its criterion",
+                    "healthy again after the rollback: {} answered on {n} consecutive samples; error rate under its criterion; {version_line}",
                     apps.join(", ")
                 );
-                verified(session, run_id, true, &summary, live, ask).await?;
+                let version_evidence = version.map(|o| o.evidence);
+                verified(session, run_id, true, &summary, version_evidence, live, ask).await?;
                 let open: Vec<u32> = session
                     .load(run_id)
                     .await?
@@ -233,26 +258,33 @@ pub(super) async fn recoveries(
     Ok(())
 }
 
+/// Records the rollback's verification: the health series' passing streaks, and what the
+/// version check saw (`version`, when the apps say which commit they run).
 pub(super) async fn verified(
     session: &Session,
     run_id: &str,
     ok: bool,
     summary: &str,
+    version: Option<serde_json::Value>,
     live: &Live,
     ask: &Asker<'_>,
 ) -> Result<(), RunError> {
-    let evidence: BTreeMap<String, u32> = live
+    let streaks: BTreeMap<String, u32> = live
         .streaks
         .iter()
         .map(|(k, s)| (k.to_string(), s.passing()))
         .collect();
+    let mut evidence = json!({ "consecutive_passing": streaks });
+    if let Some(v) = version {
+        evidence["version"] = v;
+    }
     session
         .append(
             run_id,
             Event::RollbackVerified {
                 ok,
                 summary: summary.to_string(),
-                evidence: json!({ "consecutive_passing": evidence }),
+                evidence,
             },
         )
         .await?;

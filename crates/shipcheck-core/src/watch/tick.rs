@@ -47,6 +47,9 @@ pub(super) struct Live {
     pub windows: BTreeMap<String, ProbeWindow>,
     pub last_sampled: Vec<Option<jiff::Timestamp>>,
     pub acc: TickAcc,
+    /// After a rollback: health is back, but the version check did not find the commit the
+    /// rollback went back to (why); verification is tried again each round.
+    pub version_pending: Option<String>,
 }
 
 #[derive(Default)]

@@ -254,6 +254,7 @@ async fn run_leg(
         windows: BTreeMap::new(),
         last_sampled: vec![None; signals.len()],
         acc: TickAcc::default(),
+        version_pending: None,
     };
     let mut recorded = 0;
     let sample_every = sched
@@ -430,8 +431,10 @@ async fn sample_round(
     for (reading, judged) in failing_now {
         raise_from_watch(session, run_id, &reading, &judged, live, ask).await?;
     }
-    if !recovered.is_empty() {
-        recoveries(session, run_id, leg, &recovered, live, ask).await?;
+    // After a rollback whose health is back but whose version was not yet live, the
+    // verification is tried again every round.
+    if !recovered.is_empty() || live.version_pending.is_some() {
+        recoveries(session, run_id, ctx, leg, &recovered, live, ask).await?;
     }
     Ok(())
 }
@@ -474,11 +477,14 @@ async fn finish_leg(
         kayenta(&judged)
     };
     if leg.purpose == Purpose::AfterRollback && run.monitor.verification.is_none() {
-        let summary = format!(
+        let mut summary = format!(
             "not healthy again within {} after the rollback: {reason}",
             leg.schedule.duration
         );
-        verified(session, run_id, false, &summary, live, ask).await?;
+        if let Some(v) = &live.version_pending {
+            summary.push_str(&format!("; the version: {v}"));
+        }
+        verified(session, run_id, false, &summary, None, live, ask).await?;
     }
     let raised_during = run
         .monitor

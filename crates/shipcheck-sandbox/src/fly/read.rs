@@ -91,8 +91,13 @@ fn status_text(app: &str, a: &AppState) -> String {
     s
 }
 
-/// One machine as the Machines API returns it (snake_case).
+/// One Machine as `flyctl machines list --json` prints it: fly-go's `Machine` re-encoded
+/// (`fixtures/api/fly/machines-list-flyctl-groups-derived.json`): `image_ref.labels` only
+/// when there are labels, `autostop` a bool or `"suspend"`, `force_instance_key: null` in
+/// every service, a standby's `config.standbys` and `FLY_STANDBY_FOR`, `checks` only when
+/// there are checks, `cordoned` always.
 pub(crate) fn machine(app: &str, a: &AppState, m: &MachineState) -> Value {
+    let release = a.release(m.release);
     let image = a.image_of(m.release);
     let (repo, tag) = image
         .rsplit_once(':')
@@ -102,29 +107,50 @@ pub(crate) fn machine(app: &str, a: &AppState, m: &MachineState) -> Value {
         .split_once('/')
         .map(|(r, p)| (r.to_string(), p.to_string()))
         .unwrap_or((String::new(), repo.clone()));
+    let mut image_ref = json!({ "registry": registry, "repository": repository, "tag": tag, "digest": format!("sha256:{:064x}", m.release) });
+    if let Some(r) = release.filter(|r| !r.labels.is_empty()) {
+        image_ref["labels"] = json!(r.labels);
+    }
+    let at = release
+        .and_then(|r| r.created_at.parse::<jiff::Timestamp>().ok())
+        .unwrap_or_else(|| jiff::Timestamp::from_second(1_787_234_702).unwrap_or_default());
+    let mut config = json!({
+        "init": {},
+        "guest": { "cpu_kind": "shared", "cpus": 1, "memory_mb": 256 },
+        "metadata": {
+            "fly_flyctl_version": "0.4.87",
+            "fly_platform_version": "v2",
+            "fly_process_group": m.process_group,
+            "fly_release_id": format!("rel_{}", m.release),
+            "fly_release_version": m.release.to_string()
+        }
+    });
+    if m.service {
+        config["services"] = json!([service(a, m)]);
+    }
+    config["image"] = json!(image);
+    config["restart"] = json!({});
+    let mut env: serde_json::Map<String, Value> =
+        a.env.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    if !m.standby_for.is_empty() {
+        env.insert("FLY_STANDBY_FOR".into(), json!(m.standby_for.join(",")));
+        config["standbys"] = json!(m.standby_for);
+    }
+    if !env.is_empty() {
+        config["env"] = Value::Object(env);
+    }
     let mut v = json!({
         "id": m.id,
         "name": format!("{app}-{}", m.id.chars().take(6).collect::<String>()),
         "state": m.state,
         "region": m.region,
-        "image_ref": { "registry": registry, "repository": repository, "tag": tag, "digest": format!("sha256:{:064x}", m.release), "labels": {} },
+        "image_ref": image_ref,
         "instance_id": format!("01JV{:012}", m.release),
         "private_ip": "fdaa:0:1:a7b:1f:2:3:4",
         "created_at": "2026-08-01T12:00:00Z",
-        "updated_at": "2026-08-20T14:05:02Z",
-        "config": {
-            "image": image,
-            "env": a.env,
-            "guest": { "cpu_kind": "shared", "cpus": 1, "memory_mb": 256 },
-            "metadata": {
-                "fly_platform_version": "v2",
-                "fly_process_group": m.process_group,
-                "fly_release_id": format!("rel_{}", m.release),
-                "fly_release_version": m.release.to_string(),
-                "fly_flyctl_version": "0.4.87"
-            }
-        },
-        "events": [ { "type": "start", "status": "started", "source": "flyd", "timestamp": 1787234702000u64 } ],
+        "updated_at": at.to_string(),
+        "config": config,
+        "events": events(m, at),
         "host_status": "ok",
         "cordoned": false
     });
@@ -133,10 +159,58 @@ pub(crate) fn machine(app: &str, a: &AppState, m: &MachineState) -> Value {
         v["checks"] = json!(m
             .checks
             .iter()
-            .map(|c| json!({ "name": c.name, "status": c.status, "output": c.output, "updated_at": "2026-08-20T14:05:30Z" }))
+            .map(|c| json!({ "name": c.name, "status": c.status, "output": c.output, "updated_at": at.to_string() }))
             .collect::<Vec<_>>());
     }
     v
+}
+
+/// The app's HTTP service as a Machine's config holds it.
+fn service(a: &AppState, m: &MachineState) -> Value {
+    // fly-go's MachineAutostop: off → false, stop → true, suspend → "suspend".
+    let autostop = match m.autostop.as_str() {
+        "stop" => json!(true),
+        "suspend" => json!("suspend"),
+        "" | "off" => json!(false),
+        other => json!(other),
+    };
+    let mut check = json!({ "port": 8080, "type": "http", "interval": "15s", "timeout": "2s", "method": "GET" });
+    if let Some(p) = &a.health_path {
+        check["path"] = json!(p);
+    }
+    json!({
+        "protocol": "tcp",
+        "internal_port": 8080,
+        "autostop": autostop,
+        "autostart": true,
+        "min_machines_running": if m.autostop.is_empty() || m.autostop == "off" { 1 } else { 0 },
+        "ports": [
+            { "port": 80, "handlers": ["http"], "force_https": true },
+            { "port": 443, "handlers": ["tls", "http"] }
+        ],
+        "checks": [check],
+        "concurrency": { "type": "connections", "hard_limit": 25, "soft_limit": 20 },
+        "force_instance_key": null
+    })
+}
+
+/// The Machine's events, newest first (`timestamp` in ms), as its state suggests.
+fn events(m: &MachineState, at: jiff::Timestamp) -> Value {
+    let ms = at.as_millisecond();
+    let launch =
+        json!({ "type": "launch", "status": "created", "source": "user", "timestamp": ms - 4000 });
+    let start =
+        json!({ "type": "start", "status": "started", "source": "flyd", "timestamp": ms - 1000 });
+    match m.state.as_str() {
+        _ if !m.standby_for.is_empty() => json!([launch]),
+        "stopped" => json!([
+            { "type": "exit", "status": "stopped", "request": { "exit_event": { "exit_code": 0, "guest_signal": -1, "signal": -1, "exited_at": at.to_string(), "requested_stop": true } }, "source": "flyd", "timestamp": ms },
+            start,
+            launch
+        ]),
+        "started" => json!([start, launch]),
+        _ => json!([launch]),
+    }
 }
 
 /// `releases --json`: PascalCase (no json tags), newest first, at most 25.

@@ -88,14 +88,14 @@ pub struct AppState {
 }
 
 /// One machine.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MachineState {
     /// 14 hex digits.
     pub id: String,
     /// Region code.
     pub region: String,
-    /// `started`, `stopped`, ...
+    /// `started`, `stopped`, `suspended`, ... (any of Fly's states, or one it never had).
     pub state: String,
     /// Process group (`app`).
     pub process_group: String,
@@ -103,6 +103,43 @@ pub struct MachineState {
     pub release: u64,
     /// Health checks.
     pub checks: Vec<CheckState>,
+    /// Whether it has the app's HTTP service (a worker group often has none).
+    pub service: bool,
+    /// Its service's `auto_stop_machines`: `""`/`off`, `stop` or `suspend`.
+    pub autostop: String,
+    /// The Machines it stands by for: a standby (`config.standbys`, `FLY_STANDBY_FOR`).
+    pub standby_for: Vec<String>,
+}
+
+impl Default for MachineState {
+    fn default() -> Self {
+        MachineState {
+            id: String::new(),
+            region: String::new(),
+            state: "started".into(),
+            process_group: "app".into(),
+            release: 0,
+            checks: Vec::new(),
+            service: true,
+            autostop: String::new(),
+            standby_for: Vec::new(),
+        }
+    }
+}
+
+impl MachineState {
+    /// A started Machine of `group` on `release`, with the app's service and its passing
+    /// check.
+    pub fn started(id: String, region: &str, group: &str, release: u64) -> MachineState {
+        MachineState {
+            id,
+            region: region.into(),
+            process_group: group.into(),
+            release,
+            checks: vec![super::write::passing_check()],
+            ..MachineState::default()
+        }
+    }
 }
 
 /// One machine health check.
@@ -133,6 +170,9 @@ pub struct ReleaseState {
     pub description: String,
     /// Who.
     pub user_email: String,
+    /// The image's labels (`image_ref.labels` of the Machines that run it).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// One secret.
@@ -174,7 +214,8 @@ pub struct Faults {
     pub truncate: Vec<String>,
     /// Commands that fail: command → the error printed on stderr (exit 1).
     pub fail: BTreeMap<String, String>,
-    /// `deploy` records a failed release and exits 1.
+    /// `deploy` records a failed release and leaves the Machines as they are (the image did
+    /// not start); it exits 1, or 0 with `--detach` (flyctl does not wait to see).
     pub deploy_fails: bool,
     /// `deploy` completes but the machines' checks are critical.
     pub deploy_unhealthy: bool,
@@ -238,11 +279,13 @@ impl AppState {
     }
     /// The image of release `version`.
     pub fn image_of(&self, version: u64) -> String {
-        self.releases
-            .iter()
-            .find(|r| r.version == version)
+        self.release(version)
             .map(|r| r.image_ref.clone())
             .unwrap_or_default()
+    }
+    /// Release `version`.
+    pub fn release(&self, version: u64) -> Option<&ReleaseState> {
+        self.releases.iter().find(|r| r.version == version)
     }
 }
 

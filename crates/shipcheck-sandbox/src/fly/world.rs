@@ -7,7 +7,7 @@ use super::state::{
     AppState, FlyState, LogLine, MachineState, ReleaseState, SecretState, SecretsShape,
     read_invocations,
 };
-use super::write::{new_machine_id, passing_check};
+use super::write::new_machine_id;
 
 /// The time builder-made releases get unless told otherwise (a Tuesday, inside the seed's
 /// deploy window).
@@ -118,17 +118,11 @@ impl FlyWorld {
             created_at: now,
             description: "Deploy image".into(),
             user_email: "dev@example.com".into(),
+            labels: Default::default(),
         }];
         a.machines = ids
             .into_iter()
-            .map(|id| MachineState {
-                id,
-                region: region.into(),
-                state: "started".into(),
-                process_group: "app".into(),
-                release: 1,
-                checks: vec![passing_check()],
-            })
+            .map(|id| MachineState::started(id, region, "app", 1))
             .collect();
         self
     }
@@ -145,6 +139,7 @@ impl FlyWorld {
             created_at: now,
             description: "Deploy image".into(),
             user_email: "dev@example.com".into(),
+            labels: Default::default(),
         });
         if status == "complete" {
             for m in &mut a.machines {
@@ -212,21 +207,92 @@ impl FlyWorld {
         let id = new_machine_id(&mut self.state, app);
         let a = self.app_mut(app);
         let release = a.newest_complete().map(|r| r.version).unwrap_or(1);
-        a.machines.push(MachineState {
-            id,
-            region: region.into(),
-            state: "started".into(),
-            process_group: "app".into(),
-            release,
-            checks: vec![passing_check()],
-        });
+        a.machines
+            .push(MachineState::started(id, region, "app", release));
         self
     }
 
     /// Fault: the first machine's state (`stopped`, `created`, ...).
-    pub fn machine_state(mut self, app: &str, state: &str) -> Self {
-        if let Some(m) = self.app_mut(app).machines.first_mut() {
+    pub fn machine_state(self, app: &str, state: &str) -> Self {
+        self.nth_machine_state(app, 0, state)
+    }
+
+    /// Machine `n`'s state (`stopped`, `suspended`, `failed`, or one Fly never had). A
+    /// Machine that is not started fails its service check, as on Fly.
+    pub fn nth_machine_state(mut self, app: &str, n: usize, state: &str) -> Self {
+        if let Some(m) = self.app_mut(app).machines.get_mut(n) {
             m.state = state.into();
+            if state != "started" && m.service {
+                m.checks = vec![super::write::refused_check()];
+            }
+        }
+        self
+    }
+
+    /// `auto_stop_machines = "stop"` or `"suspend"` (or `"off"`) on the app's service: idle
+    /// Machines may be stopped or suspended.
+    pub fn autostop(mut self, app: &str, mode: &str) -> Self {
+        for m in self.app_mut(app).machines.iter_mut().filter(|m| m.service) {
+            m.autostop = mode.into();
+        }
+        self
+    }
+
+    /// `count` Machines of process group `group` without a service (a worker), started,
+    /// on the app's current release, in its primary region.
+    pub fn worker(mut self, app: &str, group: &str, count: usize) -> Self {
+        for _ in 0..count {
+            let id = new_machine_id(&mut self.state, app);
+            let a = self.app_mut(app);
+            let release = a.newest_complete().map(|r| r.version).unwrap_or(1);
+            let mut m = MachineState::started(id, &a.primary_region.clone(), group, release);
+            m.service = false;
+            m.checks.clear();
+            a.machines.push(m);
+        }
+        self
+    }
+
+    /// A standby for the app's first Machine: same group, stopped by design.
+    pub fn standby(mut self, app: &str) -> Self {
+        let id = new_machine_id(&mut self.state, app);
+        let a = self.app_mut(app);
+        let Some(first) = a.machines.first().cloned() else {
+            return self;
+        };
+        a.machines.push(MachineState {
+            id,
+            state: "stopped".into(),
+            standby_for: vec![first.id.clone()],
+            checks: if first.service {
+                vec![super::write::refused_check()]
+            } else {
+                Vec::new()
+            },
+            ..first
+        });
+        self
+    }
+
+    /// The image of release `version` of `app` (and its labels).
+    pub fn release_image(
+        mut self,
+        app: &str,
+        version: u64,
+        image: &str,
+        labels: &[(&str, &str)],
+    ) -> Self {
+        if let Some(r) = self
+            .app_mut(app)
+            .releases
+            .iter_mut()
+            .find(|r| r.version == version)
+        {
+            r.image_ref = image.into();
+            r.labels = labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         }
         self
     }
@@ -243,7 +309,8 @@ impl FlyWorld {
         self
     }
 
-    /// Fault: `deploy` records a failed release and exits 1.
+    /// Fault: `deploy` records a failed release and leaves the Machines on the old one (the
+    /// image did not start); it exits 1, or 0 with `--detach`.
     pub fn failing_deploy(mut self, app: &str) -> Self {
         self.app_mut(app).faults.deploy_fails = true;
         self

@@ -24,13 +24,26 @@ pub(crate) fn passing_check() -> CheckState {
     }
 }
 
+/// The service check of a Machine that is not started, as Fly reports it.
+pub(crate) fn refused_check() -> CheckState {
+    CheckState {
+        name: "servicecheck-00-http-8080".into(),
+        status: "critical".into(),
+        output: "connect: connection refused".into(),
+    }
+}
+
 fn save(dir: &Path, state: &FlyState) -> Result<(), Reply> {
     state
         .save(dir)
         .map_err(|e| Reply::error(format!("flyctl stand-in: cannot write its state: {e}")))
 }
 
-/// `deploy --image REF -a APP`: a new release; every machine updated to it.
+/// `deploy --image REF -a APP`: a new release; every Machine updated to it, as flyctl does:
+/// started ones restart on it, stopped and suspended ones are updated without being started
+/// (a suspended one loses its snapshot and is stopped), standbys stay standbys. With the
+/// `deploy_fails` fault the image does not start: the release is `failed` and every Machine
+/// stays on the release it ran; flyctl exits 1, or 0 with `--detach` (it does not wait).
 pub(crate) fn deploy(dir: &Path, state: &mut FlyState, app: &str, p: &Parsed) -> Reply {
     let Some(image) = p.flag("image").map(str::to_string) else {
         return Reply::error("the flyctl stand-in deploys images only: pass --image REF");
@@ -51,11 +64,19 @@ pub(crate) fn deploy(dir: &Path, state: &mut FlyState, app: &str, p: &Parsed) ->
     }
     let version = a.newest().map(|r| r.version).unwrap_or(0) + 1;
     let mut out = format!(
-        "==> Verifying app config\n--> Verified app config\n==> Building image\nSearching for image '{image}' remotely...\nimage found: img_{version}\n\nWatch your deployment at https://fly.io/apps/{app}/monitoring\n\n-------\nUpdating existing machines in '{app}' with {} strategy\n\n",
-        p.flag("strategy").unwrap_or("rolling")
+        "==> Verifying app config\n--> Verified app config\n==> Building image\nSearching for image '{image}' remotely...\nimage found: img_{version}\n\nWatch your deployment at https://fly.io/apps/{app}/monitoring\n\n"
     );
     let fails = a.faults.deploy_fails;
     let unhealthy = a.faults.deploy_unhealthy;
+    let detach = p.has("detach");
+    // A redeploy of a known image keeps its labels (a rollback).
+    let labels = a
+        .releases
+        .iter()
+        .rev()
+        .find(|r| r.image_ref == image)
+        .map(|r| r.labels.clone())
+        .unwrap_or_default();
     a.releases.push(ReleaseState {
         version,
         status: if fails { "failed" } else { "complete" }.into(),
@@ -63,28 +84,48 @@ pub(crate) fn deploy(dir: &Path, state: &mut FlyState, app: &str, p: &Parsed) ->
         created_at: now.to_string(),
         description: "Deploy image".into(),
         user_email: "dev@example.com".into(),
+        labels,
     });
+    if detach {
+        out.push_str("--detach: not waiting for the deployment to finish\n");
+    } else {
+        out.push_str(&format!(
+            "-------\nUpdating existing machines in '{app}' with {} strategy\n\n",
+            p.flag("strategy").unwrap_or("rolling")
+        ));
+    }
     if !fails {
         for m in &mut a.machines {
             m.release = version;
-            m.state = "started".into();
-            let mut check = passing_check();
-            if unhealthy {
-                check.status = "critical".into();
-                check.output = "connect: connection refused".into();
+            let started = m.state == "started";
+            if m.state == "suspended" {
+                m.state = "stopped".into();
             }
-            m.checks = vec![check];
-            out.push_str(&format!(
-                "✔ Machine {} [{}] update finished: success\n",
-                m.id, m.process_group
-            ));
+            m.checks = match (m.service, started, unhealthy) {
+                (false, _, _) => Vec::new(),
+                (true, true, false) => vec![passing_check()],
+                _ => vec![refused_check()],
+            };
+            if !detach {
+                let how = if started {
+                    "success"
+                } else {
+                    "updated, not started"
+                };
+                out.push_str(&format!(
+                    "✔ Machine {} [{}] update finished: {how}\n",
+                    m.id, m.process_group
+                ));
+            }
         }
-        out.push_str("-------\n");
+        if !detach {
+            out.push_str("-------\n");
+        }
     }
     if let Err(r) = save(dir, state) {
         return r;
     }
-    if fails {
+    if fails && !detach {
         return Reply {
             stdout: out,
             stderr: format!(
@@ -176,17 +217,24 @@ fn scale_app(
                 "  +{} machines for group '{group}' on region '{region}' of size 'shared-cpu-1x'\n",
                 n - have
             ));
+            // New Machines are made like the group's others (service, auto-stop).
+            let like = a
+                .machines
+                .iter()
+                .find(|m| &m.process_group == group)
+                .cloned();
             for _ in have..*n {
                 let id = new_machine_id(state, app);
                 out.push_str(&format!("Created machine {id}\n"));
-                a.machines.push(MachineState {
-                    id,
-                    region: region.clone(),
-                    state: "started".into(),
-                    process_group: group.clone(),
-                    release,
-                    checks: vec![passing_check()],
-                });
+                let mut m = MachineState::started(id, &region, group, release);
+                if let Some(l) = &like {
+                    m.service = l.service;
+                    m.autostop = l.autostop.clone();
+                    if !m.service {
+                        m.checks.clear();
+                    }
+                }
+                a.machines.push(m);
             }
         }
     }

@@ -2,7 +2,9 @@
 //! `agent-registration` (`/`) and `public-api` (`/`), each for staging and production, on
 //! random loopback ports.
 //!
-//! An app behaves as the image its Fly release runs: the world watches the Fly stand-in's
+//! An app behaves as the image its Fly release runs, and says which commit that image was
+//! built from (`"version"` in its health answer, an `x-release` header on every answer). The
+//! world watches the Fly stand-in's
 //! `state.json` (never writing it), so `flyctl deploy --image` switches an app's behaviour
 //! and `flyctl scale count 0` stops it (the edge then answers 503 and the app logs nothing).
 //! Every request is logged in Fly's log shape to `fly/logs/APP.jsonl` (what `flyctl logs`
@@ -24,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
 use super::{Shared, WorldError};
-use crate::fly::{ClockSpec, FlyState, FlyWorld, LogLine, state::LOGS_DIR};
+use crate::fly::{FlyState, LogLine, state::LOGS_DIR};
 
 /// How an image behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,7 +129,7 @@ const SEED: [(&str, &str, &[&str], &str); 3] = [
 /// What the world knows of one Fly app right now (from `state.json`).
 #[derive(Clone, Debug, Default)]
 pub struct View {
-    /// Started machines' ids.
+    /// Ids of the started Machines with the HTTP service.
     pub machines: Vec<String>,
     /// The image the machines run.
     pub image: String,
@@ -154,6 +156,9 @@ pub struct Hit {
     pub machine: String,
 }
 
+/// The header every answer of an app carries: the commit its image was built from.
+pub const RELEASE_HEADER: &str = "x-release";
+
 /// Hits kept in memory at most.
 const MAX_HITS: usize = 200_000;
 
@@ -162,7 +167,7 @@ pub struct Apps {
     /// Every app.
     pub specs: Vec<AppSpec>,
     view: RwLock<BTreeMap<String, View>>,
-    images: Mutex<BTreeMap<String, Behaviour>>,
+    images: Mutex<BTreeMap<String, (Behaviour, String)>>,
     hits: Mutex<VecDeque<Hit>>,
     counter: AtomicU64,
 }
@@ -191,49 +196,23 @@ impl Apps {
         }
     }
 
-    /// Writes the Fly stand-in's state: every app in `fra` with two machines on release v1
-    /// (a day before `start`), the same secrets and `[env]`, the world's clock; registers v1's
-    /// images as good.
-    pub(crate) fn write_fly_state(
-        &self,
-        fly_dir: &Path,
-        clock: ClockSpec,
-        start: Timestamp,
-    ) -> Result<(), WorldError> {
-        let project = self
-            .specs
-            .first()
-            .map(|s| {
-                s.fly_app
-                    .trim_end_matches(&format!("-{}-{}", s.env, s.name))
-            })
-            .unwrap_or("maishapoa")
-            .to_string();
-        let yesterday = start - jiff::SignedDuration::from_hours(24);
-        let mut world = FlyWorld::new(fly_dir)
-            .at(&yesterday.to_string())
-            .seed(&project);
-        world.state.clock = Some(clock);
-        for s in &self.specs {
-            if let Some(a) = world.state.apps.get_mut(&s.fly_app) {
-                a.health_path = Some(s.health_path.to_string());
-            }
-            self.register(&FlyWorld::image_of(&s.fly_app, 1), Behaviour::good());
-        }
-        world
-            .save()
-            .map_err(super::io("write the Fly stand-in's state"))?;
-        std::fs::create_dir_all(fly_dir.join(LOGS_DIR)).map_err(super::io("create fly/logs"))?;
-        self.refresh(fly_dir);
-        Ok(())
-    }
-
-    /// Records how `image` behaves.
-    pub fn register(&self, image: &str, b: Behaviour) {
+    /// Records how `image` behaves and the commit it was built from (what its answers give
+    /// as their version).
+    pub fn register(&self, image: &str, b: Behaviour, commit: &str) {
         self.images
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(image.to_string(), b);
+            .insert(image.to_string(), (b, commit.to_string()));
+    }
+
+    /// The commit `image` was built from (empty when the world did not build it).
+    pub fn commit(&self, image: &str) -> String {
+        self.images
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(image)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
     }
 
     /// How `image` behaves (an image the world did not build behaves well).
@@ -242,7 +221,7 @@ impl Apps {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(image)
-            .copied()
+            .map(|(b, _)| *b)
             .unwrap_or_else(Behaviour::good)
     }
 
@@ -253,7 +232,13 @@ impl Apps {
         };
         let mut view = BTreeMap::new();
         for (name, a) in &state.apps {
-            let started: Vec<_> = a.machines.iter().filter(|m| m.state == "started").collect();
+            // Requests reach started Machines with the HTTP service (not a worker group's,
+            // not one stopped by auto-stop).
+            let started: Vec<_> = a
+                .machines
+                .iter()
+                .filter(|m| m.state == "started" && m.service)
+                .collect();
             let version = started.iter().map(|m| m.release).max().unwrap_or(0);
             view.insert(
                 name.clone(),
@@ -372,6 +357,7 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
     let n = shared.apps.next();
     let machine = view.machines[(n as usize) % view.machines.len()].clone();
     let b = shared.apps.behaviour(&view.image);
+    let commit = shared.apps.commit(&view.image);
     let span = b.max_ms.saturating_sub(b.min_ms);
     let ms = b.min_ms + (unit(n.wrapping_mul(3)) * span as f64) as u64;
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -395,13 +381,12 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
             format!("{{\"error\":{:?}}}", spec.error),
         )
     } else if req.uri().path() == spec.health_path {
-        (
-            StatusCode::OK,
-            format!(
-                "{{\"status\":\"ok\",\"app\":\"{}\",\"release\":\"v{}\"}}",
-                spec.name, view.version
-            ),
-        )
+        // The health answer says which commit the image was built from.
+        let mut body = serde_json::json!({ "status": "ok", "app": spec.name, "release": format!("v{}", view.version) });
+        if !commit.is_empty() {
+            body["version"] = serde_json::json!(commit);
+        }
+        (StatusCode::OK, body.to_string())
     } else {
         (
             StatusCode::OK,
@@ -447,6 +432,11 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static("application/json"),
     );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&commit)
+        && !commit.is_empty()
+    {
+        resp.headers_mut().insert(RELEASE_HEADER, v);
+    }
     resp
 }
 

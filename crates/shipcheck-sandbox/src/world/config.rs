@@ -86,20 +86,32 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String]) -> String {
         q(&m.clock.start.to_string())
     ));
     t.push_str("[contacts]\nteam_lead = \"Amina Wanjiru <amina@maishapoa.example>\"\ndevops = \"Baraka Otieno <baraka@maishapoa.example>\"\non_call = \"Wanjiku Kamau <wanjiku@maishapoa.example>\"\n\n");
+    t.push_str(
+        "# Each production app says which commit it runs, each in its own way: the health\n\
+         # answer's JSON, a header, or the tag its image was pushed with.\n",
+    );
     for env in ["staging", "production"] {
-        for (name, path) in [
-            ("internal-api", "/api/health"),
-            ("agent-registration", "/"),
-            ("public-api", "/"),
+        for (name, path, version) in [
+            (
+                "internal-api",
+                "/api/health",
+                "{ json_pointer = \"/version\" }",
+            ),
+            ("agent-registration", "/", "{ header = \"x-release\" }"),
+            ("public-api", "/", "{ image_ref = true }"),
         ] {
             let fly_app = format!("{project}-{env}-{name}");
             let base = m.apps.get(&fly_app).cloned().unwrap_or_default();
             t.push_str(&format!(
-                "[[environments.{env}.apps]]\nname = {}\nfly_app = {}\nhealth_url = {}\nregion = \"fra\"\nrequired_secrets = [\"DATABASE_URL\", \"SENTRY_DSN\"]\n\n",
+                "[[environments.{env}.apps]]\nname = {}\nfly_app = {}\nhealth_url = {}\nregion = \"fra\"\nrequired_secrets = [\"DATABASE_URL\", \"SENTRY_DSN\"]\n",
                 q(name),
                 q(&fly_app),
                 q(&format!("{base}{path}"))
             ));
+            if env == "production" {
+                t.push_str(&format!("version = {version}\n"));
+            }
+            t.push('\n');
         }
     }
     t.push_str(&format!(

@@ -26,6 +26,7 @@
 
 pub mod apps;
 pub mod config;
+mod fleet;
 pub mod github;
 pub mod github_runs;
 pub mod postgres;
@@ -63,21 +64,27 @@ pub enum Scenario {
     Good,
     /// The new release answers 30 % of requests with a 5xx.
     BadRelease,
+    /// The new release never starts (its release is `failed`, the Machines stay on the old
+    /// image) while the old one keeps answering 200; the team's workflow deploys with
+    /// `--detach`, so it goes green anyway.
+    StaleRelease,
 }
 
 impl Scenario {
-    /// `good` or `bad-release`.
+    /// `good`, `bad-release` or `stale-release`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scenario::Good => "good",
             Scenario::BadRelease => "bad-release",
+            Scenario::StaleRelease => "stale-release",
         }
     }
     /// How the release built from the staging change set behaves (the bad release's onset
     /// can be moved with [`ONSET_ENV`], for benchmarks).
     pub fn new_release(self) -> Behaviour {
         match self {
-            Scenario::Good => Behaviour::good(),
+            // A stale release never runs: how it would behave does not matter.
+            Scenario::Good | Scenario::StaleRelease => Behaviour::good(),
             Scenario::BadRelease => {
                 let mut b = Behaviour::bad();
                 if let Some(s) = onset_override() {
@@ -104,8 +111,9 @@ impl std::str::FromStr for Scenario {
         match s {
             "good" => Ok(Scenario::Good),
             "bad-release" | "bad" => Ok(Scenario::BadRelease),
+            "stale-release" | "stale" => Ok(Scenario::StaleRelease),
             other => Err(format!(
-                "unknown scenario {other:?}; choose good or bad-release"
+                "unknown scenario {other:?}; choose good, bad-release or stale-release"
             )),
         }
     }
@@ -338,7 +346,14 @@ impl World {
         };
         let fly_dir = dir.join("fly");
         let apps = apps::Apps::new(&options.project);
-        apps.write_fly_state(&fly_dir, clock_spec, start)?;
+        fleet::write(
+            &apps,
+            &fly_dir,
+            clock_spec,
+            start,
+            &repo.production_head,
+            options.scenario,
+        )?;
         let (stop, _) = tokio::sync::watch::channel(false);
         let shared = Arc::new(Shared {
             fly_dir: fly_dir.clone(),

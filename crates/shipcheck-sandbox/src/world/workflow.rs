@@ -241,8 +241,8 @@ async fn run_deploy(shared: Arc<Shared>, id: i64, sha: String) {
     for app in &apps {
         shared.sleep(Duration::from_secs(20)).await;
         let image = format!("registry.fly.io/{app}:deployment-{short}");
-        shared.apps.register(&image, behaviour);
-        let args: Vec<String> = [
+        shared.apps.register(&image, behaviour, &sha);
+        let mut args: Vec<String> = [
             "deploy",
             "--image",
             &image,
@@ -255,6 +255,11 @@ async fn run_deploy(shared: Arc<Shared>, id: i64, sha: String) {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        if shared.scenario == super::Scenario::StaleRelease {
+            // This team's workflow does not wait for Fly: the job is green whatever Fly
+            // makes of the release.
+            args.push("--detach".into());
+        }
         let dir = shared.fly_dir.clone();
         let out = tokio::task::spawn_blocking(move || crate::fly::invoke(&dir, &args)).await;
         if !out.is_ok_and(|o| o.code == 0) {

@@ -120,7 +120,12 @@ async fn rollback_is_not_done_until_the_machines_are_healthy() {
         "{}",
         err.message
     );
-    assert!(err.message.contains("checks passing"), "{}", err.message);
+    assert!(
+        err.message
+            .contains("check servicecheck-00-http-8080 critical"),
+        "{}",
+        err.message
+    );
     assert_eq!(deploys(&world).len(), 1, "stops before the next app");
 }
 

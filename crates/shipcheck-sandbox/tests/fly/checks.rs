@@ -258,7 +258,7 @@ async fn status_pass_and_each_failure() {
     let begun = c2.clock.now();
     let o = check(status(), &c2).await;
     assert_eq!(o.status, Status::Fail);
-    assert!(o.summary.contains("still on v1"), "{}", o.summary);
+    assert!(o.summary.contains("no release since v1"), "{}", o.summary);
     // It kept reading while the deploy might still land, bounded by its wait (20s: three
     // reads of three apps, 10 s apart), then said what it saw.
     assert_eq!(status_reads(&fresh) - reads_before, 9);

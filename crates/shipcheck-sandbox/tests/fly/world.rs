@@ -601,3 +601,6 @@ async fn dropping_a_world_drops_its_databases() {
     let gone = sqlx::PgConnection::connect(&staging).await;
     assert!(gone.is_err(), "the staging database survived the world");
 }
+
+#[path = "world_stale.rs"]
+mod stale;

@@ -207,6 +207,21 @@ async fn print_record(world: &World) -> Result<(), CliError> {
         v["status"].as_str().unwrap_or("?"),
         v["verdict"]["verdict"].as_str().unwrap_or("(none)")
     );
+    // A run that stopped: what stopped it.
+    for r in run.items.iter().filter(|r| {
+        matches!(
+            r.state,
+            shipcheck_core::journal::state::ItemState::Fail
+                | shipcheck_core::journal::state::ItemState::Error
+        )
+    }) {
+        say!(
+            "  ✗ {} {}: {}",
+            r.item.id,
+            r.state.as_str(),
+            r.summary.as_deref().unwrap_or("")
+        );
+    }
     let watch = &v["watch"];
     for (key, what) in [
         (
@@ -248,17 +263,21 @@ async fn print_world_facts(world: &World) {
     say!("  GitHub             {approvals} approval(s) sent");
     if let Ok(state) = shipcheck_sandbox::fly::FlyState::load(&m.fly_state) {
         for (app, before) in &m.previous_images {
-            if let Some(a) = state.apps.get(app)
-                && let Some(r) = a.newest()
-            {
-                let now = &r.image_ref;
-                let verdict = if now == before {
-                    "back on its previous image"
-                } else {
-                    "on the new release"
-                };
-                say!("  Fly {app:<40} v{} {verdict}", r.version);
+            let Some(a) = state.apps.get(app) else {
+                continue;
+            };
+            // What the Machines run, and the newest release when it is not that one.
+            let running = a.machines.iter().map(|x| x.release).max().unwrap_or(0);
+            let previous = &a.image_of(running) == before;
+            let mut line = match (previous, running) {
+                (false, _) => format!("v{running}: the new release"),
+                (true, 1) => "v1: still its previous image".to_string(),
+                (true, _) => format!("v{running}: back on its previous image"),
+            };
+            if let Some(r) = a.newest().filter(|r| r.version != running) {
+                line.push_str(&format!("; v{} {}", r.version, r.status));
             }
+            say!("  Fly {app:<40} {line}");
         }
     }
     let slack = record::read_slack(&world.dir);

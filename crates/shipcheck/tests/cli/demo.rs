@@ -1,4 +1,4 @@
-//! The rehearsal end to end: `shipcheck demo` in both scenarios, the demo operator killed at
+//! The rehearsal end to end: `shipcheck demo` in each scenario, the demo operator killed at
 //! random moments and resumed, and two walkers at once. Assertions are on the world — the
 //! origin's git history, the requests the stand-ins answered, the Fly state, the Slack
 //! channel — and on the stored record, not on what shipcheck prints.
@@ -126,10 +126,9 @@ fn facts(dir: &Path) -> Facts {
     }
 }
 
-/// Item id → state, from the JSON report.
-fn states(report: &Value) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let items = report["items"]
+/// The items of the JSON report.
+fn items(report: &Value) -> Vec<Value> {
+    report["items"]
         .as_array()
         .cloned()
         .or_else(|| {
@@ -139,8 +138,13 @@ fn states(report: &Value) -> BTreeMap<String, String> {
                     .collect()
             })
         })
-        .unwrap_or_default();
-    for i in items {
+        .unwrap_or_default()
+}
+
+/// Item id → state, from the JSON report.
+fn states(report: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for i in items(report) {
         if let (Some(id), Some(state)) = (i["id"].as_str(), i["state"].as_str()) {
             out.insert(id.to_string(), state.to_string());
         }
@@ -246,6 +250,9 @@ fn demo_good_ships_the_release_and_signs_the_record() {
         "prepare.tests",
         "prepare.prs-approved",
         "release.workflow-triggered",
+        "rollout.fly-status",
+        "verify.apps-deployed",
+        "verify.version-live",
         "verify.health-200",
     ] {
         assert_eq!(s.get(id).map(String::as_str), Some("pass"), "{id}: {s:?}");
@@ -307,6 +314,20 @@ fn demo_bad_release_is_detected_rolled_back_and_recorded() {
     );
     assert!(watch["time_to_detect_s"].as_u64().is_some(), "{watch}");
     assert!(watch["time_to_recover_s"].as_u64().is_some(), "{watch}");
+    // Verified: healthy again, and the commit before the release is the one answering.
+    let verified = &watch["rollback_verified"];
+    assert_eq!(verified["ok"], true, "{verified}");
+    let before = git(&m.origin, &["rev-parse", "production^1"]);
+    assert!(
+        verified["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!(
+                "the commit before the release {} is live",
+                &before.trim()[..7]
+            )),
+        "{verified}"
+    );
     assert_eq!(criteria(r)["No rollback needed within 2 hours"], "not_met");
     let md = run(&dir, &m.env, &["report"]).1;
     assert!(md.contains("Time to detect"), "{md}");
@@ -804,3 +825,5 @@ async fn eight_writers_during_the_watch_on_postgres() {
         }
     }
 }
+#[path = "demo_stale.rs"]
+mod stale;

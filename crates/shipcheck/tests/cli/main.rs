@@ -31,7 +31,7 @@ mod basics {
         assert_eq!(out.code, 0, "{}", out.stderr);
         let v = out.json();
         assert_eq!(v["schema"], "shipcheck/v1");
-        assert_eq!(v["items"], 58);
+        assert_eq!(v["items"], 59);
         let phases = v["phases"].as_array().unwrap();
         let names: Vec<_> = phases
             .iter()

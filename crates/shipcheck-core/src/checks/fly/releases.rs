@@ -1,13 +1,16 @@
-//! `fly.releases` (record the rollback targets; later, each app deployed anew) and
-//! `fly.status` (machines started, on the current release, checks passing).
+//! `fly.releases`: record the rollback targets (`preflight.rollback-ready`), and later each app
+//! deployed anew (`verify.apps-deployed`). Only a `complete` release counts as deployed, and
+//! only a `complete` one is a rollback target: `flyctl releases --json` lists failed,
+//! interrupted, pending and running releases too (`fixtures/api/README.md` F8).
 
 use serde_json::{Value, json};
 
+use crate::checks::fly::machines::{Wanted, judge_fleet, running_versions};
 use crate::checks::fly::{AppResult, combine, fly_apps, with};
 use crate::checks::{CheckContext, join_all};
-use crate::clients::fly::{Fly, Release};
+use crate::clients::fly::{Fly, Machine, Release};
 use crate::journal::state::RunState;
-use crate::model::checklist::{FlyReleasesCheck, FlyStatusCheck, ReleasesMode};
+use crate::model::checklist::{FlyReleasesCheck, ReleasesMode};
 use crate::model::facts::Fact;
 pub use crate::model::facts::RollbackTarget;
 use crate::model::outcome::{Outcome, Status};
@@ -72,19 +75,27 @@ async fn record(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
 
 async fn record_app(fly: &Fly, name: &str, fly_app: &str) -> (AppResult, Option<RollbackTarget>) {
     let base = json!({ "app": name, "fly_app": fly_app });
-    let list = match fly.releases(fly_app).await {
-        Ok(l) => l,
-        Err(e) => {
-            return (
-                AppResult::new(
-                    Status::Error,
-                    e.to_string(),
-                    with(base, "error", json!(e.to_string())),
-                ),
-                None,
-            );
-        }
-    };
+    match fly.releases(fly_app).await {
+        Ok(list) => pick_target(name, fly_app, &list),
+        Err(e) => (
+            AppResult::new(
+                Status::Error,
+                e.to_string(),
+                with(base, "error", json!(e.to_string())),
+            ),
+            None,
+        ),
+    }
+}
+
+/// The rollback target among `list` (newest first): the newest `complete` release, never
+/// one that failed, was interrupted or is still under way; none while a deploy is in flight.
+pub(crate) fn pick_target(
+    name: &str,
+    fly_app: &str,
+    list: &[Release],
+) -> (AppResult, Option<RollbackTarget>) {
+    let base = json!({ "app": name, "fly_app": fly_app });
     let Some(newest) = list.first() else {
         return (
             AppResult::new(
@@ -95,13 +106,13 @@ async fn record_app(fly: &Fly, name: &str, fly_app: &str) -> (AppResult, Option<
             None,
         );
     };
-    if newest.status.eq_ignore_ascii_case("running") {
+    if newest.is_in_flight() {
         return (
             AppResult::new(
                 Status::Fail,
                 format!(
-                    "{fly_app}: a deploy is in progress (v{} running); record the target when it has finished",
-                    newest.version
+                    "{fly_app}: a deploy is in progress (v{} {}); record the target when it has finished",
+                    newest.version, newest.status
                 ),
                 with(base, "newest", release_json(newest)),
             ),
@@ -113,8 +124,10 @@ async fn record_app(fly: &Fly, name: &str, fly_app: &str) -> (AppResult, Option<
             AppResult::new(
                 Status::Error,
                 format!(
-                    "{fly_app} has no complete release among its last {}",
-                    list.len()
+                    "{fly_app} has no complete release among its last {} (newest v{} {}); there is nothing to roll back to",
+                    list.len(),
+                    newest.version,
+                    newest.status
                 ),
                 with(base, "newest", release_json(newest)),
             ),
@@ -143,31 +156,23 @@ async fn record_app(fly: &Fly, name: &str, fly_app: &str) -> (AppResult, Option<
         created_at: current.created_at.clone(),
     };
     let mut evidence = with(base, "current", release_json(current));
+    let mut line = format!("{name} v{}", current.version);
     if newest.version != current.version {
-        evidence = with(
-            evidence,
-            "note",
-            json!(format!(
-                "the newest release v{} is {}; the target is v{}, the newest complete one",
-                newest.version, newest.status, current.version
-            )),
+        let note = format!(
+            "the newest release v{} is {}; the target is v{}, the newest complete one",
+            newest.version, newest.status, current.version
         );
+        line = format!("{line} (v{} {})", newest.version, newest.status);
+        evidence = with(evidence, "note", json!(note));
     }
-    (
-        AppResult::new(
-            Status::Pass,
-            format!("{name} v{}", current.version),
-            evidence,
-        ),
-        Some(target),
-    )
+    (AppResult::new(Status::Pass, line, evidence), Some(target))
 }
 
-fn release_json(r: &Release) -> Value {
+pub(crate) fn release_json(r: &Release) -> Value {
     json!({ "version": r.version, "status": r.status, "image_ref": r.image_ref, "created_at": r.created_at })
 }
 
-fn targets_of(ctx: &CheckContext) -> Option<Vec<RollbackTarget>> {
+pub(crate) fn targets_of(ctx: &CheckContext) -> Option<Vec<RollbackTarget>> {
     ctx.run.as_deref().and_then(recorded_targets)
 }
 
@@ -194,7 +199,7 @@ async fn deployed(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
     let fly = ctx.fly();
     let futs = apps.iter().map(|(app, fly_app)| {
         let target = targets.iter().find(|t| t.fly_app == *fly_app).cloned();
-        deployed_app(&fly, &app.name, fly_app, target)
+        deployed_app(ctx, &fly, &app.name, fly_app, target)
     });
     let results = join_all(futs.collect()).await;
     combine(
@@ -209,6 +214,7 @@ async fn deployed(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
 }
 
 async fn deployed_app(
+    ctx: &CheckContext,
     fly: &Fly,
     name: &str,
     fly_app: &str,
@@ -222,169 +228,77 @@ async fn deployed_app(
             base,
         );
     };
-    let list = match fly.releases(fly_app).await {
-        Ok(l) => l,
-        Err(e) => {
-            return AppResult::new(
-                Status::Error,
-                e.to_string(),
-                with(base, "error", json!(e.to_string())),
-            );
+    let (list, machines) = tokio::join!(fly.releases(fly_app), fly.machines_list(fly_app));
+    match (list, machines) {
+        (Ok(list), Ok(machines)) => {
+            judge_deployed(name, fly_app, &target, &list, &machines, ctx.clock.now())
         }
-    };
+        (Err(e), _) | (_, Err(e)) => AppResult::new(
+            Status::Error,
+            e.to_string(),
+            with(base, "error", json!(e.to_string())),
+        ),
+    }
+}
+
+/// Deployed: a release newer than `target`, `complete`, and every Machine that should run it
+/// on it (started, or idle by design).
+pub(crate) fn judge_deployed(
+    name: &str,
+    fly_app: &str,
+    target: &RollbackTarget,
+    list: &[Release],
+    machines: &[Machine],
+    now: jiff::Timestamp,
+) -> AppResult {
+    let base = json!({ "app": name, "fly_app": fly_app, "before": target });
     let Some(newest) = list.first() else {
         return AppResult::new(Status::Error, format!("{fly_app} lists no releases"), base);
     };
     let evidence = with(base, "newest", release_json(newest));
+    let running = running_versions(machines);
     if newest.version <= target.version {
-        AppResult::new(
+        return AppResult::new(
             Status::Fail,
             format!(
-                "{fly_app}: no release since v{} (newest v{})",
+                "{fly_app}: no release since v{} (newest v{}); {running}",
                 target.version, newest.version
             ),
             evidence,
-        )
-    } else if !newest.is_complete() {
-        AppResult::new(
+        );
+    }
+    if !newest.is_complete() {
+        let odd = if newest.is_known_status() {
+            ""
+        } else {
+            " (a status shipcheck does not know)"
+        };
+        return AppResult::new(
             Status::Fail,
             format!(
-                "{fly_app}: v{} is {}, not complete",
+                "{fly_app}: v{} is {}{odd}, not complete; {running}",
                 newest.version, newest.status
             ),
             evidence,
-        )
-    } else {
-        AppResult::new(
-            Status::Pass,
-            format!("{name} v{}→v{}", target.version, newest.version),
-            evidence,
-        )
+        );
     }
-}
-
-/// `fly.status` (`rollout.fly-status`): each app's machines started, on the app's current
-/// release (and that release newer than the recorded target, when the run has one), every
-/// health check passing.
-pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
-        Ok(a) => a,
-        Err(o) => return o,
+    let wanted = Wanted {
+        version: newest.version,
+        image: &newest.image_ref,
     };
-    let targets = targets_of(ctx).unwrap_or_default();
-    let fly = ctx.fly();
-    let wait = spec
-        .wait
-        .map(|w| w.get())
-        .unwrap_or(FlyStatusCheck::DEFAULT_WAIT);
-    let started = ctx.clock.now();
-    // Bounded in time (`wait`) and in count (one read every 10 s).
-    let max_reads = (wait.as_secs() / STATUS_POLL.as_secs())
-        .saturating_add(1)
-        .min(1000);
-    let mut reads = 0;
-    let results = loop {
-        let futs = apps.iter().map(|(app, fly_app)| {
-            let before = targets
-                .iter()
-                .find(|t| t.fly_app == *fly_app)
-                .map(|t| t.version);
-            status_app(&fly, &app.name, fly_app, before)
-        });
-        let results = join_all(futs.collect()).await;
-        reads += 1;
-        // Only a deploy that is still landing is waited for; an error (flyctl could not
-        // answer) is reported at once.
-        let landing = results.iter().any(|r| r.status == Status::Fail)
-            && results.iter().all(|r| r.status != Status::Error);
-        let waited = ctx.clock.now().duration_since(started).unsigned_abs();
-        if !landing || reads >= max_reads || waited + STATUS_POLL > wait {
-            break results;
-        }
-        ctx.clock.sleep(STATUS_POLL).await;
-    };
-    combine(
-        ctx,
-        results,
-        |r| {
-            let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();
-            format!("machines healthy: {}", parts.join(", "))
-        },
-        serde_json::Map::new(),
+    let fleet = judge_fleet(machines, wanted, now);
+    let ok = format!(
+        "{name} v{}→v{} ({})",
+        target.version, newest.version, fleet.fine
+    );
+    fleet.result(
+        ok,
+        &format!("{fly_app} v{}", newest.version),
+        evidence,
+        false,
     )
 }
 
-/// How often `fly.status` reads again while a deploy lands.
-const STATUS_POLL: std::time::Duration = std::time::Duration::from_secs(10);
-
-async fn status_app(fly: &Fly, name: &str, fly_app: &str, before: Option<u64>) -> AppResult {
-    let base = json!({ "app": name, "fly_app": fly_app, "version_before": before });
-    let s = match fly.status(fly_app).await {
-        Ok(s) => s,
-        Err(e) => {
-            return AppResult::new(
-                Status::Error,
-                e.to_string(),
-                with(base, "error", json!(e.to_string())),
-            );
-        }
-    };
-    let machines: Vec<_> = s.machines.iter().filter(|m| m.is_active()).collect();
-    let mut problems = Vec::new();
-    let listed: Vec<Value> = machines
-        .iter()
-        .map(|m| {
-            let failing: Vec<String> = m
-                .failing_checks()
-                .iter()
-                .map(|c| format!("{} {}", c.name, c.status))
-                .collect();
-            let mut why = Vec::new();
-            if m.state != "started" {
-                why.push(m.state.clone());
-            }
-            match m.release_version() {
-                Some(v) if v == s.version => {}
-                Some(v) => why.push(format!("on v{v}")),
-                None => why.push("release unknown".into()),
-            }
-            why.extend(failing.iter().cloned());
-            if !why.is_empty() {
-                problems.push(format!("machine {} {}", m.id, why.join(", ")));
-            }
-            json!({ "id": m.id, "state": m.state, "region": m.region, "release": m.release_version(), "failing_checks": failing })
-        })
-        .collect();
-    let evidence = with(
-        with(base, "version", json!(s.version)),
-        "machines",
-        Value::Array(listed),
-    );
-    if machines.is_empty() {
-        return AppResult::new(Status::Fail, format!("{fly_app} has no machines"), evidence);
-    }
-    if let Some(b) = before
-        && s.version <= b
-    {
-        problems.insert(
-            0,
-            format!(
-                "still on v{} (v{b} was current before the deploy)",
-                s.version
-            ),
-        );
-    }
-    if problems.is_empty() {
-        AppResult::new(
-            Status::Pass,
-            format!("{name} {}× started on v{}", machines.len(), s.version),
-            evidence,
-        )
-    } else {
-        AppResult::new(
-            Status::Fail,
-            format!("{fly_app}: {}", problems.join("; ")),
-            evidence,
-        )
-    }
-}
+#[cfg(test)]
+#[path = "releases_tests.rs"]
+mod tests;

@@ -353,6 +353,7 @@ fn app(name: &str, url: Option<String>) -> App {
         expect_status: 200,
         region: None,
         required_secrets: vec![],
+        version: None,
     }
 }
 

@@ -10,8 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::machine::Machine;
+
 /// Go encodes a nil slice or map as `null`.
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -45,136 +47,6 @@ pub struct AppStatus {
         deserialize_with = "null_default"
     )]
     pub machines: Vec<Machine>,
-}
-
-/// One machine (`machines list --json`, and `status --json`'s `Machines`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Machine {
-    /// Machine id.
-    #[serde(alias = "ID", alias = "Id", default)]
-    pub id: String,
-    /// Its name.
-    #[serde(alias = "Name", default)]
-    pub name: String,
-    /// `started`, `stopped`, `created`, `suspended`, `destroying`, `destroyed`, ...
-    #[serde(alias = "State", default)]
-    pub state: String,
-    /// Region code (`fra`).
-    #[serde(alias = "Region", default)]
-    pub region: String,
-    /// The image it runs.
-    #[serde(alias = "ImageRef", default, deserialize_with = "null_default")]
-    pub image_ref: MachineImageRef,
-    /// Its config (missing when the host is unreachable).
-    #[serde(alias = "Config", default)]
-    pub config: Option<MachineConfig>,
-    /// Health checks (`passing`, `warning`, `critical`).
-    #[serde(alias = "Checks", default, deserialize_with = "null_default")]
-    pub checks: Vec<MachineCheck>,
-    /// `ok`, `unknown`, `unreachable`.
-    #[serde(alias = "HostStatus", default)]
-    pub host_status: String,
-}
-
-/// `image_ref` of a machine.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct MachineImageRef {
-    /// `registry.fly.io`
-    #[serde(alias = "Registry", default)]
-    pub registry: String,
-    /// `my-app`
-    #[serde(alias = "Repository", default)]
-    pub repository: String,
-    /// `deployment-01J…`
-    #[serde(alias = "Tag", default)]
-    pub tag: String,
-    /// `sha256:…`
-    #[serde(alias = "Digest", default)]
-    pub digest: String,
-}
-
-/// The parts of a machine's `config` shipcheck reads.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct MachineConfig {
-    /// `registry.fly.io/my-app:deployment-…`
-    #[serde(alias = "Image", default)]
-    pub image: String,
-    /// `fly_process_group`, `fly_release_version` (a string number), ...
-    #[serde(alias = "Metadata", default, deserialize_with = "null_default")]
-    pub metadata: BTreeMap<String, serde_json::Value>,
-}
-
-/// One health check of a machine.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct MachineCheck {
-    /// Check name.
-    #[serde(alias = "Name", default)]
-    pub name: String,
-    /// `passing`, `warning` or `critical`.
-    #[serde(alias = "Status", default)]
-    pub status: String,
-    /// The check's output.
-    #[serde(alias = "Output", default)]
-    pub output: String,
-}
-
-impl Machine {
-    /// The release version the machine was deployed with (`config.metadata.fly_release_version`).
-    pub fn release_version(&self) -> Option<u64> {
-        let v = self.config.as_ref()?.metadata.get("fly_release_version")?;
-        match v {
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            serde_json::Value::Number(n) => n.as_u64(),
-            _ => None,
-        }
-    }
-
-    /// The process group (`config.metadata.fly_process_group`, default `app`).
-    pub fn process_group(&self) -> String {
-        self.config
-            .as_ref()
-            .and_then(|c| c.metadata.get("fly_process_group"))
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.is_empty())
-            .unwrap_or("app")
-            .to_string()
-    }
-
-    /// The image as one reference: `config.image`, else `registry/repository:tag`.
-    pub fn image(&self) -> String {
-        if let Some(c) = &self.config
-            && !c.image.is_empty()
-        {
-            return c.image.clone();
-        }
-        let r = &self.image_ref;
-        if r.repository.is_empty() {
-            return String::new();
-        }
-        let mut s = if r.registry.is_empty() {
-            r.repository.clone()
-        } else {
-            format!("{}/{}", r.registry, r.repository)
-        };
-        if !r.tag.is_empty() {
-            s.push(':');
-            s.push_str(&r.tag);
-        }
-        s
-    }
-
-    /// Whether the machine still exists (not destroyed or being destroyed).
-    pub fn is_active(&self) -> bool {
-        !matches!(self.state.as_str(), "destroyed" | "destroying")
-    }
-
-    /// The checks that are not `passing`.
-    pub fn failing_checks(&self) -> Vec<&MachineCheck> {
-        self.checks
-            .iter()
-            .filter(|c| !c.status.eq_ignore_ascii_case("passing"))
-            .collect()
-    }
 }
 
 /// One release (`flyctl releases --json`, PascalCase, no json tags in Go).
@@ -226,9 +98,23 @@ pub struct ReleaseUser {
 }
 
 impl Release {
-    /// Status `complete`.
+    /// Status `complete`: the only status that counts as deployed, and the only one a
+    /// rollback may go back to.
     pub fn is_complete(&self) -> bool {
-        self.status.eq_ignore_ascii_case("complete")
+        self.status.trim().eq_ignore_ascii_case("complete")
+    }
+    /// Still under way: `running` (flyctl's deploy) or `pending` (apps v2 in 2023, F8).
+    pub fn is_in_flight(&self) -> bool {
+        ["running", "pending"]
+            .iter()
+            .any(|s| self.status.trim().eq_ignore_ascii_case(s))
+    }
+    /// One of the statuses flyctl is known to write (`running`, `complete`, `failed`,
+    /// `interrupted`) or `pending`; anything else is reported as it is.
+    pub fn is_known_status(&self) -> bool {
+        ["running", "pending", "complete", "failed", "interrupted"]
+            .iter()
+            .any(|s| self.status.trim().eq_ignore_ascii_case(s))
     }
     /// When it was made, if the timestamp parses.
     pub fn created(&self) -> Option<jiff::Timestamp> {

@@ -230,3 +230,172 @@ fn config_show_env_and_region() {
     assert_eq!(c.env["WORKERS"], "4");
     assert!(AppConfig::from_json(serde_json::json!([1])).is_err());
 }
+
+// ───────────────────────── the fixtures (fixtures/api/fly/) ─────────────────────────
+
+use crate::clients::fly::machine::{Autostop, MachineState, StateKind};
+
+const GROUPS: &str =
+    include_str!("../../../../../fixtures/api/fly/machines-list-flyctl-groups-derived.json");
+const DOCS_LIST: &str =
+    include_str!("../../../../../fixtures/api/fly/machines-list-docs-example-derived.json");
+const STOPPED: &str =
+    include_str!("../../../../../fixtures/api/fly/machine-get-stopped-docs-example.json");
+const STATUS_FIXTURE: &str = include_str!("../../../../../fixtures/api/fly/status-derived.json");
+const RELEASES: &str = include_str!("../../../../../fixtures/api/fly/releases-derived.json");
+const PENDING: &str =
+    include_str!("../../../../../fixtures/api/fly/releases-apps-v2-pending-2023-derived.json");
+
+#[test]
+fn machines_list_groups_fixture() {
+    let m: Vec<Machine> = parse_json("machines", GROUPS).unwrap();
+    let states: Vec<&str> = m.iter().map(|m| m.state.as_str()).collect();
+    assert_eq!(
+        states,
+        ["started", "stopped", "started", "stopped", "suspended"]
+    );
+    let groups: Vec<String> = m.iter().map(Machine::process_group).collect();
+    assert_eq!(groups, ["app", "app", "worker", "worker", "app"]);
+    // autostop: `true` is stop, "suspend" is suspend, a worker without services has none.
+    assert_eq!(m[0].autostop(), Autostop::Stop);
+    assert_eq!(m[4].autostop(), Autostop::Suspend);
+    assert_eq!(m[2].autostop(), Autostop::Off);
+    assert!(!m[2].has_services());
+    // The standby: `config.standbys` and FLY_STANDBY_FOR.
+    assert_eq!(m[3].standby_for(), vec!["d5683d34a2258e"]);
+    assert!(m[0].standby_for().is_empty());
+    // Labels are omitted when empty, present on the suspended Machine.
+    assert!(m[0].image_ref.labels.is_empty());
+    assert_eq!(m[4].image_ref.labels["fly.pg-manager"], "repmgr");
+    assert_eq!(m[0].image_tag(), "deployment-01GQR4GN7EA8G12VE1DBRQG4KQ");
+    assert_eq!(m[0].release_version(), Some(7));
+    // The exit event's timestamp is ms; `since` is the newest event.
+    assert_eq!(
+        m[1].since().unwrap(),
+        "2022-05-20T11:58:18.717Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    );
+    assert!(m.iter().all(|m| !m.is_detached() && !m.is_special_group()));
+}
+
+#[test]
+fn every_documented_state_is_known_and_others_are_kept() {
+    for (s, kind) in [
+        ("created", StateKind::Idle),
+        ("started", StateKind::Running),
+        ("stopped", StateKind::Idle),
+        ("suspended", StateKind::Idle),
+        ("failed", StateKind::Broken),
+        ("creating", StateKind::Transitional),
+        ("starting", StateKind::Transitional),
+        ("stopping", StateKind::Transitional),
+        ("restarting", StateKind::Transitional),
+        ("suspending", StateKind::Transitional),
+        ("destroying", StateKind::Gone),
+        ("launch_failed", StateKind::Broken),
+        ("updating", StateKind::Transitional),
+        ("replacing", StateKind::Transitional),
+        ("destroyed", StateKind::Gone),
+        ("replaced", StateKind::Gone),
+        ("migrated", StateKind::Gone),
+    ] {
+        let st = MachineState::parse(s);
+        assert_eq!(st.as_str(), s);
+        assert_eq!(st.kind(), kind, "{s}");
+        assert!(!matches!(st, MachineState::Other(_)), "{s}");
+    }
+    let m: Vec<Machine> = parse_json(
+        "machines",
+        r#"[{"id":"a","state":"hibernating"},{"id":"b","state":null},{"id":"c","state":7},{"id":"d"}]"#,
+    )
+    .unwrap();
+    assert_eq!(m[0].state, MachineState::Other("hibernating".into()));
+    assert_eq!(m[0].state.kind(), StateKind::Unknown);
+    assert_eq!(m[1].state.to_string(), "(no state)");
+    assert_eq!(m[2].state.as_str(), "7");
+    assert_eq!(m[3].state.kind(), StateKind::Unknown);
+    // Written back as flyctl printed it.
+    assert_eq!(serde_json::to_value(&m[0].state).unwrap(), "hibernating");
+}
+
+#[test]
+fn autostop_in_every_spelling() {
+    let read = |v: &str| -> Autostop {
+        let m: Machine = parse_json(
+            "machine",
+            &format!(r#"{{"id":"a","config":{{"services":[{{"autostop":{v}}}]}}}}"#),
+        )
+        .unwrap();
+        m.autostop()
+    };
+    assert_eq!(read("false"), Autostop::Off);
+    assert_eq!(read("true"), Autostop::Stop);
+    assert_eq!(read("\"stop\""), Autostop::Stop);
+    assert_eq!(read("\"suspend\""), Autostop::Suspend);
+    assert_eq!(read("\"off\""), Autostop::Off);
+    assert_eq!(read("null"), Autostop::Off);
+    assert_eq!(read("\"sleep\""), Autostop::Other("sleep".into()));
+}
+
+#[test]
+fn older_process_group_key_and_flyctl_groups() {
+    let m: Vec<Machine> = parse_json(
+        "machines",
+        r#"[{"id":"a","config":{"metadata":{"process_group":"web","fly_release_version":"3"}}},
+            {"id":"b","config":{"metadata":{"fly_process_group":"fly_app_release_command","fly_platform_version":"v2"}}}]"#,
+    )
+    .unwrap();
+    assert_eq!(m[0].process_group(), "web");
+    assert!(!m[0].is_detached());
+    assert!(m[1].is_special_group());
+}
+
+#[test]
+fn other_machine_fixtures() {
+    let m: Vec<Machine> = parse_json("machines", DOCS_LIST).unwrap();
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|m| m.state == MachineState::Started));
+    assert_eq!(m[0].release_version(), Some(1));
+    let one: Machine = parse_json("machine", STOPPED).unwrap();
+    assert_eq!(one.state, MachineState::Stopped);
+    assert!(one.since().is_some());
+    let s: AppStatus = parse_json("status", STATUS_FIXTURE).unwrap();
+    assert_eq!(
+        (s.name.as_str(), s.version, s.machines.len()),
+        ("testrun", 7, 2)
+    );
+    assert_eq!(s.machines[1].state, MachineState::Stopped);
+}
+
+#[test]
+fn release_statuses_from_the_fixtures() {
+    let r: Vec<Release> = parse_json("releases", RELEASES).unwrap();
+    let seen: Vec<(u64, &str, bool, bool)> = r
+        .iter()
+        .map(|r| {
+            (
+                r.version,
+                r.status.as_str(),
+                r.is_complete(),
+                r.is_in_flight(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (57, "running", false, true),
+            (56, "interrupted", false, false),
+            (55, "complete", true, false),
+            (54, "failed", false, false),
+            (53, "complete", true, false),
+        ]
+    );
+    assert!(r.iter().all(Release::is_known_status));
+    let p: Vec<Release> = parse_json("releases", PENDING).unwrap();
+    assert!(p.iter().all(|r| r.is_in_flight() && r.image_ref.is_empty()));
+    let odd: Vec<Release> =
+        parse_json("releases", r#"[{"Version":3,"Status":"rolled_back"}]"#).unwrap();
+    assert!(!odd[0].is_known_status() && !odd[0].is_complete() && !odd[0].is_in_flight());
+}

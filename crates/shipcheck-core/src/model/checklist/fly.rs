@@ -111,6 +111,26 @@ pub struct FlyLogsCheck {
     pub max_lines: Option<usize>,
 }
 
+/// `fly.version`: every app of `env` serves the promoted commit, read where each app's
+/// `version` says (the health answer, sampled `samples` times, or each Machine's image).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlyVersionCheck {
+    /// The environment (default `production`).
+    #[serde(default = "production")]
+    pub env: String,
+    /// Health answers read per app (default 6, at most 50), so a half-rolled deploy shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
+}
+
+impl FlyVersionCheck {
+    /// The default for `samples`.
+    pub const DEFAULT_SAMPLES: u32 = 6;
+    /// The most `samples` may be.
+    pub const MAX_SAMPLES: u32 = 50;
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{CheckSpec, Checklist};
@@ -126,6 +146,7 @@ mod tests {
             "preflight.rollback-ready",
             "rollout.fly-status",
             "verify.apps-deployed",
+            "verify.version-live",
             "verify.logs-clean",
         ] {
             let item = c.get(id).unwrap();

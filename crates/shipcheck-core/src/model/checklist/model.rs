@@ -412,6 +412,9 @@ pub enum CheckSpec {
     /// Machines started, on the current release, checks passing.
     #[serde(rename = "fly.status")]
     FlyStatus(crate::model::checklist::fly::FlyStatusCheck),
+    /// Every app serves the promoted commit.
+    #[serde(rename = "fly.version")]
+    FlyVersion(crate::model::checklist::fly::FlyVersionCheck),
     /// Logs after the deploy scanned for error patterns.
     #[serde(rename = "fly.logs")]
     FlyLogs(crate::model::checklist::fly::FlyLogsCheck),
@@ -493,6 +496,7 @@ impl CheckSpec {
             CheckSpec::FlyEnv(_) => "fly.env",
             CheckSpec::FlyReleases(_) => "fly.releases",
             CheckSpec::FlyStatus(_) => "fly.status",
+            CheckSpec::FlyVersion(_) => "fly.version",
             CheckSpec::FlyLogs(_) => "fly.logs",
             CheckSpec::GithubReviews(_) => "github.reviews",
             CheckSpec::GithubChecks(_) => "github.checks",

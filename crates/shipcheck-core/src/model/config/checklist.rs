@@ -186,6 +186,21 @@ fn fall_back_where_unconfigured(config: &Config, list: &mut Checklist) {
                 "no app in [environments.{env}] has a fly_app, so shipcheck cannot ask Fly; check it yourself and tick"
             ));
         }
+        if let Some(CheckSpec::FlyVersion(c)) = &item.check {
+            let env = c.env.as_str();
+            let says = config
+                .environments
+                .get(env)
+                .is_some_and(|e| e.apps.iter().any(|a| a.version.is_some()));
+            if !says {
+                item.manual_because = Some(format!(
+                    "no app in [environments.{env}] says where it shows the commit it runs, so shipcheck cannot tell whether the promoted commit is live \
+                     (a 200 from the health URL may be the old release); add `version = {{ json_pointer = \"/version\" }}` (the health answer's JSON), \
+                     `{{ header = \"x-release\" }}`, `{{ image_label = \"GH_SHA\" }}` or `{{ image_ref = true }}` to each app (docs/config.md), \
+                     or check it yourself and tick"
+                ));
+            }
+        }
     }
 }
 

@@ -170,6 +170,88 @@ pub struct App {
     /// Secret names the app must have.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_secrets: Vec<String>,
+    /// Where the app says which commit it runs (`verify.version-live`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<VersionSource>,
+}
+
+/// `version = { … }` of an app: where it says which commit it runs. The value read must name
+/// the commit (the full SHA, or an abbreviation of at least 7 hex digits, alone or as a part
+/// like `deployment-3f2a9c1d7e4b` or `1.4.0+3f2a9c1`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum VersionSource {
+    /// A JSON pointer into the health answer's body (`"/version"`).
+    JsonPointer(String),
+    /// A header of the health answer (`"x-release"`).
+    Header(String),
+    /// A label of each Machine's image (`image_ref.labels`): `"GH_SHA"`, which flyctl sets
+    /// when it builds on GitHub Actions, or one set with `fly deploy --label sha=…`.
+    ImageLabel(String),
+    /// The tag of each Machine's image: `fly deploy --image-label <sha>` tags it so
+    /// (`registry.fly.io/APP:<sha>`). Only `true` is meaningful.
+    ImageRef(bool),
+}
+
+impl VersionSource {
+    /// Read from the health answer (sampled over HTTP), rather than from each Machine.
+    pub fn is_http(&self) -> bool {
+        matches!(
+            self,
+            VersionSource::JsonPointer(_) | VersionSource::Header(_)
+        )
+    }
+    /// What is wrong with it, as (message, how to fix it), given whether the app has a
+    /// health URL and a Fly app.
+    pub fn problems(&self, health_url: bool, fly_app: bool) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut push = |m: String, h: &str| out.push((m, h.to_string()));
+        match self {
+            VersionSource::JsonPointer(p) if !p.is_empty() && !p.starts_with('/') => push(
+                format!("json_pointer {p:?} is not a JSON pointer"),
+                "a JSON pointer starts with `/`, like json_pointer = \"/version\" (or \"/build/sha\")",
+            ),
+            VersionSource::Header(h)
+                if reqwest::header::HeaderName::from_bytes(h.trim().as_bytes()).is_err() =>
+            {
+                push(
+                    format!("header {h:?} is not an HTTP header name"),
+                    "write the header's name, like header = \"x-release\"",
+                )
+            }
+            VersionSource::ImageLabel(l) if l.trim().is_empty() => push(
+                "image_label is empty".to_string(),
+                "write the label's name, like image_label = \"GH_SHA\" (flyctl sets it when it builds on GitHub Actions)",
+            ),
+            VersionSource::ImageRef(false) => push(
+                "image_ref = false reads nothing".to_string(),
+                "write image_ref = true to read each Machine's image tag, or remove `version`",
+            ),
+            _ => {}
+        }
+        if self.is_http() && !health_url {
+            push(
+                format!("{} needs the app's health_url", self.describe()),
+                "add health_url, or read the version from the image: version = { image_ref = true }",
+            );
+        } else if !self.is_http() && !fly_app {
+            push(
+                format!("{} needs the app's fly_app", self.describe()),
+                "add fly_app, or read the version from the health answer: version = { json_pointer = \"/version\" }",
+            );
+        }
+        out
+    }
+
+    /// As written in `shipcheck.toml`.
+    pub fn describe(&self) -> String {
+        match self {
+            VersionSource::JsonPointer(p) => format!("json_pointer {p:?} of the health answer"),
+            VersionSource::Header(h) => format!("header {h:?} of the health answer"),
+            VersionSource::ImageLabel(l) => format!("image label {l:?} of each Machine"),
+            VersionSource::ImageRef(_) => "the image tag of each Machine".to_string(),
+        }
+    }
 }
 
 fn status_200() -> u16 {

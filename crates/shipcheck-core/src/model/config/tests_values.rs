@@ -104,6 +104,64 @@ fn expect_status_must_be_100_to_599() {
 }
 
 #[test]
+fn version_source_is_checked() {
+    let key = "environments.production.apps[0].version";
+    let web = "health_url = \"https://a.fly.dev/health\"\nfly_app = \"a\"\n";
+    assert_problem(
+        &format!("{APP}version = {{ json_pointer = \"version\" }}\n{web}"),
+        "3:11",
+        key,
+        "json_pointer \"version\" is not a JSON pointer",
+    );
+    assert_problem(
+        &format!("{APP}version = {{ header = \"x release\" }}\n{web}"),
+        "3:11",
+        key,
+        "is not an HTTP header name",
+    );
+    assert_problem(
+        &format!("{APP}version = {{ image_ref = false }}\n{web}"),
+        "3:11",
+        key,
+        "write image_ref = true",
+    );
+    assert_problem(
+        &format!("{APP}version = {{ image_label = \"\" }}\n{web}"),
+        "3:11",
+        key,
+        "image_label is empty",
+    );
+    assert_problem(
+        &format!("{APP}version = {{ json_pointer = \"/version\" }}\n"),
+        "3:11",
+        key,
+        "needs the app's health_url",
+    );
+    assert_problem(
+        &format!("{APP}version = {{ image_ref = true }}\n"),
+        "3:11",
+        key,
+        "needs the app's fly_app",
+    );
+    let e = err(&format!("{APP}version = {{ commit = \"/v\" }}\n"));
+    assert!(e.render().contains("json_pointer"), "{}", e.render());
+    let e = err(&format!(
+        "{APP}version = {{ header = \"a\", image_ref = true }}\n{web}"
+    ));
+    assert!(!e.problems().is_empty());
+    // Every form loads.
+    for v in [
+        "{ json_pointer = \"/version\" }",
+        "{ json_pointer = \"/build/sha\" }",
+        "{ header = \"x-release\" }",
+        "{ image_label = \"GH_SHA\" }",
+        "{ image_ref = true }",
+    ] {
+        crate::model::config::tests::load(&format!("{APP}version = {v}\n{web}"));
+    }
+}
+
+#[test]
 fn duplicate_app_names_and_empty_strings() {
     let src = format!("{APP}\n{APP}");
     assert_problem(

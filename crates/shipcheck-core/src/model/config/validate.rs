@@ -12,7 +12,7 @@ use crate::model::checklist::{
 
 use crate::model::config::describe::near;
 
-use crate::model::config::model::{App, Config, ItemOverride};
+use crate::model::config::model::{App, Config, ItemOverride, VersionSource};
 
 /// Highest `[engine] concurrency` accepted.
 pub const MAX_CONCURRENCY: usize = 256;
@@ -324,6 +324,9 @@ fn app(out: &mut Vec<Issue>, at: &str, env: &str, app: &App) {
             app.expect_status,
         ));
     }
+    if let Some(v) = &app.version {
+        version_source(out, at, app, v);
+    }
     for (n, s) in app.required_secrets.iter().enumerate() {
         if s.trim().is_empty() {
             out.push(Issue::value(
@@ -332,6 +335,13 @@ fn app(out: &mut Vec<Issue>, at: &str, env: &str, app: &App) {
                 "write the secret's name, like \"DATABASE_URL\", or remove the entry",
             ));
         }
+    }
+}
+
+fn version_source(out: &mut Vec<Issue>, at: &str, app: &App, v: &VersionSource) {
+    let has = |o: &Option<String>| o.as_deref().is_some_and(|s| !s.trim().is_empty());
+    for (message, help) in v.problems(has(&app.health_url), app.fly_app.is_some()) {
+        out.push(Issue::value(format!("{at}.version"), message, help));
     }
 }
 

@@ -26,26 +26,31 @@ pub struct Req {
 pub struct Reply {
     pub status: u16,
     pub delay: Duration,
+    /// The commit it says it runs (`x-release`), if any.
+    pub version: Option<String>,
 }
 
 impl Reply {
     pub fn ok() -> Reply {
-        Reply {
-            status: 200,
-            delay: Duration::ZERO,
-        }
+        Reply::status(200)
     }
     pub fn status(status: u16) -> Reply {
         Reply {
             status,
             delay: Duration::ZERO,
+            version: None,
         }
     }
     pub fn slow(ms: u64) -> Reply {
         Reply {
-            status: 200,
             delay: Duration::from_millis(ms),
+            ..Reply::ok()
         }
+    }
+    /// Says it runs `commit`.
+    pub fn version(mut self, commit: &str) -> Reply {
+        self.version = Some(commit.to_string());
+        self
     }
 }
 
@@ -97,8 +102,12 @@ impl App {
                     });
                     tokio::time::sleep(reply.delay).await;
                     let body = if reply.status == 200 { "ok" } else { "down" };
+                    let version = reply
+                        .version
+                        .map(|v| format!("x-release: {v}\r\n"))
+                        .unwrap_or_default();
                     let text = format!(
-                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\n{version}Connection: close\r\n\r\n{body}",
                         reply.status,
                         body.len()
                     );

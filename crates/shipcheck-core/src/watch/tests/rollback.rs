@@ -318,3 +318,103 @@ async fn a_rollback_that_takes_minutes_to_show_is_one_incident_and_a_passing_wat
     assert_eq!(leg.outcome, Some(Outcome::Pass), "{:?}", leg.reason);
     assert_eq!(verdict(&run).verdict, VerdictKind::RolledBack);
 }
+
+/// The commit `branch` of `origin` is at.
+fn head_of(origin: &std::path::Path, branch: &str) -> String {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", branch])
+        .current_dir(origin)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn a_rollback_is_verified_only_once_the_commit_it_went_back_to_answers() {
+    // The apps say their commit (`x-release`). After the revert they are healthy at once,
+    // but for five minutes still say the release's commit (its image has not been replaced
+    // yet): healthy is not verified.
+    let stale_until = Arc::new(std::sync::Mutex::new(None::<jiff::Timestamp>));
+    let until = stale_until.clone();
+    let w = World::with_repo_apps(AUTO, "version = { header = \"x-release\" }", move |repo| {
+        let origin = repo.origin.clone();
+        // The release's commit and the revert's, each read once.
+        let commits = std::sync::Mutex::new((None::<String>, None::<String>));
+        Arc::new(move |r: &Req| {
+            let released = std::process::Command::new("git")
+                .args(["cat-file", "-e", "production:src/limit.ts"])
+                .current_dir(&origin)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            let mut c = commits.lock().unwrap();
+            if released && c.0.is_none() {
+                c.0 = Some(head_of(&origin, "production"));
+            }
+            if !released && c.0.is_some() && c.1.is_none() {
+                c.1 = Some(head_of(&origin, "production"));
+            }
+            match (&c.0, &c.1) {
+                (Some(merge), None) if r.path == "/a" => Reply::status(500).version(merge),
+                (Some(merge), None) => Reply::ok().version(merge),
+                (Some(merge), Some(revert)) => {
+                    let mut until = until.lock().unwrap();
+                    let end = *until.get_or_insert(r.now + jiff::SignedDuration::from_mins(5));
+                    Reply::ok().version(if r.now < end { merge } else { revert })
+                }
+                _ => Reply::ok(),
+            }
+        })
+    })
+    .await;
+    let run = w.live_run().await;
+    let seen = Seen::default();
+    crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions {
+            by: "dee".into(),
+            ..WatchOptions::default()
+        },
+        &NoConfirm,
+        &seen,
+    )
+    .await
+    .unwrap();
+    let run = w.run(&run.id).await;
+    assert_eq!(run.rollbacks.len(), 1);
+    let revert = run.rollbacks[0].evidence["revert_commit"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = run.monitor.verification.as_ref().unwrap();
+    assert!(v.ok, "{}", v.summary);
+    assert!(
+        v.summary
+            .contains(&format!("the revert commit {} is live", &revert[..7])),
+        "{}",
+        v.summary
+    );
+    assert_eq!(v.evidence["version"]["expected"]["sha"], revert.as_str());
+    let stale_end = stale_until.lock().unwrap().unwrap();
+    assert!(v.at >= stale_end, "verified at {} before {stale_end}", v.at);
+    let notes: Vec<String> = seen
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            crate::runs::stream::WatchEvent::Note(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("not verified yet")
+            && n.contains(&format!("not {} (the revert commit)", &revert[..7]))),
+        "{notes:#?}"
+    );
+}

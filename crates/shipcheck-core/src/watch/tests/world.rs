@@ -73,7 +73,7 @@ impl World {
     pub async fn new(extra: &str, behaviour: Behaviour) -> World {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
-        let mut w = World::build(&root, extra, behaviour, false).await;
+        let mut w = World::build(&root, extra, "", behaviour, false).await;
         w._tmp = Some(tmp);
         w
     }
@@ -83,12 +83,33 @@ impl World {
         let repo = TestRepo::new();
         let b = behaviour(&repo);
         let root = repo.root.clone();
-        let mut w = World::build(&root, extra, b, true).await;
+        let mut w = World::build(&root, extra, "", b, true).await;
         w.repo = Some(repo);
         w
     }
 
-    async fn build(root: &std::path::Path, extra: &str, behaviour: Behaviour, repo: bool) -> World {
+    /// As [`World::with_repo`], each app with `app_extra` (keys of its
+    /// `[[environments.production.apps]]`).
+    pub async fn with_repo_apps(
+        extra: &str,
+        app_extra: &str,
+        behaviour: impl FnOnce(&TestRepo) -> Behaviour,
+    ) -> World {
+        let repo = TestRepo::new();
+        let b = behaviour(&repo);
+        let root = repo.root.clone();
+        let mut w = World::build(&root, extra, app_extra, b, true).await;
+        w.repo = Some(repo);
+        w
+    }
+
+    async fn build(
+        root: &std::path::Path,
+        extra: &str,
+        app_extra: &str,
+        behaviour: Behaviour,
+        repo: bool,
+    ) -> World {
         let clock = ManualClock::new(T0.parse().unwrap());
         let app = App::start(Arc::new(clock.clone()), behaviour).await;
         let git = if repo { "[git]\nrepo = \"work\"\n" } else { "" };
@@ -105,10 +126,12 @@ on_call = "Cy"
 [[environments.production.apps]]
 name = "api"
 health_url = "{a}"
+{app_extra}
 
 [[environments.production.apps]]
 name = "web"
 health_url = "{b}"
+{app_extra}
 
 [checklist.override."prepare.tests"]
 check = {{ type = "command", argv = ["true"] }}
