@@ -3,10 +3,12 @@
 
 use super::*;
 
-/// Approves the run of `sha` and waits for it to complete; its conclusion.
+/// Approves the deploy run that follows the push of `sha` and waits for it to complete; its
+/// conclusion. The push starts the test workflow; its success starts the deploy workflow
+/// (`workflow_run`), which is the run that waits for approval.
 async fn approve_and_finish(w: &World, sha: &str) -> Value {
     let gh = github(w);
-    let run = wait_for("the workflow run", async || {
+    wait_for("the test run", async || {
         let (_, b) = gh
             .get(&format!(
                 "{REPO}/actions/runs?head_sha={sha}&event=push&branch=production"
@@ -15,18 +17,28 @@ async fn approve_and_finish(w: &World, sha: &str) -> Value {
         b["workflow_runs"].get(0).cloned()
     })
     .await;
+    let deploys = format!("{REPO}/actions/workflows/deploy.yml/runs?event=workflow_run");
+    let run = wait_for("the deploy run to wait for approval", async || {
+        let (_, b) = gh.get(&deploys).await;
+        b["workflow_runs"]
+            .as_array()?
+            .iter()
+            .find(|r| r["status"] == "waiting")
+            .cloned()
+    })
+    .await;
     let id = run["id"].as_i64().unwrap();
     let (_, pending) = gh
         .get(&format!("{REPO}/actions/runs/{id}/pending_deployments"))
         .await;
     let env_id = pending[0]["environment"]["id"].clone();
-    let (status, _) = gh
+    let (status, body) = gh
         .post(
             &format!("{REPO}/actions/runs/{id}/pending_deployments"),
             &json!({ "environment_ids": [env_id], "state": "approved", "comment": "ok" }),
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{body}");
     wait_for("the run to complete", async || {
         let (_, r) = gh.get(&format!("{REPO}/actions/runs/{id}")).await;
         (r["status"] == "completed").then_some(r["conclusion"].clone())
