@@ -297,6 +297,36 @@ pub enum Command {
     /// Work with logs.
     #[command(subcommand)]
     Logs(LogsCommand),
+    /// Print a completion script for your shell.
+    ///
+    /// bash: `source <(shipcheck completions bash)` (or write it to
+    /// ~/.local/share/bash-completion/completions/shipcheck); zsh: write it to a file named
+    /// `_shipcheck` on your `$fpath`; fish: `shipcheck completions fish >
+    /// ~/.config/fish/completions/shipcheck.fish`; PowerShell: `shipcheck completions
+    /// powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+    /// Print shipcheck's manual page (roff), or write one page per command into a folder.
+    ///
+    /// `shipcheck man | man -l -` reads it now; `shipcheck man --out docs/man` writes
+    /// shipcheck.1 and shipcheck-COMMAND.1 for every command (what `docs/man/` holds).
+    Man {
+        /// Write the pages into this folder instead of printing the main page.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// A shell `shipcheck completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 /// Options of `demo`.

@@ -4,6 +4,7 @@ mod admin;
 mod changes;
 mod check;
 mod demo;
+mod help;
 mod init;
 mod items;
 mod loadtest;
@@ -87,6 +88,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             first,
             whole_line,
         }) => logs::scan(g, file.as_deref(), &patterns, first, whole_line),
+        Command::Completions { shell } => help::completions(shell),
+        Command::Man { out } => help::man(out.as_deref()),
     }
 }
 
