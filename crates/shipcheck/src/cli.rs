@@ -66,6 +66,13 @@ pub enum Command {
         /// init works offline.
         #[arg(long)]
         ask_fly: bool,
+        /// Write .github/workflows/deploy.yml instead: on a push to the production branch,
+        /// deploy each production app init finds with `flyctl deploy --image-label <commit>`
+        /// behind the `production` environment's approval, then check their health; deploy
+        /// the staging apps on a push to staging; run `shipcheck check prepare` on pull
+        /// requests to production. Leaves shipcheck.toml alone (its branches are used).
+        #[arg(long)]
+        workflow: bool,
     },
     /// Show the checklist: phases and items, what is automatic and what needs a person.
     Plan,

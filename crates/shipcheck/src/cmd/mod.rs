@@ -16,6 +16,7 @@ mod rollback;
 mod show;
 mod stop;
 mod walk;
+mod workflow;
 
 use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand};
 use crate::errors::CliError;
@@ -25,9 +26,15 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
     let g = &cli.global;
     match cli.command {
         Command::Init {
+            workflow: true,
+            force,
+            ..
+        } => workflow::run(g, force),
+        Command::Init {
             force,
             yes,
             ask_fly,
+            workflow: false,
         } => init::run(g, force, yes, ask_fly).await,
         Command::Plan => plan::run(g),
         Command::Check { targets, env } => check::run(g, &targets, env.as_deref()).await,
