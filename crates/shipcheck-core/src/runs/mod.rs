@@ -65,6 +65,9 @@ pub struct Session {
     /// Every event this session appends, as stored, the moment it is stored
     /// ([`Session::subscribe`]): the terminal renders them, a web view forwards them.
     events: tokio::sync::broadcast::Sender<StoredEvent>,
+    /// The values no event may carry (see [`crate::model::redact`]): every event is redacted
+    /// before it is stored, so the journal, reports and every view of it are free of them.
+    secrets: Arc<Vec<String>>,
 }
 
 /// How many appended events a slow subscriber may fall behind before it misses some (it is
@@ -74,12 +77,45 @@ pub const STREAM_BUFFER: usize = 1024;
 impl Session {
     /// A session over `store` with `loaded` config and `clock`.
     pub fn new(store: Store, loaded: Arc<LoadedConfig>, clock: SharedClock) -> Session {
+        let secrets = Arc::new(crate::model::redact::secrets_from_env(
+            &loaded.config.secret_env_names(),
+        ));
         Session {
             store,
             loaded,
             clock,
             events: tokio::sync::broadcast::channel(STREAM_BUFFER).0,
+            secrets,
         }
+    }
+
+    /// Also keeps `secrets` out of every event this session stores.
+    pub fn with_secrets(mut self, secrets: impl IntoIterator<Item = String>) -> Session {
+        let mut all = (*self.secrets).clone();
+        all.extend(secrets);
+        self.secrets = Arc::new(all);
+        self
+    }
+
+    /// `event` with every secret (and identifying fragment of one) removed from its text.
+    fn redacted(&self, event: Event) -> Result<Event, RunError> {
+        if self.secrets.is_empty() {
+            return Ok(event);
+        }
+        let mut value = serde_json::to_value(&event).map_err(|e| {
+            RunError::refused(format!("cannot store a {} event: {e}", event.type_name()))
+        })?;
+        let before = value.clone();
+        crate::model::redact::redact_json(&mut value, &self.secrets);
+        if value == before {
+            return Ok(event);
+        }
+        serde_json::from_value(value).map_err(|e| {
+            RunError::refused(format!(
+                "a {} event carried a secret and could not be stored without it: {e}",
+                event.type_name()
+            ))
+        })
     }
 
     /// Every event this session appends from now on, in order, as stored.
@@ -142,6 +178,7 @@ impl Session {
             config_digest: digest(&self.loaded.source),
             items: self.loaded.checklist.items.clone(),
         };
+        let event = self.redacted(event)?;
         self.store
             .create_run(&id, self.project(), &opts.env, &opts.by, now, &event)
             .await?;
@@ -228,6 +265,7 @@ impl Session {
             let Some(event) = change(&before)? else {
                 return Ok(before);
             };
+            let event = self.redacted(event)?;
             // Fold first so the summary written with the event is the state after it.
             let now = self.clock.now();
             let last = events.last().map(|e| e.seq).unwrap_or(0);
@@ -510,3 +548,7 @@ impl crate::model::error::HasKind for RunError {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "redact_tests.rs"]
+mod redact_tests;
