@@ -182,6 +182,37 @@ pub fn mask_url_password(url: &str) -> String {
     format!("{scheme}://{user}:***@{host}{}", &rest[end..])
 }
 
+/// Every URL in `text` with its password replaced by `***` ([`mask_url_password`]), for
+/// printing text that may quote URLs (an error naming a load-test target).
+pub fn mask_url_passwords(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let start = i + 3;
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after
+            .find(|c: char| "/?#\"'<>`".contains(c) || c.is_whitespace() || c.is_control())
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) if userinfo.contains(':') => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                out.push_str(user);
+                out.push_str(":***@");
+                out.push_str(host);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The values of environment variables whose names look like secrets (`*TOKEN*`, `*SECRET*`,
 /// `*PASSWORD*`, `*_KEY`, `*DSN*`, `*WEBHOOK*`, `DATABASE_URL`) plus the named ones.
 pub fn secrets_from_env(named: &[String]) -> Vec<String> {

@@ -128,3 +128,17 @@ fn secret_names_are_recognised() {
     assert!(!looks_secret("HOME", &[]));
     assert!(looks_secret("PROM_BEARER", &["PROM_BEARER".into()]));
 }
+
+#[test]
+fn url_passwords_in_text_are_masked() {
+    assert_eq!(
+        mask_url_passwords("\"http://user:PASS@127.0.0.1:9/x\" is not a URL: http://a@b/ ok"),
+        "\"http://user:***@127.0.0.1:9/x\" is not a URL: http://a@b/ ok"
+    );
+    assert_eq!(
+        mask_url_passwords("two: https://u:p1@h1 and postgres://v:p2@h2:5432/db"),
+        "two: https://u:***@h1 and postgres://v:***@h2:5432/db"
+    );
+    assert_eq!(mask_url_passwords("no urls"), "no urls");
+    assert_eq!(mask_url_passwords("odd ://"), "odd ://");
+}
