@@ -17,6 +17,7 @@ mod git;
 mod init;
 mod lock;
 mod logs;
+mod secrets;
 mod speed;
 mod untrusted;
 mod walk;
