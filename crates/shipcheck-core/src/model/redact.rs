@@ -6,8 +6,8 @@
 //! [`MIN_FRAGMENT`] or more characters that also occurs in a secret's *identifying part*:
 //!
 //! - a URL (`https://…`, `postgres://…`): its password, and each path segment, query and
-//!   fragment that looks like an identifier (not a plain lowercase word such as `services`);
-//!   the scheme and host are not secret and stay readable;
+//!   fragment that looks like an identifier (not a plain lowercase word such as `services` or
+//!   a password such as `postgres`); the scheme and host are not secret and stay readable;
 //! - a file path (`/…`, `~/…`) or a value with whitespace: only the whole value (its pieces
 //!   are a home directory and words, not a credential);
 //! - anything else (a token, a password, a DSN key): the whole value.
@@ -30,80 +30,113 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     if secrets.is_empty() || text.is_empty() {
         return text.to_string();
     }
-    let mut whole: Vec<&str> = Vec::new();
-    let mut windows: HashSet<&[u8]> = HashSet::new();
-    for s in secrets {
-        if s.len() >= 4 {
-            whole.push(s.as_str());
-        }
-        for part in identifying_parts(s) {
-            if part.len() >= MIN_FRAGMENT {
-                for w in part.as_bytes().windows(MIN_FRAGMENT) {
-                    windows.insert(w);
+    Redactor::new(secrets).redact(text)
+}
+
+/// [`redact`] prepared once for many texts.
+#[derive(Debug, Default)]
+pub struct Redactor<'a> {
+    whole: Vec<&'a str>,
+    windows: HashSet<&'a [u8]>,
+}
+
+impl<'a> Redactor<'a> {
+    /// Prepared for `secrets`.
+    pub fn new(secrets: &'a [String]) -> Redactor<'a> {
+        let mut r = Redactor::default();
+        for s in secrets {
+            if s.len() >= 4 {
+                r.whole.push(s.as_str());
+            }
+            for part in identifying_parts(s) {
+                if part.len() >= MIN_FRAGMENT {
+                    for w in part.as_bytes().windows(MIN_FRAGMENT) {
+                        r.windows.insert(w);
+                    }
+                } else if part.len() >= 4 {
+                    r.whole.push(part);
                 }
-            } else if part.len() >= 4 {
-                whole.push(part);
             }
         }
+        // Longest first, so a value is not left half-replaced by a shorter one inside it.
+        r.whole.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        r
     }
-    let bytes = text.as_bytes();
-    let mut hit = vec![false; bytes.len()];
-    let mut any = false;
-    if !windows.is_empty() && bytes.len() >= MIN_FRAGMENT {
-        for (i, w) in bytes.windows(MIN_FRAGMENT).enumerate() {
-            if windows.contains(w) {
-                hit[i..i + MIN_FRAGMENT].iter_mut().for_each(|h| *h = true);
+
+    /// `text` without the secrets.
+    pub fn redact(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut hit = vec![false; bytes.len()];
+        let mut any = false;
+        if !self.windows.is_empty() && bytes.len() >= MIN_FRAGMENT {
+            for (i, w) in bytes.windows(MIN_FRAGMENT).enumerate() {
+                if self.windows.contains(w) {
+                    hit[i..i + MIN_FRAGMENT].iter_mut().for_each(|h| *h = true);
+                    any = true;
+                }
+            }
+        }
+        for w in &self.whole {
+            for (i, _) in text.match_indices(w) {
+                hit[i..i + w.len()].iter_mut().for_each(|h| *h = true);
                 any = true;
             }
         }
-    }
-    // Longest first, so a value is not left half-replaced by a shorter one inside it.
-    whole.sort_by_key(|w| std::cmp::Reverse(w.len()));
-    for w in whole {
-        for (i, _) in text.match_indices(w) {
-            hit[i..i + w.len()].iter_mut().for_each(|h| *h = true);
-            any = true;
+        if !any {
+            return text.to_string();
         }
-    }
-    if !any {
-        return text.to_string();
-    }
-    // Widen each run to whole characters, then replace each maximal run once.
-    for i in 0..bytes.len() {
-        if hit[i] {
-            let mut j = i;
-            while j > 0 && !text.is_char_boundary(j) {
-                j -= 1;
-                hit[j] = true;
+        // Widen each run to whole characters, then replace each maximal run once.
+        for i in 0..bytes.len() {
+            if hit[i] {
+                let mut j = i;
+                while j > 0 && !text.is_char_boundary(j) {
+                    j -= 1;
+                    hit[j] = true;
+                }
             }
         }
-    }
-    for i in (0..bytes.len()).rev() {
-        if hit[i] {
-            let mut j = i + 1;
-            while j < bytes.len() && !text.is_char_boundary(j) {
-                hit[j] = true;
-                j += 1;
+        for i in (0..bytes.len()).rev() {
+            if hit[i] {
+                let mut j = i + 1;
+                while j < bytes.len() && !text.is_char_boundary(j) {
+                    hit[j] = true;
+                    j += 1;
+                }
             }
         }
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if hit[i] {
+                while i < bytes.len() && hit[i] {
+                    i += 1;
+                }
+                out.push_str(MARK);
+            } else {
+                let start = i;
+                while i < bytes.len() && !hit[i] {
+                    i += 1;
+                }
+                out.push_str(&text[start..i]);
+            }
+        }
+        out
     }
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if hit[i] {
-            while i < bytes.len() && hit[i] {
-                i += 1;
+
+    /// Redacts every string inside a JSON value.
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => {
+                let r = self.redact(s);
+                if r != *s {
+                    *s = r;
+                }
             }
-            out.push_str(MARK);
-        } else {
-            let start = i;
-            while i < bytes.len() && !hit[i] {
-                i += 1;
-            }
-            out.push_str(&text[start..i]);
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| self.redact_json(v)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| self.redact_json(v)),
+            _ => {}
         }
     }
-    out
 }
 
 /// The parts of a secret that identify it (see the module's documentation).
@@ -128,9 +161,12 @@ fn identifying_parts(secret: &str) -> Vec<&str> {
         None => (rest, ""),
     };
     if let Some((userinfo, _host)) = authority.rsplit_once('@') {
-        match userinfo.split_once(':') {
-            Some((_user, password)) => parts.push(password),
-            None => parts.push(userinfo),
+        // A password that is a plain word (`postgres`) identifies nothing on its own, and
+        // removing the word everywhere would make every mention of it unreadable; the whole
+        // URL is still removed wherever it appears.
+        let secret = userinfo.split_once(':').map_or(userinfo, |(_, p)| p);
+        if looks_identifying(secret) {
+            parts.push(secret);
         }
     }
     for piece in tail.split(['/', '?', '#', '&', '=']) {
@@ -151,16 +187,8 @@ fn looks_identifying(piece: &str) -> bool {
 
 /// Redacts every string inside a JSON value.
 pub fn redact_json(value: &mut serde_json::Value, secrets: &[String]) {
-    match value {
-        serde_json::Value::String(s) => {
-            let r = redact(s, secrets);
-            if r != *s {
-                *s = r;
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| redact_json(v, secrets)),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|v| redact_json(v, secrets)),
-        _ => {}
+    if !secrets.is_empty() {
+        Redactor::new(secrets).redact_json(value);
     }
 }
 

@@ -142,3 +142,16 @@ fn url_passwords_in_text_are_masked() {
     assert_eq!(mask_url_passwords("no urls"), "no urls");
     assert_eq!(mask_url_passwords("odd ://"), "odd ://");
 }
+
+#[test]
+fn a_plain_word_password_is_not_removed_from_other_words() {
+    let db = "postgres://postgres:postgres@127.0.0.1:5432/shipcheck_demo_1";
+    assert_eq!(
+        redact("check postgres.migrations on 127.0.0.1", &s(&[db])),
+        "check postgres.migrations on 127.0.0.1"
+    );
+    assert_eq!(
+        redact(&format!("url {db} x"), &s(&[db])),
+        "url [REDACTED] x"
+    );
+}

@@ -110,7 +110,25 @@ impl Session {
         if value == before {
             return Ok(event);
         }
-        serde_json::from_value(value).map_err(|e| {
+        if let Ok(e) = serde_json::from_value(value.clone()) {
+            return Ok(e);
+        }
+        // A redaction hit a word of the vocabulary (a `type` tag, a phase, a state) — a
+        // secret that is a plain word. Keep the text redacted, the vocabulary as it is: redact
+        // the strings one by one, leaving those the event cannot be read without.
+        let mut leaves = Vec::new();
+        changed_leaves(&before, &value, String::new(), &mut leaves);
+        let mut kept = before;
+        for (pointer, redacted) in leaves {
+            let mut trial = kept.clone();
+            if let Some(slot) = trial.pointer_mut(&pointer) {
+                *slot = redacted;
+            }
+            if serde_json::from_value::<Event>(trial.clone()).is_ok() {
+                kept = trial;
+            }
+        }
+        serde_json::from_value(kept).map_err(|e| {
             RunError::refused(format!(
                 "a {} event carried a secret and could not be stored without it: {e}",
                 event.type_name()
@@ -121,6 +139,34 @@ impl Session {
     /// Every event this session appends from now on, in order, as stored.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoredEvent> {
         self.events.subscribe()
+    }
+}
+
+/// The JSON pointers of the string leaves that differ between `a` and `b` (same shape), with
+/// their value in `b`.
+fn changed_leaves(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    at: String,
+    out: &mut Vec<(String, serde_json::Value)>,
+) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                if let Some(w) = y.get(k) {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    changed_leaves(v, w, format!("{at}/{key}"), out);
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                changed_leaves(v, w, format!("{at}/{i}"), out);
+            }
+        }
+        (x, y) if x != y => out.push((at, y.clone())),
+        _ => {}
     }
 }
 

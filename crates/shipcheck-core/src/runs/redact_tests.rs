@@ -60,3 +60,40 @@ async fn a_note_quoting_part_of_a_token_is_stored_without_it() {
         "the chain is computed over what is stored"
     );
 }
+
+/// A secret that is a plain word of the vocabulary (a database password `postgres`, set as
+/// `PGPASSWORD`) is removed from text, never from the `type` tags the run cannot be read
+/// without: the run still starts.
+#[tokio::test]
+async fn a_secret_that_is_a_word_of_the_vocabulary_does_not_stop_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(dir.path())
+        .await
+        .with_secrets(["postgres".to_string()]);
+    let run = s
+        .start(&StartOptions {
+            env: "production".into(),
+            by: "ann".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let run = s
+        .note(
+            &run,
+            NoteKind::General,
+            "the postgres password leaked",
+            "ann",
+        )
+        .await
+        .unwrap();
+    let events = s.store.events(&run.id).await.unwrap();
+    let Some(Event::NoteAdded { text, .. }) = events.last().map(|e| &e.event) else {
+        panic!("no note: {events:?}");
+    };
+    assert_eq!(text, "the [REDACTED] password leaked");
+    assert!(
+        run.items.iter().any(|i| i.item.id.contains("migrations")),
+        "the checklist was stored"
+    );
+}
