@@ -20,10 +20,18 @@ pub fn config_path(global: &Global) -> Option<PathBuf> {
     config::find_config(&cwd)
 }
 
+/// Keeps the values of the variables `loaded` names out of everything printed.
+fn guard_secrets(loaded: LoadedConfig) -> LoadedConfig {
+    crate::output::add_secrets(shipcheck_core::model::redact::secrets_from_env(
+        &loaded.config.secret_env_names(),
+    ));
+    loaded
+}
+
 /// Loads the config; a missing file is an error naming what to do.
 pub fn load_config(global: &Global) -> Result<LoadedConfig, CliError> {
     match config_path(global) {
-        Some(p) => Ok(config::load_file(&p)?),
+        Some(p) => Ok(guard_secrets(config::load_file(&p)?)),
         None => Err(CliError::Usage(
             "no shipcheck.toml here or in a parent directory; run `shipcheck init` to write one, or pass --config PATH".into(),
         )),
@@ -33,9 +41,9 @@ pub fn load_config(global: &Global) -> Result<LoadedConfig, CliError> {
 /// Loads the config, or the built-in defaults (with a notice) when there is none.
 pub fn load_config_or_default(global: &Global) -> Result<LoadedConfig, CliError> {
     match config_path(global) {
-        Some(p) => Ok(config::load_file(&p)?),
+        Some(p) => Ok(guard_secrets(config::load_file(&p)?)),
         None => {
-            eprintln!(
+            say_err!(
                 "note: no shipcheck.toml found; using the built-in defaults (`shipcheck init` writes one)"
             );
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));

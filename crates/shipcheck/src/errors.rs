@@ -95,8 +95,8 @@ impl CliError {
     /// Prints the error to stderr (config errors with their source excerpt).
     pub fn print(&self) {
         match self {
-            CliError::Config(e) => eprintln!("{}", e.render()),
-            other => eprintln!("error: {other}"),
+            CliError::Config(e) => say_err!("{}", e.render()),
+            other => say_err!("error: {other}"),
         }
     }
 }

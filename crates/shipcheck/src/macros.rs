@@ -10,3 +10,8 @@ macro_rules! say {
 macro_rules! say_raw {
     ($($arg:tt)*) => { $crate::output::write_out(format_args!($($arg)*)) };
 }
+
+/// `eprintln!` through [`crate::output::clean`]: secrets removed, control characters escaped.
+macro_rules! say_err {
+    ($($arg:tt)*) => { $crate::output::write_err(format_args!("{}\n", format_args!($($arg)*))) };
+}

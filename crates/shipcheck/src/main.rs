@@ -15,13 +15,16 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
+    // Whatever the environment holds under a secret's name is never printed; the config's
+    // named variables are added when it is loaded (`context::load_config`).
+    output::add_secrets(shipcheck_core::model::redact::secrets_from_env(&[]));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say_err!("error: cannot start the async runtime: {e}");
             return std::process::ExitCode::from(errors::EXIT_INTEGRATION);
         }
     };

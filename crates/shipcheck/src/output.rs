@@ -63,7 +63,7 @@ impl Observer for Progress {
                         ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
-                    bar.set_message(format!("{} — {}", item.id, item.title));
+                    bar.set_message(clean(&format!("{} — {}", item.id, item.title)));
                     bar.enable_steady_tick(Duration::from_millis(120));
                     if let Ok(mut bars) = self.bars.lock() {
                         bars.insert(item.id.clone(), bar);
@@ -72,7 +72,7 @@ impl Observer for Progress {
             }
             EngineEvent::Progress { item, elapsed } => {
                 if self.multi.is_none() {
-                    eprintln!("  … {} still running ({}s)", item.id, elapsed.as_secs());
+                    say_err!("  … {} still running ({}s)", item.id, elapsed.as_secs());
                 }
             }
             EngineEvent::Finished { item, outcome } => {
@@ -82,7 +82,7 @@ impl Observer for Progress {
                     Some(bar) => {
                         bar.finish_and_clear();
                         if let Some(m) = &self.multi {
-                            let _ = m.println(line);
+                            let _ = m.println(clean(&line));
                         }
                     }
                     None => say!("{line}"),
@@ -149,18 +149,75 @@ pub fn print_step(run: &RunState, report: &StepReport) {
     }
 }
 
+/// The secret values of this process's environment (the ones the config names and the ones
+/// whose names say so), kept out of everything printed.
+static SECRETS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Keeps `values` out of everything printed from now on.
+pub fn add_secrets(values: impl IntoIterator<Item = String>) {
+    let mut s = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    for v in values {
+        if !s.contains(&v) {
+            s.push(v);
+        }
+    }
+}
+
+/// Text from outside (command output, notes, waiver reasons, names, API messages, URLs) made
+/// safe to print: secrets and their identifying fragments removed, URL passwords masked, and
+/// control characters (escape sequences, carriage returns, bidirectional overrides) shown as
+/// `\u{1b}` instead of acting on the terminal. Newlines and tabs stay. Every line shipcheck
+/// prints goes through here ([`write_out`], [`write_err`], the progress display).
+pub fn clean(text: &str) -> String {
+    let redacted = {
+        let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+        shipcheck_core::model::redact::redact(text, &secrets)
+    };
+    let masked = shipcheck_core::model::redact::mask_url_passwords(&redacted);
+    escape_controls(&masked)
+}
+
+/// Control characters (but newline and tab) and bidirectional formatting characters as
+/// `\u{…}` escapes.
+pub fn escape_controls(text: &str) -> String {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Writes to stdout; a closed pipe (`shipcheck plan | head`) ends the process quietly with
-/// success, as ripgrep and jj do.
+/// success, as ripgrep and jj do. The text goes through [`clean`].
 pub fn write_out(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    let text = clean(&args.to_string());
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|_| out.flush()) {
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
         eprintln!("error: writing to stdout: {e}");
         std::process::exit(2);
     }
+}
+
+/// Writes to stderr, through [`clean`].
+pub fn write_err(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let text = clean(&args.to_string());
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Asks a question on the terminal and returns the trimmed answer.

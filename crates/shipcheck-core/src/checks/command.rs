@@ -92,6 +92,9 @@ pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
             evidence["exit_code"] = json!(out.code);
             evidence["duration_ms"] = json!(out.duration.as_millis() as u64);
             evidence["tail"] = json!(tail);
+            if let Some(cut) = out.cut(&shown) {
+                evidence["output_cut"] = json!(cut);
+            }
             let last = last_line(&tail);
             match out.code {
                 Some(0) => Outcome::pass(format!("`{shown}` exited 0 in {took}"), evidence),

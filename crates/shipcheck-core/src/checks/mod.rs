@@ -50,6 +50,9 @@ pub struct CheckContext {
     pub scheduled_at: Option<Timestamp>,
     /// The one HTTP client (from [`crate::clients::http::client`]).
     pub http: reqwest::Client,
+    /// The client of the APIs that carry credentials (from
+    /// [`crate::clients::http::api_client`]: no redirect is followed by itself).
+    pub api_http: reqwest::Client,
     /// Values that must never appear in evidence (secrets read from the environment).
     pub secrets: Arc<Vec<String>>,
     /// The run the check belongs to (`None` for `shipcheck check`): earlier items' evidence
@@ -82,6 +85,7 @@ impl CheckContext {
             clock,
             scheduled_at: None,
             http: crate::clients::http::client(std::time::Duration::from_secs(30)),
+            api_http: crate::clients::http::api_client(std::time::Duration::from_secs(30)),
             secrets,
             run: None,
             changes: Arc::default(),
@@ -127,7 +131,7 @@ impl CheckContext {
     /// What the HTTP clients are built with.
     pub fn kit(&self) -> Kit {
         Kit {
-            http: self.http.clone(),
+            http: self.api_http.clone(),
             clock: self.clock.clone(),
             secrets: self.secrets.clone(),
         }

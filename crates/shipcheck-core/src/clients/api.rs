@@ -11,7 +11,11 @@
 //!   shipcheck waits up to a bound (`rate_limit_wait`) and then gives up with the reset time;
 //! - typed errors: 401/403 name the permission the token needs, 404 names the resource,
 //!   422 quotes the API's message, malformed JSON names the reason, a timeout names the limit;
-//!   every error body is read into one line by [`api_message`] (an HTML page by its title).
+//!   every error body is read into one line by [`api_message`] (an HTML page by its title),
+//!   secrets removed before it is cut;
+//! - credentials only to the configured origin, bodies bounded ([`crate::clients::bounds`]):
+//!   a link or redirect to another origin is not followed at all and the error says so; a
+//!   Slack webhook's redirect never; a body over the service's cap is an error naming it.
 //!
 //! Every loop here is bounded in count and in time.
 
@@ -159,6 +163,7 @@ pub struct Reply {
     pub body: String,
     service: Service,
     what: String,
+    secrets: std::sync::Arc<Vec<String>>,
 }
 
 impl Reply {
@@ -178,17 +183,23 @@ impl Reply {
         })
     }
 
+    /// One line from the body for a message: secrets removed first, then cut
+    /// ([`api_message`]).
+    pub fn message(&self) -> String {
+        api_message(&crate::model::redact::redact(&self.body, &self.secrets))
+    }
+
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// A `Malformed` error for this answer.
+    /// A `Malformed` error for this answer (secrets removed from the reason).
     pub fn malformed(&self, reason: impl Into<String>) -> ApiError {
         ApiError::Malformed {
             service: self.service,
             what: self.what.clone(),
-            reason: reason.into(),
+            reason: crate::model::redact::redact(&reason.into(), &self.secrets),
         }
     }
 }
@@ -206,6 +217,9 @@ pub struct Api {
     /// Timeouts, retries and waits.
     pub policy: Policy,
     clock: SharedClock,
+    /// The largest body read ([`crate::clients::bounds::body_cap`] unless set).
+    pub body_cap: usize,
+    secrets: std::sync::Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -237,6 +251,37 @@ impl Api {
             headers: Vec::new(),
             policy,
             clock,
+            body_cap: crate::clients::bounds::body_cap(service),
+            secrets: std::sync::Arc::default(),
+        }
+    }
+
+    /// The values removed from every error message and every body sent (see
+    /// [`crate::model::redact`]): error bodies are redacted before they are cut to an excerpt.
+    pub fn with_secrets(mut self, secrets: std::sync::Arc<Vec<String>>) -> Api {
+        self.secrets = secrets;
+        self
+    }
+
+    /// Reads at most `bytes` of any answer.
+    pub fn with_body_cap(mut self, bytes: usize) -> Api {
+        self.body_cap = bytes;
+        self
+    }
+
+    /// `scheme://host:port` of the base URL: the one origin credentials are sent to.
+    pub fn home(&self) -> String {
+        reqwest::Url::parse(&self.base)
+            .map(|u| crate::clients::bounds::origin(&u))
+            .unwrap_or_else(|_| self.base.clone())
+    }
+
+    fn refused(&self, what: &str, refusal: crate::clients::bounds::OriginRefusal) -> ApiError {
+        ApiError::OtherOrigin {
+            service: self.service,
+            what: what.to_string(),
+            refusal,
+            home: self.home(),
         }
     }
 
@@ -280,8 +325,22 @@ impl Api {
         if !req.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&req.query);
         }
+        // A URL from an answer (a pagination link) on another origin is not requested at all.
+        if crate::clients::bounds::origin(&url) != self.home() {
+            return Err(self.refused(
+                &req.what,
+                crate::clients::bounds::OriginRefusal::Link {
+                    origin: crate::clients::bounds::origin(&url),
+                },
+            ));
+        }
+        let body = req.body.clone().map(|mut b| {
+            crate::model::redact::redact_json(&mut b, &self.secrets);
+            b
+        });
+        let mut hops = 0u32;
         let max_attempts = 1 + self.policy.retries + MAX_RATE_LIMIT_RETRIES;
-        for _attempt in 0..max_attempts {
+        for _attempt in 0..max_attempts + crate::clients::bounds::MAX_REDIRECTS {
             let mut rb = self
                 .http
                 .request(req.method.clone(), url.clone())
@@ -292,14 +351,24 @@ impl Api {
             if let Some(a) = &self.auth {
                 rb = rb.header(reqwest::header::AUTHORIZATION, a);
             }
-            if let Some(b) = &req.body {
+            if let Some(b) = &body {
                 rb = rb.json(b);
             }
             let answer = match rb.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    resp.text().await.map(|body| (status, headers, body))
+                    match crate::clients::bounds::read_body(resp, self.body_cap).await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(crate::clients::bounds::BodyError::Http(e)) => Err(e),
+                        Err(crate::clients::bounds::BodyError::TooLarge) => {
+                            return Err(ApiError::TooLarge {
+                                service: self.service,
+                                what: req.what.clone(),
+                                cap: self.body_cap,
+                            });
+                        }
+                    }
                 }
                 Err(e) => Err(e),
             };
@@ -333,7 +402,27 @@ impl Api {
                     body,
                     service: self.service,
                     what: req.what.clone(),
+                    secrets: self.secrets.clone(),
                 });
+            }
+            if crate::clients::bounds::is_redirect(status) {
+                let location = headers.get("location").and_then(|v| v.to_str().ok());
+                match crate::clients::bounds::follow(
+                    self.service,
+                    &self.base,
+                    &url,
+                    status,
+                    location,
+                    idempotent,
+                    hops,
+                ) {
+                    Ok(to) => {
+                        hops += 1;
+                        url = to;
+                        continue;
+                    }
+                    Err(refusal) => return Err(self.refused(&req.what, refusal)),
+                }
             }
             if let Some((wait, reset_at)) = self.rate_limit(status, &headers, &body) {
                 if rate_limited < MAX_RATE_LIMIT_RETRIES && waited + wait <= self.policy.max_wait {
@@ -421,7 +510,8 @@ impl Api {
     }
 
     fn classify(&self, status: u16, body: &str, req: &Request) -> ApiError {
-        let message = api_message(body);
+        // Secrets out first, then cut: an excerpt never ends inside a secret it kept.
+        let message = api_message(&crate::model::redact::redact(body, &self.secrets));
         let service = self.service;
         let what = req.what.clone();
         let permission = req.permission.clone();

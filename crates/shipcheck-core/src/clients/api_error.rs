@@ -115,6 +115,35 @@ pub enum ApiError {
         /// Why.
         reason: String,
     },
+    /// A URL from an answer, or a redirect, that shipcheck did not follow: another origin (the
+    /// token stays with the one it is configured for), a write's or a webhook's redirect.
+    #[error(
+        "{service}: {what} not read: {refusal}; shipcheck sends {service}'s credentials only to {home}"
+    )]
+    OtherOrigin {
+        /// The service.
+        service: Service,
+        /// What was asked for.
+        what: String,
+        /// What the answer pointed to and why it was not followed.
+        refusal: crate::clients::bounds::OriginRefusal,
+        /// The origin the integration is configured for.
+        home: String,
+    },
+    /// The body was larger than the service's cap.
+    #[error(
+        "{service} answered more than {} for {what}; shipcheck reads at most {} from {service}",
+        crate::clients::bounds::format_bytes(*cap),
+        crate::clients::bounds::format_bytes(*cap)
+    )]
+    TooLarge {
+        /// The service.
+        service: Service,
+        /// What was asked for.
+        what: String,
+        /// The cap in bytes.
+        cap: usize,
+    },
     /// A 2xx answer that is not the documented shape.
     #[error("{service} answered {what} with something shipcheck cannot use: {reason}")]
     Malformed {

@@ -15,7 +15,7 @@ fn clock() -> ManualClock {
 
 fn api(server: &MockServer, service: Service, clock: &ManualClock) -> Api {
     Api::new(
-        crate::clients::http::client(Duration::from_secs(5)),
+        crate::clients::http::api_client(Duration::from_secs(5)),
         service,
         &server.uri(),
         Some("Bearer t0ken".into()),
@@ -345,6 +345,7 @@ fn link_headers_are_followed() {
         body: String::new(),
         service: Service::GitHub,
         what: String::new(),
+        secrets: Arc::default(),
     };
     assert_eq!(
         next_link(&r).as_deref(),

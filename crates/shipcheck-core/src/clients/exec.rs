@@ -41,9 +41,35 @@ pub struct Output {
     pub stderr: String,
     /// Wall time.
     pub duration: Duration,
+    /// Bytes printed on stdout, including any dropped beyond [`OUTPUT_CAP`].
+    pub stdout_bytes: u64,
+    /// Bytes printed on stderr, including any dropped beyond [`OUTPUT_CAP`].
+    pub stderr_bytes: u64,
 }
 
 impl Output {
+    /// Whether stdout was longer than [`OUTPUT_CAP`] (only its last part is kept).
+    pub fn stdout_cut(&self) -> bool {
+        self.stdout_bytes > OUTPUT_CAP as u64
+    }
+
+    /// What was dropped, in a sentence naming the limit: "`cmd` printed 12 MiB on stdout;
+    /// shipcheck keeps the last 4 MiB of each stream". `None` when nothing was dropped.
+    pub fn cut(&self, command: &str) -> Option<String> {
+        let over: Vec<String> = [("stdout", self.stdout_bytes), ("stderr", self.stderr_bytes)]
+            .iter()
+            .filter(|(_, n)| *n > OUTPUT_CAP as u64)
+            .map(|(name, n)| format!("{} on {name}", mib(*n)))
+            .collect();
+        (!over.is_empty()).then(|| {
+            format!(
+                "`{command}` printed {}; shipcheck keeps the last {} MiB of each stream",
+                over.join(" and "),
+                OUTPUT_CAP >> 20
+            )
+        })
+    }
+
     /// Exit code 0.
     pub fn success(&self) -> bool {
         self.code == Some(0)
@@ -166,7 +192,7 @@ impl Cmd {
     }
 
     /// Runs the command to completion (or its timeout), capturing output. Output beyond
-    /// 4 MiB per stream is dropped (the tail is kept).
+    /// [`OUTPUT_CAP`] per stream is dropped (the tail is kept; [`Output::cut`] says so).
     pub async fn run(&self) -> Result<Output, ExecError> {
         self.run_inner(false).await.map(|(out, _)| out)
     }
@@ -255,13 +281,13 @@ impl Cmd {
         let read_out = async {
             match out.as_mut() {
                 Some(o) => read_capped(o).await,
-                None => Ok(Vec::new()),
+                None => Ok((Vec::new(), 0)),
             }
         };
         let read_err = async {
             match err.as_mut() {
                 Some(e) => read_capped(e).await,
-                None => Ok(Vec::new()),
+                None => Ok((Vec::new(), 0)),
             }
         };
         let work = async {
@@ -277,12 +303,16 @@ impl Cmd {
         match tokio::time::timeout(self.timeout, &mut work).await {
             Ok((o, e, status)) => {
                 let status = status.map_err(io)?;
+                let (o, on) = o.map_err(io)?;
+                let (e, en) = e.map_err(io)?;
                 Ok((
                     Output {
                         code: status.code(),
-                        stdout: String::from_utf8_lossy(&o.map_err(io)?).into_owned(),
-                        stderr: String::from_utf8_lossy(&e.map_err(io)?).into_owned(),
+                        stdout: String::from_utf8_lossy(&o).into_owned(),
+                        stderr: String::from_utf8_lossy(&e).into_owned(),
                         duration: start.elapsed(),
+                        stdout_bytes: on,
+                        stderr_bytes: en,
                     },
                     false,
                 ))
@@ -294,14 +324,16 @@ impl Cmd {
                     if let Ok((o, e, _)) =
                         tokio::time::timeout(Duration::from_secs(2), &mut work).await
                     {
+                        let (o, on) = o.unwrap_or_default();
+                        let (e, en) = e.unwrap_or_default();
                         return Ok((
                             Output {
                                 code: None,
-                                stdout: String::from_utf8_lossy(&o.unwrap_or_default())
-                                    .into_owned(),
-                                stderr: String::from_utf8_lossy(&e.unwrap_or_default())
-                                    .into_owned(),
+                                stdout: String::from_utf8_lossy(&o).into_owned(),
+                                stderr: String::from_utf8_lossy(&e).into_owned(),
                                 duration: start.elapsed(),
+                                stdout_bytes: on,
+                                stderr_bytes: en,
                             },
                             true,
                         ));
@@ -317,22 +349,47 @@ impl Cmd {
     }
 }
 
-const CAP: usize = 4 << 20;
+/// The most kept of each stream a command prints (the last part is kept: a failing command's
+/// last lines say why). Reading goes on to the end, so the program is not blocked on a full
+/// pipe, but memory stays bounded.
+pub const OUTPUT_CAP: usize = 4 << 20;
 
-async fn read_capped<R: tokio::io::AsyncRead + Unpin>(r: &mut R) -> std::io::Result<Vec<u8>> {
+fn mib(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    }
+}
+
+/// Reads a stream to its end, keeping its last [`OUTPUT_CAP`] bytes; also the total.
+async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+) -> std::io::Result<(Vec<u8>, u64)> {
     let mut buf = Vec::new();
+    let mut total = 0u64;
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
         let n = r.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(buf);
+            return Ok((keep_tail(buf), total));
         }
+        total += n as u64;
         buf.extend_from_slice(&chunk[..n]);
-        if buf.len() > CAP {
-            let cut = buf.len() - CAP;
+        if buf.len() > 2 * OUTPUT_CAP {
+            let cut = buf.len() - OUTPUT_CAP;
             buf.drain(..cut);
         }
     }
+}
+
+/// Keeps the last [`OUTPUT_CAP`] bytes.
+fn keep_tail(mut buf: Vec<u8>) -> Vec<u8> {
+    if buf.len() > OUTPUT_CAP {
+        let cut = buf.len() - OUTPUT_CAP;
+        buf.drain(..cut);
+    }
+    buf
 }
 
 fn kill_group(pid: Option<u32>) {
@@ -428,6 +485,30 @@ mod tests {
             .unwrap_err();
         assert!(err.is_not_found());
         assert!(err.to_string().contains("definitely-not-a-program-xyz"));
+    }
+
+    #[tokio::test]
+    async fn output_past_the_cap_keeps_the_tail_and_says_so() {
+        // 6 MiB of 'x' then a last line: the tail (with the last line) is kept, memory bounded.
+        let out = Cmd::new(
+            "sh",
+            [
+                "-c",
+                "head -c 6291456 /dev/zero | tr '\\0' x; echo; echo the-last-line",
+            ],
+        )
+        .run()
+        .await
+        .unwrap();
+        assert!(out.stdout.len() <= OUTPUT_CAP, "{}", out.stdout.len());
+        assert!(out.stdout.ends_with("the-last-line\n"));
+        assert!(out.stdout_cut());
+        assert_eq!(
+            out.cut("big").as_deref(),
+            Some("`big` printed 6.0 MiB on stdout; shipcheck keeps the last 4 MiB of each stream")
+        );
+        let small = Cmd::new("echo", ["hi"]).run().await.unwrap();
+        assert_eq!(small.cut("echo hi"), None);
     }
 
     #[test]

@@ -248,6 +248,12 @@ impl Fly {
         reason: &str,
     ) -> Result<T, FlyError> {
         let out = self.call(args, reason, self.timeout).await?;
+        if out.stdout_cut() {
+            return Err(FlyError::Parse {
+                command: self.display(args),
+                problem: out.cut(&self.display(args)).unwrap_or_default(),
+            });
+        }
         parse_json::<Option<T>>(&args_label(args), &out.stdout)
             .map(Option::unwrap_or_default)
             .map_err(|problem| FlyError::Parse {
@@ -324,6 +330,12 @@ impl Fly {
                 command: cmd.display(),
                 code: out.code,
                 stderr: self.quote(&out.head_of_stderr(5)),
+            });
+        }
+        if out.stdout_cut() {
+            return Err(FlyError::Parse {
+                command: cmd.display(),
+                problem: out.cut(&cmd.display()).unwrap_or_default(),
             });
         }
         let (entries, err) = parse_log_stream(&out.stdout);

@@ -94,6 +94,7 @@ impl GitHub {
             Policy::from(cfg.limits()),
             kit.clock.clone(),
         )
+        .with_secrets(kit.secrets.clone())
         .with_header("accept", "application/vnd.github+json")
         .with_header("x-github-api-version", "2022-11-28");
         Ok(GitHub {

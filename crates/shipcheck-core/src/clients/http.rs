@@ -16,6 +16,28 @@ pub fn client(timeout: Duration) -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// The client for APIs that carry credentials (GitHub, Sentry, Prometheus, Slack): like
+/// [`client`], but it follows no redirect by itself. [`crate::clients::api::Api`] follows a
+/// read's redirect only on the origin the credentials belong to
+/// ([`crate::clients::bounds`]).
+pub fn api_client(timeout: Duration) -> reqwest::Client {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5).min(timeout))
+        .timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .or_else(|_| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+        })
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
 /// rustls needs a process-wide crypto provider when reqwest is built without one.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod api_error;
+pub mod bounds;
 pub mod exec;
 pub mod fly;
 pub mod git;
@@ -21,7 +22,8 @@ use crate::model::clock::SharedClock;
 /// rate limits and backoff), and the secrets that must never appear in what a client reports.
 #[derive(Clone, Debug)]
 pub struct Kit {
-    /// The HTTP client.
+    /// The HTTP client for APIs ([`http::api_client`]: it follows no redirect by itself, so
+    /// [`api::Api`] decides which it follows and where credentials go).
     pub http: reqwest::Client,
     /// Time.
     pub clock: SharedClock,
@@ -54,3 +56,7 @@ impl crate::model::error::HasKind for ClientError {
         crate::model::error::ErrorKind::Config
     }
 }
+
+#[cfg(test)]
+#[path = "origin_tests.rs"]
+mod origin_tests;

@@ -76,7 +76,8 @@ impl Prometheus {
             auth,
             Policy::from(cfg.limits()),
             kit.clock.clone(),
-        );
+        )
+        .with_secrets(kit.secrets.clone());
         Ok(Prometheus { api, cfg })
     }
 
@@ -95,7 +96,7 @@ impl Prometheus {
         let v: Value = reply.json()?;
         if v.get("status").and_then(|s| s.as_str()) != Some("success") {
             // Prometheus' `errorType`/`error`, VictoriaMetrics' `errorType: "422"`.
-            let said = crate::clients::api::api_message(&reply.body);
+            let said = reply.message();
             return Err(reply.malformed(format!(
                 "status {} ({})",
                 v.get("status").unwrap_or(&Value::Null),

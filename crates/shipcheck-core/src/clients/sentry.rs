@@ -124,7 +124,8 @@ impl Sentry {
             Some(format!("Bearer {token}")),
             Policy::from(cfg.limits()),
             kit.clock.clone(),
-        );
+        )
+        .with_secrets(kit.secrets.clone());
         Ok(Sentry { api, cfg })
     }
 

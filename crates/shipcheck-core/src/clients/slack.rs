@@ -42,7 +42,8 @@ impl Slack {
             None,
             Policy::from(cfg.limits()),
             kit.clock.clone(),
-        );
+        )
+        .with_secrets(kit.secrets.clone());
         Ok(Slack { api, cfg })
     }
 
@@ -65,6 +66,7 @@ impl Slack {
             .await?;
         let answer = reply.body.trim();
         if answer != "ok" {
+            let said = reply.message();
             // A 200 that is not Slack's `ok` (a proxy's page, another service): not posted
             // as far as anyone can tell.
             return Err(reply.malformed(format!(
@@ -72,7 +74,7 @@ impl Slack {
                 if answer.is_empty() {
                     "an empty body".to_string()
                 } else {
-                    crate::clients::api::api_message(answer)
+                    said
                 }
             )));
         }

@@ -65,6 +65,9 @@ pub struct Session {
     /// Every event this session appends, as stored, the moment it is stored
     /// ([`Session::subscribe`]): the terminal renders them, a web view forwards them.
     events: tokio::sync::broadcast::Sender<StoredEvent>,
+    /// The values no event may carry (see [`crate::model::redact`]): every event is redacted
+    /// before it is stored, so the journal, reports and every view of it are free of them.
+    secrets: Arc<Vec<String>>,
 }
 
 /// How many appended events a slow subscriber may fall behind before it misses some (it is
@@ -74,17 +77,96 @@ pub const STREAM_BUFFER: usize = 1024;
 impl Session {
     /// A session over `store` with `loaded` config and `clock`.
     pub fn new(store: Store, loaded: Arc<LoadedConfig>, clock: SharedClock) -> Session {
+        let secrets = Arc::new(crate::model::redact::secrets_from_env(
+            &loaded.config.secret_env_names(),
+        ));
         Session {
             store,
             loaded,
             clock,
             events: tokio::sync::broadcast::channel(STREAM_BUFFER).0,
+            secrets,
         }
+    }
+
+    /// Also keeps `secrets` out of every event this session stores.
+    pub fn with_secrets(mut self, secrets: impl IntoIterator<Item = String>) -> Session {
+        let mut all = (*self.secrets).clone();
+        all.extend(secrets);
+        self.secrets = Arc::new(all);
+        self
+    }
+
+    /// `event` with every secret (and identifying fragment of one) removed from its text.
+    fn redacted(&self, event: Event) -> Result<Event, RunError> {
+        if self.secrets.is_empty() {
+            return Ok(event);
+        }
+        let mut value = serde_json::to_value(&event).map_err(|e| {
+            RunError::refused(format!("cannot store a {} event: {e}", event.type_name()))
+        })?;
+        let before = value.clone();
+        crate::model::redact::redact_json(&mut value, &self.secrets);
+        if value == before {
+            return Ok(event);
+        }
+        if let Ok(e) = serde_json::from_value(value.clone()) {
+            return Ok(e);
+        }
+        // A redaction hit a word of the vocabulary (a `type` tag, a phase, a state) — a
+        // secret that is a plain word. Keep the text redacted, the vocabulary as it is: redact
+        // the strings one by one, leaving those the event cannot be read without.
+        let mut leaves = Vec::new();
+        changed_leaves(&before, &value, String::new(), &mut leaves);
+        let mut kept = before;
+        for (pointer, redacted) in leaves {
+            let mut trial = kept.clone();
+            if let Some(slot) = trial.pointer_mut(&pointer) {
+                *slot = redacted;
+            }
+            if serde_json::from_value::<Event>(trial.clone()).is_ok() {
+                kept = trial;
+            }
+        }
+        serde_json::from_value(kept).map_err(|e| {
+            RunError::refused(format!(
+                "a {} event carried a secret and could not be stored without it: {e}",
+                event.type_name()
+            ))
+        })
     }
 
     /// Every event this session appends from now on, in order, as stored.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoredEvent> {
         self.events.subscribe()
+    }
+}
+
+/// The JSON pointers of the string leaves that differ between `a` and `b` (same shape), with
+/// their value in `b`.
+fn changed_leaves(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    at: String,
+    out: &mut Vec<(String, serde_json::Value)>,
+) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                if let Some(w) = y.get(k) {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    changed_leaves(v, w, format!("{at}/{key}"), out);
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                changed_leaves(v, w, format!("{at}/{i}"), out);
+            }
+        }
+        (x, y) if x != y => out.push((at, y.clone())),
+        _ => {}
     }
 }
 
@@ -142,6 +224,7 @@ impl Session {
             config_digest: digest(&self.loaded.source),
             items: self.loaded.checklist.items.clone(),
         };
+        let event = self.redacted(event)?;
         self.store
             .create_run(&id, self.project(), &opts.env, &opts.by, now, &event)
             .await?;
@@ -228,6 +311,7 @@ impl Session {
             let Some(event) = change(&before)? else {
                 return Ok(before);
             };
+            let event = self.redacted(event)?;
             // Fold first so the summary written with the event is the state after it.
             let now = self.clock.now();
             let last = events.last().map(|e| e.seq).unwrap_or(0);
@@ -510,3 +594,7 @@ impl crate::model::error::HasKind for RunError {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "redact_tests.rs"]
+mod redact_tests;

@@ -34,6 +34,7 @@ pub fn ctx(config: Config, run: Option<RunState>, now: &str) -> (CheckContext, M
         Arc::new(clock.clone()),
     );
     c.http = crate::clients::http::client(Duration::from_secs(5));
+    c.api_http = crate::clients::http::api_client(Duration::from_secs(5));
     c.run = run.map(Arc::new);
     (c, clock)
 }

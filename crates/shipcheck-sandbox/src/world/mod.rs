@@ -151,6 +151,9 @@ pub struct WorldOptions {
     pub echo_slack: bool,
     /// The project name (Fly apps are `{project}-{env}-{app}`).
     pub project: String,
+    /// The token values the stand-ins accept (default: the world's own, derived from its start
+    /// time); the planted-secrets test chooses distinctive ones to look for afterwards.
+    pub secrets: Option<Secrets>,
 }
 
 impl Default for WorldOptions {
@@ -164,6 +167,7 @@ impl Default for WorldOptions {
             traffic_for: Duration::from_secs(30 * 60),
             echo_slack: false,
             project: "maishapoa".into(),
+            secrets: None,
         }
     }
 }
@@ -338,12 +342,12 @@ impl World {
         };
         let clock = clock_spec.clock();
         let repo = repo::build(&dir, start).await?;
-        let secrets = Secrets {
+        let secrets = options.secrets.clone().unwrap_or_else(|| Secrets {
             github: format!("ghp_demo{}", token_suffix(since, 1)),
             sentry: format!("sntrys_demo{}", token_suffix(since, 2)),
             prometheus: format!("fm2_demo{}", token_suffix(since, 3)),
             slack: format!("demo{}", token_suffix(since, 4)),
-        };
+        });
         let fly_dir = dir.join("fly");
         let apps = apps::Apps::new(&options.project);
         fleet::write(

@@ -91,7 +91,7 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
         ctx.store = shipcheck_core::store::Store::open(&target).await.ok();
     }
     if !g.json {
-        eprintln!("running {} automatic check(s)…", items.len());
+        say_err!("running {} automatic check(s)…", items.len());
     }
     let progress = Progress::new(g.json);
     let start = std::time::Instant::now();

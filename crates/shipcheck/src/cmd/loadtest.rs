@@ -69,7 +69,10 @@ pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
                     .unwrap_or_default()
             ),
         };
-        eprintln!("load-testing GET {} — {model}, {stop}", a.url.trim());
+        say_err!(
+            "load-testing GET {} — {model}, {stop}",
+            shipcheck_core::model::redact::mask_url_password(a.url.trim())
+        );
     }
     let update = |s: &Snapshot| {
         if let Some(b) = &bar {

@@ -129,7 +129,7 @@ pub async fn report(
                 what: format!("writing {}", path.display()),
                 source,
             })?;
-            eprintln!("wrote {}", path.display());
+            say_err!("wrote {}", path.display());
         }
         None => say_raw!("{text}"),
     }

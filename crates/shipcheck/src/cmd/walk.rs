@@ -28,9 +28,12 @@ pub async fn start(g: &Global, args: &StartArgs) -> Result<u8, CliError> {
         }));
     } else {
         say!("{}", run.id);
-        eprintln!(
+        say_err!(
             "started run {} of {} ({}) by {}; next: `shipcheck next`",
-            run.id, run.project, run.env, run.started_by
+            run.id,
+            run.project,
+            run.env,
+            run.started_by
         );
     }
     Ok(0)
@@ -171,16 +174,19 @@ pub async fn open_or_start(
         None => match session.store.lock(session.project(), &start.env).await? {
             Some(lock) => {
                 if !g.json {
-                    eprintln!("resuming run {} (started by {})", lock.run_id, lock.holder);
+                    say_err!("resuming run {} (started by {})", lock.run_id, lock.holder);
                 }
                 session.open_run(Some(&lock.run_id), &start.env).await?
             }
             None => {
                 let run = start_run(session, start).await?;
                 if !g.json {
-                    eprintln!(
+                    say_err!(
                         "started run {} of {} ({}) by {}",
-                        run.id, run.project, run.env, run.started_by
+                        run.id,
+                        run.project,
+                        run.env,
+                        run.started_by
                     );
                 }
                 run

@@ -17,8 +17,10 @@ mod git;
 mod init;
 mod lock;
 mod logs;
+mod secrets;
 mod shell;
 mod speed;
+mod untrusted;
 mod walk;
 mod watch;
 

@@ -220,6 +220,12 @@ impl Git {
     /// Runs `git args…` and returns stdout; a non-zero exit is [`GitError::Failed`].
     pub async fn run(&self, args: &[&str], reason: &str) -> Result<String, GitError> {
         let out = self.output(args, reason).await?;
+        if out.stdout_cut() {
+            return Err(GitError::Unreadable {
+                command: self.display(args),
+                problem: out.cut(&self.display(args)).unwrap_or_default(),
+            });
+        }
         if out.success() {
             Ok(out.stdout)
         } else {

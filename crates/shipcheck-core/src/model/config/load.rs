@@ -61,7 +61,7 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
 
 /// Reads and validates a file. A missing file is [`ConfigError::NotFound`].
 pub fn load_file(path: &Path) -> Result<LoadedConfig, ConfigError> {
-    let source = match std::fs::read_to_string(path) {
+    let source = match read_capped(path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ConfigError::NotFound {
@@ -76,6 +76,33 @@ pub fn load_file(path: &Path) -> Result<LoadedConfig, ConfigError> {
         }
     };
     load_str(path, &source)
+}
+
+/// The largest config file read: a real `shipcheck.toml` is a few KiB (the seed's is about
+/// 10 KiB); anything past this is not a config (`/dev/zero`, a log written over it).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads at most [`MAX_CONFIG_BYTES`] (+1 to tell a longer file), as UTF-8.
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than {} MiB, the most shipcheck reads of a config file",
+                MAX_CONFIG_BYTES >> 20
+            ),
+        ));
+    }
+    String::from_utf8(buf).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it is not UTF-8 text (TOML files are UTF-8)",
+        )
+    })
 }
 
 /// Parses and validates text as if it were the file at `path` (which names it in errors).

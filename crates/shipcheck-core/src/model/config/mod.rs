@@ -27,7 +27,7 @@ pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
 pub use init_plan::{FlyRegions, InitPlan, PlannedApp, Question, plan};
 pub use init_render::init_template_from;
 pub use integrations::*;
-pub use load::{CONFIG_FILE, LoadedConfig, find_config, load_file, load_str};
+pub use load::{CONFIG_FILE, LoadedConfig, MAX_CONFIG_BYTES, find_config, load_file, load_str};
 pub use model::*;
 pub use monitor::{IncidentConfig, MonitorConfig, RollbackStrategy, check_schedule};
 pub use template::{

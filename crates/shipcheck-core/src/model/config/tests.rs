@@ -310,6 +310,27 @@ fn missing_file_says_how_to_get_one() {
 }
 
 #[test]
+fn a_config_file_over_the_cap_is_refused_naming_the_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("shipcheck.toml");
+    let mut text = String::from("[project]\nname = \"x\"\n");
+    while text.len() as u64 <= MAX_CONFIG_BYTES {
+        text.push_str("# a comment line that makes the file larger than any real config\n");
+    }
+    std::fs::write(&path, &text).unwrap();
+    let e = load_file(&path).expect_err("too large");
+    assert!(matches!(e, ConfigError::Read { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("larger than 1 MiB, the most shipcheck reads of a config file"),
+        "{e}"
+    );
+    std::fs::write(&path, b"[project]\nname = \"\xff\"\n").unwrap();
+    let e = load_file(&path).expect_err("not UTF-8");
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+}
+
+#[test]
 fn load_file_and_find_config_walk_up() {
     let dir = tempfile::tempdir().expect("tempdir");
     let deep = dir.path().join("a").join("b");

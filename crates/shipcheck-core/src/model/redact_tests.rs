@@ -1,0 +1,157 @@
+use super::*;
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn redacts_strings_and_json() {
+    let secrets = s(&["hunter22"]);
+    assert_eq!(redact("token=hunter22 ok", &secrets), "token=[REDACTED] ok");
+    let mut v = serde_json::json!({"a": ["x hunter22"], "b": 1});
+    redact_json(&mut v, &secrets);
+    assert_eq!(v, serde_json::json!({"a": ["x [REDACTED]"], "b": 1}));
+}
+
+/// The finding: a 48-character token cut by a 300-character excerpt leaked its
+/// first 31 characters, which whole-value matching did not see.
+#[test]
+fn a_token_cut_by_an_excerpt_is_still_removed() {
+    let token = "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefgh";
+    assert_eq!(token.len(), 48);
+    let excerpt = format!("Bad credentials for {}…", &token[..31]);
+    let out = redact(&excerpt, &s(&[token]));
+    assert_eq!(out, "Bad credentials for [REDACTED]…");
+    // Its tail, too, and a fragment in the middle of other text.
+    let out = redact(&format!("x{}y", &token[20..40]), &s(&[token]));
+    assert_eq!(out, "x[REDACTED]y");
+}
+
+/// The finding: an error page quoting the request path wrote the Slack webhook's
+/// secret path into the journal, the reports and the terminal.
+#[test]
+fn a_webhook_path_without_its_host_is_removed_and_the_host_kept() {
+    let hook = "https://hooks.slack.com/services/T0ABCDEFG/B0HIJKLMN/abcdEFGHijklMNOPqrstUVWX";
+    let page = "<title>No such path /services/T0ABCDEFG/B0HIJKLMN/abcdEFGHijklMNOPqrstUVWX</title>";
+    let out = redact(page, &s(&[hook]));
+    assert!(!out.contains("T0ABCDEFG"), "{out}");
+    assert!(!out.contains("abcdEFGH"), "{out}");
+    assert!(
+        out.contains("/services/"),
+        "a plain word is not a secret: {out}"
+    );
+    // The host is not the secret: a message naming it stays readable.
+    let out = redact("posting to hooks.slack.com failed", &s(&[hook]));
+    assert_eq!(out, "posting to hooks.slack.com failed");
+}
+
+#[test]
+fn a_password_in_a_url_is_removed_wherever_it_appears() {
+    let db = "postgres://deploy:Xy7pQ2rT9wLm@db.internal:5432/shipcheck";
+    let out = redact(
+        "auth failed for password Xy7pQ2rT9wLm at db.internal",
+        &s(&[db]),
+    );
+    assert_eq!(out, "auth failed for password [REDACTED] at db.internal");
+    // The database name and host stay readable.
+    assert_eq!(
+        redact("database shipcheck", &s(&[db])),
+        "database shipcheck"
+    );
+}
+
+#[test]
+fn paths_and_phrases_are_matched_whole_only() {
+    let secrets = s(&["/home/ci/.password-store", "correct horse battery staple"]);
+    assert_eq!(
+        redact("repo at /home/ci/src", &secrets),
+        "repo at /home/ci/src"
+    );
+    assert_eq!(
+        redact("store /home/ci/.password-store", &secrets),
+        "store [REDACTED]"
+    );
+    assert_eq!(redact("a horse battery", &secrets), "a horse battery");
+}
+
+#[test]
+fn short_fragments_and_unicode_are_safe() {
+    let token = "tok-ÄÖÜ-1234567890";
+    // Seven characters of the token are not enough to identify it.
+    assert_eq!(redact("id 1234567", &s(&[token])), "id 1234567");
+    let out = redact(&format!("é{token}é"), &s(&[token]));
+    assert_eq!(out, "é[REDACTED]é");
+    // A fragment ending inside a multi-byte character never splits it.
+    let out = redact("x ÄÖÜ-1234 y", &s(&[token]));
+    assert_eq!(out, "x [REDACTED] y");
+    assert_eq!(redact("nothing here", &s(&[])), "nothing here");
+    assert_eq!(
+        redact("abc", &s(&["abc"])),
+        "abc",
+        "3 characters are never a secret"
+    );
+}
+
+#[test]
+fn adjacent_and_repeated_secrets_become_one_mark_each_run() {
+    let secrets = s(&["AAAA1111BBBB", "CCCC2222DDDD"]);
+    assert_eq!(
+        redact("AAAA1111BBBB CCCC2222DDDD AAAA1111BBBB", &secrets),
+        "[REDACTED] [REDACTED] [REDACTED]"
+    );
+}
+
+#[test]
+fn url_passwords_are_masked_for_printing() {
+    assert_eq!(
+        mask_url_password("http://user:PASS@host:8080/x?y=1"),
+        "http://user:***@host:8080/x?y=1"
+    );
+    assert_eq!(mask_url_password("http://host/x@y"), "http://host/x@y");
+    assert_eq!(mask_url_password("http://user@host/"), "http://user@host/");
+    assert_eq!(mask_url_password("not a url"), "not a url");
+}
+
+#[test]
+fn secret_names_are_recognised() {
+    for n in [
+        "GITHUB_TOKEN",
+        "SENTRY_AUTH_TOKEN",
+        "SLACK_WEBHOOK_URL",
+        "SHIPCHECK_DATABASE_URL",
+        "FLY_API_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "MY_KEY",
+    ] {
+        assert!(looks_secret(n, &[]), "{n}");
+    }
+    assert!(!looks_secret("HOME", &[]));
+    assert!(looks_secret("PROM_BEARER", &["PROM_BEARER".into()]));
+}
+
+#[test]
+fn url_passwords_in_text_are_masked() {
+    assert_eq!(
+        mask_url_passwords("\"http://user:PASS@127.0.0.1:9/x\" is not a URL: http://a@b/ ok"),
+        "\"http://user:***@127.0.0.1:9/x\" is not a URL: http://a@b/ ok"
+    );
+    assert_eq!(
+        mask_url_passwords("two: https://u:p1@h1 and postgres://v:p2@h2:5432/db"),
+        "two: https://u:***@h1 and postgres://v:***@h2:5432/db"
+    );
+    assert_eq!(mask_url_passwords("no urls"), "no urls");
+    assert_eq!(mask_url_passwords("odd ://"), "odd ://");
+}
+
+#[test]
+fn a_plain_word_password_is_not_removed_from_other_words() {
+    let db = "postgres://postgres:postgres@127.0.0.1:5432/shipcheck_demo_1";
+    assert_eq!(
+        redact("check postgres.migrations on 127.0.0.1", &s(&[db])),
+        "check postgres.migrations on 127.0.0.1"
+    );
+    assert_eq!(
+        redact(&format!("url {db} x"), &s(&[db])),
+        "url [REDACTED] x"
+    );
+}
