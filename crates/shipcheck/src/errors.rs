@@ -73,6 +73,18 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
+/// The name of a kind in the `error` document.
+pub fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Config => "config",
+        ErrorKind::Usage => "usage",
+        ErrorKind::Integration => "integration",
+        ErrorKind::Conflict => "conflict",
+        ErrorKind::Locked => "locked",
+        ErrorKind::Failed => "failed",
+    }
+}
+
 impl CliError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
@@ -90,6 +102,24 @@ impl CliError {
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
         exit_code(self.kind())
+    }
+
+    /// Prints the `error` document on stdout (under `--json`).
+    pub fn print_json(&self) {
+        let message = match self {
+            CliError::Config(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        crate::json::print(
+            "error",
+            &crate::json::docs::ErrorDoc {
+                error: crate::json::docs::ErrorBody {
+                    kind: kind_name(self.kind()),
+                    message,
+                    exit_code: self.exit_code(),
+                },
+            },
+        );
     }
 
     /// Prints the error to stderr (config errors with their source excerpt).

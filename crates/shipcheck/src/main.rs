@@ -8,6 +8,7 @@ mod cmd;
 mod context;
 mod errors;
 mod journal_view;
+mod json;
 mod output;
 mod watch_output;
 
@@ -15,6 +16,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
+    let json = cli.global.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,6 +33,9 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             let code = e.exit_code();
             e.print();
+            if json {
+                e.print_json();
+            }
             std::process::ExitCode::from(code)
         }
     }

@@ -12,6 +12,7 @@ mod monitor;
 mod operator;
 mod plan;
 mod rollback;
+mod schema;
 mod show;
 mod stop;
 mod walk;
@@ -57,6 +58,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
         Command::Changes => changes::run(g).await,
+        Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {
             app,
             undo,
@@ -88,12 +90,4 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             whole_line,
         }) => logs::scan(g, file.as_deref(), &patterns, first, whole_line),
     }
-}
-
-/// Prints a JSON value on stdout.
-pub fn print_json(value: &serde_json::Value) {
-    say!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())
-    );
 }
