@@ -245,7 +245,11 @@ describe!(StepReport {
 describe!(Need {
     item: String,
     title: String,
-    need: &'static str => json!({"type": "string", "enum": ["tick", "fix", "confirm", "retry"]}),
+    // A string in the core (engine::walk::need_for and the walk's waits): every value it takes.
+    need: &'static str => json!({
+        "type": "string",
+        "enum": ["tick", "fix", "retry", "confirm", "wait", "info"],
+    }),
     detail: String,
 });
 
