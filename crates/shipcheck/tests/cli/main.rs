@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod schema_check;
+mod schemas;
 mod support;
 
 mod actions;
