@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::schema_check::{assert_valid, schema_of};
+use crate::schema_check::schema_of;
 use crate::support::{TestEnv, with_fly};
 
 #[test]
