@@ -11,21 +11,88 @@ use shipcheck_core::journal::state::{ItemState, Rollback, RunStatus, Stop};
 use shipcheck_core::journal::watch::{Leg, Verdict, VerdictKind, Verification};
 use shipcheck_core::loadtest::{Comparison, Latency, Report, Violation};
 use shipcheck_core::logscan::{AppCount, LineMatch, PatternCount, ScanReport};
-use shipcheck_core::model::changes::ChangeSet;
+use shipcheck_core::model::changes::{AddedLine, BranchSync, ChangeSet, FileChange, LogCommit};
 use shipcheck_core::model::checklist::{ItemKind, Phase};
 use shipcheck_core::model::config::RollbackStrategy;
-use shipcheck_core::model::event::StoredEvent;
+use shipcheck_core::model::event::{Event, StoredEvent};
 use shipcheck_core::model::incident::{
-    Incident, IncidentRecord, RollbackOutcome, Severity, Source,
+    Decision, DecisionRecord, Incident, IncidentRecord, Notice, RollbackOutcome, Severity, Source,
 };
 use shipcheck_core::model::outcome::Status;
-use shipcheck_core::model::watch::{Baseline, Purpose};
+use shipcheck_core::model::watch::{
+    Baseline, BaselineValue, Grade, Metric, Purpose, Schedule, SeriesKey, Tick,
+};
 use shipcheck_core::report::criteria::{Criterion, Met};
 use shipcheck_core::report::json::{ByReason, ItemReport, NoteReport, Notes, RunReport, Signed};
 use shipcheck_core::report::watch::WatchSummary;
 
-use super::schema::{Describe, object, open_object};
+use super::schema::{Describe, object};
 use crate::{describe, describe_enum};
+
+/// A duration as the config writes it (`30s`, `5m`, `2h`).
+fn span() -> Value {
+    json!({"type": "string"})
+}
+
+/// `snake_case` of a `CamelCase` identifier (serde's `rename_all = "snake_case"`).
+fn snake_case(ident: &str) -> String {
+    let mut out = String::with_capacity(ident.len() + 4);
+    for (i, c) in ident.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Lists the `type` tags of an internally tagged enum, matched exhaustively: a variant added
+/// to the core does not compile until it is listed here.
+macro_rules! tags {
+    ($name:ident [ $($v:ident),* $(,)? ]) => {{
+        const _: fn(&$name) = |x| match x {
+            $($name::$v { .. })|* => {}
+        };
+        vec![$(snake_case(stringify!($v))),*]
+    }};
+}
+
+/// The journal's event types (`Event`, tagged by `type`).
+fn event_types() -> Vec<String> {
+    tags!(Event[
+        RunStarted,
+        WindowOverridden,
+        ItemNotRequired,
+        CheckFinished,
+        ItemTicked,
+        ItemWaived,
+        ActionStarted,
+        ActionDone,
+        ActionFailed,
+        PhaseCompleted,
+        NoteAdded,
+        RunAborted,
+        RollbackStarted,
+        RollbackDone,
+        RollbackFailed,
+        StopStarted,
+        StopDone,
+        StopFailed,
+        RunSigned,
+        BaselineRecorded,
+        WatchStarted,
+        WatchTick,
+        WatchEnded,
+        IncidentRaised,
+        IncidentDecision,
+        IncidentNotified,
+        RollbackVerified,
+    ])
+}
 
 /// An array of objects whose fields the document leaves open.
 fn open_array() -> Value {
@@ -43,6 +110,20 @@ describe_enum!(VerdictKind[Pending, Success, Failed, RolledBack, Aborted]);
 describe_enum!(Met[Met, NotMet, Unknown]);
 describe_enum!(RollbackStrategy[Platform, GitRevert]);
 describe_enum!(Purpose[Release, AfterRollback]);
+
+describe_enum!(Metric[Health, HttpErrors, Latency, P95, ErrorRate, Cpu, Memory, DbConnections]);
+describe_enum!(Grade[Pass, Warn, NoData, Fail]);
+describe_enum!(Decision[
+    Rollback,
+    RollbackFailed,
+    AwaitingPerson,
+    DecisionTimer,
+    Escalated,
+    FixForward,
+    NoteForNextDeploy,
+    Resolved,
+    AlsoFailing,
+]);
 
 type WatchOutcome = shipcheck_core::model::watch::Outcome;
 describe_enum!(WatchOutcome[Pass, Fail, RolledBack, Stopped]);
@@ -152,15 +233,55 @@ describe!(WatchSummary {
 });
 describe!(Baseline {
     probes: u32,
-    values: _ => open_array(),
+    values: Vec<BaselineValue>,
+});
+describe!(BaselineValue {
+    key: SeriesKey,
+    value: Option<f64>,
+    p50: Option<f64>,
+    p95: Option<f64>,
+    samples: u32,
+    note: Option<String>,
+} omittable [p50, p95, note]);
+describe!(SeriesKey {
+    metric: Metric,
+    app: Option<String>,
+} omittable [app]);
+describe!(Schedule {
+    interval: _ => span(),
+    duration: _ => span(),
+    sample_every: _ => span(),
+    consecutive_failures: u32,
+});
+describe!(Tick {
+    leg: u32,
+    n: u32,
+    of: u32,
+    due_at: jiff::Timestamp,
+    grade: Grade,
+    missed: u32,
+    samples: u32,
+    series: _ => open_array(),
+});
+describe!(DecisionRecord {
+    decision: Decision,
+    by: String,
+    reason: String,
+    until: Option<jiff::Timestamp>,
+    at: jiff::Timestamp,
+} omittable [until]);
+describe!(Notice {
+    posted: bool,
+    detail: String,
+    at: jiff::Timestamp,
 });
 describe!(Leg {
     leg: u32,
     purpose: Purpose,
-    schedule: _ => open_object(),
+    schedule: Schedule,
     started_at: jiff::Timestamp,
     rollbacks_before: usize,
-    ticks: _ => open_array(),
+    ticks: Vec<Tick>,
     outcome: Option<WatchOutcome>,
     reason: Option<String>,
     ended_at: Option<jiff::Timestamp>,
@@ -178,8 +299,8 @@ impl Describe for Incident {
         let mut s = IncidentRecord::schema();
         let own = object(vec![
             ("raised_at", jiff::Timestamp::schema(), false, ""),
-            ("decisions", open_array(), false, ""),
-            ("notified", open_object(), true, ""),
+            ("decisions", Vec::<DecisionRecord>::schema(), false, ""),
+            ("notified", Notice::schema(), true, ""),
             ("open", bool::schema(), false, ""),
         ]);
         if let (Some(props), Some(more)) = (
@@ -212,7 +333,7 @@ describe!(IncidentRecord {
     summary: String,
     by: String,
     source: Source,
-    series: _ => open_object(),
+    series: Option<SeriesKey> => SeriesKey::schema(),
     evidence: Value,
 } omittable [series, evidence]);
 describe!(RollbackOutcome {
@@ -258,11 +379,11 @@ describe!(StoredEvent {
     run_id: String,
     seq: i64,
     at: jiff::Timestamp,
-    event: _ => json!({
+    event: Event => json!({
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"type": "string"}},
-        "description": "the journal's event, tagged by `type` (docs/json.md)",
+        "properties": {"type": {"type": "string", "enum": event_types()}},
+        "description": "the journal's event, tagged by `type`; its other fields are the event's (docs/json.md)",
     }),
     prev_hash: String,
     hash: String,
@@ -275,12 +396,39 @@ describe!(ChangeSet {
     head: String,
     base_sha: String,
     head_sha: String,
-    commits: _ => open_array(),
-    files: _ => open_array(),
-    added: _ => open_array(),
+    commits: Vec<LogCommit>,
+    files: Vec<FileChange>,
+    added: Vec<AddedLine>,
     added_unread: Vec<String>,
-    branches: _ => open_array(),
+    branches: Vec<BranchSync>,
 } omittable [added_unread]);
+describe!(LogCommit {
+    sha: String,
+    short: String,
+    author: String,
+    email: String,
+    date: String,
+    subject: String,
+});
+describe!(FileChange {
+    path: String,
+    old_path: Option<String>,
+    insertions: u64,
+    deletions: u64,
+    binary: bool,
+} omittable [old_path, binary]);
+describe!(BranchSync {
+    branch: String,
+    local: Option<String>,
+    remote: Option<String>,
+    ahead: u64,
+    behind: u64,
+});
+describe!(AddedLine {
+    file: String,
+    line: u64,
+    text: String
+});
 
 // The log scanner.
 describe!(ScanReport {

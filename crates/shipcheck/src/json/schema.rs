@@ -73,11 +73,6 @@ pub fn object(fields: Vec<(&str, Value, bool, &str)>) -> Value {
     })
 }
 
-/// Any object (a part the document leaves open).
-pub fn open_object() -> Value {
-    json!({"type": "object"})
-}
-
 /// A string with one of these values.
 pub fn one_of_strings(values: &[String]) -> Value {
     json!({"type": "string", "enum": values})
