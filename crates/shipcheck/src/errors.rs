@@ -73,6 +73,16 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
+/// Every kind, in the order docs/json.md lists them.
+pub const ERROR_KINDS: [ErrorKind; 6] = [
+    ErrorKind::Config,
+    ErrorKind::Usage,
+    ErrorKind::Integration,
+    ErrorKind::Conflict,
+    ErrorKind::Locked,
+    ErrorKind::Failed,
+];
+
 /// The name of a kind in the `error` document.
 pub fn kind_name(kind: ErrorKind) -> &'static str {
     match kind {
@@ -114,7 +124,7 @@ impl CliError {
             "error",
             &crate::json::docs::ErrorDoc {
                 error: crate::json::docs::ErrorBody {
-                    kind: kind_name(self.kind()),
+                    kind: crate::json::docs::KindName(kind_name(self.kind())),
                     message,
                     exit_code: self.exit_code(),
                 },

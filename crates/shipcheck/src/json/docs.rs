@@ -17,7 +17,7 @@ use shipcheck_core::model::event::StoredEvent;
 use shipcheck_core::model::incident::{Incident, RollbackOutcome};
 use shipcheck_core::model::outcome::Status;
 
-use super::schema::Omit;
+use super::schema::{Describe, Omit, one_of_strings};
 use crate::typed;
 
 typed! {
@@ -466,7 +466,7 @@ typed! {
     /// What failed.
     pub struct ErrorBody {
         /// config, usage, integration, conflict, locked or failed.
-        kind: &'static str,
+        kind: KindName,
         /// The message, as on stderr.
         message: String,
         /// The exit code.
@@ -489,5 +489,20 @@ typed! {
         name: String,
         /// The commands that print it.
         printed_by: String,
+    }
+}
+
+/// The name of an error's kind (`errors::kind_name`).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct KindName(pub &'static str);
+
+impl Describe for KindName {
+    fn schema() -> Value {
+        let names: Vec<String> = crate::errors::ERROR_KINDS
+            .iter()
+            .map(|k| crate::errors::kind_name(*k).to_string())
+            .collect();
+        one_of_strings(&names)
     }
 }
