@@ -204,7 +204,7 @@ fn report(
     seed: bool,
 ) {
     let entry = |a: &config::PlannedApp| docs::InitApp {
-        env: json::schema::variant_name(&a.env),
+        env: a.env,
         name: a.name.clone(),
         fly_app: a.fly_app.clone(),
         source: a.source.clone(),
@@ -219,9 +219,9 @@ fn report(
                 path: path.to_path_buf(),
                 timezone: tz.to_string(),
                 seed_example: seed,
-                files: json::values(&d.files),
-                ignored: json::values(&d.ignored),
-                not_searched: json::values(&d.not_searched),
+                files: d.files.clone(),
+                ignored: d.ignored.clone(),
+                not_searched: d.not_searched.clone(),
                 written: docs::InitWritten {
                     production: p.written(Env::Production).map(entry).collect(),
                     staging: p.written(Env::Staging).map(entry).collect(),
@@ -232,9 +232,9 @@ fn report(
                     .filter(|a| a.todo.is_some())
                     .map(entry)
                     .collect(),
-                left_out: json::values(&p.left_out),
+                left_out: p.left_out.clone(),
                 todos: p.todos.clone(),
-                questions: json::values(&p.questions),
+                questions: p.questions.clone(),
             },
         );
         return;

@@ -13,7 +13,8 @@ use shipcheck_core::loadtest::{Comparison, Latency, Report, Violation};
 use shipcheck_core::logscan::{AppCount, LineMatch, PatternCount, ScanReport};
 use shipcheck_core::model::changes::{AddedLine, BranchSync, ChangeSet, FileChange, LogCommit};
 use shipcheck_core::model::checklist::{ItemKind, Phase};
-use shipcheck_core::model::config::RollbackStrategy;
+use shipcheck_core::model::config::discover::{Env, FlyFile, Ignored, NotSearched};
+use shipcheck_core::model::config::{LeftOut, Question, RollbackStrategy};
 use shipcheck_core::model::event::{Event, StoredEvent};
 use shipcheck_core::model::incident::{
     Decision, DecisionRecord, Incident, IncidentRecord, Notice, RollbackOutcome, Severity, Source,
@@ -458,6 +459,76 @@ describe!(LineMatch {
     truncated: bool,
     message: Option<String>,
 } omittable [message]);
+
+// What `init` read and concluded.
+describe_enum!(Env[Production, Staging, Development, Preview, Test, Other, Unknown]);
+describe!(FlyFile {
+    path: std::path::PathBuf,
+    app: Option<String>,
+    environment: Env,
+    why: String,
+    app_group: String,
+    group_why: String,
+    public_http: bool,
+    internal_port: Option<u16>,
+    health_path: Option<String>,
+    health_url: Option<String>,
+    health_why: String,
+    region: Option<String>,
+    auto_stop: Option<String>,
+    min_machines_running: Option<i64>,
+    process_groups: Vec<String>,
+    release_command: bool,
+    problem: Option<String>,
+    notes: Vec<String>,
+});
+describe!(Ignored {
+    path: std::path::PathBuf,
+    why: String
+});
+describe!(NotSearched {
+    dir: std::path::PathBuf,
+    fly_files: usize
+});
+describe!(LeftOut {
+    path: std::path::PathBuf,
+    app: Option<String>,
+    environment: Env,
+    why: String,
+});
+
+impl Describe for Question {
+    /// Tagged by `ask`: one object per question.
+    fn schema() -> Value {
+        let tagged = |ask: &str, mut fields: Vec<(&str, Value, bool, &str)>| {
+            fields.insert(0, ("ask", json!({"const": ask}), false, ""));
+            object(fields)
+        };
+        let file_app_why = || {
+            vec![
+                ("file", String::schema(), false, ""),
+                ("app", String::schema(), false, ""),
+                ("why", String::schema(), false, ""),
+            ]
+        };
+        json!({"anyOf": [
+            tagged("environment", file_app_why()),
+            tagged("production", vec![
+                ("group", String::schema(), false, ""),
+                ("candidates", Vec::<(String, String)>::schema(), false, ""),
+            ]),
+            tagged("health", file_app_why()),
+        ]})
+    }
+}
+const _: fn(&Question) = |x| match x {
+    Question::Environment { file, app, why } | Question::Health { file, app, why } => {
+        let _: (&std::path::PathBuf, &String, &String) = (file, app, why);
+    }
+    Question::Production { group, candidates } => {
+        let _: (&String, &Vec<(std::path::PathBuf, String)>) = (group, candidates);
+    }
+};
 
 // The load test.
 describe!(Report {

@@ -13,6 +13,8 @@ use shipcheck_core::loadtest::{Comparison, Report, Violation};
 use shipcheck_core::logscan::ScanReport;
 use shipcheck_core::model::changes::ChangeSet;
 use shipcheck_core::model::checklist::{ItemKind, Phase};
+use shipcheck_core::model::config::discover::{Env, FlyFile, Ignored, NotSearched};
+use shipcheck_core::model::config::{LeftOut, Question};
 use shipcheck_core::model::event::StoredEvent;
 use shipcheck_core::model::incident::{Incident, RollbackOutcome};
 use shipcheck_core::model::outcome::Status;
@@ -52,21 +54,21 @@ typed! {
         /// No Fly config was found: the seed's apps were written as an example.
         seed_example: bool,
         /// Every Fly config file read, with its conclusions.
-        files: Vec<Value>,
+        files: Vec<FlyFile>,
         /// Files not read, and why.
-        ignored: Vec<Value>,
+        ignored: Vec<Ignored>,
         /// Folders not searched (sample configs).
-        not_searched: Vec<Value>,
+        not_searched: Vec<NotSearched>,
         /// The apps written, per environment.
         written: InitWritten,
         /// Apps written as comments (something is missing).
         commented: Vec<InitApp>,
         /// Files left out, and why.
-        left_out: Vec<Value>,
+        left_out: Vec<LeftOut>,
         /// The TODOs in the file.
         todos: Vec<String>,
         /// What init could not tell and would ask on a terminal.
-        questions: Vec<Value>,
+        questions: Vec<Question>,
     }
 }
 
@@ -84,7 +86,7 @@ typed! {
     /// An app `init` wrote.
     pub struct InitApp {
         /// production or staging.
-        env: String,
+        env: Env,
         /// The app's name in shipcheck.toml.
         name: String,
         /// The Fly app.

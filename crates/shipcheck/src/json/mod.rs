@@ -155,14 +155,6 @@ pub fn print<T: Serialize + Describe>(kind: &str, body: &T) {
     });
 }
 
-/// Items of an open part of a document, as JSON values.
-pub fn values<T: Serialize>(items: &[T]) -> Vec<Value> {
-    items
-        .iter()
-        .map(|i| serde_json::to_value(i).unwrap_or(Value::Null))
-        .collect()
-}
-
 /// Prints a document that carries its own envelope (the run document).
 pub fn print_value<T: Serialize>(value: &T) {
     say!(
