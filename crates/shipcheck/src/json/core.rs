@@ -2,7 +2,7 @@
 //! by field and destructured exhaustively ([`describe!`](crate::describe)), each enum variant by
 //! variant ([`describe_enum!`](crate::describe_enum)): a field or variant added in the core does
 //! not compile here until its schema says it. Parts a document leaves open (a check's evidence,
-//! the details of a watch's ticks, the change set's commits) are `{}` or plain objects.
+//! a journal event's fields beyond its `type`) are `{}` or plain objects.
 
 use serde_json::{Value, json};
 use shipcheck_core::engine::stop::StopOutcome;
@@ -21,7 +21,7 @@ use shipcheck_core::model::incident::{
 };
 use shipcheck_core::model::outcome::Status;
 use shipcheck_core::model::watch::{
-    Baseline, BaselineValue, Grade, Metric, Purpose, Schedule, SeriesKey, Tick,
+    Baseline, BaselineValue, Grade, Metric, Purpose, Schedule, SeriesKey, SeriesSummary, Tick,
 };
 use shipcheck_core::report::criteria::{Criterion, Met};
 use shipcheck_core::report::json::{ByReason, ItemReport, NoteReport, Notes, RunReport, Signed};
@@ -93,11 +93,6 @@ fn event_types() -> Vec<String> {
         IncidentNotified,
         RollbackVerified,
     ])
-}
-
-/// An array of objects whose fields the document leaves open.
-fn open_array() -> Value {
-    json!({"type": "array", "items": {"type": "object"}})
 }
 
 describe_enum!(Status[Pass, Fail, Error]);
@@ -262,8 +257,19 @@ describe!(Tick {
     grade: Grade,
     missed: u32,
     samples: u32,
-    series: _ => open_array(),
+    series: Vec<SeriesSummary>,
 });
+describe!(SeriesSummary {
+    key: SeriesKey,
+    grade: Grade,
+    samples: u32,
+    failed: u32,
+    last: Option<f64>,
+    p95: Option<f64>,
+    limit: Option<f64>,
+    baseline: Option<f64>,
+    note: Option<String>,
+} omittable [last, p95, limit, baseline, note]);
 describe!(DecisionRecord {
     decision: Decision,
     by: String,
