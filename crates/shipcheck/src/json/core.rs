@@ -1,8 +1,8 @@
 //! The schemas of the `shipcheck-core` types the documents carry. Each struct is listed field
 //! by field and destructured exhaustively ([`describe!`](crate::describe)), each enum variant by
 //! variant ([`describe_enum!`](crate::describe_enum)): a field or variant added in the core does
-//! not compile here until its schema says it. Parts a document leaves open (a check's evidence,
-//! a journal event's fields beyond its `type`) are `{}` or plain objects.
+//! not compile here until its schema says it. Parts a document leaves open (a check's
+//! evidence) are `{}` or plain objects. The journal's events are in [`super::events`].
 
 use serde_json::{Value, json};
 use shipcheck_core::engine::stop::StopOutcome;
@@ -33,66 +33,6 @@ use crate::{describe, describe_enum};
 /// A duration as the config writes it (`30s`, `5m`, `2h`).
 fn span() -> Value {
     json!({"type": "string"})
-}
-
-/// `snake_case` of a `CamelCase` identifier (serde's `rename_all = "snake_case"`).
-fn snake_case(ident: &str) -> String {
-    let mut out = String::with_capacity(ident.len() + 4);
-    for (i, c) in ident.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Lists the `type` tags of an internally tagged enum, matched exhaustively: a variant added
-/// to the core does not compile until it is listed here.
-macro_rules! tags {
-    ($name:ident [ $($v:ident),* $(,)? ]) => {{
-        const _: fn(&$name) = |x| match x {
-            $($name::$v { .. })|* => {}
-        };
-        vec![$(snake_case(stringify!($v))),*]
-    }};
-}
-
-/// The journal's event types (`Event`, tagged by `type`).
-fn event_types() -> Vec<String> {
-    tags!(Event[
-        RunStarted,
-        WindowOverridden,
-        ItemNotRequired,
-        CheckFinished,
-        ItemTicked,
-        ItemWaived,
-        ActionStarted,
-        ActionDone,
-        ActionFailed,
-        PhaseCompleted,
-        NoteAdded,
-        RunAborted,
-        RollbackStarted,
-        RollbackDone,
-        RollbackFailed,
-        StopStarted,
-        StopDone,
-        StopFailed,
-        RunSigned,
-        BaselineRecorded,
-        WatchStarted,
-        WatchTick,
-        WatchEnded,
-        IncidentRaised,
-        IncidentDecision,
-        IncidentNotified,
-        RollbackVerified,
-    ])
 }
 
 describe_enum!(Status[Pass, Fail, Error]);
@@ -386,12 +326,7 @@ describe!(StoredEvent {
     run_id: String,
     seq: i64,
     at: jiff::Timestamp,
-    event: Event => json!({
-        "type": "object",
-        "required": ["type"],
-        "properties": {"type": {"type": "string", "enum": event_types()}},
-        "description": "the journal's event, tagged by `type`; its other fields are the event's (docs/json.md)",
-    }),
+    event: Event => super::events::schema(),
     prev_hash: String,
     hash: String,
 });

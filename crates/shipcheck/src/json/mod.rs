@@ -5,6 +5,7 @@
 
 pub mod core;
 pub mod docs;
+pub mod events;
 pub mod schema;
 
 use serde::Serialize;
