@@ -223,6 +223,23 @@ mod tests {
                 .iter()
                 .any(|e| e.contains("\"perhaps\" is not one of")),
         );
+        // A journal event is checked by its type: fields missing, unknown or of the wrong type.
+        let event = &schema_of("events")["properties"]["events"]["items"]["properties"]["event"];
+        let ticked = json!({"type": "item_ticked", "item": "prepare.backup", "by": "tess"});
+        assert!(
+            validate(event, &ticked).is_empty(),
+            "{:?}",
+            validate(event, &ticked)
+        );
+        for bad in [
+            json!({"type": "item_ticked", "item": "prepare.backup"}),
+            json!({"type": "item_ticked", "item": "prepare.backup", "by": "tess", "extra": 1}),
+            json!({"type": "check_finished", "item": "x", "status": "maybe", "summary": "",
+                   "evidence": null, "duration_ms": 1}),
+            json!({"type": "no_such_event"}),
+        ] {
+            assert!(!validate(event, &bad).is_empty(), "{bad}");
+        }
         let stamp = json!({"type": "string", "format": "date-time"});
         assert!(!validate(&stamp, &json!("yesterday")).is_empty());
         assert!(validate(&stamp, &json!("2026-11-25T11:00:00Z")).is_empty());
