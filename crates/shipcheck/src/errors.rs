@@ -73,6 +73,21 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
+/// Prints the `error` document of a command line the parser refused (exit 2).
+pub fn print_usage_json(message: &str) {
+    let first = message.lines().next().unwrap_or_default();
+    crate::json::print(
+        "error",
+        &crate::json::docs::ErrorDoc {
+            error: crate::json::docs::ErrorBody {
+                kind: crate::json::docs::KindName(kind_name(ErrorKind::Usage)),
+                message: first.strip_prefix("error: ").unwrap_or(first).to_string(),
+                exit_code: EXIT_USAGE,
+            },
+        },
+    );
+}
+
 /// Every kind, in the order docs/json.md lists them.
 pub const ERROR_KINDS: [ErrorKind; 6] = [
     ErrorKind::Config,

@@ -15,7 +15,16 @@ mod watch_output;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // A command line clap refuses, with --json: the error document too.
+            if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+                errors::print_usage_json(&e.to_string());
+            }
+            e.exit()
+        }
+    };
     let json = cli.global.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -68,6 +68,21 @@ fn schema_lists_prints_and_writes_every_document() {
         "{}",
         bad.stderr
     );
+    // A command line the parser refuses, too; help is not an error.
+    let bad = env.shipcheck(&["status", "--no-such-flag", "--json"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let doc = bad.json();
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--no-such-flag"),
+        "{doc}"
+    );
+    assert!(bad.stderr.contains("--no-such-flag"), "{}", bad.stderr);
+    let help = env.shipcheck(&["status", "--help", "--json"]);
+    assert_eq!(help.code, 0);
+    assert!(!help.stdout.contains("\"kind\""), "{}", help.stdout);
 }
 
 #[test]
