@@ -23,7 +23,7 @@ pub fn run(g: &Global) -> Result<u8, CliError> {
                         kind: i.kind,
                         required: i.required,
                         conditional: i.when.is_some(),
-                        when: i.when.as_ref().and_then(|w| serde_json::to_value(w).ok()),
+                        when: i.when.clone(),
                         automatic: i.is_automatic(),
                         performed: i.is_performed(),
                         check: i.check.as_ref().map(|c| c.type_name()),

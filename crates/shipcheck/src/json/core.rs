@@ -12,7 +12,7 @@ use shipcheck_core::journal::watch::{Leg, Verdict, VerdictKind, Verification};
 use shipcheck_core::loadtest::{Comparison, Latency, Report, Violation};
 use shipcheck_core::logscan::{AppCount, LineMatch, PatternCount, ScanReport};
 use shipcheck_core::model::changes::{AddedLine, BranchSync, ChangeSet, FileChange, LogCommit};
-use shipcheck_core::model::checklist::{ItemKind, Phase};
+use shipcheck_core::model::checklist::{Condition, ItemKind, Phase};
 use shipcheck_core::model::config::discover::{Env, FlyFile, Ignored, NotSearched};
 use shipcheck_core::model::config::{LeftOut, Question, RollbackStrategy};
 use shipcheck_core::model::event::{Event, StoredEvent};
@@ -400,6 +400,14 @@ describe!(LineMatch {
     truncated: bool,
     message: Option<String>,
 } omittable [message]);
+
+// A conditional item's condition (as in shipcheck.toml).
+describe!(Condition {
+    paths_changed: Vec<String>,
+    path_groups: Vec<String>,
+    files_changed_over: Option<u64>,
+    lines_changed_over: Option<u64>,
+} omittable [paths_changed, path_groups, files_changed_over, lines_changed_over]);
 
 // What `init` read and concluded.
 describe_enum!(Env[Production, Staging, Development, Preview, Test, Other, Unknown]);

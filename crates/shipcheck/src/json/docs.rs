@@ -12,7 +12,7 @@ use shipcheck_core::journal::watch::{Leg, Verdict};
 use shipcheck_core::loadtest::{Comparison, Report, Violation};
 use shipcheck_core::logscan::ScanReport;
 use shipcheck_core::model::changes::ChangeSet;
-use shipcheck_core::model::checklist::{ItemKind, Phase};
+use shipcheck_core::model::checklist::{Condition, ItemKind, Phase};
 use shipcheck_core::model::config::discover::{Env, FlyFile, Ignored, NotSearched};
 use shipcheck_core::model::config::{LeftOut, Question};
 use shipcheck_core::model::event::StoredEvent;
@@ -253,7 +253,7 @@ typed! {
         /// Whether a condition decides if it applies.
         conditional: bool,
         /// The condition (as in shipcheck.toml).
-        when: Option<Value>,
+        when: Option<Condition>,
         /// Whether shipcheck checks it.
         automatic: bool,
         /// Whether shipcheck performs it.
