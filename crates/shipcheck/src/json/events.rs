@@ -7,18 +7,17 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use shipcheck_core::model::checklist::Phase;
 use shipcheck_core::model::event::{Event, NoteKind};
-use shipcheck_core::model::facts::FactKind;
+use shipcheck_core::model::facts::{Fact, RollbackTarget};
 use shipcheck_core::model::incident::{Decision, IncidentRecord};
 use shipcheck_core::model::outcome::Status;
 use shipcheck_core::model::watch::{Baseline, Purpose, Schedule, Tick};
 
 use super::schema::{Describe, object};
-use crate::describe_enum;
+use crate::{describe, describe_enum};
 
 type WatchOutcome = shipcheck_core::model::watch::Outcome;
 
 describe_enum!(NoteKind[Issue, Lesson, General]);
-describe_enum!(FactKind[MergeCommit, DeployStarted, WorkflowRun, RollbackTargets]);
 
 /// `snake_case` of a `CamelCase` identifier (serde's `rename_all = "snake_case"`).
 fn snake_case(ident: &str) -> String {
@@ -36,17 +35,48 @@ fn snake_case(ident: &str) -> String {
     out
 }
 
-/// The run facts an item recorded (tagged by `fact`; their fields are the fact's).
-fn facts() -> Value {
-    json!({
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["fact"],
-            "properties": {"fact": FactKind::schema()},
-        },
-    })
+describe!(RollbackTarget {
+    app: String,
+    fly_app: String,
+    version: u64,
+    image_ref: String,
+    status: String,
+    created_at: String,
+} omittable [created_at]);
+
+impl Describe for Fact {
+    /// Tagged by `fact`: one object per role.
+    fn schema() -> Value {
+        let tagged = |name: &str, mut fields: Vec<(&str, Value, bool, &str)>| {
+            fields.insert(0, ("fact", json!({"const": name}), false, ""));
+            object(fields)
+        };
+        json!({"anyOf": [
+            tagged("merge_commit", vec![("sha", String::schema(), false, "")]),
+            tagged("deploy_started", vec![]),
+            tagged("workflow_run", vec![
+                ("id", i64::schema(), false, ""),
+                ("sha", String::schema(), true, ""),
+                ("html_url", Option::<String>::schema(), true, ""),
+            ]),
+            tagged("rollback_targets", vec![
+                ("targets", Vec::<RollbackTarget>::schema(), false, ""),
+            ]),
+        ]})
+    }
 }
+const _: fn(&Fact) = |x| match x {
+    Fact::MergeCommit { sha } => {
+        let _: &String = sha;
+    }
+    Fact::DeployStarted => {}
+    Fact::WorkflowRun { id, sha, html_url } => {
+        let _: (&i64, &String, &Option<String>) = (id, sha, html_url);
+    }
+    Fact::RollbackTargets { targets } => {
+        let _: &Vec<RollbackTarget> = targets;
+    }
+};
 
 /// The checklist as the run started with it (the items' specs, as in shipcheck.toml).
 fn items() -> Value {
@@ -97,7 +127,7 @@ fn variants() -> Vec<Value> {
             summary: String,
             evidence: Value,
             duration_ms: u64,
-            facts: _ => facts(),
+            facts: Vec<Fact>,
         } [facts],
         ItemTicked { item: String, by: String, note: Option<String> } [note],
         ItemWaived { item: String, by: String, reason: String },
@@ -106,7 +136,7 @@ fn variants() -> Vec<Value> {
             item: String,
             summary: String,
             evidence: Value,
-            facts: _ => facts(),
+            facts: Vec<Fact>,
         } [facts],
         ActionFailed { item: String, error: String, unsure: bool } [unsure],
         PhaseCompleted { phase: Phase },
