@@ -220,6 +220,18 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
+    /// Print the JSON Schema of a `--json` document; without NAME, list the documents.
+    ///
+    /// Every `--json` output is one document: an object whose `schema` is `shipcheck/v1` and
+    /// whose `kind` names it (`run`, `step`, `check`, …). docs/json.md describes them and the
+    /// version rule; the schemas are committed under docs/schemas/.
+    Schema {
+        /// The document, as in its `kind` field (`shipcheck schema` lists them).
+        name: Option<String>,
+        /// Write every document's schema to DIR/NAME.json instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "name")]
+        all: Option<PathBuf>,
+    },
     /// Show what would ship: the commits and files of production..staging on the remote
     /// (after `git fetch`), and which conditional items the change set makes required.
     Changes,

@@ -1,10 +1,9 @@
 //! `unlock` and `config check`.
 
-use serde_json::json;
-
 use crate::cli::{Global, Who};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 
 pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError> {
     let env = who.env.as_str();
@@ -21,12 +20,17 @@ pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError>
         .break_lock(session.project(), env, &by, reason.trim(), now)
         .await?;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "unlock",
-            "env": env,
-            "broken": broken.as_ref().map(|l| json!({"run": l.run_id, "holder": l.holder, "since": l.since})),
-        }));
+        json::print(
+            "unlock",
+            &docs::Unlock {
+                env: env.to_string(),
+                broken: broken.as_ref().map(|l| docs::BrokenLock {
+                    run: l.run_id.clone(),
+                    holder: l.holder.clone(),
+                    since: l.since,
+                }),
+            },
+        );
     } else {
         match broken {
             Some(l) => say!(
@@ -46,16 +50,17 @@ pub fn config_check(g: &Global) -> Result<u8, CliError> {
     let c = &loaded.config;
     let apps: usize = c.environments.values().map(|e| e.apps.len()).sum();
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "config_check",
-            "path": loaded.path,
-            "valid": true,
-            "project": c.project.name,
-            "environments": c.environments.keys().collect::<Vec<_>>(),
-            "apps": apps,
-            "items": loaded.checklist.items.len(),
-        }));
+        json::print(
+            "config_check",
+            &docs::ConfigCheck {
+                path: loaded.path.clone(),
+                valid: true,
+                project: c.project.name.clone(),
+                environments: c.environments.keys().cloned().collect(),
+                apps,
+                items: loaded.checklist.items.len(),
+            },
+        );
     } else {
         say!(
             "{} is valid: project {}, {} environment(s), {apps} app(s), {} checklist items",

@@ -13,6 +13,7 @@ mod monitor;
 mod operator;
 mod plan;
 mod rollback;
+mod schema;
 mod show;
 mod stop;
 mod walk;
@@ -65,6 +66,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
         Command::Changes => changes::run(g).await,
+        Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {
             app,
             undo,
@@ -98,12 +100,4 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Completions { shell } => help::completions(shell),
         Command::Man { out } => help::man(out.as_deref()),
     }
-}
-
-/// Prints a JSON value on stdout.
-pub fn print_json(value: &serde_json::Value) {
-    say!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())
-    );
 }

@@ -1,12 +1,12 @@
 //! `shipcheck rollback`: roll the run's release back, with confirmation.
 
-use serde_json::json;
 use shipcheck_core::model::config::RollbackStrategy as Strategy;
 use shipcheck_core::model::incident::RollbackOptions;
 
 use crate::cli::{Global, StrategyArg, Who};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output;
 
 pub async fn run(
@@ -61,12 +61,13 @@ pub async fn run(
     }
     let outcome = shipcheck_core::incidents::rollback::rollback(&session, &run, &opts).await?;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "rollback",
-            "run": run.id,
-            "outcome": outcome,
-        }));
+        json::print(
+            "rollback",
+            &docs::RollbackDoc {
+                run: run.id.clone(),
+                outcome: outcome.clone(),
+            },
+        );
     } else {
         if dry_run {
             say!(

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use serde_json::json;
 use shipcheck_core::journal::state::ItemState;
 use shipcheck_core::model::checklist::Phase;
 use shipcheck_core::report::{self, Format};
@@ -11,13 +10,14 @@ use shipcheck_core::store::ChainReport;
 use crate::cli::{FormatArg, Global};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output::state_mark;
 
 pub async fn status(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.resolve(run, env).await?;
     if g.json {
-        super::print_json(&report::json::value(&run));
+        json::print_value(&report::json::report(&run));
         return Ok(0);
     }
     say!(
@@ -75,19 +75,19 @@ pub async fn history(g: &Global, limit: usize) -> Result<u8, CliError> {
     if g.json {
         let list: Vec<_> = runs
             .iter()
-            .map(|r| {
-                json!({
-                    "id": r.id, "project": r.project, "env": r.env, "started_by": r.started_by,
-                    "started_at": r.started_at, "updated_at": r.updated_at, "phase": r.phase,
-                    "status": r.status, "events": r.event_count,
-                })
+            .map(|r| docs::HistoryRun {
+                id: r.id.clone(),
+                project: r.project.clone(),
+                env: r.env.clone(),
+                started_by: r.started_by.clone(),
+                started_at: r.started_at,
+                updated_at: r.updated_at,
+                phase: r.phase.clone(),
+                status: r.status.clone(),
+                events: r.event_count,
             })
             .collect();
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "history",
-            "runs": list,
-        }));
+        json::print("history", &docs::History { runs: list });
         return Ok(0);
     }
     if runs.is_empty() {
@@ -150,33 +150,39 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
             .map(|e| e.to_string()),
         Err(e) => Some(e.to_string()),
     };
-    let (ok, text, mut value) = match (&chain, &fold) {
+    use crate::json::schema::Omit;
+    let doc = |intact, events, head, first_bad_event, reason| docs::Verify {
+        run: id.clone(),
+        intact,
+        events: Omit(events),
+        head: Omit(head),
+        first_bad_event: Omit(first_bad_event),
+        reason: Omit(reason),
+    };
+    let (ok, text, value) = match (&chain, &fold) {
         (ChainReport::Intact { events, head }, None) => (
             true,
             format!(
                 "run {id}: {events} events, hash chain intact (head {})",
                 &head[..head.len().min(16)]
             ),
-            json!({"intact": true, "events": events, "head": head}),
+            doc(true, Some(*events), Some(head.clone()), None, None),
         ),
         (ChainReport::Broken { seq, reason }, _) => (
             false,
             format!("run {id}: hash chain broken at event {seq}: {reason}"),
-            json!({"intact": false, "first_bad_event": seq, "reason": reason}),
+            doc(false, None, None, Some(*seq), Some(reason.clone())),
         ),
         (ChainReport::Intact { .. }, Some(problem)) => (
             false,
             format!(
                 "run {id}: hash chain intact but the journal does not read as a run: {problem}"
             ),
-            json!({"intact": false, "reason": problem}),
+            doc(false, None, None, None, Some(problem.clone())),
         ),
     };
     if g.json {
-        value["schema"] = json!(shipcheck_core::JSON_SCHEMA);
-        value["kind"] = json!("verify");
-        value["run"] = json!(id);
-        super::print_json(&value);
+        json::print("verify", &value);
     } else {
         say!("{text}");
     }
@@ -189,12 +195,13 @@ pub async fn events(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
     let run = session.resolve(run, env).await?;
     let events = session.store.events(&run.id).await?;
     if g.json {
-        super::print_json(&serde_json::json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "events",
-            "run": run.id,
-            "events": events,
-        }));
+        json::print(
+            "events",
+            &docs::Events {
+                run: run.id.clone(),
+                events,
+            },
+        );
         return Ok(0);
     }
     for e in &events {

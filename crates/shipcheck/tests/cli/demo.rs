@@ -112,8 +112,55 @@ fn facts(dir: &Path) -> Facts {
             .into_iter()
             .map(|s| s.text)
             .collect(),
-        report: serde_json::from_str(&out).unwrap_or(Value::Null),
+        report: {
+            let report = serde_json::from_str(&out).unwrap_or(Value::Null);
+            crate::schema_check::assert_valid(&report);
+            report
+        },
     }
+}
+
+/// Every `--json` document that reads the demo's record (and the world's config) matches its
+/// published schema: the run, its journal, the history, the chain, the checklist, the config,
+/// the change set, a check, the list of documents, and an error.
+fn assert_documents_match_their_schemas(dir: &Path) {
+    let m = manifest(dir);
+    let mut kinds = Vec::new();
+    for args in [
+        &["status", "--json"][..],
+        &["report", "--format", "json"],
+        &["events", "--json"],
+        &["history", "--json"],
+        &["verify", "--json"],
+        &["plan", "--json"],
+        &["config", "check", "--json"],
+        &["changes", "--json"],
+        &["check", "prepare.window", "--json"],
+        &["schema", "--json"],
+        &["status", "no-such-run", "--json"],
+    ] {
+        let (code, out, err) = run(dir, &m.env, args);
+        let doc: Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{args:?} (exit {code}): not JSON ({e}): {out}\n{err}"));
+        crate::schema_check::assert_valid(&doc);
+        kinds.push(doc["kind"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(
+        kinds,
+        [
+            "run",
+            "run",
+            "events",
+            "history",
+            "verify",
+            "plan",
+            "config_check",
+            "changes",
+            "check",
+            "schemas",
+            "error"
+        ]
+    );
 }
 
 /// The items of the JSON report.
@@ -252,6 +299,7 @@ fn demo_good_ships_the_release_and_signs_the_record() {
     }
     let md = run(&dir, &m.env, &["report"]).1;
     assert!(md.contains("✅ No rollback needed within 2 hours"), "{md}");
+    assert_documents_match_their_schemas(&dir);
     assert_eq!(run(&dir, &m.env, &["verify"]).0, 0);
 }
 
@@ -323,6 +371,7 @@ fn demo_bad_release_is_detected_rolled_back_and_recorded() {
     assert!(md.contains("Time to detect"), "{md}");
     assert!(md.contains("Time to recover"), "{md}");
     assert_eq!(run(&dir, &m.env, &["verify"]).0, 0);
+    assert_documents_match_their_schemas(&dir);
 }
 
 fn world_options(scenario: Scenario, speed: f64) -> WorldOptions {

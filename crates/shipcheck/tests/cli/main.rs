@@ -7,6 +7,8 @@
 // Tests say a failure by panicking: unwrap, expect and panic are how they assert.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod schema_check;
+mod schemas;
 mod support;
 
 mod actions;
