@@ -385,7 +385,7 @@ async fn roll_back_for(
 
 /// Posts the incident message to the team's channel (`[slack]`); without it, or when
 /// Slack refuses, the record says why and the message is printed for a person to post.
-async fn post_incident(
+pub(crate) async fn post_incident(
     session: &Session,
     run_id: &str,
     incident: &str,

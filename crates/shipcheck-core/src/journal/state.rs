@@ -143,6 +143,9 @@ pub struct Rollback {
     pub by: String,
     /// Why.
     pub reason: String,
+    /// Only these apps (absent: every app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<Vec<String>>,
     /// When it started.
     pub started_at: Timestamp,
     /// `None` while in flight (or interrupted); `Some(true)` done; `Some(false)` failed.
@@ -453,11 +456,13 @@ impl RunState {
                 strategy,
                 by,
                 reason,
+                apps,
                 ..
             } => self.rollbacks.push(Rollback {
                 strategy: strategy.clone(),
                 by: by.clone(),
                 reason: reason.clone(),
+                apps: apps.clone(),
                 started_at: e.at,
                 succeeded: None,
                 outcome: None,

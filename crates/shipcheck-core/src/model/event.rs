@@ -153,6 +153,10 @@ pub enum Event {
         reason: String,
         /// The exact commands or requests.
         intent: String,
+        /// Only these apps (a person's `--apps`); absent: every app. Kept so an
+        /// interrupted rollback is finished on the same apps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        apps: Option<Vec<String>>,
     },
     /// The rollback completed.
     RollbackDone {

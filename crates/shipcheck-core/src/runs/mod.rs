@@ -65,7 +65,13 @@ pub struct Session {
     /// Every event this session appends, as stored, the moment it is stored
     /// ([`Session::subscribe`]): the terminal renders them, a web view forwards them.
     events: tokio::sync::broadcast::Sender<StoredEvent>,
+    /// Called synchronously right after each append is stored, before anything else
+    /// happens ([`Session::with_append_hook`]).
+    after_append: Option<AppendHook>,
 }
+
+/// A function called with each event the moment it is stored.
+pub type AppendHook = Arc<dyn Fn(&StoredEvent) + Send + Sync>;
 
 /// How many appended events a slow subscriber may fall behind before it misses some (it is
 /// told how many, and can read them from the journal).
@@ -79,7 +85,17 @@ impl Session {
             loaded,
             clock,
             events: tokio::sync::broadcast::channel(STREAM_BUFFER).0,
+            after_append: None,
         }
+    }
+
+    /// The same session, calling `hook` with each event it appends, synchronously, the
+    /// moment the event is stored and before the caller continues. The rehearsal world's
+    /// operator uses it to stop the process at an exact point of the journal (a
+    /// deterministic crash); nothing else needs it.
+    pub fn with_append_hook(mut self, hook: AppendHook) -> Session {
+        self.after_append = Some(hook);
+        self
     }
 
     /// Every event this session appends from now on, in order, as stored.
@@ -257,6 +273,9 @@ impl Session {
                 .await
             {
                 Ok(stored) => {
+                    if let Some(hook) = &self.after_append {
+                        hook(&stored);
+                    }
                     // Nobody listening is fine: the journal has it.
                     let _ = self.events.send(stored);
                     if !after.status.is_open() {

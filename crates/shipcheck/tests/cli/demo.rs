@@ -16,7 +16,7 @@ use crate::support::bin;
 
 /// A clean command for the world in `dir`: only PATH and HOME from the environment, plus the
 /// world's secrets.
-fn cmd(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Command {
+pub(crate) fn cmd(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.args(args)
         .current_dir(dir)
@@ -31,7 +31,11 @@ fn cmd(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Command {
     c
 }
 
-fn run(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    args: &[&str],
+) -> (i32, String, String) {
     let out = cmd(dir, env, args).output().expect("run shipcheck");
     (
         out.status.code().unwrap_or(-1),
@@ -40,11 +44,11 @@ fn run(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> (i32, Strin
     )
 }
 
-fn manifest(dir: &Path) -> Manifest {
+pub(crate) fn manifest(dir: &Path) -> Manifest {
     serde_json::from_str(&std::fs::read_to_string(dir.join("world.json")).unwrap()).unwrap()
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -58,18 +62,18 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// What the world saw, reduced to what must match between runs.
 #[derive(Debug)]
-struct Facts {
-    merges: Vec<String>,
-    workflow_runs: usize,
-    approvals: usize,
-    rejected_posts: usize,
-    images: BTreeMap<String, String>,
-    deploys_of_previous_image: BTreeMap<String, usize>,
-    slack: Vec<String>,
-    report: Value,
+pub(crate) struct Facts {
+    pub(crate) merges: Vec<String>,
+    pub(crate) workflow_runs: usize,
+    pub(crate) approvals: usize,
+    pub(crate) rejected_posts: usize,
+    pub(crate) images: BTreeMap<String, String>,
+    pub(crate) deploys_of_previous_image: BTreeMap<String, usize>,
+    pub(crate) slack: Vec<String>,
+    pub(crate) report: Value,
 }
 
-fn facts(dir: &Path) -> Facts {
+pub(crate) fn facts(dir: &Path) -> Facts {
     let m = manifest(dir);
     let merges: Vec<String> = git(&m.origin, &["log", "--merges", "--format=%s", "production"])
         .lines()
@@ -127,7 +131,7 @@ fn facts(dir: &Path) -> Facts {
 }
 
 /// The items of the JSON report.
-fn items(report: &Value) -> Vec<Value> {
+pub(crate) fn items(report: &Value) -> Vec<Value> {
     report["items"]
         .as_array()
         .cloned()
@@ -142,7 +146,7 @@ fn items(report: &Value) -> Vec<Value> {
 }
 
 /// Item id → state, from the JSON report.
-fn states(report: &Value) -> BTreeMap<String, String> {
+pub(crate) fn states(report: &Value) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for i in items(report) {
         if let (Some(id), Some(state)) = (i["id"].as_str(), i["state"].as_str()) {
@@ -153,7 +157,7 @@ fn states(report: &Value) -> BTreeMap<String, String> {
 }
 
 /// Success criterion title → met / not_met / unknown.
-fn criteria(report: &Value) -> BTreeMap<String, String> {
+pub(crate) fn criteria(report: &Value) -> BTreeMap<String, String> {
     report["success_criteria"]
         .as_array()
         .into_iter()
@@ -167,12 +171,12 @@ fn criteria(report: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn position(slack: &[String], text: &str) -> Option<usize> {
+pub(crate) fn position(slack: &[String], text: &str) -> Option<usize> {
     slack.iter().position(|m| m.contains(text))
 }
 
 /// No message was posted twice (each incident has its own message, naming it).
-fn assert_once_each(slack: &[String]) {
+pub(crate) fn assert_once_each(slack: &[String]) {
     let mut seen = std::collections::BTreeSet::new();
     for m in slack {
         assert!(
@@ -190,7 +194,7 @@ fn assert_once_each(slack: &[String]) {
     }
 }
 
-fn assert_released(f: &Facts) {
+pub(crate) fn assert_released(f: &Facts) {
     assert_eq!(f.merges.len(), 1, "one merge commit: {:?}", f.merges);
     assert!(f.merges[0].starts_with("Release: "), "{:?}", f.merges);
     assert_eq!(f.approvals, 1, "one approval");
@@ -335,7 +339,7 @@ fn demo_bad_release_is_detected_rolled_back_and_recorded() {
     assert_eq!(run(&dir, &m.env, &["verify"]).0, 0);
 }
 
-fn world_options(scenario: Scenario, speed: f64) -> WorldOptions {
+pub(crate) fn world_options(scenario: Scenario, speed: f64) -> WorldOptions {
     WorldOptions {
         scenario,
         speed,
@@ -387,7 +391,7 @@ async fn two_walkers_at_once_exactly_one_proceeds() {
 }
 
 /// A tiny deterministic generator (xorshift64*).
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
@@ -439,7 +443,7 @@ fn operate(dir: &Path, env: &BTreeMap<String, String>, kills: usize, rng: &mut R
     panic!("the run did not end after {landed} kills");
 }
 
-fn crash_points() -> usize {
+pub(crate) fn crash_points() -> usize {
     std::env::var("SHIPCHECK_CRASH_POINTS")
         .ok()
         .and_then(|s| s.parse().ok())
