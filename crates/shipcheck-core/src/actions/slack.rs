@@ -57,6 +57,9 @@ pub async fn facts(ctx: &ActionContext) -> MessageFacts {
         changes,
         more_changes: more,
         rolled_back: run.is_some_and(|r| r.rollbacks.iter().any(|rb| rb.succeeded == Some(true))),
+        journal_head: run
+            .filter(|r| !r.head_hash.is_empty())
+            .map(|r| (r.event_count as i64, r.head_hash.clone())),
     }
 }
 
@@ -93,7 +96,10 @@ pub async fn plan(
 ) -> Result<Vec<String>, ActionError> {
     closing_is_true(spec, ctx)?;
     let slack = ctx.check.slack().map_err(ActionError::new)?;
-    let body = message(spec.message, &facts(ctx).await);
+    // The head is the one when it is posted (after its intent is journaled).
+    let mut f = facts(ctx).await;
+    f.journal_head = None;
+    let body = message(spec.message, &f);
     Ok(vec![format!(
         "POST the Slack webhook (${}) to {}: {}",
         slack.cfg.webhook_env,

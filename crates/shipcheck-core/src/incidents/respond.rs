@@ -414,6 +414,7 @@ pub(crate) async fn post_incident(
         changes: Vec::new(),
         more_changes: false,
         rolled_back: false,
+        journal_head: None,
     };
     let body = message(crate::model::checklist::SlackMessage::Incident, &facts);
     match slack.post(body).await {

@@ -227,6 +227,12 @@ pub struct RunState {
     /// Events of the journal that could not be applied, and why (the state leaves them out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anomalies: Vec<String>,
+    /// The hash of the last event (the chain's head).
+    #[serde(skip)]
+    pub head_hash: String,
+    /// Where the journal's head was anchored outside the store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<crate::model::event::JournalAnchor>,
 }
 
 /// A journal that cannot be read as a run.
@@ -306,6 +312,8 @@ impl RunState {
             monitor: Default::default(),
             facts: Default::default(),
             anomalies: Vec::new(),
+            head_hash: first.hash.clone(),
+            anchors: Vec::new(),
         };
         // A journal that verifies always loads: an event that cannot be applied (written by a
         // shipcheck with other rules, or a race it lost before compare-and-append) is kept in
@@ -320,6 +328,7 @@ impl RunState {
 
     fn apply(&mut self, e: &StoredEvent) -> Result<(), FoldError> {
         self.updated_at = e.at;
+        self.head_hash.clone_from(&e.hash);
         self.event_count += 1;
         let bad = |problem: String| FoldError {
             run_id: e.run_id.clone(),
@@ -535,6 +544,7 @@ impl RunState {
                 self.status = RunStatus::Signed;
                 self.signed = Some((by.clone(), e.at));
             }
+            Event::JournalAnchored { anchor } => self.anchors.push(anchor.clone()),
             // The watch's events change `self.monitor` (above).
             Event::BaselineRecorded { .. }
             | Event::WatchStarted { .. }

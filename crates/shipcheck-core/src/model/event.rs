@@ -207,6 +207,12 @@ pub enum Event {
         /// What went wrong.
         error: String,
     },
+    /// The journal's head was anchored outside the store, before signing (a git note on the
+    /// release's merge commit, pushed to the remote): see [`JournalAnchor`].
+    JournalAnchored {
+        /// What was anchored, and where.
+        anchor: JournalAnchor,
+    },
     /// The record was signed; the run is over.
     RunSigned {
         /// Who.
@@ -303,6 +309,7 @@ impl Event {
             Event::StopDone { .. } => "stop_done",
             Event::StopFailed { .. } => "stop_failed",
             Event::RunSigned { .. } => "run_signed",
+            Event::JournalAnchored { .. } => "journal_anchored",
             Event::BaselineRecorded { .. } => "baseline_recorded",
             Event::WatchStarted { .. } => "watch_started",
             Event::WatchTick { .. } => "watch_tick",
@@ -330,6 +337,57 @@ pub struct StoredEvent {
     pub prev_hash: String,
     /// SHA-256 over (prev_hash, run_id, seq, at, event JSON).
     pub hash: String,
+}
+
+/// The head of a run's hash chain, written where the store's owner cannot quietly rewrite it.
+/// A rewrite of any event up to `seq` — even with the chain recomputed after it — changes
+/// event `seq`'s hash, and no longer matches the anchor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalAnchor {
+    /// The event anchored (the journal's last event when anchoring).
+    pub seq: i64,
+    /// Its hash.
+    pub head: String,
+    /// Each place it was written to.
+    pub places: Vec<AnchorPlace>,
+}
+
+/// One place a journal head was written to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnchorPlace {
+    /// `git-note`.
+    pub kind: String,
+    /// Where exactly (`origin refs/notes/shipcheck on 1a2b3c4`).
+    pub location: String,
+    /// Whether it was written.
+    pub ok: bool,
+    /// What happened.
+    pub detail: String,
+}
+
+/// The line a git note holds for one anchored run.
+pub fn anchor_line(run_id: &str, seq: i64, head: &str) -> String {
+    format!("shipcheck-run {run_id} event {seq} head {head}")
+}
+
+/// The (event, head) pairs a note's text anchors for `run_id`, in order.
+pub fn anchors_in_note(text: &str, run_id: &str) -> Vec<(i64, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            match (w.next(), w.next(), w.next(), w.next(), w.next(), w.next()) {
+                (
+                    Some("shipcheck-run"),
+                    Some(id),
+                    Some("event"),
+                    Some(seq),
+                    Some("head"),
+                    Some(h),
+                ) if id == run_id => Some((seq.parse().ok()?, h.to_string())),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// The hash of the first event's predecessor.

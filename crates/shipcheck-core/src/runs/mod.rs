@@ -3,6 +3,7 @@
 //! sign. Every change is one appended event; the lock
 //! is taken when a run starts and released when it ends.
 
+pub mod anchor;
 pub mod stream;
 
 use std::sync::Arc;
@@ -428,8 +429,13 @@ impl Session {
         .await
     }
 
-    /// Signs the record of a completed run and releases the deploy lock.
+    /// Signs the record of a completed run and releases the deploy lock. The journal's head
+    /// is anchored first ([`anchor`]: a git note on the release's merge commit, pushed).
     pub async fn sign(&self, run: &RunState, by: &str) -> Result<RunState, RunError> {
+        let now = self.load(&run.id).await?;
+        if now.status == RunStatus::Completed {
+            anchor::anchor_before_signing(self, &now).await?;
+        }
         self.update(&run.id, |run| {
         match run.status {
             RunStatus::Completed => {}

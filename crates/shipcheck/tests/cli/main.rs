@@ -17,6 +17,7 @@ mod git;
 mod init;
 mod lock;
 mod logs;
+mod proof;
 mod resume;
 mod speed;
 mod walk;
