@@ -194,7 +194,7 @@ pub struct RunState {
     pub started_at: Timestamp,
     /// Scheduled time, if any.
     pub scheduled_at: Option<Timestamp>,
-    /// Digest of the config the run started with.
+    /// Digest of the config the run uses (started with, or accepted since).
     pub config_digest: String,
     /// Items in checklist order.
     pub items: Vec<ItemRecord>,
@@ -230,6 +230,10 @@ pub struct RunState {
     /// The hash of the last event (the chain's head).
     #[serde(skip)]
     pub head_hash: String,
+    /// The config text the run uses (started with, or accepted since); `None` for runs of
+    /// versions that kept only the digest.
+    #[serde(skip)]
+    pub config_text: Option<String>,
     /// Where the journal's head was anchored outside the store.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anchors: Vec<crate::model::event::JournalAnchor>,
@@ -264,6 +268,7 @@ impl RunState {
             by,
             scheduled_at,
             config_digest,
+            config,
             items,
         } = &first.event
         else {
@@ -314,6 +319,7 @@ impl RunState {
             anomalies: Vec::new(),
             head_hash: first.hash.clone(),
             anchors: Vec::new(),
+            config_text: config.clone(),
         };
         // A journal that verifies always loads: an event that cannot be applied (written by a
         // shipcheck with other rules, or a race it lost before compare-and-append) is kept in
@@ -545,6 +551,11 @@ impl RunState {
                 self.signed = Some((by.clone(), e.at));
             }
             Event::JournalAnchored { anchor } => self.anchors.push(anchor.clone()),
+            Event::ConfigTrusted { .. } => {}
+            Event::ConfigAccepted { digest, config, .. } => {
+                self.config_digest.clone_from(digest);
+                self.config_text = Some(config.clone());
+            }
             // The watch's events change `self.monitor` (above).
             Event::BaselineRecorded { .. }
             | Event::WatchStarted { .. }

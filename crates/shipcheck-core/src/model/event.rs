@@ -36,8 +36,32 @@ pub enum Event {
         scheduled_at: Option<Timestamp>,
         /// SHA-256 of the config text the run started with.
         config_digest: String,
+        /// The config text itself: the run keeps it, and a command on the run whose config
+        /// on disk differs is refused with a diff (absent in runs of older versions).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        config: Option<String>,
         /// The resolved checklist.
         items: Vec<Item>,
+    },
+    /// A person started the run with programs and URLs that differ from the production
+    /// branch's committed config, having read them (`start --trust-config`).
+    ConfigTrusted {
+        /// Each difference, as shown.
+        differences: Vec<String>,
+        /// Who.
+        by: String,
+    },
+    /// A person accepted a different config for the run (`shipcheck config accept`); the run
+    /// uses it from here on.
+    ConfigAccepted {
+        /// SHA-256 of the accepted text.
+        digest: String,
+        /// The accepted text.
+        config: String,
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
     },
     /// The deploy window was overridden for this run.
     WindowOverridden {
@@ -309,6 +333,8 @@ impl Event {
             Event::StopDone { .. } => "stop_done",
             Event::StopFailed { .. } => "stop_failed",
             Event::RunSigned { .. } => "run_signed",
+            Event::ConfigAccepted { .. } => "config_accepted",
+            Event::ConfigTrusted { .. } => "config_trusted",
             Event::JournalAnchored { .. } => "journal_anchored",
             Event::BaselineRecorded { .. } => "baseline_recorded",
             Event::WatchStarted { .. } => "watch_started",

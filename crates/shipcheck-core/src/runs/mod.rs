@@ -4,7 +4,9 @@
 //! is taken when a run starts and released when it ends.
 
 pub mod anchor;
+pub mod pin;
 pub mod stream;
+pub mod trust;
 
 use std::sync::Arc;
 
@@ -35,6 +37,12 @@ pub enum RunError {
     /// An action (merge, revert, rollback, …) failed; the world is as its message says.
     #[error("{0}")]
     Action(crate::model::outcome::ActionError),
+    /// The config on disk is not the one the run uses (exit 2, a config error).
+    #[error("{message}")]
+    ConfigChanged {
+        /// What changed, and what to do.
+        message: String,
+    },
     /// There is no open run to act on.
     #[error("{message}")]
     NoRun {
@@ -116,6 +124,9 @@ pub struct StartOptions {
     pub at: Option<Timestamp>,
     /// Deploy outside the window, with this reason.
     pub override_window: Option<String>,
+    /// Start even though the config's programs and URLs differ from the production branch's
+    /// committed config (the person read the differences; journaled).
+    pub trust_config: bool,
 }
 
 impl Session {
@@ -149,6 +160,25 @@ impl Session {
                 "--override-window needs a non-empty --reason",
             ));
         }
+        // The programs and URLs this run would use with the deployer's tokens: the production
+        // branch's, or confirmed by the person.
+        let trusted = match trust::compare_with_production(self).await {
+            trust::Trust::Differs(lines) if !opts.trust_config => {
+                return Err(RunError::ConfigChanged {
+                    message: format!(
+                        "{}'s programs and URLs differ from the production branch's committed config; they would run with the deployer's tokens:\n{}\nread them, then start again with --trust-config (recorded in the run)",
+                        self.loaded.path.display(),
+                        lines
+                            .iter()
+                            .map(|l| format!("  {l}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    ),
+                });
+            }
+            trust::Trust::Differs(lines) => Some(lines),
+            trust::Trust::Same | trust::Trust::NotCompared(_) => None,
+        };
         let id = uuid::Uuid::now_v7().to_string();
         let now = self.clock.now();
         let event = Event::RunStarted {
@@ -157,11 +187,22 @@ impl Session {
             by: opts.by.clone(),
             scheduled_at: opts.at,
             config_digest: digest(&self.loaded.source),
+            config: Some(self.loaded.source.clone()),
             items: self.loaded.checklist.items.clone(),
         };
         self.store
             .create_run(&id, self.project(), &opts.env, &opts.by, now, &event)
             .await?;
+        if let Some(differences) = trusted {
+            self.append(
+                &id,
+                Event::ConfigTrusted {
+                    differences,
+                    by: opts.by.clone(),
+                },
+            )
+            .await?;
+        }
         if let Some(reason) = &opts.override_window {
             self.append(
                 &id,
@@ -206,7 +247,10 @@ impl Session {
     pub async fn open_run(&self, id: Option<&str>, env: &str) -> Result<RunState, RunError> {
         let run = self.resolve(id, env).await?;
         match run.status {
-            RunStatus::Active | RunStatus::Completed => Ok(run),
+            RunStatus::Active | RunStatus::Completed => {
+                pin::check(self, &run)?;
+                Ok(run)
+            }
             RunStatus::Signed => Err(RunError::NoRun {
                 message: format!(
                     "run {} is signed and closed; start a new one with `shipcheck start`",
@@ -531,6 +575,7 @@ impl crate::model::error::HasKind for RunError {
             RunError::Store(e) => e.kind(),
             RunError::Fold(_) => ErrorKind::Usage,
             RunError::Refused { .. } | RunError::NoRun { .. } => ErrorKind::Usage,
+            RunError::ConfigChanged { .. } => ErrorKind::Config,
             RunError::Action(a) => a.kind(),
         }
     }

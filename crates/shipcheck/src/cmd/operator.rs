@@ -106,6 +106,7 @@ pub async fn run(g: &Global) -> Result<u8, CliError> {
         by: Some(DEPLOYER.into()),
         override_window: false,
         reason: None,
+        trust_config: false,
     };
     let step = StepArgs {
         yes: true,

@@ -196,3 +196,127 @@ fn a_rewritten_event_with_the_chain_recomputed_fails_against_the_git_note() {
         verify.stdout
     );
 }
+
+#[test]
+fn a_changed_config_is_refused_with_a_diff_until_a_person_accepts_it() {
+    let env = TestEnv::world();
+    let start = env.shipcheck(&["start", "--by", "Tess Deployer", "--json"]);
+    assert_eq!(start.code, 0, "{}", start.stderr);
+    // A checkout of another branch (or the release merge) brings a different config.
+    let path = env.config_path();
+    let before = std::fs::read_to_string(&path).unwrap();
+    let after = before.replacen("[git]", "[git]\n# changed on the release branch", 1);
+    assert_ne!(before, after);
+    std::fs::write(&path, &after).unwrap();
+    let next = env.shipcheck(&["next"]);
+    assert_eq!(next.code, 2, "{}{}", next.stdout, next.stderr);
+    assert!(
+        next.stderr.contains("+") && next.stderr.contains("# changed on the release branch"),
+        "the diff: {}",
+        next.stderr
+    );
+    assert!(
+        next.stderr.contains("shipcheck config accept"),
+        "{}",
+        next.stderr
+    );
+    // Reading the run still works.
+    assert_eq!(env.shipcheck(&["status"]).code, 0);
+    let no_reason = env.shipcheck(&["config", "accept", "--reason", " "]);
+    assert_eq!(no_reason.code, 2, "{}", no_reason.stderr);
+    let accept = env.shipcheck(&[
+        "config",
+        "accept",
+        "--reason",
+        "the comment is harmless",
+        "--by",
+        "Tess Deployer",
+    ]);
+    assert_eq!(accept.code, 0, "{}{}", accept.stdout, accept.stderr);
+    let next = env.shipcheck(&["next"]);
+    assert!(
+        next.code == 0 || next.code == 1,
+        "{}{}",
+        next.stdout,
+        next.stderr
+    );
+    let events = env.shipcheck(&["events", "--json"]).json();
+    let accepted: Vec<_> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["type"] == "config_accepted")
+        .collect();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0]["event"]["reason"], "the comment is harmless");
+    // Back to the old text: a change again, refused again.
+    std::fs::write(&path, &before).unwrap();
+    assert_eq!(env.shipcheck(&["next"]).code, 2);
+}
+
+/// A release branch's config that names its own `[fly] command` is refused at `start` until
+/// a person has read the difference from the production branch's committed config.
+#[test]
+fn programs_and_urls_unlike_the_production_branchs_need_trust_config() {
+    let env = TestEnv::world();
+    let repo = env.repo.clone();
+    let text = std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .replace("repo = \"repo\"", "repo = \".\"");
+    // The production branch's committed config (the repository is on production).
+    std::fs::write(repo.join("shipcheck.toml"), &text).unwrap();
+    git_out(&env, &repo, &["add", "shipcheck.toml"]);
+    git_out(&env, &repo, &["commit", "-q", "-m", "shipcheck.toml"]);
+    git_out(&env, &repo, &["push", "-q", "origin", "production"]);
+    let config = repo.join("shipcheck.toml");
+    let config = config.to_str().unwrap();
+    // Same programs and URLs: starts.
+    let ok = env.shipcheck(&["--config", config, "start", "--by", "Tess"]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert_eq!(
+        env.shipcheck(&["--config", config, "abort", "--reason", "again"])
+            .code,
+        0
+    );
+    // A branch's config runs its own flyctl.
+    let evil = text.replacen(
+        "[git]",
+        "[fly]\ncommand = [\"./not-flyctl.sh\"]\n\n[git]",
+        1,
+    );
+    std::fs::write(repo.join("shipcheck.toml"), &evil).unwrap();
+    let refused = env.shipcheck(&["--config", config, "start", "--by", "Tess"]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("fly.command: \"flyctl\"")
+            && refused.stderr.contains("./not-flyctl.sh")
+            && refused.stderr.contains("--trust-config"),
+        "{}",
+        refused.stderr
+    );
+    let trusted = env.shipcheck(&[
+        "--config",
+        config,
+        "start",
+        "--by",
+        "Tess",
+        "--trust-config",
+    ]);
+    assert_eq!(trusted.code, 0, "{}{}", trusted.stdout, trusted.stderr);
+    let events = env
+        .shipcheck(&["--config", config, "events", "--json"])
+        .json();
+    let t = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"]["type"] == "config_trusted")
+        .cloned()
+        .expect("the trust is journaled");
+    assert!(
+        t["event"]["differences"][0]
+            .as_str()
+            .unwrap()
+            .contains("./not-flyctl.sh")
+    );
+}
