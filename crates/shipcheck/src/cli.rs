@@ -551,6 +551,15 @@ fn parse_share(s: &str) -> Result<f64, String> {
 pub enum ConfigCommand {
     /// Validate shipcheck.toml and print a summary; exit 2 with the location of any mistake.
     Check,
+    /// Make an open run use the config on disk (a run keeps the config it started with, and
+    /// refuses a different one until a person accepts it); journaled with the reason.
+    Accept {
+        /// Why the change is meant (for the record).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
 }
 
 /// Who is acting.
@@ -586,6 +595,11 @@ pub struct StartArgs {
     /// Why the window is overridden.
     #[arg(long)]
     pub reason: Option<String>,
+    /// Start even though the config's programs and URLs (`[fly] command`, API URLs, command
+    /// checks) differ from the production branch's committed shipcheck.toml: you have read
+    /// the differences shown (recorded in the run).
+    #[arg(long)]
+    pub trust_config: bool,
 }
 
 /// Options of `next` (and `deploy`).

@@ -45,6 +45,51 @@ pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError>
     Ok(0)
 }
 
+/// `shipcheck config accept`: the open run uses the config on disk from now on.
+pub async fn config_accept(
+    g: &Global,
+    reason: &str,
+    who: &crate::cli::Who,
+) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.resolve(who.run.as_deref(), &who.env).await?;
+    let by = context::actor(&who.by).await;
+    let (run, diff) = shipcheck_core::runs::pin::accept(&session, &run, &by, reason).await?;
+    // The programs and URLs the run now uses, against the production branch's.
+    let trust = match shipcheck_core::runs::trust::compare_with_production(&session).await {
+        shipcheck_core::runs::trust::Trust::Differs(lines) => lines,
+        _ => Vec::new(),
+    };
+    if !trust.is_empty() && !g.json {
+        say!(
+            "the run now uses programs and URLs that differ from the production branch's config (accepted with this reason):"
+        );
+        for l in &trust {
+            say!("  {l}");
+        }
+    }
+    if g.json {
+        json::print(
+            "config_accept",
+            &docs::ConfigAccept {
+                run: run.id.clone(),
+                digest: run.config_digest.clone(),
+                by: by.clone(),
+                diff: diff.clone(),
+                differs_from_production: trust,
+            },
+        );
+    } else {
+        say!(
+            "run {} now uses {} (accepted by {by}: {}):\n{diff}",
+            run.id,
+            session.loaded.path.display(),
+            reason.trim()
+        );
+    }
+    Ok(0)
+}
+
 pub fn config_check(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config(g)?;
     let c = &loaded.config;

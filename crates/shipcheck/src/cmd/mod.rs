@@ -65,6 +65,9 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Verify { run, env } => show::verify(g, run.as_deref(), &env).await,
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
+        Command::Config(ConfigCommand::Accept { reason, who }) => {
+            admin::config_accept(g, &reason, &who).await
+        }
         Command::Changes => changes::run(g).await,
         Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {

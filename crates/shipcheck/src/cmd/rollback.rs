@@ -20,6 +20,9 @@ pub async fn run(
 ) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.resolve(who.run.as_deref(), &who.env).await?;
+    if run.status.is_open() {
+        shipcheck_core::runs::pin::check(&session, &run)?;
+    }
     let by = context::actor(&who.by).await;
     let opts = RollbackOptions {
         strategy: match strategy {

@@ -68,10 +68,18 @@ pub async fn status(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
 
 pub async fn history(g: &Global, limit: usize) -> Result<u8, CliError> {
     let session = context::session(g).await?;
-    let runs = session
+    let mut runs = session
         .store
         .list_runs(Some(session.project()), limit)
         .await?;
+    // The status and phase shown are the journal's, not the runs row's (a cache anyone
+    // with access to the store can edit; `shipcheck verify` reports a difference).
+    for r in &mut runs {
+        if let Ok(state) = session.load(&r.id).await {
+            r.status = state.status.as_str().to_string();
+            r.phase = state.current_phase().map(|p| p.as_str().to_string());
+        }
+    }
     if g.json {
         let list: Vec<_> = runs
             .iter()
@@ -144,13 +152,15 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
     };
     let chain = session.store.verify_chain(&id).await?;
     // The journal must also read as a run.
-    let fold = match session.store.events(&id).await {
-        Ok(events) => shipcheck_core::journal::state::RunState::fold(&events)
-            .err()
-            .map(|e| e.to_string()),
-        Err(e) => Some(e.to_string()),
+    let events = session.store.events(&id).await;
+    let folded = match &events {
+        Ok(events) => {
+            shipcheck_core::journal::state::RunState::fold(events).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
     };
     use crate::json::schema::Omit;
+    let fold = folded.as_ref().err().cloned();
     let doc = |intact, events, head, first_bad_event, reason| docs::Verify {
         run: id.clone(),
         intact,
@@ -158,8 +168,11 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
         head: Omit(head),
         first_bad_event: Omit(first_bad_event),
         reason: Omit(reason),
+        runs_row_matches: Omit(None),
+        anchors: Vec::new(),
+        ok: intact,
     };
-    let (ok, text, value) = match (&chain, &fold) {
+    let (mut ok, text, mut value) = match (&chain, &fold) {
         (ChainReport::Intact { events, head }, None) => (
             true,
             format!(
@@ -181,10 +194,60 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
             doc(false, None, None, None, Some(problem.clone())),
         ),
     };
+    let mut lines = vec![text];
+    // The runs row is a cache: its status and phase must be what the events say.
+    if let (Ok(run), Some(row)) = (&folded, session.store.run_summary(&id).await?) {
+        let phase = run.current_phase().map(|p| p.as_str().to_string());
+        let mut row_ok = true;
+        if row.status != run.status.as_str() {
+            row_ok = false;
+            lines.push(format!(
+                "  runs row: its status says {:?}, the journal says {:?} (the status column was edited; shipcheck goes by the journal)",
+                row.status,
+                run.status.as_str()
+            ));
+        }
+        if row.phase != phase {
+            row_ok = false;
+            lines.push(format!(
+                "  runs row: its phase says {:?}, the journal says {:?}",
+                row.phase, phase
+            ));
+        }
+        value.runs_row_matches = Omit(Some(row_ok));
+        ok &= row_ok;
+    }
+    // The anchors outside the store that can be reached from here.
+    if let (Ok(run), Ok(events)) = (&folded, &events) {
+        let hashes: std::collections::BTreeMap<i64, String> =
+            events.iter().map(|e| (e.seq, e.hash.clone())).collect();
+        let checks = shipcheck_core::runs::anchor::check_anchors(&session, run, &hashes).await;
+        for c in &checks {
+            lines.push(format!(
+                "  anchor {} ({}): {} — {}",
+                c.kind, c.location, c.result, c.detail
+            ));
+        }
+        if checks.iter().any(|c| c.is_mismatch()) {
+            ok = false;
+        }
+        value.anchors = checks
+            .iter()
+            .map(|c| docs::VerifyAnchor {
+                kind: c.kind.clone(),
+                location: c.location.clone(),
+                result: c.result.clone(),
+                detail: c.detail.clone(),
+            })
+            .collect();
+    }
+    value.ok = ok;
     if g.json {
         json::print("verify", &value);
     } else {
-        say!("{text}");
+        for l in &lines {
+            say!("{l}");
+        }
     }
     Ok(if ok { 0 } else { 1 })
 }

@@ -55,6 +55,7 @@ async fn start_run(session: &Session, args: &StartArgs) -> Result<RunState, CliE
         } else {
             None
         },
+        trust_config: args.trust_config,
     };
     Ok(session.start(&opts).await?)
 }

@@ -139,12 +139,13 @@ describe!(Rollback {
     strategy: String,
     by: String,
     reason: String,
+    apps: Option<Vec<String>>,
     started_at: jiff::Timestamp,
     succeeded: Option<bool>,
     outcome: Option<String>,
     evidence: Value,
     finished_at: Option<jiff::Timestamp>,
-});
+} omittable [apps]);
 describe!(Stop {
     app: String,
     undo: bool,

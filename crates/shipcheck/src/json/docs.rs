@@ -365,6 +365,43 @@ typed! {
         first_bad_event: Omit<i64>,
         /// What is wrong.
         reason: Omit<String>,
+        /// The runs row (a cache) says what the events say: its status and phase were not
+        /// edited. Absent when the journal does not read as a run.
+        runs_row_matches: Omit<bool>,
+        /// The anchors of the chain's head outside the store, and what each showed.
+        anchors: Vec<VerifyAnchor>,
+        /// Everything holds: the chain, the runs row, every anchor that could be reached.
+        ok: bool,
+    }
+}
+
+typed! {
+    /// `shipcheck config accept`: the run now uses the config on disk.
+    pub struct ConfigAccept {
+        /// The run.
+        run: String,
+        /// SHA-256 of the accepted config.
+        digest: String,
+        /// Who accepted it.
+        by: String,
+        /// What changed from the config the run used before (a unified diff).
+        diff: String,
+        /// The programs and URLs that differ from the production branch's committed config.
+        differs_from_production: Vec<String>,
+    }
+}
+
+typed! {
+    /// An anchor of the journal's head outside the store.
+    pub struct VerifyAnchor {
+        /// `git-note`, `slack`, `team-view`.
+        kind: String,
+        /// Where it is.
+        location: String,
+        /// `match`, `mismatch`, `absent`, `unreachable` or `not_checkable`.
+        result: String,
+        /// What was compared.
+        detail: String,
     }
 }
 

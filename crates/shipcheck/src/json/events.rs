@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use shipcheck_core::model::checklist::Phase;
-use shipcheck_core::model::event::{Event, NoteKind};
+use shipcheck_core::model::event::{AnchorPlace, Event, JournalAnchor, NoteKind};
 use shipcheck_core::model::facts::{Fact, RollbackTarget};
 use shipcheck_core::model::incident::{Decision, IncidentRecord};
 use shipcheck_core::model::outcome::Status;
@@ -78,6 +78,18 @@ const _: fn(&Fact) = |x| match x {
     }
 };
 
+describe!(JournalAnchor {
+    seq: i64,
+    head: String,
+    places: Vec<AnchorPlace>,
+});
+describe!(AnchorPlace {
+    kind: String,
+    location: String,
+    ok: bool,
+    detail: String,
+});
+
 /// The checklist as the run started with it (the items' specs, as in shipcheck.toml).
 fn items() -> Value {
     json!({"type": "array", "items": {"type": "object"}})
@@ -117,8 +129,12 @@ fn variants() -> Vec<Value> {
             by: String,
             scheduled_at: Option<Timestamp>,
             config_digest: String,
+            config: Option<String>,
             items: _ => items(),
-        } [scheduled_at],
+        } [scheduled_at, config],
+        ConfigTrusted { differences: Vec<String>, by: String },
+        ConfigAccepted { digest: String, config: String, by: String, reason: String },
+        JournalAnchored { anchor: JournalAnchor },
         WindowOverridden { reason: String, by: String },
         ItemNotRequired { item: String, reason: String },
         CheckFinished {
@@ -142,7 +158,13 @@ fn variants() -> Vec<Value> {
         PhaseCompleted { phase: Phase },
         NoteAdded { kind: NoteKind, text: String, by: String },
         RunAborted { reason: String, by: String },
-        RollbackStarted { strategy: String, by: String, reason: String, intent: String },
+        RollbackStarted {
+            strategy: String,
+            by: String,
+            reason: String,
+            intent: String,
+            apps: Option<Vec<String>>,
+        } [apps],
         RollbackDone { strategy: String, summary: String, evidence: Value },
         RollbackFailed { strategy: String, error: String },
         StopStarted { app: String, undo: bool, by: String, intent: String },

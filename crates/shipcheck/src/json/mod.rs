@@ -35,6 +35,11 @@ pub const DOCUMENTS: &[Doc] = &[
     doc("changes", "shipcheck changes --json", docs::Changes::schema),
     doc("check", "shipcheck check --json", docs::Check::schema),
     doc(
+        "config_accept",
+        "shipcheck config accept --json",
+        docs::ConfigAccept::schema,
+    ),
+    doc(
         "config_check",
         "shipcheck config check --json",
         docs::ConfigCheck::schema,

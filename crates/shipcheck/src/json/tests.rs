@@ -72,10 +72,13 @@ fn an_omitted_field_is_left_out_and_not_required() {
         head: Omit(None),
         first_bad_event: Omit(Some(3)),
         reason: Omit(Some("bad".into())),
+        runs_row_matches: Omit(None),
+        anchors: Vec::new(),
+        ok: false,
     };
     let value = serde_json::to_value(&v).unwrap_or_default();
     assert!(value.get("events").is_none() && value.get("head").is_none());
     assert_eq!(value["first_bad_event"], 3);
     let required = Verify::schema()["required"].clone();
-    assert_eq!(required, serde_json::json!(["run", "intact"]));
+    assert_eq!(required, serde_json::json!(["run", "intact", "anchors", "ok"]));
 }

@@ -19,6 +19,8 @@ mod git;
 mod init;
 mod lock;
 mod logs;
+mod proof;
+mod resume;
 mod secrets;
 mod shell;
 mod speed;
