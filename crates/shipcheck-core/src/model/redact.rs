@@ -12,6 +12,10 @@
 //!   are a home directory and words, not a credential);
 //! - anything else (a token, a password, a DSN key): the whole value.
 //!
+//! Only runs holding a digit or a capital count as fragments: a run of lowercase letters is a
+//! word (a database named `shipcheck_demo_7f3a_production` must not take the word
+//! `production` out of every record).
+//!
 //! Values shorter than [`MIN_FRAGMENT`] are replaced only where they occur whole (4 or more
 //! characters), and so is a URL's shorter password; a URL's path pieces shorter than
 //! [`MIN_FRAGMENT`] are not identifying on their own.
@@ -50,8 +54,16 @@ impl<'a> Redactor<'a> {
             }
             for part in identifying_parts(s) {
                 if part.len() >= MIN_FRAGMENT {
+                    // A run of lowercase letters and punctuation is a word (`production` in
+                    // a database's name), not a piece of a credential: only runs with a digit
+                    // or a capital identify (eight random token characters lack both about
+                    // once in a thousand).
                     for w in part.as_bytes().windows(MIN_FRAGMENT) {
-                        r.windows.insert(w);
+                        if w.iter()
+                            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+                        {
+                            r.windows.insert(w);
+                        }
                     }
                 } else if part.len() >= 4 {
                     r.whole.push(part);

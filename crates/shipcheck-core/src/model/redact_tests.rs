@@ -155,3 +155,23 @@ fn a_plain_word_password_is_not_removed_from_other_words() {
         "url [REDACTED] x"
     );
 }
+
+#[test]
+fn a_word_inside_a_secret_is_not_removed_from_other_text_but_a_cut_token_is() {
+    let secrets = vec![
+        "postgres://app:Xq7pL2mZ9vR4@127.0.0.1:5432/shipcheck_demo_7f3a91_production".to_string(),
+        "sntrys_demo7f3a91c0d2e4b6a8".to_string(),
+    ];
+    // The run's environment, written anywhere, stays readable.
+    assert_eq!(
+        redact("run for maishapoa/production", &secrets),
+        "run for maishapoa/production"
+    );
+    // The database's identifying part is still removed where it appears…
+    assert!(!redact("db shipcheck_demo_7f3a91_production down", &secrets).contains("7f3a91"));
+    // …and so is a token cut by an excerpt.
+    assert_eq!(
+        redact("bearer sntrys_demo7f3a91c0…", &secrets),
+        "bearer sntr[REDACTED]…"
+    );
+}

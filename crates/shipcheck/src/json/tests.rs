@@ -80,5 +80,8 @@ fn an_omitted_field_is_left_out_and_not_required() {
     assert!(value.get("events").is_none() && value.get("head").is_none());
     assert_eq!(value["first_bad_event"], 3);
     let required = Verify::schema()["required"].clone();
-    assert_eq!(required, serde_json::json!(["run", "intact", "anchors", "ok"]));
+    assert_eq!(
+        required,
+        serde_json::json!(["run", "intact", "anchors", "ok"])
+    );
 }
