@@ -23,7 +23,7 @@ pub struct Cli {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Global {
     /// The config file [default: shipcheck.toml in this directory or a parent].
     #[arg(long, global = true, value_name = "PATH", env = "SHIPCHECK_CONFIG")]
@@ -41,6 +41,20 @@ pub struct Global {
     /// Print machine-readable JSON (schema `shipcheck/v1`) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// CI integration [default: github when GITHUB_ACTIONS=true, else none]. `github`: also
+    /// write the result to $GITHUB_STEP_SUMMARY, annotate the worst failures and set step
+    /// outputs in $GITHUB_OUTPUT; never prompt.
+    #[arg(long, global = true, value_enum, value_name = "CI")]
+    pub ci: Option<CiMode>,
+}
+
+/// Where shipcheck reports besides the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiMode {
+    /// GitHub Actions.
+    Github,
+    /// Nowhere else, even under GitHub Actions.
+    None,
 }
 
 #[derive(Debug, Subcommand)]

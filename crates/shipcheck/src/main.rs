@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod macros;
+mod ci;
 mod cli;
 mod cmd;
 mod context;
@@ -26,6 +27,9 @@ fn main() -> std::process::ExitCode {
         }
     };
     let json = cli.global.json;
+    if ci::in_ci(&cli.global) {
+        output::no_prompts();
+    }
     // Whatever the environment holds under a secret's name is never printed; the config's
     // named variables are added when it is loaded (`context::load_config`).
     output::add_secrets(shipcheck_core::model::redact::secrets_from_env(&[]));

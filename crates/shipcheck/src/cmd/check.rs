@@ -159,6 +159,16 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             wall.as_secs_f64()
         );
     }
+    if let Some(gh) = crate::ci::github(g) {
+        let title = |id: &str| {
+            items
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| i.title.clone())
+                .unwrap_or_default()
+        };
+        gh.checks(&results, &title);
+    }
     // README's exit codes: 1 when something failed; 3 when nothing failed but an integration
     // could not be asked (an `error` result); 0 when everything passed.
     Ok(if failed > errors {

@@ -22,8 +22,29 @@ mod workflow;
 use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand};
 use crate::errors::CliError;
 
-/// Runs the command; returns the exit code on success paths (0 or 1).
+/// Runs the command; returns the exit code on success paths (0 or 1). Under GitHub Actions,
+/// a command that walks or shows a run also writes the run's record to the step summary,
+/// annotations and outputs ([`crate::ci`]).
 pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    let on_run = match &cli.command {
+        Command::Status { run, env } => Some((run.clone(), env.clone())),
+        Command::Next { env, .. } => Some((None, env.clone())),
+        Command::Deploy { start, .. } => Some((None, start.env.clone())),
+        Command::Monitor(args) => Some((args.run.clone(), args.env.clone())),
+        _ => None,
+    };
+    let g = cli.global.clone();
+    let result = run_command(cli).await;
+    if let (Some((run, env)), Some(gh)) = (on_run, crate::ci::github(&g))
+        && let Ok(session) = crate::context::session(&g).await
+        && let Ok(state) = session.resolve(run.as_deref(), &env).await
+    {
+        gh.run(&state, &session.loaded.config.project.timezone);
+    }
+    result
+}
+
+async fn run_command(cli: Cli) -> Result<u8, CliError> {
     let g = &cli.global;
     match cli.command {
         Command::Init {

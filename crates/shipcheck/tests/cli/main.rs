@@ -12,6 +12,7 @@ mod schemas;
 mod support;
 
 mod actions;
+mod ci;
 mod config_errors;
 mod demo;
 mod fly;
