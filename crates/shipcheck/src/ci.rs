@@ -217,6 +217,25 @@ impl Github {
     }
 }
 
+/// What a GitHub Actions step would show for `run` (`shipcheck demo --ci github`): the
+/// annotations, the step summary and the outputs, printed.
+pub fn preview(run: &RunState, tz: &str) {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let gh = Github {
+        summary: Some(dir.path().join("summary.md")),
+        output: Some(dir.path().join("output")),
+    };
+    say!("\nin GitHub Actions this step would annotate:");
+    gh.run(run, tz);
+    let read = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default()
+    };
+    say!("\nwrite to $GITHUB_STEP_SUMMARY:\n{}", read(&gh.summary));
+    say!("and to $GITHUB_OUTPUT:\n{}", read(&gh.output));
+}
+
 /// `text` cut to [`SUMMARY_CAP`] (on a line boundary) with `pointer` saying where the rest is.
 fn cap(text: &str, pointer: &str) -> String {
     if text.len() <= SUMMARY_CAP {

@@ -94,7 +94,7 @@ pub async fn run(g: &Global, args: &DemoArgs) -> Result<u8, CliError> {
             }
         };
         let elapsed = started.elapsed();
-        print_record(&world).await?;
+        print_record(g, &world).await?;
         print_world_facts(&world).await;
         say!(
             "\nthe demo took {:.0} s of wall time ({:.1} h of world time)",
@@ -192,12 +192,20 @@ async fn latest_run(world: &World) -> Result<Option<RunState>, CliError> {
     Ok(RunState::fold(&events).ok())
 }
 
-async fn print_record(world: &World) -> Result<(), CliError> {
+async fn print_record(g: &Global, world: &World) -> Result<(), CliError> {
     let Some(run) = latest_run(world).await? else {
         say!("\nno run was recorded");
         return Ok(());
     };
     let tz = shipcheck_sandbox::world::config::TIMEZONE;
+    // `--ci github`: what a GitHub Actions step would show (written there when it runs in one).
+    if let Some(gh) = crate::ci::github(g) {
+        if std::env::var_os("GITHUB_STEP_SUMMARY").is_some() {
+            gh.run(&run, tz);
+        } else {
+            crate::ci::preview(&run, tz);
+        }
+    }
     say!("\n{}", "─".repeat(78));
     say!("{}", report::render(&run, Format::Markdown, tz));
     say!("{}", "─".repeat(78));

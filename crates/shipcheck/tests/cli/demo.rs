@@ -252,6 +252,9 @@ fn demo(dir: &Path, scenario: &str, speed: &str) -> (i32, String) {
             speed,
             "--dir",
             &dir.display().to_string(),
+            // What a GitHub Actions step would show, printed after the record.
+            "--ci",
+            "github",
         ],
     );
     (code, format!("{out}\n{err}"))
@@ -316,6 +319,17 @@ fn demo_bad_release_is_detected_rolled_back_and_recorded() {
     let dir = tmp.path().join("world");
     let (code, out) = demo(&dir, "bad-release", "240");
     assert_eq!(code, 0, "{out}");
+    // `--ci github`: the step summary, the annotations and the outputs it would write.
+    let preview = out
+        .split("in GitHub Actions this step would annotate:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no GitHub Actions preview:\n{out}"));
+    assert!(
+        preview.contains("write to $GITHUB_STEP_SUMMARY:\n# Production Deployment Record"),
+        "{preview}"
+    );
+    assert!(preview.contains("\nverdict=rolled_back\n"), "{preview}");
+    assert!(preview.contains("\ntime_to_detect_s="), "{preview}");
     let f = facts(&dir);
     assert_released(&f);
     let m = manifest(&dir);
