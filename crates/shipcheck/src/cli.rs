@@ -66,6 +66,13 @@ pub enum Command {
         /// init works offline.
         #[arg(long)]
         ask_fly: bool,
+        /// Write .github/workflows/deploy.yml instead: on a push to the production branch,
+        /// deploy each production app init finds with `flyctl deploy --image-label <commit>`
+        /// behind the `production` environment's approval, then check their health; deploy
+        /// the staging apps on a push to staging; run `shipcheck check prepare` on pull
+        /// requests to production. Leaves shipcheck.toml alone (its branches are used).
+        #[arg(long)]
+        workflow: bool,
     },
     /// Show the checklist: phases and items, what is automatic and what needs a person.
     Plan,
@@ -297,6 +304,36 @@ pub enum Command {
     /// Work with logs.
     #[command(subcommand)]
     Logs(LogsCommand),
+    /// Print a completion script for your shell.
+    ///
+    /// bash: `source <(shipcheck completions bash)` (or write it to
+    /// ~/.local/share/bash-completion/completions/shipcheck); zsh: write it to a file named
+    /// `_shipcheck` on your `$fpath`; fish: `shipcheck completions fish >
+    /// ~/.config/fish/completions/shipcheck.fish`; PowerShell: `shipcheck completions
+    /// powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+    /// Print shipcheck's manual page (roff), or write one page per command into a folder.
+    ///
+    /// `shipcheck man | man -l -` reads it now; `shipcheck man --out docs/man` writes
+    /// shipcheck.1 and shipcheck-COMMAND.1 for every command (what `docs/man/` holds).
+    Man {
+        /// Write the pages into this folder instead of printing the main page.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// A shell `shipcheck completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 /// Options of `demo`.

@@ -485,7 +485,4 @@ pub(crate) fn fmt_latency(d: Duration) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod test_server;
-
-#[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::loadtest::test_server::{Behaviour, Server};
+use crate::loadtest::test_server::{Behaviour, serve};
 use crate::model::checklist::{Checklist, Item, ItemKind, Phase};
 use crate::model::clock::ManualClock;
 use crate::model::config::{App, Config, Environment};
@@ -49,12 +49,11 @@ fn spec(requests: u64) -> LoadtestCheck {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_tests_every_staging_app_and_judges_thresholds() {
-    let good = Server::start(Behaviour::default()).await;
-    let bad = Server::start(Behaviour {
+    let good = serve(Behaviour::default());
+    let bad = serve(Behaviour {
         status_every: Some((10, 500)),
         ..Default::default()
-    })
-    .await;
+    });
     let c = ctx(vec![("api", good.url("/health")), ("web", bad.url("/"))]);
     let mut s = spec(100);
     let o = run(&s, &c).await;
@@ -140,7 +139,7 @@ async fn compares_with_the_previous_runs_stored_result() {
     let store = Store::open(&StoreTarget::Sqlite(dir.path().join("s.db")))
         .await
         .unwrap();
-    let server = Server::start(Behaviour::default()).await;
+    let server = serve(Behaviour::default());
     let mut c = ctx(vec![("api", server.url("/health"))]);
     c.store = Some(store.clone());
     let s = LoadtestCheck {

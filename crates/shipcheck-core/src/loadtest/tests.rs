@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::loadtest::test_server::{Behaviour, Server, closed_port};
+use crate::loadtest::test_server::{Behaviour, closed_port, serve};
 use crate::loadtest::*;
 
 fn opts(url: String, c: usize, n: u64) -> Options {
@@ -20,7 +20,7 @@ async fn go(o: &Options) -> Report {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn makes_exactly_the_requests_asked_for() {
-    let s = Server::start(Behaviour::default()).await;
+    let s = serve(Behaviour::default());
     let r = go(&opts(s.url("/health?x=1"), 8, 500)).await;
     assert_eq!(r.requests, 500, "{r:?}");
     assert_eq!(r.responses, 500);
@@ -36,7 +36,7 @@ async fn makes_exactly_the_requests_asked_for() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_model_sends_its_schedule_exactly() {
-    let s = Server::start(Behaviour::default()).await;
+    let s = serve(Behaviour::default());
     let o = Options {
         rate: Some(2000.0),
         ..opts(s.url("/"), 4, 300)
@@ -49,11 +49,10 @@ async fn open_model_sends_its_schedule_exactly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classifies_every_tenth_answer_500_as_5xx() {
-    let s = Server::start(Behaviour {
+    let s = serve(Behaviour {
         status_every: Some((10, 500)),
         ..Default::default()
-    })
-    .await;
+    });
     let r = go(&opts(s.url("/"), 5, 1000)).await;
     assert_eq!(r.requests, 1000);
     assert_eq!(r.errors.status_5xx, 100, "{r:?}");
@@ -61,11 +60,10 @@ async fn classifies_every_tenth_answer_500_as_5xx() {
     assert_eq!(r.ok, 900);
     assert_eq!(r.errors.total(), 100);
     assert!((r.error_rate - 0.1).abs() < 1e-9);
-    let four = Server::start(Behaviour {
+    let four = serve(Behaviour {
         status_every: Some((4, 404)),
         ..Default::default()
-    })
-    .await;
+    });
     let r = go(&opts(four.url("/"), 2, 100)).await;
     assert_eq!((r.errors.status_4xx, r.errors.status_5xx), (25, 0));
 }
@@ -83,11 +81,10 @@ async fn a_refusing_server_is_connect_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_when_the_server_closes_kept_alive_connections() {
-    let s = Server::start(Behaviour {
+    let s = serve(Behaviour {
         close_after: Some(3),
         ..Default::default()
-    })
-    .await;
+    });
     let r = go(&opts(s.url("/"), 3, 90)).await;
     assert_eq!((r.requests, r.ok), (90, 90), "{r:?}");
     assert_eq!(r.errors.total(), 0, "{r:?}");
@@ -97,11 +94,10 @@ async fn reconnects_when_the_server_closes_kept_alive_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_slower_than_the_timeout_is_timeouts() {
-    let s = Server::start(Behaviour {
+    let s = serve(Behaviour {
         stall: Some((1, Duration::from_secs(3))),
         ..Default::default()
-    })
-    .await;
+    });
     let o = Options {
         timeout: Duration::from_millis(150),
         ..opts(s.url("/"), 1, 4)
@@ -119,7 +115,7 @@ async fn a_stall_shows_in_the_open_models_percentiles() {
         stall: Some((20, Duration::from_millis(400))),
         ..Default::default()
     };
-    let s = Server::start(stall).await;
+    let s = serve(stall);
     let o = Options {
         rate: Some(100.0),
         ..opts(s.url("/"), 4, 200)
@@ -132,14 +128,14 @@ async fn a_stall_shows_in_the_open_models_percentiles() {
     assert!(open.latency_ms.p90 >= 100.0, "{open:?}");
 
     // The closed model sees the stall only on the requests that were in flight.
-    let s = Server::start(stall).await;
+    let s = serve(stall);
     let closed = go(&opts(s.url("/"), 4, 200)).await;
     assert!(closed.latency_ms.max >= 390.0, "{closed:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duration_mode_stops_and_reports_progress() {
-    let s = Server::start(Behaviour::default()).await;
+    let s = serve(Behaviour::default());
     let o = Options {
         duration: Some(Duration::from_millis(600)),
         ..Options::new(s.url("/"))
@@ -152,7 +148,7 @@ async fn duration_mode_stops_and_reports_progress() {
     .await
     .unwrap();
     assert!(r.requests > 0 && r.requests == r.ok, "{r:?}");
-    assert_eq!(s.requests(), r.requests);
+    assert_eq!(s.requests() as u64, r.requests);
     assert!(calls.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
 
@@ -312,7 +308,7 @@ fn thresholds_and_comparison() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_against_a_plain_server_is_connect_errors() {
     assert!(crate::loadtest::client::tls_connector().is_ok());
-    let s = Server::start(Behaviour::default()).await;
+    let s = serve(Behaviour::default());
     let url = format!("https://127.0.0.1:{}/", s.addr.port());
     // The plain server waits for a request head that never comes: each handshake times out.
     let o = Options {

@@ -3,9 +3,7 @@
 //! test) is hermetic: no user or system config, a fixed identity, fixed dates.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::actions::ActionContext;
 use crate::checks::CheckContext;
@@ -13,42 +11,25 @@ use crate::clients::exec::Cmd;
 use crate::model::checklist::Checklist;
 use crate::model::config::Config;
 
-/// The environment of every git call in tests.
-pub(crate) const GIT_ENV: [(&str, &str); 8] = [
-    ("GIT_CONFIG_GLOBAL", "/dev/null"),
-    ("GIT_CONFIG_NOSYSTEM", "1"),
-    ("GIT_AUTHOR_NAME", "Dee Ployer"),
-    ("GIT_AUTHOR_EMAIL", "dee@example.test"),
-    ("GIT_COMMITTER_NAME", "Dee Ployer"),
-    ("GIT_COMMITTER_EMAIL", "dee@example.test"),
-    ("GIT_AUTHOR_DATE", "2025-01-07T12:00:00+00:00"),
-    ("GIT_COMMITTER_DATE", "2025-01-07T12:00:00+00:00"),
-];
-
-/// Inherited variables that would point git somewhere else.
-const GIT_ENV_REMOVE: [&str; 6] = [
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_CONFIG_COUNT",
-    "GIT_CONFIG_PARAMETERS",
-    "GIT_OBJECT_DIRECTORY",
-];
+pub(crate) use shipcheck_testkit::git::git;
+use shipcheck_testkit::git::{Fixture, HERMETIC_ENV, REMOVE_ENV};
 
 /// Makes a [`Cmd`] hermetic.
 pub(crate) fn hermetic(mut c: Cmd) -> Cmd {
-    for k in GIT_ENV_REMOVE {
+    for k in REMOVE_ENV {
         c = c.env_remove(k);
     }
-    for (k, v) in GIT_ENV {
+    for (k, v) in HERMETIC_ENV {
         c = c.env(k, v);
     }
     c
 }
 
-/// A bare origin and a working clone in a temporary directory.
+/// A bare origin and a working clone in a temporary directory: the workspace's git fixture
+/// ([`Fixture`]) with check and action contexts for the clone.
 pub(crate) struct TestRepo {
     _tmp: tempfile::TempDir,
+    fixture: Fixture,
     /// The temporary directory (the config's base dir).
     pub root: PathBuf,
     /// The bare `origin`.
@@ -57,7 +38,6 @@ pub(crate) struct TestRepo {
     pub work: PathBuf,
     /// Commits staging has that production lacks after [`TestRepo::new`].
     pub staging_commits: usize,
-    clock: AtomicU32,
 }
 
 impl TestRepo {
@@ -84,82 +64,31 @@ impl TestRepo {
     /// production and staging at the same commit.
     pub fn empty() -> TestRepo {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let root = tmp.path().to_path_buf();
-        let origin = root.join("origin.git");
-        let work = root.join("work");
-        let t = TestRepo {
+        let fixture = Fixture::new(
+            tmp.path(),
+            "work",
+            &[
+                ("README.md", "hello\n"),
+                ("CHANGELOG.md", "# Changelog\n"),
+                (
+                    "src/legacy.ts",
+                    "export const x = 1; // TODO: pre-existing\n",
+                ),
+            ],
+        );
+        TestRepo {
+            root: fixture.root.clone(),
+            origin: fixture.origin.clone(),
+            work: fixture.work.clone(),
+            fixture,
             _tmp: tmp,
-            origin: origin.clone(),
-            work: work.clone(),
-            root: root.clone(),
             staging_commits: 0,
-            clock: AtomicU32::new(0),
-        };
-        git(
-            &root,
-            &[
-                "init",
-                "--quiet",
-                "--bare",
-                "-b",
-                "production",
-                "origin.git",
-            ],
-        );
-        let hook = origin.join("hooks/post-receive");
-        std::fs::write(&hook, "#!/bin/sh\ncat >> pushes.log\n").expect("hook");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
-        git(&root, &["init", "--quiet", "-b", "production", "work"]);
-        git(
-            &work,
-            &[
-                "remote",
-                "add",
-                "origin",
-                origin.to_str().expect("utf-8 path"),
-            ],
-        );
-        t.write(&work, "README.md", "hello\n");
-        t.write(&work, "CHANGELOG.md", "# Changelog\n");
-        t.write(
-            &work,
-            "src/legacy.ts",
-            "export const x = 1; // TODO: pre-existing\n",
-        );
-        git(&work, &["add", "-A"]);
-        t.commit_here(&work, "initial");
-        git(&work, &["push", "--quiet", "-u", "origin", "production"]);
-        git(&work, &["checkout", "--quiet", "-b", "staging"]);
-        git(&work, &["push", "--quiet", "-u", "origin", "staging"]);
-        t
-    }
-
-    fn write(&self, dir: &Path, path: &str, content: &str) {
-        let p = dir.join(path);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, content).expect("write");
-    }
-
-    fn commit_here(&self, dir: &Path, subject: &str) -> String {
-        let n = self.clock.fetch_add(1, Ordering::SeqCst);
-        let date = format!("2025-01-06T{:02}:{:02}:00+00:00", 8 + n / 60, n % 60);
-        git_env(
-            dir,
-            &["commit", "--quiet", "-m", subject],
-            &[("GIT_AUTHOR_DATE", &date), ("GIT_COMMITTER_DATE", &date)],
-        );
-        git(dir, &["rev-parse", "HEAD"]).trim().to_string()
     }
 
     /// Commits `files` on `branch` in the working clone (not pushed); the clone stays on it.
     pub fn commit(&self, branch: &str, files: &[(&str, &str)], subject: &str) -> String {
-        self.commit_in(&self.work, branch, files, subject)
+        self.fixture.commit(branch, files, subject)
     }
 
     /// Commits `files` on `branch` in clone `dir` (not pushed).
@@ -170,43 +99,27 @@ impl TestRepo {
         files: &[(&str, &str)],
         subject: &str,
     ) -> String {
-        git(dir, &["checkout", "--quiet", branch]);
-        for (p, c) in files {
-            self.write(dir, p, c);
-        }
-        git(dir, &["add", "-A"]);
-        self.commit_here(dir, subject)
+        self.fixture.commit_in(dir, branch, files, subject)
     }
 
     /// Pushes `branch` from the working clone.
     pub fn push(&self, branch: &str) {
-        git(&self.work, &["push", "--quiet", "origin", branch]);
+        self.fixture.push(branch)
     }
 
     /// Another clone of origin, named `name`.
     pub fn clone_to(&self, name: &str) -> PathBuf {
-        git(
-            &self.root,
-            &[
-                "clone",
-                "--quiet",
-                self.origin.to_str().expect("utf-8"),
-                name,
-            ],
-        );
-        self.root.join(name)
+        self.fixture.clone_to(name)
     }
 
     /// origin's `branch` commit.
     pub fn origin_ref(&self, branch: &str) -> String {
-        git(&self.origin, &["rev-parse", branch]).trim().to_string()
+        self.fixture.origin_ref(branch)
     }
 
     /// How many pushes updated origin's `branch`.
     pub fn pushes(&self, branch: &str) -> usize {
-        let log = std::fs::read_to_string(self.origin.join("pushes.log")).unwrap_or_default();
-        let suffix = format!(" refs/heads/{branch}");
-        log.lines().filter(|l| l.ends_with(&suffix)).count()
+        self.fixture.pushes(branch)
     }
 
     /// Every ref of the clone and of origin, plus the clone's HEAD and status (to show
@@ -250,28 +163,6 @@ impl TestRepo {
             dry_run,
         }
     }
-}
-
-/// Runs git hermetically in `dir`; panics (it is a test) when git fails.
-pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    git_env(dir, args, &[])
-}
-
-fn git_env(dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> String {
-    let mut c = Command::new("git");
-    c.args(args).current_dir(dir);
-    for k in GIT_ENV_REMOVE {
-        c.env_remove(k);
-    }
-    c.envs(GIT_ENV).envs(extra.iter().copied());
-    let out = c.output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} in {dir:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A run (id `id`) on the built-in checklist, with `events` after its start.

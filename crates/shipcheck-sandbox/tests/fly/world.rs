@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use shipcheck_core::clients::exec::Cmd;
 use shipcheck_sandbox::fly::{self, FlyState};
 use shipcheck_sandbox::world::{PostgresChoice, Scenario, World, WorldOptions};
 
@@ -75,14 +74,7 @@ fn github(w: &World) -> Api {
 }
 
 async fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Cmd::new("git", args.iter().copied())
-        .dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "git {args:?}: {}", out.stderr);
-    out.stdout.trim().to_string()
+    shipcheck_testkit::git::git(dir, args).trim().to_string()
 }
 
 #[tokio::test]

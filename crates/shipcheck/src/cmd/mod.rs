@@ -4,6 +4,7 @@ mod admin;
 mod changes;
 mod check;
 mod demo;
+mod help;
 mod init;
 mod items;
 mod loadtest;
@@ -15,6 +16,7 @@ mod rollback;
 mod show;
 mod stop;
 mod walk;
+mod workflow;
 
 use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand};
 use crate::errors::CliError;
@@ -24,9 +26,15 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
     let g = &cli.global;
     match cli.command {
         Command::Init {
+            workflow: true,
+            force,
+            ..
+        } => workflow::run(g, force),
+        Command::Init {
             force,
             yes,
             ask_fly,
+            workflow: false,
         } => init::run(g, force, yes, ask_fly).await,
         Command::Plan => plan::run(g),
         Command::Check { targets, env } => check::run(g, &targets, env.as_deref()).await,
@@ -87,6 +95,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
             first,
             whole_line,
         }) => logs::scan(g, file.as_deref(), &patterns, first, whole_line),
+        Command::Completions { shell } => help::completions(shell),
+        Command::Man { out } => help::man(out.as_deref()),
     }
 }
 

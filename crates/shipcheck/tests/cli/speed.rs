@@ -6,7 +6,8 @@ use crate::support::{TestEnv, serve};
 #[test]
 fn loadtest_exits_0_within_thresholds_and_1_beyond_them() {
     let env = TestEnv::bare();
-    let port = serve();
+    let server = serve();
+    let port = server.port();
     let ok = env.shipcheck(&[
         "loadtest",
         &format!("http://127.0.0.1:{port}/"),

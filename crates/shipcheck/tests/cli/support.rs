@@ -5,8 +5,10 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
+
+use shipcheck_testkit::git::{Fixture, git};
+use shipcheck_testkit::http::{Reply, Server};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -18,6 +20,8 @@ pub struct TestEnv {
     pub repo: PathBuf,
     pub origin: PathBuf,
     pub ports: Vec<u16>,
+    /// The loopback apps (they stop when the environment is dropped).
+    pub servers: Vec<Server>,
 }
 
 pub struct Out {
@@ -91,6 +95,7 @@ impl TestEnv {
             home,
             dir,
             ports: Vec::new(),
+            servers: Vec::new(),
         }
     }
 
@@ -101,8 +106,10 @@ impl TestEnv {
         make_repo(&env);
         // staging: three healthy apps; production: two healthy, public-api answering 500
         // on /broken (health_url points there for the failing case).
-        let port = serve();
+        let server = serve();
+        let port = server.port();
         env.ports.push(port);
+        env.servers.push(server);
         let base = format!("http://127.0.0.1:{port}");
         let config = format!(
             r#"[project]
@@ -198,94 +205,44 @@ check = {{ type = "loadtest", env = "staging", concurrency = 2, requests = 20, m
     }
 }
 
-fn git(dir: &Path, home: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", home)
-        .env("GIT_CONFIG_GLOBAL", home.join("gitconfig"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Dev One")
-        .env("GIT_AUTHOR_EMAIL", "dev1@example.com")
-        .env("GIT_COMMITTER_NAME", "Dev One")
-        .env("GIT_COMMITTER_EMAIL", "dev1@example.com")
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
+/// The repository every world starts from, made with the workspace's git fixture: a bare
+/// origin, production with README.md and CHANGELOG.md, staging one commit ahead ("add x"),
+/// the clone `repo` on production. HOME's git config gives shipcheck's own commits (the
+/// merge, a revert) their author.
 fn make_repo(env: &TestEnv) {
     std::fs::write(
         env.home.join("gitconfig"),
         "[user]\n\tname = Tess Deployer\n\temail = tess@example.com\n[init]\n\tdefaultBranch = production\n",
     )
     .unwrap();
-    let h = &env.home;
-    git(env.dir.path(), h, &["init", "-q", "--bare", "origin.git"]);
-    git(env.dir.path(), h, &["clone", "-q", "origin.git", "repo"]);
-    let r = &env.repo;
-    std::fs::write(r.join("README.md"), "app\n").unwrap();
-    std::fs::write(r.join("CHANGELOG.md"), "# Changelog\n").unwrap();
-    git(r, h, &["add", "."]);
-    git(r, h, &["commit", "-q", "-m", "initial"]);
-    git(r, h, &["push", "-q", "origin", "HEAD:production"]);
-    git(r, h, &["checkout", "-q", "-b", "staging"]);
-    std::fs::create_dir_all(r.join("src")).unwrap();
-    std::fs::write(r.join("src/app.ts"), "export const x = 1;\n").unwrap();
-    std::fs::write(r.join("CHANGELOG.md"), "# Changelog\n\n- add x\n").unwrap();
-    git(r, h, &["add", "."]);
-    git(r, h, &["commit", "-q", "-m", "add x"]);
-    git(r, h, &["push", "-q", "origin", "staging"]);
-    git(r, h, &["checkout", "-q", "production"]);
-    git(
-        r,
-        h,
-        &["branch", "-q", "--set-upstream-to", "origin/production"],
+    let f = Fixture::new(
+        env.dir.path(),
+        "repo",
+        &[("README.md", "app\n"), ("CHANGELOG.md", "# Changelog\n")],
     );
+    f.commit(
+        "staging",
+        &[
+            ("src/app.ts", "export const x = 1;\n"),
+            ("CHANGELOG.md", "# Changelog\n\n- add x\n"),
+        ],
+        "add x",
+    );
+    f.push("staging");
+    git(&f.work, &["checkout", "-q", "production"]);
 }
 
-/// A loopback HTTP server: 200 `{"status":"ok"}` everywhere except `/broken` (500).
-pub fn serve() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                            break;
-                        }
-                    }
-                    let (status, body) = if path == "/broken" {
-                        ("500 Internal Server Error", "{\"status\":\"down\"}")
-                    } else {
-                        ("200 OK", "{\"status\":\"ok\"}")
-                    };
-                    let resp = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(resp.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
+/// A loopback HTTP server (kept alive for as long as it is held): 200 `{"status":"ok"}`
+/// everywhere except `/broken` (500).
+pub fn serve() -> Server {
+    Server::start(|r| {
+        let reply = if r.path == "/broken" {
+            Reply::json(500, r#"{"status":"down"}"#)
+        } else {
+            Reply::json(200, r#"{"status":"ok"}"#)
+        };
+        reply.keep_alive(true)
+    })
 }
 
 /// Edits one stored event's payload behind shipcheck's back, as an attacker with SQL access
@@ -316,20 +273,14 @@ pub fn tamper_with_event(db: &Path, run_id: &str, seq: i64) {
 
 /// Runs git in `dir` (hermetic config) and returns its trimmed stdout.
 pub fn git_out(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", &env.home)
-        .env("GIT_CONFIG_GLOBAL", env.home.join("gitconfig"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let config = env.home.join("gitconfig");
+    let extra = [
+        ("HOME", env.home.to_str().unwrap()),
+        ("GIT_CONFIG_GLOBAL", config.to_str().unwrap()),
+    ];
+    shipcheck_testkit::git::git_env(dir, args, &extra)
+        .trim()
+        .to_string()
 }
 
 /// Adds Fly to the world: every app gets `fly_app = "maishapoa-{env}-{name}"` and region

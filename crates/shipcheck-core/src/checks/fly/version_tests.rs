@@ -6,10 +6,10 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::checks::http::test_server::{Reply, TestServer};
 use crate::journal::state::{ItemState, Rollback};
 use crate::model::checklist::{CheckSpec, Checklist};
 use crate::testkit::checks::{self as testing, MERGE};
+use shipcheck_testkit::http::{Reply, Server as TestServer};
 
 const BEFORE: &str = "5d41402abc4b2a76b9719d911017c592aaaabbbb";
 const REVERT: &str = "7b52009b64fd0a2a49e6d8a939753077792b0554";
@@ -174,11 +174,10 @@ async fn run_check(toml: &str, run: Option<RunState>) -> Outcome {
 async fn json_pointer_sampled_several_times_shows_a_half_rolled_deploy() {
     let new = json!({ "status": "ok", "version": MERGE }).to_string();
     let old = json!({ "status": "ok", "version": BEFORE }).to_string();
-    let server = TestServer::start(vec![(
+    let server = TestServer::routes(vec![(
         "/health",
         vec![Reply::json(200, &old), Reply::json(200, &new)],
-    )])
-    .await;
+    )]);
     let toml = app_toml(&format!(
         "health_url = \"{}\"\nversion = {{ json_pointer = \"/version\" }}",
         server.url("/health")
@@ -198,7 +197,7 @@ async fn json_pointer_sampled_several_times_shows_a_half_rolled_deploy() {
     );
     assert_eq!(server.seen().len(), 4, "bounded: one request per sample");
 
-    let all_new = TestServer::start(vec![("/health", vec![Reply::json(200, &new)])]).await;
+    let all_new = TestServer::routes(vec![("/health", vec![Reply::json(200, &new)])]);
     let toml = app_toml(&format!(
         "health_url = \"{}\"\nversion = {{ json_pointer = \"/version\" }}",
         all_new.url("/health")
@@ -219,7 +218,7 @@ async fn garbage_and_missing_versions_are_errors_never_passes() {
         ("{\"version\":{\"sha\":1}}", "not text"),
         ("{\"version\":null}", "null"),
     ] {
-        let server = TestServer::start(vec![("/health", vec![Reply::json(200, body)])]).await;
+        let server = TestServer::routes(vec![("/health", vec![Reply::json(200, body)])]);
         let toml = app_toml(&format!(
             "health_url = \"{}\"\nversion = {{ json_pointer = \"/version\" }}",
             server.url("/health")
@@ -357,7 +356,7 @@ fn the_item_is_a_persons_until_an_app_says_where_its_version_is() {
 #[tokio::test]
 async fn after_a_rollback_the_commit_before_the_release_must_be_live() {
     let old = json!({ "version": BEFORE }).to_string();
-    let server = TestServer::start(vec![("/health", vec![Reply::json(200, &old)])]).await;
+    let server = TestServer::routes(vec![("/health", vec![Reply::json(200, &old)])]);
     let toml = app_toml(&format!(
         "health_url = \"{}\"\nversion = {{ json_pointer = \"/version\" }}",
         server.url("/health")

@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::checks::http::test_server::{Reply, Silent, TestServer, closed_url};
 use crate::checks::http::*;
 use crate::model::checklist::Checklist;
 use crate::model::clock::ManualClock;
 use crate::model::config::{App, Config, Environment};
 use crate::model::duration::Span;
+use shipcheck_testkit::http::{Reply, Server as TestServer, Silent, closed_url};
 
 fn ctx_with(config: Config) -> CheckContext {
     CheckContext::new(
@@ -42,7 +42,7 @@ fn check(url: String) -> HttpCheck {
 
 #[tokio::test]
 async fn answers_200_pass() {
-    let s = TestServer::start(vec![("/health", vec![Reply::new(200, "ok")])]).await;
+    let s = TestServer::routes(vec![("/health", vec![Reply::new(200, "ok")])]);
     let o = run(&check(s.url("/health")), &ctx()).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert!(
@@ -58,7 +58,7 @@ async fn answers_200_pass() {
 
 #[tokio::test]
 async fn answers_500_fail_after_retries() {
-    let s = TestServer::start(vec![("/h", vec![Reply::new(500, "boom: db down")])]).await;
+    let s = TestServer::routes(vec![("/h", vec![Reply::new(500, "boom: db down")])]);
     let o = run(&check(s.url("/h")), &ctx()).await;
     assert_eq!(o.status, Status::Fail);
     assert_eq!(
@@ -79,7 +79,7 @@ async fn answers_500_fail_after_retries() {
 #[tokio::test]
 async fn answers_503_then_200_passes_on_retry() {
     let replies = vec![Reply::new(503, "starting"), Reply::new(200, "ok")];
-    let s = TestServer::start(vec![("/h", replies)]).await;
+    let s = TestServer::routes(vec![("/h", replies)]);
     let o = run(&check(s.url("/h")), &ctx()).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert!(o.summary.ends_with("after 2 attempts"), "{}", o.summary);
@@ -90,14 +90,13 @@ async fn answers_503_then_200_passes_on_retry() {
 
 #[tokio::test]
 async fn retries_429_but_not_other_4xx() {
-    let s = TestServer::start(vec![
+    let s = TestServer::routes(vec![
         ("/missing", vec![Reply::new(404, "nope")]),
         (
             "/busy",
             vec![Reply::new(429, "slow down"), Reply::new(200, "ok")],
         ),
-    ])
-    .await;
+    ]);
     let o = run(&check(s.url("/missing")), &ctx()).await;
     assert_eq!(o.status, Status::Fail);
     assert_eq!(s.hits("/missing"), 1);
@@ -109,7 +108,7 @@ async fn retries_429_but_not_other_4xx() {
 
 #[tokio::test]
 async fn expected_500_is_not_retried() {
-    let s = TestServer::start(vec![("/h", vec![Reply::new(500, "")])]).await;
+    let s = TestServer::routes(vec![("/h", vec![Reply::new(500, "")])]);
     let mut c = check(s.url("/h"));
     c.expect_status = StatusSpec::One(500);
     let o = run(&c, &ctx()).await;
@@ -120,7 +119,7 @@ async fn expected_500_is_not_retried() {
 #[tokio::test]
 async fn slow_answer_times_out_as_error() {
     let slow = Reply::new(200, "late").delay(Duration::from_secs(5));
-    let s = TestServer::start(vec![("/slow", vec![slow])]).await;
+    let s = TestServer::routes(vec![("/slow", vec![slow])]);
     let mut c = check(s.url("/slow"));
     c.timeout = Some(Span::millis(200));
     c.retries = Some(0);
@@ -139,7 +138,7 @@ async fn slow_answer_times_out_as_error() {
 
 #[tokio::test]
 async fn server_that_never_answers_times_out() {
-    let s = Silent::start().await;
+    let s = Silent::start();
     let mut c = check(s.url("/h"));
     c.timeout = Some(Span::millis(200));
     c.retries = Some(1);
@@ -156,7 +155,7 @@ async fn server_that_never_answers_times_out() {
 
 #[tokio::test]
 async fn closed_port_is_connection_refused() {
-    let url = closed_url("/health").await;
+    let url = closed_url("/health");
     let o = run(&check(url.clone()), &ctx()).await;
     assert_eq!(o.status, Status::Error);
     assert_eq!(
@@ -168,11 +167,10 @@ async fn closed_port_is_connection_refused() {
 
 #[tokio::test]
 async fn status_list() {
-    let s = TestServer::start(vec![
+    let s = TestServer::routes(vec![
         ("/204", vec![Reply::new(204, "")]),
         ("/201", vec![Reply::new(201, "")]),
-    ])
-    .await;
+    ]);
     let mut c = check(s.url("/204"));
     c.expect_status = StatusSpec::Any(vec![200, 204]);
     assert_eq!(run(&c, &ctx()).await.status, Status::Pass);
@@ -189,7 +187,7 @@ async fn status_list() {
 
 #[tokio::test]
 async fn body_contains() {
-    let s = TestServer::start(vec![("/h", vec![Reply::new(200, "status: ok, db: up")])]).await;
+    let s = TestServer::routes(vec![("/h", vec![Reply::new(200, "status: ok, db: up")])]);
     let mut c = check(s.url("/h"));
     c.body_contains = Some("db: up".into());
     assert_eq!(run(&c, &ctx()).await.status, Status::Pass);
@@ -207,11 +205,10 @@ async fn body_contains() {
 #[tokio::test]
 async fn json_pointer_equality_and_mismatch() {
     let body = r#"{"status":"ok","checks":{"db":{"up":true,"latency":3}}}"#;
-    let s = TestServer::start(vec![
+    let s = TestServer::routes(vec![
         ("/json", vec![Reply::json(200, body)]),
         ("/text", vec![Reply::new(200, "<html>ok</html>")]),
-    ])
-    .await;
+    ]);
     let mut c = check(s.url("/json"));
     c.json_pointer = Some("/checks/db/up".into());
     c.json_equals = Some(json!(true));
@@ -260,7 +257,7 @@ async fn json_pointer_equality_and_mismatch() {
 
 #[tokio::test]
 async fn method_and_headers_are_sent_and_header_values_kept_out_of_evidence() {
-    let s = TestServer::start(vec![("/h", vec![Reply::new(200, "ok")])]).await;
+    let s = TestServer::routes(vec![("/h", vec![Reply::new(200, "ok")])]);
     let mut c = check(s.url("/h"));
     c.method = "post".into();
     c.headers
@@ -278,7 +275,7 @@ async fn method_and_headers_are_sent_and_header_values_kept_out_of_evidence() {
 #[tokio::test]
 async fn body_excerpt_is_short_and_redacted() {
     let body = format!("token=s3cr3t-value {}", "x".repeat(1000));
-    let s = TestServer::start(vec![("/h", vec![Reply::new(400, &body)])]).await;
+    let s = TestServer::routes(vec![("/h", vec![Reply::new(400, &body)])]);
     let mut ctx = ctx();
     ctx.secrets = Arc::new(vec!["s3cr3t-value".into()]);
     let o = run(&check(s.url("/h")), &ctx).await;
@@ -295,7 +292,7 @@ async fn body_excerpt_is_short_and_redacted() {
 
 #[tokio::test]
 async fn secret_in_url_is_redacted() {
-    let s = TestServer::start(vec![("/h", vec![Reply::new(500, "")])]).await;
+    let s = TestServer::routes(vec![("/h", vec![Reply::new(500, "")])]);
     let mut ctx = ctx();
     ctx.secrets = Arc::new(vec!["tok-123456".into()]);
     let mut c = check(format!("{}?key=tok-123456", s.url("/h")));
@@ -334,13 +331,13 @@ async fn invalid_request_is_an_error_without_retries() {
 
 #[tokio::test]
 async fn probe_is_one_attempt_with_status_and_latency() {
-    let s = TestServer::start(vec![("/h", vec![Reply::new(503, "")])]).await;
+    let s = TestServer::routes(vec![("/h", vec![Reply::new(503, "")])]);
     let p = probe(&ctx().http, &check(s.url("/h"))).await;
     assert_eq!(p.status, Some(503));
     assert!(p.error.is_none());
     assert!(p.retryable(&StatusSpec::One(200)));
     assert_eq!(s.hits("/h"), 1);
-    let p = probe(&ctx().http, &check(closed_url("/").await)).await;
+    let p = probe(&ctx().http, &check(closed_url("/"))).await;
     assert_eq!(p.status, None);
     assert_eq!(p.error, Some(ProbeError::Refused));
 }
@@ -374,12 +371,11 @@ fn health(env: &str) -> HealthCheck {
 #[tokio::test]
 async fn health_all_apps_pass_concurrently() {
     let slow = |body| Reply::new(200, body).delay(Duration::from_millis(300));
-    let s = TestServer::start(vec![
+    let s = TestServer::routes(vec![
         ("/a", vec![slow("a")]),
         ("/b", vec![slow("b")]),
         ("/c", vec![slow("c")]),
-    ])
-    .await;
+    ]);
     let ctx = health_ctx(
         "staging",
         vec![
@@ -413,12 +409,11 @@ async fn health_all_apps_pass_concurrently() {
 
 #[tokio::test]
 async fn health_one_app_failing_fails_naming_it() {
-    let s = TestServer::start(vec![
+    let s = TestServer::routes(vec![
         ("/a", vec![Reply::new(200, "ok")]),
         ("/b", vec![Reply::new(500, "db down")]),
         ("/c", vec![Reply::new(200, "ok")]),
-    ])
-    .await;
+    ]);
     let mut b = app("agent-registration", Some(s.url("/b")));
     b.expect_status = 200;
     let ctx = health_ctx(
@@ -452,12 +447,12 @@ async fn health_one_app_failing_fails_naming_it() {
 
 #[tokio::test]
 async fn health_unreachable_app_is_an_error() {
-    let s = TestServer::start(vec![("/a", vec![Reply::new(200, "ok")])]).await;
+    let s = TestServer::routes(vec![("/a", vec![Reply::new(200, "ok")])]);
     let ctx = health_ctx(
         "staging",
         vec![
             app("internal-api", Some(s.url("/a"))),
-            app("public-api", Some(closed_url("/h").await)),
+            app("public-api", Some(closed_url("/h"))),
         ],
     );
     let o = run_health(&health("staging"), &ctx).await;

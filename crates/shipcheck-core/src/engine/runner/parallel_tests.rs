@@ -9,8 +9,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use shipcheck_testkit::http::{Reply, Server};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -23,39 +22,17 @@ use crate::model::outcome::Status;
 
 type Log = Arc<Mutex<Vec<(String, Instant)>>>;
 
-/// Answers once `go` is true; records each request's path and arrival.
-async fn barrier_server(arrived: Log, go: watch::Receiver<bool>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                continue;
-            };
-            let (arrived, mut go) = (arrived.clone(), go.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).to_string();
-                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                arrived.lock().unwrap().push((path, Instant::now()));
-                let _ = go.wait_for(|g| *g).await;
-                let body = r#"{"status":"ok"}"#;
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-            });
+/// Answers once `go` is true; records each request's path and arrival. The server lives as
+/// long as what it returns.
+fn barrier_server(arrived: Log, go: watch::Receiver<bool>) -> Server {
+    Server::start_async(move |req| {
+        let (arrived, mut go) = (arrived.clone(), go.clone());
+        async move {
+            arrived.lock().unwrap().push((req.path, Instant::now()));
+            let _ = go.wait_for(|g| *g).await;
+            Reply::json(200, r#"{"status":"ok"}"#)
         }
-    });
-    port
+    })
 }
 
 fn item(id: &str, check: CheckSpec) -> Item {
@@ -113,7 +90,8 @@ async fn http_subprocess_and_api_checks_of_a_phase_overlap() {
     let dir = tempfile::tempdir().unwrap();
     let arrived: Log = Arc::default();
     let (go_tx, go_rx) = watch::channel(false);
-    let port = barrier_server(arrived.clone(), go_rx).await;
+    let server = barrier_server(arrived.clone(), go_rx);
+    let port = server.port();
 
     // The barrier: once both requests arrived and the subprocess touched its file, go.
     let (a, d) = (arrived.clone(), dir.path().to_path_buf());

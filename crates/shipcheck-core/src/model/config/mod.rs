@@ -18,6 +18,7 @@ pub mod monitor;
 mod span;
 pub mod template;
 pub mod validate;
+pub mod workflow;
 
 pub use crate::model::checklist::conditions::PathsConfig;
 pub use clock::ClockConfig;

@@ -2,13 +2,10 @@
 //! request count and anything the test closes over: healthy, then 500s, slow, flapping.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use shipcheck_testkit::http::{Reply as HttpReply, Server};
 
 use crate::model::clock::SharedClock;
 
@@ -56,74 +53,44 @@ impl Reply {
 
 pub type Behaviour = Arc<dyn Fn(&Req) -> Reply + Send + Sync>;
 
+/// The app: the workspace's loopback test server answering as `behaviour` says.
 pub struct App {
-    pub addr: std::net::SocketAddr,
-    hits: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    server: Server,
 }
 
 impl App {
     pub async fn start(clock: SharedClock, behaviour: Behaviour) -> App {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(AtomicUsize::new(0));
-        let h = hits.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let (clock, behaviour, h) = (clock.clone(), behaviour.clone(), h.clone());
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 2048];
-                    loop {
-                        let Ok(n) = stream.read(&mut chunk).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                            break;
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&buf).to_string();
-                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    let n = h.fetch_add(1, Ordering::SeqCst);
-                    let reply = behaviour(&Req {
-                        n,
-                        now: clock.now(),
-                        path,
-                    });
-                    tokio::time::sleep(reply.delay).await;
-                    let body = if reply.status == 200 { "ok" } else { "down" };
-                    let version = reply
-                        .version
-                        .map(|v| format!("x-release: {v}\r\n"))
-                        .unwrap_or_default();
-                    let text = format!(
-                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\n{version}Connection: close\r\n\r\n{body}",
-                        reply.status,
-                        body.len()
-                    );
-                    let _ = stream.write_all(text.as_bytes()).await;
-                    let _ = stream.shutdown().await;
-                });
+        // Each answer is worked out on the blocking pool: a behaviour may run git, and one
+        // slow answer must not hold up the others (which would read as latency).
+        let server = Server::start_async(move |req| {
+            let (behaviour, clock) = (behaviour.clone(), clock.clone());
+            async move {
+                let now = clock.now();
+                let reply = tokio::task::spawn_blocking(move || {
+                    behaviour(&Req {
+                        n: req.n,
+                        now,
+                        path: req.path,
+                    })
+                })
+                .await
+                .unwrap();
+                let body = if reply.status == 200 { "ok" } else { "down" };
+                let answer = HttpReply::new(reply.status, body).delay(reply.delay);
+                match reply.version {
+                    Some(v) => answer.header("x-release", &v),
+                    None => answer,
+                }
             }
         });
-        App { addr, hits, task }
+        App { server }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.server.url(path)
     }
 
     pub fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
+        self.server.requests()
     }
 }
