@@ -65,7 +65,8 @@ fn escape_sequences_from_outside_are_printed_escaped() {
 #[test]
 fn a_load_test_target_s_password_is_never_printed() {
     let env = TestEnv::bare();
-    let port = serve();
+    let server = serve();
+    let port = server.port();
     let url = format!("http://tester:Pa55wordXYZ@127.0.0.1:{port}/");
     for json in [false, true] {
         let mut args = vec!["loadtest", url.as_str(), "-n", "10", "-c", "2"];
