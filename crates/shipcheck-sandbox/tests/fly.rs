@@ -144,6 +144,7 @@ fn run_with(checks: &[(&str, &Outcome)], not_required: &[&str]) -> Arc<RunState>
             by: "ana".into(),
             scheduled_at: None,
             config_digest: "x".into(),
+            config: None,
             items: Checklist::builtin().items,
         },
     )];

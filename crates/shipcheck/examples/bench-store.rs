@@ -43,6 +43,7 @@ async fn main() {
             by: format!("bench-{}", i % 7),
             at: None,
             override_window: None,
+            trust_config: false,
         };
         let run = match session.start(&opts).await {
             Ok(r) => r,

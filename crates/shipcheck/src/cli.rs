@@ -23,7 +23,7 @@ pub struct Cli {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Global {
     /// The config file [default: shipcheck.toml in this directory or a parent].
     #[arg(long, global = true, value_name = "PATH", env = "SHIPCHECK_CONFIG")]
@@ -41,6 +41,20 @@ pub struct Global {
     /// Print machine-readable JSON (schema `shipcheck/v1`) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// CI integration [default: github when GITHUB_ACTIONS=true, else none]. `github`: also
+    /// write the result to $GITHUB_STEP_SUMMARY, annotate the worst failures and set step
+    /// outputs in $GITHUB_OUTPUT; never prompt.
+    #[arg(long, global = true, value_enum, value_name = "CI")]
+    pub ci: Option<CiMode>,
+}
+
+/// Where shipcheck reports besides the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiMode {
+    /// GitHub Actions.
+    Github,
+    /// Nowhere else, even under GitHub Actions.
+    None,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +233,18 @@ pub enum Command {
         reason: String,
         #[command(flatten)]
         who: Who,
+    },
+    /// Print the JSON Schema of a `--json` document; without NAME, list the documents.
+    ///
+    /// Every `--json` output is one document: an object whose `schema` is `shipcheck/v1` and
+    /// whose `kind` names it (`run`, `step`, `check`, …). docs/json.md describes them and the
+    /// version rule; the schemas are committed under docs/schemas/.
+    Schema {
+        /// The document, as in its `kind` field (`shipcheck schema` lists them).
+        name: Option<String>,
+        /// Write every document's schema to DIR/NAME.json instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "name")]
+        all: Option<PathBuf>,
     },
     /// Show what would ship: the commits and files of production..staging on the remote
     /// (after `git fetch`), and which conditional items the change set makes required.
@@ -539,6 +565,15 @@ fn parse_share(s: &str) -> Result<f64, String> {
 pub enum ConfigCommand {
     /// Validate shipcheck.toml and print a summary; exit 2 with the location of any mistake.
     Check,
+    /// Make an open run use the config on disk (a run keeps the config it started with, and
+    /// refuses a different one until a person accepts it); journaled with the reason.
+    Accept {
+        /// Why the change is meant (for the record).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
 }
 
 /// Who is acting.
@@ -574,6 +609,11 @@ pub struct StartArgs {
     /// Why the window is overridden.
     #[arg(long)]
     pub reason: Option<String>,
+    /// Start even though the config's programs and URLs (`[fly] command`, API URLs, command
+    /// checks) differ from the production branch's committed shipcheck.toml: you have read
+    /// the differences shown (recorded in the run).
+    #[arg(long)]
+    pub trust_config: bool,
 }
 
 /// Options of `next` (and `deploy`).

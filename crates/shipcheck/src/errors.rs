@@ -73,6 +73,43 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
+/// Prints the `error` document of a command line the parser refused (exit 2).
+pub fn print_usage_json(message: &str) {
+    let first = message.lines().next().unwrap_or_default();
+    crate::json::print(
+        "error",
+        &crate::json::docs::ErrorDoc {
+            error: crate::json::docs::ErrorBody {
+                kind: crate::json::docs::KindName(kind_name(ErrorKind::Usage)),
+                message: first.strip_prefix("error: ").unwrap_or(first).to_string(),
+                exit_code: EXIT_USAGE,
+            },
+        },
+    );
+}
+
+/// Every kind, in the order docs/json.md lists them.
+pub const ERROR_KINDS: [ErrorKind; 6] = [
+    ErrorKind::Config,
+    ErrorKind::Usage,
+    ErrorKind::Integration,
+    ErrorKind::Conflict,
+    ErrorKind::Locked,
+    ErrorKind::Failed,
+];
+
+/// The name of a kind in the `error` document.
+pub fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Config => "config",
+        ErrorKind::Usage => "usage",
+        ErrorKind::Integration => "integration",
+        ErrorKind::Conflict => "conflict",
+        ErrorKind::Locked => "locked",
+        ErrorKind::Failed => "failed",
+    }
+}
+
 impl CliError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
@@ -90,6 +127,24 @@ impl CliError {
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
         exit_code(self.kind())
+    }
+
+    /// Prints the `error` document on stdout (under `--json`).
+    pub fn print_json(&self) {
+        let message = match self {
+            CliError::Config(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        crate::json::print(
+            "error",
+            &crate::json::docs::ErrorDoc {
+                error: crate::json::docs::ErrorBody {
+                    kind: crate::json::docs::KindName(kind_name(self.kind())),
+                    message,
+                    exit_code: self.exit_code(),
+                },
+            },
+        );
     }
 
     /// Prints the error to stderr (config errors with their source excerpt).

@@ -3,18 +3,33 @@
 
 #[macro_use]
 mod macros;
+mod ci;
 mod cli;
 mod cmd;
 mod context;
 mod errors;
 mod journal_view;
+mod json;
 mod output;
 mod watch_output;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // A command line clap refuses, with --json: the error document too.
+            if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+                errors::print_usage_json(&e.to_string());
+            }
+            e.exit()
+        }
+    };
+    let json = cli.global.json;
+    if ci::in_ci(&cli.global) {
+        output::no_prompts();
+    }
     // Whatever the environment holds under a secret's name is never printed; the config's
     // named variables are added when it is loaded (`context::load_config`).
     output::add_secrets(shipcheck_core::model::redact::secrets_from_env(&[]));
@@ -34,6 +49,9 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             let code = e.exit_code();
             e.print();
+            if json {
+                e.print_json();
+            }
             std::process::ExitCode::from(code)
         }
     }

@@ -17,9 +17,17 @@ pub fn stdout_is_tty() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// Whether stdin is a terminal (prompts are possible).
+static NO_PROMPTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Never prompt, whatever stdin is (in CI: a manual item stops the job with the command a
+/// person runs).
+pub fn no_prompts() {
+    NO_PROMPTS.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether stdin is a terminal and prompts are allowed.
 pub fn stdin_is_tty() -> bool {
-    std::io::stdin().is_terminal()
+    !NO_PROMPTS.load(std::sync::atomic::Ordering::SeqCst) && std::io::stdin().is_terminal()
 }
 
 /// Shows checks as they run: spinners on a terminal, one line per finished check otherwise,

@@ -43,6 +43,9 @@ pub struct MessageFacts {
     pub more_changes: bool,
     /// The release was rolled back (the closing message says so instead of "stable").
     pub rolled_back: bool,
+    /// The run's journal head (event, hash), carried by the closing message: an anchor of
+    /// the journal outside the store (`shipcheck verify` compares it).
+    pub journal_head: Option<(i64, String)>,
 }
 
 /// The webhook body: Block Kit blocks and the text fallback.
@@ -72,6 +75,9 @@ pub fn message(kind: SlackMessage, f: &MessageFacts) -> Value {
     };
     if let Some(s) = &summary {
         text.push_str(&format!(": {s}"));
+    }
+    if let (SlackMessage::Stable, Some((seq, head))) = (kind, &f.journal_head) {
+        text.push_str(&format!("\njournal head {head} at event {seq}"));
     }
     let mut blocks = vec![
         json!({ "type": "section", "text": { "type": "mrkdwn", "text": format!("*{}*", escape(&headline)) } }),

@@ -57,7 +57,36 @@ pub async fn facts(ctx: &ActionContext) -> MessageFacts {
         changes,
         more_changes: more,
         rolled_back: run.is_some_and(|r| r.rollbacks.iter().any(|rb| rb.succeeded == Some(true))),
+        journal_head: run
+            .filter(|r| !r.head_hash.is_empty())
+            .map(|r| (r.event_count as i64, r.head_hash.clone())),
     }
+}
+
+/// The closing message never contradicts production: with a rollback in flight (production
+/// may run either release) or a rollback that failed (it may still run the release the
+/// watch condemned), neither "stable" nor "rolled back" is true yet.
+fn closing_is_true(spec: &SlackNotifyAction, ctx: &ActionContext) -> Result<(), ActionError> {
+    if spec.message != SlackMessage::Stable {
+        return Ok(());
+    }
+    let Some(run) = ctx.check.run.as_deref() else {
+        return Ok(());
+    };
+    if let Some(r) = run.rollback_in_flight() {
+        return Err(ActionError::new(format!(
+            "a {} rollback started by {} has not reported back; production may run either release, so the closing message is not posted: `shipcheck next` finishes the rollback first",
+            r.strategy, r.by
+        )));
+    }
+    if let Some(r) = run.rollbacks.last().filter(|r| r.succeeded == Some(false)) {
+        return Err(ActionError::new(format!(
+            "the {} rollback failed ({}); production may still run the release, so the closing message is not posted: roll back by hand, then post it yourself and tick",
+            r.strategy,
+            r.outcome.as_deref().unwrap_or("no detail")
+        )));
+    }
+    Ok(())
 }
 
 /// The message that would be posted (the URL is never shown).
@@ -65,8 +94,12 @@ pub async fn plan(
     spec: &SlackNotifyAction,
     ctx: &ActionContext,
 ) -> Result<Vec<String>, ActionError> {
+    closing_is_true(spec, ctx)?;
     let slack = ctx.check.slack().map_err(ActionError::new)?;
-    let body = message(spec.message, &facts(ctx).await);
+    // The head is the one when it is posted (after its intent is journaled).
+    let mut f = facts(ctx).await;
+    f.journal_head = None;
+    let body = message(spec.message, &f);
     Ok(vec![format!(
         "POST the Slack webhook (${}) to {}: {}",
         slack.cfg.webhook_env,
@@ -80,6 +113,7 @@ pub async fn perform(
     spec: &SlackNotifyAction,
     ctx: &ActionContext,
 ) -> Result<ActionResult, ActionError> {
+    closing_is_true(spec, ctx)?;
     let slack = ctx.check.slack().map_err(ActionError::new)?;
     let body = message(spec.message, &facts(ctx).await);
     let text = body["text"].as_str().unwrap_or_default().to_string();

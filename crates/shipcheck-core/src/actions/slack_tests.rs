@@ -54,6 +54,7 @@ fn seed_texts_are_exact_and_the_body_is_block_kit_with_a_fallback() {
         changes: vec!["abc1234 Fix <login> & logout".into()],
         more_changes: false,
         rolled_back: false,
+        journal_head: None,
     };
     let body = message(SlackMessage::Starting, &facts);
     let text = body["text"].as_str().unwrap();
@@ -94,6 +95,7 @@ fn seed_texts_are_exact_and_the_body_is_block_kit_with_a_fallback() {
         SlackMessage::Stable,
         &MessageFacts {
             rolled_back: true,
+            journal_head: None,
             ..facts.clone()
         },
     );

@@ -158,6 +158,7 @@ async fn compares_with_the_previous_runs_stored_result() {
         by: "ada".into(),
         scheduled_at: None,
         config_digest: "x".into(),
+        config: None,
         items: vec![item(s.clone())],
     };
     store

@@ -97,6 +97,48 @@ pub async fn retry(
     Ok(report)
 }
 
+/// Before a step does anything else: the rollback a crash interrupted is finished
+/// ([`crate::incidents::resume`]), and every action journaled as started without a result
+/// is reconciled with the world (done, unsure for a person, or performed again when the
+/// world says it did not happen).
+pub(super) async fn finish_interrupted(
+    session: &Session,
+    run: &RunState,
+    opts: &StepOptions,
+    confirm: &dyn Confirm,
+    observer: &dyn Observer,
+    report: &mut StepReport,
+) -> Result<RunState, RunError> {
+    if opts.dry_run {
+        // A dry run performs nothing, not even what a crash interrupted.
+        if let Some(r) = run.rollback_in_flight() {
+            report.needs.push(Need {
+                item: "rollback".into(),
+                title: format!("The {} rollback started by {}", r.strategy, r.by),
+                need: "info",
+                detail: "dry run: the interrupted rollback would be finished first".into(),
+            });
+        }
+        return Ok(run.clone());
+    }
+    let ask = crate::incidents::respond::Asker {
+        confirm,
+        yes: opts.yes,
+        observer,
+    };
+    let mut run = crate::incidents::resume::finish_interrupted(session, &run.id, &ask).await?;
+    let in_flight: Vec<Item> = run
+        .items
+        .iter()
+        .filter(|r| r.action_in_flight)
+        .map(|r| r.item.clone())
+        .collect();
+    for item in in_flight {
+        run = perform_action(session, &run, &item, opts, confirm, report, false).await?;
+    }
+    Ok(run)
+}
+
 pub(super) async fn perform_action(
     session: &Session,
     run: &RunState,

@@ -82,6 +82,16 @@ pub async fn step(
     if run.status != RunStatus::Active {
         return Ok(report);
     }
+    // 0. What a crash left half done, before anything else: a rollback in flight (finished,
+    //    then verified by the watch after it), an action journaled as started without a
+    //    result (reconciled with the world).
+    run =
+        crate::engine::act::finish_interrupted(session, &run, opts, confirm, observer, &mut report)
+            .await?;
+    if run.status != RunStatus::Active {
+        report.status = run.status;
+        return Ok(report);
+    }
     let Some(phase) = run.current_phase() else {
         return Ok(report);
     };

@@ -1,9 +1,10 @@
 //! Incidents (their vocabulary is [`crate::model::incident`]): the severity
 //! policy ([`policy`]), and acting on them ([`respond`]): the message, the contacts, the
-//! decision and the rollback.
+//! decision and the rollback; and finishing what a crash interrupted ([`resume`]).
 
 pub mod policy;
 pub mod respond;
+pub mod resume;
 pub mod rollback;
 
 pub use crate::model::incident::{Decision, Incident, IncidentRecord, Severity, Source};

@@ -385,7 +385,7 @@ async fn roll_back_for(
 
 /// Posts the incident message to the team's channel (`[slack]`); without it, or when
 /// Slack refuses, the record says why and the message is printed for a person to post.
-async fn post_incident(
+pub(crate) async fn post_incident(
     session: &Session,
     run_id: &str,
     incident: &str,
@@ -414,6 +414,7 @@ async fn post_incident(
         changes: Vec::new(),
         more_changes: false,
         rolled_back: false,
+        journal_head: None,
     };
     let body = message(crate::model::checklist::SlackMessage::Incident, &facts);
     match slack.post(body).await {

@@ -117,6 +117,7 @@ pub async fn rollback(
                     by: opts.by.clone(),
                     reason: opts.reason.trim().to_string(),
                     intent: plan.join("\n"),
+                    apps: opts.apps.clone(),
                 }))
             })
             .await?;

@@ -143,6 +143,9 @@ pub struct Rollback {
     pub by: String,
     /// Why.
     pub reason: String,
+    /// Only these apps (absent: every app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<Vec<String>>,
     /// When it started.
     pub started_at: Timestamp,
     /// `None` while in flight (or interrupted); `Some(true)` done; `Some(false)` failed.
@@ -191,7 +194,7 @@ pub struct RunState {
     pub started_at: Timestamp,
     /// Scheduled time, if any.
     pub scheduled_at: Option<Timestamp>,
-    /// Digest of the config the run started with.
+    /// Digest of the config the run uses (started with, or accepted since).
     pub config_digest: String,
     /// Items in checklist order.
     pub items: Vec<ItemRecord>,
@@ -224,6 +227,16 @@ pub struct RunState {
     /// Events of the journal that could not be applied, and why (the state leaves them out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anomalies: Vec<String>,
+    /// The hash of the last event (the chain's head).
+    #[serde(skip)]
+    pub head_hash: String,
+    /// The config text the run uses (started with, or accepted since); `None` for runs of
+    /// versions that kept only the digest.
+    #[serde(skip)]
+    pub config_text: Option<String>,
+    /// Where the journal's head was anchored outside the store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<crate::model::event::JournalAnchor>,
 }
 
 /// A journal that cannot be read as a run.
@@ -255,6 +268,7 @@ impl RunState {
             by,
             scheduled_at,
             config_digest,
+            config,
             items,
         } = &first.event
         else {
@@ -303,6 +317,9 @@ impl RunState {
             monitor: Default::default(),
             facts: Default::default(),
             anomalies: Vec::new(),
+            head_hash: first.hash.clone(),
+            anchors: Vec::new(),
+            config_text: config.clone(),
         };
         // A journal that verifies always loads: an event that cannot be applied (written by a
         // shipcheck with other rules, or a race it lost before compare-and-append) is kept in
@@ -317,6 +334,7 @@ impl RunState {
 
     fn apply(&mut self, e: &StoredEvent) -> Result<(), FoldError> {
         self.updated_at = e.at;
+        self.head_hash.clone_from(&e.hash);
         self.event_count += 1;
         let bad = |problem: String| FoldError {
             run_id: e.run_id.clone(),
@@ -453,11 +471,13 @@ impl RunState {
                 strategy,
                 by,
                 reason,
+                apps,
                 ..
             } => self.rollbacks.push(Rollback {
                 strategy: strategy.clone(),
                 by: by.clone(),
                 reason: reason.clone(),
+                apps: apps.clone(),
                 started_at: e.at,
                 succeeded: None,
                 outcome: None,
@@ -529,6 +549,12 @@ impl RunState {
             Event::RunSigned { by } => {
                 self.status = RunStatus::Signed;
                 self.signed = Some((by.clone(), e.at));
+            }
+            Event::JournalAnchored { anchor } => self.anchors.push(anchor.clone()),
+            Event::ConfigTrusted { .. } => {}
+            Event::ConfigAccepted { digest, config, .. } => {
+                self.config_digest.clone_from(digest);
+                self.config_text = Some(config.clone());
             }
             // The watch's events change `self.monitor` (above).
             Event::BaselineRecorded { .. }

@@ -36,8 +36,32 @@ pub enum Event {
         scheduled_at: Option<Timestamp>,
         /// SHA-256 of the config text the run started with.
         config_digest: String,
+        /// The config text itself: the run keeps it, and a command on the run whose config
+        /// on disk differs is refused with a diff (absent in runs of older versions).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        config: Option<String>,
         /// The resolved checklist.
         items: Vec<Item>,
+    },
+    /// A person started the run with programs and URLs that differ from the production
+    /// branch's committed config, having read them (`start --trust-config`).
+    ConfigTrusted {
+        /// Each difference, as shown.
+        differences: Vec<String>,
+        /// Who.
+        by: String,
+    },
+    /// A person accepted a different config for the run (`shipcheck config accept`); the run
+    /// uses it from here on.
+    ConfigAccepted {
+        /// SHA-256 of the accepted text.
+        digest: String,
+        /// The accepted text.
+        config: String,
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
     },
     /// The deploy window was overridden for this run.
     WindowOverridden {
@@ -153,6 +177,10 @@ pub enum Event {
         reason: String,
         /// The exact commands or requests.
         intent: String,
+        /// Only these apps (a person's `--apps`); absent: every app. Kept so an
+        /// interrupted rollback is finished on the same apps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        apps: Option<Vec<String>>,
     },
     /// The rollback completed.
     RollbackDone {
@@ -202,6 +230,12 @@ pub enum Event {
         undo: bool,
         /// What went wrong.
         error: String,
+    },
+    /// The journal's head was anchored outside the store, before signing (a git note on the
+    /// release's merge commit, pushed to the remote): see [`JournalAnchor`].
+    JournalAnchored {
+        /// What was anchored, and where.
+        anchor: JournalAnchor,
     },
     /// The record was signed; the run is over.
     RunSigned {
@@ -299,6 +333,9 @@ impl Event {
             Event::StopDone { .. } => "stop_done",
             Event::StopFailed { .. } => "stop_failed",
             Event::RunSigned { .. } => "run_signed",
+            Event::ConfigAccepted { .. } => "config_accepted",
+            Event::ConfigTrusted { .. } => "config_trusted",
+            Event::JournalAnchored { .. } => "journal_anchored",
             Event::BaselineRecorded { .. } => "baseline_recorded",
             Event::WatchStarted { .. } => "watch_started",
             Event::WatchTick { .. } => "watch_tick",
@@ -326,6 +363,57 @@ pub struct StoredEvent {
     pub prev_hash: String,
     /// SHA-256 over (prev_hash, run_id, seq, at, event JSON).
     pub hash: String,
+}
+
+/// The head of a run's hash chain, written where the store's owner cannot quietly rewrite it.
+/// A rewrite of any event up to `seq` — even with the chain recomputed after it — changes
+/// event `seq`'s hash, and no longer matches the anchor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalAnchor {
+    /// The event anchored (the journal's last event when anchoring).
+    pub seq: i64,
+    /// Its hash.
+    pub head: String,
+    /// Each place it was written to.
+    pub places: Vec<AnchorPlace>,
+}
+
+/// One place a journal head was written to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnchorPlace {
+    /// `git-note`.
+    pub kind: String,
+    /// Where exactly (`origin refs/notes/shipcheck on 1a2b3c4`).
+    pub location: String,
+    /// Whether it was written.
+    pub ok: bool,
+    /// What happened.
+    pub detail: String,
+}
+
+/// The line a git note holds for one anchored run.
+pub fn anchor_line(run_id: &str, seq: i64, head: &str) -> String {
+    format!("shipcheck-run {run_id} event {seq} head {head}")
+}
+
+/// The (event, head) pairs a note's text anchors for `run_id`, in order.
+pub fn anchors_in_note(text: &str, run_id: &str) -> Vec<(i64, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            match (w.next(), w.next(), w.next(), w.next(), w.next(), w.next()) {
+                (
+                    Some("shipcheck-run"),
+                    Some(id),
+                    Some("event"),
+                    Some(seq),
+                    Some("head"),
+                    Some(h),
+                ) if id == run_id => Some((seq.parse().ok()?, h.to_string())),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// The hash of the first event's predecessor.

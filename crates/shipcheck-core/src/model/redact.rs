@@ -4,8 +4,8 @@
 //! secret path without the `https://hooks.slack.com` in front of it, and an excerpt cut at 300
 //! characters carries a token's first 31 characters. So [`redact`] removes, besides every
 //! whole value, every run of [`MIN_FRAGMENT`] or more characters that also occurs in one of a
-//! secret's *random-looking pieces*: its runs of letters and digits of 8 or more that mix
-//! letters with digits, or capitals with small letters (a token's body, a webhook's ids and
+//! secret's *random-looking pieces*: its runs of letters, digits, `_` and `-` of 8 or more
+//! that mix letters with digits, or capitals with small letters (a token's body, a webhook's ids and
 //! key, a URL's password). Words (`services`, `production`, a password `postgres`), numbers
 //! (ports, dates) and what separates pieces (`https://`, a host's dots) are not secret on their
 //! own and stay readable wherever else they appear; and a fragment of small letters alone is
@@ -135,14 +135,14 @@ impl<'a> Redactor<'a> {
     }
 }
 
-/// The pieces of a secret that identify it: its runs of letters and digits of at least
-/// [`MIN_FRAGMENT`] characters that look random — letters with digits (`T0ABCDEFG`,
+/// The pieces of a secret that identify it: its runs of letters, digits, `_` and `-` of at
+/// least [`MIN_FRAGMENT`] characters that look random — letters with digits (`T0ABCDEFG`,
 /// `ghp_…`'s body, a password `Xy7pQ2rT9wLm`), or both cases several times
 /// (`abcdEFGHijkl`) — never words (`services`, `production`, `postgres`) or numbers (a port,
 /// a date).
 fn identifying_parts(secret: &str) -> Vec<&str> {
     secret
-        .split(|c: char| !c.is_ascii_alphanumeric())
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         .filter(|p| p.len() >= MIN_FRAGMENT && looks_random(p.as_bytes()))
         .collect()
 }

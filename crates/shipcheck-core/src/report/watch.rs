@@ -3,7 +3,12 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::journal::watch::{Leg, Verdict, Verification};
+use crate::model::incident::Incident;
+use crate::model::watch::Baseline;
 
 use crate::journal::state::RunState;
 use crate::journal::watch::tick_line;
@@ -127,20 +132,43 @@ pub fn markdown(run: &RunState, tz: &str) -> String {
     out
 }
 
-/// The watch's fields in the run's JSON.
-pub fn json(run: &RunState) -> Value {
+/// The watch's part of the run document.
+#[derive(Clone, Debug, Serialize)]
+pub struct WatchSummary {
+    /// The run's verdict.
+    pub verdict: Verdict,
+    /// The baseline recorded in `preflight`.
+    pub baseline: Option<Baseline>,
+    /// When.
+    pub baseline_at: Option<Timestamp>,
+    /// When the release went live.
+    pub release_live_at: Option<Timestamp>,
+    /// Every watch (the release's, and one after each rollback).
+    pub watches: Vec<Leg>,
+    /// Every incident.
+    pub incidents: Vec<Incident>,
+    /// The verification after a rollback.
+    pub rollback_verified: Option<Verification>,
+    /// Release live → first incident, seconds.
+    pub time_to_detect_s: Option<u64>,
+    /// First incident → rollback verified, seconds.
+    pub time_to_recover_s: Option<u64>,
+}
+
+/// The watch's part of the run document.
+pub fn summary(run: &RunState) -> WatchSummary {
     let m = &run.monitor;
-    json!({
-        "verdict": verdict(run),
-        "baseline": m.baseline,
-        "baseline_at": m.baseline_at,
-        "release_live_at": m.release_live_at,
-        "watches": m.legs,
-        "incidents": m.incidents,
-        "rollback_verified": m.verification,
-        "time_to_detect_s": m.time_to_detect().map(|d| d.as_secs()),
-        "time_to_recover_s": m.time_to_recover().map(|d| d.as_secs()),
-    })
+    WatchSummary {
+        verdict: verdict(run),
+        baseline: m.baseline.clone(),
+        baseline_at: m.baseline_at,
+        release_live_at: m.release_live_at,
+        watches: m.legs.clone(),
+        incidents: m.incidents.clone(),
+        rollback_verified: m.verification.clone(),
+        time_to_detect_s: m.time_to_detect().map(|d| d.as_secs()),
+        time_to_recover_s: m.time_to_recover().map(|d| d.as_secs()),
+    }
 }
 
 fn one_line(s: &str) -> String {

@@ -3,7 +3,10 @@
 //! sign. Every change is one appended event; the lock
 //! is taken when a run starts and released when it ends.
 
+pub mod anchor;
+pub mod pin;
 pub mod stream;
+pub mod trust;
 
 use std::sync::Arc;
 
@@ -34,6 +37,12 @@ pub enum RunError {
     /// An action (merge, revert, rollback, …) failed; the world is as its message says.
     #[error("{0}")]
     Action(crate::model::outcome::ActionError),
+    /// The config on disk is not the one the run uses (exit 2, a config error).
+    #[error("{message}")]
+    ConfigChanged {
+        /// What changed, and what to do.
+        message: String,
+    },
     /// There is no open run to act on.
     #[error("{message}")]
     NoRun {
@@ -68,7 +77,13 @@ pub struct Session {
     /// The values no event may carry (see [`crate::model::redact`]): every event is redacted
     /// before it is stored, so the journal, reports and every view of it are free of them.
     secrets: Arc<Vec<String>>,
+    /// Called synchronously right after each append is stored, before anything else
+    /// happens ([`Session::with_append_hook`]).
+    after_append: Option<AppendHook>,
 }
+
+/// A function called with each event the moment it is stored.
+pub type AppendHook = Arc<dyn Fn(&StoredEvent) + Send + Sync>;
 
 /// How many appended events a slow subscriber may fall behind before it misses some (it is
 /// told how many, and can read them from the journal).
@@ -86,6 +101,7 @@ impl Session {
             clock,
             events: tokio::sync::broadcast::channel(STREAM_BUFFER).0,
             secrets,
+            after_append: None,
         }
     }
 
@@ -136,6 +152,15 @@ impl Session {
         })
     }
 
+    /// The same session, calling `hook` with each event it appends, synchronously, the
+    /// moment the event is stored and before the caller continues. The rehearsal world's
+    /// operator uses it to stop the process at an exact point of the journal (a
+    /// deterministic crash); nothing else needs it.
+    pub fn with_append_hook(mut self, hook: AppendHook) -> Session {
+        self.after_append = Some(hook);
+        self
+    }
+
     /// Every event this session appends from now on, in order, as stored.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<StoredEvent> {
         self.events.subscribe()
@@ -181,6 +206,9 @@ pub struct StartOptions {
     pub at: Option<Timestamp>,
     /// Deploy outside the window, with this reason.
     pub override_window: Option<String>,
+    /// Start even though the config's programs and URLs differ from the production branch's
+    /// committed config (the person read the differences; journaled).
+    pub trust_config: bool,
 }
 
 impl Session {
@@ -214,6 +242,25 @@ impl Session {
                 "--override-window needs a non-empty --reason",
             ));
         }
+        // The programs and URLs this run would use with the deployer's tokens: the production
+        // branch's, or confirmed by the person.
+        let trusted = match trust::compare_with_production(self).await {
+            trust::Trust::Differs(lines) if !opts.trust_config => {
+                return Err(RunError::ConfigChanged {
+                    message: format!(
+                        "{}'s programs and URLs differ from the production branch's committed config; they would run with the deployer's tokens:\n{}\nread them, then start again with --trust-config (recorded in the run)",
+                        self.loaded.path.display(),
+                        lines
+                            .iter()
+                            .map(|l| format!("  {l}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    ),
+                });
+            }
+            trust::Trust::Differs(lines) => Some(lines),
+            trust::Trust::Same | trust::Trust::NotCompared(_) => None,
+        };
         let id = uuid::Uuid::now_v7().to_string();
         let now = self.clock.now();
         let event = Event::RunStarted {
@@ -222,12 +269,23 @@ impl Session {
             by: opts.by.clone(),
             scheduled_at: opts.at,
             config_digest: digest(&self.loaded.source),
+            config: Some(self.loaded.source.clone()),
             items: self.loaded.checklist.items.clone(),
         };
         let event = self.redacted(event)?;
         self.store
             .create_run(&id, self.project(), &opts.env, &opts.by, now, &event)
             .await?;
+        if let Some(differences) = trusted {
+            self.append(
+                &id,
+                Event::ConfigTrusted {
+                    differences,
+                    by: opts.by.clone(),
+                },
+            )
+            .await?;
+        }
         if let Some(reason) = &opts.override_window {
             self.append(
                 &id,
@@ -272,7 +330,10 @@ impl Session {
     pub async fn open_run(&self, id: Option<&str>, env: &str) -> Result<RunState, RunError> {
         let run = self.resolve(id, env).await?;
         match run.status {
-            RunStatus::Active | RunStatus::Completed => Ok(run),
+            RunStatus::Active | RunStatus::Completed => {
+                pin::check(self, &run)?;
+                Ok(run)
+            }
             RunStatus::Signed => Err(RunError::NoRun {
                 message: format!(
                     "run {} is signed and closed; start a new one with `shipcheck start`",
@@ -341,6 +402,9 @@ impl Session {
                 .await
             {
                 Ok(stored) => {
+                    if let Some(hook) = &self.after_append {
+                        hook(&stored);
+                    }
                     // Nobody listening is fine: the journal has it.
                     let _ = self.events.send(stored);
                     if !after.status.is_open() {
@@ -493,8 +557,13 @@ impl Session {
         .await
     }
 
-    /// Signs the record of a completed run and releases the deploy lock.
+    /// Signs the record of a completed run and releases the deploy lock. The journal's head
+    /// is anchored first ([`anchor`]: a git note on the release's merge commit, pushed).
     pub async fn sign(&self, run: &RunState, by: &str) -> Result<RunState, RunError> {
+        let now = self.load(&run.id).await?;
+        if now.status == RunStatus::Completed {
+            anchor::anchor_before_signing(self, &now).await?;
+        }
         self.update(&run.id, |run| {
         match run.status {
             RunStatus::Completed => {}
@@ -590,6 +659,7 @@ impl crate::model::error::HasKind for RunError {
             RunError::Store(e) => e.kind(),
             RunError::Fold(_) => ErrorKind::Usage,
             RunError::Refused { .. } | RunError::NoRun { .. } => ErrorKind::Usage,
+            RunError::ConfigChanged { .. } => ErrorKind::Config,
             RunError::Action(a) => a.kind(),
         }
     }

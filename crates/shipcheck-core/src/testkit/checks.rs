@@ -86,6 +86,9 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         monitor: Default::default(),
         facts: Default::default(),
         anomalies: Vec::new(),
+        head_hash: String::new(),
+        anchors: Vec::new(),
+        config_text: None,
     };
     // What the settled items recorded, as the fold reads it from their evidence.
     for r in &state.items {

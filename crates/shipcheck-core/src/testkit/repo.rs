@@ -177,6 +177,7 @@ pub(crate) fn run_state(
         by: "dee".into(),
         scheduled_at: None,
         config_digest: "test".into(),
+        config: None,
         items: Checklist::builtin().items,
     };
     let stored: Vec<StoredEvent> = std::iter::once(start)

@@ -144,6 +144,8 @@ pub async fn watch(
         yes: opts.yes,
         observer,
     };
+    // What a crash left half done (a rollback in flight) is finished before anything else.
+    crate::incidents::resume::finish_interrupted(session, run_id, &ask).await?;
     let mut ticks = 0;
     for _ in 0..8 {
         let run = session.load(run_id).await?;

@@ -1,10 +1,9 @@
 //! `unlock` and `config check`.
 
-use serde_json::json;
-
 use crate::cli::{Global, Who};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 
 pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError> {
     let env = who.env.as_str();
@@ -21,12 +20,17 @@ pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError>
         .break_lock(session.project(), env, &by, reason.trim(), now)
         .await?;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "unlock",
-            "env": env,
-            "broken": broken.as_ref().map(|l| json!({"run": l.run_id, "holder": l.holder, "since": l.since})),
-        }));
+        json::print(
+            "unlock",
+            &docs::Unlock {
+                env: env.to_string(),
+                broken: broken.as_ref().map(|l| docs::BrokenLock {
+                    run: l.run_id.clone(),
+                    holder: l.holder.clone(),
+                    since: l.since,
+                }),
+            },
+        );
     } else {
         match broken {
             Some(l) => say!(
@@ -41,21 +45,67 @@ pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError>
     Ok(0)
 }
 
+/// `shipcheck config accept`: the open run uses the config on disk from now on.
+pub async fn config_accept(
+    g: &Global,
+    reason: &str,
+    who: &crate::cli::Who,
+) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let run = session.resolve(who.run.as_deref(), &who.env).await?;
+    let by = context::actor(&who.by).await;
+    let (run, diff) = shipcheck_core::runs::pin::accept(&session, &run, &by, reason).await?;
+    // The programs and URLs the run now uses, against the production branch's.
+    let trust = match shipcheck_core::runs::trust::compare_with_production(&session).await {
+        shipcheck_core::runs::trust::Trust::Differs(lines) => lines,
+        _ => Vec::new(),
+    };
+    if !trust.is_empty() && !g.json {
+        say!(
+            "the run now uses programs and URLs that differ from the production branch's config (accepted with this reason):"
+        );
+        for l in &trust {
+            say!("  {l}");
+        }
+    }
+    if g.json {
+        json::print(
+            "config_accept",
+            &docs::ConfigAccept {
+                run: run.id.clone(),
+                digest: run.config_digest.clone(),
+                by: by.clone(),
+                diff: diff.clone(),
+                differs_from_production: trust,
+            },
+        );
+    } else {
+        say!(
+            "run {} now uses {} (accepted by {by}: {}):\n{diff}",
+            run.id,
+            session.loaded.path.display(),
+            reason.trim()
+        );
+    }
+    Ok(0)
+}
+
 pub fn config_check(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config(g)?;
     let c = &loaded.config;
     let apps: usize = c.environments.values().map(|e| e.apps.len()).sum();
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "config_check",
-            "path": loaded.path,
-            "valid": true,
-            "project": c.project.name,
-            "environments": c.environments.keys().collect::<Vec<_>>(),
-            "apps": apps,
-            "items": loaded.checklist.items.len(),
-        }));
+        json::print(
+            "config_check",
+            &docs::ConfigCheck {
+                path: loaded.path.clone(),
+                valid: true,
+                project: c.project.name.clone(),
+                environments: c.environments.keys().cloned().collect(),
+                apps,
+                items: loaded.checklist.items.len(),
+            },
+        );
     } else {
         say!(
             "{} is valid: project {}, {} environment(s), {apps} app(s), {} checklist items",

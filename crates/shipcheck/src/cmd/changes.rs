@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use shipcheck_core::checks::CheckContext;
 use shipcheck_core::model::checklist::conditions;
 
 use crate::cli::Global;
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 
 pub async fn run(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config(g)?;
@@ -27,16 +27,21 @@ pub async fn run(g: &Global) -> Result<u8, CliError> {
     let triggered =
         conditions::evaluate_checklist(&loaded.checklist, &changes, &loaded.config.paths);
     if g.json {
-        let items: Vec<_> = triggered
+        let conditional_items = triggered
             .iter()
-            .map(|(id, r)| json!({"id": id, "required": r.required, "reason": r.reason}))
+            .map(|(id, r)| docs::ConditionalItem {
+                id: id.clone(),
+                required: r.required,
+                reason: r.reason.clone(),
+            })
             .collect();
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "changes",
-            "changes": &*changes,
-            "conditional_items": items,
-        }));
+        json::print(
+            "changes",
+            &docs::Changes {
+                changes: (*changes).clone(),
+                conditional_items,
+            },
+        );
         return Ok(0);
     }
     say!("{}", changes.summary());

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use shipcheck_core::checks::CheckContext;
 use shipcheck_core::engine::runner;
 use shipcheck_core::model::checklist::{CheckSpec, Item, Phase};
@@ -11,6 +10,7 @@ use shipcheck_core::model::outcome::Status;
 use crate::cli::Global;
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output::Progress;
 
 pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8, CliError> {
@@ -112,30 +112,35 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             .iter()
             .map(|(id, o)| {
                 let item = items.iter().find(|i| &i.id == id);
-                json!({
-                    "id": id,
-                    "title": item.map(|i| i.title.as_str()),
-                    "status": o.status,
-                    "summary": o.summary,
-                    "evidence": o.evidence,
-                    "duration_ms": o.duration_ms,
-                })
+                docs::CheckResult {
+                    id: id.clone(),
+                    title: item.map(|i| i.title.clone()),
+                    status: o.status,
+                    summary: o.summary.clone(),
+                    evidence: o.evidence.clone(),
+                    duration_ms: o.duration_ms,
+                }
             })
             .collect();
         let manual: Vec<_> = manual
             .iter()
-            .map(|i| json!({"id": i.id, "title": i.title, "manual_because": i.manual_because}))
+            .map(|i| docs::ManualItem {
+                id: i.id.clone(),
+                title: i.title.clone(),
+                manual_because: i.manual_because.clone(),
+            })
             .collect();
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "check",
-            "passed": results.len() - failed,
-            "failed": failed,
-            "errors": errors,
-            "wall_ms": wall.as_millis() as u64,
-            "checks": checks,
-            "manual": manual,
-        }));
+        json::print(
+            "check",
+            &docs::Check {
+                passed: results.len() - failed,
+                failed,
+                errors,
+                wall_ms: wall.as_millis() as u64,
+                checks,
+                manual,
+            },
+        );
     } else {
         for i in &manual {
             say!(
@@ -153,6 +158,16 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
             errors,
             wall.as_secs_f64()
         );
+    }
+    if let Some(gh) = crate::ci::github(g) {
+        let title = |id: &str| {
+            items
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| i.title.clone())
+                .unwrap_or_default()
+        };
+        gh.checks(&results, &title);
     }
     // README's exit codes: 1 when something failed; 3 when nothing failed but an integration
     // could not be asked (an `error` result); 0 when everything passed.

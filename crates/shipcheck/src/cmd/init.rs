@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
 use shipcheck_core::model::config::discover::{Answers, Discovery, Env, discover_with};
 use shipcheck_core::model::config::{
     self, FlyConfig, FlyRegions, InitPlan, Question, init_template_from, plan, template,
@@ -13,6 +12,7 @@ use shipcheck_core::model::config::{
 
 use crate::cli::Global;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output;
 
 pub async fn run(g: &Global, force: bool, yes: bool, ask_fly: bool) -> Result<u8, CliError> {
@@ -203,31 +203,40 @@ fn report(
     interactive: bool,
     seed: bool,
 ) {
-    let entry = |a: &config::PlannedApp| {
-        json!({
-            "env": a.env, "name": a.name, "fly_app": a.fly_app, "source": a.source,
-            "health_url": a.health_url, "region": a.region, "todo": a.todo,
-        })
+    let entry = |a: &config::PlannedApp| docs::InitApp {
+        env: a.env,
+        name: a.name.clone(),
+        fly_app: a.fly_app.clone(),
+        source: a.source.clone(),
+        health_url: a.health_url.clone(),
+        region: a.region.clone(),
+        todo: a.todo.clone(),
     };
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "init",
-            "path": path,
-            "timezone": tz,
-            "seed_example": seed,
-            "files": d.files,
-            "ignored": d.ignored,
-            "not_searched": d.not_searched,
-            "written": {
-                "production": p.written(Env::Production).map(entry).collect::<Vec<_>>(),
-                "staging": p.written(Env::Staging).map(entry).collect::<Vec<_>>(),
+        json::print(
+            "init",
+            &docs::Init {
+                path: path.to_path_buf(),
+                timezone: tz.to_string(),
+                seed_example: seed,
+                files: d.files.clone(),
+                ignored: d.ignored.clone(),
+                not_searched: d.not_searched.clone(),
+                written: docs::InitWritten {
+                    production: p.written(Env::Production).map(entry).collect(),
+                    staging: p.written(Env::Staging).map(entry).collect(),
+                },
+                commented: p
+                    .apps
+                    .iter()
+                    .filter(|a| a.todo.is_some())
+                    .map(entry)
+                    .collect(),
+                left_out: p.left_out.clone(),
+                todos: p.todos.clone(),
+                questions: p.questions.clone(),
             },
-            "commented": p.apps.iter().filter(|a| a.todo.is_some()).map(entry).collect::<Vec<_>>(),
-            "left_out": p.left_out,
-            "todos": p.todos,
-            "questions": p.questions,
-        }));
+        );
         return;
     }
     say!("wrote {} (time zone {tz})", path.display());

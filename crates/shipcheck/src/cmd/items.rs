@@ -1,22 +1,23 @@
 //! `tick`, `waive`, `note`, `sign`, `abort`: what a person records on the open run.
 
-use serde_json::json;
 use shipcheck_core::journal::state::RunState;
 use shipcheck_core::model::event::NoteKind;
 
 use crate::cli::{Global, NoteKindArg, Who};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 
 fn done(g: &Global, kind: &str, run: &RunState, text: String) -> Result<u8, CliError> {
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": kind,
-            "run": run.id,
-            "status": run.status,
-            "phase": run.current_phase(),
-        }));
+        json::print(
+            kind,
+            &docs::RunChange {
+                run: run.id.clone(),
+                status: run.status,
+                phase: run.current_phase(),
+            },
+        );
     } else {
         say!("{text}");
     }

@@ -9,7 +9,6 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 use shipcheck_core::checks::loadtest::previous_reports;
 use shipcheck_core::loadtest::{self, Allowed, Comparison, Report, Snapshot, Thresholds};
 use shipcheck_core::store::{Store, StoreTarget};
@@ -17,6 +16,7 @@ use shipcheck_core::store::{Store, StoreTarget};
 use crate::cli::{Global, LoadtestArgs};
 use crate::context;
 use crate::errors::{CliError, EXIT_INTEGRATION};
+use crate::json::{self, docs};
 
 pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
     let loaded = match context::config_path(g) {
@@ -105,21 +105,22 @@ pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
         1
     };
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "loadtest",
-            "passed": code == 0,
-            "report": report,
-            "thresholds": {
-                "max_p95_ms": thresholds.max_p95.map(|d| d.as_millis() as u64),
-                "max_p99_ms": thresholds.max_p99.map(|d| d.as_millis() as u64),
-                "max_error_rate": thresholds.max_error_rate,
-                "min_rps": thresholds.min_rps,
+        json::print(
+            "loadtest",
+            &docs::Loadtest {
+                passed: code == 0,
+                report: report.clone(),
+                thresholds: docs::Thresholds {
+                    max_p95_ms: thresholds.max_p95.map(|d| d.as_millis() as u64),
+                    max_p99_ms: thresholds.max_p99.map(|d| d.as_millis() as u64),
+                    max_error_rate: thresholds.max_error_rate,
+                    min_rps: thresholds.min_rps,
+                },
+                violations: violations.clone(),
+                comparison: comparison.clone(),
+                compared_with_run: compared_with.clone(),
             },
-            "violations": violations,
-            "comparison": comparison,
-            "compared_with_run": compared_with,
-        }));
+        );
     } else {
         print_text(&report);
         if let (Some(c), Some(id)) = (&comparison, &compared_with) {

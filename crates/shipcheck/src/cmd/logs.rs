@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use serde_json::json;
 use shipcheck_core::logscan::{self, Pattern, ScanOptions, ScanReport, Scanner};
 
 use crate::cli::Global;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 
 pub fn scan(
     g: &Global,
@@ -40,12 +40,13 @@ pub fn scan(
         ),
     };
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "logs_scan",
-            "source": source,
-            "report": report,
-        }));
+        json::print(
+            "logs_scan",
+            &docs::LogsScan {
+                source: source.clone(),
+                report: report.clone(),
+            },
+        );
     } else {
         print_text(&source, &report);
     }

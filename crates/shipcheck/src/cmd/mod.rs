@@ -13,6 +13,7 @@ mod monitor;
 mod operator;
 mod plan;
 mod rollback;
+mod schema;
 mod show;
 mod stop;
 mod walk;
@@ -21,8 +22,29 @@ mod workflow;
 use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand};
 use crate::errors::CliError;
 
-/// Runs the command; returns the exit code on success paths (0 or 1).
+/// Runs the command; returns the exit code on success paths (0 or 1). Under GitHub Actions,
+/// a command that walks or shows a run also writes the run's record to the step summary,
+/// annotations and outputs ([`crate::ci`]).
 pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    let on_run = match &cli.command {
+        Command::Status { run, env } => Some((run.clone(), env.clone())),
+        Command::Next { env, .. } => Some((None, env.clone())),
+        Command::Deploy { start, .. } => Some((None, start.env.clone())),
+        Command::Monitor(args) => Some((args.run.clone(), args.env.clone())),
+        _ => None,
+    };
+    let g = cli.global.clone();
+    let result = run_command(cli).await;
+    if let (Some((run, env)), Some(gh)) = (on_run, crate::ci::github(&g))
+        && let Ok(session) = crate::context::session(&g).await
+        && let Ok(state) = session.resolve(run.as_deref(), &env).await
+    {
+        gh.run(&state, &session.loaded.config.project.timezone);
+    }
+    result
+}
+
+async fn run_command(cli: Cli) -> Result<u8, CliError> {
     let g = &cli.global;
     match cli.command {
         Command::Init {
@@ -64,7 +86,11 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Verify { run, env } => show::verify(g, run.as_deref(), &env).await,
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
+        Command::Config(ConfigCommand::Accept { reason, who }) => {
+            admin::config_accept(g, &reason, &who).await
+        }
         Command::Changes => changes::run(g).await,
+        Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {
             app,
             undo,
@@ -98,12 +124,4 @@ pub async fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Completions { shell } => help::completions(shell),
         Command::Man { out } => help::man(out.as_deref()),
     }
-}
-
-/// Prints a JSON value on stdout.
-pub fn print_json(value: &serde_json::Value) {
-    say!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())
-    );
 }

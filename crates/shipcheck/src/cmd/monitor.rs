@@ -1,7 +1,6 @@
 //! `shipcheck monitor` (the watch, live, resumable) and `shipcheck incident` (raise one,
 //! the policy acts; or resolve one).
 
-use serde_json::json;
 use shipcheck_core::incidents::respond::Asker;
 use shipcheck_core::incidents::{Severity, Source};
 use shipcheck_core::journal::watch::VerdictKind;
@@ -12,6 +11,7 @@ use super::walk::TtyConfirm;
 use crate::cli::{Global, IncidentArgs, MonitorArgs, SeverityArg};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output::Progress;
 
 pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
@@ -50,17 +50,18 @@ pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
             .await?;
     tail.finish().await;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "watch",
-            "run": run.id,
-            "verdict": report.verdict,
-            "watches": report.legs,
-            "incidents": report.incidents,
-            "ticks_recorded": report.ticks_recorded,
-            "time_to_detect_s": report.time_to_detect_s,
-            "time_to_recover_s": report.time_to_recover_s,
-        }));
+        json::print(
+            "watch",
+            &docs::Watch {
+                run: run.id.clone(),
+                verdict: report.verdict.clone(),
+                watches: report.legs,
+                incidents: report.incidents,
+                ticks_recorded: report.ticks_recorded,
+                time_to_detect_s: report.time_to_detect_s,
+                time_to_recover_s: report.time_to_recover_s,
+            },
+        );
     } else {
         say!(
             "verdict: {} — {}",
@@ -112,12 +113,16 @@ pub async fn incident(g: &Global, args: &IncidentArgs) -> Result<u8, CliError> {
         )
         .await?;
         if g.json {
-            super::print_json(&json!({
-                "schema": shipcheck_core::JSON_SCHEMA,
-                "kind": "incident",
-                "run": run.id,
-                "incident": run.monitor.incident(id),
-            }));
+            json::print(
+                "incident",
+                &docs::IncidentDoc {
+                    run: run.id.clone(),
+                    incident: run.monitor.incident(id).cloned(),
+                    message: json::schema::Omit(None),
+                    contacts: json::schema::Omit(None),
+                    rollback: json::schema::Omit(None),
+                },
+            );
         } else {
             say!("incident #{id} resolved by {by}");
         }
@@ -152,15 +157,25 @@ pub async fn incident(g: &Global, args: &IncidentArgs) -> Result<u8, CliError> {
     )
     .await?;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "incident",
-            "run": run.id,
-            "incident": report.incident,
-            "message": report.message,
-            "contacts": report.contacts.iter().map(|(r, c)| json!({"role": r, "contact": c})).collect::<Vec<_>>(),
-            "rollback": report.rollback,
-        }));
+        json::print(
+            "incident",
+            &docs::IncidentDoc {
+                run: run.id.clone(),
+                incident: Some(report.incident.clone()),
+                message: json::schema::Omit(Some(report.message.clone())),
+                contacts: json::schema::Omit(Some(
+                    report
+                        .contacts
+                        .iter()
+                        .map(|(role, contact)| docs::Contact {
+                            role: role.clone(),
+                            contact: contact.clone(),
+                        })
+                        .collect(),
+                )),
+                rollback: json::schema::Omit(Some(report.rollback.clone())),
+            },
+        );
     } else {
         crate::watch_output::print_incident(&report);
     }

@@ -29,8 +29,59 @@ pub const OPERATOR: &str = "demo operator";
 /// Who deploys in a rehearsal (the world clone's git identity).
 pub const DEPLOYER: &str = shipcheck_sandbox::world::repo::DEPLOYER_NAME;
 
+/// `KIND[@TEXT][:N]`: the operator stops dead right after it stores its Nth event of this
+/// kind (whose JSON contains TEXT, when given): `rollback_started`, `watch_tick:3`,
+/// `incident_decision@"rollback":1`. A crash at an exact point of the journal, for tests and
+/// `bench/crash.sh`.
+pub const CRASH_AFTER_ENV: &str = "SHIPCHECK_SANDBOX_CRASH_AFTER";
+
+/// The exit code of a deliberate crash (as a SIGKILL'd process reports to a shell).
+pub const CRASH_EXIT: i32 = 137;
+
+fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
+    let Ok(spec) = std::env::var(CRASH_AFTER_ENV) else {
+        return Ok(None);
+    };
+    // A trailing `:N` counts; a colon inside TEXT does not.
+    let (kind, n) = match spec.rsplit_once(':') {
+        Some((k, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            let n = n.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{CRASH_AFTER_ENV}={spec}: expected KIND[@TEXT][:N] (N a number from 1)"
+                ))
+            })?;
+            (k.to_string(), n)
+        }
+        _ => (spec.clone(), 1),
+    };
+    let (kind, text) = match kind.split_once('@') {
+        Some((k, t)) => (k.to_string(), Some(t.to_string())),
+        None => (kind, None),
+    };
+    let seen = std::sync::atomic::AtomicU32::new(0);
+    Ok(Some(std::sync::Arc::new(
+        move |e: &shipcheck_core::model::event::StoredEvent| {
+            if e.event.type_name() == kind
+                && text.as_ref().is_none_or(|t| {
+                    serde_json::to_string(&e.event).is_ok_and(|j| j.contains(t.as_str()))
+                })
+                && seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 >= n
+            {
+                eprintln!(
+                    "demo operator: crashing on purpose after {kind} #{n} (seq {}; {CRASH_AFTER_ENV})",
+                    e.seq
+                );
+                std::process::exit(CRASH_EXIT);
+            }
+        },
+    )))
+}
+
 pub async fn run(g: &Global) -> Result<u8, CliError> {
-    let session = context::session(g).await?;
+    let mut session = context::session(g).await?;
+    if let Some(hook) = crash_hook()? {
+        session = session.with_append_hook(hook);
+    }
     let dir = session.loaded.base_dir();
     let manifest = read_manifest(&dir)?;
     let env = "production";
@@ -55,6 +106,7 @@ pub async fn run(g: &Global) -> Result<u8, CliError> {
         by: Some(DEPLOYER.into()),
         override_window: false,
         reason: None,
+        trust_config: false,
     };
     let step = StepArgs {
         yes: true,

@@ -1,11 +1,11 @@
 //! `shipcheck plan`: the checklist, phase by phase.
 
-use serde_json::json;
 use shipcheck_core::model::checklist::Phase;
 
 use crate::cli::Global;
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 
 pub fn run(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config_or_default(g)?;
@@ -16,33 +16,36 @@ pub fn run(g: &Global) -> Result<u8, CliError> {
             .map(|p| {
                 let items: Vec<_> = list
                     .phase(*p)
-                    .map(|i| {
-                        json!({
-                            "id": i.id,
-                            "title": i.title,
-                            "section": i.section,
-                            "kind": i.kind,
-                            "required": i.required,
-                            "conditional": i.when.is_some(),
-                            "when": i.when,
-                            "automatic": i.is_automatic(),
-                            "performed": i.is_performed(),
-                            "check": i.check.as_ref().map(|c| c.type_name()),
-                            "action": i.action.as_ref().map(|a| a.type_name()),
-                            "manual_because": i.manual_because,
-                        })
+                    .map(|i| docs::PlanItem {
+                        id: i.id.clone(),
+                        title: i.title.clone(),
+                        section: i.section.clone(),
+                        kind: i.kind,
+                        required: i.required,
+                        conditional: i.when.is_some(),
+                        when: i.when.clone(),
+                        automatic: i.is_automatic(),
+                        performed: i.is_performed(),
+                        check: i.check.as_ref().map(|c| c.type_name()),
+                        action: i.action.as_ref().map(|a| a.type_name()),
+                        manual_because: i.manual_because.clone(),
                     })
                     .collect();
-                json!({"phase": p, "heading": p.heading(), "items": items})
+                docs::PlanPhase {
+                    phase: *p,
+                    heading: p.heading(),
+                    items,
+                }
             })
             .collect();
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "plan",
-            "config": loaded.path,
-            "items": list.items.len(),
-            "phases": phases,
-        }));
+        json::print(
+            "plan",
+            &docs::Plan {
+                config: loaded.path.clone(),
+                items: list.items.len(),
+                phases,
+            },
+        );
         return Ok(0);
     }
     let auto = list.items.iter().filter(|i| i.is_automatic()).count();

@@ -1,12 +1,12 @@
 //! `shipcheck rollback`: roll the run's release back, with confirmation.
 
-use serde_json::json;
 use shipcheck_core::model::config::RollbackStrategy as Strategy;
 use shipcheck_core::model::incident::RollbackOptions;
 
 use crate::cli::{Global, StrategyArg, Who};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output;
 
 pub async fn run(
@@ -20,6 +20,9 @@ pub async fn run(
 ) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.resolve(who.run.as_deref(), &who.env).await?;
+    if run.status.is_open() {
+        shipcheck_core::runs::pin::check(&session, &run)?;
+    }
     let by = context::actor(&who.by).await;
     let opts = RollbackOptions {
         strategy: match strategy {
@@ -61,12 +64,13 @@ pub async fn run(
     }
     let outcome = shipcheck_core::incidents::rollback::rollback(&session, &run, &opts).await?;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "rollback",
-            "run": run.id,
-            "outcome": outcome,
-        }));
+        json::print(
+            "rollback",
+            &docs::RollbackDoc {
+                run: run.id.clone(),
+                outcome: outcome.clone(),
+            },
+        );
     } else {
         if dry_run {
             say!(

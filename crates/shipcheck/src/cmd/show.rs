@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use serde_json::json;
 use shipcheck_core::journal::state::ItemState;
 use shipcheck_core::model::checklist::Phase;
 use shipcheck_core::report::{self, Format};
@@ -11,13 +10,14 @@ use shipcheck_core::store::ChainReport;
 use crate::cli::{FormatArg, Global};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output::state_mark;
 
 pub async fn status(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.resolve(run, env).await?;
     if g.json {
-        super::print_json(&report::json::value(&run));
+        json::print_value(&report::json::report(&run));
         return Ok(0);
     }
     say!(
@@ -68,26 +68,34 @@ pub async fn status(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
 
 pub async fn history(g: &Global, limit: usize) -> Result<u8, CliError> {
     let session = context::session(g).await?;
-    let runs = session
+    let mut runs = session
         .store
         .list_runs(Some(session.project()), limit)
         .await?;
+    // The status and phase shown are the journal's, not the runs row's (a cache anyone
+    // with access to the store can edit; `shipcheck verify` reports a difference).
+    for r in &mut runs {
+        if let Ok(state) = session.load(&r.id).await {
+            r.status = state.status.as_str().to_string();
+            r.phase = state.current_phase().map(|p| p.as_str().to_string());
+        }
+    }
     if g.json {
         let list: Vec<_> = runs
             .iter()
-            .map(|r| {
-                json!({
-                    "id": r.id, "project": r.project, "env": r.env, "started_by": r.started_by,
-                    "started_at": r.started_at, "updated_at": r.updated_at, "phase": r.phase,
-                    "status": r.status, "events": r.event_count,
-                })
+            .map(|r| docs::HistoryRun {
+                id: r.id.clone(),
+                project: r.project.clone(),
+                env: r.env.clone(),
+                started_by: r.started_by.clone(),
+                started_at: r.started_at,
+                updated_at: r.updated_at,
+                phase: r.phase.clone(),
+                status: r.status.clone(),
+                events: r.event_count,
             })
             .collect();
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "history",
-            "runs": list,
-        }));
+        json::print("history", &docs::History { runs: list });
         return Ok(0);
     }
     if runs.is_empty() {
@@ -144,41 +152,102 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
     };
     let chain = session.store.verify_chain(&id).await?;
     // The journal must also read as a run.
-    let fold = match session.store.events(&id).await {
-        Ok(events) => shipcheck_core::journal::state::RunState::fold(&events)
-            .err()
-            .map(|e| e.to_string()),
-        Err(e) => Some(e.to_string()),
+    let events = session.store.events(&id).await;
+    let folded = match &events {
+        Ok(events) => {
+            shipcheck_core::journal::state::RunState::fold(events).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
     };
-    let (ok, text, mut value) = match (&chain, &fold) {
+    use crate::json::schema::Omit;
+    let fold = folded.as_ref().err().cloned();
+    let doc = |intact, events, head, first_bad_event, reason| docs::Verify {
+        run: id.clone(),
+        intact,
+        events: Omit(events),
+        head: Omit(head),
+        first_bad_event: Omit(first_bad_event),
+        reason: Omit(reason),
+        runs_row_matches: Omit(None),
+        anchors: Vec::new(),
+        ok: intact,
+    };
+    let (mut ok, text, mut value) = match (&chain, &fold) {
         (ChainReport::Intact { events, head }, None) => (
             true,
             format!(
                 "run {id}: {events} events, hash chain intact (head {})",
                 &head[..head.len().min(16)]
             ),
-            json!({"intact": true, "events": events, "head": head}),
+            doc(true, Some(*events), Some(head.clone()), None, None),
         ),
         (ChainReport::Broken { seq, reason }, _) => (
             false,
             format!("run {id}: hash chain broken at event {seq}: {reason}"),
-            json!({"intact": false, "first_bad_event": seq, "reason": reason}),
+            doc(false, None, None, Some(*seq), Some(reason.clone())),
         ),
         (ChainReport::Intact { .. }, Some(problem)) => (
             false,
             format!(
                 "run {id}: hash chain intact but the journal does not read as a run: {problem}"
             ),
-            json!({"intact": false, "reason": problem}),
+            doc(false, None, None, None, Some(problem.clone())),
         ),
     };
+    let mut lines = vec![text];
+    // The runs row is a cache: its status and phase must be what the events say.
+    if let (Ok(run), Some(row)) = (&folded, session.store.run_summary(&id).await?) {
+        let phase = run.current_phase().map(|p| p.as_str().to_string());
+        let mut row_ok = true;
+        if row.status != run.status.as_str() {
+            row_ok = false;
+            lines.push(format!(
+                "  runs row: its status says {:?}, the journal says {:?} (the status column was edited; shipcheck goes by the journal)",
+                row.status,
+                run.status.as_str()
+            ));
+        }
+        if row.phase != phase {
+            row_ok = false;
+            lines.push(format!(
+                "  runs row: its phase says {:?}, the journal says {:?}",
+                row.phase, phase
+            ));
+        }
+        value.runs_row_matches = Omit(Some(row_ok));
+        ok &= row_ok;
+    }
+    // The anchors outside the store that can be reached from here.
+    if let (Ok(run), Ok(events)) = (&folded, &events) {
+        let hashes: std::collections::BTreeMap<i64, String> =
+            events.iter().map(|e| (e.seq, e.hash.clone())).collect();
+        let checks = shipcheck_core::runs::anchor::check_anchors(&session, run, &hashes).await;
+        for c in &checks {
+            lines.push(format!(
+                "  anchor {} ({}): {} — {}",
+                c.kind, c.location, c.result, c.detail
+            ));
+        }
+        if checks.iter().any(|c| c.is_mismatch()) {
+            ok = false;
+        }
+        value.anchors = checks
+            .iter()
+            .map(|c| docs::VerifyAnchor {
+                kind: c.kind.clone(),
+                location: c.location.clone(),
+                result: c.result.clone(),
+                detail: c.detail.clone(),
+            })
+            .collect();
+    }
+    value.ok = ok;
     if g.json {
-        value["schema"] = json!(shipcheck_core::JSON_SCHEMA);
-        value["kind"] = json!("verify");
-        value["run"] = json!(id);
-        super::print_json(&value);
+        json::print("verify", &value);
     } else {
-        say!("{text}");
+        for l in &lines {
+            say!("{l}");
+        }
     }
     Ok(if ok { 0 } else { 1 })
 }
@@ -189,12 +258,13 @@ pub async fn events(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
     let run = session.resolve(run, env).await?;
     let events = session.store.events(&run.id).await?;
     if g.json {
-        super::print_json(&serde_json::json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "events",
-            "run": run.id,
-            "events": events,
-        }));
+        json::print(
+            "events",
+            &docs::Events {
+                run: run.id.clone(),
+                events,
+            },
+        );
         return Ok(0);
     }
     for e in &events {

@@ -1,10 +1,9 @@
 //! `shipcheck stop`: the emergency stop and its undo.
 
-use serde_json::json;
-
 use crate::cli::{Global, Who};
 use crate::context;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 use crate::output;
 
 pub async fn run(
@@ -17,6 +16,9 @@ pub async fn run(
 ) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.resolve(who.run.as_deref(), &who.env).await?;
+    if run.status.is_open() {
+        shipcheck_core::runs::pin::check(&session, &run)?;
+    }
     let by = context::actor(&who.by).await;
     let what = if undo { "undo the stop of" } else { "STOP" };
     if !dry_run && !yes {
@@ -42,12 +44,13 @@ pub async fn run(
     let outcome =
         shipcheck_core::engine::stop::stop(&session, &run, app, undo, &by, dry_run).await?;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "stop",
-            "run": run.id,
-            "outcome": outcome,
-        }));
+        json::print(
+            "stop",
+            &docs::StopDoc {
+                run: run.id.clone(),
+                outcome: outcome.clone(),
+            },
+        );
     } else if dry_run {
         say!("dry run: would run:");
         for line in &outcome.plan {

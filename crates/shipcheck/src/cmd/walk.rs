@@ -1,6 +1,5 @@
 //! `shipcheck start`, `next` and `deploy`: start a run and walk it through its phases.
 
-use serde_json::json;
 use shipcheck_core::engine::{StepOptions, StepReport};
 use shipcheck_core::journal::state::RunState;
 use shipcheck_core::model::checklist::Item;
@@ -11,21 +10,23 @@ use crate::cli::{Global, StartArgs, StepArgs};
 use crate::context;
 use crate::errors::CliError;
 use crate::journal_view::Tail;
+use crate::json::{self, docs};
 use crate::output::{self, Progress};
 
 pub async fn start(g: &Global, args: &StartArgs) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = start_run(&session, args).await?;
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "start",
-            "run": run.id,
-            "project": run.project,
-            "env": run.env,
-            "by": run.started_by,
-            "phase": run.current_phase(),
-        }));
+        json::print(
+            "start",
+            &docs::Start {
+                run: run.id.clone(),
+                project: run.project.clone(),
+                env: run.env.clone(),
+                by: run.started_by.clone(),
+                phase: run.current_phase(),
+            },
+        );
     } else {
         say!("{}", run.id);
         say_err!(
@@ -54,6 +55,7 @@ async fn start_run(session: &Session, args: &StartArgs) -> Result<RunState, CliE
         } else {
             None
         },
+        trust_config: args.trust_config,
     };
     Ok(session.start(&opts).await?)
 }
@@ -356,14 +358,15 @@ fn exit_for(report: &StepReport) -> u8 {
 
 fn emit(g: &Global, run: &RunState, reports: &[StepReport]) {
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "step",
-            "run": run.id,
-            "status": run.status,
-            "phase": run.current_phase(),
-            "steps": reports,
-        }));
+        json::print(
+            "step",
+            &docs::Step {
+                run: run.id.clone(),
+                status: run.status,
+                phase: run.current_phase(),
+                steps: reports.to_vec(),
+            },
+        );
     } else if let Some(last) = reports.last() {
         output::print_step(run, last);
     }

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
 use shipcheck_core::model::config::discover::{Answers, Env, discover_with};
 use shipcheck_core::model::config::workflow::{WORKFLOW_FILE, deploy_workflow};
 use shipcheck_core::model::config::{self, FlyRegions, GitConfig, plan};
 
 use crate::cli::Global;
 use crate::errors::CliError;
+use crate::json::{self, docs};
 
 pub fn run(g: &Global, force: bool) -> Result<u8, CliError> {
     let config_path = g
@@ -60,17 +60,23 @@ pub fn run(g: &Global, force: bool) -> Result<u8, CliError> {
         .map(|a| a.fly_app.clone())
         .collect();
     if g.json {
-        super::print_json(&json!({
-            "schema": shipcheck_core::JSON_SCHEMA,
-            "kind": "init-workflow",
-            "path": path,
-            "production_branch": git.production,
-            "staging_branch": git.staging,
-            "production": production,
-            "staging": staging,
-            "no_health_check": unchecked,
-            "commented": p.apps.iter().filter(|a| a.todo.is_some()).map(|a| &a.fly_app).collect::<Vec<_>>(),
-        }));
+        json::print(
+            "init_workflow",
+            &docs::InitWorkflow {
+                path: path.clone(),
+                production_branch: git.production.clone(),
+                staging_branch: git.staging.clone(),
+                production,
+                staging,
+                no_health_check: unchecked,
+                commented: p
+                    .apps
+                    .iter()
+                    .filter(|a| a.todo.is_some())
+                    .map(|a| a.fly_app.clone())
+                    .collect(),
+            },
+        );
         return Ok(0);
     }
     say!("wrote {}", path.display());

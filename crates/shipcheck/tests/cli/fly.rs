@@ -82,6 +82,12 @@ fn a_run_records_rollback_targets_and_platform_rollback_deploys_each_once() {
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(dry.stdout.contains("deploy --image"), "{}", dry.stdout);
     assert_eq!(deploys(&world).len(), before, "dry run deploys nothing");
+    let dry = env
+        .shipcheck(&["rollback", "--strategy", "platform", "--dry-run", "--json"])
+        .json();
+    assert_eq!(dry["kind"], "rollback", "{dry}");
+    assert_eq!(dry["outcome"]["performed"], false, "{dry}");
+    assert_eq!(dry["outcome"]["strategy"], "platform", "{dry}");
 
     let done = env.shipcheck(&[
         "rollback",

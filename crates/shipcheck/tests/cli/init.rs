@@ -348,6 +348,7 @@ fn init_workflow_deploys_only_production_apps_with_the_commit_label_and_passes_a
         let out = env.shipcheck(&["init", "--workflow", "--json"]);
         assert_eq!(out.code, 0, "{repo}: {}{}", out.stdout, out.stderr);
         let v = out.json();
+        crate::schema_check::assert_valid(&v);
         let file = env.dir.path().join(".github/workflows/deploy.yml");
         let text = std::fs::read_to_string(&file).unwrap();
         // What it deploys to production is what init would write as production, no more.

@@ -7,9 +7,12 @@
 // Tests say a failure by panicking: unwrap, expect and panic are how they assert.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod schema_check;
+mod schemas;
 mod support;
 
 mod actions;
+mod ci;
 mod config_errors;
 mod demo;
 mod fly;
@@ -17,6 +20,8 @@ mod git;
 mod init;
 mod lock;
 mod logs;
+mod proof;
+mod resume;
 mod secrets;
 mod shell;
 mod speed;

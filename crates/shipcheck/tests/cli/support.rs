@@ -31,10 +31,13 @@ pub struct Out {
 }
 
 impl Out {
+    /// The `--json` document on stdout, validated against its published schema.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+        let v = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
-        })
+        });
+        crate::schema_check::assert_valid(&v);
+        v
     }
 }
 

@@ -196,6 +196,14 @@ fn a_failing_required_check_blocks_the_next_phase_until_fixed() {
         again.stdout
     );
     env.heal_production();
+    // The run keeps its config until a person accepts the change.
+    let accept = env.shipcheck(&[
+        "config",
+        "accept",
+        "--reason",
+        "public-api is healthy again",
+    ]);
+    assert_eq!(accept.code, 0, "{}", accept.stderr);
     // The baseline was measured (in preflight) while public-api was down: its response time
     // has nothing to be compared with, and no data is never a pass. Each item that compares
     // with it says so; a person waives them with the reason.

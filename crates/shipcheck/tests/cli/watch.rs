@@ -172,6 +172,9 @@ fn incidents_apply_the_policy_and_a_rollback_is_verified_by_the_watch() {
         "\n[incident]\nrollback_strategy = \"git-revert\"\nafter_rollback_watch = \"2s\"\n",
     );
     std::fs::write(&cfg, text).unwrap();
+    // The run keeps its config until a person accepts the change.
+    let accept = env.shipcheck(&["config", "accept", "--reason", "roll back with git-revert"]);
+    assert_eq!(accept.code, 0, "{}", accept.stderr);
     let before = git_out(&env, &env.origin, &["rev-parse", "production"]);
     let critical = env.shipcheck(&[
         "incident",

@@ -59,6 +59,7 @@ fn rolled_back(mut run: RunState, strategy: &str, evidence: Value) -> RunState {
         strategy: strategy.into(),
         by: "watch".into(),
         reason: "5xx".into(),
+        apps: None,
         started_at: "2026-08-21T10:00:00Z".parse().unwrap(),
         succeeded: Some(true),
         outcome: None,

@@ -24,7 +24,7 @@ pub use crate::model::checklist::conditions::PathsConfig;
 pub use clock::ClockConfig;
 pub use error::{ConfigError, InvalidConfig, Problem};
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
-pub use init_plan::{FlyRegions, InitPlan, PlannedApp, Question, plan};
+pub use init_plan::{FlyRegions, InitPlan, LeftOut, PlannedApp, Question, plan};
 pub use init_render::init_template_from;
 pub use integrations::*;
 pub use load::{CONFIG_FILE, LoadedConfig, MAX_CONFIG_BYTES, find_config, load_file, load_str};

@@ -171,6 +171,7 @@ pub(super) fn started(project: &str, env: &str, by: &str) -> Event {
         by: by.into(),
         scheduled_at: None,
         config_digest: "0".repeat(64),
+        config: None,
         items: Checklist::builtin().items,
     }
 }

@@ -175,6 +175,7 @@ check = {{ type = "command", argv = ["true"] }}
                 by: "dee".into(),
                 at: None,
                 override_window: None,
+                trust_config: false,
             })
             .await
             .unwrap();

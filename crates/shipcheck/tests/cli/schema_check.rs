@@ -1,0 +1,310 @@
+//! Validates `--json` documents against the schemas committed under docs/schemas/ (the
+//! files users read, which a unit test keeps equal to what the code generates). A small
+//! validator for the part of JSON Schema 2020-12 the generated schemas use: `type`,
+//! `properties`, `required`, `additionalProperties`, `items`, `prefixItems`, `minItems`,
+//! `maxItems`, `enum`, `const`, `anyOf`, `minimum`, and `format: date-time`. A keyword it
+//! does not know fails the validation, so the schemas cannot outgrow it unnoticed.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+/// The committed schema of a document.
+pub fn schema_of(kind: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/schemas")
+        .join(format!("{kind}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no schema for document {kind:?} ({}): {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Panics (naming every violation) unless `doc` is a valid document of the kind it says.
+pub fn assert_valid(doc: &Value) {
+    let kind = doc["kind"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a document without a kind: {doc}"));
+    assert_eq!(doc["schema"], "shipcheck/v1", "{kind}: schema");
+    let errors = validate(&schema_of(kind), doc);
+    assert!(
+        errors.is_empty(),
+        "the {kind} document does not match docs/schemas/{kind}.json:\n  {}",
+        errors.join("\n  ")
+    );
+}
+
+/// Every violation of `schema` by `value`, each with its JSON path.
+pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    check(schema, value, "$", &mut errors);
+    errors
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn is_type(v: &Value, t: &str) -> bool {
+    let actual = type_name(v);
+    actual == t || (t == "number" && actual == "integer")
+}
+
+fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    let Some(s) = schema.as_object() else {
+        errors.push(format!("{path}: schema is not an object: {schema}"));
+        return;
+    };
+    for (keyword, arg) in s {
+        match keyword.as_str() {
+            "$schema" | "$id" | "title" | "description" => {}
+            "type" => {
+                let ok = match arg {
+                    Value::String(t) => is_type(value, t),
+                    Value::Array(ts) => ts.iter().any(|t| is_type(value, t.as_str().unwrap_or(""))),
+                    _ => false,
+                };
+                if !ok {
+                    errors.push(format!("{path}: {} where {arg} belongs", type_name(value)));
+                }
+            }
+            "const" => {
+                if value != arg {
+                    errors.push(format!("{path}: {value} is not {arg}"));
+                }
+            }
+            "enum" => {
+                if !arg.as_array().is_some_and(|vs| vs.contains(value)) {
+                    errors.push(format!("{path}: {value} is not one of {arg}"));
+                }
+            }
+            "minimum" => {
+                if let (Some(v), Some(m)) = (value.as_f64(), arg.as_f64())
+                    && v < m
+                {
+                    errors.push(format!("{path}: {v} < {m}"));
+                }
+            }
+            "format" => {
+                if arg == "date-time"
+                    && let Some(t) = value.as_str()
+                    && t.parse::<jiff::Timestamp>().is_err()
+                {
+                    errors.push(format!("{path}: {t:?} is not an RFC 3339 time"));
+                }
+            }
+            "anyOf" => {
+                let ok = arg.as_array().is_some_and(|alts| {
+                    alts.iter()
+                        .any(|alt| validate_at(alt, value, path).is_empty())
+                });
+                if !ok {
+                    let why: Vec<String> = arg
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|alt| validate_at(alt, value, path))
+                        .collect();
+                    errors.push(format!(
+                        "{path}: matches none of anyOf ({})",
+                        why.join("; ")
+                    ));
+                }
+            }
+            "properties" => {
+                if let (Some(props), Some(obj)) = (arg.as_object(), value.as_object()) {
+                    for (k, sub) in props {
+                        if let Some(v) = obj.get(k) {
+                            check(sub, v, &format!("{path}.{k}"), errors);
+                        }
+                    }
+                }
+            }
+            "required" => {
+                if let (Some(req), Some(obj)) = (arg.as_array(), value.as_object()) {
+                    for k in req.iter().filter_map(Value::as_str) {
+                        if !obj.contains_key(k) {
+                            errors.push(format!("{path}: missing {k}"));
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                if let Some(obj) = value.as_object() {
+                    let known = s.get("properties").and_then(Value::as_object);
+                    for (k, v) in obj {
+                        if known.is_some_and(|p| p.contains_key(k)) {
+                            continue;
+                        }
+                        match arg {
+                            Value::Bool(false) => {
+                                errors.push(format!("{path}: {k} is not in the schema"))
+                            }
+                            Value::Bool(true) => {}
+                            sub => check(sub, v, &format!("{path}.{k}"), errors),
+                        }
+                    }
+                }
+            }
+            "items" => {
+                if let Some(items) = value.as_array() {
+                    let skip = s
+                        .get("prefixItems")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    for (i, v) in items.iter().enumerate().skip(skip) {
+                        check(arg, v, &format!("{path}[{i}]"), errors);
+                    }
+                }
+            }
+            "prefixItems" => {
+                if let (Some(subs), Some(items)) = (arg.as_array(), value.as_array()) {
+                    for (i, (sub, v)) in subs.iter().zip(items).enumerate() {
+                        check(sub, v, &format!("{path}[{i}]"), errors);
+                    }
+                }
+            }
+            "minItems" | "maxItems" => {
+                if let (Some(n), Some(items)) = (arg.as_u64(), value.as_array()) {
+                    let len = items.len() as u64;
+                    if (keyword == "minItems" && len < n) || (keyword == "maxItems" && len > n) {
+                        errors.push(format!("{path}: {len} items ({keyword} {n})"));
+                    }
+                }
+            }
+            other => errors.push(format!("{path}: the validator does not know {other}")),
+        }
+    }
+}
+
+fn validate_at(schema: &Value, value: &Value, path: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    check(schema, value, path, &mut errors);
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_validator_finds_what_a_schema_forbids() {
+        let s = schema_of("verify");
+        let good = json!({"schema": "shipcheck/v1", "kind": "verify", "run": "r", "intact": true, "events": 3, "head": "ab", "anchors": [], "ok": true});
+        assert!(validate(&s, &good).is_empty(), "{:?}", validate(&s, &good));
+        let bad = json!({"schema": "shipcheck/v1", "kind": "verify", "intact": "yes", "events": -1, "extra": 1});
+        let errors = validate(&s, &bad);
+        for needle in [
+            "missing run",
+            "$.intact: string",
+            "$.events: -1 < 0",
+            "extra is not in the schema",
+        ] {
+            assert!(
+                errors.iter().any(|e| e.contains(needle)),
+                "{needle}: {errors:?}"
+            );
+        }
+        let run = schema_of("run");
+        let wrong_state = json!({"items": [{"state": "perhaps"}]});
+        assert!(
+            validate(&run["properties"]["items"], &wrong_state["items"])
+                .iter()
+                .any(|e| e.contains("\"perhaps\" is not one of")),
+        );
+        // A journal event is checked by its type: fields missing, unknown or of the wrong type.
+        let event = &schema_of("events")["properties"]["events"]["items"]["properties"]["event"];
+        let ticked = json!({"type": "item_ticked", "item": "prepare.backup", "by": "tess"});
+        assert!(
+            validate(event, &ticked).is_empty(),
+            "{:?}",
+            validate(event, &ticked)
+        );
+        for bad in [
+            json!({"type": "item_ticked", "item": "prepare.backup"}),
+            json!({"type": "item_ticked", "item": "prepare.backup", "by": "tess", "extra": 1}),
+            json!({"type": "check_finished", "item": "x", "status": "maybe", "summary": "",
+                   "evidence": null, "duration_ms": 1}),
+            json!({"type": "no_such_event"}),
+        ] {
+            assert!(!validate(event, &bad).is_empty(), "{bad}");
+        }
+        let stamp = json!({"type": "string", "format": "date-time"});
+        assert!(!validate(&stamp, &json!("yesterday")).is_empty());
+        assert!(validate(&stamp, &json!("2026-11-25T11:00:00Z")).is_empty());
+    }
+
+    #[test]
+    fn every_committed_schema_uses_only_what_the_validator_knows() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/schemas");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let schema: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let unknown: Vec<String> = keywords(&schema)
+                .into_iter()
+                .filter(|k| !KNOWN.contains(&k.as_str()))
+                .collect();
+            assert!(unknown.is_empty(), "{}: {unknown:?}", path.display());
+            n += 1;
+        }
+        assert!(n >= 20, "{n} schemas in {}", dir.display());
+    }
+
+    const KNOWN: &[&str] = &[
+        "$schema",
+        "$id",
+        "title",
+        "description",
+        "type",
+        "const",
+        "enum",
+        "minimum",
+        "format",
+        "anyOf",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "minItems",
+        "maxItems",
+    ];
+
+    /// Every keyword used anywhere in a schema (property names excluded).
+    fn keywords(schema: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(o) = schema.as_object() {
+            for (k, v) in o {
+                out.push(k.clone());
+                match k.as_str() {
+                    "properties" => {
+                        for sub in v.as_object().into_iter().flat_map(|p| p.values()) {
+                            out.extend(keywords(sub));
+                        }
+                    }
+                    "anyOf" | "prefixItems" => {
+                        for sub in v.as_array().into_iter().flatten() {
+                            out.extend(keywords(sub));
+                        }
+                    }
+                    "items" | "additionalProperties" => out.extend(keywords(v)),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
