@@ -185,8 +185,8 @@ pub fn clean(text: &str) -> String {
     escape_controls(&masked)
 }
 
-/// Control characters (but newline and tab) and bidirectional formatting characters as
-/// `\u{…}` escapes.
+/// Control characters (but newline and tab; `\r\n` becomes a newline) and bidirectional
+/// formatting characters as `\u{…}` escapes.
 pub fn escape_controls(text: &str) -> String {
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\n' && c != '\t')
@@ -195,6 +195,8 @@ pub fn escape_controls(text: &str) -> String {
     if !text.chars().any(unsafe_char) {
         return text.to_string();
     }
+    // A Windows line ending is a line ending, not a carriage return to show.
+    let text = text.replace("\r\n", "\n");
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if unsafe_char(c) {
@@ -241,4 +243,18 @@ pub fn ask(prompt: &str) -> Result<String, crate::errors::CliError> {
             source,
         })?;
     Ok(line.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn controls_are_escaped_and_lines_kept() {
+        assert_eq!(escape_controls("a\tb\nc"), "a\tb\nc");
+        assert_eq!(escape_controls("x\u{1b}[2Jy"), "x\\u{1b}[2Jy");
+        assert_eq!(escape_controls("ok\r\nnext\rover"), "ok\nnext\\u{d}over");
+        assert_eq!(escape_controls("\u{202e}gnp.exe"), "\\u{202e}gnp.exe");
+        assert_eq!(escape_controls("\u{9b}31m"), "\\u{9b}31m");
+    }
 }

@@ -2,23 +2,17 @@
 //!
 //! Whole values are not enough: an error page quoting a request path carries a Slack webhook's
 //! secret path without the `https://hooks.slack.com` in front of it, and an excerpt cut at 300
-//! characters carries a token's first 31 characters. So [`redact`] removes every run of
-//! [`MIN_FRAGMENT`] or more characters that also occurs in a secret's *identifying part*:
-//!
-//! - a URL (`https://…`, `postgres://…`): its password, and each path segment, query and
-//!   fragment that looks like an identifier (not a plain lowercase word such as `services` or
-//!   a password such as `postgres`); the scheme and host are not secret and stay readable;
-//! - a file path (`/…`, `~/…`) or a value with whitespace: only the whole value (its pieces
-//!   are a home directory and words, not a credential);
-//! - anything else (a token, a password, a DSN key): the whole value.
-//!
-//! Only runs holding a digit or a capital count as fragments: a run of lowercase letters is a
-//! word (a database named `shipcheck_demo_7f3a_production` must not take the word
-//! `production` out of every record).
+//! characters carries a token's first 31 characters. So [`redact`] removes, besides every
+//! whole value, every run of [`MIN_FRAGMENT`] or more characters that also occurs in one of a
+//! secret's *random-looking pieces*: its runs of letters, digits, `_` and `-` of 8 or more
+//! that mix letters with digits, or capitals with small letters (a token's body, a webhook's ids and
+//! key, a URL's password). Words (`services`, `production`, a password `postgres`), numbers
+//! (ports, dates) and what separates pieces (`https://`, a host's dots) are not secret on their
+//! own and stay readable wherever else they appear; and a fragment of small letters alone is
+//! never removed (it may be a word).
 //!
 //! Values shorter than [`MIN_FRAGMENT`] are replaced only where they occur whole (4 or more
-//! characters), and so is a URL's shorter password; a URL's path pieces shorter than
-//! [`MIN_FRAGMENT`] are not identifying on their own.
+//! characters).
 
 use std::collections::HashSet;
 
@@ -53,20 +47,10 @@ impl<'a> Redactor<'a> {
                 r.whole.push(s.as_str());
             }
             for part in identifying_parts(s) {
-                if part.len() >= MIN_FRAGMENT {
-                    // A run of lowercase letters and punctuation is a word (`production` in
-                    // a database's name), not a piece of a credential: only runs with a digit
-                    // or a capital identify (eight random token characters lack both about
-                    // once in a thousand).
-                    for w in part.as_bytes().windows(MIN_FRAGMENT) {
-                        if w.iter()
-                            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-                        {
-                            r.windows.insert(w);
-                        }
+                for w in part.as_bytes().windows(MIN_FRAGMENT) {
+                    if window_identifies(w) {
+                        r.windows.insert(w);
                     }
-                } else if part.len() >= 4 {
-                    r.whole.push(part);
                 }
             }
         }
@@ -151,50 +135,31 @@ impl<'a> Redactor<'a> {
     }
 }
 
-/// The parts of a secret that identify it (see the module's documentation).
+/// The pieces of a secret that identify it: its runs of letters, digits, `_` and `-` of at
+/// least [`MIN_FRAGMENT`] characters that look random — letters with digits (`T0ABCDEFG`,
+/// `ghp_…`'s body, a password `Xy7pQ2rT9wLm`), or both cases several times
+/// (`abcdEFGHijkl`) — never words (`services`, `production`, `postgres`) or numbers (a port,
+/// a date).
 fn identifying_parts(secret: &str) -> Vec<&str> {
-    let s = secret.trim();
-    if s.is_empty() || s.starts_with('/') || s.starts_with('~') || s.contains(char::is_whitespace) {
-        return Vec::new();
-    }
-    let Some((scheme, rest)) = s.split_once("://") else {
-        return vec![s];
-    };
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    {
-        return vec![s];
-    }
-    let mut parts = Vec::new();
-    let (authority, tail) = match rest.find(['/', '?', '#']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    if let Some((userinfo, _host)) = authority.rsplit_once('@') {
-        // A password that is a plain word (`postgres`) identifies nothing on its own, and
-        // removing the word everywhere would make every mention of it unreadable; the whole
-        // URL is still removed wherever it appears.
-        let secret = userinfo.split_once(':').map_or(userinfo, |(_, p)| p);
-        if looks_identifying(secret) {
-            parts.push(secret);
-        }
-    }
-    for piece in tail.split(['/', '?', '#', '&', '=']) {
-        if piece.len() >= MIN_FRAGMENT && looks_identifying(piece) {
-            parts.push(piece);
-        }
-    }
-    parts
+    secret
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .filter(|p| p.len() >= MIN_FRAGMENT && looks_random(p.as_bytes()))
+        .collect()
 }
 
-/// Whether a URL piece identifies something (a token, an id), not a plain word.
-fn looks_identifying(piece: &str) -> bool {
-    !piece.is_empty()
-        && !piece
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_' || c == '.')
+/// Letters with digits, or at least two capitals and two small letters.
+fn looks_random(piece: &[u8]) -> bool {
+    let digits = piece.iter().filter(|b| b.is_ascii_digit()).count();
+    let upper = piece.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let lower = piece.iter().filter(|b| b.is_ascii_lowercase()).count();
+    (digits > 0 && upper + lower > 0) || (upper >= 2 && lower >= 2)
+}
+
+/// Whether a window of a random piece identifies it: a digit, or both cases (a window of
+/// small letters alone may be a word: `producti`).
+fn window_identifies(w: &[u8]) -> bool {
+    w.iter().any(u8::is_ascii_digit)
+        || (w.iter().any(u8::is_ascii_uppercase) && w.iter().any(u8::is_ascii_lowercase))
 }
 
 /// Redacts every string inside a JSON value.
