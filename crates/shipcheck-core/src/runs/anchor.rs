@@ -69,8 +69,8 @@ pub async fn anchor_before_signing(
     let remote = session.loaded.config.git.remote.clone();
     let git = git_of(session);
     let line = anchor_line(&run.id, seq, &head);
-    let location = format!("{remote} {NOTES_REF} on {}", short(&merge));
-    let place = match write_note(&git, &remote, &merge, &line).await {
+    let location = format!("{remote} {NOTES_REF} on {}", short(merge));
+    let place = match write_note(&git, &remote, merge, &line).await {
         Ok(detail) => AnchorPlace {
             kind: "git-note".into(),
             location,
@@ -166,9 +166,9 @@ pub async fn check_anchors(
     match run.merge_commit() {
         Ok(merge) => {
             let remote = session.loaded.config.git.remote.clone();
-            let location = format!("{remote} {NOTES_REF} on {}", short(&merge));
+            let location = format!("{remote} {NOTES_REF} on {}", short(merge));
             let git = git_of(session);
-            match read_remote_note(&git, &remote, &merge).await {
+            match read_remote_note(&git, &remote, merge).await {
                 Err(e) => out.push(AnchorCheck {
                     kind: "git-note".into(),
                     location,
