@@ -430,11 +430,17 @@ pub(crate) fn journal_kinds(dir: &Path, env: &BTreeMap<String, String>) -> Vec<S
 /// to land inside a side effect rather than between two events — is SIGKILLed at a random
 /// moment before that, whichever comes first. Without a calm journal, every kill is at a
 /// random moment.
-pub(crate) fn kill_plan(calm: &[String], kills: usize, rng: &mut Rng) -> Vec<Option<usize>> {
+/// Each kill point: the calm journal's position, and whether the kill waits for that event
+/// only (no timer).
+pub(crate) fn kill_plan(
+    calm: &[String],
+    kills: usize,
+    rng: &mut Rng,
+) -> Vec<Option<(usize, bool)>> {
     if calm.is_empty() {
         return vec![None; kills];
     }
-    let mut at: Vec<usize> = (0..kills)
+    let at: Vec<usize> = (0..kills)
         .map(|_| (rng.next() % calm.len() as u64) as usize)
         .collect();
     // Always inside the rollback (right after its intent, before any deploy) and inside the
@@ -448,14 +454,19 @@ pub(crate) fn kill_plan(calm: &[String], kills: usize, rng: &mut Rng) -> Vec<Opt
     {
         sure.push(done + t);
     }
+    let mut plan: Vec<(usize, bool)> = at
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (p, i % 2 == 0))
+        .collect();
     for (slot, p) in sure.into_iter().enumerate() {
-        if let Some(x) = at.get_mut(slot * 7 % kills.max(1)) {
-            *x = p;
+        if let Some(x) = plan.get_mut(slot * 7 % kills.max(1)) {
+            *x = (p, true);
         }
     }
-    at.sort_unstable();
-    at.dedup();
-    at.into_iter().map(Some).collect()
+    plan.sort_unstable();
+    plan.dedup_by_key(|x| x.0);
+    plan.into_iter().map(Some).collect()
 }
 
 /// Which part of the run a kill landed in, from the run's journal right after it.
@@ -491,14 +502,14 @@ pub(crate) fn operate(
     let mut landed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(900);
     let plan = kill_plan(calm, kills, rng);
-    for (i, point) in plan.iter().enumerate() {
+    for point in &plan {
         if Instant::now() > deadline {
             break;
         }
         let mut c = cmd(dir, env, &["sandbox", "operate"]);
         c.stdout(Stdio::null()).stderr(Stdio::null());
         let mut timer = rng.between(Duration::from_millis(120), Duration::from_millis(1100));
-        if let Some(p) = point {
+        if let Some((p, event_only)) = point {
             // The event at position p of the calm run: its kind, and which of its kind it is
             // counted from where this run's journal is now.
             let now = journal_kinds(dir, env);
@@ -512,7 +523,7 @@ pub(crate) fn operate(
                 "SHIPCHECK_SANDBOX_CRASH_AFTER",
                 format!("{kind}:{}", want - have),
             );
-            if i % 2 == 0 {
+            if *event_only {
                 // Only the event: no timer (bounded by the run's end).
                 timer = Duration::from_secs(120);
             } else {
