@@ -31,7 +31,8 @@ pub const DEPLOYER: &str = shipcheck_sandbox::world::repo::DEPLOYER_NAME;
 
 /// `KIND[@TEXT][:N]`: the operator stops dead right after it stores its Nth event of this
 /// kind (whose JSON contains TEXT, when given): `rollback_started`, `watch_tick:3`,
-/// `incident_decision@"rollback":1`. A crash at an exact point of the journal, for tests and
+/// `incident_decision@"rollback":1`; or `seq=N`: right after it stores event N (or the
+/// first after it). A crash at an exact point of the journal, for tests and
 /// `bench/crash.sh`.
 pub const CRASH_AFTER_ENV: &str = "SHIPCHECK_SANDBOX_CRASH_AFTER";
 
@@ -42,6 +43,24 @@ fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
     let Ok(spec) = std::env::var(CRASH_AFTER_ENV) else {
         return Ok(None);
     };
+    // `seq=N`: right after the first event stored at position N or later.
+    if let Some(n) = spec.strip_prefix("seq=") {
+        let n: i64 = n
+            .parse()
+            .map_err(|_| CliError::Usage(format!("{CRASH_AFTER_ENV}={spec}: expected seq=N")))?;
+        return Ok(Some(std::sync::Arc::new(
+            move |e: &shipcheck_core::model::event::StoredEvent| {
+                if e.seq >= n {
+                    eprintln!(
+                        "demo operator: crashing on purpose after event {} ({})",
+                        e.seq,
+                        e.event.type_name()
+                    );
+                    std::process::exit(CRASH_EXIT);
+                }
+            },
+        )));
+    }
     // A trailing `:N` counts; a colon inside TEXT does not.
     let (kind, n) = match spec.rsplit_once(':') {
         Some((k, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
