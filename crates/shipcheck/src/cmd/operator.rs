@@ -228,11 +228,18 @@ fn is_database_item(item: &Item) -> bool {
 
 impl Operator {
     /// An interrupted Slack message: is it in the channel? If not, post it by hand.
-    async fn settle_slack(&self, item: &Item) -> Result<String, CliError> {
+    async fn settle_slack(&self, run: &RunState, item: &Item) -> Result<String, CliError> {
         let Some(ActionSpec::SlackNotify(spec)) = &item.action else {
             return Ok("checked by hand".into());
         };
-        let text = seed_text(spec.message);
+        // What shipcheck would have said: after a rollback, never "stable".
+        let rolled_back = run.rollbacks.iter().any(|r| r.succeeded == Some(true));
+        let text = match spec.message {
+            shipcheck_core::model::checklist::SlackMessage::Stable if rolled_back => {
+                "Deployment rolled back: production is stable on the previous release"
+            }
+            m => seed_text(m),
+        };
         let seen = shipcheck_sandbox::world::record::read_slack(&self.dir)
             .iter()
             .any(|m| m.text.contains(text));
@@ -296,7 +303,7 @@ impl People for Operator {
                     )
                     .await
             } else if item.is_performed() && (rec.action_in_flight || rec.unsure) {
-                let note = self.settle_slack(item).await?;
+                let note = self.settle_slack(&run, item).await?;
                 say!("  demo operator: {} — {note}", item.id);
                 session.tick(&run, &item.id, OPERATOR, Some(note)).await
             } else if need.need == "tick" {
