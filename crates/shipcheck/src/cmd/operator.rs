@@ -32,7 +32,7 @@ pub const DEPLOYER: &str = shipcheck_sandbox::world::repo::DEPLOYER_NAME;
 /// `KIND[@TEXT][:N]`: the operator stops dead right after it stores its Nth event of this
 /// kind (whose JSON contains TEXT, when given): `rollback_started`, `watch_tick:3`,
 /// `incident_decision@"rollback":1`; or `seq=N`: right after it stores event N (or the
-/// first after it). A crash at an exact point of the journal, for tests and
+/// first after it). Several, separated by `|`: whichever comes first. A crash at an exact point of the journal, for tests and
 /// `bench/crash.sh`.
 pub const CRASH_AFTER_ENV: &str = "SHIPCHECK_SANDBOX_CRASH_AFTER";
 
@@ -40,15 +40,30 @@ pub const CRASH_AFTER_ENV: &str = "SHIPCHECK_SANDBOX_CRASH_AFTER";
 pub const CRASH_EXIT: i32 = 137;
 
 fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
-    let Ok(spec) = std::env::var(CRASH_AFTER_ENV) else {
+    let Ok(specs) = std::env::var(CRASH_AFTER_ENV) else {
         return Ok(None);
     };
+    // Several points separated by `|`: whichever comes first.
+    let hooks = specs
+        .split('|')
+        .map(one_crash_point)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(std::sync::Arc::new(
+        move |e: &shipcheck_core::model::event::StoredEvent| {
+            for h in &hooks {
+                h(e);
+            }
+        },
+    )))
+}
+
+fn one_crash_point(spec: &str) -> Result<shipcheck_core::runs::AppendHook, CliError> {
     // `seq=N`: right after the first event stored at position N or later.
     if let Some(n) = spec.strip_prefix("seq=") {
         let n: i64 = n
             .parse()
             .map_err(|_| CliError::Usage(format!("{CRASH_AFTER_ENV}={spec}: expected seq=N")))?;
-        return Ok(Some(std::sync::Arc::new(
+        return Ok(std::sync::Arc::new(
             move |e: &shipcheck_core::model::event::StoredEvent| {
                 if e.seq >= n {
                     eprintln!(
@@ -59,7 +74,7 @@ fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
                     std::process::exit(CRASH_EXIT);
                 }
             },
-        )));
+        ));
     }
     // A trailing `:N` counts; a colon inside TEXT does not.
     let (kind, n) = match spec.rsplit_once(':') {
@@ -71,14 +86,14 @@ fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
             })?;
             (k.to_string(), n)
         }
-        _ => (spec.clone(), 1),
+        _ => (spec.to_string(), 1),
     };
     let (kind, text) = match kind.split_once('@') {
         Some((k, t)) => (k.to_string(), Some(t.to_string())),
         None => (kind, None),
     };
     let seen = std::sync::atomic::AtomicU32::new(0);
-    Ok(Some(std::sync::Arc::new(
+    Ok(std::sync::Arc::new(
         move |e: &shipcheck_core::model::event::StoredEvent| {
             if e.event.type_name() == kind
                 && text.as_ref().is_none_or(|t| {
@@ -93,7 +108,7 @@ fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
                 std::process::exit(CRASH_EXIT);
             }
         },
-    )))
+    ))
 }
 
 pub async fn run(g: &Global) -> Result<u8, CliError> {

@@ -534,7 +534,21 @@ pub(crate) fn operate(
             {
                 continue;
             }
-            c.env("SHIPCHECK_SANDBOX_CRASH_AFTER", &kill.spec);
+            // The rollback and the watch after it are never passed without a kill in them:
+            // whichever comes first, the point or their event.
+            let mut spec = kill.spec.clone();
+            let has = |s: &str| landed.iter().any(|x| *x == s);
+            if calm.iter().any(|k| k == "rollback_started") {
+                if !has("inside the rollback") && !now.iter().any(|k| k == "rollback_started") {
+                    spec.push_str("|rollback_started");
+                }
+                if !has("inside the after-rollback watch")
+                    && now.iter().filter(|k| *k == "watch_ended").count() < 2
+                {
+                    spec.push_str("|watch_tick@\"leg\":1");
+                }
+            }
+            c.env("SHIPCHECK_SANDBOX_CRASH_AFTER", &spec);
             timer = if kill.event_only {
                 // Only the event: no timer (bounded by the run's end).
                 Duration::from_secs(120)
