@@ -537,7 +537,7 @@ pub(crate) fn operate(
             // The rollback and the watch after it are never passed without a kill in them:
             // whichever comes first, the point or their event.
             let mut spec = kill.spec.clone();
-            let has = |s: &str| landed.iter().any(|x| *x == s);
+            let has = |s: &str| landed.contains(&s);
             if calm.iter().any(|k| k == "rollback_started") {
                 if !has("inside the rollback") && !now.iter().any(|k| k == "rollback_started") {
                     spec.push_str("|rollback_started");
