@@ -20,7 +20,7 @@ SEED="${SEED:-2026}"
 echo "building the test binary…" >&2
 (cd "$ROOT" && cargo test -p shipcheck --test cli --no-run --quiet 2>/dev/null)
 TEST_BIN="$(cd "$ROOT" && cargo test -p shipcheck --test cli --no-run --message-format=json 2>/dev/null |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+    sed -n 's/.*"executable":"\([^"]*\/deps\/cli-[^"]*\)".*/\1/p' | tail -1)"
 if [ -z "$TEST_BIN" ]; then
     echo "cannot find the cli test binary" >&2
     exit 1

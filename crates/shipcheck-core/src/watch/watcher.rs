@@ -289,6 +289,12 @@ async fn run_leg(
             end_leg(session, run_id, idx, Outcome::RolledBack, &reason, ask).await?;
             return Ok(recorded);
         }
+        // Every tick recorded but the watch not ended (a crash right after the last tick):
+        // decide it now.
+        if next > of {
+            finish_leg(session, run_id, idx, &live, ask).await?;
+            return Ok(recorded);
+        }
         let now = session.clock.now();
         if now >= sched.due(leg.started_at, next) {
             let k = sched.reached(leg.started_at, now).clamp(next, of);

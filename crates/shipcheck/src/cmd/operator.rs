@@ -31,7 +31,8 @@ pub const DEPLOYER: &str = shipcheck_sandbox::world::repo::DEPLOYER_NAME;
 
 /// `KIND[@TEXT][:N]`: the operator stops dead right after it stores its Nth event of this
 /// kind (whose JSON contains TEXT, when given): `rollback_started`, `watch_tick:3`,
-/// `incident_decision@"rollback":1`. A crash at an exact point of the journal, for tests and
+/// `incident_decision@"rollback":1`; or `seq=N`: right after it stores event N (or the
+/// first after it). Several, separated by `|`: whichever comes first. A crash at an exact point of the journal, for tests and
 /// `bench/crash.sh`.
 pub const CRASH_AFTER_ENV: &str = "SHIPCHECK_SANDBOX_CRASH_AFTER";
 
@@ -39,9 +40,42 @@ pub const CRASH_AFTER_ENV: &str = "SHIPCHECK_SANDBOX_CRASH_AFTER";
 pub const CRASH_EXIT: i32 = 137;
 
 fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
-    let Ok(spec) = std::env::var(CRASH_AFTER_ENV) else {
+    let Ok(specs) = std::env::var(CRASH_AFTER_ENV) else {
         return Ok(None);
     };
+    // Several points separated by `|`: whichever comes first.
+    let hooks = specs
+        .split('|')
+        .map(one_crash_point)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(std::sync::Arc::new(
+        move |e: &shipcheck_core::model::event::StoredEvent| {
+            for h in &hooks {
+                h(e);
+            }
+        },
+    )))
+}
+
+fn one_crash_point(spec: &str) -> Result<shipcheck_core::runs::AppendHook, CliError> {
+    // `seq=N`: right after the first event stored at position N or later.
+    if let Some(n) = spec.strip_prefix("seq=") {
+        let n: i64 = n
+            .parse()
+            .map_err(|_| CliError::Usage(format!("{CRASH_AFTER_ENV}={spec}: expected seq=N")))?;
+        return Ok(std::sync::Arc::new(
+            move |e: &shipcheck_core::model::event::StoredEvent| {
+                if e.seq >= n {
+                    eprintln!(
+                        "demo operator: crashing on purpose after event {} ({})",
+                        e.seq,
+                        e.event.type_name()
+                    );
+                    std::process::exit(CRASH_EXIT);
+                }
+            },
+        ));
+    }
     // A trailing `:N` counts; a colon inside TEXT does not.
     let (kind, n) = match spec.rsplit_once(':') {
         Some((k, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
@@ -52,14 +86,14 @@ fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
             })?;
             (k.to_string(), n)
         }
-        _ => (spec.clone(), 1),
+        _ => (spec.to_string(), 1),
     };
     let (kind, text) = match kind.split_once('@') {
         Some((k, t)) => (k.to_string(), Some(t.to_string())),
         None => (kind, None),
     };
     let seen = std::sync::atomic::AtomicU32::new(0);
-    Ok(Some(std::sync::Arc::new(
+    Ok(std::sync::Arc::new(
         move |e: &shipcheck_core::model::event::StoredEvent| {
             if e.event.type_name() == kind
                 && text.as_ref().is_none_or(|t| {
@@ -74,7 +108,7 @@ fn crash_hook() -> Result<Option<shipcheck_core::runs::AppendHook>, CliError> {
                 std::process::exit(CRASH_EXIT);
             }
         },
-    )))
+    ))
 }
 
 pub async fn run(g: &Global) -> Result<u8, CliError> {
@@ -209,11 +243,18 @@ fn is_database_item(item: &Item) -> bool {
 
 impl Operator {
     /// An interrupted Slack message: is it in the channel? If not, post it by hand.
-    async fn settle_slack(&self, item: &Item) -> Result<String, CliError> {
+    async fn settle_slack(&self, run: &RunState, item: &Item) -> Result<String, CliError> {
         let Some(ActionSpec::SlackNotify(spec)) = &item.action else {
             return Ok("checked by hand".into());
         };
-        let text = seed_text(spec.message);
+        // What shipcheck would have said: after a rollback, never "stable".
+        let rolled_back = run.rollbacks.iter().any(|r| r.succeeded == Some(true));
+        let text = match spec.message {
+            shipcheck_core::model::checklist::SlackMessage::Stable if rolled_back => {
+                "Deployment rolled back: production is stable on the previous release"
+            }
+            m => seed_text(m),
+        };
         let seen = shipcheck_sandbox::world::record::read_slack(&self.dir)
             .iter()
             .any(|m| m.text.contains(text));
@@ -277,7 +318,7 @@ impl People for Operator {
                     )
                     .await
             } else if item.is_performed() && (rec.action_in_flight || rec.unsure) {
-                let note = self.settle_slack(item).await?;
+                let note = self.settle_slack(&run, item).await?;
                 say!("  demo operator: {} — {note}", item.id);
                 session.tick(&run, &item.id, OPERATOR, Some(note)).await
             } else if need.need == "tick" {

@@ -476,39 +476,59 @@ pub(crate) fn journal_kinds(dir: &Path, env: &BTreeMap<String, String>) -> Vec<S
         .collect()
 }
 
-/// Where the kills land. Each kill point is a position in the uninterrupted run's journal
-/// (`calm`; positions drawn by the seed, increasing, so they spread over the whole run, the
-/// rollback and the watch after it included): the operator crashes right after it stores the
-/// event of that position (`SHIPCHECK_SANDBOX_CRASH_AFTER=kind:n`), or — every other kill,
-/// to land inside a side effect rather than between two events — is SIGKILLed at a random
-/// moment before that, whichever comes first. Without a calm journal, every kill is at a
-/// random moment.
-pub(crate) fn kill_plan(calm: &[String], kills: usize, rng: &mut Rng) -> Vec<Option<usize>> {
+/// Where the kills land: `kills` journal positions drawn by the seed from the uninterrupted
+/// run's journal (`calm`), in increasing order, so they spread over the whole run. At each,
+/// the operator crashes right after it stores that event (`SHIPCHECK_SANDBOX_CRASH_AFTER=seq=N`)
+/// or — every other kill, to land inside a side effect rather than between two events — is
+/// SIGKILLed at a random moment before that, whichever comes first. Two points are always
+/// there, waiting for their event: right after the rollback's intent (before any deploy) and
+/// the first tick of the watch after the rollback, when the scenario has them. Without a calm
+/// journal, every kill is at a random moment.
+pub(crate) fn kill_plan(calm: &[String], kills: usize, rng: &mut Rng) -> Vec<Option<Kill>> {
     if calm.is_empty() {
         return vec![None; kills];
     }
-    let mut at: Vec<usize> = (0..kills)
-        .map(|_| (rng.next() % calm.len() as u64) as usize)
+    let mut plan: Vec<(usize, Kill)> = (0..kills)
+        .map(|i| {
+            let p = (rng.next() % calm.len() as u64) as usize;
+            (
+                p,
+                Kill {
+                    spec: format!("seq={}", p + 1),
+                    event_only: i % 2 == 0,
+                },
+            )
+        })
         .collect();
-    // Always inside the rollback (right after its intent, before any deploy) and inside the
-    // watch after it (its first tick), when the run has them.
-    let mut sure = Vec::new();
     if let Some(i) = calm.iter().position(|k| k == "rollback_started") {
-        sure.push(i);
+        plan.push((
+            i,
+            Kill {
+                spec: "rollback_started".into(),
+                event_only: true,
+            },
+        ));
     }
     if let Some(done) = calm.iter().position(|k| k == "rollback_done")
         && let Some(t) = calm[done..].iter().position(|k| k == "watch_tick")
     {
-        sure.push(done + t);
+        plan.push((
+            done + t,
+            Kill {
+                spec: "watch_tick@\"leg\":1".into(),
+                event_only: true,
+            },
+        ));
     }
-    for (slot, p) in sure.into_iter().enumerate() {
-        if let Some(x) = at.get_mut(slot * 7 % kills.max(1)) {
-            *x = p;
-        }
-    }
-    at.sort_unstable();
-    at.dedup();
-    at.into_iter().map(Some).collect()
+    plan.sort_by_key(|(p, _)| *p);
+    plan.into_iter().map(|(_, k)| Some(k)).collect()
+}
+
+/// One kill: the crash point, and whether only the event triggers it (no timer).
+#[derive(Clone, Debug)]
+pub(crate) struct Kill {
+    spec: String,
+    event_only: bool,
 }
 
 /// Which part of the run a kill landed in, from the run's journal right after it.
@@ -544,33 +564,50 @@ pub(crate) fn operate(
     let mut landed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(900);
     let plan = kill_plan(calm, kills, rng);
-    for (i, point) in plan.iter().enumerate() {
+    for point in &plan {
         if Instant::now() > deadline {
             break;
         }
         let mut c = cmd(dir, env, &["sandbox", "operate"]);
         c.stdout(Stdio::null()).stderr(Stdio::null());
         let mut timer = rng.between(Duration::from_millis(120), Duration::from_millis(1100));
-        if let Some(p) = point {
-            // The event at position p of the calm run: its kind, and which of its kind it is
-            // counted from where this run's journal is now.
+        if let Some(kill) = point {
+            // A point the run has passed already (it moved on after a timer kill) is left.
             let now = journal_kinds(dir, env);
-            let kind = &calm[*p];
-            let want = calm[..=*p].iter().filter(|k| *k == kind).count();
-            let have = now.iter().filter(|k| *k == kind).count();
-            if want <= have {
+            if let Some(n) = kill.spec.strip_prefix("seq=")
+                && n.parse::<usize>().unwrap_or(0) <= now.len()
+            {
                 continue;
             }
-            c.env(
-                "SHIPCHECK_SANDBOX_CRASH_AFTER",
-                format!("{kind}:{}", want - have),
-            );
-            if i % 2 == 0 {
-                // Only the event: no timer (bounded by the run's end).
-                timer = Duration::from_secs(120);
-            } else {
-                timer = rng.between(Duration::from_millis(120), Duration::from_millis(3000));
+            if kill.spec == "rollback_started" && now.iter().any(|k| k == "rollback_started") {
+                continue;
             }
+            if kill.spec.starts_with("watch_tick@")
+                && now.iter().filter(|k| *k == "watch_ended").count() >= 2
+            {
+                continue;
+            }
+            // The rollback and the watch after it are never passed without a kill in them:
+            // whichever comes first, the point or their event.
+            let mut spec = kill.spec.clone();
+            let has = |s: &str| landed.contains(&s);
+            if calm.iter().any(|k| k == "rollback_started") {
+                if !has("inside the rollback") && !now.iter().any(|k| k == "rollback_started") {
+                    spec.push_str("|rollback_started");
+                }
+                if !has("inside the after-rollback watch")
+                    && now.iter().filter(|k| *k == "watch_ended").count() < 2
+                {
+                    spec.push_str("|watch_tick@\"leg\":1");
+                }
+            }
+            c.env("SHIPCHECK_SANDBOX_CRASH_AFTER", &spec);
+            timer = if kill.event_only {
+                // Only the event: no timer (bounded by the run's end).
+                Duration::from_secs(120)
+            } else {
+                rng.between(Duration::from_millis(120), Duration::from_millis(3000))
+            };
         }
         let mut child = c.spawn().unwrap();
         let until = Instant::now() + timer;
@@ -699,7 +736,22 @@ async fn crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once() {
     );
     let (ca, cb) = (criteria(&a.report), criteria(&b.report));
     assert_eq!(ca, cb, "success criteria");
-    assert_eq!(a.images, b.images, "final images");
+    // The release's images are named after each world's own merge commit.
+    for (f, dir) in [(&a, &calm), (&b, &crashed)] {
+        let m = manifest(dir);
+        let merge = git(&m.origin, &["rev-parse", "production^{commit}"]);
+        let short = &merge.trim()[..12];
+        for (app, image) in &f.images {
+            if scenario == Scenario::BadRelease {
+                assert_eq!(Some(image), m.previous_images.get(app), "{app}");
+            } else {
+                assert!(
+                    image.ends_with(short),
+                    "{app} runs {image}, not the release"
+                );
+            }
+        }
+    }
     assert_eq!(
         a.deploys_of_previous_image, b.deploys_of_previous_image,
         "rollback deploys"

@@ -252,3 +252,28 @@ async fn kills_inside_the_after_rollback_watch_end_verified_with_incidents_close
     .unwrap();
     world.shutdown().await;
 }
+
+/// Killed right after the release watch's last tick, before the watch was decided: the resume
+/// decided it (it panicked: "min > max" asking for tick 9 of 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_killed_after_its_last_tick_is_decided_on_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::build_with(&tmp.path().join("w"), world_options(Scenario::Good, 150.0))
+        .await
+        .unwrap();
+    let (dir, env) = (world.dir.clone(), world.env().clone());
+    tokio::task::spawn_blocking(move || {
+        crash_at(&dir, &env, "watch_tick:8");
+        let out = resume(&dir, &env);
+        assert!(!out.contains("panicked"), "{out}");
+        let evs = events(&dir, &env);
+        assert!(
+            evs.iter().any(|e| kind(e) == "watch_ended"),
+            "the watch ended"
+        );
+        assert_eq!(run(&dir, &env, &["verify"]).0, 0);
+    })
+    .await
+    .unwrap();
+    world.shutdown().await;
+}
