@@ -252,6 +252,8 @@ pub fn logscan(data: &[u8]) {
             keep_first: 3,
             max_kept_line: 40,
             whole_line: first.first().is_some_and(|b| b % 2 == 1),
+            // The smallest buffer, so that a long input exercises lines longer than it.
+            buffer_size: 64 * 1024,
             ..ScanOptions::default()
         };
         if let Ok(s) = Scanner::with_options([Pattern::new("fuzz", regex)], opts) {
