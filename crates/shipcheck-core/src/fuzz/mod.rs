@@ -15,8 +15,11 @@ use crate::logscan::{Pattern, ScanOptions, Scanner};
 use crate::model::config::{self, WindowConfig, discover};
 use crate::model::duration;
 
+/// A target: its name (the fuzz crate's binary) and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// Every target, by name: the fuzz crate's binaries and the seed test use this list.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[Target] = &[
     ("config", config),
     ("flytoml", flytoml),
     ("fly_json", fly_json),
