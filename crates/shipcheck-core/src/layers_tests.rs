@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("incidents", 8),
     ("watch", 9),
     ("engine", 10),
+    ("fuzz", 11),
 ];
 
 fn src() -> PathBuf {

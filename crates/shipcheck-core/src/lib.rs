@@ -16,6 +16,7 @@
 //!    does to a run (start, tick, waive, note, abort, sign).
 //! 6. [`checks`], [`actions`], [`incidents`] and the [`watch`].
 //! 7. [`engine`]: the phase engine that walks a run and emits every change as an event.
+//! 8. [`fuzz`]: the bodies of the fuzz targets (`fuzz/`), one per family of readers.
 //!
 //! Data flows one way: config → checklist → engine → events → (store, terminal, web).
 
@@ -38,6 +39,8 @@ pub mod incidents;
 pub mod watch;
 
 pub mod engine;
+
+pub mod fuzz;
 
 #[cfg(test)]
 mod layers_tests;

@@ -170,17 +170,7 @@ impl Reply {
     /// The body as `T`. Malformed JSON, an HTML page, an empty body, or JSON without a
     /// required field (named) is an error with the reason; optional fields may be missing.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_str(&self.body).map_err(|e| {
-            self.malformed(if self.body.trim().is_empty() {
-                "the body is empty".to_string()
-            } else if crate::clients::api_error::looks_html(&self.body) {
-                crate::clients::api_error::html_summary(&self.body)
-            } else if e.is_data() {
-                format!("an answer that is not the documented shape: {e}")
-            } else {
-                format!("malformed JSON: {e}")
-            })
-        })
+        read_json(&self.body).map_err(|reason| self.malformed(reason))
     }
 
     /// One line from the body for a message: secrets removed first, then cut
@@ -202,6 +192,22 @@ impl Reply {
             reason: crate::model::redact::redact(&reason.into(), &self.secrets),
         }
     }
+}
+
+/// Reads an answer's body as `T`; `Err` is the reason (for [`Reply::malformed`]): an empty
+/// body, an HTML page (by its title), JSON that is not the documented shape, or malformed JSON.
+pub fn read_json<T: DeserializeOwned>(body: &str) -> Result<T, String> {
+    serde_json::from_str(body).map_err(|e| {
+        if body.trim().is_empty() {
+            "the body is empty".to_string()
+        } else if crate::clients::api_error::looks_html(body) {
+            crate::clients::api_error::html_summary(body)
+        } else if e.is_data() {
+            format!("an answer that is not the documented shape: {e}")
+        } else {
+            format!("malformed JSON: {e}")
+        }
+    })
 }
 
 /// A client for one service.

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 pub use types::*;
 
-use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link};
+use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link, read_json};
 use crate::clients::{ClientError, Kit};
 use crate::model::config::GithubConfig;
 
@@ -118,22 +118,7 @@ impl GitHub {
         let mut req = first;
         for _ in 0..MAX_PAGES {
             let reply = self.api.send(req.clone()).await?;
-            let value: serde_json::Value = reply.json()?;
-            let list = match field {
-                Some(f) => value.get(f).cloned(),
-                None => Some(value),
-            };
-            let Some(serde_json::Value::Array(items)) = list else {
-                return Err(reply.malformed(match field {
-                    Some(f) => format!("expected an object with an array `{f}`"),
-                    None => "expected an array".into(),
-                }));
-            };
-            for item in items {
-                out.push(serde_json::from_value(item).map_err(|e| {
-                    reply.malformed(format!("an item that is not the documented shape: {e}"))
-                })?);
-            }
+            out.extend(read_page(&reply.body, field).map_err(|r| reply.malformed(r))?);
             match next_link(&reply) {
                 Some(url) => {
                     req = Request {
@@ -180,11 +165,7 @@ impl GitHub {
                 PERM_CHECKS_READ,
             ))
             .await?;
-        let v: serde_json::Value = reply.json()?;
-        v.get("sha")
-            .and_then(|s| s.as_str())
-            .map(str::to_string)
-            .ok_or_else(|| reply.malformed("no `sha` in the commit"))
+        read_commit_sha(&reply.body).map_err(|r| reply.malformed(r))
     }
 
     /// The check runs of a commit.
@@ -329,6 +310,38 @@ impl GitHub {
         .query("per_page", 100);
         self.paged(req, Some("jobs")).await
     }
+}
+
+/// Reads one page of a list answer: the array itself, or the array `field` of an object
+/// (`jobs`). `Err` is the reason the answer is malformed.
+pub fn read_page<T: DeserializeOwned>(body: &str, field: Option<&str>) -> Result<Vec<T>, String> {
+    let value: serde_json::Value = read_json(body)?;
+    let list = match field {
+        Some(f) => value.get(f).cloned(),
+        None => Some(value),
+    };
+    let Some(serde_json::Value::Array(items)) = list else {
+        return Err(match field {
+            Some(f) => format!("expected an object with an array `{f}`"),
+            None => "expected an array".into(),
+        });
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            serde_json::from_value(item)
+                .map_err(|e| format!("an item that is not the documented shape: {e}"))
+        })
+        .collect()
+}
+
+/// Reads a commit's answer: its SHA.
+pub fn read_commit_sha(body: &str) -> Result<String, String> {
+    let v: serde_json::Value = read_json(body)?;
+    v.get("sha")
+        .and_then(|s| s.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| "no `sha` in the commit".to_string())
 }
 
 #[cfg(test)]

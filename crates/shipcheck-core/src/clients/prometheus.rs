@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::clients::api::{Api, ApiError, Policy, Request, Service};
+use crate::clients::api::{Api, ApiError, Policy, Request, Service, read_json};
 use crate::clients::{ClientError, Kit};
 use crate::model::config::{PrometheusAuth, PrometheusConfig};
 
@@ -93,65 +93,65 @@ impl Prometheus {
             req = req.query("time", t.as_second());
         }
         let reply = self.api.send(req).await?;
-        let v: Value = reply.json()?;
-        if v.get("status").and_then(|s| s.as_str()) != Some("success") {
-            // Prometheus' `errorType`/`error`, VictoriaMetrics' `errorType: "422"`.
-            let said = reply.message();
-            return Err(reply.malformed(format!(
-                "status {} ({})",
-                v.get("status").unwrap_or(&Value::Null),
-                if v.get("error").is_some() {
-                    said.as_str()
-                } else {
-                    "no error given"
-                }
-            )));
-        }
-        let data = v.get("data").ok_or_else(|| reply.malformed("no `data`"))?;
-        let kind = data
-            .get("resultType")
-            .and_then(|t| t.as_str())
-            .unwrap_or("");
-        let result = data
-            .get("result")
-            .ok_or_else(|| reply.malformed("no `data.result`"))?;
-        let pair = |p: &Value| -> Result<f64, ApiError> {
-            p.get(1)
-                .and_then(|s| s.as_str())
-                .and_then(parse_value)
-                .ok_or_else(|| reply.malformed(format!("a value is not [time, \"number\"]: {p}")))
-        };
-        match kind {
-            "vector" => {
-                let list = result
-                    .as_array()
-                    .ok_or_else(|| reply.malformed("`data.result` is not an array"))?;
-                let mut out = Vec::new();
-                for s in list {
-                    let labels = s
-                        .get("metric")
-                        .and_then(|m| m.as_object())
-                        .map(|m| {
-                            m.iter()
-                                .map(|(k, v)| {
-                                    (k.clone(), v.as_str().unwrap_or_default().to_string())
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let value = pair(s.get("value").unwrap_or(&Value::Null))?;
-                    out.push(Sample { labels, value });
-                }
-                Ok(out)
+        read_query(&reply.body).map_err(|r| reply.malformed(r))
+    }
+}
+
+/// Reads an instant query's answer: one sample per series (a scalar is one sample without
+/// labels). `Err` is the reason it is malformed, with Prometheus' own error when it gave one.
+pub fn read_query(body: &str) -> Result<Vec<Sample>, String> {
+    let v: Value = read_json(body)?;
+    if v.get("status").and_then(|s| s.as_str()) != Some("success") {
+        // Prometheus' `errorType`/`error`, VictoriaMetrics' `errorType: "422"`.
+        let said = crate::clients::api::api_message(body);
+        return Err(format!(
+            "status {} ({})",
+            v.get("status").unwrap_or(&Value::Null),
+            if v.get("error").is_some() {
+                said.as_str()
+            } else {
+                "no error given"
             }
-            "scalar" => Ok(vec![Sample {
-                labels: BTreeMap::new(),
-                value: pair(result)?,
-            }]),
-            other => Err(reply.malformed(format!(
-                "resultType {other:?} where an instant vector or scalar was expected"
-            ))),
+        ));
+    }
+    let data = v.get("data").ok_or("no `data`")?;
+    let kind = data
+        .get("resultType")
+        .and_then(|t| t.as_str())
+        .unwrap_or("");
+    let result = data.get("result").ok_or("no `data.result`")?;
+    let pair = |p: &Value| -> Result<f64, String> {
+        p.get(1)
+            .and_then(|s| s.as_str())
+            .and_then(parse_value)
+            .ok_or_else(|| format!("a value is not [time, \"number\"]: {p}"))
+    };
+    match kind {
+        "vector" => {
+            let list = result.as_array().ok_or("`data.result` is not an array")?;
+            let mut out = Vec::new();
+            for s in list {
+                let labels = s
+                    .get("metric")
+                    .and_then(|m| m.as_object())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let value = pair(s.get("value").unwrap_or(&Value::Null))?;
+                out.push(Sample { labels, value });
+            }
+            Ok(out)
         }
+        "scalar" => Ok(vec![Sample {
+            labels: BTreeMap::new(),
+            value: pair(result)?,
+        }]),
+        other => Err(format!(
+            "resultType {other:?} where an instant vector or scalar was expected"
+        )),
     }
 }
 

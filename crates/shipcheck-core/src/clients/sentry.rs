@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link};
+use crate::clients::api::{Api, ApiError, Policy, Request, Service, next_link, read_json};
 use crate::clients::{ClientError, Kit};
 use crate::model::config::SentryConfig;
 
@@ -149,13 +149,7 @@ impl Sentry {
                     PERM_PROJECT_READ,
                 ))
                 .await?;
-            let v: Value = reply.json()?;
-            let id = match v.get("id") {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                _ => return Err(reply.malformed("no `id` in the project")),
-            };
-            out.push(id);
+            out.push(read_project_id(&reply.body).map_err(|r| reply.malformed(r))?);
         }
         Ok(out)
     }
@@ -192,52 +186,7 @@ impl Sentry {
             req = req.query("environment", env);
         }
         let reply = self.api.send(req).await?;
-        let v: Value = reply.json()?;
-        let series = v
-            .get("timeSeries")
-            .and_then(|t| t.as_array())
-            .ok_or_else(|| reply.malformed("no `timeSeries` array"))?;
-        let mut count = Count {
-            events: 0.0,
-            buckets: 0,
-            incomplete: 0,
-            interval_minutes: f64::from(interval_minutes),
-        };
-        // One series without `groupBy`; should Sentry split it (top events, "other"), the
-        // events of every series are summed over the first series' buckets.
-        for (n, s) in series.iter().enumerate() {
-            let values = s
-                .get("values")
-                .and_then(|t| t.as_array())
-                .ok_or_else(|| reply.malformed("no `values` in the time series"))?;
-            for b in values {
-                let complete = b.get("incomplete").and_then(|i| i.as_bool()) != Some(true);
-                let value = match b.get("value") {
-                    Some(Value::Number(v)) if complete => {
-                        let x = v.as_f64().unwrap_or(f64::NAN);
-                        if !x.is_finite() || x < 0.0 {
-                            return Err(reply.malformed(format!("a bucket has the value {v}")));
-                        }
-                        Some(x)
-                    }
-                    Some(Value::Number(_) | Value::Null) | None => None,
-                    Some(other) => {
-                        return Err(reply.malformed(format!("a bucket has the value {other}")));
-                    }
-                };
-                match value {
-                    Some(x) => {
-                        count.events += x;
-                        if n == 0 {
-                            count.buckets += 1;
-                        }
-                    }
-                    None if n == 0 => count.incomplete += 1,
-                    None => {}
-                }
-            }
-        }
-        Ok(count)
+        read_error_count(&reply.body, interval_minutes).map_err(|r| reply.malformed(r))
     }
 
     /// Unresolved issues of `projects` first seen at or after `since`, newest first.
@@ -267,7 +216,7 @@ impl Sentry {
         let mut out = Vec::new();
         for _ in 0..MAX_PAGES {
             let reply = self.api.send(req.clone()).await?;
-            let page: Vec<Issue> = reply.json()?;
+            let page = read_issues(&reply.body).map_err(|r| reply.malformed(r))?;
             out.extend(page.into_iter().filter(|i| i.first_seen >= since));
             match next_link(&reply) {
                 Some(url) => {
@@ -347,6 +296,72 @@ impl Sentry {
             ))
             .await
     }
+}
+
+/// Reads a project's answer: its numeric id (a string or a number in Sentry's answers).
+pub fn read_project_id(body: &str) -> Result<String, String> {
+    let v: Value = read_json(body)?;
+    match v.get("id") {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err("no `id` in the project".into()),
+    }
+}
+
+/// Reads an `events-timeseries` answer in buckets of `interval_minutes`: the events of the
+/// complete buckets, summed over every series. `Err` is the reason it is malformed.
+pub fn read_error_count(body: &str, interval_minutes: u32) -> Result<Count, String> {
+    let v: Value = read_json(body)?;
+    let series = v
+        .get("timeSeries")
+        .and_then(|t| t.as_array())
+        .ok_or("no `timeSeries` array")?;
+    let mut count = Count {
+        events: 0.0,
+        buckets: 0,
+        incomplete: 0,
+        interval_minutes: f64::from(interval_minutes),
+    };
+    // One series without `groupBy`; should Sentry split it (top events, "other"), the
+    // events of every series are summed over the first series' buckets.
+    for (n, s) in series.iter().enumerate() {
+        let values = s
+            .get("values")
+            .and_then(|t| t.as_array())
+            .ok_or("no `values` in the time series")?;
+        for b in values {
+            let complete = b.get("incomplete").and_then(|i| i.as_bool()) != Some(true);
+            let value = match b.get("value") {
+                Some(Value::Number(v)) if complete => {
+                    let x = v.as_f64().unwrap_or(f64::NAN);
+                    if !x.is_finite() || x < 0.0 {
+                        return Err(format!("a bucket has the value {v}"));
+                    }
+                    Some(x)
+                }
+                Some(Value::Number(_) | Value::Null) | None => None,
+                Some(other) => {
+                    return Err(format!("a bucket has the value {other}"));
+                }
+            };
+            match value {
+                Some(x) => {
+                    count.events += x;
+                    if n == 0 {
+                        count.buckets += 1;
+                    }
+                }
+                None if n == 0 => count.incomplete += 1,
+                None => {}
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Reads one page of issues.
+pub fn read_issues(body: &str) -> Result<Vec<Issue>, String> {
+    read_json(body)
 }
 
 #[cfg(test)]

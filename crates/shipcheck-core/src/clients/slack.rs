@@ -64,22 +64,25 @@ impl Slack {
             .api
             .send(Request::post("", body, what, PERM_WEBHOOK))
             .await?;
-        let answer = reply.body.trim();
-        if answer != "ok" {
-            let said = reply.message();
-            // A 200 that is not Slack's `ok` (a proxy's page, another service): not posted
-            // as far as anyone can tell.
-            return Err(reply.malformed(format!(
-                "{} where Slack answers `ok`",
-                if answer.is_empty() {
-                    "an empty body".to_string()
-                } else {
-                    said
-                }
-            )));
-        }
-        Ok(answer.to_string())
+        read_answer(&reply.body).map_err(|r| reply.malformed(r))
     }
+}
+
+/// Reads a webhook's successful answer: Slack's `ok`. Anything else (a proxy's page, another
+/// service) means not posted as far as anyone can tell; `Err` says what came instead.
+pub fn read_answer(body: &str) -> Result<String, String> {
+    let answer = body.trim();
+    if answer != "ok" {
+        return Err(format!(
+            "{} where Slack answers `ok`",
+            if answer.is_empty() {
+                "an empty body".to_string()
+            } else {
+                crate::clients::api::api_message(answer)
+            }
+        ));
+    }
+    Ok(answer.to_string())
 }
 
 #[cfg(test)]

@@ -64,7 +64,16 @@ impl ConfigError {
 
     /// The error as plain text (no colours): for each problem, `file:line:column`, the key
     /// path, the message, the offending line with the key or value marked, and the help.
+    ///
+    /// A problem near a line longer than [`SNIPPET_LINE_MAX`] characters is shown with an
+    /// excerpt of its line instead: miette's snippet would print the whole line, and panics
+    /// on a column past 65,535.
     pub fn render(&self) -> String {
+        if let ConfigError::Invalid(inv) = self
+            && inv.near_a_long_line()
+        {
+            return inv.render_excerpts();
+        }
         let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
             .with_links(false)
             .with_width(200);
@@ -93,6 +102,97 @@ pub struct InvalidConfig {
     pub src: NamedSource<String>,
     /// At least one problem, in file order.
     pub problems: Vec<Problem>,
+}
+
+/// Lines up to this many characters are shown whole in a snippet; around a longer one a
+/// problem is shown with an excerpt of its line.
+pub const SNIPPET_LINE_MAX: usize = 400;
+
+/// Characters of the line shown before and after a problem's start in an excerpt.
+const EXCERPT_BEFORE: usize = 40;
+const EXCERPT_AFTER: usize = 80;
+
+impl InvalidConfig {
+    /// Whether a line a snippet would show (the problem's lines and one either side) is
+    /// longer than [`SNIPPET_LINE_MAX`] characters.
+    fn near_a_long_line(&self) -> bool {
+        let text = self.src.inner().as_str();
+        let lines: Vec<&str> = text.split('\n').collect();
+        let line_of = |offset: usize| {
+            let offset = floor_char_boundary(text, offset);
+            text[..offset].matches('\n').count()
+        };
+        self.problems.iter().any(|p| {
+            let first = line_of(p.span.offset()).saturating_sub(1);
+            let last = line_of(p.span.offset() + p.span.len()) + 1;
+            lines
+                .iter()
+                .take(last + 1)
+                .skip(first)
+                .any(|l| l.len() > SNIPPET_LINE_MAX && l.chars().count() > SNIPPET_LINE_MAX)
+        })
+    }
+
+    /// Every problem with an excerpt of its line (control characters shown as spaces) and a
+    /// mark under the problem, then its help.
+    fn render_excerpts(&self) -> String {
+        let text = self.src.inner().as_str();
+        let mut out = String::new();
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&format!("  × {p}\n"));
+            let start = floor_char_boundary(text, p.span.offset());
+            let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
+            let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+            let line = &text[line_start..line_end];
+            let at = text[line_start..start].chars().count();
+            let end = floor_char_boundary(text, (p.span.offset() + p.span.len()).min(line_end));
+            let marked = text[start..end.max(start)]
+                .chars()
+                .count()
+                .clamp(1, EXCERPT_AFTER);
+            let total = line.chars().count();
+            let from = at.saturating_sub(EXCERPT_BEFORE);
+            let to = total.min(at + marked + EXCERPT_AFTER);
+            let shown: String = line
+                .chars()
+                .skip(from)
+                .take(to - from)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let (pre, post) = (
+                if from > 0 { "…" } else { "" },
+                if to < total { "…" } else { "" },
+            );
+            out.push_str(&format!(
+                "   │ line {}, {total} characters; from column {}:\n",
+                p.line,
+                from + 1
+            ));
+            out.push_str(&format!("   │ {pre}{shown}{post}\n"));
+            out.push_str(&format!(
+                "   │ {}{} {}\n",
+                " ".repeat(at - from + pre.chars().count()),
+                "^".repeat(marked),
+                p.label
+            ));
+            if let Some(h) = &p.help {
+                out.push_str(&format!("  help: {h}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// The largest char boundary of `text` at or before `offset`.
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 impl fmt::Display for InvalidConfig {

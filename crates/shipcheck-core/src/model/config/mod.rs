@@ -39,4 +39,6 @@ pub use validate::{check_timezone, parse_hhmm};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_render;
+#[cfg(test)]
 mod tests_values;

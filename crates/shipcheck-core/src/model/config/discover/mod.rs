@@ -183,11 +183,33 @@ pub fn discover_with(repo_dir: &Path, answers: &Answers) -> Discovery {
     walk(repo_dir, repo_dir, 0, MAX_DEPTH, &mut found);
     found.files.sort();
     found.not_searched.sort_by(|a, b| a.dir.cmp(&b.dir));
+    let read = found.files.iter().map(|path| {
+        let rel = path.strip_prefix(repo_dir).unwrap_or(path).to_path_buf();
+        (rel, std::fs::read_to_string(path))
+    });
+    conclude(read, found.ignored, found.not_searched, answers)
+}
+
+/// [`discover_with`] over files already read: each file's path relative to the repository
+/// and its text (what a directory walk would have found).
+pub fn discover_texts(files: &[(PathBuf, String)], answers: &Answers) -> Discovery {
+    let mut files: Vec<&(PathBuf, String)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let read = files.into_iter().map(|(p, t)| (p.clone(), Ok(t.clone())));
+    conclude(read, Vec::new(), Vec::new(), answers)
+}
+
+/// Reads the files found, pairs them and applies what a person answered.
+fn conclude(
+    read: impl Iterator<Item = (PathBuf, std::io::Result<String>)>,
+    mut ignored: Vec<Ignored>,
+    not_searched: Vec<NotSearched>,
+    answers: &Answers,
+) -> Discovery {
     let mut files = Vec::new();
     let mut names = Vec::new();
-    let mut ignored = found.ignored;
-    for path in found.files {
-        match read_one(repo_dir, &path) {
+    for (rel, text) in read {
+        match read_one(rel, text) {
             Ok(f) => {
                 names.push(pair::names(&f.path, f.app.as_deref()));
                 files.push(f);
@@ -205,7 +227,7 @@ pub fn discover_with(repo_dir: &Path, answers: &Answers) -> Discovery {
     Discovery {
         files,
         ignored,
-        not_searched: found.not_searched,
+        not_searched,
     }
 }
 
@@ -320,14 +342,13 @@ fn fly_name(name: &str) -> Option<NameKind> {
 
 /// Reads one file. A `.yml` file that is not TOML is not a Fly config (flyctl would not
 /// read it either) and is ignored; any other unreadable file is a `problem` on that file.
-fn read_one(repo: &Path, file: &Path) -> Result<FlyFile, Ignored> {
-    let rel = file.strip_prefix(repo).unwrap_or(file).to_path_buf();
+fn read_one(rel: PathBuf, text: std::io::Result<String>) -> Result<FlyFile, Ignored> {
     let yml = rel.extension().is_some_and(|e| e == "yml");
     let mut d = FlyFile {
         path: rel.clone(),
         ..FlyFile::default()
     };
-    let text = match std::fs::read_to_string(file) {
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
             d.problem = Some(format!("cannot read it: {e}"));
