@@ -37,7 +37,7 @@ for i in $(seq 1 "$worlds"); do
     seed=$((SEED * 1000 + i))
     log="$WORK/world-$i.log"
     if SHIPCHECK_CRASH_SCENARIO="$scenario" SHIPCHECK_CRASH_SEED="$seed" SHIPCHECK_CRASH_POINTS="$POINTS" \
-        "$TEST_BIN" --exact demo::crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once \
+        "$TEST_BIN" --exact crash::crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once \
         --nocapture >"$log" 2>&1; then
         verdict=ok
     else

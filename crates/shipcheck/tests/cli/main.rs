@@ -14,6 +14,7 @@ mod support;
 mod actions;
 mod ci;
 mod config_errors;
+mod crash;
 mod demo;
 mod fly;
 mod git;
@@ -28,6 +29,7 @@ mod speed;
 mod untrusted;
 mod walk;
 mod watch;
+mod writers;
 
 mod basics {
     use crate::support::TestEnv;
