@@ -6,20 +6,11 @@
 
 use std::path::Path;
 
-use crate::support::{Answers, TestEnv, answer_needs, git_out};
+use crate::support::{Answers, TestEnv, answer_needs, git_out, sqlite};
 
 fn exec(db: &Path, sql: &'static str, binds: &[&str]) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, mut conn) = sqlite(db);
     rt.block_on(async {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(db)
-            .connect()
-            .await
-            .unwrap();
         let mut q = sqlx::query(sql);
         for b in binds {
             q = q.bind(b.to_string());
@@ -31,17 +22,8 @@ fn exec(db: &Path, sql: &'static str, binds: &[&str]) {
 /// Rewrites event `seq`'s payload, then recomputes every hash from it to the end and the
 /// runs row's head, as someone with write access to the store would to hide the change.
 fn rewrite_and_rechain(db: &Path, run_id: &str, seq: i64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, mut conn) = sqlite(db);
     rt.block_on(async {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(db)
-            .connect()
-            .await
-            .unwrap();
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT seq, at, payload, prev_hash FROM events WHERE run_id = $1 ORDER BY seq",
         )

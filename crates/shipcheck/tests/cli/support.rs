@@ -248,20 +248,29 @@ pub fn serve() -> Server {
     })
 }
 
-/// Edits one stored event's payload behind shipcheck's back, as an attacker with SQL access
-/// would.
-pub fn tamper_with_event(db: &Path, run_id: &str, seq: i64) {
+/// A runtime and a connection to the SQLite store at `db`, for tests that act on the store
+/// behind shipcheck's back.
+pub fn sqlite(db: &Path) -> (tokio::runtime::Runtime, sqlx::SqliteConnection) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
+    let conn = rt.block_on(async {
         use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        sqlx::sqlite::SqliteConnectOptions::new()
             .filename(db)
             .connect()
             .await
-            .unwrap();
+            .unwrap()
+    });
+    (rt, conn)
+}
+
+/// Edits one stored event's payload behind shipcheck's back, as an attacker with SQL access
+/// would.
+pub fn tamper_with_event(db: &Path, run_id: &str, seq: i64) {
+    let (rt, mut conn) = sqlite(db);
+    rt.block_on(async {
         let done = sqlx::query(
             "UPDATE events SET payload = replace(payload, 'pass', 'fail') || ' ' WHERE run_id = $1 AND seq = $2",
         )
