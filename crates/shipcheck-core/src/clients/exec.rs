@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 
+/// Quotes one word for display in a POSIX shell (the model's, re-exported for callers here).
+pub use crate::model::shell::quote;
+
 /// A command to run.
 #[derive(Clone, Debug)]
 pub struct Cmd {
@@ -412,19 +415,6 @@ fn kill_group(pid: Option<u32>) {
 /// may signal) instead of the group.
 fn kill_group_args(pgid: u32) -> [String; 4] {
     ["-s".into(), "KILL".into(), "--".into(), format!("-{pgid}")]
-}
-
-/// Quotes one word for display in a POSIX shell.
-pub fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,^".contains(c))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 impl crate::model::error::HasKind for ExecError {

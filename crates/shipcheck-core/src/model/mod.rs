@@ -15,4 +15,5 @@ pub mod incident;
 pub mod loadtest;
 pub mod outcome;
 pub mod redact;
+pub mod shell;
 pub mod watch;

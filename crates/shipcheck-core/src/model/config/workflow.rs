@@ -14,6 +14,7 @@ use std::path::Path;
 
 use crate::model::config::discover::Env;
 use crate::model::config::{GitConfig, InitPlan, PlannedApp};
+use crate::model::shell::quote;
 
 /// Where the workflow is written, relative to the repository's root.
 pub const WORKFLOW_FILE: &str = ".github/workflows/deploy.yml";
@@ -123,7 +124,7 @@ jobs:
         run: curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --max-time 10 {url}
 ",
                     name = yaml_str(&app.fly_app),
-                    url = shell_word(url),
+                    url = quote(url),
                 );
             }
             None => {
@@ -181,8 +182,8 @@ fn deploy_job(
 ",
             app_name = yaml_str(&app.fly_app),
             dir = yaml_str(&dir),
-            file = shell_word(&file),
-            app = shell_word(&app.fly_app),
+            file = quote(&file),
+            app = quote(&app.fly_app),
         );
     }
 }
@@ -217,18 +218,6 @@ fn yaml_str(s: &str) -> String {
 /// A string literal in a GitHub Actions expression (`${{ }}`, `if:`).
 fn expression_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-/// A word for the shell: as is when it is safe, else single-quoted.
-fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 #[cfg(test)]
@@ -298,6 +287,6 @@ mod tests {
         assert!(!w.contains("maybe-prod"), "{w}");
         assert!(w.contains("No production app was written"), "{w}");
         assert!(w.contains("branches: ['release: main', staging]"), "{w}");
-        assert_eq!(shell_word("a b'c"), "'a b'\\''c'");
+        assert_eq!(quote("a b'c"), "'a b'\\''c'");
     }
 }
