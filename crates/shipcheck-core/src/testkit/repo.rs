@@ -2,7 +2,6 @@
 //! `staging` branches. Every git call (here and in [`crate::clients::git`] under
 //! test) is hermetic: no user or system config, a fixed identity, fixed dates.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::actions::ActionContext;
@@ -26,18 +25,20 @@ pub(crate) fn hermetic(mut c: Cmd) -> Cmd {
 }
 
 /// A bare origin and a working clone in a temporary directory: the workspace's git fixture
-/// ([`Fixture`]) with check and action contexts for the clone.
+/// ([`Fixture`]: `root`, `origin`, `work`, `commit`, `push`, … through `Deref`) with check and
+/// action contexts for the clone.
 pub(crate) struct TestRepo {
-    _tmp: tempfile::TempDir,
     fixture: Fixture,
-    /// The temporary directory (the config's base dir).
-    pub root: PathBuf,
-    /// The bare `origin`.
-    pub origin: PathBuf,
-    /// The working clone (`[git] repo = "work"`).
-    pub work: PathBuf,
     /// Commits staging has that production lacks after [`TestRepo::new`].
     pub staging_commits: usize,
+    _tmp: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestRepo {
+    type Target = Fixture;
+    fn deref(&self) -> &Fixture {
+        &self.fixture
+    }
 }
 
 impl TestRepo {
@@ -77,49 +78,10 @@ impl TestRepo {
             ],
         );
         TestRepo {
-            root: fixture.root.clone(),
-            origin: fixture.origin.clone(),
-            work: fixture.work.clone(),
             fixture,
-            _tmp: tmp,
             staging_commits: 0,
+            _tmp: tmp,
         }
-    }
-
-    /// Commits `files` on `branch` in the working clone (not pushed); the clone stays on it.
-    pub fn commit(&self, branch: &str, files: &[(&str, &str)], subject: &str) -> String {
-        self.fixture.commit(branch, files, subject)
-    }
-
-    /// Commits `files` on `branch` in clone `dir` (not pushed).
-    pub fn commit_in(
-        &self,
-        dir: &Path,
-        branch: &str,
-        files: &[(&str, &str)],
-        subject: &str,
-    ) -> String {
-        self.fixture.commit_in(dir, branch, files, subject)
-    }
-
-    /// Pushes `branch` from the working clone.
-    pub fn push(&self, branch: &str) {
-        self.fixture.push(branch)
-    }
-
-    /// Another clone of origin, named `name`.
-    pub fn clone_to(&self, name: &str) -> PathBuf {
-        self.fixture.clone_to(name)
-    }
-
-    /// origin's `branch` commit.
-    pub fn origin_ref(&self, branch: &str) -> String {
-        self.fixture.origin_ref(branch)
-    }
-
-    /// How many pushes updated origin's `branch`.
-    pub fn pushes(&self, branch: &str) -> usize {
-        self.fixture.pushes(branch)
     }
 
     /// Every ref of the clone and of origin, plus the clone's HEAD and status (to show
