@@ -87,6 +87,14 @@ pub fn brief(e: &StoredEvent) -> String {
         } => {
             format!("run of {project} ({env}) started by {by}")
         }
+        Event::ConfigTrusted { differences, by } => format!(
+            "config: {by} trusted {} difference(s) from the production branch's programs and URLs",
+            differences.len()
+        ),
+        Event::ConfigNotCompared { reason, settings } => format!(
+            "config: programs and URLs not compared with the production branch's ({reason}); this run uses {}",
+            settings.join(", ")
+        ),
         Event::WindowOverridden { reason, by } => format!("window overridden by {by}: {reason}"),
         Event::CheckFinished {
             item,

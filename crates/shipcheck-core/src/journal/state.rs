@@ -204,6 +204,9 @@ pub struct RunState {
     pub notes: Vec<Note>,
     /// A window override, with who and why.
     pub window_override: Option<(String, String)>,
+    /// How the config's programs and URLs compared with the production branch's when the run
+    /// started, when they were not simply the same (trusted differences, or not compared).
+    pub config_trust: Option<String>,
     /// Overall status.
     pub status: RunStatus,
     /// Abort reason and who.
@@ -307,6 +310,7 @@ impl RunState {
             completed: Vec::new(),
             notes: Vec::new(),
             window_override: None,
+            config_trust: None,
             status: RunStatus::Active,
             aborted: None,
             signed: None,
@@ -551,7 +555,19 @@ impl RunState {
                 self.signed = Some((by.clone(), e.at));
             }
             Event::JournalAnchored { anchor } => self.anchors.push(anchor.clone()),
-            Event::ConfigTrusted { .. } => {}
+            Event::ConfigTrusted { differences, by } => {
+                self.config_trust = Some(format!(
+                    "{} of the config's programs and URLs differ from the production branch's committed config; {by} read them and started anyway: {}",
+                    differences.len(),
+                    differences.join("; ")
+                ));
+            }
+            Event::ConfigNotCompared { reason, settings } => {
+                self.config_trust = Some(format!(
+                    "the config's programs and URLs were not compared with the production branch's committed config ({reason}); the run uses {}",
+                    settings.join(", ")
+                ));
+            }
             Event::ConfigAccepted { digest, config, .. } => {
                 self.config_digest.clone_from(digest);
                 self.config_text = Some(config.clone());

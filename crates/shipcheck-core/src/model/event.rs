@@ -51,6 +51,15 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// The config's programs and URLs could not be compared with the production branch's
+    /// committed config when the run started (no committed config there, the config lies
+    /// outside the repository, git failed): the run records why and what it will use.
+    ConfigNotCompared {
+        /// Why they were not compared.
+        reason: String,
+        /// The programs and URLs the run uses, one `name: value` line each.
+        settings: Vec<String>,
+    },
     /// A person accepted a different config for the run (`shipcheck config accept`); the run
     /// uses it from here on.
     ConfigAccepted {
@@ -335,6 +344,7 @@ impl Event {
             Event::RunSigned { .. } => "run_signed",
             Event::ConfigAccepted { .. } => "config_accepted",
             Event::ConfigTrusted { .. } => "config_trusted",
+            Event::ConfigNotCompared { .. } => "config_not_compared",
             Event::JournalAnchored { .. } => "journal_anchored",
             Event::BaselineRecorded { .. } => "baseline_recorded",
             Event::WatchStarted { .. } => "watch_started",

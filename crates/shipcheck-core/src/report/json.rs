@@ -41,6 +41,9 @@ pub struct RunReport {
     pub updated_at: Timestamp,
     /// The digest of the config it was started with.
     pub config_digest: String,
+    /// How the config's programs and URLs compared with the production branch's at the start,
+    /// when not simply the same (trusted differences, or not compared and why).
+    pub config_trust: Option<String>,
     /// A deploy window overridden: who and why.
     pub window_override: Option<ByReason>,
     /// Aborted: who and why.
@@ -201,6 +204,7 @@ pub fn report(run: &RunState) -> RunReport {
         scheduled_at: run.scheduled_at,
         updated_at: run.updated_at,
         config_digest: run.config_digest.clone(),
+        config_trust: run.config_trust.clone(),
         window_override: by_reason(&run.window_override),
         aborted: by_reason(&run.aborted),
         signed: run.signed.as_ref().map(|(by, at)| Signed {

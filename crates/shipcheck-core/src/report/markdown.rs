@@ -50,6 +50,9 @@ pub fn render(run: &RunState, tz: &str) -> String {
     if let Some((by, reason)) = &run.window_override {
         let _ = writeln!(out, "Deploy window overridden by {by}: {reason}.");
     }
+    if let Some(trust) = &run.config_trust {
+        let _ = writeln!(out, "Config: {trust}.");
+    }
     if let Some((by, reason)) = &run.aborted {
         let _ = writeln!(out, "**Aborted** by {by}: {reason}.");
     }

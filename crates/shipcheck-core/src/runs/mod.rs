@@ -258,8 +258,19 @@ impl Session {
                     ),
                 });
             }
-            trust::Trust::Differs(lines) => Some(lines),
-            trust::Trust::Same | trust::Trust::NotCompared(_) => None,
+            trust::Trust::Differs(lines) => Some(Event::ConfigTrusted {
+                differences: lines,
+                by: opts.by.clone(),
+            }),
+            // Not silent: the run records why, and what it will run.
+            trust::Trust::NotCompared(reason) => Some(Event::ConfigNotCompared {
+                reason,
+                settings: trust::integration_settings(&self.loaded)
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect(),
+            }),
+            trust::Trust::Same => None,
         };
         let id = uuid::Uuid::now_v7().to_string();
         let now = self.clock.now();
@@ -276,15 +287,8 @@ impl Session {
         self.store
             .create_run(&id, self.project(), &opts.env, &opts.by, now, &event)
             .await?;
-        if let Some(differences) = trusted {
-            self.append(
-                &id,
-                Event::ConfigTrusted {
-                    differences,
-                    by: opts.by.clone(),
-                },
-            )
-            .await?;
+        if let Some(event) = trusted {
+            self.append(&id, event).await?;
         }
         if let Some(reason) = &opts.override_window {
             self.append(

@@ -36,6 +36,7 @@ pub async fn start(g: &Global, args: &StartArgs) -> Result<u8, CliError> {
             run.env,
             run.started_by
         );
+        say_config_trust(&run);
     }
     Ok(0)
 }
@@ -58,6 +59,14 @@ async fn start_run(session: &Session, args: &StartArgs) -> Result<RunState, CliE
         trust_config: args.trust_config,
     };
     Ok(session.start(&opts).await?)
+}
+
+/// How the run's programs and URLs compare with the production branch's, when not simply the
+/// same: a person should know what runs with their tokens.
+fn say_config_trust(run: &RunState) {
+    if let Some(trust) = &run.config_trust {
+        say_err!("config: {}", output::clean(trust));
+    }
 }
 
 /// RFC 3339, or `YYYY-MM-DD HH:MM` in the project's time zone.
@@ -190,6 +199,7 @@ pub async fn open_or_start(
                         run.env,
                         run.started_by
                     );
+                    say_config_trust(&run);
                 }
                 run
             }

@@ -79,6 +79,7 @@ describe!(RunReport {
     scheduled_at: Option<jiff::Timestamp>,
     updated_at: jiff::Timestamp,
     config_digest: String,
+    config_trust: Option<String>,
     window_override: Option<ByReason>,
     aborted: Option<ByReason>,
     signed: Option<Signed>,

@@ -133,6 +133,7 @@ fn variants() -> Vec<Value> {
             items: _ => items(),
         } [scheduled_at, config],
         ConfigTrusted { differences: Vec<String>, by: String },
+        ConfigNotCompared { reason: String, settings: Vec<String> },
         ConfigAccepted { digest: String, config: String, by: String, reason: String },
         JournalAnchored { anchor: JournalAnchor },
         WindowOverridden { reason: String, by: String },

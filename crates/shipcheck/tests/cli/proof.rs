@@ -302,3 +302,54 @@ fn programs_and_urls_unlike_the_production_branchs_need_trust_config() {
             .contains("./not-flyctl.sh")
     );
 }
+
+/// When the production branch has no committed config to compare with, `start` does not skip
+/// the comparison silently: it says so, names the programs and URLs the run will use, and the
+/// run records it (the event and the record's header).
+#[test]
+fn a_config_the_production_branch_lacks_is_started_with_a_note_not_silently() {
+    let env = TestEnv::world();
+    let repo = env.repo.clone();
+    let text = std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .replace("repo = \"repo\"", "repo = \".\"");
+    // In the repository, never committed: nothing on origin/production to compare with.
+    std::fs::write(repo.join("shipcheck.toml"), &text).unwrap();
+    let config = repo.join("shipcheck.toml");
+    let config = config.to_str().unwrap();
+    let started = env.shipcheck(&["--config", config, "start", "--by", "Tess"]);
+    assert_eq!(started.code, 0, "{}{}", started.stdout, started.stderr);
+    assert!(
+        started.stderr.contains("not compared")
+            && started.stderr.contains("has no committed shipcheck.toml")
+            && started.stderr.contains("fly.command: "),
+        "{}",
+        started.stderr
+    );
+    let events = env
+        .shipcheck(&["--config", config, "events", "--json"])
+        .json();
+    let e = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"]["type"] == "config_not_compared")
+        .cloned()
+        .expect("the missing comparison is journaled");
+    assert!(
+        e["event"]["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().starts_with("fly.command: ")),
+        "{e}"
+    );
+    let record = env.shipcheck(&["--config", config, "report"]);
+    assert!(
+        record
+            .stdout
+            .contains("Config: the config's programs and URLs were not compared"),
+        "{}",
+        record.stdout
+    );
+}
