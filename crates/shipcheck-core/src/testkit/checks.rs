@@ -76,6 +76,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         completed: Vec::new(),
         notes: Vec::new(),
         window_override: None,
+        config_trust: None,
         status: RunStatus::Active,
         aborted: None,
         signed: None,

@@ -508,3 +508,46 @@ fn describes_expected_statuses() {
     assert_eq!(fmt_latency(Duration::from_millis(12)), "12ms");
     assert_eq!(fmt_latency(Duration::from_millis(1234)), "1.2s");
 }
+
+/// A check's own headers (a key, say) go only to its URL's origin: a redirect to another
+/// origin is not followed at all (the other server sees nothing) and the check says where it
+/// pointed; within the origin a redirect is followed with the headers; a check without headers
+/// follows redirects anywhere, like a browser.
+#[tokio::test]
+async fn a_checks_headers_never_follow_a_redirect_to_another_origin() {
+    let elsewhere = TestServer::routes(vec![("/steal", vec![Reply::new(200, "thanks")])]);
+    let target = elsewhere.url("/steal");
+    let s = TestServer::routes(vec![
+        (
+            "/away",
+            vec![Reply::new(302, "").header("location", &target)],
+        ),
+        ("/old", vec![Reply::new(301, "").header("location", "/new")]),
+        ("/new", vec![Reply::new(200, "ok")]),
+    ]);
+    let mut c = check(s.url("/away"));
+    c.retries = Some(0);
+    c.headers.insert("X-Api-Key".into(), "k-123456".into());
+    let o = run(&c, &ctx()).await;
+    assert_ne!(o.status, Status::Pass, "{}", o.summary);
+    assert!(
+        o.summary.contains("another origin") && o.summary.contains(&elsewhere.url("")[..20]),
+        "{}",
+        o.summary
+    );
+    assert_eq!(elsewhere.requests(), 0, "the other origin was asked");
+    assert!(!o.evidence.to_string().contains("k-123456"));
+
+    let mut same = check(s.url("/old"));
+    same.headers.insert("X-Api-Key".into(), "k-123456".into());
+    let o = run(&same, &ctx()).await;
+    assert_eq!(o.status, Status::Pass, "{}", o.summary);
+    let seen = s.seen();
+    let new = seen.iter().find(|r| r.path == "/new").expect("followed");
+    assert_eq!(new.header("x-api-key"), Some("k-123456"));
+
+    let plain = check(s.url("/away"));
+    let o = run(&plain, &ctx()).await;
+    assert_eq!(o.status, Status::Pass, "{}", o.summary);
+    assert_eq!(elsewhere.hits("/steal"), 1);
+}
