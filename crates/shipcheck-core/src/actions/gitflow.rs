@@ -37,7 +37,7 @@ pub(crate) struct Flow {
 impl Flow {
     /// Opens the repository of `ctx` (names from config checked, `HEAD` read). Reads only.
     pub async fn open(ctx: &ActionContext) -> Result<Flow, ActionError> {
-        let cfg = ctx.check.config.git.clone();
+        let cfg = ctx.clients.config.git.clone();
         for (what, name) in [
             ("remote", &cfg.remote),
             ("branch", &cfg.staging),
@@ -45,7 +45,7 @@ impl Flow {
         ] {
             check_name(what, name).map_err(|e| ActionError::new(format!("[git] {e}")))?;
         }
-        let git = Git::new(ctx.check.repo_dir());
+        let git = Git::new(ctx.clients.repo_dir());
         let original = git
             .head()
             .await

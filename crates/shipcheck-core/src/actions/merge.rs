@@ -102,7 +102,7 @@ struct Identity {
 impl Identity {
     fn of(ctx: &ActionContext, staging_tip: &str) -> Identity {
         Identity {
-            run_id: ctx.check.run.as_ref().map(|r| r.id.clone()),
+            run_id: ctx.run.as_ref().map(|r| r.id.clone()),
             staging_tip: staging_tip.to_string(),
         }
     }
@@ -142,7 +142,7 @@ async fn messages(
         }
     };
     let mut out = vec![subject];
-    if let Some(run) = &ctx.check.run {
+    if let Some(run) = &ctx.run {
         out.push(format!("{RUN_TRAILER}: {}", run.id));
     }
     Ok(out)

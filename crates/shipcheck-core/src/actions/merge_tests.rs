@@ -218,9 +218,9 @@ async fn dirty_tree_is_refused_before_anything_is_touched() {
 async fn missing_branch_and_unpushed_local_commits_are_clear_errors() {
     let t = TestRepo::new();
     let mut ctx = t.action_ctx(None, false);
-    let mut cfg = (*ctx.check.config).clone();
+    let mut cfg = (*ctx.clients.config).clone();
     cfg.git.staging = "develop".into();
-    ctx.check.config = std::sync::Arc::new(cfg);
+    ctx.clients.config = std::sync::Arc::new(cfg);
     let err = perform(&ctx).await.unwrap_err();
     assert!(
         err.message.starts_with("origin/develop does not exist"),

@@ -11,10 +11,9 @@ use crate::runs::{RunError, Session};
 
 fn rollback_context(session: &Session, run: &RunState, opts: &RollbackOptions) -> ActionContext {
     ActionContext {
-        check: crate::checks::CheckContext::of(session, Some(run)),
-        by: opts.by.clone(),
         message: Some(opts.reason.clone()),
         dry_run: opts.dry_run,
+        ..ActionContext::new(session.clients(), Some(run), opts.by.clone())
     }
 }
 

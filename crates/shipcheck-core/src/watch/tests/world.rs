@@ -183,12 +183,7 @@ check = {{ type = "command", argv = ["true"] }}
             .await
             .unwrap();
         if self.repo.is_some() {
-            let actx = crate::actions::ActionContext {
-                check: crate::checks::CheckContext::of(s, Some(&run)),
-                by: "dee".into(),
-                message: None,
-                dry_run: false,
-            };
+            let actx = crate::actions::ActionContext::new(s.clients(), Some(&run), "dee");
             let done = crate::actions::merge::perform(&actx).await.unwrap();
             s.append(
                 &run.id,
