@@ -1,5 +1,20 @@
 use super::*;
+use crate::actions::{ActionContext, merge_of};
 use crate::testkit::repo::{TestRepo, git};
+
+// The merge with the parts the actions' dispatcher gives it.
+
+async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
+    super::plan(&merge_of(ctx, &ctx.clients.repo())).await
+}
+
+async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
+    super::perform(&merge_of(ctx, &ctx.clients.repo())).await
+}
+
+async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
+    super::reconcile(&merge_of(ctx, &ctx.clients.repo())).await
+}
 
 fn sha_of(dir: &std::path::Path, rev: &str) -> String {
     git(dir, &["rev-parse", rev]).trim().to_string()

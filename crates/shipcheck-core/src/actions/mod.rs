@@ -57,6 +57,19 @@ impl ActionContext {
     }
 }
 
+/// The release merge's parts.
+pub(crate) fn merge_of<'a>(
+    ctx: &'a ActionContext,
+    repo: &'a crate::clients::git::Repo,
+) -> merge::Merge<'a> {
+    merge::Merge {
+        repo,
+        run: ctx.run(),
+        message: ctx.message.as_deref(),
+        dry_run: ctx.dry_run,
+    }
+}
+
 /// The error of an action whose client cannot be built (the message names the config table
 /// or the environment variable to add).
 fn unavailable(e: ClientError) -> ActionError {
@@ -99,7 +112,7 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
                 .join(" "),
         }]),
         ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
-        ActionSpec::Merge(_) => merge::plan(ctx).await,
+        ActionSpec::Merge(_) => merge::plan(&merge_of(ctx, &ctx.clients.repo())).await,
         ActionSpec::GithubApprove(_) => {
             let c = &ctx.clients;
             let gh = c.github().map_err(unavailable)?;
@@ -124,7 +137,7 @@ pub async fn reconcile(
         // A team's own command cannot be observed; the walk asks the person.
         ActionSpec::Command(_) => Ok(None),
         ActionSpec::RollbackCommands(_) => Ok(None),
-        ActionSpec::Merge(_) => merge::reconcile(ctx).await,
+        ActionSpec::Merge(_) => merge::reconcile(&merge_of(ctx, &ctx.clients.repo())).await,
         ActionSpec::GithubApprove(_) => {
             let c = &ctx.clients;
             let gh = c.github().map_err(unavailable)?;
@@ -183,7 +196,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
                 facts: Vec::new(),
             })
         }
-        ActionSpec::Merge(_) => merge::perform(ctx).await,
+        ActionSpec::Merge(_) => merge::perform(&merge_of(ctx, &ctx.clients.repo())).await,
         ActionSpec::GithubApprove(_) => {
             let c = &ctx.clients;
             let gh = c.github().map_err(unavailable)?;

@@ -184,7 +184,9 @@ check = {{ type = "command", argv = ["true"] }}
             .unwrap();
         if self.repo.is_some() {
             let actx = crate::actions::ActionContext::new(s.clients(), Some(&run), "dee");
-            let done = crate::actions::merge::perform(&actx).await.unwrap();
+            let repo = actx.clients.repo();
+            let merge = crate::actions::merge_of(&actx, &repo);
+            let done = crate::actions::merge::perform(&merge).await.unwrap();
             s.append(
                 &run.id,
                 Event::ActionDone {
