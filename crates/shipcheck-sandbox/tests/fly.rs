@@ -10,8 +10,9 @@ use shipcheck_core::actions::ActionContext;
 use shipcheck_core::actions::fly::{
     ScaleCounts, plan_rollback_platform, plan_stop, rollback_platform, stop, stop_undo,
 };
-use shipcheck_core::checks::CheckContext;
+use shipcheck_core::clients::Clients;
 use shipcheck_core::clients::fly::{Fly, FlyError};
+use shipcheck_core::engine::runner::Deps;
 use shipcheck_core::journal::state::RunState;
 use shipcheck_core::model::checklist::{
     CheckSpec, Checklist, FlyEnvCheck, FlyLogsCheck, FlyRegionCheck, FlyReleasesCheck,
@@ -64,24 +65,19 @@ fn config(world: &FlyWorld) -> Config {
     c
 }
 
-fn ctx_at(config: Config, now: &str) -> CheckContext {
+fn ctx_at(config: Config, now: &str) -> Deps {
     let clock = Arc::new(ManualClock::new(now.parse().unwrap()));
-    let mut ctx = CheckContext::new(
-        Arc::new(config),
-        std::env::temp_dir(),
-        Arc::new(Checklist::builtin()),
-        clock,
-    );
-    ctx.secrets = Arc::new(Vec::new());
-    ctx
+    let mut clients = Clients::new(Arc::new(config), std::env::temp_dir(), clock);
+    clients.secrets = Arc::new(Vec::new());
+    Deps::new(clients, Arc::new(Checklist::builtin()))
 }
 
-fn ctx(world: &FlyWorld) -> CheckContext {
+fn ctx(world: &FlyWorld) -> Deps {
     world.save().unwrap();
     ctx_at(config(world), NOW)
 }
 
-async fn check(spec: CheckSpec, ctx: &CheckContext) -> Outcome {
+async fn check(spec: CheckSpec, ctx: &Deps) -> Outcome {
     shipcheck_core::engine::runner::run_check(&spec, ctx).await
 }
 
@@ -176,7 +172,7 @@ fn run_with(checks: &[(&str, &Outcome)], not_required: &[&str]) -> Arc<RunState>
 }
 
 /// Records the rollback targets, then "deploys" v2 of every production app.
-async fn recorded_then_deployed(world: FlyWorld) -> (FlyWorld, CheckContext) {
+async fn recorded_then_deployed(world: FlyWorld) -> (FlyWorld, Deps) {
     let mut c = ctx(&world);
     let recorded = check(releases(ReleasesMode::Record), &c).await;
     assert_eq!(recorded.status, Status::Pass, "{}", recorded.summary);
@@ -192,9 +188,10 @@ async fn recorded_then_deployed(world: FlyWorld) -> (FlyWorld, CheckContext) {
     (world, c)
 }
 
-fn actx(c: &CheckContext, dry_run: bool) -> ActionContext {
+fn actx(c: &Deps, dry_run: bool) -> ActionContext {
     ActionContext {
-        check: c.clone(),
+        clients: c.clients.clone(),
+        run: c.run.clone(),
         by: "ana".into(),
         message: None,
         dry_run,

@@ -76,7 +76,7 @@ fn selected(
     ctx: &ActionContext,
     apps: Option<&[String]>,
 ) -> Result<Vec<(App, RollbackTarget)>, ActionError> {
-    let run = ctx.check.run.as_deref().ok_or_else(|| {
+    let run = ctx.run.as_deref().ok_or_else(|| {
         ActionError::new("a platform rollback needs the run whose releases were recorded (preflight.rollback-ready); none is open")
     })?;
     let targets = recorded_targets(run).ok_or_else(|| {
@@ -85,13 +85,13 @@ fn selected(
              `flyctl releases -a APP --image`, then `flyctl deploy --image REF -a APP --yes`",
         )
     })?;
-    let env_name = if ctx.check.config.environments.contains_key(&run.env) {
+    let env_name = if ctx.clients.config.environments.contains_key(&run.env) {
         run.env.as_str()
     } else {
         "production"
     };
     let env_apps: Vec<App> = ctx
-        .check
+        .clients
         .config
         .environments
         .get(env_name)
@@ -154,10 +154,10 @@ pub async fn plan_rollback_platform(
     apps: Option<&[String]>,
 ) -> Result<RollbackPlan, ActionError> {
     let chosen = selected(ctx, apps)?;
-    let fly = ctx.check.fly();
+    let fly = ctx.clients.fly();
     let mut plan = RollbackPlan::default();
     plan.warnings.extend(migration_warning(ctx));
-    let now = ctx.check.clock.now();
+    let now = ctx.clients.clock.now();
     for (app, target) in &chosen {
         let releases = fly.releases(&target.fly_app).await.map_err(fly_error)?;
         let newest = releases.first();
@@ -210,7 +210,7 @@ fn on_target(r: &Release, t: &RollbackTarget) -> bool {
 }
 
 fn migration_warning(ctx: &ActionContext) -> Option<String> {
-    let run = ctx.check.run.as_deref()?;
+    let run = ctx.run.as_deref()?;
     // Items whose condition is "migrations changed" (whatever they are called): when one of
     // them is required in the run, the release carried migrations the rollback does not undo.
     let records: Vec<_> = run
@@ -254,7 +254,7 @@ pub async fn rollback_platform(
             facts: Vec::new(),
         });
     }
-    let fly = ctx.check.fly();
+    let fly = ctx.clients.fly();
     let mut done: Vec<serde_json::Value> = Vec::new();
     let mut lines = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
@@ -342,14 +342,14 @@ async fn settled_newest(
     fly: &Fly,
     fly_app: &str,
 ) -> Result<Option<Release>, ActionError> {
-    let limit = ctx.check.config.fly.deploy_timeout.get();
+    let limit = ctx.clients.config.fly.deploy_timeout.get();
     let mut waited = Duration::ZERO;
     loop {
         let releases = fly.releases(fly_app).await.map_err(fly_error)?;
         let newest = releases.into_iter().next();
         match &newest {
             Some(r) if r.is_in_flight() && waited < limit => {
-                ctx.check.clock.sleep(POLL).await;
+                ctx.clients.clock.sleep(POLL).await;
                 waited += POLL;
             }
             _ => return Ok(newest),
@@ -369,7 +369,7 @@ async fn verify(
     let mut problem = String::new();
     for attempt in 0..24 {
         if attempt > 0 {
-            ctx.check.clock.sleep(POLL).await;
+            ctx.clients.clock.sleep(POLL).await;
         }
         let releases = fly.releases(&target.fly_app).await.map_err(fly_error)?;
         let Some(newest) = releases.first() else {
@@ -398,7 +398,7 @@ async fn verify(
             version: newest.version,
             image: &newest.image_ref,
         };
-        let fleet = judge_fleet(&machines, wanted, ctx.check.clock.now());
+        let fleet = judge_fleet(&machines, wanted, ctx.clients.clock.now());
         if fleet.status == FleetStatus::Pass {
             return Ok(newest.version);
         }

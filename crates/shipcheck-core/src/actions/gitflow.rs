@@ -2,8 +2,8 @@
 //! running the seed's commands one by one and remembering them, putting the user back on
 //! the branch they were on, and pushing so that a rejected push leaves nothing behind.
 
-use crate::actions::{ActionContext, ActionError};
-use crate::clients::git::{Git, GitError, Head, check_name};
+use crate::actions::ActionError;
+use crate::clients::git::{Git, GitError, Head, Repo, check_name};
 use crate::model::changes::CommitInfo;
 use crate::model::config::GitConfig;
 
@@ -35,9 +35,9 @@ pub(crate) struct Flow {
 }
 
 impl Flow {
-    /// Opens the repository of `ctx` (names from config checked, `HEAD` read). Reads only.
-    pub async fn open(ctx: &ActionContext) -> Result<Flow, ActionError> {
-        let cfg = ctx.check.config.git.clone();
+    /// Opens `repo` (names from `[git]` checked, `HEAD` read). Reads only.
+    pub async fn open(repo: &Repo) -> Result<Flow, ActionError> {
+        let cfg = repo.cfg.clone();
         for (what, name) in [
             ("remote", &cfg.remote),
             ("branch", &cfg.staging),
@@ -45,7 +45,7 @@ impl Flow {
         ] {
             check_name(what, name).map_err(|e| ActionError::new(format!("[git] {e}")))?;
         }
-        let git = Git::new(ctx.check.repo_dir());
+        let git = Git::new(&repo.git.dir);
         let original = git
             .head()
             .await

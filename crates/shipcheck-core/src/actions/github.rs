@@ -5,20 +5,21 @@
 
 use serde_json::json;
 
-use crate::actions::{ActionContext, ActionError, ActionResult};
+use crate::actions::{ActionError, ActionResult};
 use crate::checks::github::{merge_commit, short};
 use crate::checks::github_find::EnvState;
 use crate::checks::github_pending::who;
 use crate::checks::github_run::run_fact;
 use crate::checks::github_run::{Locate, locate};
 use crate::clients::github::{EnvironmentRef, GitHub, WorkflowRun};
+use crate::journal::state::RunState;
+use crate::model::clock::SharedClock;
 use crate::model::facts::Fact;
 
 /// Where the approval stands.
 enum Assessment {
     /// The environment waits for approval in this run, and the token's user may give it.
     Pending {
-        gh: Box<GitHub>,
         run: WorkflowRun,
         merge: String,
         environment: EnvironmentRef,
@@ -31,12 +32,16 @@ enum Assessment {
     Blocked(ActionError),
 }
 
-async fn assess(ctx: &ActionContext) -> Result<Assessment, ActionError> {
-    let c = &ctx.check;
-    let gh = c.github().map_err(ActionError::new)?;
-    let merge = merge_commit(c.run.as_deref()).map_err(ActionError::new)?;
+/// `production` is `[git] production` (where the run is looked for), `facts` the run's.
+async fn assess(
+    gh: &GitHub,
+    production: &str,
+    facts: Option<&RunState>,
+    clock: &SharedClock,
+) -> Result<Assessment, ActionError> {
+    let merge = merge_commit(facts).map_err(ActionError::new)?;
     let env = gh.cfg.environment.clone();
-    let l = match locate(&gh, c, &merge)
+    let l = match locate(gh, production, facts, &merge)
         .await
         .map_err(|e| ActionError::integration(e.to_string()))?
     {
@@ -68,7 +73,7 @@ async fn assess(ctx: &ActionContext) -> Result<Assessment, ActionError> {
     };
     match l.env {
         EnvState::Waiting(p) => {
-            let now = c.clock.now();
+            let now = clock.now();
             if let Some(end) = p.timer_ends_at().filter(|end| *end > now) {
                 return Ok(Assessment::Blocked(ActionError::new(format!(
                     "not yet: {env}'s {}-minute wait timer runs until {end}; shipcheck approves after it (`shipcheck retry approve.approve` then) — {}",
@@ -84,7 +89,6 @@ async fn assess(ctx: &ActionContext) -> Result<Assessment, ActionError> {
                 ))));
             }
             Ok(Assessment::Pending {
-                gh: Box::new(gh),
                 run,
                 merge,
                 environment: p.environment.clone(),
@@ -115,16 +119,13 @@ async fn assess(ctx: &ActionContext) -> Result<Assessment, ActionError> {
     }
 }
 
-fn comment(ctx: &ActionContext, run: &WorkflowRun, merge: &str) -> String {
-    let shipcheck_run = ctx
-        .check
-        .run
-        .as_ref()
+fn comment(by: &str, facts: Option<&RunState>, run: &WorkflowRun, merge: &str) -> String {
+    let shipcheck_run = facts
         .map(|r| format!(" (shipcheck run {})", r.id))
         .unwrap_or_default();
     format!(
         "Approved by {} through shipcheck{shipcheck_run}: workflow run {} ({}) for merge commit {}.",
-        ctx.by,
+        by,
         run.id,
         run.html_url,
         short(merge)
@@ -150,19 +151,24 @@ fn already(run: &WorkflowRun, deployment: i64) -> ActionResult {
 }
 
 /// The request the approval makes.
-pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
-    match assess(ctx).await? {
+/// (`by` is who confirmed it.)
+pub async fn plan(
+    gh: &GitHub,
+    production: &str,
+    facts: Option<&RunState>,
+    clock: &SharedClock,
+    by: &str,
+) -> Result<Vec<String>, ActionError> {
+    match assess(gh, production, facts, clock).await? {
         Assessment::Blocked(e) => Err(e),
         Assessment::Approved { run, .. } => Ok(vec![format!(
             "nothing to send: workflow run {} no longer waits for approval",
             run.id
         )]),
         Assessment::Pending {
-            gh,
             run,
             merge,
             environment,
-            ..
         } => Ok(vec![format!(
             "POST {} {}",
             gh.api.url(&format!(
@@ -172,25 +178,30 @@ pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
             json!({
                 "environment_ids": [environment.id],
                 "state": "approved",
-                "comment": comment(ctx, &run, &merge),
+                "comment": comment(by, facts, &run, &merge),
             })
         )]),
     }
 }
 
 /// Approves, unless it is already approved (then `done` without a request).
-pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
-    let (gh, run, merge, environment) = match assess(ctx).await? {
+pub async fn perform(
+    gh: &GitHub,
+    production: &str,
+    facts: Option<&RunState>,
+    clock: &SharedClock,
+    by: &str,
+) -> Result<ActionResult, ActionError> {
+    let (run, merge, environment) = match assess(gh, production, facts, clock).await? {
         Assessment::Approved { run, deployment } => return Ok(already(&run, deployment)),
         Assessment::Blocked(e) => return Err(e),
         Assessment::Pending {
-            gh,
             run,
             merge,
             environment,
-        } => (gh, run, merge, environment),
+        } => (run, merge, environment),
     };
-    let text = comment(ctx, &run, &merge);
+    let text = comment(by, facts, &run, &merge);
     let deployments = gh
         .approve(run.id, &[environment.id], &text)
         .await
@@ -214,7 +225,7 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             "environment_id": environment.id,
             "merge_commit": merge,
             "comment": text,
-            "approved_by": ctx.by,
+            "approved_by": by,
             "deployments": deployments.iter().map(|d| d.id).collect::<Vec<_>>(),
         }),
         facts: vec![Fact::DeployStarted, run_fact(&run, &merge)],
@@ -223,8 +234,13 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
 
 /// After a crash: `Some` when the run no longer waits (the approval went through); `None`
 /// when the environment still waits, so nothing was approved.
-pub async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
-    match assess(ctx).await? {
+pub async fn reconcile(
+    gh: &GitHub,
+    production: &str,
+    facts: Option<&RunState>,
+    clock: &SharedClock,
+) -> Result<Option<ActionResult>, ActionError> {
+    match assess(gh, production, facts, clock).await? {
         Assessment::Approved { run, deployment } => Ok(Some(already(&run, deployment))),
         Assessment::Pending { .. } | Assessment::Blocked(_) => Ok(None),
     }

@@ -3,6 +3,7 @@ use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
+use crate::actions::ActionContext;
 use crate::checks::github_run::tests::{
     RUN_ID, gh_config, mount_deployments, mount_runs_list, mount_since, pending_json, run_json,
 };
@@ -12,17 +13,32 @@ use crate::testkit::fixture;
 const ENV_ID: i64 = 161171787;
 
 fn actx(server: &MockServer) -> ActionContext {
-    let (check, _) = testing::ctx(
+    let (parts, _) = testing::ctx(
         gh_config(server, ""),
         Some(testing::merged_run()),
         "2026-08-21T09:33:00Z",
     );
-    ActionContext {
-        check,
-        by: "ana".into(),
-        message: None,
-        dry_run: false,
-    }
+    parts.action()
+}
+
+// The approval with the parts the actions' dispatcher gives it.
+
+async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
+    let c = &ctx.clients;
+    let gh = c.github().unwrap();
+    super::plan(&gh, &c.config.git.production, ctx.run(), &c.clock, &ctx.by).await
+}
+
+async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
+    let c = &ctx.clients;
+    let gh = c.github().unwrap();
+    super::perform(&gh, &c.config.git.production, ctx.run(), &c.clock, &ctx.by).await
+}
+
+async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
+    let c = &ctx.clients;
+    let gh = c.github().unwrap();
+    super::reconcile(&gh, &c.config.git.production, ctx.run(), &c.clock).await
 }
 
 async fn mount_pending(server: &MockServer, body: serde_json::Value, times: Option<u64>) {
@@ -130,7 +146,7 @@ async fn a_head_sha_mismatch_refuses_to_approve() {
     mount_pending(&server, pending_json("production", ENV_ID, true), None).await;
     mount_approve(&server, 0).await;
     let mut ctx = actx(&server);
-    ctx.check.run = Some(std::sync::Arc::new(testing::run(&[
+    ctx.run = Some(std::sync::Arc::new(testing::run(&[
         (
             "release.merge",
             crate::journal::state::ItemState::Done,

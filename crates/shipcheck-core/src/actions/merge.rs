@@ -21,7 +21,23 @@
 use serde_json::json;
 
 use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
-use crate::actions::{ActionContext, ActionError, ActionResult};
+use crate::actions::{ActionError, ActionResult};
+use crate::clients::git::Repo;
+use crate::journal::state::RunState;
+
+/// What the release merge works with: the repository of `[git]`, the run (its id goes into the
+/// trailer), the release description (`--message`), and whether to change nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Merge<'a> {
+    /// The repository.
+    pub repo: &'a Repo,
+    /// The run the merge belongs to.
+    pub run: Option<&'a RunState>,
+    /// The release description.
+    pub message: Option<&'a str>,
+    /// Show the plan; change nothing.
+    pub dry_run: bool,
+}
 use crate::model::changes::{CommitInfo, LogCommit};
 use crate::model::facts::Fact;
 
@@ -100,9 +116,9 @@ struct Identity {
 }
 
 impl Identity {
-    fn of(ctx: &ActionContext, staging_tip: &str) -> Identity {
+    fn of(ctx: &Merge<'_>, staging_tip: &str) -> Identity {
         Identity {
-            run_id: ctx.check.run.as_ref().map(|r| r.id.clone()),
+            run_id: ctx.run.map(|r| r.id.clone()),
             staging_tip: staging_tip.to_string(),
         }
     }
@@ -125,12 +141,12 @@ impl Identity {
 
 /// The `-m` values of the merge.
 async fn messages(
-    ctx: &ActionContext,
+    ctx: &Merge<'_>,
     flow: &Flow,
     prod: &str,
     staging: &str,
 ) -> Result<Vec<String>, ActionError> {
-    let subject = match ctx.message.as_deref().map(str::trim) {
+    let subject = match ctx.message.map(str::trim) {
         Some(m) if !m.is_empty() => release_subject(m),
         _ => {
             let commits = flow
@@ -142,7 +158,7 @@ async fn messages(
         }
     };
     let mut out = vec![subject];
-    if let Some(run) = &ctx.check.run {
+    if let Some(run) = ctx.run {
         out.push(format!("{RUN_TRAILER}: {}", run.id));
     }
     Ok(out)
@@ -159,7 +175,7 @@ struct Steps {
 }
 
 async fn steps(
-    ctx: &ActionContext,
+    ctx: &Merge<'_>,
     flow: &Flow,
     prod: &str,
     staging: &str,
@@ -183,8 +199,8 @@ async fn steps(
 /// The exact commands the merge runs, in order. With `ctx.dry_run` nothing is fetched and
 /// the description comes from the remote-tracking refs as last fetched; otherwise (the
 /// intent journaled just before [`perform`]) it fetches first, as the merge will.
-pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
-    let mut flow = Flow::open(ctx).await?;
+pub async fn plan(ctx: &Merge<'_>) -> Result<Vec<String>, ActionError> {
+    let mut flow = Flow::open(ctx.repo).await?;
     let c = flow.cfg.clone();
     if !ctx.dry_run {
         flow.fetch().await?;
@@ -254,8 +270,8 @@ async fn find_on_remote(
 /// After a crash between intent and result: the merge already on the remote → done; merged
 /// locally but not pushed → pushed now (done). `None`: it has not happened; perform it.
 /// With `ctx.dry_run` it only reads (no fetch, no push).
-pub async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
-    let mut flow = Flow::open(ctx).await?;
+pub async fn reconcile(ctx: &Merge<'_>) -> Result<Option<ActionResult>, ActionError> {
+    let mut flow = Flow::open(ctx.repo).await?;
     if !ctx.dry_run {
         flow.fetch().await?;
     }
@@ -271,7 +287,7 @@ async fn remote_tips(flow: &Flow) -> Result<(String, String), ActionError> {
 
 async fn done_already(
     flow: &mut Flow,
-    ctx: &ActionContext,
+    ctx: &Merge<'_>,
     prod: &str,
     staging: &str,
 ) -> Result<Option<ActionResult>, ActionError> {
@@ -305,7 +321,7 @@ async fn done_already(
 }
 
 /// Performs the release merge (with `ctx.dry_run`: returns the plan and changes nothing).
-pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
+pub async fn perform(ctx: &Merge<'_>) -> Result<ActionResult, ActionError> {
     if ctx.dry_run {
         let commands = plan(ctx).await?;
         return Ok(ActionResult {
@@ -317,7 +333,7 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             facts: Vec::new(),
         });
     }
-    let mut flow = Flow::open(ctx).await?;
+    let mut flow = Flow::open(ctx.repo).await?;
     flow.require_clean("merge").await?;
     let c = flow.cfg.clone();
     flow.fetch().await?;

@@ -1,5 +1,20 @@
 use super::*;
+use crate::actions::{ActionContext, merge_of};
 use crate::testkit::repo::{TestRepo, git};
+
+// The merge with the parts the actions' dispatcher gives it.
+
+async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
+    super::plan(&merge_of(ctx, &ctx.clients.repo())).await
+}
+
+async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
+    super::perform(&merge_of(ctx, &ctx.clients.repo())).await
+}
+
+async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
+    super::reconcile(&merge_of(ctx, &ctx.clients.repo())).await
+}
 
 fn sha_of(dir: &std::path::Path, rev: &str) -> String {
     git(dir, &["rev-parse", rev]).trim().to_string()
@@ -218,9 +233,9 @@ async fn dirty_tree_is_refused_before_anything_is_touched() {
 async fn missing_branch_and_unpushed_local_commits_are_clear_errors() {
     let t = TestRepo::new();
     let mut ctx = t.action_ctx(None, false);
-    let mut cfg = (*ctx.check.config).clone();
+    let mut cfg = (*ctx.clients.config).clone();
     cfg.git.staging = "develop".into();
-    ctx.check.config = std::sync::Arc::new(cfg);
+    ctx.clients.config = std::sync::Arc::new(cfg);
     let err = perform(&ctx).await.unwrap_err();
     assert!(
         err.message.starts_with("origin/develop does not exist"),

@@ -14,23 +14,66 @@ pub mod review;
 pub mod sentry;
 pub mod slack;
 
+use std::sync::Arc;
+
 use serde_json::json;
 
-use crate::checks::CheckContext;
+use crate::clients::{ClientError, Clients};
+use crate::journal::state::RunState;
 use crate::model::checklist::ActionSpec;
 pub use crate::model::outcome::ActionError;
 
-/// What an action needs beyond a check's context.
+/// What the actions' dispatcher ([`plan`], [`perform`], [`reconcile`]) hands out: each action
+/// gets the parts it uses (its client, the clock, the run's facts, who asked).
 #[derive(Clone, Debug)]
 pub struct ActionContext {
-    /// The shared context (config, run, clock, HTTP client, secrets).
-    pub check: CheckContext,
+    /// The clients of the config (built on demand).
+    pub clients: Clients,
+    /// The run the action belongs to: the facts earlier items recorded.
+    pub run: Option<Arc<RunState>>,
     /// The person who confirmed the action.
     pub by: String,
     /// A message the user gave (`--message`), e.g. the release description.
     pub message: Option<String>,
     /// Show what would happen; change nothing.
     pub dry_run: bool,
+}
+
+impl ActionContext {
+    /// The context of an action in `run` over `clients`, confirmed by `by`.
+    pub fn new(clients: Clients, run: Option<&RunState>, by: impl Into<String>) -> ActionContext {
+        ActionContext {
+            clients,
+            run: run.map(|r| Arc::new(r.clone())),
+            by: by.into(),
+            message: None,
+            dry_run: false,
+        }
+    }
+
+    /// The run's facts.
+    pub fn run(&self) -> Option<&RunState> {
+        self.run.as_deref()
+    }
+}
+
+/// The release merge's parts.
+pub(crate) fn merge_of<'a>(
+    ctx: &'a ActionContext,
+    repo: &'a crate::clients::git::Repo,
+) -> merge::Merge<'a> {
+    merge::Merge {
+        repo,
+        run: ctx.run(),
+        message: ctx.message.as_deref(),
+        dry_run: ctx.dry_run,
+    }
+}
+
+/// The error of an action whose client cannot be built (the message names the config table
+/// or the environment variable to add).
+fn unavailable(e: ClientError) -> ActionError {
+    ActionError::new(e)
 }
 
 /// A completed action.
@@ -69,10 +112,17 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
                 .join(" "),
         }]),
         ActionSpec::RollbackCommands(_) => Ok(rollback_commands(ctx)),
-        ActionSpec::Merge(_) => merge::plan(ctx).await,
-        ActionSpec::GithubApprove(_) => github::plan(ctx).await,
+        ActionSpec::Merge(_) => merge::plan(&merge_of(ctx, &ctx.clients.repo())).await,
+        ActionSpec::GithubApprove(_) => {
+            let c = &ctx.clients;
+            let gh = c.github().map_err(unavailable)?;
+            github::plan(&gh, &c.config.git.production, ctx.run(), &c.clock, &ctx.by).await
+        }
         ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
-        ActionSpec::SentryRelease(_) => sentry::plan(ctx).await,
+        ActionSpec::SentryRelease(_) => {
+            let sentry = ctx.clients.sentry().map_err(unavailable)?;
+            sentry::plan(&sentry, ctx.run()).await
+        }
         ActionSpec::MonitorReview(_) => crate::actions::review::review_plan(ctx),
     }
 }
@@ -87,10 +137,17 @@ pub async fn reconcile(
         // A team's own command cannot be observed; the walk asks the person.
         ActionSpec::Command(_) => Ok(None),
         ActionSpec::RollbackCommands(_) => Ok(None),
-        ActionSpec::Merge(_) => merge::reconcile(ctx).await,
-        ActionSpec::GithubApprove(_) => github::reconcile(ctx).await,
+        ActionSpec::Merge(_) => merge::reconcile(&merge_of(ctx, &ctx.clients.repo())).await,
+        ActionSpec::GithubApprove(_) => {
+            let c = &ctx.clients;
+            let gh = c.github().map_err(unavailable)?;
+            github::reconcile(&gh, &c.config.git.production, ctx.run(), &c.clock).await
+        }
         ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
-        ActionSpec::SentryRelease(_) => sentry::reconcile(ctx).await,
+        ActionSpec::SentryRelease(_) => {
+            let sentry = ctx.clients.sentry().map_err(unavailable)?;
+            sentry::reconcile(&sentry, ctx.run()).await
+        }
         ActionSpec::MonitorReview(_) => crate::actions::review::review_reconcile(ctx),
     }
 }
@@ -112,7 +169,16 @@ pub fn reconcile_is_authoritative(spec: &ActionSpec) -> bool {
 pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionResult, ActionError> {
     match spec {
         ActionSpec::Command(c) => {
-            let outcome = crate::checks::command::run(c, &ctx.check).await;
+            let clients = &ctx.clients;
+            // An action's command is no item's check: the hint names no item to retune.
+            let outcome = crate::checks::command::run(
+                c,
+                &clients.base_dir,
+                &clients.repo_dir(),
+                &crate::model::checklist::Checklist::default(),
+                &clients.secrets,
+            )
+            .await;
             match outcome.status {
                 crate::model::outcome::Status::Pass => Ok(ActionResult {
                     summary: outcome.summary,
@@ -130,10 +196,18 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
                 facts: Vec::new(),
             })
         }
-        ActionSpec::Merge(_) => merge::perform(ctx).await,
-        ActionSpec::GithubApprove(_) => github::perform(ctx).await,
+        ActionSpec::Merge(_) => merge::perform(&merge_of(ctx, &ctx.clients.repo())).await,
+        ActionSpec::GithubApprove(_) => {
+            let c = &ctx.clients;
+            let gh = c.github().map_err(unavailable)?;
+            github::perform(&gh, &c.config.git.production, ctx.run(), &c.clock, &ctx.by).await
+        }
         ActionSpec::SlackNotify(a) => slack::perform(a, ctx).await,
-        ActionSpec::SentryRelease(_) => sentry::perform(ctx).await,
+        ActionSpec::SentryRelease(_) => {
+            let c = &ctx.clients;
+            let sentry = c.sentry().map_err(unavailable)?;
+            sentry::perform(&sentry, ctx.run(), &c.clock).await
+        }
         ActionSpec::MonitorReview(_) => crate::actions::review::review(ctx).await,
     }
 }
@@ -141,7 +215,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
 /// The seed's rollback commands for this config: git revert of the release merge, and each
 /// production app's Fly rollback, with what the run recorded where it has it.
 pub fn rollback_commands(ctx: &ActionContext) -> Vec<String> {
-    let cfg = &ctx.check.config;
+    let cfg = &ctx.clients.config;
     let prod = &cfg.git.production;
     let remote = &cfg.git.remote;
     let mut out = vec![
@@ -153,12 +227,10 @@ pub fn rollback_commands(ctx: &ActionContext) -> Vec<String> {
     ];
     if let Some(env) = cfg.environments.get("production") {
         let targets = ctx
-            .check
-            .run
-            .as_deref()
+            .run()
             .and_then(crate::checks::fly::recorded_targets)
             .unwrap_or_default();
-        let client = ctx.check.fly();
+        let client = ctx.clients.fly();
         for app in &env.apps {
             if let Some(fly) = &app.fly_app {
                 match targets.iter().find(|t| &t.fly_app == fly) {

@@ -17,7 +17,17 @@
 use serde_json::json;
 
 use crate::actions::gitflow::{Flow, Unpushed, from_git, short, strings};
-use crate::actions::{ActionContext, ActionError, ActionResult};
+use crate::actions::{ActionError, ActionResult};
+use crate::clients::git::Repo;
+
+/// What the revert works with: the repository of `[git]` and whether to change nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Revert<'a> {
+    /// The repository.
+    pub repo: &'a Repo,
+    /// Show the plan; change nothing.
+    pub dry_run: bool,
+}
 use crate::journal::state::RunState;
 use crate::model::changes::CommitInfo;
 
@@ -95,8 +105,8 @@ async fn steps(flow: &Flow, merge: &str) -> Result<[Vec<String>; 4], ActionError
 }
 
 /// The exact commands the revert runs (no fetch with `ctx.dry_run`: it changes nothing).
-pub async fn plan(ctx: &ActionContext, merge_sha: &str) -> Result<Vec<String>, ActionError> {
-    let mut flow = Flow::open(ctx).await?;
+pub async fn plan(ctx: &Revert<'_>, merge_sha: &str) -> Result<Vec<String>, ActionError> {
+    let mut flow = Flow::open(ctx.repo).await?;
     if !ctx.dry_run {
         flow.fetch().await?;
     }
@@ -114,7 +124,7 @@ pub async fn plan(ctx: &ActionContext, merge_sha: &str) -> Result<Vec<String>, A
 
 async fn done_already(
     flow: &mut Flow,
-    ctx: &ActionContext,
+    ctx: &Revert<'_>,
     merge: &str,
     prod: &str,
 ) -> Result<Option<ActionResult>, ActionError> {
@@ -156,10 +166,10 @@ async fn done_already(
 /// After a crash: the revert already on the remote → done; made locally but not pushed →
 /// pushed now. `None`: it has not happened.
 pub async fn reconcile(
-    ctx: &ActionContext,
+    ctx: &Revert<'_>,
     merge_sha: &str,
 ) -> Result<Option<ActionResult>, ActionError> {
-    let mut flow = Flow::open(ctx).await?;
+    let mut flow = Flow::open(ctx.repo).await?;
     if !ctx.dry_run {
         flow.fetch().await?;
     }
@@ -170,7 +180,7 @@ pub async fn reconcile(
 
 /// Reverts the release's merge commit `merge_sha` on production and pushes (with
 /// `ctx.dry_run`: returns the plan and changes nothing).
-pub async fn git_revert(ctx: &ActionContext, merge_sha: &str) -> Result<ActionResult, ActionError> {
+pub async fn git_revert(ctx: &Revert<'_>, merge_sha: &str) -> Result<ActionResult, ActionError> {
     if ctx.dry_run {
         let commands = plan(ctx, merge_sha).await?;
         return Ok(ActionResult {
@@ -182,7 +192,7 @@ pub async fn git_revert(ctx: &ActionContext, merge_sha: &str) -> Result<ActionRe
             facts: Vec::new(),
         });
     }
-    let mut flow = Flow::open(ctx).await?;
+    let mut flow = Flow::open(ctx.repo).await?;
     flow.require_clean("revert").await?;
     flow.fetch().await?;
     let c = flow.cfg.clone();

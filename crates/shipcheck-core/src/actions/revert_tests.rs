@@ -1,10 +1,53 @@
 use super::*;
+use crate::actions::{ActionContext, merge_of};
 use crate::model::event::Event;
 use crate::testkit::repo::{TestRepo, git, run_state};
 
+// The revert with the parts the rollback gives it.
+
+async fn plan(ctx: &ActionContext, merge: &str) -> Result<Vec<String>, ActionError> {
+    let repo = ctx.clients.repo();
+    let dry_run = ctx.dry_run;
+    super::plan(
+        &Revert {
+            repo: &repo,
+            dry_run,
+        },
+        merge,
+    )
+    .await
+}
+
+async fn reconcile(ctx: &ActionContext, merge: &str) -> Result<Option<ActionResult>, ActionError> {
+    let repo = ctx.clients.repo();
+    let dry_run = ctx.dry_run;
+    super::reconcile(
+        &Revert {
+            repo: &repo,
+            dry_run,
+        },
+        merge,
+    )
+    .await
+}
+
+async fn git_revert(ctx: &ActionContext, merge: &str) -> Result<ActionResult, ActionError> {
+    let repo = ctx.clients.repo();
+    let dry_run = ctx.dry_run;
+    super::git_revert(
+        &Revert {
+            repo: &repo,
+            dry_run,
+        },
+        merge,
+    )
+    .await
+}
+
 /// Releases staging and returns the merge commit, as the run recorded it.
 async fn release(t: &TestRepo) -> String {
-    let done = crate::actions::merge::perform(&t.action_ctx(None, false))
+    let ctx = t.action_ctx(None, false);
+    let done = crate::actions::merge::perform(&merge_of(&ctx, &ctx.clients.repo()))
         .await
         .unwrap();
     let run = run_state(

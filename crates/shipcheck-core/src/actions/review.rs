@@ -20,14 +20,15 @@ pub fn review_plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
 fn review_invite(
     ctx: &ActionContext,
 ) -> Result<(std::path::PathBuf, crate::actions::ics::Invite), ActionError> {
-    let run = ctx.check.run.as_deref().ok_or_else(|| {
+    let run = ctx.run.as_deref().ok_or_else(|| {
         ActionError::new("the review invitation belongs to a run; it is written within one")
     })?;
-    let invite = crate::actions::ics::review_invite(run, &ctx.check.config, ctx.check.clock.now())
-        .map_err(ActionError::new)?;
+    let invite =
+        crate::actions::ics::review_invite(run, &ctx.clients.config, ctx.clients.clock.now())
+            .map_err(ActionError::new)?;
     let short: String = run.id.chars().take(8).collect();
     let path = ctx
-        .check
+        .clients
         .base_dir
         .join(".shipcheck")
         .join(format!("review-{short}.ics"));
@@ -85,13 +86,13 @@ async fn announce(
     invite: &crate::actions::ics::Invite,
     path: &std::path::Path,
 ) -> (bool, String) {
-    if ctx.check.config.slack.is_none() {
+    if ctx.clients.config.slack.is_none() {
         return (
             false,
             "not announced (no [slack] webhook configured): share it with the team".into(),
         );
     }
-    let slack = match ctx.check.slack() {
+    let slack = match ctx.clients.slack() {
         Ok(s) => s,
         Err(e) => {
             return (

@@ -4,24 +4,26 @@
 
 use serde_json::json;
 
-use crate::actions::{ActionContext, ActionError, ActionResult};
+use crate::actions::{ActionError, ActionResult};
 use crate::checks::github::merge_commit;
 use crate::clients::sentry::Sentry;
+use crate::journal::state::RunState;
+use crate::model::clock::SharedClock;
 
-fn setup(ctx: &ActionContext) -> Result<(Sentry, String, String), ActionError> {
-    let sentry = ctx.check.sentry().map_err(ActionError::new)?;
-    let version = merge_commit(ctx.check.run.as_deref()).map_err(ActionError::new)?;
+/// The version (the run's merge commit) and the environment.
+fn setup(sentry: &Sentry, run: Option<&RunState>) -> Result<(String, String), ActionError> {
+    let version = merge_commit(run).map_err(ActionError::new)?;
     let env = sentry
         .cfg
         .environment
         .clone()
         .unwrap_or_else(|| "production".into());
-    Ok((sentry, version, env))
+    Ok((version, env))
 }
 
 /// The two requests.
-pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
-    let (sentry, version, env) = setup(ctx)?;
+pub async fn plan(sentry: &Sentry, run: Option<&RunState>) -> Result<Vec<String>, ActionError> {
+    let (version, env) = setup(sentry, run)?;
     Ok(vec![
         format!(
             "POST {} {}",
@@ -42,26 +44,27 @@ pub async fn plan(ctx: &ActionContext) -> Result<Vec<String>, ActionError> {
     ])
 }
 
-fn workflow_url(ctx: &ActionContext) -> Option<String> {
-    let run = ctx.check.run.as_deref()?;
+fn workflow_url(run: Option<&RunState>) -> Option<String> {
+    let run = run?;
     let (_, _, url) = run.workflow_run().ok()?;
     url.map(str::to_string)
 }
 
 /// Creates the release and its deploy.
-pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
-    if let Some(done) = reconcile(ctx).await? {
+pub async fn perform(
+    sentry: &Sentry,
+    run: Option<&RunState>,
+    clock: &SharedClock,
+) -> Result<ActionResult, ActionError> {
+    if let Some(done) = reconcile(sentry, run).await? {
         return Ok(done);
     }
-    let (sentry, version, env) = setup(ctx)?;
+    let (version, env) = setup(sentry, run)?;
     let status = sentry
         .create_release(&version)
         .await
         .map_err(|e| ActionError::integration(e.to_string()))?;
-    let name = ctx
-        .check
-        .run
-        .as_ref()
+    let name = run
         .map(|r| format!("shipcheck run {}", r.id))
         .unwrap_or_else(|| "shipcheck".into());
     let deploy = sentry
@@ -69,8 +72,8 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
             &version,
             &env,
             &name,
-            workflow_url(ctx).as_deref(),
-            ctx.check.clock.now(),
+            workflow_url(run).as_deref(),
+            clock.now(),
         )
         .await
         .map_err(|e| ActionError::integration(e.to_string()))?;
@@ -95,8 +98,11 @@ pub async fn perform(ctx: &ActionContext) -> Result<ActionResult, ActionError> {
 }
 
 /// `Some` when the release already has a deploy to the environment.
-pub async fn reconcile(ctx: &ActionContext) -> Result<Option<ActionResult>, ActionError> {
-    let (sentry, version, env) = setup(ctx)?;
+pub async fn reconcile(
+    sentry: &Sentry,
+    run: Option<&RunState>,
+) -> Result<Option<ActionResult>, ActionError> {
+    let (version, env) = setup(sentry, run)?;
     let deploys = match sentry.deploys(&version).await {
         Ok(d) => d,
         Err(e) if e.status() == Some(404) => return Ok(None),

@@ -14,8 +14,9 @@ const MAX_CHANGES: usize = 10;
 
 /// What the message says about this run.
 pub async fn facts(ctx: &ActionContext) -> MessageFacts {
-    let c = &ctx.check;
-    let run = c.run.as_deref();
+    let c = &ctx.clients;
+    let run = ctx.run();
+    let repo = c.repo();
     let scheduled = run.and_then(|r| r.scheduled_at).map(|at| {
         match jiff::tz::TimeZone::get(&c.config.project.timezone) {
             Ok(tz) => at
@@ -28,13 +29,13 @@ pub async fn facts(ctx: &ActionContext) -> MessageFacts {
     // After the merge, the release is what its second parent brought (the staging commits,
     // as the earlier messages counted them); a release commit that is not a merge is itself.
     let mut changes = match merge_commit(run) {
-        Ok(m) => match gitlog::oneline(c, &format!("{m}^1..{m}^2"), MAX_CHANGES + 1).await {
+        Ok(m) => match gitlog::oneline(&repo, &format!("{m}^1..{m}^2"), MAX_CHANGES + 1).await {
             Ok(list) => list,
-            Err(_) => gitlog::oneline(c, &format!("{m}^1..{m}"), MAX_CHANGES + 1)
+            Err(_) => gitlog::oneline(&repo, &format!("{m}^1..{m}"), MAX_CHANGES + 1)
                 .await
                 .unwrap_or_default(),
         },
-        Err(_) => gitlog::oneline(c, &gitlog::release_range(c), MAX_CHANGES + 1)
+        Err(_) => gitlog::oneline(&repo, &gitlog::release_range(&repo), MAX_CHANGES + 1)
             .await
             .unwrap_or_default(),
     };
@@ -70,7 +71,7 @@ fn closing_is_true(spec: &SlackNotifyAction, ctx: &ActionContext) -> Result<(), 
     if spec.message != SlackMessage::Stable {
         return Ok(());
     }
-    let Some(run) = ctx.check.run.as_deref() else {
+    let Some(run) = ctx.run() else {
         return Ok(());
     };
     if let Some(r) = run.rollback_in_flight() {
@@ -95,7 +96,7 @@ pub async fn plan(
     ctx: &ActionContext,
 ) -> Result<Vec<String>, ActionError> {
     closing_is_true(spec, ctx)?;
-    let slack = ctx.check.slack().map_err(ActionError::new)?;
+    let slack = ctx.clients.slack().map_err(ActionError::new)?;
     // The head is the one when it is posted (after its intent is journaled).
     let mut f = facts(ctx).await;
     f.journal_head = None;
@@ -114,7 +115,7 @@ pub async fn perform(
     ctx: &ActionContext,
 ) -> Result<ActionResult, ActionError> {
     closing_is_true(spec, ctx)?;
-    let slack = ctx.check.slack().map_err(ActionError::new)?;
+    let slack = ctx.clients.slack().map_err(ActionError::new)?;
     let body = message(spec.message, &facts(ctx).await);
     let text = body["text"].as_str().unwrap_or_default().to_string();
     let answer = slack.post(body).await.map_err(|e| {
@@ -148,7 +149,7 @@ pub async fn reconcile(
     ctx: &ActionContext,
 ) -> Result<Option<ActionResult>, ActionError> {
     let channel = ctx
-        .check
+        .clients
         .config
         .slack
         .as_ref()

@@ -20,12 +20,10 @@ fn actx(server: &MockServer) -> ActionContext {
     let cfg = testing::config(&format!(
         "[project]\nname = \"maishapoa\"\n[slack]\nwebhook_env = \"{hook_var}\"\nchannel_name = \"#deploys\"\n"
     ));
-    let (check, _) = testing::ctx(cfg, Some(testing::merged_run()), "2026-08-21T09:33:00Z");
+    let (parts, _) = testing::ctx(cfg, Some(testing::merged_run()), "2026-08-21T09:33:00Z");
     ActionContext {
-        check,
-        by: "ana".into(),
         message: Some("Release 42: faster checkout".into()),
-        dry_run: false,
+        ..parts.action()
     }
 }
 
@@ -143,10 +141,10 @@ async fn posts_once_after_a_429_with_retry_after() {
         .mount(&server)
         .await;
     let ctx = actx(&server);
-    let before = ctx.check.clock.now();
+    let before = ctx.clients.clock.now();
     let done = perform(&spec(SlackMessage::Stable), &ctx).await.unwrap();
     assert_eq!(done.summary, "posted \"Deployment stable\" to #deploys");
-    assert_eq!(ctx.check.clock.now().duration_since(before).as_secs(), 3);
+    assert_eq!(ctx.clients.clock.now().duration_since(before).as_secs(), 3);
     let reqs = server.received_requests().await.unwrap();
     let body: serde_json::Value = serde_json::from_slice(&reqs[1].body).unwrap();
     let text = body["text"].as_str().unwrap();
@@ -207,9 +205,9 @@ async fn plan_never_shows_the_url_and_a_missing_variable_is_named() {
         "{planned:?}"
     );
     let mut ctx = ctx;
-    let mut cfg = (*ctx.check.config).clone();
+    let mut cfg = (*ctx.clients.config).clone();
     cfg.slack.as_mut().unwrap().webhook_env = "SHIPCHECK_TEST_UNSET_HOOK".into();
-    ctx.check.config = std::sync::Arc::new(cfg);
+    ctx.clients.config = std::sync::Arc::new(cfg);
     let e = plan(&spec(SlackMessage::Starting), &ctx).await.unwrap_err();
     assert!(
         e.message.contains("SHIPCHECK_TEST_UNSET_HOOK"),

@@ -3,14 +3,14 @@
 //! exit 0. Evidence: the command as displayed, exit code, duration and the last lines of
 //! output, redacted. Runs through [`crate::clients::exec`], the one subprocess wrapper.
 
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::checks::CheckContext;
 use crate::checks::http::fmt_latency;
 use crate::clients::exec::{Cmd, ExecError};
-use crate::model::checklist::{CheckSpec, CommandCheck};
+use crate::model::checklist::{CheckSpec, Checklist, CommandCheck};
 use crate::model::outcome::Outcome;
 use crate::model::redact::{redact, redact_json};
 
@@ -21,9 +21,17 @@ pub const TAIL_LINES: usize = 20;
 /// The last output line quoted in a failure summary is cut at this many characters.
 const SUMMARY_LINE_CHARS: usize = 120;
 
-/// Runs the command and judges its exit code.
-pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
-    let secrets = ctx.secrets.as_slice();
+/// Runs the command and judges its exit code. A relative `dir` is relative to `base_dir` (the
+/// config's directory); without one the command runs in `repo_dir` (the git repository). The
+/// `checklist` names the item to retune when the program is missing; `secrets` are removed
+/// from what is shown.
+pub async fn run(
+    c: &CommandCheck,
+    base_dir: &Path,
+    repo_dir: &Path,
+    checklist: &Checklist,
+    secrets: &[String],
+) -> Outcome {
     let timeout = c.timeout.map(|s| s.get()).unwrap_or(DEFAULT_TIMEOUT);
     let (cmd, shown, program) = match (c.argv.split_first(), c.shell.as_deref()) {
         (Some(_), Some(_)) => {
@@ -52,8 +60,8 @@ pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
     };
     let shown = redact(&shown, secrets);
     let dir = match &c.dir {
-        Some(d) => ctx.base_dir.join(d),
-        None => ctx.repo_dir(),
+        Some(d) => base_dir.join(d),
+        None => repo_dir.to_path_buf(),
     };
     let mut evidence = json!({
         "command": shown,
@@ -63,7 +71,7 @@ pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
     });
     if !dir.is_dir() {
         let hint = match &c.dir {
-            Some(d) => format!("dir = {d:?} is relative to {}", ctx.base_dir.display()),
+            Some(d) => format!("dir = {d:?} is relative to {}", base_dir.display()),
             None => "the default is the git repository ([git] repo)".into(),
         };
         return finish(
@@ -112,7 +120,7 @@ pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
             format!(
                 "cannot run `{shown}`: the program `{program}` was not found; install {program} \
                  or {}",
-                retune_hint(c, ctx)
+                retune_hint(c, checklist)
             ),
             evidence,
         ),
@@ -133,9 +141,8 @@ pub async fn run(c: &CommandCheck, ctx: &CheckContext) -> Outcome {
 
 /// `retune prepare.tests in shipcheck.toml ([checklist.override."prepare.tests"])`, naming the
 /// item whose check this is when the checklist has it.
-fn retune_hint(c: &CommandCheck, ctx: &CheckContext) -> String {
-    let item = ctx
-        .checklist
+fn retune_hint(c: &CommandCheck, checklist: &Checklist) -> String {
+    let item = checklist
         .items
         .iter()
         .find(|i| matches!(&i.check, Some(CheckSpec::Command(x)) if x == c));

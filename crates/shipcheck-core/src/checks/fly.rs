@@ -24,12 +24,43 @@ pub use version::{
     release_commits, version,
 };
 
-use crate::checks::{CheckContext, join_all};
+use crate::checks::join_all;
 
 use crate::clients::fly::{Fly, FlyError};
 use crate::model::checklist::{FlyEnvCheck, FlyRegionCheck, FlySecretsCheck};
-use crate::model::config::App;
+use crate::model::clock::SharedClock;
+use crate::model::config::{App, Environments};
 use crate::model::outcome::{Outcome, Status};
+
+/// What every Fly check works with: the flyctl client of `[fly]`, the apps of each
+/// environment (`[environments.*]`, their `fly_app`s), time, and the values to keep out of
+/// evidence.
+#[derive(Clone, Debug)]
+pub struct FlyApps<'a> {
+    /// The flyctl client.
+    pub fly: Fly,
+    /// The environments and their apps.
+    pub environments: &'a Environments,
+    /// The HTTP client for the apps' own URLs (the version a health answer names).
+    pub http: &'a reqwest::Client,
+    /// Time (polls and waits).
+    pub clock: &'a SharedClock,
+    /// Values that must never appear in evidence.
+    pub secrets: &'a [String],
+}
+
+impl<'a> FlyApps<'a> {
+    /// The Fly apps of the config `clients` are built from.
+    pub fn of(clients: &'a crate::clients::Clients) -> FlyApps<'a> {
+        FlyApps {
+            fly: clients.fly(),
+            environments: &clients.config.environments,
+            http: &clients.http,
+            clock: &clients.clock,
+            secrets: &clients.secrets,
+        }
+    }
+}
 
 /// One app's part of a check.
 pub(crate) struct AppResult {
@@ -60,10 +91,10 @@ impl AppResult {
 
 /// The apps of `env` that are on Fly, or the outcome that says why there are none.
 pub(crate) fn fly_apps<'a>(
-    ctx: &'a CheckContext,
+    flyapps: &'a FlyApps<'a>,
     env: &str,
 ) -> Result<Vec<(&'a App, &'a str)>, Outcome> {
-    let Some(e) = ctx.config.environments.get(env) else {
+    let Some(e) = flyapps.environments.get(env) else {
         return Err(Outcome::error(
             format!("no [environments.{env}] in the config; add its apps with their fly_app"),
             Value::Null,
@@ -84,8 +115,8 @@ pub(crate) fn fly_apps<'a>(
 }
 
 /// The app named `name` in `env`, if it is on Fly.
-pub(crate) fn counterpart<'a>(ctx: &'a CheckContext, env: &str, name: &str) -> Option<&'a str> {
-    ctx.config
+pub(crate) fn counterpart<'a>(flyapps: &'a FlyApps<'a>, env: &str, name: &str) -> Option<&'a str> {
+    flyapps
         .environments
         .get(env)?
         .apps
@@ -98,7 +129,7 @@ pub(crate) fn counterpart<'a>(ctx: &'a CheckContext, env: &str, name: &str) -> O
 /// Folds per-app results into one outcome: the worst status; the summary is `ok` when all
 /// pass, else the lines of the apps that did not.
 pub(crate) fn combine(
-    ctx: &CheckContext,
+    flyapps: &FlyApps<'_>,
     results: Vec<AppResult>,
     ok: impl FnOnce(&[AppResult]) -> String,
     mut extra: serde_json::Map<String, Value>,
@@ -119,10 +150,10 @@ pub(crate) fn combine(
         Value::Array(results.into_iter().map(|r| r.evidence).collect()),
     );
     let mut evidence = Value::Object(extra);
-    crate::model::redact::redact_json(&mut evidence, &ctx.secrets);
+    crate::model::redact::redact_json(&mut evidence, flyapps.secrets);
     Outcome::new(
         status,
-        crate::model::redact::redact(&summary, &ctx.secrets),
+        crate::model::redact::redact(&summary, flyapps.secrets),
         evidence,
     )
 }
@@ -130,23 +161,23 @@ pub(crate) fn combine(
 /// `fly.region` (`prepare.region`, `prepare.region-verified`): every machine of every app in
 /// the configured region. Regions come from `flyctl status --json` (`Machines[].region`);
 /// `flyctl info` is deprecated.
-pub async fn region(spec: &FlyRegionCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
+pub async fn region(spec: &FlyRegionCheck, flyapps: &FlyApps<'_>) -> Outcome {
+    let apps = match fly_apps(flyapps, &spec.env) {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = ctx.fly();
+    let fly = &flyapps.fly;
     let futs = apps.iter().map(|(app, fly_app)| {
         let allowed: Vec<String> = if spec.regions.is_empty() {
             app.region.iter().cloned().collect()
         } else {
             spec.regions.clone()
         };
-        region_app(&fly, &app.name, fly_app, allowed)
+        region_app(fly, &app.name, fly_app, allowed)
     });
     let results = join_all(futs.collect()).await;
     combine(
-        ctx,
+        flyapps,
         results,
         |r| {
             let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();
@@ -249,19 +280,19 @@ async fn region_app(fly: &Fly, name: &str, fly_app: &str, allowed: Vec<String>) 
 /// `fly.secrets` (`prepare.secrets`): each app has its required secret names and every name
 /// its counterpart in `compare_with` has; `Staged`/`Partial` secrets are reported (they fail
 /// only with `fail_on_pending`). Names only: flyctl never lists values.
-pub async fn secrets(spec: &FlySecretsCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
+pub async fn secrets(spec: &FlySecretsCheck, flyapps: &FlyApps<'_>) -> Outcome {
+    let apps = match fly_apps(flyapps, &spec.env) {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = ctx.fly();
+    let fly = &flyapps.fly;
     let futs = apps.iter().map(|(app, fly_app)| {
         let other = if spec.compare_with.is_empty() {
             None
         } else {
-            counterpart(ctx, &spec.compare_with, &app.name)
+            counterpart(flyapps, &spec.compare_with, &app.name)
         };
-        secrets_app(&fly, app, fly_app, other, spec)
+        secrets_app(fly, app, fly_app, other, spec)
     });
     let results = join_all(futs.collect()).await;
     let pending: Vec<String> = results
@@ -283,7 +314,7 @@ pub async fn secrets(spec: &FlySecretsCheck, ctx: &CheckContext) -> Outcome {
         })
         .collect();
     let mut out = combine(
-        ctx,
+        flyapps,
         results,
         |r| format!("every required secret set on {} apps", r.len()),
         serde_json::Map::new(),
@@ -392,19 +423,19 @@ async fn secrets_app(
 /// app's remote config (`flyctl config show`) in `compare_with` and in `env`: `[env]` keys
 /// only on one side, values that differ, and the primary region. It passes whenever both
 /// configs could be read; the person reading the differences decides.
-pub async fn env(spec: &FlyEnvCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
+pub async fn env(spec: &FlyEnvCheck, flyapps: &FlyApps<'_>) -> Outcome {
+    let apps = match fly_apps(flyapps, &spec.env) {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = ctx.fly();
+    let fly = &flyapps.fly;
     let futs = apps.iter().map(|(app, fly_app)| {
-        let other = counterpart(ctx, &spec.compare_with, &app.name);
-        env_app(&fly, &app.name, fly_app, other, spec)
+        let other = counterpart(flyapps, &spec.compare_with, &app.name);
+        env_app(fly, &app.name, fly_app, other, spec)
     });
     let results = join_all(futs.collect()).await;
     combine(
-        ctx,
+        flyapps,
         results,
         |r| {
             let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();

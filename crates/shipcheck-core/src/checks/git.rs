@@ -4,18 +4,17 @@
 
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
-
-use crate::clients::git::{Git, GitError};
+use crate::clients::git::{GitError, Repo};
 use crate::model::changes::{ChangeSet, glob, glob_set, list_some, plural, thousands};
+use crate::model::checklist::conditions::PathsConfig;
 use crate::model::outcome::Outcome;
 
 /// How much of an added line the evidence keeps.
 const LINE_CHARS: usize = 200;
 
-fn finish(ctx: &CheckContext, mut o: Outcome) -> Outcome {
-    crate::model::redact::redact_json(&mut o.evidence, &ctx.secrets);
-    o.summary = crate::model::redact::redact(&o.summary, &ctx.secrets);
+fn finish(secrets: &[String], mut o: Outcome) -> Outcome {
+    crate::model::redact::redact_json(&mut o.evidence, secrets);
+    o.summary = crate::model::redact::redact(&o.summary, secrets);
     o
 }
 
@@ -32,16 +31,16 @@ pub fn git_error(e: &GitError) -> Outcome {
     Outcome::error(e.to_string(), evidence)
 }
 
-async fn changes(ctx: &CheckContext) -> Result<std::sync::Arc<ChangeSet>, Outcome> {
-    ctx.change_set()
+async fn changes(repo: &Repo, secrets: &[String]) -> Result<std::sync::Arc<ChangeSet>, Outcome> {
+    repo.change_set()
         .await
-        .map_err(|e| finish(ctx, git_error(&e)))
+        .map_err(|e| finish(secrets, git_error(&e)))
 }
 
 /// `git.pending`: there is something to ship; the commit list is the evidence (the
 /// record's Key Changes).
-pub async fn pending(ctx: &CheckContext) -> Outcome {
-    let cs = match changes(ctx).await {
+pub async fn pending(repo: &Repo, secrets: &[String]) -> Outcome {
+    let cs = match changes(repo, secrets).await {
         Ok(cs) => cs,
         Err(o) => return o,
     };
@@ -69,16 +68,16 @@ pub async fn pending(ctx: &CheckContext) -> Outcome {
             evidence,
         )
     };
-    finish(ctx, o)
+    finish(secrets, o)
 }
 
 /// `git.changelog`: the `[paths] changelog` file changed in the change set.
-pub async fn changelog(ctx: &CheckContext) -> Outcome {
-    let cs = match changes(ctx).await {
+pub async fn changelog(repo: &Repo, paths: &PathsConfig, secrets: &[String]) -> Outcome {
+    let cs = match changes(repo, secrets).await {
         Ok(cs) => cs,
         Err(o) => return o,
     };
-    let pattern = &ctx.config.paths.changelog;
+    let pattern = &paths.changelog;
     let set = match glob(pattern).and_then(|g| {
         globset::GlobSetBuilder::new()
             .add(g)
@@ -116,13 +115,12 @@ pub async fn changelog(ctx: &CheckContext) -> Outcome {
             evidence,
         ),
     };
-    finish(ctx, o)
+    finish(secrets, o)
 }
 
 /// `git.todo`: no `[paths] todo_patterns` in lines the change adds under `critical`.
 /// Lines already there (untouched by the change) do not count.
-pub async fn todo(ctx: &CheckContext) -> Outcome {
-    let paths = &ctx.config.paths;
+pub async fn todo(repo: &Repo, paths: &PathsConfig, secrets: &[String]) -> Outcome {
     if paths.critical.is_empty() || paths.todo_patterns.is_empty() {
         return Outcome::error(
             "[paths] critical or todo_patterns is empty: there is nothing to scan for; set them, or disable the item",
@@ -133,7 +131,7 @@ pub async fn todo(ctx: &CheckContext) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::error(format!("[paths] critical: {e}"), Value::Null),
     };
-    let cs = match changes(ctx).await {
+    let cs = match changes(repo, secrets).await {
         Ok(cs) => cs,
         Err(o) => return o,
     };
@@ -205,19 +203,18 @@ pub async fn todo(ctx: &CheckContext) -> Outcome {
             evidence,
         )
     };
-    finish(ctx, o)
+    finish(secrets, o)
 }
 
 /// `git.docs`: when files under `api` changed, files under `api_docs` changed too. (A doc
 /// file that also matches an `api` glob counts as documentation.)
-pub async fn docs(ctx: &CheckContext) -> Outcome {
-    let paths = &ctx.config.paths;
+pub async fn docs(repo: &Repo, paths: &PathsConfig, secrets: &[String]) -> Outcome {
     let (api, api_docs) = match (glob_set(&paths.api), glob_set(&paths.api_docs)) {
         (Ok(a), Ok(d)) => (a, d),
         (Err(e), _) => return Outcome::error(format!("[paths] api: {e}"), Value::Null),
         (_, Err(e)) => return Outcome::error(format!("[paths] api_docs: {e}"), Value::Null),
     };
-    let cs = match changes(ctx).await {
+    let cs = match changes(repo, secrets).await {
         Ok(cs) => cs,
         Err(o) => return o,
     };
@@ -260,18 +257,18 @@ pub async fn docs(ctx: &CheckContext) -> Outcome {
             evidence,
         )
     };
-    finish(ctx, o)
+    finish(secrets, o)
 }
 
 /// `git.clean`: no uncommitted change to tracked files and nothing in progress; the local
 /// staging and production branches match the remote (or do not exist locally).
-pub async fn clean(ctx: &CheckContext) -> Outcome {
-    let git = Git::new(ctx.repo_dir());
+pub async fn clean(repo: &Repo, secrets: &[String]) -> Outcome {
+    let git = &repo.git;
     let wt = match git.worktree().await {
         Ok(w) => w,
-        Err(e) => return finish(ctx, git_error(&e)),
+        Err(e) => return finish(secrets, git_error(&e)),
     };
-    let cs = match changes(ctx).await {
+    let cs = match changes(repo, secrets).await {
         Ok(cs) => cs,
         Err(o) => return o,
     };
@@ -301,7 +298,7 @@ pub async fn clean(ctx: &CheckContext) -> Outcome {
     } else {
         Outcome::fail(problems.join("; "), evidence)
     };
-    finish(ctx, o)
+    finish(secrets, o)
 }
 
 #[cfg(test)]
@@ -314,7 +311,7 @@ mod tests {
     #[tokio::test]
     async fn pending_lists_commits_and_fails_when_nothing_to_ship() {
         let t = TestRepo::new();
-        let o = pending(&t.ctx()).await;
+        let o = pending(&t.repo(), &[]).await;
         assert_eq!(o.status, Status::Pass, "{}", o.summary);
         assert!(
             o.summary.starts_with("2 commits, 2 files, +3 −0 to ship"),
@@ -326,7 +323,7 @@ mod tests {
         assert!(key[1].as_str().unwrap().ends_with(" add rate limit"));
 
         let empty = TestRepo::empty();
-        let o = pending(&empty.ctx()).await;
+        let o = pending(&empty.repo(), &[]).await;
         assert_eq!(o.status, Status::Fail);
         assert!(
             o.summary
@@ -337,14 +334,14 @@ mod tests {
     #[tokio::test]
     async fn changelog_changed_and_not_changed() {
         let t = TestRepo::new();
-        let o = changelog(&t.ctx()).await;
+        let o = changelog(&t.repo(), &Default::default(), &[]).await;
         assert_eq!(o.status, Status::Pass, "{}", o.summary);
         assert_eq!(o.summary, "CHANGELOG.md changed (+2 −0)");
 
         let t = TestRepo::empty();
         t.commit("staging", &[("src/x.ts", "x\n")], "x");
         t.push("staging");
-        let o = changelog(&t.ctx()).await;
+        let o = changelog(&t.repo(), &Default::default(), &[]).await;
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.summary,
@@ -368,7 +365,7 @@ mod tests {
             "tidy",
         );
         t.push("staging");
-        let o = todo(&t.ctx()).await;
+        let o = todo(&t.repo(), &Default::default(), &[]).await;
         assert_eq!(o.status, Status::Pass, "{}", o.summary);
         assert_eq!(
             o.summary,
@@ -384,7 +381,7 @@ mod tests {
             "login",
         );
         t.push("staging");
-        let o = todo(&t.ctx()).await;
+        let o = todo(&t.repo(), &Default::default(), &[]).await;
         assert_eq!(o.status, Status::Fail, "{}", o.summary);
         assert_eq!(
             o.summary,
@@ -403,7 +400,8 @@ mod tests {
             },
             ..Config::default()
         };
-        let o = todo(&t.ctx_with(cfg)).await;
+        let paths = cfg.paths.clone();
+        let o = todo(&t.clients_with(cfg).repo(), &paths, &[]).await;
         assert_eq!(o.status, Status::Fail);
         assert_eq!(
             o.evidence["findings"][0]["at"],
@@ -414,10 +412,13 @@ mod tests {
     #[tokio::test]
     async fn docs_follow_api_changes() {
         let t = TestRepo::new();
-        assert_eq!(docs(&t.ctx()).await.summary, "no API file changed");
+        assert_eq!(
+            docs(&t.repo(), &Default::default(), &[]).await.summary,
+            "no API file changed"
+        );
         t.commit("staging", &[("src/api/users.ts", "get\n")], "users api");
         t.push("staging");
-        let o = docs(&t.ctx()).await;
+        let o = docs(&t.repo(), &Default::default(), &[]).await;
         assert_eq!(o.status, Status::Fail);
         assert!(
             o.summary
@@ -425,18 +426,18 @@ mod tests {
         );
         t.commit("staging", &[("docs/api/users.md", "# users\n")], "docs");
         t.push("staging");
-        let o = docs(&t.ctx()).await;
+        let o = docs(&t.repo(), &Default::default(), &[]).await;
         assert_eq!(o.status, Status::Pass, "{}", o.summary);
     }
 
     #[tokio::test]
     async fn clean_sees_dirty_tree_and_unpushed_commits() {
         let t = TestRepo::new();
-        let o = clean(&t.ctx()).await;
+        let o = clean(&t.repo(), &[]).await;
         assert_eq!(o.status, Status::Pass, "{}", o.summary);
         t.commit("staging", &[("src/wip.ts", "wip\n")], "wip");
         std::fs::write(t.work.join("README.md"), "dirty\n").unwrap();
-        let o = clean(&t.ctx()).await;
+        let o = clean(&t.repo(), &[]).await;
         assert_eq!(o.status, Status::Fail);
         assert!(
             o.summary.contains("1 uncommitted change (M README.md)"),
@@ -458,7 +459,7 @@ mod tests {
             &t.work,
             &["remote", "set-url", "origin", "/nonexistent/origin.git"],
         );
-        let o = pending(&t.ctx()).await;
+        let o = pending(&t.repo(), &[]).await;
         assert_eq!(o.status, Status::Error);
         assert!(
             o.summary.starts_with("`git fetch origin` failed"),

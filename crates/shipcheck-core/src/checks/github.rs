@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
 use crate::checks::gitlog;
+use crate::clients::git::Repo;
 use crate::clients::github::{GitHub, PullRequest, Review};
 use crate::journal::state::RunState;
 use crate::model::checklist::GithubChecksCheck;
@@ -77,12 +77,8 @@ pub fn short(sha: &str) -> &str {
 }
 
 /// `github.reviews`.
-pub async fn reviews(ctx: &CheckContext) -> Outcome {
-    let gh = match ctx.github() {
-        Ok(g) => g,
-        Err(e) => return Outcome::error(e, Value::Null),
-    };
-    let shas = match gitlog::release_commits(ctx).await {
+pub async fn reviews(gh: &GitHub, repo: &Repo) -> Outcome {
+    let shas = match gitlog::release_commits(repo).await {
         Ok(s) => s,
         Err(e) => return Outcome::error(e, Value::Null),
     };
@@ -90,7 +86,7 @@ pub async fn reviews(ctx: &CheckContext) -> Outcome {
         return Outcome::error(
             format!(
                 "{} has no commits: nothing to review (fetch the remote, or is there nothing to release?)",
-                gitlog::release_range(ctx)
+                gitlog::release_range(repo)
             ),
             Value::Null,
         );
@@ -99,13 +95,13 @@ pub async fn reviews(ctx: &CheckContext) -> Outcome {
         return Outcome::error(
             format!(
                 "{} has {} commits, more than the {MAX_COMMITS} shipcheck checks one by one; review them in GitHub and tick",
-                gitlog::release_range(ctx),
+                gitlog::release_range(repo),
                 shas.len()
             ),
             json!({ "commits": shas.len() }),
         );
     }
-    review_commits(&gh, &shas).await
+    review_commits(gh, &shas).await
 }
 
 /// The review verdict of one pull request.
@@ -236,15 +232,9 @@ pub async fn review_commits(gh: &GitHub, shas: &[String]) -> Outcome {
 }
 
 /// `github.checks`: the check runs and statuses of the branch head.
-pub async fn checks(spec: &GithubChecksCheck, ctx: &CheckContext) -> Outcome {
-    let gh = match ctx.github() {
-        Ok(g) => g,
-        Err(e) => return Outcome::error(e, Value::Null),
-    };
-    let branch = spec
-        .branch
-        .clone()
-        .unwrap_or_else(|| ctx.config.git.staging.clone());
+/// (The branch defaults to `staging`, `[git] staging`.)
+pub async fn checks(spec: &GithubChecksCheck, gh: &GitHub, staging: &str) -> Outcome {
+    let branch = spec.branch.clone().unwrap_or_else(|| staging.to_string());
     let sha = match gh.commit_sha(&branch).await {
         Ok(s) => s,
         Err(e) => return Outcome::error(e.to_string(), Value::Null),

@@ -187,7 +187,13 @@ async fn the_workflow_run_triggered_deploy_is_found_waiting_with_the_reason() {
         Some(testing::merged_run()),
         "2026-08-21T09:33:10Z",
     );
-    let o = crate::checks::github_run::workflow(&ctx).await;
+    let o = crate::checks::github_run::workflow(
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["workflow_run_id"], RUN_ID);
     assert_eq!(o.evidence["event"], "workflow_run");
@@ -235,7 +241,13 @@ async fn the_workflow_run_triggered_deploy_is_found_waiting_with_the_reason() {
         Some(run),
         "2026-08-21T09:33:20Z",
     );
-    let p = crate::checks::github_pending::pending(&ctx).await;
+    let p = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(p.status, Status::Pass, "{}", p.summary);
     assert!(p.summary.contains("can approve"), "{}", p.summary);
 }
@@ -268,7 +280,13 @@ async fn among_several_the_newest_waiting_run_is_chosen_and_the_others_are_liste
         Some(testing::merged_run()),
         "2026-08-21T09:37:00Z",
     );
-    let o = crate::checks::github_run::workflow(&ctx).await;
+    let o = crate::checks::github_run::workflow(
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["workflow_run_id"], 201);
     assert!(
@@ -312,7 +330,13 @@ async fn a_running_wait_timer_is_waited_then_the_check_passes() {
         Some(testing::merged_run()),
         "2026-08-21T09:32:00Z",
     );
-    let o = crate::checks::github_pending::pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert!(
         o.summary
@@ -349,7 +373,13 @@ async fn a_wait_timer_beyond_the_limit_is_an_error_naming_when_to_come_back() {
         Some(testing::merged_run()),
         "2026-08-21T09:32:00Z",
     );
-    let o = crate::checks::github_pending::pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Error, "{}", o.summary);
     assert!(
         o.summary.contains(
@@ -378,7 +408,13 @@ async fn when_the_token_cannot_approve_the_check_says_who_can() {
         Some(testing::merged_run()),
         "2026-08-21T09:32:00Z",
     );
-    let o = crate::checks::github_pending::pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert!(
         o.summary
@@ -405,7 +441,13 @@ async fn a_run_past_its_approval_is_seen_through_its_deployment() {
         Some(testing::merged_run()),
         "2026-08-21T09:40:00Z",
     );
-    let o = crate::checks::github_pending::pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert!(
         o.summary

@@ -15,15 +15,17 @@
 
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
 use crate::checks::github::short;
 use crate::checks::github_find::EnvState;
 use crate::checks::github_run::run_fact;
 use crate::checks::github_run::{
-    Locate, Located, MAX_POLLS, locate, located_evidence, polls, run_evidence, setup,
+    Locate, Located, MAX_POLLS, locate, located_evidence, merge_of, polls, run_evidence,
 };
 use crate::checks::gitlog;
-use crate::clients::github::PendingDeployment;
+use crate::clients::git::Repo;
+use crate::clients::github::{GitHub, PendingDeployment};
+use crate::journal::state::RunState;
+use crate::model::clock::SharedClock;
 use crate::model::duration::format as dur;
 use crate::model::outcome::Outcome;
 
@@ -58,12 +60,16 @@ pub fn who(p: &PendingDeployment, started_by: Option<&str>) -> String {
 }
 
 /// `github.pending`.
-pub async fn pending(ctx: &CheckContext) -> Outcome {
-    let (gh, merge) = match setup(ctx) {
+pub async fn pending(
+    gh: &GitHub,
+    repo: &Repo,
+    run: Option<&RunState>,
+    clock: &SharedClock,
+) -> Outcome {
+    let merge = match merge_of(run) {
         Ok(x) => x,
         Err(o) => return o,
     };
-    let clock = ctx.clock.clone();
     let env = gh.cfg.environment.clone();
     let timeout = gh.cfg.workflow_timeout.get();
     let timer_limit = gh.cfg.wait_timer_limit.get();
@@ -71,14 +77,14 @@ pub async fn pending(ctx: &CheckContext) -> Outcome {
     let start = clock.now();
     let find_deadline = start + jiff::SignedDuration::try_from(timeout).unwrap_or_default();
     let max = (polls(timeout, interval) + polls(timer_limit, interval)).min(2 * MAX_POLLS);
-    let changes = gitlog::oneline(ctx, &format!("{merge}^1..{merge}"), 50)
+    let changes = gitlog::oneline(repo, &format!("{merge}^1..{merge}"), 50)
         .await
         .ok();
     let mut waited_timer: Option<jiff::Timestamp> = None;
     let mut last = ("nothing listed yet".to_string(), Value::Null);
     for _ in 0..max {
         let now = clock.now();
-        let l = match locate(&gh, ctx, &merge).await {
+        let l = match locate(gh, &repo.cfg.production, run, &merge).await {
             Err(e) => return Outcome::error(e.to_string(), json!({ "merge_commit": merge })),
             Ok(Locate::NotLinked(run, reason)) => {
                 let mut evidence = run_evidence(&run, &merge);

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
 use crate::checks::github::{merge_commit, merged_at, recorded_run, short};
 use crate::checks::github_find::{self, EnvState, Link};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Job, WorkflowRun};
+use crate::journal::state::RunState;
 use crate::model::checklist::GithubJobsCheck;
+use crate::model::clock::SharedClock;
 use crate::model::facts::Fact;
 use crate::model::outcome::Outcome;
 
@@ -55,20 +56,27 @@ pub enum Locate {
 
 /// The deploy run of `merge`: the one a `github.workflow` item recorded (tied to the merge
 /// commit again), else found by [`github_find::search`].
-pub async fn locate(gh: &GitHub, ctx: &CheckContext, merge: &str) -> Result<Locate, ApiError> {
-    locate_with(gh, ctx, merge, true).await
+/// `production` is the production branch (`[git] production`), `run` the run's facts.
+pub async fn locate(
+    gh: &GitHub,
+    production: &str,
+    run: Option<&RunState>,
+    merge: &str,
+) -> Result<Locate, ApiError> {
+    locate_with(gh, production, run, merge, true).await
 }
 
 /// [`locate`]; a recorded run's environment is asked only with `confirm_env` (the jobs
 /// check does not need it).
 pub async fn locate_with(
     gh: &GitHub,
-    ctx: &CheckContext,
+    production: &str,
+    run: Option<&RunState>,
     merge: &str,
     confirm_env: bool,
 ) -> Result<Locate, ApiError> {
     let env = gh.cfg.environment.clone();
-    if let Some((id, link, item)) = recorded_run(ctx.run.as_deref(), merge) {
+    if let Some((id, link, item)) = recorded_run(run, merge) {
         let run = gh.run(id).await?;
         return Ok(
             match github_find::relink(gh, &run, merge, link.as_ref()).await? {
@@ -90,9 +98,8 @@ pub async fn locate_with(
             },
         );
     }
-    let production = ctx.config.git.production.clone();
     Ok(
-        match github_find::search(gh, merge, &production, merged_at(ctx.run.as_deref())).await? {
+        match github_find::search(gh, merge, production, merged_at(run)).await? {
             Ok(f) => Locate::Found(Box::new(Located {
                 run: f.candidate.run,
                 link: f.candidate.link,
@@ -137,27 +144,30 @@ pub fn located_evidence(l: &Located, merge: &str, env: &str) -> Value {
     e
 }
 
-pub(crate) fn setup(ctx: &CheckContext) -> Result<(GitHub, String), Outcome> {
-    let gh = ctx.github().map_err(|e| Outcome::error(e, Value::Null))?;
-    let merge = merge_commit(ctx.run.as_deref()).map_err(|e| Outcome::error(e, Value::Null))?;
-    Ok((gh, merge))
+/// The merge commit the run recorded, or the `error` outcome that says which item records it.
+pub(crate) fn merge_of(run: Option<&RunState>) -> Result<String, Outcome> {
+    merge_commit(run).map_err(|e| Outcome::error(e, Value::Null))
 }
 
 /// `github.workflow`: the run that deploys the merge commit appears within
 /// `[github] workflow_timeout`.
-pub async fn workflow(ctx: &CheckContext) -> Outcome {
-    let (gh, merge) = match setup(ctx) {
+pub async fn workflow(
+    gh: &GitHub,
+    production: &str,
+    run: Option<&RunState>,
+    clock: &SharedClock,
+) -> Outcome {
+    let merge = match merge_of(run) {
         Ok(x) => x,
         Err(o) => return o,
     };
-    let clock = ctx.clock.clone();
     let timeout = gh.cfg.workflow_timeout.get();
     let interval = gh.cfg.poll_interval.get();
     let deadline = clock.now() + jiff::SignedDuration::try_from(timeout).unwrap_or_default();
     let env = gh.cfg.environment.clone();
     let mut last = ("nothing listed yet".to_string(), Value::Null);
     for n in 1..=polls(timeout, interval).min(MAX_POLLS) {
-        match locate(&gh, ctx, &merge).await {
+        match locate(gh, production, run, &merge).await {
             Err(e) => return Outcome::error(e.to_string(), json!({ "merge_commit": merge })),
             Ok(Locate::Found(l)) => {
                 let mut evidence = located_evidence(&l, &merge, &env);
@@ -239,12 +249,18 @@ fn is_health_job(name: &str, h: &str) -> bool {
 }
 
 /// `github.jobs`: follows the run's jobs until they finish (or `[github] jobs_timeout`).
-pub async fn jobs(spec: &GithubJobsCheck, ctx: &CheckContext) -> Outcome {
-    let (gh, merge) = match setup(ctx) {
+pub async fn jobs(
+    spec: &GithubJobsCheck,
+    gh: &GitHub,
+    production: &str,
+    facts: Option<&RunState>,
+    clock: &SharedClock,
+) -> Outcome {
+    let merge = match merge_of(facts) {
         Ok(x) => x,
         Err(o) => return o,
     };
-    let mut run = match locate_with(&gh, ctx, &merge, false).await {
+    let mut run = match locate_with(gh, production, facts, &merge, false).await {
         Ok(Locate::Found(l)) => l.run,
         Ok(Locate::NotYet(reason, considered)) => {
             return Outcome::fail(
@@ -273,7 +289,6 @@ pub async fn jobs(spec: &GithubJobsCheck, ctx: &CheckContext) -> Outcome {
             Value::Null,
         );
     }
-    let clock = ctx.clock.clone();
     let timeout = gh.cfg.jobs_timeout.get();
     let interval = gh.cfg.poll_interval.get();
     let deadline = clock.now() + jiff::SignedDuration::try_from(timeout).unwrap_or_default();

@@ -135,7 +135,13 @@ async fn workflow_run_appears_after_polling() {
         Some(testing::merged_run()),
         "2026-08-21T09:31:00Z",
     );
-    let o = workflow(&ctx).await;
+    let o = workflow(
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["workflow_run_id"], RUN_ID);
     assert_eq!(o.evidence["polls"], 3);
@@ -165,7 +171,13 @@ async fn workflow_run_that_never_appears_fails_after_the_timeout() {
         Some(testing::merged_run()),
         "2026-08-21T09:31:00Z",
     );
-    let o = workflow(&ctx).await;
+    let o = workflow(
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Fail);
     assert!(o.summary.contains("within 1m"), "{}", o.summary);
     let polls = server
@@ -182,7 +194,13 @@ async fn workflow_run_that_never_appears_fails_after_the_timeout() {
 async fn workflow_needs_the_merge_commit() {
     let server = MockServer::start().await;
     let (ctx, _) = testing::ctx(gh_config(&server, ""), None, testing::STARTED);
-    let o = workflow(&ctx).await;
+    let o = workflow(
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Error);
     assert!(o.summary.contains("merge commit"), "{}", o.summary);
 }
@@ -211,7 +229,13 @@ async fn pending_deployment_of_the_configured_environment_passes() {
         Some(testing::merged_run()),
         "2026-08-21T09:32:00Z",
     );
-    let o = crate::checks::github_pending::pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["environment_state"]["environment_id"], 161171787);
     assert!(o.summary.contains("can approve"));
@@ -225,7 +249,13 @@ async fn pending_deployment_of_the_configured_environment_passes() {
         Some(testing::merged_run()),
         "2026-08-21T09:32:00Z",
     );
-    let o = crate::checks::github_pending::pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Fail);
     assert!(
         o.summary.contains("prod-eu") && o.summary.contains("waits for production"),
@@ -255,7 +285,13 @@ async fn a_run_for_another_commit_fails_verify_commit() {
         ),
     ]);
     let (ctx, _) = testing::ctx(gh_config(&server, ""), Some(run), "2026-08-21T09:32:00Z");
-    let o = crate::checks::github_pending::pending(&ctx).await;
+    let o = crate::checks::github_pending::pending(
+        &ctx.github().unwrap(),
+        &ctx.repo(),
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Fail);
     assert!(
         o.summary.contains("is for commit fffffff") && o.summary.contains("do not approve it"),
@@ -347,7 +383,14 @@ async fn jobs_are_followed_to_completion_with_transitions() {
         Some(with_run_id()),
         "2026-08-21T09:40:00Z",
     );
-    let o = jobs(&GithubJobsCheck { health: false }, &ctx).await;
+    let o = jobs(
+        &GithubJobsCheck { health: false },
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     let t = o.evidence["transitions"].as_array().unwrap();
     assert!(
@@ -355,7 +398,14 @@ async fn jobs_are_followed_to_completion_with_transitions() {
             .any(|x| x["job"] == "deploy" && x["to"] == "completed/success")
     );
     assert!(t.len() >= 5, "{t:?}");
-    let o = jobs(&GithubJobsCheck { health: true }, &ctx).await;
+    let o = jobs(
+        &GithubJobsCheck { health: true },
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
 }
 
@@ -377,14 +427,28 @@ async fn failed_job_and_missing_health_job_fail() {
         Some(with_run_id()),
         "2026-08-21T09:40:00Z",
     );
-    let o = jobs(&GithubJobsCheck { health: false }, &ctx).await;
+    let o = jobs(
+        &GithubJobsCheck { health: false },
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Fail);
     assert!(
         o.summary.contains("job deploy completed/failure"),
         "{}",
         o.summary
     );
-    let o = jobs(&GithubJobsCheck { health: true }, &ctx).await;
+    let o = jobs(
+        &GithubJobsCheck { health: true },
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Fail);
     assert!(
         o.summary.contains("health job \"smoke\" is not in the run"),
@@ -403,7 +467,14 @@ async fn jobs_still_running_at_the_timeout_are_an_error() {
         Some(with_run_id()),
         "2026-08-21T09:40:00Z",
     );
-    let o = jobs(&GithubJobsCheck { health: false }, &ctx).await;
+    let o = jobs(
+        &GithubJobsCheck { health: false },
+        &ctx.github().unwrap(),
+        &ctx.config.git.production,
+        ctx.run(),
+        &ctx.clock,
+    )
+    .await;
     assert_eq!(o.status, Status::Error);
     assert!(
         o.summary.contains("still running after 1m") && o.summary.contains("deploy waiting"),

@@ -169,8 +169,11 @@ async fn a_missing_token_is_an_error_naming_the_variable() {
     let mut cfg = gh_config(&server);
     cfg.github.as_mut().unwrap().token_env = "SHIPCHECK_TEST_UNSET_VARIABLE_9".into();
     let (ctx, _) = testing::ctx(cfg, None, testing::STARTED);
-    let o =
-        crate::engine::runner::run_check(&CheckSpec::GithubReviews(Default::default()), &ctx).await;
+    let o = crate::engine::runner::run_check(
+        &CheckSpec::GithubReviews(Default::default()),
+        &ctx.deps(),
+    )
+    .await;
     assert_eq!(o.status, Status::Error);
     assert!(
         o.summary.contains("SHIPCHECK_TEST_UNSET_VARIABLE_9"),
@@ -220,16 +223,16 @@ async fn staging_checks_all_green_pending_failed_and_no_data() {
         .mount(&server)
         .await;
     let spec = GithubChecksCheck::default();
-    let o = checks(&spec, &ctx).await;
+    let o = checks(&spec, &ctx.github().unwrap(), &ctx.config.git.staging).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
-    let o = checks(&spec, &ctx).await;
+    let o = checks(&spec, &ctx.github().unwrap(), &ctx.config.git.staging).await;
     assert_eq!(o.status, Status::Fail);
     assert!(
         o.summary.contains("e2e (failure)") && o.summary.contains("test (in_progress)"),
         "{}",
         o.summary
     );
-    let o = checks(&spec, &ctx).await;
+    let o = checks(&spec, &ctx.github().unwrap(), &ctx.config.git.staging).await;
     assert_eq!(o.status, Status::Error);
     assert!(o.summary.contains("no data"), "{}", o.summary);
 }

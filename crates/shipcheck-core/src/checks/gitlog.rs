@@ -5,14 +5,14 @@
 use crate::model::error::Invalid;
 use std::time::Duration;
 
-use crate::checks::CheckContext;
 use crate::clients::exec::Cmd;
+use crate::clients::git::Repo;
 
 const GIT_TIMEOUT: Duration = Duration::from_secs(60);
 
-async fn git(ctx: &CheckContext, args: &[String], reason: &str) -> Result<String, String> {
+async fn git(repo: &Repo, args: &[String], reason: &str) -> Result<String, String> {
     let out = Cmd::new("git", args.iter().cloned())
-        .dir(ctx.repo_dir())
+        .dir(&repo.git.dir)
         .timeout(GIT_TIMEOUT)
         .reason(reason)
         .run()
@@ -29,33 +29,27 @@ async fn git(ctx: &CheckContext, args: &[String], reason: &str) -> Result<String
 }
 
 /// `REMOTE/production..REMOTE/staging`.
-pub fn release_range(ctx: &CheckContext) -> String {
-    let g = &ctx.config.git;
-    format!(
-        "{r}/{p}..{r}/{s}",
-        r = g.remote,
-        p = g.production,
-        s = g.staging
-    )
+pub fn release_range(repo: &Repo) -> String {
+    repo.release_range()
 }
 
 /// The full SHAs of the commits in `production..staging`, newest first, from the run's
-/// change set (fetched once per context).
-pub async fn release_commits(ctx: &CheckContext) -> Result<Vec<String>, Invalid> {
-    let changes = ctx.change_set().await.map_err(|e| e.to_string())?;
+/// change set (fetched once per [`Repo`]).
+pub async fn release_commits(repo: &Repo) -> Result<Vec<String>, Invalid> {
+    let changes = repo.change_set().await.map_err(|e| e.to_string())?;
     Ok(changes.commits.iter().map(|c| c.sha.clone()).collect())
 }
 
 /// The files the release changes, from the change set.
-pub async fn release_files(ctx: &CheckContext) -> Result<Vec<String>, Invalid> {
-    let changes = ctx.change_set().await.map_err(|e| e.to_string())?;
+pub async fn release_files(repo: &Repo) -> Result<Vec<String>, Invalid> {
+    let changes = repo.change_set().await.map_err(|e| e.to_string())?;
     Ok(changes.files.iter().map(|f| f.path.clone()).collect())
 }
 
 /// `git log --oneline` of `range`, at most `max` lines.
-pub async fn oneline(ctx: &CheckContext, range: &str, max: usize) -> Result<Vec<String>, Invalid> {
+pub async fn oneline(repo: &Repo, range: &str, max: usize) -> Result<Vec<String>, Invalid> {
     let out = git(
-        ctx,
+        repo,
         &[
             "log".into(),
             "--oneline".into(),

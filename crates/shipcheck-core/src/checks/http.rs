@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::checks::CheckContext;
-
 use crate::model::checklist::{HealthCheck, HttpCheck, StatusSpec};
+use crate::model::config::Environments;
 use crate::model::outcome::{Outcome, Status};
 use crate::model::redact::{redact, redact_json};
 
@@ -414,8 +413,8 @@ fn judge(check: &HttpCheck, p: &ProbeResult) -> (Status, String) {
 }
 
 /// One HTTP probe with retries.
-pub async fn run(c: &HttpCheck, ctx: &CheckContext) -> Outcome {
-    let a = attempt(&ctx.http, c).await;
+pub async fn run(c: &HttpCheck, http: &reqwest::Client, secrets: &[String]) -> Outcome {
+    let a = attempt(http, c).await;
     let method = c.method.trim().to_ascii_uppercase();
     let url = display_url(&c.url);
     let mut evidence = a.evidence(c);
@@ -428,18 +427,23 @@ pub async fn run(c: &HttpCheck, ctx: &CheckContext) -> Outcome {
     let sep = if a.status == Status::Error { ": " } else { " " };
     let summary = format!("{method} {url}{sep}{}{}", a.reason, a.attempts_note());
     if a.status != Status::Pass
-        && let Some(excerpt) = a.last().and_then(|p| excerpt(p, &ctx.secrets))
+        && let Some(excerpt) = a.last().and_then(|p| excerpt(p, secrets))
     {
         evidence.insert("body_excerpt".into(), json!(excerpt));
     }
     let mut evidence = serde_json::Value::Object(evidence);
-    redact_json(&mut evidence, &ctx.secrets);
-    Outcome::new(a.status, redact(&summary, &ctx.secrets), evidence)
+    redact_json(&mut evidence, secrets);
+    Outcome::new(a.status, redact(&summary, secrets), evidence)
 }
 
 /// Every app of an environment with a health URL, probed concurrently.
-pub async fn run_health(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
-    health::run(c, ctx).await
+pub async fn run_health(
+    c: &HealthCheck,
+    environments: &Environments,
+    http: &reqwest::Client,
+    secrets: &[String],
+) -> Outcome {
+    health::run(c, environments, http, secrets).await
 }
 
 /// The first [`EXCERPT_CHARS`] characters of the body, redacted (before cutting, so a

@@ -1,19 +1,18 @@
 //! The `loadtest` check (`prepare.load-test`): the built-in load test ([`crate::loadtest`])
 //! against an explicit `url` or every staging app's health URL, one after another (so the
 //! apps' figures do not disturb each other), judged against the thresholds and compared with
-//! the previous run's load test of the same URL, read from the store through
-//! [`CheckContext::store`] (set in a run, and by `shipcheck check` when a store exists).
-//! Without a store the comparison is skipped and the evidence says so.
+//! the previous run's load test of the same URL, read from the store through a [`History`]
+//! (given in a run, and by `shipcheck check` when a store exists). Without a store the
+//! comparison is skipped and the evidence says so.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
-
 use crate::journal::state::RunState;
 use crate::loadtest::{self, Allowed, Report, Thresholds};
 use crate::model::checklist::{CheckSpec, LoadtestCheck};
+use crate::model::config::Environments;
 use crate::model::loadtest::options;
 use crate::model::outcome::{Outcome, Status};
 use crate::store::Store;
@@ -37,12 +36,11 @@ fn env(spec: &LoadtestCheck) -> &str {
 }
 
 /// The targets: (app name, URL).
-fn targets(spec: &LoadtestCheck, ctx: &CheckContext) -> Vec<(Option<String>, String)> {
+fn targets(spec: &LoadtestCheck, environments: &Environments) -> Vec<(Option<String>, String)> {
     if let Some(url) = &spec.url {
         return vec![(None, url.trim().to_string())];
     }
-    ctx.config
-        .environments
+    environments
         .get(env(spec))
         .map(|e| e.apps.as_slice())
         .unwrap_or_default()
@@ -55,8 +53,8 @@ fn targets(spec: &LoadtestCheck, ctx: &CheckContext) -> Vec<(Option<String>, Str
 }
 
 /// The longest the check can take: each target's run and its time limit, one after another.
-pub fn limit(spec: &LoadtestCheck, ctx: &CheckContext) -> Duration {
-    let n = targets(spec, ctx).len().max(1) as u32;
+pub fn limit(spec: &LoadtestCheck, environments: &Environments) -> Duration {
+    let n = targets(spec, environments).len().max(1) as u32;
     let per = options(spec, "http://127.0.0.1/")
         .plan()
         .map(|p| p.time_limit())
@@ -99,9 +97,25 @@ pub async fn previous_reports(
     Ok(None)
 }
 
-/// The check.
-pub async fn run(spec: &LoadtestCheck, ctx: &CheckContext) -> Outcome {
-    let targets = targets(spec, ctx);
+/// Where earlier runs' load tests are read from.
+#[derive(Clone, Copy, Debug)]
+pub struct History<'a> {
+    /// The store of the runs.
+    pub store: &'a Store,
+    /// The project whose runs count (`[project] name`).
+    pub project: &'a str,
+    /// The run the check belongs to (not compared with itself).
+    pub run: Option<&'a RunState>,
+}
+
+/// The check, on the apps of `environments`; compared with the newest earlier result in
+/// `history` when there is one.
+pub async fn run(
+    spec: &LoadtestCheck,
+    environments: &Environments,
+    history: Option<History<'_>>,
+) -> Outcome {
+    let targets = targets(spec, environments);
     if targets.is_empty() {
         let env = env(spec);
         return Outcome::error(
@@ -111,15 +125,15 @@ pub async fn run(spec: &LoadtestCheck, ctx: &CheckContext) -> Outcome {
             json!({ "env": env }),
         );
     }
-    let allowed = Allowed::staging(&ctx.config);
+    let allowed = Allowed::staging(environments);
     let limits = thresholds(spec);
-    let previous = match (&ctx.store, ctx.run.as_deref()) {
-        (Some(store), run) => match previous_reports(store, &ctx.config.project.name, run).await {
+    let previous = match history {
+        Some(h) => match previous_reports(h.store, h.project, h.run).await {
             Ok(Some((id, reports))) => Ok((id, reports)),
             Ok(None) => Err("no earlier run has a load test to compare with".to_string()),
             Err(e) => Err(format!("the earlier runs could not be read: {e}")),
         },
-        (None, _) => Err("not compared: no store here".to_string()),
+        None => Err("not compared: no store here".to_string()),
     };
 
     let mut status = Status::Pass;

@@ -1,20 +1,32 @@
 //! The `loadtest` check against loopback servers with known behaviour, and its comparison
 //! with the previous run's result through the store.
 
-use std::sync::Arc;
-
 use serde_json::json;
 
 use super::*;
 use crate::loadtest::test_server::{Behaviour, serve};
-use crate::model::checklist::{Checklist, Item, ItemKind, Phase};
-use crate::model::clock::ManualClock;
+use crate::model::checklist::{Item, ItemKind, Phase};
 use crate::model::config::{App, Config, Environment};
 use crate::model::event::Event;
 use crate::model::loadtest::problems;
 use crate::store::{RunSummaryUpdate, StoreTarget};
 
-fn ctx(apps: Vec<(&str, String)>) -> CheckContext {
+/// The config the check reads, and the store its history comes from.
+struct Case {
+    config: Config,
+    store: Option<Store>,
+}
+
+async fn run(spec: &LoadtestCheck, c: &Case) -> Outcome {
+    let history = c.store.as_ref().map(|store| History {
+        store,
+        project: &c.config.project.name,
+        run: None,
+    });
+    super::run(spec, &c.config.environments, history).await
+}
+
+fn ctx(apps: Vec<(&str, String)>) -> Case {
     let mut config = Config::default();
     let apps = apps
         .into_iter()
@@ -31,12 +43,10 @@ fn ctx(apps: Vec<(&str, String)>) -> CheckContext {
     config
         .environments
         .insert("staging".into(), Environment { apps });
-    CheckContext::new(
-        Arc::new(config),
-        std::env::temp_dir(),
-        Arc::new(Checklist::default()),
-        Arc::new(ManualClock::new("2026-11-24T10:00:00Z".parse().unwrap())),
-    )
+    Case {
+        config,
+        store: None,
+    }
 }
 
 fn spec(requests: u64) -> LoadtestCheck {

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Row};
 
-use crate::checks::CheckContext;
 use crate::checks::gitlog;
+use crate::clients::git::Repo;
 use crate::model::checklist::PostgresMigrationsCheck;
 use crate::model::config::DatabaseConfig;
 use crate::model::outcome::Outcome;
@@ -139,8 +139,9 @@ fn cell<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
     row.try_get::<Option<T>, _>(i).ok().flatten()
 }
 
-fn db_config(ctx: &CheckContext) -> Result<&DatabaseConfig, Outcome> {
-    ctx.config.database.as_ref().ok_or_else(|| {
+/// `[database]`, or the `error` outcome that says to add it.
+pub fn db_config(database: Option<&DatabaseConfig>) -> Result<&DatabaseConfig, Outcome> {
+    database.ok_or_else(|| {
         Outcome::error(
             "no [database] table in the config; add one with `url_env`",
             Value::Null,
@@ -149,11 +150,7 @@ fn db_config(ctx: &CheckContext) -> Result<&DatabaseConfig, Outcome> {
 }
 
 /// `postgres.health`.
-pub async fn health(ctx: &CheckContext) -> Outcome {
-    let cfg = match db_config(ctx) {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
+pub async fn health(cfg: &DatabaseConfig) -> Outcome {
     match crate::model::config::env_token(&cfg.url_env, "PostgreSQL") {
         Ok(url) => health_at(&url, cfg).await,
         Err(e) => Outcome::error(e, Value::Null),
@@ -345,23 +342,22 @@ pub fn newest_migration(files: &[String], globs: &[String]) -> Result<Option<Str
 }
 
 /// `postgres.migrations`.
-pub async fn migrations(spec: &PostgresMigrationsCheck, ctx: &CheckContext) -> Outcome {
-    let cfg = match db_config(ctx) {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
+/// `default_globs` are `[paths] migrations`, for a check without its own `paths`.
+pub async fn migrations(
+    spec: &PostgresMigrationsCheck,
+    cfg: &DatabaseConfig,
+    repo: &Repo,
+    default_globs: &[String],
+) -> Outcome {
     let url = match crate::model::config::env_token(&cfg.staging_url_env, "PostgreSQL (staging)") {
         Ok(u) => u,
         Err(e) => return Outcome::error(e, Value::Null),
     };
-    let files = match gitlog::release_files(ctx).await {
+    let files = match gitlog::release_files(repo).await {
         Ok(f) => f,
         Err(e) => return Outcome::error(e, Value::Null),
     };
-    let globs = spec
-        .paths
-        .clone()
-        .unwrap_or_else(|| ctx.config.paths.migrations.clone());
+    let globs = spec.paths.clone().unwrap_or_else(|| default_globs.to_vec());
     let newest = match newest_migration(&files, &globs) {
         Ok(Some(n)) => n,
         Ok(None) => {
@@ -369,7 +365,7 @@ pub async fn migrations(spec: &PostgresMigrationsCheck, ctx: &CheckContext) -> O
                 format!(
                     "no migration among the {} file(s) changed in {} (globs: {}); set the check's `paths`",
                     files.len(),
-                    gitlog::release_range(ctx),
+                    gitlog::release_range(repo),
                     globs.join(", ")
                 ),
                 Value::Null,

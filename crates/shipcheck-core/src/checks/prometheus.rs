@@ -6,11 +6,9 @@
 use crate::model::error::Invalid;
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
-
 use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY, Prometheus, Sample};
 use crate::model::checklist::{PrometheusCheck, PrometheusPreset};
-use crate::model::config::PrometheusConfig;
+use crate::model::config::{Environments, PrometheusConfig};
 use crate::model::outcome::{Outcome, Status};
 
 /// A comparison such as `< 0.8`.
@@ -138,18 +136,18 @@ pub fn baseline_time(run: &crate::journal::state::RunState) -> jiff::Timestamp {
 }
 
 /// Runs the check.
-pub async fn run(spec: &PrometheusCheck, ctx: &CheckContext) -> Outcome {
-    let prom = match ctx.prometheus() {
-        Ok(p) => p,
-        Err(e) => return Outcome::error(e, Value::Null),
-    };
+/// The apps of `spec.env` come from `environments`; the baseline time from `run`.
+pub async fn run(
+    spec: &PrometheusCheck,
+    prom: &Prometheus,
+    environments: &Environments,
+    run: Option<&crate::journal::state::RunState>,
+) -> Outcome {
     let qs = match queries(spec, &prom.cfg) {
         Ok(q) => q,
         Err(e) => return Outcome::error(e, Value::Null),
     };
-    let apps: Vec<String> = ctx
-        .config
-        .environments
+    let apps: Vec<String> = environments
         .get(&spec.env)
         .map(|e| {
             e.apps
@@ -173,7 +171,7 @@ pub async fn run(spec: &PrometheusCheck, ctx: &CheckContext) -> Outcome {
     } else {
         vec![None]
     };
-    let started = ctx.run.as_deref().map(baseline_time);
+    let started = run.map(baseline_time);
     let mut status = Status::Pass;
     let mut parts = Vec::new();
     let mut results = Vec::new();
@@ -187,7 +185,7 @@ pub async fn run(spec: &PrometheusCheck, ctx: &CheckContext) -> Outcome {
                 Some(a) => format!("{} of {a}", q.name),
                 None => q.name.clone(),
             };
-            let (st, line, ev) = evaluate(&prom, q, &promql, started).await;
+            let (st, line, ev) = evaluate(prom, q, &promql, started).await;
             status = status.worst(st);
             parts.push(format!("{label}: {line}"));
             results.push(json!({ "app": app, "name": q.name, "query": promql, "result": ev }));

@@ -73,7 +73,13 @@ async fn cpu_and_memory_within_limits_pass_with_flyv1_auth() {
     )
     .await;
     let (ctx, _) = testing::ctx(cfg(&server, "flyv1"), None, testing::STARTED);
-    let o = run(&preset(PrometheusPreset::CpuMemory), &ctx).await;
+    let o = run(
+        &preset(PrometheusPreset::CpuMemory),
+        &ctx.prometheus().unwrap(),
+        &ctx.config.environments,
+        ctx.run(),
+    )
+    .await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert!(
         o.summary.contains("cpu of acme-api: a1=0.137"),
@@ -89,7 +95,13 @@ async fn a_value_over_the_condition_fails_and_empty_is_no_data() {
     mount(&server, CPU_QUERY, vector(&[("a1", "0.95")])).await;
     mount(&server, MEMORY_QUERY, vector(&[])).await;
     let (ctx, _) = testing::ctx(cfg(&server, "bearer"), None, testing::STARTED);
-    let o = run(&preset(PrometheusPreset::CpuMemory), &ctx).await;
+    let o = run(
+        &preset(PrometheusPreset::CpuMemory),
+        &ctx.prometheus().unwrap(),
+        &ctx.config.environments,
+        ctx.run(),
+    )
+    .await;
     // Error (no data for memory) is worse than the CPU fail.
     assert_eq!(o.status, Status::Error, "{}", o.summary);
     assert!(o.summary.contains("a1=0.950 not < 0.8"), "{}", o.summary);
@@ -103,7 +115,13 @@ async fn a_value_over_the_condition_fails_and_empty_is_no_data() {
     mount(&server, CPU_QUERY, vector(&[("a1", "0.95")])).await;
     mount(&server, MEMORY_QUERY, vector(&[("a1", "0.5")])).await;
     let (ctx, _) = testing::ctx(cfg(&server, "bearer"), None, testing::STARTED);
-    let o = run(&preset(PrometheusPreset::CpuMemory), &ctx).await;
+    let o = run(
+        &preset(PrometheusPreset::CpuMemory),
+        &ctx.prometheus().unwrap(),
+        &ctx.config.environments,
+        ctx.run(),
+    )
+    .await;
     assert_eq!(o.status, Status::Fail, "{}", o.summary);
 }
 
@@ -128,7 +146,13 @@ async fn p95_against_the_value_at_the_runs_start() {
         Some(testing::merged_run()),
         "2026-08-21T10:00:00Z",
     );
-    let o = run(&preset(PrometheusPreset::ResponseTime), &ctx).await;
+    let o = run(
+        &preset(PrometheusPreset::ResponseTime),
+        &ctx.prometheus().unwrap(),
+        &ctx.config.environments,
+        ctx.run(),
+    )
+    .await;
     assert_eq!(o.status, Status::Fail, "{}", o.summary);
     assert!(
         o.summary.contains("over 1.5× the 0.200 before the deploy"),
@@ -165,12 +189,24 @@ async fn nan_bad_queries_and_error_envelopes_are_errors() {
         ..preset(PrometheusPreset::CpuMemory)
     };
     spec.preset = None;
-    let o = run(&spec, &ctx).await;
+    let o = run(
+        &spec,
+        &ctx.prometheus().unwrap(),
+        &ctx.config.environments,
+        ctx.run(),
+    )
+    .await;
     assert_eq!(o.status, Status::Error);
     assert!(o.summary.contains("NaN"), "{}", o.summary);
 
     spec.query = Some("bad(".into());
-    let o = run(&spec, &ctx).await;
+    let o = run(
+        &spec,
+        &ctx.prometheus().unwrap(),
+        &ctx.config.environments,
+        ctx.run(),
+    )
+    .await;
     assert_eq!(o.status, Status::Error);
     assert!(
         o.summary.contains("unclosed left parenthesis"),
@@ -179,6 +215,12 @@ async fn nan_bad_queries_and_error_envelopes_are_errors() {
     );
 
     spec.condition = None;
-    let o = run(&spec, &ctx).await;
+    let o = run(
+        &spec,
+        &ctx.prometheus().unwrap(),
+        &ctx.config.environments,
+        ctx.run(),
+    )
+    .await;
     assert!(o.summary.contains("needs `condition`"), "{}", o.summary);
 }

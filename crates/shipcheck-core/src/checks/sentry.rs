@@ -9,10 +9,9 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::checks::CheckContext;
-
 use crate::clients::sentry::Sentry;
 use crate::journal::state::RunState;
+use crate::model::clock::SharedClock;
 use crate::model::outcome::Outcome;
 
 /// A current window shorter than this is "not enough data".
@@ -24,15 +23,13 @@ pub fn deploy_start(run: &RunState) -> (Timestamp, &str) {
         .unwrap_or((run.started_at, "the run's start"))
 }
 
-fn setup(ctx: &CheckContext) -> Result<(Sentry, &RunState), Outcome> {
-    let sentry = ctx.sentry().map_err(|e| Outcome::error(e, Value::Null))?;
-    let run = ctx.run.as_deref().ok_or_else(|| {
+fn setup(run: Option<&RunState>) -> Result<&RunState, Outcome> {
+    run.ok_or_else(|| {
         Outcome::error(
             "this check belongs to a run: it compares with the time before the run started; run it with `shipcheck next`",
             Value::Null,
         )
-    })?;
-    Ok((sentry, run))
+    })
 }
 
 /// Bucket length for a window: minutes up to 2 hours, hours up to 2 days, else days.
@@ -48,13 +45,13 @@ fn interval_for(window: SignedDuration) -> u32 {
 }
 
 /// `sentry.rate`: errors per minute since the deploy ≤ baseline × (1 + tolerance).
-pub async fn rate(ctx: &CheckContext) -> Outcome {
-    let (sentry, run) = match setup(ctx) {
+pub async fn rate(sentry: &Sentry, run: Option<&RunState>, clock: &SharedClock) -> Outcome {
+    let run = match setup(run) {
         Ok(x) => x,
         Err(o) => return o,
     };
     let cfg = &sentry.cfg;
-    let now = ctx.clock.now();
+    let now = clock.now();
     let (since, from) = deploy_start(run);
     let lookback = SignedDuration::try_from(cfg.baseline_lookback.get()).unwrap_or_default();
     let base_end = run.started_at;
@@ -144,12 +141,12 @@ pub async fn rate(ctx: &CheckContext) -> Outcome {
 }
 
 /// `sentry.new_issues`: no unresolved issue first seen since the deploy started.
-pub async fn new_issues(ctx: &CheckContext) -> Outcome {
-    let (sentry, run) = match setup(ctx) {
+pub async fn new_issues(sentry: &Sentry, run: Option<&RunState>, clock: &SharedClock) -> Outcome {
+    let run = match setup(run) {
         Ok(x) => x,
         Err(o) => return o,
     };
-    let now = ctx.clock.now();
+    let now = clock.now();
     let (since, from) = deploy_start(run);
     let projects = match sentry.project_ids().await {
         Ok(p) => p,

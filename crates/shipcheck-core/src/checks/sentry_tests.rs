@@ -3,7 +3,6 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::actions::ActionContext;
 use crate::journal::state::ItemState;
 use crate::model::config::test_env;
 use crate::model::outcome::Status;
@@ -83,7 +82,7 @@ async fn rate_within_tolerance_passes_and_above_fails() {
     let mut now = vec![(1.0, false); 11];
     now.push((50.0, true));
     mount_series(&server, "1m", series(&now)).await;
-    let o = rate(&ctx).await;
+    let o = rate(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["current"]["incomplete"], 1);
     assert_eq!(o.evidence["window"]["from"], "approve.approve");
@@ -94,7 +93,7 @@ async fn rate_within_tolerance_passes_and_above_fails() {
     mount_series(&server, "1h", series(&[(60.0, false); 24])).await;
     mount_series(&server, "1m", series(&[(2.0, false); 11])).await;
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
-    let o = rate(&ctx).await;
+    let o = rate(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Fail, "{}", o.summary);
     assert!(o.summary.contains("2.00 errors/min"), "{}", o.summary);
 }
@@ -106,13 +105,13 @@ async fn too_little_data_is_an_error_never_a_pass() {
     mount_series(&server, "1h", series(&[(0.0, false); 24])).await;
     mount_series(&server, "1m", series(&[(0.0, false); 11])).await;
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
-    let o = rate(&ctx).await;
+    let o = rate(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Error);
     assert!(o.summary.contains("not enough data"), "{}", o.summary);
 
     // Seconds after the approval.
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), "2026-08-21T09:40:30Z");
-    let o = rate(&ctx).await;
+    let o = rate(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Error);
     assert!(
         o.summary.contains("not enough data: only 30s"),
@@ -126,7 +125,7 @@ async fn too_little_data_is_an_error_never_a_pass() {
     mount_series(&server, "1h", json!({"timeSeries": [], "meta": {}})).await;
     mount_series(&server, "1m", json!({"timeSeries": [], "meta": {}})).await;
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
-    let o = rate(&ctx).await;
+    let o = rate(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Error);
     assert!(o.summary.starts_with("no data"), "{}", o.summary);
 }
@@ -143,7 +142,7 @@ async fn a_token_without_the_scope_names_it() {
         .mount(&server)
         .await;
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
-    let o = new_issues(&ctx).await;
+    let o = new_issues(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Error);
     assert!(
         o.summary.contains("project:read") && o.summary.contains("You do not have permission"),
@@ -178,7 +177,7 @@ async fn new_issues_since_the_deploy_are_listed() {
         .mount(&server)
         .await;
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
-    let o = new_issues(&ctx).await;
+    let o = new_issues(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Fail, "{}", o.summary);
     assert!(
         o.summary.contains("1 new Sentry issue") && o.summary.contains("TypeError: x is undefined")
@@ -187,7 +186,7 @@ async fn new_issues_since_the_deploy_are_listed() {
         o.summary
             .contains("https://acme.sentry.io/issues/4509912345/")
     );
-    let o = new_issues(&ctx).await;
+    let o = new_issues(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
 }
 
@@ -200,7 +199,7 @@ async fn malformed_issues_answer_is_an_error() {
         .mount(&server)
         .await;
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
-    let o = new_issues(&ctx).await;
+    let o = new_issues(&ctx.sentry().unwrap(), ctx.run(), &ctx.clock).await;
     assert_eq!(o.status, Status::Error);
     assert!(
         o.summary
@@ -246,18 +245,19 @@ async fn release_and_deploy_are_registered_once() {
         .expect(1)
         .mount(&server)
         .await;
-    let (check, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
-    let actx = ActionContext {
-        check,
-        by: "ana".into(),
-        message: None,
-        dry_run: false,
-    };
-    let done = crate::actions::sentry::perform(&actx).await.unwrap();
+    let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
+    let sentry = ctx.sentry().unwrap();
+    let done = crate::actions::sentry::perform(&sentry, ctx.run(), &ctx.clock)
+        .await
+        .unwrap();
     assert!(done.summary.contains("already existed"), "{}", done.summary);
     // After a crash: the deploy is there, nothing is sent again.
-    let found = crate::actions::sentry::reconcile(&actx).await.unwrap();
+    let found = crate::actions::sentry::reconcile(&sentry, ctx.run())
+        .await
+        .unwrap();
     assert!(found.is_some());
-    let again = crate::actions::sentry::perform(&actx).await.unwrap();
+    let again = crate::actions::sentry::perform(&sentry, ctx.run(), &ctx.clock)
+        .await
+        .unwrap();
     assert!(again.summary.contains("already has a deploy"));
 }

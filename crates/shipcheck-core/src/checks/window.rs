@@ -13,34 +13,36 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde_json::json;
 
-use crate::checks::CheckContext;
-
 use crate::model::config::{Day, WindowConfig};
 use crate::model::outcome::Outcome;
 
 /// How far ahead [`next_opening`] looks for a window (two weeks covers any weekly window).
 const LOOKAHEAD_DAYS: i32 = 15;
 
-/// Evaluates the window for the run's scheduled time, or now.
-pub fn run(ctx: &CheckContext) -> Outcome {
-    let (instant, source) = match ctx.scheduled_at {
+/// Evaluates `window` (in its own zone, else the project's `default_zone`) for the run's
+/// scheduled time, or `now`.
+pub fn run(
+    window: &WindowConfig,
+    default_zone: &str,
+    scheduled_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Outcome {
+    let (instant, source) = match scheduled_at {
         Some(t) => (t, "scheduled"),
-        None => (ctx.clock.now(), "now"),
+        None => (now, "now"),
     };
-    let zone_name = ctx
-        .config
-        .window
+    let zone_name = window
         .timezone
         .clone()
-        .unwrap_or_else(|| ctx.config.project.timezone.clone());
-    match evaluate(&ctx.config.window, &zone_name, instant) {
+        .unwrap_or_else(|| default_zone.to_string());
+    match evaluate(window, &zone_name, instant) {
         Ok(v) => v.outcome(source),
         Err(reason) => Outcome::error(
             format!("cannot evaluate the deploy window: {reason}"),
             json!({
                 "instant": instant.to_string(),
                 "source": source,
-                "window": window_json(&ctx.config.window, &zone_name),
+                "window": window_json(window, &zone_name),
             }),
         ),
     }

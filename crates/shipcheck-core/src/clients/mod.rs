@@ -6,6 +6,7 @@ pub mod api;
 pub mod api_error;
 pub mod bounds;
 pub mod exec;
+pub mod factory;
 pub mod fly;
 pub mod git;
 pub mod github;
@@ -15,6 +16,8 @@ pub mod sentry;
 pub mod slack;
 
 use std::sync::Arc;
+
+pub use factory::Clients;
 
 use crate::model::clock::SharedClock;
 

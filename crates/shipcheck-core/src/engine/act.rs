@@ -152,7 +152,8 @@ pub(super) async fn perform_action(
         return Ok(run.clone());
     };
     let mut actx = ActionContext {
-        check: crate::checks::CheckContext::of(session, Some(run)),
+        clients: session.clients(),
+        run: Some(std::sync::Arc::new(run.clone())),
         by: opts.by.clone(),
         message: opts.message.clone(),
         dry_run: opts.dry_run,
@@ -161,7 +162,7 @@ pub(super) async fn perform_action(
     // journal and the merge carry the same text.
     if matches!(spec, crate::model::checklist::ActionSpec::Merge(_))
         && actx.message.is_none()
-        && let Ok(changes) = actx.check.change_set().await
+        && let Ok(changes) = actx.clients.repo().change_set().await
     {
         actx.message = Some(crate::actions::merge::describe_release(&changes.commits));
     }
@@ -295,7 +296,8 @@ pub(super) async fn perform_action(
         )
         .await?;
     let actx = ActionContext {
-        check: crate::checks::CheckContext::of(session, Some(&run)),
+        clients: session.clients(),
+        run: Some(std::sync::Arc::new(run.clone())),
         ..actx
     };
     let result = actions::perform(spec, &actx).await;

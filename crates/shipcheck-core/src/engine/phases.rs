@@ -76,7 +76,7 @@ pub async fn record_baseline(
     run: &RunState,
     observer: &dyn Observer,
 ) -> Result<RunState, RunError> {
-    let ctx = crate::checks::CheckContext::of(session, Some(run));
+    let ctx = crate::watch::WatchContext::of(session, Some(run));
     let signals = sources::signals(&ctx, &run.env, 1);
     let probes = session.loaded.config.monitor.baseline_probes;
     observer.on_watch(&WatchEvent::Note(format!(

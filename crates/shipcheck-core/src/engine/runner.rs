@@ -15,13 +15,73 @@ use serde_json::json;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::checks::{self, CheckContext, join_all};
-use crate::model::outcome::Status;
-use crate::runs::stream::{EngineEvent, Observer};
+use jiff::Timestamp;
 
-use crate::model::checklist::{CheckSpec, Item};
+use crate::checks::{self, join_all};
+use crate::clients::{ClientError, Clients};
+use crate::journal::state::RunState;
+use crate::model::checklist::{CheckSpec, Checklist, Item};
 use crate::model::outcome::Outcome;
+use crate::model::outcome::Status;
 use crate::model::redact::{redact, redact_json};
+use crate::runs::Session;
+use crate::runs::stream::{EngineEvent, Observer};
+use crate::store::Store;
+use crate::watch::WatchContext;
+
+/// What the dispatcher ([`run_check`]) hands out: each check gets the parts it uses (its
+/// client, the clock, the run's facts, a config section), never the whole. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Deps {
+    /// The clients of the config (built on demand; one change set shared by the checks).
+    pub clients: Clients,
+    /// The checklist (for `rerun`, and to name the item a command check belongs to).
+    pub checklist: Arc<Checklist>,
+    /// The run the checks belong to (`None` for `shipcheck check`): the facts earlier items
+    /// recorded (the merge commit, the rollback targets, the deploy's start).
+    pub run: Option<Arc<RunState>>,
+    /// The run's scheduled time, when it has one (the window check uses it).
+    pub scheduled_at: Option<Timestamp>,
+    /// The store, when the checks run with one: the load test compares with earlier runs.
+    pub store: Option<Store>,
+}
+
+impl Deps {
+    /// The parts for `clients` and `checklist`, outside a run and without a store.
+    pub fn new(clients: Clients, checklist: Arc<Checklist>) -> Deps {
+        Deps {
+            clients,
+            checklist,
+            run: None,
+            scheduled_at: None,
+            store: None,
+        }
+    }
+
+    /// The parts for a session, optionally bound to a run (its facts and scheduled time).
+    pub fn of(session: &Session, run: Option<&RunState>) -> Deps {
+        Deps {
+            clients: session.clients(),
+            checklist: Arc::new(session.loaded.checklist.clone()),
+            run: run.map(|r| Arc::new(r.clone())),
+            scheduled_at: run.and_then(|r| r.scheduled_at),
+            store: Some(session.store.clone()),
+        }
+    }
+
+    /// The run's facts.
+    pub fn run(&self) -> Option<&RunState> {
+        self.run.as_deref()
+    }
+
+    /// What the watch's items read: the clients and the run.
+    pub fn watch(&self) -> WatchContext {
+        WatchContext {
+            clients: self.clients.clone(),
+            run: self.run.clone(),
+        }
+    }
+}
 
 /// How often a running check reports that it is still running.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -36,13 +96,13 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// without an evidence check, actions, no check spec, or `manual_because` set) are skipped
 /// and not returned. Never
 /// panics: a check that panics becomes an error outcome. Outcomes are redacted with
-/// `ctx.secrets`.
+/// the clients' secrets.
 pub async fn run_checks(
     items: &[Item],
-    ctx: &CheckContext,
+    ctx: &Deps,
     observer: &dyn Observer,
 ) -> Vec<(String, Outcome)> {
-    let runner: Runner = Arc::new(|item: Item, ctx: CheckContext| {
+    let runner: Runner = Arc::new(|item: Item, ctx: Deps| {
         Box::pin(async move {
             match &item.check {
                 Some(spec) => run_check(spec, &ctx).await,
@@ -56,11 +116,11 @@ pub async fn run_checks(
 /// The timeout the engine gives `item`'s check: the item's own `timeout` when set; otherwise
 /// `config.engine.check_timeout`, or, when the check's own limits add up to more (a command
 /// with `timeout = "15m"`, an HTTP probe's attempts and backoff), those plus [`GRACE`].
-pub fn check_limit(item: &Item, ctx: &CheckContext) -> Duration {
+pub fn check_limit(item: &Item, ctx: &Deps) -> Duration {
     if let Some(t) = item.timeout {
         return t.get();
     }
-    let default = ctx.config.engine.check_timeout.get();
+    let default = ctx.clients.config.engine.check_timeout.get();
     match item.check.as_ref().and_then(|s| own_limit(s, ctx, 0)) {
         Some(own) if own > default => own.saturating_add(GRACE),
         _ => default,
@@ -68,7 +128,7 @@ pub fn check_limit(item: &Item, ctx: &CheckContext) -> Duration {
 }
 
 /// The longest a check can take by its own settings, when it bounds itself.
-fn own_limit(spec: &CheckSpec, ctx: &CheckContext, depth: u8) -> Option<Duration> {
+fn own_limit(spec: &CheckSpec, ctx: &Deps, depth: u8) -> Option<Duration> {
     use crate::checks::{command, http};
     let get =
         |s: Option<crate::model::duration::Span>, d: Duration| s.map(|s| s.get()).unwrap_or(d);
@@ -85,7 +145,10 @@ fn own_limit(spec: &CheckSpec, ctx: &CheckContext, depth: u8) -> Option<Duration
             http::DEFAULT_BACKOFF,
         )),
         CheckSpec::Window(_) => None,
-        CheckSpec::Loadtest(l) => Some(crate::checks::loadtest::limit(l, ctx)),
+        CheckSpec::Loadtest(l) => Some(crate::checks::loadtest::limit(
+            l,
+            &ctx.clients.config.environments,
+        )),
         // The items of a rerun run concurrently: the longest of them.
         CheckSpec::Rerun(r) if depth == 0 => r
             .items
@@ -94,15 +157,23 @@ fn own_limit(spec: &CheckSpec, ctx: &CheckContext, depth: u8) -> Option<Duration
             .filter_map(|s| own_limit(s, ctx, depth + 1))
             .max(),
         // The GitHub run checks poll up to their own timeouts (and the wait timer's bound).
-        CheckSpec::GithubWorkflow(_) => {
-            ctx.config.github.as_ref().map(|g| g.workflow_timeout.get())
-        }
-        CheckSpec::GithubPending(_) => ctx.config.github.as_ref().map(|g| {
+        CheckSpec::GithubWorkflow(_) => ctx
+            .clients
+            .config
+            .github
+            .as_ref()
+            .map(|g| g.workflow_timeout.get()),
+        CheckSpec::GithubPending(_) => ctx.clients.config.github.as_ref().map(|g| {
             g.workflow_timeout
                 .get()
                 .saturating_add(g.wait_timer_limit.get())
         }),
-        CheckSpec::GithubJobs(_) => ctx.config.github.as_ref().map(|g| g.jobs_timeout.get()),
+        CheckSpec::GithubJobs(_) => ctx
+            .clients
+            .config
+            .github
+            .as_ref()
+            .map(|g| g.jobs_timeout.get()),
         // Other checks (git, integrations) bound themselves within the engine default.
         _ => None,
     }
@@ -123,7 +194,7 @@ fn http_limit(timeout: Duration, retries: u32, backoff: Duration) -> Duration {
 
 type BoxedOutcome = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 /// Runs one item's check (the real one, or a stand-in in tests).
-type Runner = Arc<dyn Fn(Item, CheckContext) -> BoxedOutcome + Send + Sync>;
+type Runner = Arc<dyn Fn(Item, Deps) -> BoxedOutcome + Send + Sync>;
 
 struct Running {
     index: usize,
@@ -133,7 +204,7 @@ struct Running {
 
 async fn run_with(
     items: &[Item],
-    ctx: &CheckContext,
+    ctx: &Deps,
     observer: &dyn Observer,
     heartbeat: Duration,
     runner: Runner,
@@ -142,7 +213,7 @@ async fn run_with(
         .filter(|&i| items[i].is_automatic() || items[i].has_evidence_check())
         .collect();
     let mut queue: VecDeque<usize> = automatic.iter().copied().collect();
-    let max_running = ctx.config.engine.concurrency.max(1);
+    let max_running = ctx.clients.config.engine.concurrency.max(1);
     let heartbeat = heartbeat.max(Duration::from_millis(1));
     let mut results: Vec<Option<Outcome>> = vec![None; items.len()];
     let mut set: JoinSet<Outcome> = JoinSet::new();
@@ -197,8 +268,8 @@ async fn run_with(
                 };
                 let Some(r) = running.remove(&id) else { continue };
                 let mut outcome = outcome;
-                outcome.summary = redact(&outcome.summary, &ctx.secrets);
-                redact_json(&mut outcome.evidence, &ctx.secrets);
+                outcome.summary = redact(&outcome.summary, &ctx.clients.secrets);
+                redact_json(&mut outcome.evidence, &ctx.clients.secrets);
                 observer.on_event(EngineEvent::Finished { item: &items[r.index], outcome: &outcome });
                 results[r.index] = Some(outcome);
             }
@@ -255,50 +326,123 @@ fn crashed(e: tokio::task::JoinError, started: Option<Instant>) -> Outcome {
 /// Runs one check spec. Never panics; never returns without an outcome.
 pub fn run_check<'a>(
     spec: &'a CheckSpec,
-    ctx: &'a CheckContext,
+    ctx: &'a Deps,
 ) -> std::pin::Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
     Box::pin(async move {
         let start = std::time::Instant::now();
-        let outcome = match spec {
-            CheckSpec::Http(h) => checks::http::run(h, ctx).await,
-            CheckSpec::Health(h) => checks::http::run_health(h, ctx).await,
-            CheckSpec::Command(c) => checks::command::run(c, ctx).await,
-            CheckSpec::Window(_) => checks::window::run(ctx),
-            CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
-            CheckSpec::GitPending(_) => checks::git::pending(ctx).await,
-            CheckSpec::GitChangelog(_) => checks::git::changelog(ctx).await,
-            CheckSpec::GitTodo(_) => checks::git::todo(ctx).await,
-            CheckSpec::GitDocs(_) => checks::git::docs(ctx).await,
-            CheckSpec::GitClean(_) => checks::git::clean(ctx).await,
-            CheckSpec::FlyRegion(c) => checks::fly::region(c, ctx).await,
-            CheckSpec::FlySecrets(c) => checks::fly::secrets(c, ctx).await,
-            CheckSpec::FlyEnv(c) => checks::fly::env(c, ctx).await,
-            CheckSpec::FlyReleases(c) => checks::fly::releases(c, ctx).await,
-            CheckSpec::FlyStatus(c) => checks::fly::status(c, ctx).await,
-            CheckSpec::FlyVersion(c) => checks::fly::version(c, ctx).await,
-            CheckSpec::FlyLogs(c) => checks::fly::logs(c, ctx).await,
-            CheckSpec::GithubReviews(_) => checks::github::reviews(ctx).await,
-            CheckSpec::GithubChecks(c) => checks::github::checks(c, ctx).await,
-            CheckSpec::GithubWorkflow(_) => checks::github_run::workflow(ctx).await,
-            CheckSpec::GithubPending(_) => checks::github_pending::pending(ctx).await,
-            CheckSpec::GithubJobs(c) => checks::github_run::jobs(c, ctx).await,
-            CheckSpec::SentryRate(_) => checks::sentry::rate(ctx).await,
-            CheckSpec::SentryNewIssues(_) => checks::sentry::new_issues(ctx).await,
-            CheckSpec::Prometheus(c) => checks::prometheus::run(c, ctx).await,
-            CheckSpec::PostgresHealth(_) => checks::postgres::health(ctx).await,
-            CheckSpec::PostgresMigrations(c) => checks::postgres::migrations(c, ctx).await,
-            CheckSpec::MonitorResponseTimes(_) => crate::watch::items::response_times(ctx).await,
-            CheckSpec::MonitorErrorRates(_) => crate::watch::items::error_rates(ctx),
-            CheckSpec::MonitorMetrics(_) => crate::watch::items::metrics(ctx),
-            CheckSpec::MonitorFinal(_) => crate::watch::items::final_check(ctx).await,
-            CheckSpec::MonitorNoCritical(_) => crate::watch::items::no_critical(ctx).await,
-            CheckSpec::Loadtest(l) => checks::loadtest::run(l, ctx).await,
-        };
-        outcome.timed(start)
+        dispatch(spec, ctx).await.timed(start)
     })
 }
 
-async fn rerun(ids: &[String], ctx: &CheckContext) -> Outcome {
+/// The `error` outcome of a client that cannot be built (the message names the config table
+/// or the environment variable to add).
+fn unavailable(e: ClientError) -> Outcome {
+    Outcome::error(e, serde_json::Value::Null)
+}
+
+/// Calls the check of `spec` with the parts it uses.
+async fn dispatch(spec: &CheckSpec, ctx: &Deps) -> Outcome {
+    let c = &ctx.clients;
+    let cfg = &*c.config;
+    let run = ctx.run();
+    let secrets = c.secrets.as_slice();
+    macro_rules! client {
+        ($built:expr) => {
+            match $built {
+                Ok(client) => client,
+                Err(e) => return unavailable(e),
+            }
+        };
+    }
+    match spec {
+        CheckSpec::Http(h) => checks::http::run(h, &c.http, secrets).await,
+        CheckSpec::Health(h) => {
+            checks::http::run_health(h, &cfg.environments, &c.http, secrets).await
+        }
+        CheckSpec::Command(cmd) => {
+            let repo_dir = c.repo_dir();
+            checks::command::run(cmd, &c.base_dir, &repo_dir, &ctx.checklist, secrets).await
+        }
+        CheckSpec::Window(_) => checks::window::run(
+            &cfg.window,
+            &cfg.project.timezone,
+            ctx.scheduled_at,
+            c.clock.now(),
+        ),
+        CheckSpec::Rerun(r) => rerun(&r.items, ctx).await,
+        CheckSpec::GitPending(_) => checks::git::pending(&c.repo(), secrets).await,
+        CheckSpec::GitChangelog(_) => checks::git::changelog(&c.repo(), &cfg.paths, secrets).await,
+        CheckSpec::GitTodo(_) => checks::git::todo(&c.repo(), &cfg.paths, secrets).await,
+        CheckSpec::GitDocs(_) => checks::git::docs(&c.repo(), &cfg.paths, secrets).await,
+        CheckSpec::GitClean(_) => checks::git::clean(&c.repo(), secrets).await,
+        CheckSpec::FlyRegion(s) => checks::fly::region(s, &checks::fly::FlyApps::of(c)).await,
+        CheckSpec::FlySecrets(s) => checks::fly::secrets(s, &checks::fly::FlyApps::of(c)).await,
+        CheckSpec::FlyEnv(s) => checks::fly::env(s, &checks::fly::FlyApps::of(c)).await,
+        CheckSpec::FlyReleases(s) => {
+            checks::fly::releases(s, &checks::fly::FlyApps::of(c), run).await
+        }
+        CheckSpec::FlyStatus(s) => checks::fly::status(s, &checks::fly::FlyApps::of(c), run).await,
+        CheckSpec::FlyVersion(s) => {
+            checks::fly::version(s, &checks::fly::FlyApps::of(c), run).await
+        }
+        CheckSpec::FlyLogs(s) => checks::fly::logs(s, &checks::fly::FlyApps::of(c), &cfg.fly).await,
+        CheckSpec::GithubReviews(_) => {
+            checks::github::reviews(&client!(c.github()), &c.repo()).await
+        }
+        CheckSpec::GithubChecks(s) => {
+            checks::github::checks(s, &client!(c.github()), &cfg.git.staging).await
+        }
+        CheckSpec::GithubWorkflow(_) => {
+            let gh = client!(c.github());
+            checks::github_run::workflow(&gh, &cfg.git.production, run, &c.clock).await
+        }
+        CheckSpec::GithubPending(_) => {
+            let gh = client!(c.github());
+            checks::github_pending::pending(&gh, &c.repo(), run, &c.clock).await
+        }
+        CheckSpec::GithubJobs(s) => {
+            let gh = client!(c.github());
+            checks::github_run::jobs(s, &gh, &cfg.git.production, run, &c.clock).await
+        }
+        CheckSpec::SentryRate(_) => checks::sentry::rate(&client!(c.sentry()), run, &c.clock).await,
+        CheckSpec::SentryNewIssues(_) => {
+            checks::sentry::new_issues(&client!(c.sentry()), run, &c.clock).await
+        }
+        CheckSpec::Prometheus(s) => {
+            let prom = client!(c.prometheus());
+            checks::prometheus::run(s, &prom, &cfg.environments, run).await
+        }
+        CheckSpec::PostgresHealth(_) => match checks::postgres::db_config(cfg.database.as_ref()) {
+            Ok(db) => checks::postgres::health(db).await,
+            Err(o) => o,
+        },
+        CheckSpec::PostgresMigrations(s) => {
+            match checks::postgres::db_config(cfg.database.as_ref()) {
+                Ok(db) => {
+                    checks::postgres::migrations(s, db, &c.repo(), &cfg.paths.migrations).await
+                }
+                Err(o) => o,
+            }
+        }
+        CheckSpec::MonitorResponseTimes(_) => {
+            crate::watch::items::response_times(&ctx.watch()).await
+        }
+        CheckSpec::MonitorErrorRates(_) => crate::watch::items::error_rates(&ctx.watch()),
+        CheckSpec::MonitorMetrics(_) => crate::watch::items::metrics(&ctx.watch()),
+        CheckSpec::MonitorFinal(_) => crate::watch::items::final_check(&ctx.watch()).await,
+        CheckSpec::MonitorNoCritical(_) => crate::watch::items::no_critical(&ctx.watch()).await,
+        CheckSpec::Loadtest(l) => {
+            let history = ctx.store.as_ref().map(|store| checks::loadtest::History {
+                store,
+                project: &cfg.project.name,
+                run,
+            });
+            checks::loadtest::run(l, &cfg.environments, history).await
+        }
+    }
+}
+
+async fn rerun(ids: &[String], ctx: &Deps) -> Outcome {
     let mut parts = Vec::new();
     let mut status = Status::Pass;
     let mut evidence = serde_json::Map::new();

@@ -28,10 +28,8 @@ pub struct StopOutcome {
 
 fn stop_context(session: &Session, run: &RunState, by: &str, dry_run: bool) -> ActionContext {
     ActionContext {
-        check: crate::checks::CheckContext::of(session, Some(run)),
-        by: by.to_string(),
-        message: None,
         dry_run,
+        ..ActionContext::new(session.clients(), Some(run), by)
     }
 }
 

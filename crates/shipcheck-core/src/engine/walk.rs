@@ -251,8 +251,7 @@ async fn settle_conditions(
     }
     // Conditions need the change set. Without it (no repository, git failing) every
     // conditional item stays required: a step that might matter is never skipped on a guess.
-    let ctx = crate::checks::CheckContext::of(session, Some(&run));
-    let changes = match ctx.change_set().await {
+    let changes = match session.clients().repo().change_set().await {
         Ok(c) => c,
         Err(e) => {
             report.needs.push(Need {
@@ -302,12 +301,13 @@ pub(super) async fn run_segment(
     if segment.is_empty() {
         return Ok(run.clone());
     }
-    let ctx = crate::checks::CheckContext::of(session, Some(run));
-    let results = runner::run_checks(segment, &ctx, observer).await;
+    let deps = runner::Deps::of(session, Some(run));
+    let results = runner::run_checks(segment, &deps, observer).await;
     let mut run = run.clone();
+    let secrets = &deps.clients.secrets;
     for (id, mut outcome) in results {
-        crate::model::redact::redact_json(&mut outcome.evidence, &ctx.secrets);
-        let summary = crate::model::redact::redact(&outcome.summary, &ctx.secrets);
+        crate::model::redact::redact_json(&mut outcome.evidence, secrets);
+        let summary = crate::model::redact::redact(&outcome.summary, secrets);
         run = session
             .append(
                 &run.id,

@@ -399,8 +399,7 @@ pub(crate) async fn post_incident(
         );
     }
     let run = session.load(run_id).await.ok();
-    let ctx = crate::checks::CheckContext::of(session, run.as_ref());
-    let slack = match ctx.slack() {
+    let slack = match session.clients().slack() {
         Ok(s) => s,
         Err(e) => return (false, format!("not posted: {e}; post the message by hand")),
     };

@@ -11,10 +11,20 @@ use crate::runs::{RunError, Session};
 
 fn rollback_context(session: &Session, run: &RunState, opts: &RollbackOptions) -> ActionContext {
     ActionContext {
-        check: crate::checks::CheckContext::of(session, Some(run)),
-        by: opts.by.clone(),
         message: Some(opts.reason.clone()),
         dry_run: opts.dry_run,
+        ..ActionContext::new(session.clients(), Some(run), opts.by.clone())
+    }
+}
+
+/// The revert's parts: the repository, and whether to change nothing.
+fn revert_of<'a>(
+    ctx: &ActionContext,
+    repo: &'a crate::clients::git::Repo,
+) -> actions::revert::Revert<'a> {
+    actions::revert::Revert {
+        repo,
+        dry_run: ctx.dry_run,
     }
 }
 
@@ -28,7 +38,9 @@ pub async fn rollback_plan(
     match opts.strategy {
         RollbackStrategy::GitRevert => {
             let sha = release_merge(run)?;
-            actions::revert::plan(&ctx, &sha).await.map_err(refused)
+            actions::revert::plan(&revert_of(&ctx, &ctx.clients.repo()), &sha)
+                .await
+                .map_err(refused)
         }
         RollbackStrategy::Platform => {
             let plan = actions::fly::plan_rollback_platform(&ctx, opts.apps.as_deref())
@@ -125,7 +137,7 @@ pub async fn rollback(
     let result = match strategy {
         RollbackStrategy::GitRevert => {
             let sha = release_merge(run)?;
-            actions::revert::git_revert(&ctx, &sha).await
+            actions::revert::git_revert(&revert_of(&ctx, &ctx.clients.repo()), &sha).await
         }
         // Idempotent by itself: an app already on its target image is skipped.
         RollbackStrategy::Platform => {
@@ -176,7 +188,7 @@ async fn reconcile_rollback(
     match strategy {
         RollbackStrategy::GitRevert => {
             let sha = release_merge(run)?;
-            actions::revert::reconcile(ctx, &sha)
+            actions::revert::reconcile(&revert_of(ctx, &ctx.clients.repo()), &sha)
                 .await
                 .map_err(RunError::Action)
         }

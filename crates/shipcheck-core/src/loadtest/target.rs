@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::loadtest::LoadtestError;
-use crate::model::config::Config;
+use crate::model::config::Environments;
 
 /// The hosts a load test may target besides loopback.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,9 +31,8 @@ impl Allowed {
     }
 
     /// Loopback and the hosts of the `staging` environment's health URLs.
-    pub fn staging(config: &Config) -> Allowed {
-        let hosts = config
-            .environments
+    pub fn staging(environments: &Environments) -> Allowed {
+        let hosts = environments
             .get("staging")
             .map(|e| e.apps.as_slice())
             .unwrap_or_default()

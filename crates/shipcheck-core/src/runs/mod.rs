@@ -105,6 +105,16 @@ impl Session {
         }
     }
 
+    /// The clients of the session's config (a fresh change set; secrets from the environment
+    /// variables the config names).
+    pub fn clients(&self) -> crate::clients::Clients {
+        crate::clients::Clients::new(
+            Arc::new(self.loaded.config.clone()),
+            self.loaded.base_dir(),
+            self.clock.clone(),
+        )
+    }
+
     /// Also keeps `secrets` out of every event this session stores.
     pub fn with_secrets(mut self, secrets: impl IntoIterator<Item = String>) -> Session {
         let mut all = (*self.secrets).clone();

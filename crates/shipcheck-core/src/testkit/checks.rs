@@ -1,5 +1,5 @@
-//! Test support for the API integrations: a check context on a manual clock, and runs whose
-//! items carry evidence.
+//! Test support for the API integrations: the parts a check or an action gets (the clients on
+//! a manual clock, the run), and runs whose items carry evidence.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +7,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use crate::checks::CheckContext;
+use crate::actions::ActionContext;
+use crate::clients::Clients;
+use crate::engine::runner::Deps;
 use crate::journal::state::{ItemRecord, ItemState, RunState, RunStatus};
 use crate::model::checklist::Checklist;
 use crate::model::clock::ManualClock;
@@ -23,20 +25,77 @@ pub fn config(toml_text: &str) -> Config {
     toml::from_str(toml_text).unwrap_or_else(|e| panic!("test config: {e}"))
 }
 
-/// A context for `config`, on a manual clock at `now`, with `run`.
-pub fn ctx(config: Config, run: Option<RunState>, now: &str) -> (CheckContext, ManualClock) {
+/// What a check or an action is given in these tests: the clients of a config (their
+/// fields through `Deref`: `config`, `clock`, `secrets`, `http`) and the run.
+#[derive(Clone, Debug)]
+pub struct Parts {
+    /// The clients.
+    pub clients: Clients,
+    /// The run, when there is one.
+    pub run: Option<Arc<RunState>>,
+    /// The checklist of the config.
+    pub checklist: Arc<Checklist>,
+}
+
+impl Parts {
+    /// The run's facts.
+    pub fn run(&self) -> Option<&RunState> {
+        self.run.as_deref()
+    }
+
+    /// What the engine's dispatcher hands out (no store).
+    pub fn deps(&self) -> Deps {
+        Deps {
+            run: self.run.clone(),
+            scheduled_at: self.run().and_then(|r| r.scheduled_at),
+            ..Deps::new(self.clients.clone(), self.checklist.clone())
+        }
+    }
+
+    /// An action's context (by `ana`).
+    pub fn action(&self) -> ActionContext {
+        ActionContext {
+            run: self.run.clone(),
+            ..ActionContext::new(self.clients.clone(), None, "ana")
+        }
+    }
+
+    /// The Fly apps of the config.
+    pub fn fly_apps(&self) -> crate::checks::fly::FlyApps<'_> {
+        crate::checks::fly::FlyApps::of(&self.clients)
+    }
+}
+
+impl std::ops::Deref for Parts {
+    type Target = Clients;
+    fn deref(&self) -> &Clients {
+        &self.clients
+    }
+}
+
+impl std::ops::DerefMut for Parts {
+    fn deref_mut(&mut self) -> &mut Clients {
+        &mut self.clients
+    }
+}
+
+/// The parts for `config`, on a manual clock at `now`, with `run`.
+pub fn ctx(config: Config, run: Option<RunState>, now: &str) -> (Parts, ManualClock) {
     let clock = ManualClock::new(now.parse().unwrap());
     let checklist = Checklist::from_config(&config).unwrap_or_default();
-    let mut c = CheckContext::new(
+    let mut c = Clients::new(
         Arc::new(config),
         std::env::temp_dir(),
-        Arc::new(checklist),
         Arc::new(clock.clone()),
     );
     c.http = crate::clients::http::client(Duration::from_secs(5));
     c.api_http = crate::clients::http::api_client(Duration::from_secs(5));
-    c.run = run.map(Arc::new);
-    (c, clock)
+    let parts = Parts {
+        clients: c,
+        run: run.map(Arc::new),
+        checklist: Arc::new(checklist),
+    };
+    (parts, clock)
 }
 
 /// A run of the built-in checklist, started at [`STARTED`], with these items settled:

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use crate::actions::ActionContext;
-use crate::checks::CheckContext;
+use crate::clients::Clients;
 use crate::clients::exec::Cmd;
-use crate::model::checklist::Checklist;
+use crate::clients::git::Repo;
 use crate::model::config::Config;
 
 pub(crate) use shipcheck_testkit::git::git;
@@ -100,29 +100,32 @@ impl TestRepo {
         s
     }
 
-    /// A check context for the clone (`[git] repo = "work"`, default `[paths]`).
-    pub fn ctx(&self) -> CheckContext {
-        self.ctx_with(Config::default())
+    /// The clients of the clone (`[git] repo = "work"`, default `[paths]`).
+    pub fn clients(&self) -> Clients {
+        self.clients_with(Config::default())
     }
 
-    /// A check context with `config` (its `[git] repo` pointed at the clone).
-    pub fn ctx_with(&self, mut config: Config) -> CheckContext {
+    /// The clients of `config` (its `[git] repo` pointed at the clone).
+    pub fn clients_with(&self, mut config: Config) -> Clients {
         config.git.repo = "work".into();
-        CheckContext::new(
+        Clients::new(
             Arc::new(config),
             self.root.clone(),
-            Arc::new(Checklist::builtin()),
             Arc::new(crate::model::clock::SystemClock),
         )
+    }
+
+    /// The repository of the clone, with a fresh change set.
+    pub fn repo(&self) -> Repo {
+        self.clients().repo()
     }
 
     /// An action context (by `dee`).
     pub fn action_ctx(&self, message: Option<&str>, dry_run: bool) -> ActionContext {
         ActionContext {
-            check: self.ctx(),
-            by: "dee".into(),
             message: message.map(str::to_string),
             dry_run,
+            ..ActionContext::new(self.clients(), None, "dee")
         }
     }
 }
@@ -140,7 +143,7 @@ pub(crate) fn run_state(
         scheduled_at: None,
         config_digest: "test".into(),
         config: None,
-        items: Checklist::builtin().items,
+        items: crate::model::checklist::Checklist::builtin().items,
     };
     let stored: Vec<StoredEvent> = std::iter::once(start)
         .chain(events)
@@ -161,7 +164,7 @@ impl TestRepo {
     /// An action context inside run `id`.
     pub fn run_ctx(&self, id: &str, message: Option<&str>) -> ActionContext {
         let mut a = self.action_ctx(message, false);
-        a.check.run = Some(Arc::new(run_state(id, Vec::new())));
+        a.run = Some(Arc::new(run_state(id, Vec::new())));
         a
     }
 

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use crate::checks::{CheckContext, join_all};
+use crate::checks::join_all;
 use crate::model::watch::Baseline;
 use crate::model::watch::Reading;
 use crate::model::watch::summarise;
+use crate::watch::WatchContext;
 use crate::watch::signal::Signal;
 
 /// The least time between two baseline probes of one signal.
@@ -15,13 +16,13 @@ pub const PROBE_SPACING: Duration = Duration::from_millis(200);
 
 /// Samples every signal (health endpoints `probes` times, rate-limited APIs once),
 /// concurrently across signals, and summarises each series.
-pub async fn capture(ctx: &CheckContext, signals: &[Box<dyn Signal>], probes: u32) -> Baseline {
+pub async fn capture(ctx: &WatchContext, signals: &[Box<dyn Signal>], probes: u32) -> Baseline {
     summarise(readings(ctx, signals, probes).await, probes)
 }
 
 /// The raw readings [`capture`] summarises: each signal's in the order they were taken.
 pub async fn readings(
-    ctx: &CheckContext,
+    ctx: &WatchContext,
     signals: &[Box<dyn Signal>],
     probes: u32,
 ) -> Vec<Reading> {

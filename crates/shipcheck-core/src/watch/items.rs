@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::checks::CheckContext;
+use crate::watch::WatchContext;
 
 use crate::journal::state::RunState;
 use crate::journal::watch::judge_watch;
@@ -27,7 +27,7 @@ fn no_run() -> Outcome {
     )
 }
 
-fn rules(ctx: &CheckContext) -> Rules {
+fn rules(ctx: &WatchContext) -> Rules {
     let m = &ctx.config.monitor;
     Rules::new(
         m,
@@ -39,7 +39,7 @@ fn rules(ctx: &CheckContext) -> Rules {
 
 /// `verify.response-times`: each app's p95 now (from `baseline_probes` probes) against the
 /// baseline's p95 × (1 + `latency_p95_increase`), and at least `latency_min_increase` more.
-pub async fn response_times(ctx: &CheckContext) -> Outcome {
+pub async fn response_times(ctx: &WatchContext) -> Outcome {
     let Some(run) = ctx.run.as_deref() else {
         return no_run();
     };
@@ -135,7 +135,7 @@ pub async fn response_times(ctx: &CheckContext) -> Outcome {
 }
 
 /// `watch.error-rates`: the watch's verdict on health and error rates.
-pub fn error_rates(ctx: &CheckContext) -> Outcome {
+pub fn error_rates(ctx: &WatchContext) -> Outcome {
     match ctx.run.as_deref() {
         Some(run) => family_verdict(run, Family::Errors),
         None => no_run(),
@@ -143,7 +143,7 @@ pub fn error_rates(ctx: &CheckContext) -> Outcome {
 }
 
 /// `watch.metrics`: the watch's verdict on latency and resources.
-pub fn metrics(ctx: &CheckContext) -> Outcome {
+pub fn metrics(ctx: &WatchContext) -> Outcome {
     match ctx.run.as_deref() {
         Some(run) => family_verdict(run, Family::Metrics),
         None => no_run(),
@@ -200,7 +200,7 @@ fn missing_note(family: Family, measured: &[&str]) -> String {
 
 /// `close.final-check`: every signal sampled `consecutive_failures` times now; a series fails
 /// when every sample fails, warns when some do, and has no data when none could be judged.
-pub async fn final_check(ctx: &CheckContext) -> Outcome {
+pub async fn final_check(ctx: &WatchContext) -> Outcome {
     let Some(run) = ctx.run.as_deref() else {
         return no_run();
     };
@@ -299,7 +299,7 @@ type Judgement = (Grade, Option<f64>, Option<String>);
 
 /// `close.no-critical`: no critical incident is open, and (with `[sentry]`) no unresolved
 /// Sentry issue of level error or fatal first seen since the deploy.
-pub async fn no_critical(ctx: &CheckContext) -> Outcome {
+pub async fn no_critical(ctx: &WatchContext) -> Outcome {
     let Some(run) = ctx.run.as_deref() else {
         return no_run();
     };
@@ -331,7 +331,7 @@ pub async fn no_critical(ctx: &CheckContext) -> Outcome {
     o
 }
 
-async fn sentry_errors(ctx: &CheckContext, run: &RunState) -> Result<Vec<String>, String> {
+async fn sentry_errors(ctx: &WatchContext, run: &RunState) -> Result<Vec<String>, String> {
     let sentry = ctx.sentry()?;
     let projects = sentry.project_ids().await.map_err(|e| e.to_string())?;
     let (since, _) = crate::checks::sentry::deploy_start(run);

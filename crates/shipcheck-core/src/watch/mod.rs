@@ -17,6 +17,7 @@
 //! [`WatchEvent`]s.
 
 pub mod baseline;
+pub mod context;
 pub mod items;
 mod react;
 pub mod rules;
@@ -28,6 +29,7 @@ pub mod watcher;
 #[cfg(test)]
 mod tests;
 
+pub use context::WatchContext;
 pub use signal::Signal;
 
 pub use watcher::{WatchOptions, WatchReport};

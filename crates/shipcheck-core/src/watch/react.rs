@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::checks::CheckContext;
 use crate::incidents::respond::Asker;
 use crate::incidents::respond::decide;
 use crate::incidents::respond::raise_incident;
@@ -18,6 +17,7 @@ use crate::model::watch::Purpose;
 use crate::model::watch::{Metric, Reading, SeriesKey};
 use crate::runs::stream::WatchEvent;
 use crate::runs::{RunError, Session};
+use crate::watch::WatchContext;
 use crate::watch::rules::Judged;
 use crate::watch::tick::Live;
 use crate::watch::watcher::WATCHER;
@@ -128,7 +128,7 @@ pub(super) async fn raise_from_watch(
 pub(super) async fn recoveries(
     session: &Session,
     run_id: &str,
-    ctx: &CheckContext,
+    ctx: &WatchContext,
     leg: &Leg,
     recovered: &[SeriesKey],
     live: &mut Live,
@@ -207,10 +207,11 @@ pub(super) async fn recoveries(
             if all_pass {
                 // Healthy is not enough: the commit the rollback went back to must be the
                 // one answering (when the apps say which commit they run).
-                // The leg's context (its HTTP client), with the run as it is now.
-                let mut ctx = ctx.clone();
-                ctx.run = Some(std::sync::Arc::new(run.clone()));
-                let version = crate::checks::fly::version_after_rollback(&ctx, &run.env).await;
+                // The leg's clients (its HTTP client), with the run as it is now.
+                let fly_apps = crate::checks::fly::FlyApps::of(&ctx.clients);
+                let version =
+                    crate::checks::fly::version_after_rollback(&fly_apps, Some(&run), &run.env)
+                        .await;
                 let version_line = match &version {
                     Some(o) if o.status != Status::Pass => {
                         if live.version_pending.as_deref() != Some(o.summary.as_str()) {

@@ -6,11 +6,11 @@
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::checks::CheckContext;
 use crate::model::checklist::{HttpCheck, StatusSpec};
 use crate::model::watch::Metric;
 use crate::model::watch::Reading;
 use crate::model::watch::SeriesKey;
+use crate::watch::WatchContext;
 
 /// A future a signal returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -30,10 +30,10 @@ pub trait Signal: Send + Sync {
         1
     }
     /// Takes one sample. Never panics; a failure is a reading without a value.
-    fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>>;
+    fn sample<'a>(&'a self, ctx: &'a WatchContext) -> BoxFuture<'a, Vec<Reading>>;
     /// One sample for the baseline (a source that can look back, like Sentry, measures the
     /// time before the release instead of the last minutes).
-    fn baseline_sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+    fn baseline_sample<'a>(&'a self, ctx: &'a WatchContext) -> BoxFuture<'a, Vec<Reading>> {
         self.sample(ctx)
     }
 }
@@ -78,7 +78,7 @@ impl HealthSignal {
     }
 
     /// One probe: answered as expected, what was seen, and the latency of an answer.
-    async fn probe_once(&self, ctx: &CheckContext) -> (bool, String, Option<f64>) {
+    async fn probe_once(&self, ctx: &WatchContext) -> (bool, String, Option<f64>) {
         let p = crate::checks::http::probe(&ctx.http, &self.check).await;
         let ms = p.latency.as_secs_f64() * 1000.0;
         match (&p.error, p.status) {
@@ -128,7 +128,7 @@ impl Signal for HealthSignal {
     fn baseline_samples(&self, probes: u32) -> u32 {
         probes.div_ceil(self.probes).max(1)
     }
-    fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+    fn sample<'a>(&'a self, ctx: &'a WatchContext) -> BoxFuture<'a, Vec<Reading>> {
         Box::pin(async move {
             let n = self.probes.max(1) as usize;
             let mut results = Vec::with_capacity(n);

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::checks::{CheckContext, join_all};
+use crate::checks::join_all;
 use crate::incidents::Incident;
 use crate::incidents::respond::Asker;
 use crate::incidents::respond::escalate_due;
@@ -34,6 +34,7 @@ use crate::runs::stream::Confirm;
 use crate::runs::stream::Observer;
 use crate::runs::stream::WatchEvent;
 use crate::runs::{RunError, Session};
+use crate::watch::WatchContext;
 use crate::watch::react::raise_from_watch;
 use crate::watch::react::recoveries;
 use crate::watch::react::verified;
@@ -215,7 +216,7 @@ async fn run_leg(
     };
     let sched = leg.schedule;
     let of = sched.ticks();
-    let ctx = crate::checks::CheckContext::of(session, Some(&run));
+    let ctx = crate::watch::WatchContext::of(session, Some(&run));
     let rules = Rules::new(
         &session.loaded.config.monitor,
         sched.interval.get(),
@@ -353,7 +354,7 @@ async fn run_leg(
 async fn sample_round(
     session: &Session,
     run_id: &str,
-    ctx: &CheckContext,
+    ctx: &WatchContext,
     signals: &[Box<dyn Signal>],
     live: &mut Live,
     leg: &Leg,

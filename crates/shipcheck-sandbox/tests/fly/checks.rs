@@ -255,14 +255,14 @@ async fn status_pass_and_each_failure() {
     let mut c2 = ctx(&fresh);
     c2.run = c.run.clone();
     let reads_before = status_reads(&fresh);
-    let begun = c2.clock.now();
+    let begun = c2.clients.clock.now();
     let o = check(status(), &c2).await;
     assert_eq!(o.status, Status::Fail);
     assert!(o.summary.contains("no release since v1"), "{}", o.summary);
     // It kept reading while the deploy might still land, bounded by its wait (20s: three
     // reads of three apps, 10 s apart), then said what it saw.
     assert_eq!(status_reads(&fresh) - reads_before, 9);
-    assert_eq!(c2.clock.now().duration_since(begun).as_secs(), 20);
+    assert_eq!(c2.clients.clock.now().duration_since(begun).as_secs(), 20);
 }
 
 fn status_reads(world: &FlyWorld) -> usize {
@@ -352,7 +352,7 @@ async fn logs_wait_for_the_window_to_close() {
     let c = ctx_at(config(&world), "2026-11-24T09:02:00Z");
     let o = check(logs(), &c).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
-    assert!(c.clock.now() >= "2026-11-24T09:05:00Z".parse().unwrap());
+    assert!(c.clients.clock.now() >= "2026-11-24T09:05:00Z".parse().unwrap());
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use shipcheck_core::checks::CheckContext;
+use shipcheck_core::clients::Clients;
 use shipcheck_core::model::checklist::conditions;
 
 use crate::cli::Global;
@@ -14,13 +14,9 @@ pub async fn run(g: &Global) -> Result<u8, CliError> {
     let loaded = context::load_config(g)?;
     let clock = shipcheck_core::model::clock::for_config(&loaded.config.clock)
         .map_err(|e| CliError::Usage(e.0))?;
-    let ctx = CheckContext::new(
-        Arc::new(loaded.config.clone()),
-        loaded.base_dir(),
-        Arc::new(loaded.checklist.clone()),
-        clock,
-    );
-    let changes = ctx
+    let clients = Clients::new(Arc::new(loaded.config.clone()), loaded.base_dir(), clock);
+    let changes = clients
+        .repo()
         .change_set()
         .await
         .map_err(|e| CliError::Integration(format!("cannot compute the change set: {e}")))?;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use shipcheck_core::checks::CheckContext;
+use shipcheck_core::clients::Clients;
 use shipcheck_core::engine::runner;
 use shipcheck_core::model::checklist::{CheckSpec, Item, Phase};
 use shipcheck_core::model::outcome::Status;
@@ -70,12 +70,8 @@ pub async fn run(g: &Global, targets: &[String], env: Option<&str>) -> Result<u8
     }
     let clock = shipcheck_core::model::clock::for_config(&loaded.config.clock)
         .map_err(|e| CliError::Usage(e.0))?;
-    let mut ctx = CheckContext::new(
-        Arc::new(loaded.config.clone()),
-        loaded.base_dir(),
-        Arc::new(loaded.checklist.clone()),
-        clock,
-    );
+    let clients = Clients::new(Arc::new(loaded.config.clone()), loaded.base_dir(), clock);
+    let mut ctx = runner::Deps::new(clients, Arc::new(loaded.checklist.clone()));
     // Checks that compare with earlier runs (the load test) read an existing store; `check`
     // never creates one.
     let target = context::store_target(g, &loaded.path);

@@ -25,7 +25,7 @@ pub async fn run(g: &Global, a: &LoadtestArgs) -> Result<u8, CliError> {
     };
     let allowed = loaded
         .as_ref()
-        .map(|l| Allowed::staging(&l.config))
+        .map(|l| Allowed::staging(&l.config.environments))
         .unwrap_or_else(Allowed::loopback_only);
     let opts = loadtest::Options {
         url: a.url.clone(),

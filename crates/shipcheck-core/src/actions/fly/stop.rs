@@ -88,7 +88,7 @@ pub struct StopPlan {
 
 /// Finds `app` (a `fly_app` of any environment, or a short name in production).
 fn resolve(ctx: &ActionContext, app: &str) -> Result<(String, String), ActionError> {
-    let cfg = &ctx.check.config;
+    let cfg = &ctx.clients.config;
     for env in cfg.environments.values() {
         if let Some(a) = env.apps.iter().find(|a| a.fly_app.as_deref() == Some(app)) {
             return Ok((a.name.clone(), app.to_string()));
@@ -110,7 +110,7 @@ fn resolve(ctx: &ActionContext, app: &str) -> Result<(String, String), ActionErr
 /// Reads the machines and says what `stop` would run. Changes nothing.
 pub async fn plan_stop(ctx: &ActionContext, app: &str) -> Result<StopPlan, ActionError> {
     let (name, fly_app) = resolve(ctx, app)?;
-    let fly = ctx.check.fly();
+    let fly = ctx.clients.fly();
     let machines = fly.machines_list(&fly_app).await.map_err(fly_error)?;
     let before = ScaleCounts::from_machines(&machines);
     let zero = if before.groups.is_empty() {
@@ -156,7 +156,7 @@ pub async fn stop(ctx: &ActionContext, app: &str) -> Result<ActionResult, Action
             facts: Vec::new(),
         });
     }
-    let fly = ctx.check.fly();
+    let fly = ctx.clients.fly();
     let zero = plan.before.as_args(|_| 0);
     fly.scale_count(&plan.fly_app, &zero, None)
         .await
@@ -217,7 +217,7 @@ pub async fn plan_stop_undo(
     counts: &ScaleCounts,
 ) -> Result<Vec<String>, ActionError> {
     let (_, fly_app) = resolve(ctx, app)?;
-    let fly = ctx.check.fly();
+    let fly = ctx.clients.fly();
     Ok(vec![fly.display(&Fly::scale_args(
         &fly_app,
         &counts.as_args(|n| n),
@@ -240,7 +240,7 @@ pub async fn stop_undo(
     }
     let (_, fly_app) = resolve(ctx, app)?;
     let command = plan_stop_undo(ctx, app, counts).await?.remove(0);
-    let fly = ctx.check.fly();
+    let fly = ctx.clients.fly();
     let now = ScaleCounts::from_machines(&fly.machines_list(&fly_app).await.map_err(fly_error)?);
     let evidence =
         json!({ "fly_app": fly_app, "restore": counts, "before_undo": now, "command": command });
@@ -296,7 +296,7 @@ async fn wait_for(
     let mut last = ScaleCounts::default();
     for attempt in 0..12 {
         if attempt > 0 {
-            ctx.check.clock.sleep(POLL).await;
+            ctx.clients.clock.sleep(POLL).await;
         }
         last = ScaleCounts::from_machines(&fly.machines_list(fly_app).await.map_err(fly_error)?);
         if done(&last) {

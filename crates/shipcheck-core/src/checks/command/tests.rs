@@ -1,20 +1,32 @@
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use crate::checks::command::*;
 use crate::model::checklist::{Checklist, Item, ItemKind, Phase};
-use crate::model::clock::ManualClock;
 use crate::model::config::Config;
 use crate::model::duration::Span;
 use crate::model::outcome::Status;
 
-fn ctx_in(dir: &Path) -> CheckContext {
-    CheckContext::new(
-        Arc::new(Config::default()),
-        dir.to_path_buf(),
-        Arc::new(Checklist::default()),
-        Arc::new(ManualClock::new("2026-11-24T10:00:00Z".parse().unwrap())),
-    )
+/// What a command check runs with: the config's directory, the config, the checklist, the
+/// secrets.
+struct Place {
+    base_dir: PathBuf,
+    config: Config,
+    checklist: Checklist,
+    secrets: Vec<String>,
+}
+
+fn ctx_in(dir: &Path) -> Place {
+    Place {
+        base_dir: dir.to_path_buf(),
+        config: Config::default(),
+        checklist: Checklist::default(),
+        secrets: Vec::new(),
+    }
+}
+
+async fn run(c: &CommandCheck, p: &Place) -> crate::model::outcome::Outcome {
+    let repo_dir = p.base_dir.join(&p.config.git.repo);
+    crate::checks::command::run(c, &p.base_dir, &repo_dir, &p.checklist, &p.secrets).await
 }
 
 fn argv(words: &[&str]) -> CommandCheck {
@@ -107,7 +119,7 @@ async fn missing_program_is_an_error_with_a_hint_naming_the_item() {
     );
 
     let mut ctx = ctx_in(tmp.path());
-    ctx.checklist = Arc::new(Checklist {
+    ctx.checklist = Checklist {
         items: vec![Item {
             id: "prepare.tests".into(),
             phase: Phase::Prepare,
@@ -124,7 +136,7 @@ async fn missing_program_is_an_error_with_a_hint_naming_the_item() {
             other_than_deployer: false,
             help: None,
         }],
-    });
+    };
     let o = run(&c, &ctx).await;
     assert!(
         o.summary.ends_with(
@@ -160,7 +172,7 @@ async fn dir_is_relative_to_base_dir_and_defaults_to_the_repo() {
     let mut config = Config::default();
     config.git.repo = "web".into();
     let mut ctx = ctx_in(tmp.path());
-    ctx.config = Arc::new(config);
+    ctx.config = config;
     let o = run(&argv(&["cat", "marker.txt"]), &ctx).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
 
@@ -189,7 +201,7 @@ async fn env_is_passed_and_only_names_are_recorded() {
 async fn secrets_are_redacted_from_the_tail_and_summary() {
     let tmp = tempfile::tempdir().unwrap();
     let mut ctx = ctx_in(tmp.path());
-    ctx.secrets = Arc::new(vec!["hunter2-token-value".into()]);
+    ctx.secrets = vec!["hunter2-token-value".into()];
     let o = run(
         &shell("echo connecting with hunter2-token-value; exit 1"),
         &ctx,

@@ -14,12 +14,13 @@
 use crate::model::error::Invalid;
 use serde_json::{Value, json};
 
+use crate::checks::fly::FlyApps;
 use crate::checks::fly::{AppResult, combine, fly_apps, with};
-use crate::checks::{CheckContext, join_all};
+use crate::checks::join_all;
 use crate::clients::fly::{Fly, LogEntry};
 use crate::logscan::{ScanOptions, ScanReport, Scanner, fly_error_patterns};
 use crate::model::checklist::FlyLogsCheck;
-use crate::model::config::ErrorPatterns;
+use crate::model::config::{ErrorPatterns, FlyConfig};
 use crate::model::outcome::{Outcome, Status};
 
 /// `[fly.error_patterns]`, compiled into the log scanner ([`crate::logscan`]) and matched
@@ -92,25 +93,27 @@ fn parse_status(s: &str) -> Option<(u16, u16)> {
 }
 
 /// `fly.logs`.
-pub async fn logs(spec: &FlyLogsCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
+pub async fn logs(spec: &FlyLogsCheck, flyapps: &FlyApps<'_>, fly_cfg: &FlyConfig) -> Outcome {
+    let apps = match fly_apps(flyapps, &spec.env) {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let matcher = match LogMatcher::new(&ctx.config.fly.error_patterns) {
+    let matcher = match LogMatcher::new(&fly_cfg.error_patterns) {
         Ok(m) => m,
         Err(e) => return Outcome::error(e, Value::Null),
     };
-    let fly = ctx.fly();
+    let fly = &flyapps.fly;
     let max_lines = spec.max_lines.unwrap_or(5);
-    let futs = apps
-        .iter()
-        .map(|(app, fly_app)| logs_app(ctx, &fly, &matcher, &app.name, fly_app, max_lines));
+    let futs = apps.iter().map(|(app, fly_app)| {
+        logs_app(
+            flyapps, fly_cfg, fly, &matcher, &app.name, fly_app, max_lines,
+        )
+    });
     let results = join_all(futs.collect()).await;
     let mut extra = serde_json::Map::new();
-    extra.insert("window".into(), json!(ctx.config.fly.logs_window));
+    extra.insert("window".into(), json!(fly_cfg.logs_window));
     combine(
-        ctx,
+        flyapps,
         results,
         |r| {
             let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();
@@ -121,7 +124,8 @@ pub async fn logs(spec: &FlyLogsCheck, ctx: &CheckContext) -> Outcome {
 }
 
 async fn logs_app(
-    ctx: &CheckContext,
+    flyapps: &FlyApps<'_>,
+    fly_cfg: &FlyConfig,
     fly: &Fly,
     matcher: &LogMatcher,
     name: &str,
@@ -142,17 +146,17 @@ async fn logs_app(
             format!("{fly_app}: no release with a readable time; cannot tell when the deploy was"),
         );
     };
-    let window_end = crate::model::clock::add(since, ctx.config.fly.logs_window.get());
+    let window_end = crate::model::clock::add(since, fly_cfg.logs_window.get());
     let base = with(
         with(base, "release", json!(release.version)),
         "since",
         json!(since.to_string()),
     );
     // The seed's "first 5 minutes": wait until they are over before reading.
-    if let Ok(left) = std::time::Duration::try_from(window_end.duration_since(ctx.clock.now()))
+    if let Ok(left) = std::time::Duration::try_from(window_end.duration_since(flyapps.clock.now()))
         && !left.is_zero()
     {
-        ctx.clock.sleep(left).await;
+        flyapps.clock.sleep(left).await;
     }
     let logs = match fly.logs(fly_app).await {
         Ok(l) => l,
@@ -168,7 +172,7 @@ async fn logs_app(
             base,
             format!(
                 "{fly_app}: flyctl logs printed no line within {} (it does not exit while there are none)",
-                ctx.config.fly.timeout
+                fly_cfg.timeout
             ),
         );
     }

@@ -50,7 +50,7 @@ async fn a_recorded_stream_fails_on_its_messages_not_its_envelopes() {
         None,
         "2026-01-01T00:00:00Z",
     );
-    let o = logs(&spec(), &c).await;
+    let o = logs(&spec(), &c.fly_apps(), &c.config.fly).await;
     assert_eq!(o.status, Status::Fail, "{}", o.summary);
     let app = &o.evidence["apps"][0];
     assert_eq!(app["scanned"], 11, "{app:#}");
@@ -109,7 +109,7 @@ async fn the_clean_entries_of_the_stream_pass() {
         None,
         "2026-01-01T00:00:00Z",
     );
-    let o = logs(&spec(), &c).await;
+    let o = logs(&spec(), &c.fly_apps(), &c.config.fly).await;
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["apps"][0]["scanned"], 2);
     assert_eq!(o.evidence["apps"][0]["errors"], 0);

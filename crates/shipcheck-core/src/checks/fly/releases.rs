@@ -5,9 +5,10 @@
 
 use serde_json::{Value, json};
 
+use crate::checks::fly::FlyApps;
 use crate::checks::fly::machines::{Wanted, judge_fleet, running_versions};
 use crate::checks::fly::{AppResult, combine, fly_apps, with};
-use crate::checks::{CheckContext, join_all};
+use crate::checks::join_all;
 use crate::clients::fly::{Fly, Machine, Release};
 use crate::journal::state::RunState;
 use crate::model::checklist::{FlyReleasesCheck, ReleasesMode};
@@ -26,22 +27,26 @@ pub fn rollback_command(fly: &Fly, target: &RollbackTarget) -> String {
 }
 
 /// `fly.releases`: `record` (`preflight.rollback-ready`) or `deployed` (`verify.apps-deployed`).
-pub async fn releases(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
+pub async fn releases(
+    spec: &FlyReleasesCheck,
+    flyapps: &FlyApps<'_>,
+    run: Option<&RunState>,
+) -> Outcome {
     match spec.mode {
-        ReleasesMode::Record => record(spec, ctx).await,
-        ReleasesMode::Deployed => deployed(spec, ctx).await,
+        ReleasesMode::Record => record(spec, flyapps).await,
+        ReleasesMode::Deployed => deployed(spec, flyapps, run).await,
     }
 }
 
-async fn record(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
+async fn record(spec: &FlyReleasesCheck, flyapps: &FlyApps<'_>) -> Outcome {
+    let apps = match fly_apps(flyapps, &spec.env) {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let fly = ctx.fly();
+    let fly = &flyapps.fly;
     let futs = apps
         .iter()
-        .map(|(app, fly_app)| record_app(&fly, &app.name, fly_app));
+        .map(|(app, fly_app)| record_app(fly, &app.name, fly_app));
     let results = join_all(futs.collect()).await;
     let mut targets = Vec::new();
     let mut parts = Vec::new();
@@ -51,12 +56,12 @@ async fn record(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
             targets.push(t.clone());
         }
     }
-    let commands: Vec<String> = targets.iter().map(|t| rollback_command(&fly, t)).collect();
+    let commands: Vec<String> = targets.iter().map(|t| rollback_command(fly, t)).collect();
     let mut extra = serde_json::Map::new();
     extra.insert("targets".into(), json!(targets));
     extra.insert("commands".into(), json!(commands));
     let outcome = combine(
-        ctx,
+        flyapps,
         results.into_iter().map(|(r, _)| r).collect(),
         |_| {
             format!(
@@ -172,16 +177,20 @@ pub(crate) fn release_json(r: &Release) -> Value {
     json!({ "version": r.version, "status": r.status, "image_ref": r.image_ref, "created_at": r.created_at })
 }
 
-pub(crate) fn targets_of(ctx: &CheckContext) -> Option<Vec<RollbackTarget>> {
-    ctx.run.as_deref().and_then(recorded_targets)
+pub(crate) fn targets_of(run: Option<&RunState>) -> Option<Vec<RollbackTarget>> {
+    run.and_then(recorded_targets)
 }
 
-async fn deployed(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
+async fn deployed(
+    spec: &FlyReleasesCheck,
+    flyapps: &FlyApps<'_>,
+    run: Option<&RunState>,
+) -> Outcome {
+    let apps = match fly_apps(flyapps, &spec.env) {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let targets = match ctx.run.as_deref().map(|r| r.rollback_targets()) {
+    let targets = match run.map(|r| r.rollback_targets()) {
         Some(Ok(t)) => t.to_vec(),
         Some(Err(missing)) => {
             return Outcome::error(
@@ -196,14 +205,14 @@ async fn deployed(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
             );
         }
     };
-    let fly = ctx.fly();
+    let fly = &flyapps.fly;
     let futs = apps.iter().map(|(app, fly_app)| {
         let target = targets.iter().find(|t| t.fly_app == *fly_app).cloned();
-        deployed_app(ctx, &fly, &app.name, fly_app, target)
+        deployed_app(flyapps, fly, &app.name, fly_app, target)
     });
     let results = join_all(futs.collect()).await;
     combine(
-        ctx,
+        flyapps,
         results,
         |r| {
             let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();
@@ -214,7 +223,7 @@ async fn deployed(spec: &FlyReleasesCheck, ctx: &CheckContext) -> Outcome {
 }
 
 async fn deployed_app(
-    ctx: &CheckContext,
+    flyapps: &FlyApps<'_>,
     fly: &Fly,
     name: &str,
     fly_app: &str,
@@ -230,9 +239,14 @@ async fn deployed_app(
     };
     let (list, machines) = tokio::join!(fly.releases(fly_app), fly.machines_list(fly_app));
     match (list, machines) {
-        (Ok(list), Ok(machines)) => {
-            judge_deployed(name, fly_app, &target, &list, &machines, ctx.clock.now())
-        }
+        (Ok(list), Ok(machines)) => judge_deployed(
+            name,
+            fly_app,
+            &target,
+            &list,
+            &machines,
+            flyapps.clock.now(),
+        ),
         (Err(e), _) | (_, Err(e)) => AppResult::new(
             Status::Error,
             e.to_string(),

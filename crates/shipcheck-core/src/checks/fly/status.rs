@@ -7,10 +7,11 @@
 
 use serde_json::json;
 
+use crate::checks::fly::FlyApps;
 use crate::checks::fly::machines::{Wanted, judge_fleet, running_versions};
 use crate::checks::fly::releases::{release_json, targets_of};
 use crate::checks::fly::{AppResult, combine, fly_apps, with};
-use crate::checks::{CheckContext, join_all};
+use crate::checks::join_all;
 use crate::clients::fly::{Fly, Machine, Release};
 use crate::model::checklist::FlyStatusCheck;
 use crate::model::outcome::{Outcome, Status};
@@ -19,18 +20,22 @@ use crate::model::outcome::{Outcome, Status};
 const STATUS_POLL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `fly.status`.
-pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
-    let apps = match fly_apps(ctx, &spec.env) {
+pub async fn status(
+    spec: &FlyStatusCheck,
+    flyapps: &FlyApps<'_>,
+    run: Option<&crate::journal::state::RunState>,
+) -> Outcome {
+    let apps = match fly_apps(flyapps, &spec.env) {
         Ok(a) => a,
         Err(o) => return o,
     };
-    let targets = targets_of(ctx).unwrap_or_default();
-    let fly = ctx.fly();
+    let targets = targets_of(run).unwrap_or_default();
+    let fly = &flyapps.fly;
     let wait = spec
         .wait
         .map(|w| w.get())
         .unwrap_or(FlyStatusCheck::DEFAULT_WAIT);
-    let started = ctx.clock.now();
+    let started = flyapps.clock.now();
     // Bounded in time (`wait`) and in count (one read every 10 s).
     let max_reads = (wait.as_secs() / STATUS_POLL.as_secs())
         .saturating_add(1)
@@ -42,7 +47,7 @@ pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
                 .iter()
                 .find(|t| t.fly_app == *fly_app)
                 .map(|t| t.version);
-            status_app(ctx, &fly, &app.name, fly_app, before)
+            status_app(flyapps, fly, &app.name, fly_app, before)
         });
         let results = join_all(futs.collect()).await;
         reads += 1;
@@ -50,14 +55,14 @@ pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
         // answer, a state nobody knows) is reported at once.
         let landing =
             results.iter().any(|r| r.landing) && results.iter().all(|r| r.status != Status::Error);
-        let waited = ctx.clock.now().duration_since(started).unsigned_abs();
+        let waited = flyapps.clock.now().duration_since(started).unsigned_abs();
         if !landing || reads >= max_reads || waited + STATUS_POLL > wait {
             break results;
         }
-        ctx.clock.sleep(STATUS_POLL).await;
+        flyapps.clock.sleep(STATUS_POLL).await;
     };
     combine(
-        ctx,
+        flyapps,
         results,
         |r| {
             let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();
@@ -68,7 +73,7 @@ pub async fn status(spec: &FlyStatusCheck, ctx: &CheckContext) -> Outcome {
 }
 
 async fn status_app(
-    ctx: &CheckContext,
+    flyapps: &FlyApps<'_>,
     fly: &Fly,
     name: &str,
     fly_app: &str,
@@ -77,7 +82,14 @@ async fn status_app(
     let base = json!({ "app": name, "fly_app": fly_app, "version_before": before });
     let (s, list) = tokio::join!(fly.status(fly_app), fly.releases(fly_app));
     match (s, list) {
-        (Ok(s), Ok(list)) => judge_app(name, fly_app, before, &s.machines, &list, ctx.clock.now()),
+        (Ok(s), Ok(list)) => judge_app(
+            name,
+            fly_app,
+            before,
+            &s.machines,
+            &list,
+            flyapps.clock.now(),
+        ),
         (Err(e), _) | (_, Err(e)) => AppResult::new(
             Status::Error,
             e.to_string(),

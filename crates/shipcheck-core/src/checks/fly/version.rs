@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::checks::fly::FlyApps;
 use crate::checks::fly::{AppResult, combine, with};
 use crate::checks::github::{is_sha, merge_commit, short};
 use crate::checks::http::probe;
-use crate::checks::{CheckContext, join_all};
+use crate::checks::join_all;
 use crate::clients::fly::{Fly, Machine};
 use crate::journal::state::RunState;
 use crate::model::checklist::{FlyVersionCheck, HttpCheck};
@@ -84,8 +85,12 @@ pub struct Expected {
 }
 
 /// `fly.version`.
-pub async fn version(spec: &FlyVersionCheck, ctx: &CheckContext) -> Outcome {
-    let merge = match release_commits(ctx.run.as_deref()) {
+pub async fn version(
+    spec: &FlyVersionCheck,
+    flyapps: &FlyApps<'_>,
+    run: Option<&RunState>,
+) -> Outcome {
+    let merge = match release_commits(run) {
         Ok(c) => c.merge,
         Err(e) => return Outcome::error(e, Value::Null),
     };
@@ -97,21 +102,24 @@ pub async fn version(spec: &FlyVersionCheck, ctx: &CheckContext) -> Outcome {
         .samples
         .unwrap_or(FlyVersionCheck::DEFAULT_SAMPLES)
         .clamp(1, FlyVersionCheck::MAX_SAMPLES);
-    live(ctx, &spec.env, samples, &expected).await
+    live(flyapps, &spec.env, samples, &expected).await
 }
 
 /// For the rollback's verification: whether every app of `env` serves what the rollback
 /// went back to. `None` when no app of `env` says where its version is (nothing to read).
-pub async fn after_rollback(ctx: &CheckContext, env: &str) -> Option<Outcome> {
-    let configured = ctx
-        .config
+pub async fn after_rollback(
+    flyapps: &FlyApps<'_>,
+    run: Option<&RunState>,
+    env: &str,
+) -> Option<Outcome> {
+    let configured = flyapps
         .environments
         .get(env)
         .is_some_and(|e| e.apps.iter().any(|a| a.version.is_some()));
     if !configured {
         return None;
     }
-    let commits = match release_commits(ctx.run.as_deref()) {
+    let commits = match release_commits(run) {
         Ok(c) => c,
         Err(e) => return Some(Outcome::error(e, Value::Null)),
     };
@@ -121,18 +129,17 @@ pub async fn after_rollback(ctx: &CheckContext, env: &str) -> Option<Outcome> {
             Value::Null,
         ));
     };
-    Some(live(ctx, env, FlyVersionCheck::DEFAULT_SAMPLES, &expected).await)
+    Some(live(flyapps, env, FlyVersionCheck::DEFAULT_SAMPLES, &expected).await)
 }
 
 /// Every app of `env` serves `expected`.
 pub(crate) async fn live(
-    ctx: &CheckContext,
+    flyapps: &FlyApps<'_>,
     env: &str,
     samples: u32,
     expected: &Expected,
 ) -> Outcome {
-    let apps: Vec<&App> = ctx
-        .config
+    let apps: Vec<&App> = flyapps
         .environments
         .get(env)
         .map(|e| e.apps.iter().collect())
@@ -143,10 +150,10 @@ pub(crate) async fn live(
             Value::Null,
         );
     }
-    let fly = ctx.fly();
+    let fly = &flyapps.fly;
     let futs = apps
         .iter()
-        .map(|app| app_live(ctx, &fly, env, app, samples, expected));
+        .map(|app| app_live(flyapps, fly, env, app, samples, expected));
     let results = join_all(futs.collect()).await;
     let mut extra = serde_json::Map::new();
     extra.insert(
@@ -154,7 +161,7 @@ pub(crate) async fn live(
         json!({ "sha": expected.sha, "what": expected.what }),
     );
     combine(
-        ctx,
+        flyapps,
         results,
         |r| {
             let parts: Vec<String> = r.iter().map(|r| r.line.clone()).collect();
@@ -177,7 +184,7 @@ pub(crate) enum Seen {
 }
 
 async fn app_live(
-    ctx: &CheckContext,
+    flyapps: &FlyApps<'_>,
     fly: &Fly,
     env: &str,
     app: &App,
@@ -203,7 +210,7 @@ async fn app_live(
                 base,
             );
         };
-        sample_http(ctx, url, source, samples).await
+        sample_http(flyapps, url, source, samples).await
     } else {
         let Some(fly_app) = app.fly_app.as_deref() else {
             return AppResult::new(
@@ -229,7 +236,7 @@ async fn app_live(
 /// Each health answer is read once, one after another (at most [`FlyVersionCheck::MAX_SAMPLES`],
 /// each within 10 s): Fly's proxy spreads them over the Machines.
 async fn sample_http(
-    ctx: &CheckContext,
+    flyapps: &FlyApps<'_>,
     url: &str,
     source: &VersionSource,
     samples: u32,
@@ -248,7 +255,7 @@ async fn sample_http(
     };
     let mut seen = Vec::new();
     for n in 1..=samples.min(FlyVersionCheck::MAX_SAMPLES) {
-        let p = probe(&ctx.http, &check).await;
+        let p = probe(flyapps.http, &check).await;
         let from = format!("answer {n}");
         let status = p.status.map(|s| s.to_string()).unwrap_or_default();
         let read = match (&p.error, source) {

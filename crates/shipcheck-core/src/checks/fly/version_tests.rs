@@ -168,7 +168,7 @@ async fn run_check(toml: &str, run: Option<RunState>) -> Outcome {
         env: "production".into(),
         samples: Some(4),
     };
-    crate::engine::runner::run_check(&CheckSpec::FlyVersion(spec), &ctx).await
+    crate::engine::runner::run_check(&CheckSpec::FlyVersion(spec), &ctx.deps()).await
 }
 
 #[tokio::test]
@@ -364,7 +364,9 @@ async fn after_a_rollback_the_commit_before_the_release_must_be_live() {
     ));
     let run = rolled_back(merged_with_before(), "platform", json!({}));
     let (ctx, _c) = testing::ctx(testing::config(&toml), Some(run), "2026-08-21T10:00:00Z");
-    let o = after_rollback(&ctx, "production").await.unwrap();
+    let o = after_rollback(&ctx.fly_apps(), ctx.run(), "production")
+        .await
+        .unwrap();
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert!(
         o.summary
@@ -374,5 +376,9 @@ async fn after_a_rollback_the_commit_before_the_release_must_be_live() {
     );
     // Nothing configured: nothing to say.
     let (ctx, _c) = testing::ctx(testing::config(&app_toml("")), None, "2026-08-21T10:00:00Z");
-    assert!(after_rollback(&ctx, "production").await.is_none());
+    assert!(
+        after_rollback(&ctx.fly_apps(), ctx.run(), "production")
+            .await
+            .is_none()
+    );
 }

@@ -3,16 +3,19 @@
 
 use serde_json::json;
 
-use crate::checks::CheckContext;
 use crate::checks::http::{Attempts, attempt, excerpt, fmt_latency};
 use crate::model::checklist::{HealthCheck, HttpCheck, StatusSpec};
+use crate::model::config::Environments;
 use crate::model::outcome::{Outcome, Status};
 use crate::model::redact::{redact, redact_json};
 
-pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
-    let apps = ctx
-        .config
-        .environments
+pub(super) async fn run(
+    c: &HealthCheck,
+    environments: &Environments,
+    http: &reqwest::Client,
+    secrets: &[String],
+) -> Outcome {
+    let apps = environments
         .get(&c.env)
         .map(|e| e.apps.as_slice())
         .unwrap_or_default();
@@ -46,7 +49,7 @@ pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
         .collect();
     if probed.is_empty() {
         let env = &c.env;
-        let why = if ctx.config.environments.contains_key(env) {
+        let why = if environments.contains_key(env) {
             format!("environment {env} has no apps with a health_url in shipcheck.toml")
         } else {
             format!(
@@ -60,7 +63,7 @@ pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
         );
     }
 
-    let results = probe_all(&ctx.http, probed.iter().map(|(_, c)| c.clone()).collect()).await;
+    let results = probe_all(http, probed.iter().map(|(_, c)| c.clone()).collect()).await;
 
     let mut status = Status::Pass;
     let mut healthy = Vec::new();
@@ -82,7 +85,7 @@ pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
             ));
         } else {
             problems.push(format!("{name} {}{}", a.reason, a.attempts_note()));
-            if let Some(x) = a.probes.last().and_then(|p| excerpt(p, &ctx.secrets)) {
+            if let Some(x) = a.probes.last().and_then(|p| excerpt(p, secrets)) {
                 e.insert("body_excerpt".into(), json!(x));
             }
         }
@@ -112,8 +115,8 @@ pub(super) async fn run(c: &HealthCheck, ctx: &CheckContext) -> Outcome {
         "apps": apps_evidence,
         "apps_without_health_url": without,
     });
-    redact_json(&mut evidence, &ctx.secrets);
-    Outcome::new(status, redact(&summary, &ctx.secrets), evidence)
+    redact_json(&mut evidence, secrets);
+    Outcome::new(status, redact(&summary, secrets), evidence)
 }
 
 /// Probes every app, each on its own task so that the connects and requests of a large

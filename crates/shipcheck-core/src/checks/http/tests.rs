@@ -5,23 +5,31 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::checks::http::*;
-use crate::model::checklist::Checklist;
+use crate::clients::Clients;
 use crate::model::clock::ManualClock;
 use crate::model::config::{App, Config, Environment};
 use crate::model::duration::Span;
 use shipcheck_testkit::http::{Reply, Server as TestServer, Silent, closed_url};
 
-fn ctx_with(config: Config) -> CheckContext {
-    CheckContext::new(
+fn ctx_with(config: Config) -> Clients {
+    Clients::new(
         Arc::new(config),
         PathBuf::from("."),
-        Arc::new(Checklist::default()),
         Arc::new(ManualClock::new("2026-11-24T10:00:00Z".parse().unwrap())),
     )
 }
 
-fn ctx() -> CheckContext {
+fn ctx() -> Clients {
     ctx_with(Config::default())
+}
+
+async fn run(c: &HttpCheck, clients: &Clients) -> crate::model::outcome::Outcome {
+    crate::checks::http::run(c, &clients.http, &clients.secrets).await
+}
+
+async fn run_health(c: &HealthCheck, clients: &Clients) -> crate::model::outcome::Outcome {
+    let envs = &clients.config.environments;
+    crate::checks::http::run_health(c, envs, &clients.http, &clients.secrets).await
 }
 
 /// A GET of `url` expecting 200, 2 s per attempt, 2 retries 10 ms apart.
@@ -354,7 +362,7 @@ fn app(name: &str, url: Option<String>) -> App {
     }
 }
 
-fn health_ctx(env: &str, apps: Vec<App>) -> CheckContext {
+fn health_ctx(env: &str, apps: Vec<App>) -> Clients {
     let mut config = Config::default();
     config.environments.insert(env.into(), Environment { apps });
     ctx_with(config)

@@ -1,11 +1,6 @@
-use std::path::PathBuf;
-use std::sync::Arc;
-
 use jiff::Timestamp;
 
 use crate::checks::window::*;
-use crate::model::checklist::Checklist;
-use crate::model::clock::ManualClock;
 use crate::model::config::Config;
 use crate::model::outcome::Status;
 
@@ -13,8 +8,15 @@ fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-/// A context whose window is `days start–end` in `zone`, checked at `at` (scheduled).
-fn ctx(days: &[Day], start: &str, end: &str, zone: &str, at: &str) -> CheckContext {
+/// The window `days start–end` in `zone`, checked at `at` (scheduled; the clock says
+/// 2000-01-01).
+struct Case {
+    config: Config,
+    scheduled_at: Option<Timestamp>,
+    now: Timestamp,
+}
+
+fn ctx(days: &[Day], start: &str, end: &str, zone: &str, at: &str) -> Case {
     let config = Config {
         window: WindowConfig {
             days: days.to_vec(),
@@ -24,14 +26,20 @@ fn ctx(days: &[Day], start: &str, end: &str, zone: &str, at: &str) -> CheckConte
         },
         ..Config::default()
     };
-    let mut ctx = CheckContext::new(
-        Arc::new(config),
-        PathBuf::from("."),
-        Arc::new(Checklist::default()),
-        Arc::new(ManualClock::new(ts("2000-01-01T00:00:00Z"))),
-    );
-    ctx.scheduled_at = Some(ts(at));
-    ctx
+    Case {
+        config,
+        scheduled_at: Some(ts(at)),
+        now: ts("2000-01-01T00:00:00Z"),
+    }
+}
+
+fn run(c: &Case) -> Outcome {
+    crate::checks::window::run(
+        &c.config.window,
+        &c.config.project.timezone,
+        c.scheduled_at,
+        c.now,
+    )
 }
 
 const TUE_THU: &[Day] = &[Day::Tue, Day::Wed, Day::Thu];
@@ -199,12 +207,11 @@ fn overnight_window_spans_midnight() {
 fn uses_the_clock_without_a_scheduled_time_and_the_project_zone() {
     let mut config = Config::default();
     config.project.timezone = "Europe/Berlin".into();
-    let ctx = CheckContext::new(
-        Arc::new(config),
-        PathBuf::from("."),
-        Arc::new(Checklist::default()),
-        Arc::new(ManualClock::new(ts("2026-11-25T10:00:00Z"))), // Wed 11:00 CET
-    );
+    let ctx = Case {
+        config,
+        scheduled_at: None,
+        now: ts("2026-11-25T10:00:00Z"), // Wed 11:00 CET
+    };
     let o = run(&ctx);
     assert_eq!(o.status, Status::Pass, "{}", o.summary);
     assert_eq!(o.evidence["source"], "now");

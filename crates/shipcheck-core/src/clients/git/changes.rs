@@ -5,6 +5,50 @@ use crate::clients::git::{Git, GitError};
 use crate::model::changes::{AddedLine, BranchSync, ChangeSet, FileChange};
 use crate::model::config::GitConfig;
 
+use std::sync::Arc;
+
+/// The repository of `[git]`: its client, its branches and remote, and the release's change
+/// set, fetched once and shared by the clones of the [`Repo`] (a failure is not kept: the
+/// next call tries again).
+#[derive(Clone, Debug)]
+pub struct Repo {
+    /// The git client of the repository.
+    pub git: Git,
+    /// `[git]`: the remote and the staging and production branches.
+    pub cfg: GitConfig,
+    changes: Arc<tokio::sync::OnceCell<Arc<ChangeSet>>>,
+}
+
+impl Repo {
+    /// The repository `git` with `[git]` `cfg`, sharing the change set `changes`.
+    pub fn new(
+        git: Git,
+        cfg: GitConfig,
+        changes: Arc<tokio::sync::OnceCell<Arc<ChangeSet>>>,
+    ) -> Repo {
+        Repo { git, cfg, changes }
+    }
+
+    /// The change set after `git fetch` of the remote: computed on first use, then shared.
+    pub async fn change_set(&self) -> Result<Arc<ChangeSet>, GitError> {
+        self.changes
+            .get_or_try_init(|| async { self.git.fetch_change_set(&self.cfg).await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+
+    /// `REMOTE/production..REMOTE/staging`.
+    pub fn release_range(&self) -> String {
+        let g = &self.cfg;
+        format!(
+            "{r}/{p}..{r}/{s}",
+            r = g.remote,
+            p = g.production,
+            s = g.staging
+        )
+    }
+}
+
 impl Git {
     /// `git fetch REMOTE`, then [`Git::change_set`].
     pub async fn fetch_change_set(&self, cfg: &GitConfig) -> Result<ChangeSet, GitError> {

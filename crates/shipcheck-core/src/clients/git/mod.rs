@@ -18,6 +18,8 @@ use crate::clients::exec::{Cmd, ExecError, Output};
 
 mod changes;
 
+pub use changes::Repo;
+
 /// Why a git command did not give what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

@@ -140,12 +140,12 @@ async fn http_subprocess_and_api_checks_of_a_phase_overlap() {
     ];
     let mut config = Config::default();
     config.engine.concurrency = 16;
-    let ctx = CheckContext::new(
+    let clients = crate::clients::Clients::new(
         Arc::new(config),
         dir.path().to_path_buf(),
-        Arc::new(Checklist::default()),
         Arc::new(ManualClock::new("2026-11-24T10:00:00Z".parse().unwrap())),
     );
+    let ctx = Deps::new(clients, Arc::new(Checklist::default()));
     let events: Log = Arc::default();
     let results = run_checks(&items, &ctx, &Recorder(events.clone())).await;
     assert!(barrier.await.unwrap(), "the three checks never all started");

@@ -10,15 +10,15 @@ use crate::model::duration::Span;
 use crate::model::outcome::Status;
 use crate::runs::stream::NoObserver;
 
-fn ctx(concurrency: usize) -> CheckContext {
+fn ctx(concurrency: usize) -> Deps {
     let mut config = Config::default();
     config.engine.concurrency = concurrency;
-    CheckContext::new(
+    let clients = crate::clients::Clients::new(
         Arc::new(config),
         std::env::temp_dir(),
-        Arc::new(Checklist::default()),
         Arc::new(ManualClock::new("2026-11-24T10:00:00Z".parse().unwrap())),
-    )
+    );
+    Deps::new(clients, Arc::new(Checklist::default()))
 }
 
 fn item(id: &str, check: Option<CheckSpec>) -> Item {
@@ -193,7 +193,7 @@ async fn nothing_to_run_returns_nothing() {
 
 /// A stand-in runner: `sleep:MS` sleeps, `panic` panics, anything else passes with its id.
 fn fake() -> Runner {
-    Arc::new(|item: Item, _ctx: CheckContext| {
+    Arc::new(|item: Item, _ctx: Deps| {
         Box::pin(async move {
             let name = item.id.rsplit('.').next().unwrap_or("").to_string();
             if let Some(ms) = name.strip_prefix("sleep") {
@@ -278,7 +278,7 @@ async fn heartbeat_reports_progress_while_running() {
 #[tokio::test]
 async fn outcomes_are_redacted() {
     let mut ctx = ctx(16);
-    ctx.secrets = Arc::new(vec!["tok-0123456789".into()]);
+    ctx.clients.secrets = Arc::new(vec!["tok-0123456789".into()]);
     let results = run_with(
         &[fake_item("prepare.secret")],
         &ctx,

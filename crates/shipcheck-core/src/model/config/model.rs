@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::checklist::{CheckSpec, Condition, Item};
 use crate::model::duration::Span;
 
+/// `[environments.*]` by name.
+pub type Environments = BTreeMap<String, Environment>;
+
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

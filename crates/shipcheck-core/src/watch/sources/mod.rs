@@ -7,12 +7,12 @@ pub mod postgres;
 pub mod prometheus;
 pub mod sentry;
 
-use crate::checks::CheckContext;
+use crate::watch::WatchContext;
 use crate::watch::signal::HealthSignal;
 use crate::watch::signal::Signal;
 
 /// The integrations' signals for `env`.
-fn integration_signals(ctx: &CheckContext, env: &str) -> Vec<Box<dyn Signal>> {
+fn integration_signals(ctx: &WatchContext, env: &str) -> Vec<Box<dyn Signal>> {
     let mut out: Vec<Box<dyn Signal>> = Vec::new();
     if ctx.config.sentry.is_some() {
         out.push(Box::new(sentry::SentrySignal::default()));
@@ -39,7 +39,7 @@ fn integration_signals(ctx: &CheckContext, env: &str) -> Vec<Box<dyn Signal>> {
 
 /// Every signal of the environment `env`: each app's health endpoint (`probes` probes a
 /// sample), and the integrations' whose tables the config has.
-pub fn signals(ctx: &CheckContext, env: &str, probes: u32) -> Vec<Box<dyn Signal>> {
+pub fn signals(ctx: &WatchContext, env: &str, probes: u32) -> Vec<Box<dyn Signal>> {
     let mut out: Vec<Box<dyn Signal>> = integration_signals(ctx, env);
     if let Some(e) = ctx.config.environments.get(env) {
         for app in &e.apps {
@@ -57,7 +57,7 @@ pub fn signals(ctx: &CheckContext, env: &str, probes: u32) -> Vec<Box<dyn Signal
 }
 
 /// The apps of `env` that have no health URL (they cannot be watched; said in evidence).
-pub fn unwatched_apps(ctx: &CheckContext, env: &str) -> Vec<String> {
+pub fn unwatched_apps(ctx: &WatchContext, env: &str) -> Vec<String> {
     ctx.config
         .environments
         .get(env)

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use crate::checks::CheckContext;
 use crate::checks::postgres::Db;
 use crate::model::watch::{Metric, Reading, SeriesKey};
+use crate::watch::WatchContext;
 use crate::watch::signal::{BoxFuture, Signal};
 
 const CONNECTIONS: &str = "SELECT count(*) FILTER (WHERE backend_type = 'client backend')::int8, \
@@ -26,7 +26,7 @@ impl Signal for PostgresSignal {
     fn min_interval(&self) -> Duration {
         Duration::from_secs(30)
     }
-    fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+    fn sample<'a>(&'a self, ctx: &'a WatchContext) -> BoxFuture<'a, Vec<Reading>> {
         Box::pin(async move {
             let key = SeriesKey::new(Metric::DbConnections, None);
             let (value, detail) = match measure(ctx).await {
@@ -38,7 +38,7 @@ impl Signal for PostgresSignal {
     }
 }
 
-async fn measure(ctx: &CheckContext) -> Result<(f64, String), String> {
+async fn measure(ctx: &WatchContext) -> Result<(f64, String), String> {
     let cfg = ctx
         .config
         .database

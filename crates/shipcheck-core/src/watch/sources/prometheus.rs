@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::checks::CheckContext;
 use crate::clients::prometheus::{CPU_QUERY, MEMORY_QUERY, P95_QUERY};
 use crate::model::watch::{Metric, Reading, SeriesKey};
+use crate::watch::WatchContext;
 use crate::watch::signal::{BoxFuture, Signal};
 
 /// One app's metrics.
@@ -27,7 +27,7 @@ impl Signal for PrometheusSignal {
         // A scrape interval: a faster query returns the same value.
         Duration::from_secs(15)
     }
-    fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+    fn sample<'a>(&'a self, ctx: &'a WatchContext) -> BoxFuture<'a, Vec<Reading>> {
         Box::pin(async move {
             let app = Some(self.app.as_str());
             let prom = match ctx.prometheus() {

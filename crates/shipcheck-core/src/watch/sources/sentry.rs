@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::checks::CheckContext;
 use crate::model::watch::{Metric, Reading, SeriesKey};
+use crate::watch::WatchContext;
 use crate::watch::signal::{BoxFuture, Signal};
 
 /// The window one sample counts errors over when `[sentry] watch_window` is not set.
@@ -20,7 +20,7 @@ impl SentrySignal {
     /// Errors per minute over `window` before now, and not before `since`.
     async fn rate(
         &self,
-        ctx: &CheckContext,
+        ctx: &WatchContext,
         window: Duration,
         since: Option<jiff::Timestamp>,
     ) -> Reading {
@@ -87,7 +87,7 @@ impl Signal for SentrySignal {
         // Sentry counts in one-minute buckets; asking more often adds nothing.
         Duration::from_secs(60)
     }
-    fn sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+    fn sample<'a>(&'a self, ctx: &'a WatchContext) -> BoxFuture<'a, Vec<Reading>> {
         Box::pin(async move {
             let window = ctx
                 .config
@@ -108,7 +108,7 @@ impl Signal for SentrySignal {
             vec![self.rate(ctx, window, since).await]
         })
     }
-    fn baseline_sample<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, Vec<Reading>> {
+    fn baseline_sample<'a>(&'a self, ctx: &'a WatchContext) -> BoxFuture<'a, Vec<Reading>> {
         Box::pin(async move {
             let lookback = ctx
                 .config

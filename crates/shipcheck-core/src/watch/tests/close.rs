@@ -173,12 +173,7 @@ async fn the_review_invitation_is_valid_icalendar_for_the_next_working_day() {
     let w = World::new("", healthy()).await;
     let run = w.live_run().await;
     let perform = |run: &crate::journal::state::RunState| {
-        let actx = crate::actions::ActionContext {
-            check: crate::checks::CheckContext::of(&w.session, Some(run)),
-            by: "dee".into(),
-            message: None,
-            dry_run: false,
-        };
+        let actx = crate::actions::ActionContext::new(w.session.clients(), Some(run), "dee");
         async move {
             crate::actions::perform(&ActionSpec::MonitorReview(MonitorCheck {}), &actx)
                 .await
@@ -321,7 +316,7 @@ async fn the_success_criteria_reflect_a_clean_run() {
     assert_eq!(c[4].met, Met::Met, "{}", c[4].because);
     assert_eq!(c[5].met, Met::Unknown);
     // Close: the final evaluation passes, nothing critical is open.
-    let ctx = crate::checks::CheckContext::of(s, Some(&run));
+    let ctx = crate::watch::WatchContext::of(s, Some(&run));
     let fin = crate::watch::items::final_check(&ctx).await;
     assert_eq!(fin.status, Status::Pass, "{}", fin.summary);
     assert_eq!(
@@ -416,7 +411,7 @@ async fn response_times_fail_only_when_slow_probes_are_sustained() {
     .await;
     let run = w.live_run().await;
     assert_eq!(a.load(Ordering::SeqCst), 10);
-    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
+    let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     let once = crate::watch::items::response_times(&ctx).await;
     assert_eq!(once.status, Status::Pass, "{}", once.summary);
     assert!(once.summary.contains("not sustained"), "{}", once.summary);

@@ -70,7 +70,7 @@ async fn a_clean_watch_with_jittery_latency_raises_nothing() {
     assert!(minutes(w.clock.now()) >= 120.0);
     assert!(w.app.hits() >= 2 * 240, "{}", w.app.hits());
     // The checklist items read the watch.
-    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
+    let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     let errors = crate::watch::items::error_rates(&ctx);
     assert_eq!(
         errors.status,
@@ -193,7 +193,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
     assert_eq!(verdict(&run).verdict, VerdictKind::Failed);
     let ttd = m.time_to_detect().unwrap().as_secs_f64() / 60.0;
     assert!((31.0..32.0).contains(&ttd), "{ttd}");
-    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
+    let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     assert_eq!(
         crate::watch::items::no_critical(&ctx).await.status,
         crate::model::outcome::Status::Fail
@@ -236,7 +236,7 @@ async fn slow_responses_are_medium_fixed_forward_and_resolved_when_they_recover(
     // Kayenta: the final tick passed, but an earlier one failed.
     assert_eq!(leg.outcome, Some(Outcome::Fail));
     assert!(leg.reason.as_deref().unwrap().contains("tick 2 was fail"));
-    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
+    let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     assert_eq!(
         crate::watch::items::metrics(&ctx).status,
         crate::model::outcome::Status::Fail

@@ -86,7 +86,7 @@ async fn a_cpu_over_its_ceiling_is_a_medium_incident() {
         Some(SeriesKey::new(Metric::Cpu, Some("api")))
     );
     assert!(i.record.summary.contains("95.0%"), "{}", i.record.summary);
-    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
+    let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     let metrics = crate::watch::items::metrics(&ctx);
     assert_eq!(metrics.status, crate::model::outcome::Status::Fail);
     assert!(metrics.summary.contains("cpu"), "{}", metrics.summary);
@@ -161,7 +161,7 @@ async fn an_error_rate_far_above_sentrys_baseline_is_critical() {
         ])))
         .mount(&server)
         .await;
-    let ctx = crate::checks::CheckContext::of(&w.session, Some(&run));
+    let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     let nc = crate::watch::items::no_critical(&ctx).await;
     assert_eq!(nc.status, crate::model::outcome::Status::Fail);
     assert!(

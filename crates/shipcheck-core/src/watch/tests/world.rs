@@ -183,13 +183,10 @@ check = {{ type = "command", argv = ["true"] }}
             .await
             .unwrap();
         if self.repo.is_some() {
-            let actx = crate::actions::ActionContext {
-                check: crate::checks::CheckContext::of(s, Some(&run)),
-                by: "dee".into(),
-                message: None,
-                dry_run: false,
-            };
-            let done = crate::actions::merge::perform(&actx).await.unwrap();
+            let actx = crate::actions::ActionContext::new(s.clients(), Some(&run), "dee");
+            let repo = actx.clients.repo();
+            let merge = crate::actions::merge_of(&actx, &repo);
+            let done = crate::actions::merge::perform(&merge).await.unwrap();
             s.append(
                 &run.id,
                 Event::ActionDone {
