@@ -14,6 +14,7 @@ mod support;
 mod actions;
 mod ci;
 mod config_errors;
+mod config_schema;
 mod crash;
 mod demo;
 mod fly;
