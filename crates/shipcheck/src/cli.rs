@@ -41,6 +41,11 @@ pub struct Global {
     /// Print machine-readable JSON (schema `shipcheck/v1`) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// With --json: filter the document with a jq expression, as `gh --jq` does (jq's
+    /// language, built in). A string result prints without quotes, others as JSON, one per
+    /// line: `shipcheck status --json --jq '.items[] | select(.state == "fail") | .id'`.
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
     /// CI integration [default: github when GITHUB_ACTIONS=true, else none]. `github`: also
     /// write the result to $GITHUB_STEP_SUMMARY, annotate the worst failures and set step
     /// outputs in $GITHUB_OUTPUT; never prompt.

@@ -20,6 +20,7 @@ mod demo;
 mod fly;
 mod git;
 mod init;
+mod jq;
 mod lock;
 mod logs;
 mod proof;
