@@ -169,3 +169,13 @@ fn init_writes_the_schema_and_names_it_in_the_first_line() {
     assert!(errors.is_empty(), "{}\n{text}", errors.join("\n"));
     assert!(load_str(&env.config_path(), &text).is_ok());
 }
+
+#[test]
+fn the_rehearsal_worlds_config_is_valid() {
+    // The config the tests' world writes: [clock], every integration, the apps' version
+    // sources, items added and overridden.
+    let env = TestEnv::world();
+    let text = std::fs::read_to_string(env.config_path()).unwrap();
+    let errors = validate(&committed_schema(), &as_json(&text).unwrap());
+    assert!(errors.is_empty(), "{}\n{text}", errors.join("\n"));
+}
