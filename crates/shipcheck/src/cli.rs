@@ -41,6 +41,11 @@ pub struct Global {
     /// Print machine-readable JSON (schema `shipcheck/v1`) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// With --json: filter the document with a jq expression, as `gh --jq` does (jq's
+    /// language, built in). A string result prints without quotes, others as JSON, one per
+    /// line: `shipcheck status --json --jq '.items[] | select(.state == "fail") | .id'`.
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
     /// CI integration [default: github when GITHUB_ACTIONS=true, else none]. `github`: also
     /// write the result to $GITHUB_STEP_SUMMARY, annotate the worst failures and set step
     /// outputs in $GITHUB_OUTPUT; never prompt.
@@ -565,6 +570,18 @@ fn parse_share(s: &str) -> Result<f64, String> {
 pub enum ConfigCommand {
     /// Validate shipcheck.toml and print a summary; exit 2 with the location of any mistake.
     Check,
+    /// Print the JSON Schema (draft 7) of shipcheck.toml, generated from the config types.
+    ///
+    /// TOML editors (Taplo, Even Better TOML) validate and complete the file with it: `init`
+    /// writes shipcheck.schema.json beside the config and points its first line at it
+    /// (`#:schema ./shipcheck.schema.json`). Refresh it after an upgrade with
+    /// `shipcheck config schema -o shipcheck.schema.json`. The schema checks the shape
+    /// (keys, types, values); `config check` also checks time zones, times and item ids.
+    Schema {
+        /// Write it to this file instead of printing it.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Make an open run use the config on disk (a run keeps the config it started with, and
     /// refuses a different one until a person accepts it); journaled with the reason.
     Accept {

@@ -27,6 +27,23 @@ fn main() -> std::process::ExitCode {
         }
     };
     let json = cli.global.json;
+    if let Some(expr) = &cli.global.jq {
+        // As gh: `--jq` filters a --json document, so it needs --json. Checked before anything
+        // runs, and so is the expression.
+        let refused = if json {
+            json::jq::set(expr).map_err(|e| e.to_string())
+        } else {
+            Err("cannot use `--jq` without specifying `--json`".to_string())
+        };
+        if let Err(message) = refused {
+            let e = errors::CliError::Usage(message);
+            e.print();
+            if json {
+                e.print_json();
+            }
+            return std::process::ExitCode::from(e.exit_code());
+        }
+    }
     if ci::in_ci(&cli.global) {
         output::no_prompts();
     }
@@ -45,6 +62,9 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(cmd::dispatch(cli));
     match result {
+        // A document --jq could not filter (said on stderr) is a usage error, unless the
+        // command's own exit code already says something failed.
+        Ok(0) if json::jq::failed() => std::process::ExitCode::from(errors::EXIT_USAGE),
         Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
             let code = e.exit_code();

@@ -135,9 +135,42 @@ impl<'de> Deserialize<'de> for Span {
     }
 }
 
+/// In `shipcheck.toml` a span is a string: a number and a unit (`ms`, `s`, `m`, `h`, `d`),
+/// several parts allowed (`30s`, `15m`, `1h 30m`, `1.5s`).
+impl schemars::JsonSchema for Span {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Span".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A duration: a number and a unit (ms, s, m, h, d), several parts allowed: `30s`, `15m`, `1h 30m`, `1.5s`.",
+            "pattern": SPAN_PATTERN,
+        })
+    }
+}
+
+/// The shape of a span as a regular expression (what [`parse`] accepts, but for its range).
+pub const SPAN_PATTERN: &str = r"^\s*([0-9.]+\s*(ms|s|secs?|m|mins?|h|hrs?|d|days?)\s*)+$";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The schema's pattern accepts what `parse` accepts and refuses its shape errors.
+    #[test]
+    fn the_schema_pattern_agrees_with_parse() {
+        let re = regex::Regex::new(SPAN_PATTERN).unwrap();
+        for ok in [
+            "30s", "15m", "2h", "1h 30m", "1h30m", "250ms", "1.5s", " 2d ", "3 mins",
+        ] {
+            assert!(parse(ok).is_ok() && re.is_match(ok), "{ok}");
+        }
+        for bad in ["", "15", "15 parsecs", "m", "fast", "-1s"] {
+            assert!(parse(bad).is_err() && !re.is_match(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_friendly_forms() {

@@ -37,7 +37,17 @@ pub async fn run(g: &Global, force: bool, yes: bool, ask_fly: bool) -> Result<u8
     let mut d = discover_with(&dir, &answers);
     if d.files.is_empty() {
         write(&path, &template::init_template_no_fly(&tz))?;
-        report(g, &path, &tz, &d, &InitPlan::default(), interactive, true);
+        let schema = write_schema(&dir)?;
+        report(
+            g,
+            &path,
+            &schema,
+            &tz,
+            &d,
+            &InitPlan::default(),
+            interactive,
+            true,
+        );
         return Ok(0);
     }
     let regions = if ask_fly {
@@ -75,8 +85,17 @@ pub async fn run(g: &Global, force: bool, yes: bool, ask_fly: bool) -> Result<u8
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "app".into());
     write(&path, &init_template_from(&tz, &project, &d, &p))?;
-    report(g, &path, &tz, &d, &p, interactive, false);
+    let schema = write_schema(&dir)?;
+    report(g, &path, &schema, &tz, &d, &p, interactive, false);
     Ok(0)
+}
+
+/// The config's JSON Schema beside it, which the file's `#:schema` line names. It is
+/// generated, so it is replaced whenever init writes the config.
+fn write_schema(dir: &Path) -> Result<PathBuf, CliError> {
+    let path = dir.join(config::schema::SCHEMA_FILE);
+    write(&path, &config::schema::json_schema_text())?;
+    Ok(path)
 }
 
 fn write(path: &Path, text: &str) -> Result<(), CliError> {
@@ -194,9 +213,11 @@ fn ask_health(p: &InitPlan, answers: &mut Answers) -> Result<bool, CliError> {
     Ok(any)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn report(
     g: &Global,
     path: &Path,
+    schema: &Path,
     tz: &str,
     d: &Discovery,
     p: &InitPlan,
@@ -217,6 +238,7 @@ fn report(
             "init",
             &docs::Init {
                 path: path.to_path_buf(),
+                schema_file: schema.to_path_buf(),
                 timezone: tz.to_string(),
                 seed_example: seed,
                 files: d.files.clone(),
@@ -240,6 +262,10 @@ fn report(
         return;
     }
     say!("wrote {} (time zone {tz})", path.display());
+    say!(
+        "wrote {} (its JSON Schema: editors with Taplo / Even Better TOML complete and check the file)",
+        schema.display()
+    );
     if seed {
         say!(
             "  no Fly config file (fly.toml, fly.*.toml) found here: it holds the seed team's three apps in fra as an example, marked TODO; replace them"

@@ -86,6 +86,9 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
         Command::Verify { run, env } => show::verify(g, run.as_deref(), &env).await,
         Command::Unlock { reason, who } => admin::unlock(g, &reason, &who).await,
         Command::Config(ConfigCommand::Check) => admin::config_check(g),
+        Command::Config(ConfigCommand::Schema { output }) => {
+            schema::config_schema(g, output.as_deref())
+        }
         Command::Config(ConfigCommand::Accept { reason, who }) => {
             admin::config_accept(g, &reason, &who).await
         }

@@ -1,6 +1,9 @@
-//! `shipcheck schema`: the JSON Schemas of the `--json` documents.
+//! `shipcheck schema`: the JSON Schemas of the `--json` documents; `shipcheck config
+//! schema`: the JSON Schema of `shipcheck.toml`.
 
 use std::path::Path;
+
+use shipcheck_core::model::config::schema::{SCHEMA_FILE, json_schema_text};
 
 use crate::cli::Global;
 use crate::errors::CliError;
@@ -14,14 +17,12 @@ pub fn run(g: &Global, name: Option<&str>, all: Option<&Path>) -> Result<u8, Cli
         })?;
         for d in DOCUMENTS {
             let path = dir.join(format!("{}.json", d.name));
-            std::fs::write(&path, d.schema_text()).map_err(|source| CliError::Io {
-                what: format!("writing {}", path.display()),
-                source,
-            })?;
+            write(&path, &d.schema_text())?;
         }
+        write(&dir.join(SCHEMA_FILE), &json_schema_text())?;
         if !g.json {
             say!(
-                "wrote {} schemas ({}) to {}",
+                "wrote {} schemas ({}) and the config's ({SCHEMA_FILE}) to {}",
                 DOCUMENTS.len(),
                 json::VERSION,
                 dir.display()
@@ -66,4 +67,30 @@ pub fn run(g: &Global, name: Option<&str>, all: Option<&Path>) -> Result<u8, Cli
             Ok(0)
         }
     }
+}
+
+/// `shipcheck config schema [-o FILE]`: needs no config file (an editor wants the schema
+/// before the file is valid).
+pub fn config_schema(g: &Global, output: Option<&Path>) -> Result<u8, CliError> {
+    let text = json_schema_text();
+    match output {
+        Some(path) => {
+            write(path, &text)?;
+            if !g.json {
+                say!(
+                    "wrote the JSON Schema of shipcheck.toml to {}",
+                    path.display()
+                );
+            }
+        }
+        None => say_raw!("{text}"),
+    }
+    Ok(0)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text).map_err(|source| CliError::Io {
+        what: format!("writing {}", path.display()),
+        source,
+    })
 }

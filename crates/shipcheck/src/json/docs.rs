@@ -49,6 +49,8 @@ typed! {
     pub struct Init {
         /// The config written.
         path: PathBuf,
+        /// The config's JSON Schema written beside it (the file's `#:schema` line names it).
+        schema_file: PathBuf,
         /// The project's time zone.
         timezone: String,
         /// No Fly config was found: the seed's apps were written as an example.

@@ -6,6 +6,7 @@
 pub mod core;
 pub mod docs;
 pub mod events;
+pub mod jq;
 pub mod schema;
 
 use serde::Serialize;
@@ -156,18 +157,33 @@ struct Envelope<'a, T: Serialize> {
     body: &'a T,
 }
 
-/// Prints a document of this kind on stdout.
+/// Prints a document of this kind on stdout (through `--jq`'s filter when one is set; the
+/// `error` document never is).
 pub fn print<T: Serialize + Describe>(kind: &str, body: &T) {
     debug_assert!(find(kind).is_some(), "unregistered document {kind}");
-    print_value(&Envelope {
+    let doc = Envelope {
         schema: VERSION,
         kind,
         body,
-    });
+    };
+    if kind == "error" {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+        );
+    } else {
+        print_value(&doc);
+    }
 }
 
-/// Prints a document that carries its own envelope (the run document).
+/// Prints a document that carries its own envelope (the run document), through `--jq`'s
+/// filter when one is set.
 pub fn print_value<T: Serialize>(value: &T) {
+    if let Some(expr) = jq::active() {
+        let doc = serde_json::to_value(value).unwrap_or(Value::Null);
+        jq::print_filtered(expr, &doc, crate::output::stdout_is_tty());
+        return;
+    }
     say!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())

@@ -20,10 +20,16 @@ fn committed_schemas_are_what_the_code_generates() {
             stale.push(d.name);
         }
     }
-    let names: BTreeSet<String> = DOCUMENTS
+    let config_schema = shipcheck_core::model::config::schema::SCHEMA_FILE;
+    let committed = std::fs::read_to_string(dir.join(config_schema)).unwrap_or_default();
+    if committed != shipcheck_core::model::config::schema::json_schema_text() {
+        stale.push(config_schema);
+    }
+    let mut names: BTreeSet<String> = DOCUMENTS
         .iter()
         .map(|d| format!("{}.json", d.name))
         .collect();
+    names.insert(config_schema.to_string());
     let extra: Vec<String> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())

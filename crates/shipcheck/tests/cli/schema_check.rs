@@ -2,8 +2,11 @@
 //! files users read, which a unit test keeps equal to what the code generates). A small
 //! validator for the part of JSON Schema 2020-12 the generated schemas use: `type`,
 //! `properties`, `required`, `additionalProperties`, `items`, `prefixItems`, `minItems`,
-//! `maxItems`, `enum`, `const`, `anyOf`, `minimum`, and `format: date-time`. A keyword it
-//! does not know fails the validation, so the schemas cannot outgrow it unnoticed.
+//! `maxItems`, `enum`, `const`, `anyOf`, `minimum`, and `format: date-time`; and for the
+//! draft-7 schema of `shipcheck.toml` (docs/schemas/shipcheck.schema.json) also `$ref` into
+//! the root's `definitions`, `allOf`, `oneOf` (exactly one), `maximum`, `pattern` and
+//! `default` (an annotation). A keyword it does not know fails the validation, so the
+//! schemas cannot outgrow it unnoticed.
 
 #![allow(dead_code)]
 
@@ -38,7 +41,7 @@ pub fn assert_valid(doc: &Value) {
 /// Every violation of `schema` by `value`, each with its JSON path.
 pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
     let mut errors = Vec::new();
-    check(schema, value, "$", &mut errors);
+    check(schema, schema, value, "$", &mut errors);
     errors
 }
 
@@ -59,14 +62,60 @@ fn is_type(v: &Value, t: &str) -> bool {
     actual == t || (t == "number" && actual == "integer")
 }
 
-fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+/// `root` is the whole schema, for `$ref`.
+fn check(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
     let Some(s) = schema.as_object() else {
         errors.push(format!("{path}: schema is not an object: {schema}"));
         return;
     };
     for (keyword, arg) in s {
         match keyword.as_str() {
-            "$schema" | "$id" | "title" | "description" => {}
+            "$schema" | "$id" | "title" | "description" | "default" | "definitions" => {}
+            "$ref" => match arg
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/definitions/"))
+                .and_then(|name| root.get("definitions")?.get(name))
+            {
+                Some(target) => check(root, target, value, path, errors),
+                None => errors.push(format!("{path}: cannot resolve $ref {arg}")),
+            },
+            "allOf" => {
+                for alt in arg.as_array().into_iter().flatten() {
+                    check(root, alt, value, path, errors);
+                }
+            }
+            "oneOf" => {
+                let alts: Vec<Vec<String>> = arg
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|alt| validate_at(root, alt, value, path))
+                    .collect();
+                let matching = alts.iter().filter(|e| e.is_empty()).count();
+                if matching != 1 {
+                    let why: Vec<String> = alts.into_iter().flatten().collect();
+                    errors.push(format!(
+                        "{path}: matches {matching} of oneOf, not exactly one ({})",
+                        why.join("; ")
+                    ));
+                }
+            }
+            "maximum" => {
+                if let (Some(v), Some(m)) = (value.as_f64(), arg.as_f64())
+                    && v > m
+                {
+                    errors.push(format!("{path}: {v} > {m}"));
+                }
+            }
+            "pattern" => {
+                if let (Some(p), Some(t)) = (arg.as_str(), value.as_str()) {
+                    match regex::Regex::new(p) {
+                        Ok(re) if re.is_match(t) => {}
+                        Ok(_) => errors.push(format!("{path}: {t:?} does not match {p}")),
+                        Err(e) => errors.push(format!("{path}: bad pattern {p}: {e}")),
+                    }
+                }
+            }
             "type" => {
                 let ok = match arg {
                     Value::String(t) => is_type(value, t),
@@ -105,14 +154,14 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
             "anyOf" => {
                 let ok = arg.as_array().is_some_and(|alts| {
                     alts.iter()
-                        .any(|alt| validate_at(alt, value, path).is_empty())
+                        .any(|alt| validate_at(root, alt, value, path).is_empty())
                 });
                 if !ok {
                     let why: Vec<String> = arg
                         .as_array()
                         .into_iter()
                         .flatten()
-                        .flat_map(|alt| validate_at(alt, value, path))
+                        .flat_map(|alt| validate_at(root, alt, value, path))
                         .collect();
                     errors.push(format!(
                         "{path}: matches none of anyOf ({})",
@@ -124,7 +173,7 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
                 if let (Some(props), Some(obj)) = (arg.as_object(), value.as_object()) {
                     for (k, sub) in props {
                         if let Some(v) = obj.get(k) {
-                            check(sub, v, &format!("{path}.{k}"), errors);
+                            check(root, sub, v, &format!("{path}.{k}"), errors);
                         }
                     }
                 }
@@ -150,7 +199,7 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
                                 errors.push(format!("{path}: {k} is not in the schema"))
                             }
                             Value::Bool(true) => {}
-                            sub => check(sub, v, &format!("{path}.{k}"), errors),
+                            sub => check(root, sub, v, &format!("{path}.{k}"), errors),
                         }
                     }
                 }
@@ -162,14 +211,14 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
                         .and_then(Value::as_array)
                         .map_or(0, Vec::len);
                     for (i, v) in items.iter().enumerate().skip(skip) {
-                        check(arg, v, &format!("{path}[{i}]"), errors);
+                        check(root, arg, v, &format!("{path}[{i}]"), errors);
                     }
                 }
             }
             "prefixItems" => {
                 if let (Some(subs), Some(items)) = (arg.as_array(), value.as_array()) {
                     for (i, (sub, v)) in subs.iter().zip(items).enumerate() {
-                        check(sub, v, &format!("{path}[{i}]"), errors);
+                        check(root, sub, v, &format!("{path}[{i}]"), errors);
                     }
                 }
             }
@@ -186,9 +235,9 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
     }
 }
 
-fn validate_at(schema: &Value, value: &Value, path: &str) -> Vec<String> {
+fn validate_at(root: &Value, schema: &Value, value: &Value, path: &str) -> Vec<String> {
     let mut errors = Vec::new();
-    check(schema, value, path, &mut errors);
+    check(root, schema, value, path, &mut errors);
     errors
 }
 
@@ -240,6 +289,30 @@ mod tests {
         ] {
             assert!(!validate(event, &bad).is_empty(), "{bad}");
         }
+        // The draft-7 keywords of the config's schema.
+        let root = json!({
+            "definitions": {"Hhmm": {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}},
+            "properties": {
+                "start": {"$ref": "#/definitions/Hhmm"},
+                "n": {"allOf": [{"maximum": 5}, {"minimum": 1}]},
+                "day": {"oneOf": [{"const": "tue"}, {"type": "string", "pattern": "^t"}]},
+                "gone": {"$ref": "#/definitions/Missing"},
+            },
+        });
+        assert!(validate(&root, &json!({"start": "10:00", "n": 3, "day": "thu"})).is_empty());
+        for (bad, needle) in [
+            (json!({"start": "9"}), "does not match"),
+            (json!({"n": 6}), "6 > 5"),
+            (json!({"day": "tue"}), "matches 2 of oneOf"),
+            (json!({"day": "mon"}), "matches 0 of oneOf"),
+            (json!({"gone": 1}), "cannot resolve $ref"),
+        ] {
+            let errors = validate(&root, &bad);
+            assert!(
+                errors.iter().any(|e| e.contains(needle)),
+                "{bad}: {errors:?}"
+            );
+        }
         let stamp = json!({"type": "string", "format": "date-time"});
         assert!(!validate(&stamp, &json!("yesterday")).is_empty());
         assert!(validate(&stamp, &json!("2026-11-25T11:00:00Z")).is_empty());
@@ -281,6 +354,13 @@ mod tests {
         "prefixItems",
         "minItems",
         "maxItems",
+        "$ref",
+        "definitions",
+        "allOf",
+        "oneOf",
+        "maximum",
+        "pattern",
+        "default",
     ];
 
     /// Every keyword used anywhere in a schema (property names excluded).
@@ -290,12 +370,12 @@ mod tests {
             for (k, v) in o {
                 out.push(k.clone());
                 match k.as_str() {
-                    "properties" => {
+                    "properties" | "definitions" => {
                         for sub in v.as_object().into_iter().flat_map(|p| p.values()) {
                             out.extend(keywords(sub));
                         }
                     }
-                    "anyOf" | "prefixItems" => {
+                    "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
                         for sub in v.as_array().into_iter().flatten() {
                             out.extend(keywords(sub));
                         }

@@ -10,12 +10,12 @@ fn production() -> String {
 
 /// `github.reviews`: every commit of `production..staging` belongs to a pull request approved
 /// by someone other than its author, with no outstanding "changes requested".
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubReviewsCheck {}
 
 /// `github.checks`: the check runs and commit statuses of the branch head all succeeded.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubChecksCheck {
     /// The branch (default `[git] staging`).
@@ -25,18 +25,18 @@ pub struct GithubChecksCheck {
 
 /// `github.workflow`: the push run of the release merge commit on the production branch
 /// appears within `[github] workflow_timeout`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubWorkflowCheck {}
 
 /// `github.pending`: the run waits for approval of the configured environment, and its head
 /// commit is the release merge commit.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubPendingCheck {}
 
 /// `github.jobs`: follows the run's jobs to completion.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubJobsCheck {
     /// Only the `[github] health_jobs` must have succeeded (`verify.actions-health`);
@@ -46,17 +46,17 @@ pub struct GithubJobsCheck {
 }
 
 /// `sentry.rate`: the error rate since the deploy is not above the baseline + tolerance.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentryRateCheck {}
 
 /// `sentry.new_issues`: no issue first seen since the deploy started.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentryNewIssuesCheck {}
 
 /// Built-in query sets for Fly's managed Prometheus.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PrometheusPreset {
     /// CPU busy fraction (`< 0.8`) and memory used fraction (`< 0.9`) per instance.
@@ -67,7 +67,7 @@ pub enum PrometheusPreset {
 }
 
 /// `prometheus`: an instant query per production app against a condition.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrometheusCheck {
     /// A built-in query set (Fly's metrics) instead of `query`.
@@ -92,13 +92,13 @@ pub struct PrometheusCheck {
 }
 
 /// `postgres.health`: connections, long queries and transactions, blocked sessions.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresHealthCheck {}
 
 /// `postgres.migrations`: the staging database has applied the newest migration changed in
 /// `production..staging`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresMigrationsCheck {
     /// Globs of migration files in the repository (default: `[paths] migrations`).
@@ -107,12 +107,12 @@ pub struct PostgresMigrationsCheck {
 }
 
 /// `github.approve`: approves the run's pending deployment of the configured environment.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubApproveAction {}
 
 /// Which Slack message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SlackMessage {
     /// The deployment time (`prepare.team-notified`).
@@ -126,7 +126,7 @@ pub enum SlackMessage {
 }
 
 /// `slack.notify`: posts one message to the webhook (at most once).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlackNotifyAction {
     /// Which message.
@@ -134,6 +134,6 @@ pub struct SlackNotifyAction {
 }
 
 /// `sentry.release`: creates the release for the merge commit and its deploy.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentryReleaseAction {}

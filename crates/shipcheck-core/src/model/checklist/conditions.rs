@@ -212,7 +212,7 @@ pub fn evaluate_checklist(
 /// `[paths]`: groups of repository path globs (relative to the repository root, `/` as the
 /// separator; `*` stays within one directory, `**` crosses directories). Conditions name a
 /// group in `when = { path_groups = ["auth"] }`; the git checks read them directly.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathsConfig {
     /// Critical code: `TODO:`/`FIXME:` added here fail `prepare.no-todo`, and a change here

@@ -12,7 +12,7 @@ fn staging() -> String {
 
 /// `fly.region`: every machine of every app of `env` is in the app's `region` (or in one of
 /// `regions`, when given).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlyRegionCheck {
     /// The environment (default `production`).
@@ -25,7 +25,7 @@ pub struct FlyRegionCheck {
 
 /// `fly.secrets`: each app of `env` has its `required_secrets` and every secret name its
 /// counterpart in `compare_with` has; `Staged`/`Partial` secrets are reported.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlySecretsCheck {
     /// The environment checked (default `production`).
@@ -42,7 +42,7 @@ pub struct FlySecretsCheck {
 
 /// `fly.env`: the differences between the apps' configs (`[env]`, primary region) in
 /// `compare_with` and in `env`. Evidence for a person; passes whenever it could read both.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlyEnvCheck {
     /// The environment (default `production`).
@@ -54,7 +54,9 @@ pub struct FlyEnvCheck {
 }
 
 /// What `fly.releases` does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReleasesMode {
     /// Record each app's current release as the run's rollback target
@@ -67,7 +69,7 @@ pub enum ReleasesMode {
 }
 
 /// `fly.releases`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlyReleasesCheck {
     /// The environment (default `production`).
@@ -80,7 +82,7 @@ pub struct FlyReleasesCheck {
 
 /// `fly.status`: each app's machines started, on the current release (newer than the
 /// recorded rollback target when the run has one), checks passing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlyStatusCheck {
     /// The environment (default `production`).
@@ -100,7 +102,7 @@ impl FlyStatusCheck {
 
 /// `fly.logs`: each app's logs over `[fly] logs_window` after its newest release, scanned
 /// for `[fly.error_patterns]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlyLogsCheck {
     /// The environment (default `production`).
@@ -113,7 +115,7 @@ pub struct FlyLogsCheck {
 
 /// `fly.version`: every app of `env` serves the promoted commit, read where each app's
 /// `version` says (the health answer, sampled `samples` times, or each Machine's image).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlyVersionCheck {
     /// The environment (default `production`).

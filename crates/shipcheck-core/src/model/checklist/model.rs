@@ -10,7 +10,19 @@ use serde::{Deserialize, Serialize};
 use crate::model::duration::Span;
 
 /// The eight phases of a deployment, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Pre-Deployment (1-2 days before).
@@ -91,7 +103,7 @@ impl std::fmt::Display for Phase {
 }
 
 /// What an item is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     /// Automatic, with evidence.
@@ -114,7 +126,7 @@ impl ItemKind {
 }
 
 /// One line of the checklist.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// Stable id, `phase.name` (`prepare.backup`).
@@ -192,7 +204,7 @@ impl Item {
 
 /// When an item is required. Any true part makes it required; an item whose condition is
 /// false is recorded `not_required` with the reason.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     /// Globs of repository paths; any changed file matching one triggers the item.
@@ -211,7 +223,7 @@ pub struct Condition {
 }
 
 /// Expected HTTP status: one code or a list.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum StatusSpec {
     /// One code.
@@ -237,7 +249,7 @@ impl StatusSpec {
 }
 
 /// An HTTP probe.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpCheck {
     /// The URL to request.
@@ -276,7 +288,7 @@ fn get() -> String {
 }
 
 /// Probe every app's health URL in one environment, concurrently.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
     /// `staging` or `production` (any environment in the config).
@@ -290,7 +302,7 @@ pub struct HealthCheck {
 }
 
 /// Run a program.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandCheck {
     /// Program and arguments, run directly (no shell): `["pnpm", "test"]`.
@@ -311,12 +323,12 @@ pub struct CommandCheck {
 }
 
 /// The deploy window, from `[window]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowCheck {}
 
 /// Re-run other items' checks (the seed's "Check staging one final time").
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RerunCheck {
     /// Item ids whose checks run again.
@@ -326,7 +338,7 @@ pub struct RerunCheck {
 /// The built-in load test (`shipcheck loadtest`) as a check: against `url`, or else against
 /// every app of `env` that has a `health_url`, one app after another. Only loopback and the
 /// staging apps' hosts are accepted as targets.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadtestCheck {
     /// One URL to load-test instead of the environment's health URLs.
@@ -369,7 +381,7 @@ pub struct LoadtestCheck {
 }
 
 /// How an automatic item is checked. `type` selects the kind.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CheckSpec {
     /// One HTTP probe.
@@ -468,12 +480,12 @@ pub enum CheckSpec {
 }
 
 /// A check (or action) of the watch; its settings come from `[monitor]` and `[incident]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorCheck {}
 
 /// A git check; its settings come from `[git]` and `[paths]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GitCheck {}
 
@@ -519,7 +531,7 @@ impl CheckSpec {
 }
 
 /// What an action item does. Later integrations add variants (merge, approve, notify, ...).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ActionSpec {
     /// Run a program (a team's own step), journaled like every action.
@@ -545,12 +557,12 @@ pub enum ActionSpec {
 
 /// The release merge; branches and remote come from `[git]`, the description from
 /// `--message` or the commit subjects.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeAction {}
 
 /// Print the rollback commands for this run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackCommandsAction {}
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_SPEED: f64 = 10_000.0;
 
 /// `[clock]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockConfig {
     /// Time runs this many times faster than the wall clock (default 1: real time).
@@ -20,11 +20,18 @@ pub struct ClockConfig {
     /// process (or after a crash) sees time go on, never back. Required with `speed` or
     /// `start`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "timestamp")]
     pub since: Option<Timestamp>,
     /// The instant `since` stands for (default: `since` itself). A rehearsal sets it inside
     /// the deploy window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "timestamp")]
     pub start: Option<Timestamp>,
+}
+
+/// An RFC 3339 instant, written as a string (`"2026-12-01T09:00:00Z"`).
+fn timestamp(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "format": "date-time"})
 }
 
 fn one() -> f64 {

@@ -12,7 +12,7 @@ use crate::model::duration::Span;
 pub const FLY_TOKEN_VARS: [&str; 2] = ["FLY_ACCESS_TOKEN", "FLY_API_TOKEN"];
 
 /// `[fly]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlyConfig {
     /// The flyctl program and any leading arguments (default `["flyctl"]`). A list, so a
@@ -49,7 +49,7 @@ impl Default for FlyConfig {
 /// `[fly.error_patterns]`: what makes a log entry an error line. Every part is matched
 /// against the entry's **message** (what the app printed), never its envelope: Fly labels
 /// every app line `info`, so the app's own level, panic or 5xx is only in the message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorPatterns {
     /// The app's own log levels that are errors, compared without case (default `["error",

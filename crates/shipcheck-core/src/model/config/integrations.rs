@@ -45,7 +45,7 @@ macro_rules! limits {
 limits!(GithubConfig, SentryConfig, SlackConfig, PrometheusConfig);
 
 /// `[github]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubConfig {
     /// `owner/name`.
@@ -112,7 +112,7 @@ impl GithubConfig {
 }
 
 /// `[sentry]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentryConfig {
     /// Base URL (default `https://sentry.io`; a region host like `https://de.sentry.io`, or a
@@ -172,7 +172,7 @@ fn twenty() -> u64 {
 }
 
 /// `[slack]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlackConfig {
     /// The environment variable holding the incoming-webhook URL (default `SLACK_WEBHOOK_URL`).
@@ -195,7 +195,9 @@ fn slack_webhook_env() -> String {
 }
 
 /// How the Prometheus token is sent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PrometheusAuth {
     /// `Authorization: Bearer TOKEN` (Fly's docs, `flyctl auth token`).
@@ -206,7 +208,7 @@ pub enum PrometheusAuth {
 }
 
 /// `[prometheus]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrometheusConfig {
     /// The query base URL; Fly: `https://api.fly.io/prometheus/ORG-SLUG`.
@@ -231,7 +233,7 @@ pub struct PrometheusConfig {
 }
 
 /// `[database]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// The environment variable holding the production database URL (default `DATABASE_URL`).

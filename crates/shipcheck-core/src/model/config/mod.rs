@@ -15,6 +15,7 @@ pub mod integrations;
 pub mod load;
 pub mod model;
 pub mod monitor;
+pub mod schema;
 mod span;
 pub mod template;
 pub mod validate;
@@ -38,6 +39,8 @@ pub use validate::{check_timezone, parse_hhmm};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_malformed;
 #[cfg(test)]
 mod tests_render;
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::model::duration::Span;
 pub type Environments = BTreeMap<String, Environment>;
 
 /// The whole file.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// `[project]`
@@ -73,7 +73,7 @@ pub struct Config {
 }
 
 /// `[project]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Project {
     /// Project name; the deploy lock is per project and environment.
@@ -102,7 +102,7 @@ fn utc() -> String {
 }
 
 /// `[git]`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GitConfig {
     /// The repository, relative to the config file's directory (default `.`).
@@ -144,7 +144,7 @@ fn origin() -> String {
 }
 
 /// `[environments.NAME]`
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     /// `[[environments.NAME.apps]]`
@@ -153,7 +153,7 @@ pub struct Environment {
 }
 
 /// One app in one environment.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct App {
     /// Short name shared across environments (`internal-api`).
@@ -166,6 +166,7 @@ pub struct App {
     pub health_url: Option<String>,
     /// The status the health endpoint must answer (default 200).
     #[serde(default = "status_200")]
+    #[schemars(range(min = 100, max = 599))]
     pub expect_status: u16,
     /// Fly region every machine must be in (`fra`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,7 +182,7 @@ pub struct App {
 /// `version = { … }` of an app: where it says which commit it runs. The value read must name
 /// the commit (the full SHA, or an abbreviation of at least 7 hex digits, alone or as a part
 /// like `deployment-3f2a9c1d7e4b` or `1.4.0+3f2a9c1`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum VersionSource {
     /// A JSON pointer into the health answer's body (`"/version"`).
@@ -262,7 +263,19 @@ fn status_200() -> u16 {
 }
 
 /// A weekday as written in `[window] days`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Day {
     /// Monday
@@ -298,17 +311,20 @@ impl Day {
 }
 
 /// `[window]`: when deploys may happen (the seed: Tue-Thu, 10 AM-2 PM).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowConfig {
     /// Days deploys may happen.
     #[serde(default = "default_days")]
+    #[schemars(length(min = 1))]
     pub days: Vec<Day>,
     /// Local start time, `HH:MM`.
     #[serde(default = "ten")]
+    #[schemars(regex(pattern = crate::model::config::schema::HHMM_PATTERN))]
     pub start: String,
     /// Local end time, `HH:MM` (exclusive).
     #[serde(default = "fourteen")]
+    #[schemars(regex(pattern = crate::model::config::schema::HHMM_PATTERN))]
     pub end: String,
     /// IANA time zone of `start`/`end`; defaults to `[project] timezone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -337,7 +353,7 @@ fn fourteen() -> String {
 }
 
 /// `[engine]`: how checks run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
     /// How many checks run at once (default 16).
@@ -365,7 +381,7 @@ fn five_minutes() -> Span {
 }
 
 /// `[checklist]`: how a team changes the built-in checklist.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistConfig {
     /// Item ids removed from the checklist.
@@ -384,7 +400,7 @@ pub struct ChecklistConfig {
 }
 
 /// Fields of an item a team may retune. Each given field replaces the built-in one.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemOverride {
     /// New title.

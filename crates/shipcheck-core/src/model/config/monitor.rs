@@ -7,7 +7,7 @@ use crate::model::config::validate::{Issue, parse_hhmm};
 use crate::model::duration::Span;
 
 /// `[monitor]`: how the release is measured before it ships and watched after.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorConfig {
     /// How often a tick summarises the samples (the seed's "every 15 minutes").
@@ -93,7 +93,7 @@ impl Default for MonitorConfig {
 }
 
 /// The rollback strategy an incident uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RollbackStrategy {
     /// Redeploy every app with the image recorded before the deploy.
@@ -121,7 +121,7 @@ impl RollbackStrategy {
 }
 
 /// `[incident]`: what happens when something goes wrong, and the review after.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentConfig {
     /// A critical incident rolls back without a prompt.
@@ -139,6 +139,7 @@ pub struct IncidentConfig {
     /// The post-deployment review: local time (`HH:MM`, project time zone) on the next
     /// working day.
     #[serde(default = "ten_am")]
+    #[schemars(regex(pattern = crate::model::config::schema::HHMM_PATTERN))]
     pub review_time: String,
     /// How long the review is.
     #[serde(default = "one_hour")]

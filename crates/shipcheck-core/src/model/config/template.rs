@@ -116,12 +116,16 @@ pub(crate) fn section_rule(env: &str) -> String {
 pub(crate) fn head(timezone: &str, project: &str, found: &str) -> String {
     let tz = toml::Value::String(timezone.to_string()).to_string();
     let project = toml::Value::String(project.to_string()).to_string();
+    let directive = crate::model::config::schema::SCHEMA_DIRECTIVE;
     format!(
-        r#"# shipcheck.toml — how this team deploys to production.
+        r#"{directive}
+# shipcheck.toml — how this team deploys to production.
 #
 # `shipcheck config check` validates this file, `shipcheck plan` shows the checklist it
 # resolves to. Every key is described in docs/config.md. Replace the placeholders
-# (contacts, URLs) with your own.
+# (contacts, URLs) with your own. The first line points TOML editors (Taplo, Even Better
+# TOML) at shipcheck.schema.json, beside this file, for completion and validation
+# (`shipcheck config schema -o shipcheck.schema.json` refreshes it after an upgrade).
 {found}
 [project]
 name = {project}
