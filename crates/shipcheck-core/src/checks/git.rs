@@ -1,6 +1,6 @@
 //! The git checks: `git.pending`, `git.changelog`, `git.todo`, `git.docs`, `git.clean`.
-//! They read the context's change set (one `git fetch` per context, shared), so running
-//! them together costs one computation. A git failure is an `error` with git's own words.
+//! They read the [`Repo`]'s change set (one `git fetch`, shared by the clones of one
+//! [`crate::clients::Clients`]), so running them together costs one computation. A git failure is an `error` with git's own words.
 
 use serde_json::{Value, json};
 

@@ -2,6 +2,7 @@
 //! that samples every signal continuously and ticks every interval, incidents and the
 //! severity policy, the rollback and its verification, and the end-of-day close.
 //!
+//! - [`context`]: what the signals and items read ([`WatchContext`]: the clients, the run).
 //! - [`signal`]: what is sampled (a [`Signal`] per source; the health endpoint here,
 //!   integrations add theirs).
 //! - [`baseline`]: the previous release's values, measured in `preflight`.
