@@ -168,8 +168,13 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
-    /// Sign the record of a completed run; this ends the run and releases the lock.
+    /// Sign the record of a completed run; this ends the run and releases the lock. With
+    /// `--key`, also signs the journal's head with that SSH key (`ssh-keygen -Y sign -n
+    /// shipcheck`); on a run already signed, `--key` adds the SSH signature.
     Sign {
+        /// An SSH private key (or the public key of one in ssh-agent) to sign the record with.
+        #[arg(long, value_name = "PATH")]
+        key: Option<std::path::PathBuf>,
         #[command(flatten)]
         who: Who,
     },

@@ -6,6 +6,7 @@
 pub mod anchor;
 mod person;
 pub mod pin;
+pub mod signature;
 pub mod stream;
 pub mod trust;
 
@@ -41,6 +42,12 @@ pub enum RunError {
     #[error("{message}")]
     ConfigChanged {
         /// What changed, and what to do.
+        message: String,
+    },
+    /// The record could not be signed with an SSH key (ssh-keygen refused or is missing).
+    #[error("{message}")]
+    Signature {
+        /// What ssh-keygen said, and what to do.
         message: String,
     },
     /// There is no open run to act on.
@@ -449,6 +456,7 @@ impl crate::model::error::HasKind for RunError {
             RunError::Fold(_) => ErrorKind::Usage,
             RunError::Refused { .. } | RunError::NoRun { .. } => ErrorKind::Usage,
             RunError::ConfigChanged { .. } => ErrorKind::Config,
+            RunError::Signature { .. } => ErrorKind::Integration,
             RunError::Action(a) => a.kind(),
         }
     }

@@ -72,7 +72,7 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
         } => walk::retry(g, &item, yes, dry_run, &who).await,
         Command::Waive { item, reason, who } => items::waive(g, &item, &reason, &who).await,
         Command::Note { kind, text, who } => items::note(g, kind, &text, &who).await,
-        Command::Sign { who } => items::sign(g, &who).await,
+        Command::Sign { key, who } => items::sign(g, key.as_deref(), &who).await,
         Command::Abort { reason, who } => items::abort(g, &reason, &who).await,
         Command::Status { run, env } => show::status(g, run.as_deref(), &env).await,
         Command::History { limit } => show::history(g, limit).await,

@@ -370,7 +370,11 @@ typed! {
         runs_row_matches: Omit<bool>,
         /// The anchors of the chain's head outside the store, and what each showed.
         anchors: Vec<VerifyAnchor>,
-        /// Everything holds: the chain, the runs row, every anchor that could be reached.
+        /// The record's SSH signatures, each checked against the allowed signers (and a
+        /// `missing` one when `[team] require_ssh_signature` is set and there is none).
+        signatures: Vec<VerifySignature>,
+        /// Everything holds: the chain, the runs row, every anchor that could be reached,
+        /// every SSH signature.
         ok: bool,
     }
 }
@@ -388,6 +392,20 @@ typed! {
         diff: String,
         /// The programs and URLs that differ from the production branch's committed config.
         differs_from_production: Vec<String>,
+    }
+}
+
+typed! {
+    /// One SSH signature of the record, as `verify` checked it.
+    pub struct VerifySignature {
+        /// The event it covers (0 for a missing one).
+        seq: i64,
+        /// `good`, `bad`, `unknown_signer`, `mismatch`, `missing`, `not_checkable` or `error`.
+        result: String,
+        /// Who signed, as the allowed-signers file names the key (when good).
+        signer: Omit<String>,
+        /// What was compared.
+        detail: String,
     }
 }
 

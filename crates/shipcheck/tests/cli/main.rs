@@ -25,6 +25,7 @@ mod proof;
 mod resume;
 mod secrets;
 mod shell;
+mod signature;
 mod speed;
 mod untrusted;
 mod walk;
