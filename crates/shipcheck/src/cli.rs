@@ -112,7 +112,8 @@ pub enum Command {
         /// Environment [default: production].
         #[arg(long, default_value = "production")]
         env: String,
-        /// Your name for the record [default: `git config user.name`].
+        /// Your name for the record [default: `git config user.name`]; refused once the store has
+        /// a team (the token says who you are).
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },
@@ -325,6 +326,17 @@ pub enum Command {
     /// Stand-ins for rehearsals and tests (not for production use).
     #[command(subcommand, hide = true)]
     Sandbox(SandboxCommand),
+    /// The team's people: once one is added, every person-action is recorded with the person
+    /// whose token the terminal holds, and `--by` is refused.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Keep your personal token (read from stdin) in your config directory (0600), after
+    /// checking it against the store; SHIPCHECK_TOKEN, when set, wins.
+    Login,
+    /// Remove the token `login` saved.
+    Logout,
+    /// Who this terminal acts as.
+    Whoami,
     /// Load-test one URL: HTTP/1.1 keep-alive, a fixed number of connections or a constant
     /// arrival rate, latency percentiles, throughput and errors by kind.
     ///
@@ -405,6 +417,37 @@ fn parse_speed(s: &str) -> Result<f64, String> {
             shipcheck_core::model::config::clock::MAX_SPEED
         ))
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Add a person; prints their personal token once (only its hash is stored). The first
+    /// person may be added by anyone who can write the store; after that, only a lead.
+    Add {
+        /// Their name (unique).
+        name: String,
+        /// Their email (unique; the principal of their SSH key in the allowed signers).
+        #[arg(long)]
+        email: String,
+        /// What they do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// The people of the team.
+    List,
+}
+
+/// A person's role.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    /// Runs deployments.
+    Deployer,
+    /// Reviews (security reviews, approvals).
+    Reviewer,
+    /// On call.
+    OnCall,
+    /// Leads the team; adds people.
+    Lead,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod person;
 pub mod pin;
 pub mod signature;
 pub mod stream;
+pub mod team;
 pub mod trust;
 
 use std::sync::Arc;

@@ -27,7 +27,7 @@ fn done(g: &Global, kind: &str, run: &RunState, text: String) -> Result<u8, CliE
 pub async fn tick(g: &Global, item: &str, note: Option<String>, who: &Who) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.open_run(who.run.as_deref(), &who.env).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let run = session.tick(&run, item, &by, note).await?;
     done(
         g,
@@ -40,7 +40,7 @@ pub async fn tick(g: &Global, item: &str, note: Option<String>, who: &Who) -> Re
 pub async fn waive(g: &Global, item: &str, reason: &str, who: &Who) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.open_run(who.run.as_deref(), &who.env).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let run = session.waive(&run, item, &by, reason).await?;
     done(
         g,
@@ -53,7 +53,7 @@ pub async fn waive(g: &Global, item: &str, reason: &str, who: &Who) -> Result<u8
 pub async fn note(g: &Global, kind: NoteKindArg, text: &str, who: &Who) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.open_run(who.run.as_deref(), &who.env).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let kind = match kind {
         NoteKindArg::Issue => NoteKind::Issue,
         NoteKindArg::Lesson => NoteKind::Lesson,
@@ -65,7 +65,7 @@ pub async fn note(g: &Global, kind: NoteKindArg, text: &str, who: &Who) -> Resul
 
 pub async fn sign(g: &Global, key: Option<&std::path::Path>, who: &Who) -> Result<u8, CliError> {
     let session = context::session(g).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     // `--key` on a signed run adds the SSH signature the sign left to be added.
     if let Some(key) = key {
         let run = session.resolve(who.run.as_deref(), &who.env).await?;
@@ -118,7 +118,7 @@ fn ssh_signed_line(run: &RunState) -> String {
 pub async fn abort(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.open_run(who.run.as_deref(), &who.env).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let run = session.abort(&run, reason, &by).await?;
     done(
         g,

@@ -16,10 +16,11 @@ mod rollback;
 mod schema;
 mod show;
 mod stop;
+mod team;
 mod walk;
 mod workflow;
 
-use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand};
+use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand, TeamCommand};
 use crate::errors::CliError;
 
 /// Runs the command; returns the exit code on success paths (0 or 1). Under GitHub Actions,
@@ -90,6 +91,13 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
             admin::config_accept(g, &reason, &who).await
         }
         Command::Changes => changes::run(g).await,
+        Command::Team(TeamCommand::Add { name, email, role }) => {
+            team::add(g, &name, &email, role).await
+        }
+        Command::Team(TeamCommand::List) => team::list(g).await,
+        Command::Login => team::login(g).await,
+        Command::Logout => team::logout(),
+        Command::Whoami => team::whoami(g).await,
         Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {
             app,

@@ -583,3 +583,41 @@ impl Describe for KindName {
         one_of_strings(&names)
     }
 }
+
+typed! {
+    /// `shipcheck team add`: the person added, and their token (shown this once).
+    pub struct TeamAdd {
+        /// Their name.
+        name: String,
+        /// Their email.
+        email: String,
+        /// `deployer`, `reviewer`, `on-call` or `lead`.
+        role: String,
+        /// The personal token; shipcheck keeps only its SHA-256.
+        token: String,
+    }
+}
+
+typed! {
+    /// `shipcheck team list`: the team's people (never their tokens).
+    pub struct TeamList {
+        /// Everyone, by name.
+        people: Vec<TeamPerson>,
+    }
+}
+
+typed! {
+    /// A person of the team.
+    pub struct TeamPerson {
+        /// Their name.
+        name: String,
+        /// Their email.
+        email: String,
+        /// `deployer`, `reviewer`, `on-call` or `lead`.
+        role: String,
+        /// When they were added.
+        added_at: jiff::Timestamp,
+        /// Who added them.
+        added_by: String,
+    }
+}

@@ -27,6 +27,7 @@ mod secrets;
 mod shell;
 mod signature;
 mod speed;
+mod team;
 mod untrusted;
 mod walk;
 mod watch;
