@@ -337,6 +337,17 @@ pub enum Command {
     Logout,
     /// Who this terminal acts as.
     Whoami,
+    /// The team's page: runs, each run live (Server-Sent Events), its record, `/metrics`
+    /// and `/healthz`; people log in with their token to tick, waive and add notes.
+    Serve {
+        /// Address to listen on; beyond loopback only with --behind-tls-proxy.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Served behind a proxy that terminates TLS (Fly, nginx, Caddy): cookies are Secure,
+        /// and a non-loopback --listen is allowed.
+        #[arg(long)]
+        behind_tls_proxy: bool,
+    },
     /// Load-test one URL: HTTP/1.1 keep-alive, a fixed number of connections or a constant
     /// arrival rate, latency percentiles, throughput and errors by kind.
     ///

@@ -98,6 +98,10 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
         Command::Login => team::login(g).await,
         Command::Logout => team::logout(),
         Command::Whoami => team::whoami(g).await,
+        Command::Serve {
+            listen,
+            behind_tls_proxy,
+        } => team::serve(g, listen, behind_tls_proxy).await,
         Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {
             app,

@@ -189,3 +189,29 @@ pub async fn whoami(g: &Global) -> Result<u8, CliError> {
     }
     Ok(0)
 }
+
+/// `shipcheck serve`.
+pub async fn serve(g: &Global, listen: std::net::SocketAddr, tls: bool) -> Result<u8, CliError> {
+    let session = context::session(g).await?;
+    let (listener, bound) = shipcheck_web::bind(listen, tls)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    say_err!(
+        "serving the team's page on http://{bound}/ (Ctrl-C stops it){}",
+        if session.store.has_team().await? {
+            ""
+        } else {
+            "; no team in this store yet: the page is read-only until `shipcheck team add`"
+        }
+    );
+    shipcheck_web::serve(
+        listener,
+        shipcheck_web::App::new(session, shipcheck_web::Options { tls }),
+    )
+    .await
+    .map_err(|source| CliError::Io {
+        what: format!("serving on {bound}"),
+        source,
+    })?;
+    Ok(0)
+}

@@ -24,6 +24,7 @@ mod logs;
 mod proof;
 mod resume;
 mod secrets;
+mod serve;
 mod shell;
 mod signature;
 mod speed;
