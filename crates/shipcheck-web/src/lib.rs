@@ -4,6 +4,7 @@
 //! process reaches every viewer), a strict Content-Security-Policy, and team actions that go
 //! through the same core functions as the CLI, by a logged-in person with a CSRF token.
 
+mod actions;
 mod auth;
 mod html;
 mod pages;
@@ -120,6 +121,12 @@ pub fn router(app: App) -> Router {
         .route("/runs/{id}/note", post(act_note))
         .route("/runs/{id}/tick", post(act_tick))
         .route("/runs/{id}/waive", post(act_waive))
+        .route("/runs/{id}/sign", post(actions::sign))
+        .route("/runs/{id}/incident", post(actions::incident))
+        .route(
+            "/runs/{id}/rollback",
+            get(actions::rollback_page).post(actions::rollback_do),
+        )
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
 }

@@ -192,6 +192,29 @@ fn fragment(run: &RunState, who: Option<&(String, String)>) -> String {
         out.push_str("</ul>");
     }
     if let Some((_, csrf)) = who {
+        if run.status == shipcheck_core::journal::state::RunStatus::Completed {
+            let _ = write!(
+                out,
+                "<h2>Sign</h2><form class=\"act\" method=\"post\" action=\"/runs/{run}/sign\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>Sign the record</button></form>",
+                run = esc(&run.id),
+                csrf = esc(csrf),
+            );
+        }
+        if open {
+            let _ = write!(
+                out,
+                "<h2>Raise an incident</h2><form class=\"act\" method=\"post\" action=\"/runs/{run}/incident\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><select name=\"severity\" aria-label=\"severity\"><option>low</option><option>medium</option><option>high</option><option>critical</option></select><input type=\"text\" name=\"summary\" required aria-label=\"what is wrong\"><button>Raise</button></form>",
+                run = esc(&run.id),
+                csrf = esc(csrf),
+            );
+        }
+        if run.status != shipcheck_core::journal::state::RunStatus::Aborted {
+            let _ = write!(
+                out,
+                "<p><a href=\"/runs/{}/rollback\">Roll back…</a> (the exact commands are shown first)</p>",
+                esc(&run.id)
+            );
+        }
         let _ = write!(
             out,
             "<h2>Add a note</h2><form class=\"act\" method=\"post\" action=\"/runs/{run}/note\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><select name=\"kind\" aria-label=\"kind\"><option value=\"general\">note</option><option value=\"issue\">issue observed</option><option value=\"lesson\">lesson learned</option></select><input type=\"text\" name=\"text\" required aria-label=\"note\"><button>Add</button></form>",

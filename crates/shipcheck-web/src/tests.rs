@@ -394,3 +394,84 @@ fn beyond_loopback_only_behind_tls() {
     assert!(crate::check_listen("127.0.0.1:0".parse().unwrap(), false).is_ok());
     assert!(crate::check_listen("[::1]:0".parse().unwrap(), false).is_ok());
 }
+
+#[tokio::test]
+async fn sign_incident_and_rollback_from_the_browser_ask_and_record_the_person() {
+    let w = world(false).await;
+    let (cookie, csrf) = login(&w).await;
+    let n = events(&w).await;
+    // Sign: the run is not complete; refused, nothing journaled.
+    let (s, _, body) = send(
+        &w.app,
+        post(
+            &format!("/runs/{}/sign", w.run),
+            Some(&cookie),
+            &format!("csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("sign when every phase is complete"), "{body}");
+    // Rollback: the page needs a session; the action needs the typed words.
+    let (s, h, _) = send(&w.app, get(&format!("/runs/{}/rollback", w.run))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/login");
+    let (s, _, body) = send(
+        &w.app,
+        post(
+            &format!("/runs/{}/rollback", w.run),
+            Some(&cookie),
+            &format!("csrf={csrf}&reason=bad&confirm=yes"),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (s, _, _) = send(
+        &w.app,
+        post(
+            &format!("/runs/{}/rollback", w.run),
+            None,
+            "csrf=x&reason=bad&confirm=roll+back",
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(events(&w).await, n, "nothing journaled");
+    // An incident, by the person.
+    let (s, _, body) = send(
+        &w.app,
+        post(
+            &format!("/runs/{}/incident", w.run),
+            Some(&cookie),
+            &format!("csrf={csrf}&severity=low&summary=%3Cb%3Eslow%3C%2Fb%3E+pages"),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("Incident #1 (low) raised by Ana &lt;ana@example.com&gt;"),
+        "{body}"
+    );
+    assert!(!body.contains("<b>slow"));
+    let run = w.session.load(&w.run).await.unwrap();
+    assert_eq!(run.monitor.incidents[0].record.by, "Ana <ana@example.com>");
+    let (s, _, _) = send(
+        &w.app,
+        post(
+            &format!("/runs/{}/incident", w.run),
+            Some(&cookie),
+            &format!("csrf={csrf}&severity=huge&summary=x"),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The logged-in page offers the forms.
+    let mut req = get(&format!("/runs/{}", w.run));
+    req.headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let (_, _, page) = send(&w.app, req).await;
+    assert!(
+        page.contains("/incident\"") && page.contains("Roll back…"),
+        "{page}"
+    );
+}
