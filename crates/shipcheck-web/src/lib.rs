@@ -110,6 +110,7 @@ pub fn router(app: App) -> Router {
         .route("/", get(pages::history))
         .route("/healthz", get(healthz))
         .route("/metrics", get(pages::metrics))
+        .route("/team", get(pages::team))
         .route("/assets/app.js", get(app_js))
         .route("/assets/app.css", get(app_css))
         .route("/login", get(pages::login_form).post(login))

@@ -29,7 +29,8 @@ pub(crate) async fn history(State(app): State<App>, headers: HeaderMap) -> Respo
         Ok(r) => r,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
     };
-    let mut body = String::from("<h1>Runs</h1>");
+    let mut body =
+        String::from("<h1>Runs</h1><p><a href=\"/team\">The team and its DORA metrics</a></p>");
     if runs.is_empty() {
         body.push_str("<p>No runs yet: <code>shipcheck deploy</code> starts one.</p>");
     } else {
@@ -255,18 +256,20 @@ pub(crate) async fn login_form() -> Response {
 
 /// Prometheus text: runs by verdict, incidents by severity, time to detect.
 pub(crate) async fn metrics(State(app): State<App>) -> Response {
-    let runs = match app.session.store.list_runs(None, HISTORY).await {
+    let runs = match folded(&app).await {
         Ok(r) => r,
-        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+        Err(r) => return r,
     };
     let mut verdicts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut severities: BTreeMap<&'static str, u64> = BTreeMap::new();
     let (mut detect_sum, mut detect_n) = (0.0f64, 0u64);
-    for r in &runs {
-        let Ok(run) = app.session.load(&r.id).await else {
-            continue;
-        };
-        *verdicts.entry(verdict(&run).verdict.as_str()).or_default() += 1;
+    let (mut recover_sum, mut recover_n) = (0.0f64, 0u64);
+    for run in &runs {
+        if let Some(s) = shipcheck_core::report::dora::time_to_restore(run) {
+            recover_sum += s as f64;
+            recover_n += 1;
+        }
+        *verdicts.entry(verdict(run).verdict.as_str()).or_default() += 1;
         for i in &run.monitor.incidents {
             *severities.entry(i.record.severity.as_str()).or_default() += 1;
             if let Some(live) = run.monitor.release_live_at {
@@ -299,6 +302,9 @@ pub(crate) async fn metrics(State(app): State<App>) -> Response {
     out.push_str("# HELP shipcheck_time_to_detect_seconds From the release going live to each incident.\n# TYPE shipcheck_time_to_detect_seconds summary\n");
     let _ = writeln!(out, "shipcheck_time_to_detect_seconds_sum {detect_sum}");
     let _ = writeln!(out, "shipcheck_time_to_detect_seconds_count {detect_n}");
+    out.push_str("# HELP shipcheck_time_to_recover_seconds From a run's first incident to its rollback verified healthy.\n# TYPE shipcheck_time_to_recover_seconds summary\n");
+    let _ = writeln!(out, "shipcheck_time_to_recover_seconds_sum {recover_sum}");
+    let _ = writeln!(out, "shipcheck_time_to_recover_seconds_count {recover_n}");
     (
         [(
             header::CONTENT_TYPE,
@@ -307,4 +313,83 @@ pub(crate) async fn metrics(State(app): State<App>) -> Response {
         out,
     )
         .into_response()
+}
+
+fn dur(s: Option<i64>) -> String {
+    match s {
+        None => "no data".into(),
+        Some(s) if s < 3600 => format!("{} min", s / 60),
+        Some(s) if s < 86_400 => format!("{:.1} h", s as f64 / 3600.0),
+        Some(s) => format!("{:.1} days", s as f64 / 86_400.0),
+    }
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map(|r| format!("{:.0}%", r * 100.0))
+        .unwrap_or_else(|| "no data".into())
+}
+
+/// Every run of the newest [`HISTORY`], folded.
+async fn folded(app: &App) -> Result<Vec<RunState>, Response> {
+    let rows = app
+        .session
+        .store
+        .list_runs(None, HISTORY)
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response())?;
+    let mut runs = Vec::new();
+    for r in &rows {
+        if let Ok(run) = app.session.load(&r.id).await {
+            runs.push(run);
+        }
+    }
+    Ok(runs)
+}
+
+/// The team page: the five DORA metrics from the journals, and the people.
+pub(crate) async fn team(State(app): State<App>, headers: HeaderMap) -> Response {
+    let runs = match folded(&app).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let d = shipcheck_core::report::dora::compute(&runs);
+    let mut body = format!(
+        "<h1>Team</h1><h2>DORA metrics</h2><p>From the journals of the newest {HISTORY} runs: {n} production deployment(s) over {days:.0} day(s).</p>\
+<table><tbody>\
+<tr><th>Deployment frequency</th><td>{freq}</td></tr>\
+<tr><th>Lead time for changes (median, first commit → live)</th><td>{lead}</td></tr>\
+<tr><th>Change fail rate (rolled back or critical incident)</th><td>{cfr} ({failed} of {n})</td></tr>\
+<tr><th>Time to restore (median, first incident → rollback verified)</th><td>{ttr}</td></tr>\
+<tr><th>Rework rate (deployments right after a failed one)</th><td>{rework} ({rw} of {n})</td></tr>\
+</tbody></table>",
+        n = d.deployments,
+        days = d.period_days,
+        freq = d
+            .per_week
+            .map(|w| format!("{w:.1} per week"))
+            .unwrap_or_else(|| "no data".into()),
+        lead = dur(d.lead_time_median_s),
+        cfr = pct(d.change_fail_rate),
+        failed = d.failed,
+        ttr = dur(d.time_to_restore_median_s),
+        rework = pct(d.rework_rate),
+        rw = d.rework,
+    );
+    match app.session.store.people().await {
+        Ok(people) if !people.is_empty() => {
+            body.push_str("<h2>People</h2><table><tbody>");
+            for p in &people {
+                let _ = write!(
+                    body,
+                    "<tr><td>{}</td><td>{}</td></tr>",
+                    esc(&p.identity()),
+                    esc(p.role.as_str())
+                );
+            }
+            body.push_str("</tbody></table>");
+        }
+        _ => body.push_str("<p>No team in this store yet (<code>shipcheck team add</code>).</p>"),
+    }
+    let who = who(&app, &headers);
+    Html(page("Team", who.as_ref().map(|w| w.0.as_str()), &body)).into_response()
 }

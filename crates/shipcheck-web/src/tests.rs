@@ -352,6 +352,26 @@ async fn metrics_count_runs_by_verdict_and_incidents_by_severity() {
         "{text}"
     );
     assert!(text.contains("# TYPE shipcheck_time_to_detect_seconds summary"));
+    assert!(
+        text.contains("shipcheck_time_to_recover_seconds_count 0"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_team_page_says_no_data_rather_than_zero_and_lists_people() {
+    let w = world(false).await;
+    let (s, _, page) = send(&w.app, get("/team")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("0 production deployment(s)"), "{page}");
+    assert!(
+        page.contains("Change fail rate (rolled back or critical incident)</th><td>no data"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Ana &lt;ana@example.com&gt;</td><td>lead"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -78,17 +78,7 @@ fn the_page_is_served_on_loopback_and_a_note_from_another_process_reaches_it_liv
     assert_eq!(start.code, 0, "{}", start.stderr);
     let run = start.json()["run"].as_str().unwrap().to_string();
 
-    let mut child = env.cmd(&["serve", "--listen", "127.0.0.1:0"]).spawn();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    let mut first = String::new();
-    BufReader::new(stderr).read_line(&mut first).unwrap();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
+    let (server, addr) = start_server(&env);
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
 
     assert!(fetch(&addr, "/healthz").ends_with("ok\n"));
@@ -113,5 +103,123 @@ fn the_page_is_served_on_loopback_and_a_note_from_another_process_reaches_it_liv
     );
     let page = fetch(&addr, &format!("/runs/{run}/fragment"));
     assert!(page.contains("checked the dashboards"), "{page}");
+    drop(server);
+}
+
+fn send_post(addr: &str, path: &str, cookie: Option<&str>, form: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text
+}
+
+fn get_with(addr: &str, path: &str, cookie: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text
+}
+
+fn start_server(env: &TestEnv) -> (Server, String) {
+    let mut child = env.cmd(&["serve", "--listen", "127.0.0.1:0"]).spawn();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    let mut first = String::new();
+    BufReader::new(stderr).read_line(&mut first).unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    (server, addr)
+}
+
+#[test]
+fn a_deployed_run_counts_on_the_team_page_and_is_signed_in_the_browser_as_the_person() {
+    let env = TestEnv::world();
+    let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+    config.push_str(
+        "\n[team]\nallowed_signers = \".github/allowed_signers\"\nrequire_ssh_signature = true\n",
+    );
+    std::fs::write(env.config_path(), config).unwrap();
+    let run = crate::proof::walk_to_completed(&env);
+    let ana = env
+        .shipcheck(&[
+            "team",
+            "add",
+            "Ana",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "lead",
+            "--json",
+        ])
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (server, addr) = start_server(&env);
+
+    let team = fetch(&addr, "/team");
+    assert!(team.contains("1 production deployment(s)"), "{team}");
+    assert!(team.contains("0% (0 of 1)"), "{team}");
+    let metrics = fetch(&addr, "/metrics");
+    assert!(
+        metrics.contains("shipcheck_runs{verdict=\"success\"} 1"),
+        "{metrics}"
+    );
+
+    let login = send_post(&addr, "/login", None, &format!("token={ana}"));
+    assert!(login.starts_with("HTTP/1.1 303"), "{login}");
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    let page = get_with(&addr, &format!("/runs/{run}"), &cookie);
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[at..at + 64].to_string();
+    assert!(page.contains("Sign the record"), "{page}");
+    let signed = send_post(
+        &addr,
+        &format!("/runs/{run}/sign"),
+        Some(&cookie),
+        &format!("csrf={csrf}"),
+    );
+    assert!(signed.starts_with("HTTP/1.1 200"), "{signed}");
+    assert!(
+        signed.contains("still to be added from a terminal"),
+        "{signed}"
+    );
+    let status = env.shipcheck(&["status", "--json"]).json();
+    assert_eq!(status["status"], "signed", "{status}");
+    let events = env.shipcheck(&["events", "--json"]).json();
+    let last = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["event"]["type"] == "run_signed")
+        .cloned()
+        .unwrap();
+    assert_eq!(last["event"]["by"], "Ana <ana@example.com>");
     drop(server);
 }
