@@ -416,6 +416,13 @@ pub struct DemoArgs {
     /// Do not use PostgreSQL even when one answers on 127.0.0.1:5432.
     #[arg(long)]
     pub no_postgres: bool,
+    /// Also serve the team's page (`shipcheck serve`) over the rehearsal's store, live while
+    /// the checklist runs (implies --keep).
+    #[arg(long)]
+    pub serve: bool,
+    /// Where `--serve` listens (loopback).
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
+    pub listen: std::net::SocketAddr,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

@@ -223,3 +223,42 @@ fn a_deployed_run_counts_on_the_team_page_and_is_signed_in_the_browser_as_the_pe
     assert_eq!(last["event"]["by"], "Ana <ana@example.com>");
     drop(server);
 }
+
+#[test]
+fn demo_serve_opens_the_rehearsal_with_the_page_running() {
+    let env = TestEnv::bare();
+    let dir = env.dir.path().join("world");
+    let mut child = env
+        .cmd(&[
+            "demo",
+            "--serve",
+            "--no-run",
+            "--no-postgres",
+            "--listen",
+            "127.0.0.1:0",
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .spawn();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut lines = BufReader::new(stdout);
+    let mut addr = None;
+    let mut seen = String::new();
+    for _ in 0..200 {
+        let mut line = String::new();
+        if lines.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+        if let Some(rest) = line.split("the page   http://").nth(1) {
+            addr = rest.split('/').next().map(String::from);
+            break;
+        }
+    }
+    let addr = addr.unwrap_or_else(|| panic!("no page address in:\n{seen}"));
+    assert!(fetch(&addr, "/healthz").ends_with("ok\n"));
+    let page = fetch(&addr, "/");
+    assert!(page.contains("No runs yet"), "{page}");
+    drop(server);
+}
