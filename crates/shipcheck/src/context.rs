@@ -129,7 +129,18 @@ pub fn held_token() -> Result<Option<String>, CliError> {
         },
     };
     if let Some(t) = &token {
-        crate::output::add_secrets(vec![t.clone()]);
+        guard_token(t);
     }
     Ok(token)
+}
+
+/// Keeps a personal token out of everything printed: its random part only, since the
+/// prefix every token shares (`shipcheck_`) would otherwise make pieces of *other* tokens
+/// (a new person's, printed once by `team add`) look like this one's.
+pub fn guard_token(token: &str) {
+    let t = token.trim();
+    let random = t
+        .strip_prefix(shipcheck_core::model::person::TOKEN_PREFIX)
+        .unwrap_or(t);
+    crate::output::add_secrets(vec![random.to_string()]);
 }

@@ -114,7 +114,7 @@ pub async fn login(g: &Global) -> Result<u8, CliError> {
             source,
         })?;
     let token = line.trim().to_string();
-    crate::output::add_secrets(vec![token.clone()]);
+    context::guard_token(&token);
     let person = session.authenticate(&token).await?;
     let Some(path) = context::token_file() else {
         return Err(CliError::Usage(
