@@ -117,7 +117,8 @@ pub enum Command {
         /// Environment [default: production].
         #[arg(long, default_value = "production")]
         env: String,
-        /// Your name for the record [default: `git config user.name`].
+        /// Your name for the record [default: `git config user.name`]; refused once the store has
+        /// a team (the token says who you are).
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },
@@ -173,8 +174,13 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
-    /// Sign the record of a completed run; this ends the run and releases the lock.
+    /// Sign the record of a completed run; this ends the run and releases the lock. With
+    /// `--key`, also signs the journal's head with that SSH key (`ssh-keygen -Y sign -n
+    /// shipcheck`); on a run already signed, `--key` adds the SSH signature.
     Sign {
+        /// An SSH private key (or the public key of one in ssh-agent) to sign the record with.
+        #[arg(long, value_name = "PATH")]
+        key: Option<std::path::PathBuf>,
         #[command(flatten)]
         who: Who,
     },
@@ -325,6 +331,28 @@ pub enum Command {
     /// Stand-ins for rehearsals and tests (not for production use).
     #[command(subcommand, hide = true)]
     Sandbox(SandboxCommand),
+    /// The team's people: once one is added, every person-action is recorded with the person
+    /// whose token the terminal holds, and `--by` is refused.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Keep your personal token (read from stdin) in your config directory (0600), after
+    /// checking it against the store; SHIPCHECK_TOKEN, when set, wins.
+    Login,
+    /// Remove the token `login` saved.
+    Logout,
+    /// Who this terminal acts as.
+    Whoami,
+    /// The team's page: runs, each run live (Server-Sent Events), its record, `/metrics`
+    /// and `/healthz`; people log in with their token to tick, waive and add notes.
+    Serve {
+        /// Address to listen on; beyond loopback only with --behind-tls-proxy.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Served behind a proxy that terminates TLS (Fly, nginx, Caddy): cookies are Secure,
+        /// and a non-loopback --listen is allowed.
+        #[arg(long)]
+        behind_tls_proxy: bool,
+    },
     /// Load-test one URL: HTTP/1.1 keep-alive, a fixed number of connections or a constant
     /// arrival rate, latency percentiles, throughput and errors by kind.
     ///
@@ -393,6 +421,13 @@ pub struct DemoArgs {
     /// Do not use PostgreSQL even when one answers on 127.0.0.1:5432.
     #[arg(long)]
     pub no_postgres: bool,
+    /// Also serve the team's page (`shipcheck serve`) over the rehearsal's store, live while
+    /// the checklist runs (implies --keep).
+    #[arg(long)]
+    pub serve: bool,
+    /// Where `--serve` listens (loopback).
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
+    pub listen: std::net::SocketAddr,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -405,6 +440,37 @@ fn parse_speed(s: &str) -> Result<f64, String> {
             shipcheck_core::model::config::clock::MAX_SPEED
         ))
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Add a person; prints their personal token once (only its hash is stored). The first
+    /// person may be added by anyone who can write the store; after that, only a lead.
+    Add {
+        /// Their name (unique).
+        name: String,
+        /// Their email (unique; the principal of their SSH key in the allowed signers).
+        #[arg(long)]
+        email: String,
+        /// What they do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// The people of the team.
+    List,
+}
+
+/// A person's role.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    /// Runs deployments.
+    Deployer,
+    /// Reviews (security reviews, approvals).
+    Reviewer,
+    /// On call.
+    OnCall,
+    /// Leads the team; adds people.
+    Lead,
 }
 
 #[derive(Debug, Subcommand)]

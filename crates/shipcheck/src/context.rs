@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use shipcheck_core::model::config::{self, LoadedConfig};
 use shipcheck_core::runs::Session;
+use shipcheck_core::runs::team::Actor;
 use shipcheck_core::store::{Store, StoreTarget};
 
 use crate::cli::Global;
@@ -76,10 +77,70 @@ pub async fn session(global: &Global) -> Result<Session, CliError> {
     Ok(Session::new(store, Arc::new(loaded), clock))
 }
 
-/// The person acting: `--by`, else `git config user.name`, else `$USER`.
-pub async fn actor(by: &Option<String>) -> String {
-    match by {
-        Some(b) if !b.trim().is_empty() => b.trim().to_string(),
-        _ => shipcheck_core::clients::git::default_actor().await,
+/// The person acting. With a team in the store: the person whose token this process holds
+/// (`SHIPCHECK_TOKEN`, else the one `shipcheck login` saved), and `--by` is refused. Without
+/// one: `--by`, else `git config user.name`, else `$USER`.
+pub async fn actor(session: &Session, by: &Option<String>) -> Result<String, CliError> {
+    Ok(actor_of(session, by).await?.recorded())
+}
+
+/// [`actor`], as the core's [`Actor`].
+pub async fn actor_of(session: &Session, by: &Option<String>) -> Result<Actor, CliError> {
+    let typed = by.as_deref().filter(|b| !b.trim().is_empty());
+    let fallback = match typed {
+        Some(_) => String::new(),
+        None => shipcheck_core::clients::git::default_actor().await,
+    };
+    let token = held_token()?;
+    Ok(session
+        .actor(token.as_deref(), typed, move || fallback)
+        .await?)
+}
+
+/// The environment variable a personal token is read from first.
+pub const TOKEN_ENV: &str = "SHIPCHECK_TOKEN";
+
+/// Where `shipcheck login` keeps the token: `$XDG_CONFIG_HOME/shipcheck/token`, else
+/// `~/.config/shipcheck/token`.
+pub fn token_file() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => PathBuf::from(std::env::var_os("HOME")?).join(".config"),
+    };
+    Some(base.join("shipcheck").join("token"))
+}
+
+/// The token this process acts with, if any (kept out of everything printed).
+pub fn held_token() -> Result<Option<String>, CliError> {
+    let token = match std::env::var(TOKEN_ENV) {
+        Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+        _ => match token_file() {
+            Some(path) if path.exists() => {
+                let text = std::fs::read_to_string(&path).map_err(|source| CliError::Io {
+                    what: format!(
+                        "reading the token `shipcheck login` saved in {}",
+                        path.display()
+                    ),
+                    source,
+                })?;
+                Some(text.trim().to_string()).filter(|t| !t.is_empty())
+            }
+            _ => None,
+        },
+    };
+    if let Some(t) = &token {
+        guard_token(t);
     }
+    Ok(token)
+}
+
+/// Keeps a personal token out of everything printed: its random part only, since the
+/// prefix every token shares (`shipcheck_`) would otherwise make pieces of *other* tokens
+/// (a new person's, printed once by `team add`) look like this one's.
+pub fn guard_token(token: &str) {
+    let t = token.trim();
+    let random = t
+        .strip_prefix(shipcheck_core::model::person::TOKEN_PREFIX)
+        .unwrap_or(t);
+    crate::output::add_secrets(vec![random.to_string()]);
 }

@@ -75,6 +75,10 @@ pub fn line(e: &StoredEvent) -> Option<String> {
         ),
         Event::RunAborted { reason, by } => format!("run aborted by {by}: {reason}"),
         Event::RunSigned { by } => format!("run signed by {by}"),
+        Event::RecordSshSigned { signature } => format!(
+            "record signed with {} by {} (event {})",
+            signature.key, signature.by, signature.seq
+        ),
         _ => return None,
     })
 }

@@ -14,6 +14,7 @@ pub mod http;
 pub mod prometheus;
 pub mod sentry;
 pub mod slack;
+pub mod ssh;
 
 use std::sync::Arc;
 

@@ -240,6 +240,8 @@ pub struct RunState {
     /// Where the journal's head was anchored outside the store.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anchors: Vec<crate::model::event::JournalAnchor>,
+    /// SSH signatures over the journal's head (`record_ssh_signed`), oldest first.
+    pub ssh_signatures: Vec<crate::model::event::SshSignature>,
 }
 
 /// A journal that cannot be read as a run.
@@ -323,6 +325,7 @@ impl RunState {
             anomalies: Vec::new(),
             head_hash: first.hash.clone(),
             anchors: Vec::new(),
+            ssh_signatures: Vec::new(),
             config_text: config.clone(),
         };
         // A journal that verifies always loads: an event that cannot be applied (written by a
@@ -567,6 +570,12 @@ impl RunState {
                     "the config's programs and URLs were not compared with the production branch's committed config ({reason}); the run uses {}",
                     settings.join(", ")
                 ));
+            }
+            Event::RecordSshSigned { signature } => {
+                if self.status != RunStatus::Signed {
+                    return Err(bad("comes before the run was signed".into()));
+                }
+                self.ssh_signatures.push(signature.clone());
             }
             Event::ConfigAccepted { digest, config, .. } => {
                 self.config_digest.clone_from(digest);

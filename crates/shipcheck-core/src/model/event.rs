@@ -251,6 +251,12 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// An SSH signature over the journal's head, added after `run_signed`
+    /// (`shipcheck sign --key`): see [`SshSignature`].
+    RecordSshSigned {
+        /// The signature and what it covers.
+        signature: SshSignature,
+    },
     /// The baseline, measured in `preflight` before the merge.
     BaselineRecorded {
         /// Every series' baseline.
@@ -342,6 +348,7 @@ impl Event {
             Event::StopDone { .. } => "stop_done",
             Event::StopFailed { .. } => "stop_failed",
             Event::RunSigned { .. } => "run_signed",
+            Event::RecordSshSigned { .. } => "record_ssh_signed",
             Event::ConfigAccepted { .. } => "config_accepted",
             Event::ConfigTrusted { .. } => "config_trusted",
             Event::ConfigNotCompared { .. } => "config_not_compared",
@@ -399,6 +406,28 @@ pub struct AnchorPlace {
     pub ok: bool,
     /// What happened.
     pub detail: String,
+}
+
+/// An SSH signature (`ssh-keygen -Y sign -n shipcheck`) over [`signed_message`] of event
+/// `seq`: since every event's hash chains to the one before, it covers the whole journal up
+/// to that event. `shipcheck verify` checks it against the repository's allowed signers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SshSignature {
+    /// The event signed (the journal's last event when signing).
+    pub seq: i64,
+    /// Its hash.
+    pub head: String,
+    /// Who added the signature (the person shipcheck acted for).
+    pub by: String,
+    /// The key, as ssh-keygen names it (`ED25519 key SHA256:…`).
+    pub key: String,
+    /// The armored signature (`-----BEGIN SSH SIGNATURE-----`).
+    pub signature: String,
+}
+
+/// The exact text an SSH signature of a run's journal is made over.
+pub fn signed_message(run_id: &str, seq: i64, head: &str) -> String {
+    format!("shipcheck-record {run_id} event {seq} head {head}\n")
 }
 
 /// The line a git note holds for one anchored run.

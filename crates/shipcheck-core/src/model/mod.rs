@@ -14,6 +14,7 @@ pub mod facts;
 pub mod incident;
 pub mod loadtest;
 pub mod outcome;
+pub mod person;
 pub mod redact;
 pub mod shell;
 pub mod watch;

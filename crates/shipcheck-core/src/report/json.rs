@@ -87,6 +87,8 @@ pub struct Signed {
     pub by: String,
     /// When.
     pub at: Timestamp,
+    /// The SSH signatures over the journal's head (`shipcheck sign --key`).
+    pub ssh_signatures: Vec<crate::model::event::SshSignature>,
 }
 
 /// One item of the run.
@@ -210,6 +212,7 @@ pub fn report(run: &RunState) -> RunReport {
         signed: run.signed.as_ref().map(|(by, at)| Signed {
             by: by.clone(),
             at: *at,
+            ssh_signatures: run.ssh_signatures.clone(),
         }),
         items,
         rollbacks: run.rollbacks.clone(),

@@ -189,6 +189,13 @@ pub fn render(run: &RunState, tz: &str) -> String {
                 "**Signature**: {by} **Date/Time**: {}",
                 local_time(*at, tz)
             );
+            for s in &run.ssh_signatures {
+                let _ = writeln!(
+                    out,
+                    "\n**SSH signature** ({}, added by {}) over event {}, journal head `{}` (`shipcheck verify` checks it against the allowed signers):\n\n```\n{}```",
+                    s.key, s.by, s.seq, s.head, s.signature
+                );
+            }
         }
         None => {
             let _ = writeln!(

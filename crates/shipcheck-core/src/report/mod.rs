@@ -3,6 +3,7 @@
 //! success criteria of the seed are computed in [`criteria`].
 
 pub mod criteria;
+pub mod dora;
 pub mod json;
 pub mod junit;
 pub mod markdown;

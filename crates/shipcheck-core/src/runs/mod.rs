@@ -6,7 +6,9 @@
 pub mod anchor;
 mod person;
 pub mod pin;
+pub mod signature;
 pub mod stream;
+pub mod team;
 pub mod trust;
 
 use std::sync::Arc;
@@ -41,6 +43,12 @@ pub enum RunError {
     #[error("{message}")]
     ConfigChanged {
         /// What changed, and what to do.
+        message: String,
+    },
+    /// The record could not be signed with an SSH key (ssh-keygen refused or is missing).
+    #[error("{message}")]
+    Signature {
+        /// What ssh-keygen said, and what to do.
         message: String,
     },
     /// There is no open run to act on.
@@ -463,6 +471,7 @@ impl crate::model::error::HasKind for RunError {
             RunError::Fold(_) => ErrorKind::Usage,
             RunError::Refused { .. } | RunError::NoRun { .. } => ErrorKind::Usage,
             RunError::ConfigChanged { .. } => ErrorKind::Config,
+            RunError::Signature { .. } => ErrorKind::Integration,
             RunError::Action(a) => a.kind(),
         }
     }

@@ -46,7 +46,7 @@ impl Session {
         }
         if record.item.other_than_deployer && by == run.started_by {
             return Err(RunError::refused(format!(
-                "{item_id} must be confirmed by someone other than the deployer ({}); run it as the reviewer with `--by NAME`",
+                "{item_id} must be confirmed by someone other than the deployer ({}); the reviewer runs it (with their own token when the store has a team, else `--by NAME`)",
                 run.started_by
             )));
         }

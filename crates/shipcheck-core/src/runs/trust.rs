@@ -40,6 +40,9 @@ pub fn integration_settings(loaded: &LoadedConfig) -> BTreeMap<String, String> {
     if let Some(p) = &c.prometheus {
         out.insert("prometheus.url".into(), p.url.clone());
     }
+    if let Some(k) = &c.team.ssh_keygen {
+        out.insert("team.ssh_keygen".into(), k.clone());
+    }
     for item in &loaded.checklist.items {
         if let Some(CheckSpec::Command(cmd)) = &item.check {
             let what = match &cmd.shell {

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 mod backend;
 mod journal;
 mod lock;
+mod people;
 mod query;
 mod schema;
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::store::StoreError;
 use crate::store::backend::{Begin, Pool, Store, on_pool, ts_text};
 
 /// The newest schema this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// One step of the schema.
 struct Migration {
@@ -16,11 +16,42 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: V1_SQLITE,
-    postgres: V1_POSTGRES,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: V1_SQLITE,
+        postgres: V1_POSTGRES,
+    },
+    Migration {
+        version: 2,
+        sqlite: V2_SQLITE,
+        postgres: V2_POSTGRES,
+    },
+];
+
+/// Version 2 on SQLite: the team's people. A token is kept only as its SHA-256.
+const V2_SQLITE: &str = r#"
+CREATE TABLE people (
+    name       TEXT NOT NULL PRIMARY KEY,
+    email      TEXT NOT NULL UNIQUE,
+    role       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    added_at   TEXT NOT NULL,
+    added_by   TEXT NOT NULL
+) STRICT;
+"#;
+
+/// Version 2 on PostgreSQL.
+const V2_POSTGRES: &str = r#"
+CREATE TABLE people (
+    name       TEXT NOT NULL PRIMARY KEY,
+    email      TEXT NOT NULL UNIQUE,
+    role       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    added_at   TEXT NOT NULL,
+    added_by   TEXT NOT NULL
+);
+"#;
 
 /// Version 1 on SQLite: STRICT tables, so a stored value always has its declared type.
 const V1_SQLITE: &str = r#"

@@ -148,6 +148,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         anomalies: Vec::new(),
         head_hash: String::new(),
         anchors: Vec::new(),
+        ssh_signatures: Vec::new(),
         config_text: None,
     };
     // What the settled items recorded, as the fold reads it from their evidence.

@@ -13,7 +13,7 @@ pub async fn unlock(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError>
         ));
     }
     let session = context::session(g).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let now = session.clock.now();
     let broken = session
         .store
@@ -53,7 +53,7 @@ pub async fn config_accept(
 ) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.resolve(who.run.as_deref(), &who.env).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let (run, diff) = shipcheck_core::runs::pin::accept(&session, &run, &by, reason).await?;
     // The programs and URLs the run now uses, against the production branch's.
     let trust = match shipcheck_core::runs::trust::compare_with_production(&session).await {

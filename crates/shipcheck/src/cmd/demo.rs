@@ -51,7 +51,7 @@ pub async fn run(g: &Global, args: &DemoArgs) -> Result<u8, CliError> {
             (t.path().to_path_buf(), Some(t))
         }
     };
-    let keep = args.keep || args.no_run;
+    let keep = args.keep || args.no_run || args.serve;
     let started = Instant::now();
     say!(
         "shipcheck demo — scenario {}, time ×{} (the seed's 2-hour watch takes about {:.0} s)",
@@ -78,6 +78,9 @@ pub async fn run(g: &Global, args: &DemoArgs) -> Result<u8, CliError> {
     .await
     .map_err(|e| CliError::Integration(format!("cannot build the rehearsal world: {e}")))?;
     describe_world(&world);
+    if args.serve {
+        serve_page(&world, args.listen).await?;
+    }
     let mut code = 0;
     if !args.no_run {
         say!(
@@ -120,6 +123,27 @@ pub async fn run(g: &Global, args: &DemoArgs) -> Result<u8, CliError> {
         drop(tmp);
     }
     Ok(code)
+}
+
+/// Serves the team's page over the world's store, in this process, for as long as it runs.
+async fn serve_page(world: &World, listen: std::net::SocketAddr) -> Result<(), CliError> {
+    let loaded = shipcheck_core::model::config::load_file(world.config_path())?;
+    let target = shipcheck_core::store::StoreTarget::Sqlite(
+        world.dir.join(".shipcheck").join("shipcheck.db"),
+    );
+    let store = shipcheck_core::store::Store::open(&target).await?;
+    let clock = shipcheck_core::model::clock::for_config(&loaded.config.clock)
+        .map_err(|e| CliError::Usage(e.0))?;
+    let session = shipcheck_core::runs::Session::new(store, std::sync::Arc::new(loaded), clock);
+    let (listener, bound) = shipcheck_web::bind(listen, false)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    say!("  the page   http://{bound}/ (the team's view, live as the checklist runs)");
+    tokio::spawn(shipcheck_web::serve(
+        listener,
+        shipcheck_web::App::new(session, shipcheck_web::Options { tls: false }),
+    ));
+    Ok(())
 }
 
 async fn operate(exe: &Path, world: &World) -> Result<u8, CliError> {

@@ -16,10 +16,11 @@ mod rollback;
 mod schema;
 mod show;
 mod stop;
+mod team;
 mod walk;
 mod workflow;
 
-use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand};
+use crate::cli::{Cli, Command, ConfigCommand, LogsCommand, SandboxCommand, TeamCommand};
 use crate::errors::CliError;
 
 /// Runs the command; returns the exit code on success paths (0 or 1). Under GitHub Actions,
@@ -72,7 +73,7 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
         } => walk::retry(g, &item, yes, dry_run, &who).await,
         Command::Waive { item, reason, who } => items::waive(g, &item, &reason, &who).await,
         Command::Note { kind, text, who } => items::note(g, kind, &text, &who).await,
-        Command::Sign { who } => items::sign(g, &who).await,
+        Command::Sign { key, who } => items::sign(g, key.as_deref(), &who).await,
         Command::Abort { reason, who } => items::abort(g, &reason, &who).await,
         Command::Status { run, env } => show::status(g, run.as_deref(), &env).await,
         Command::History { limit } => show::history(g, limit).await,
@@ -93,6 +94,17 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
             admin::config_accept(g, &reason, &who).await
         }
         Command::Changes => changes::run(g).await,
+        Command::Team(TeamCommand::Add { name, email, role }) => {
+            team::add(g, &name, &email, role).await
+        }
+        Command::Team(TeamCommand::List) => team::list(g).await,
+        Command::Login => team::login(g).await,
+        Command::Logout => team::logout(),
+        Command::Whoami => team::whoami(g).await,
+        Command::Serve {
+            listen,
+            behind_tls_proxy,
+        } => team::serve(g, listen, behind_tls_proxy).await,
         Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {
             app,

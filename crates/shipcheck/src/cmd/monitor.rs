@@ -22,7 +22,7 @@ pub async fn monitor(g: &Global, args: &MonitorArgs) -> Result<u8, CliError> {
         .walk_guard(session.project(), &args.env)
         .await?;
     let run = session.open_run(args.run.as_deref(), &args.env).await?;
-    let by = context::actor(&args.by).await;
+    let by = context::actor(&session, &args.by).await?;
     let m = &session.loaded.config.monitor;
     let interval = args.interval.unwrap_or(m.interval.get());
     let duration = args.duration.unwrap_or(m.duration.get());
@@ -102,7 +102,7 @@ pub async fn incident(g: &Global, args: &IncidentArgs) -> Result<u8, CliError> {
     let run = session
         .open_run(args.who.run.as_deref(), &args.who.env)
         .await?;
-    let by = context::actor(&args.who.by).await;
+    let by = context::actor(&session, &args.who.by).await?;
     if let Some(id) = args.resolve {
         let run = shipcheck_core::incidents::respond::resolve_incident(
             &session,

@@ -23,7 +23,7 @@ pub async fn run(
     if run.status.is_open() {
         shipcheck_core::runs::pin::check(&session, &run)?;
     }
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let opts = RollbackOptions {
         strategy: match strategy {
             StrategyArg::GitRevert => Strategy::GitRevert,

@@ -170,6 +170,7 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
         reason: Omit(reason),
         runs_row_matches: Omit(None),
         anchors: Vec::new(),
+        signatures: Vec::new(),
         ok: intact,
     };
     let (mut ok, text, mut value) = match (&chain, &fold) {
@@ -238,6 +239,23 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
                 location: c.location.clone(),
                 result: c.result.clone(),
                 detail: c.detail.clone(),
+            })
+            .collect();
+        // The record's SSH signatures, against the repository's allowed signers.
+        let sigs = shipcheck_core::runs::signature::check_signatures(&session, run, &hashes).await;
+        for s in &sigs {
+            lines.push(format!("  SSH signature: {} — {}", s.result, s.detail));
+        }
+        if sigs.iter().any(|s| s.fails()) {
+            ok = false;
+        }
+        value.signatures = sigs
+            .iter()
+            .map(|s| docs::VerifySignature {
+                seq: s.seq,
+                result: s.result.clone(),
+                signer: Omit(s.signer.clone()),
+                detail: s.detail.clone(),
             })
             .collect();
     }

@@ -19,7 +19,7 @@ pub async fn run(
     if run.status.is_open() {
         shipcheck_core::runs::pin::check(&session, &run)?;
     }
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let what = if undo { "undo the stop of" } else { "STOP" };
     if !dry_run && !yes {
         let plan = shipcheck_core::engine::stop::stop_plan(&session, &run, app, undo, &by).await?;

@@ -42,7 +42,7 @@ pub async fn start(g: &Global, args: &StartArgs) -> Result<u8, CliError> {
 }
 
 async fn start_run(session: &Session, args: &StartArgs) -> Result<RunState, CliError> {
-    let by = context::actor(&args.by).await;
+    let by = context::actor(session, &args.by).await?;
     let at = match &args.at {
         Some(t) => Some(parse_time(t, &session.loaded.config.project.timezone)?),
         None => None,
@@ -104,7 +104,7 @@ pub async fn next(
     let session = context::session(g).await?;
     let _guard = session.store.walk_guard(session.project(), env).await?;
     let run = session.open_run(step.run.as_deref(), env).await?;
-    let by = context::actor(by).await;
+    let by = context::actor(&session, by).await?;
     let opts = step_options(step, by);
     let progress = Progress::new(g.json);
     let confirm = TtyConfirm::new(g.json);
@@ -126,7 +126,7 @@ pub async fn retry(
 ) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.open_run(who.run.as_deref(), &who.env).await?;
-    let by = context::actor(&who.by).await;
+    let by = context::actor(&session, &who.by).await?;
     let opts = StepOptions {
         by,
         yes,
@@ -159,7 +159,7 @@ pub async fn retry(
 
 pub async fn deploy(g: &Global, start: &StartArgs, step: &StepArgs) -> Result<u8, CliError> {
     let session = context::session(g).await?;
-    let by = context::actor(&start.by).await;
+    let by = context::actor(&session, &start.by).await?;
     // One process walks an environment at a time; a second exits 4 (a dead one's guard is
     // released with it).
     let _guard = session

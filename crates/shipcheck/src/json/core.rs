@@ -100,7 +100,8 @@ describe!(ByReason {
 });
 describe!(Signed {
     by: String,
-    at: jiff::Timestamp
+    at: jiff::Timestamp,
+    ssh_signatures: Vec<shipcheck_core::model::event::SshSignature>
 });
 describe!(NoteReport {
     text: String,

@@ -372,7 +372,11 @@ typed! {
         runs_row_matches: Omit<bool>,
         /// The anchors of the chain's head outside the store, and what each showed.
         anchors: Vec<VerifyAnchor>,
-        /// Everything holds: the chain, the runs row, every anchor that could be reached.
+        /// The record's SSH signatures, each checked against the allowed signers (and a
+        /// `missing` one when `[team] require_ssh_signature` is set and there is none).
+        signatures: Vec<VerifySignature>,
+        /// Everything holds: the chain, the runs row, every anchor that could be reached,
+        /// every SSH signature.
         ok: bool,
     }
 }
@@ -390,6 +394,20 @@ typed! {
         diff: String,
         /// The programs and URLs that differ from the production branch's committed config.
         differs_from_production: Vec<String>,
+    }
+}
+
+typed! {
+    /// One SSH signature of the record, as `verify` checked it.
+    pub struct VerifySignature {
+        /// The event it covers (0 for a missing one).
+        seq: i64,
+        /// `good`, `bad`, `unknown_signer`, `mismatch`, `missing`, `not_checkable` or `error`.
+        result: String,
+        /// Who signed, as the allowed-signers file names the key (when good).
+        signer: Omit<String>,
+        /// What was compared.
+        detail: String,
     }
 }
 
@@ -565,5 +583,43 @@ impl Describe for KindName {
             .map(|k| crate::errors::kind_name(*k).to_string())
             .collect();
         one_of_strings(&names)
+    }
+}
+
+typed! {
+    /// `shipcheck team add`: the person added, and their token (shown this once).
+    pub struct TeamAdd {
+        /// Their name.
+        name: String,
+        /// Their email.
+        email: String,
+        /// `deployer`, `reviewer`, `on-call` or `lead`.
+        role: String,
+        /// The personal token; shipcheck keeps only its SHA-256.
+        token: String,
+    }
+}
+
+typed! {
+    /// `shipcheck team list`: the team's people (never their tokens).
+    pub struct TeamList {
+        /// Everyone, by name.
+        people: Vec<TeamPerson>,
+    }
+}
+
+typed! {
+    /// A person of the team.
+    pub struct TeamPerson {
+        /// Their name.
+        name: String,
+        /// Their email.
+        email: String,
+        /// `deployer`, `reviewer`, `on-call` or `lead`.
+        role: String,
+        /// When they were added.
+        added_at: jiff::Timestamp,
+        /// Who added them.
+        added_by: String,
     }
 }

@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use shipcheck_core::model::checklist::Phase;
-use shipcheck_core::model::event::{AnchorPlace, Event, JournalAnchor, NoteKind};
+use shipcheck_core::model::event::{AnchorPlace, Event, JournalAnchor, NoteKind, SshSignature};
 use shipcheck_core::model::facts::{Fact, RollbackTarget};
 use shipcheck_core::model::incident::{Decision, IncidentRecord};
 use shipcheck_core::model::outcome::Status;
@@ -78,6 +78,13 @@ const _: fn(&Fact) = |x| match x {
     }
 };
 
+describe!(SshSignature {
+    seq: i64,
+    head: String,
+    by: String,
+    key: String,
+    signature: String
+});
 describe!(JournalAnchor {
     seq: i64,
     head: String,
@@ -172,6 +179,7 @@ fn variants() -> Vec<Value> {
         StopDone { app: String, undo: bool, summary: String, evidence: Value },
         StopFailed { app: String, undo: bool, error: String },
         RunSigned { by: String },
+        RecordSshSigned { signature: SshSignature },
         BaselineRecorded { baseline: Baseline },
         WatchStarted { leg: u32, purpose: Purpose, schedule: Schedule },
         WatchTick { tick: Tick },

@@ -59,6 +59,16 @@ pub const DOCUMENTS: &[Doc] = &[
     ),
     doc("init", "shipcheck init --json", docs::Init::schema),
     doc(
+        "team_add",
+        "shipcheck team add --json",
+        docs::TeamAdd::schema,
+    ),
+    doc(
+        "team_list",
+        "shipcheck team list --json",
+        docs::TeamList::schema,
+    ),
+    doc(
         "init_workflow",
         "shipcheck init --workflow --json",
         docs::InitWorkflow::schema,

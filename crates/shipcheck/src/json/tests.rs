@@ -80,6 +80,7 @@ fn an_omitted_field_is_left_out_and_not_required() {
         reason: Omit(Some("bad".into())),
         runs_row_matches: Omit(None),
         anchors: Vec::new(),
+        signatures: Vec::new(),
         ok: false,
     };
     let value = serde_json::to_value(&v).unwrap_or_default();
@@ -88,6 +89,6 @@ fn an_omitted_field_is_left_out_and_not_required() {
     let required = Verify::schema()["required"].clone();
     assert_eq!(
         required,
-        serde_json::json!(["run", "intact", "anchors", "ok"])
+        serde_json::json!(["run", "intact", "anchors", "signatures", "ok"])
     );
 }

@@ -21,7 +21,7 @@ fn exec(db: &Path, sql: &'static str, binds: &[&str]) {
 
 /// Rewrites event `seq`'s payload, then recomputes every hash from it to the end and the
 /// runs row's head, as someone with write access to the store would to hide the change.
-fn rewrite_and_rechain(db: &Path, run_id: &str, seq: i64) {
+pub(crate) fn rewrite_and_rechain(db: &Path, run_id: &str, seq: i64) {
     let (rt, mut conn) = sqlite(db);
     rt.block_on(async {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
@@ -69,6 +69,14 @@ fn rewrite_and_rechain(db: &Path, run_id: &str, seq: i64) {
 }
 
 fn walk_and_sign(env: &TestEnv) -> String {
+    let run_id = walk_to_completed(env);
+    let sign = env.shipcheck(&["sign", "--by", "Tess Deployer"]);
+    assert_eq!(sign.code, 0, "{}{}", sign.stdout, sign.stderr);
+    run_id
+}
+
+/// Starts a run on the healed world and walks it until every phase is complete.
+pub(crate) fn walk_to_completed(env: &TestEnv) -> String {
     env.heal_production();
     let start = env.shipcheck(&["start", "--by", "Tess Deployer", "--json"]);
     assert_eq!(start.code, 0, "{}", start.stderr);
@@ -87,8 +95,6 @@ fn walk_and_sign(env: &TestEnv) -> String {
         }
         answer_needs(env, &v["steps"][0], Answers::default());
     }
-    let sign = env.shipcheck(&["sign", "--by", "Tess Deployer"]);
-    assert_eq!(sign.code, 0, "{}{}", sign.stdout, sign.stderr);
     run_id
 }
 

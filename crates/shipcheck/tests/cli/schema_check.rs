@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn the_validator_finds_what_a_schema_forbids() {
         let s = schema_of("verify");
-        let good = json!({"schema": "shipcheck/v1", "kind": "verify", "run": "r", "intact": true, "events": 3, "head": "ab", "anchors": [], "ok": true});
+        let good = json!({"schema": "shipcheck/v1", "kind": "verify", "run": "r", "intact": true, "events": 3, "head": "ab", "anchors": [], "signatures": [], "ok": true});
         assert!(validate(&s, &good).is_empty(), "{:?}", validate(&s, &good));
         let bad = json!({"schema": "shipcheck/v1", "kind": "verify", "intact": "yes", "events": -1, "extra": 1});
         let errors = validate(&s, &bad);

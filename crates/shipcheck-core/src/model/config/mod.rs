@@ -17,6 +17,7 @@ pub mod model;
 pub mod monitor;
 pub mod schema;
 mod span;
+pub mod team;
 pub mod template;
 pub mod validate;
 pub mod workflow;
@@ -31,6 +32,7 @@ pub use integrations::*;
 pub use load::{CONFIG_FILE, LoadedConfig, MAX_CONFIG_BYTES, find_config, load_file, load_str};
 pub use model::*;
 pub use monitor::{IncidentConfig, MonitorConfig, RollbackStrategy, check_schedule};
+pub use team::TeamConfig;
 pub use template::{
     TemplateApp, init_template, init_template_no_fly, init_template_with, seed_apps,
     system_timezone,

@@ -70,6 +70,12 @@ pub struct Config {
     /// `[incident]`: the severity policy, its rollback, and the review.
     #[serde(default)]
     pub incident: crate::model::config::monitor::IncidentConfig,
+    /// `[team]`: signatures (the allowed signers, whether one is required).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::model::config::team::TeamConfig::is_default"
+    )]
+    pub team: crate::model::config::team::TeamConfig,
 }
 
 /// `[project]`

@@ -139,6 +139,9 @@ pub(crate) fn validate(config: &Config) -> Vec<Issue> {
     for (path, message, help) in config.clock.problems() {
         out.push(Issue::value(path, message, help));
     }
+    for (path, message, help) in config.team.problems() {
+        out.push(Issue::value(path, message, help));
+    }
 
     for (env, e) in &config.environments {
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();

@@ -18,6 +18,7 @@ use crate::store::{Store, StoreError, StoreTarget};
 mod bad_input;
 mod cases;
 mod concurrency;
+mod people;
 mod scale;
 
 /// One test database: a SQLite file in a temporary directory, or a PostgreSQL schema.
