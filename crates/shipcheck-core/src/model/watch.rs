@@ -120,6 +120,11 @@ pub struct Reading {
     /// What was seen (`answered 500`, `connection refused`, `Sentry answered 429`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The raw observations behind the value, for the sequential tests: one per health probe
+    /// (`http_errors`: 1 failed, 0 answered; `latency`: each answer's milliseconds). Empty
+    /// for sources that only give a value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<f64>,
 }
 
 /// How a sample, a tick or a watch went. Ordered from best to worst.

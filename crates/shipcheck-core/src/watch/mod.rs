@@ -17,10 +17,13 @@
 //! [`WatchEvent`]s.
 
 pub mod baseline;
+mod evidence;
 pub mod items;
 mod react;
 pub mod rules;
+pub mod sequential;
 pub mod signal;
+pub mod simulate;
 pub mod sources;
 mod tick;
 pub mod watcher;

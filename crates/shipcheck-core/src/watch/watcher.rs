@@ -247,7 +247,24 @@ async fn run_leg(
         signals: signals.iter().map(|s| s.name()).collect(),
         resumed: next > 1 || session.clock.now() > add(leg.started_at, sched.sample_every.get()),
     });
+    let apps = session
+        .loaded
+        .config
+        .environments
+        .get(&run.env)
+        .map(|e| e.apps.len())
+        .unwrap_or(1)
+        .saturating_sub(sources::unwatched_apps(&ctx, &run.env).len());
+    let evidence = crate::watch::evidence::Evidence::new(
+        &session.loaded.config.monitor,
+        sched.duration.get(),
+        sched.sample_every.get(),
+        rules.probes,
+        apps,
+        crate::watch::evidence::bad_rate(&run),
+    );
     let mut live = Live {
+        evidence,
         rules,
         baseline: run.monitor.baseline.clone(),
         streaks: BTreeMap::new(),
@@ -378,7 +395,13 @@ async fn sample_round(
     live.acc.rounds += 1;
     let mut failing_now = Vec::new();
     let mut recovered = Vec::new();
+    let mut findings = Vec::new();
+    live.evidence.verified_now = false;
     for mut reading in readings {
+        // The sequential tests see every probe of the sample (before the window below).
+        if let Some(f) = live.evidence.observe(&reading, live.baseline.as_ref()) {
+            findings.push(f);
+        }
         // A sample's failed-probe rate becomes the rate over the window's samples (no
         // value while the window holds fewer than `min_probes` probes).
         if reading.key.metric == Metric::HttpErrors
@@ -414,7 +437,8 @@ async fn sample_round(
         // A series that just counted as failing is raised; one that goes on failing is
         // raised again when it has worsened to a higher severity (a rising error rate
         // reaching its critical limit on N samples in a row).
-        if t.now_failing || counted == Grade::Fail {
+        // The series the sequential tests decide keep this rule's record, not its incidents.
+        if (t.now_failing || counted == Grade::Fail) && !live.evidence.decides(&reading.key) {
             let severity = live.severity(&reading, &judged);
             let worse = live.raised.get(&reading.key).is_none_or(|s| severity > *s);
             if t.now_failing || worse {
@@ -436,12 +460,16 @@ async fn sample_round(
         round: live.acc.rounds,
         failing,
     });
+    let shadow = live.evidence.shadow;
+    for f in findings {
+        crate::watch::evidence::act(session, run_id, f, shadow, ask).await?;
+    }
     for (reading, judged) in failing_now {
         raise_from_watch(session, run_id, &reading, &judged, live, ask).await?;
     }
     // After a rollback whose health is back but whose version was not yet live, the
     // verification is tried again every round.
-    if !recovered.is_empty() || live.version_pending.is_some() {
+    if !recovered.is_empty() || live.version_pending.is_some() || live.evidence.verified_now {
         recoveries(session, run_id, ctx, leg, &recovered, live, ask).await?;
     }
     Ok(())
