@@ -109,7 +109,11 @@ impl Evidence {
 
     /// Whether these tests decide `key` (rather than the N-consecutive-samples rule).
     pub fn decides(&self, key: &SeriesKey) -> bool {
-        !self.shadow && matches!(key.metric, Metric::Health | Metric::HttpErrors | Metric::Latency)
+        !self.shadow
+            && matches!(
+                key.metric,
+                Metric::Health | Metric::HttpErrors | Metric::Latency
+            )
     }
 
     /// Whether they decide at all.
@@ -136,8 +140,13 @@ impl Evidence {
                     .and_then(|b| b.value(&r.key))
                     .map(|v| v / 100.0)
                     .unwrap_or(self.floor);
-                let (floor, n_watch, alpha, critical, bad) =
-                    (self.floor, self.n_watch, self.alpha, self.critical, self.bad);
+                let (floor, n_watch, alpha, critical, bad) = (
+                    self.floor,
+                    self.n_watch,
+                    self.alpha,
+                    self.critical,
+                    self.bad,
+                );
                 let v = self
                     .verify
                     .entry(app.clone())

@@ -22,7 +22,9 @@
 //! A batch is one moment — a watch sample's probes go out together, and a one-second blip
 //! fails all of them — so its evidence is capped at `h/2`: a crossing takes at least two
 //! batches, and a one-sample flap never raises on its own. The cap only lowers `S`, so it
-//! only lowers the false-alarm rate.
+//! only lowers the false-alarm rate. Once crossed, `S` is held at `h`: the test stays above
+//! its bound while the failures go on, and drops below it at the first batch that does not
+//! add evidence (the recovery is then judged by the verification test below).
 //!
 //! **The bound `h` from a false-alarm probability.** Siegmund's approximation of the
 //! average run length of a CUSUM under H0 is `ARL0 ≈ (e^h − h − 1) / D(p0‖p1)` observations,
@@ -307,7 +309,9 @@ impl CountTest {
                 arm.run_n = 0;
                 arm.run_f = 0;
             } else {
-                arm.s = s;
+                // Held at the bound once crossed: evidence beyond it would only delay
+                // seeing the recovery.
+                arm.s = s.min(arm.h);
                 arm.run_n += n;
                 arm.run_f += failed;
             }
@@ -349,7 +353,11 @@ impl CountTest {
 }
 
 fn clamp_p(p: f64) -> f64 {
-    if p.is_finite() { p.clamp(1e-4, 0.9) } else { 0.01 }
+    if p.is_finite() {
+        p.clamp(1e-4, 0.9)
+    } else {
+        0.01
+    }
 }
 
 /// What a verification test says after a batch.

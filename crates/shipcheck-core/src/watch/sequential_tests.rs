@@ -18,8 +18,14 @@ fn the_bound_solves_siegmunds_equation_and_grows_with_the_watch() {
     let lhs = h.exp() - h - 1.0;
     let rhs = n * kl(p0, p1) / alpha;
     assert!((lhs / rhs - 1.0).abs() < 1e-6, "{lhs} vs {rhs}");
-    assert!(cusum_bound(p0, p1, 2.0 * n, alpha) > h, "a longer watch needs more evidence");
-    assert!(cusum_bound(p0, p1, n, alpha / 10.0) > h, "a rarer false alarm too");
+    assert!(
+        cusum_bound(p0, p1, 2.0 * n, alpha) > h,
+        "a longer watch needs more evidence"
+    );
+    assert!(
+        cusum_bound(p0, p1, n, alpha / 10.0) > h,
+        "a rarer false alarm too"
+    );
     // Never below one observation's Ville bound.
     assert!(cusum_bound(0.01, 0.011, 1.0, 0.01) >= (100.0f64).ln() - 1e-9);
 }
@@ -37,7 +43,10 @@ fn no_data_is_no_evidence() {
     let mut t = CountTest::errors(0.0, 0.01, 7200.0, 0.005, 5.0);
     assert_eq!(t.push(0, 0), None);
     assert_eq!(t.seen(), 0);
-    assert!(!t.clear(), "a test that saw nothing does not say the series is clean");
+    assert!(
+        !t.clear(),
+        "a test that saw nothing does not say the series is clean"
+    );
     let mut v = VerifyTest::new(0.0, 0.01, 0.3, 0.005);
     assert_eq!(v.push(0, 0), Verify::Continue);
     assert_eq!(v.samples(), 0);
@@ -112,7 +121,11 @@ fn a_batch_is_the_sum_of_its_observations() {
     assert_eq!(batch.seen(), 20);
     // Failures are capped at the batch.
     let mut t = CountTest::errors(0.01, 0.01, 7200.0, 0.005, 5.0);
-    assert_eq!(t.push(50, 5), None, "one batch is one moment: never enough alone");
+    assert_eq!(
+        t.push(50, 5),
+        None,
+        "one batch is one moment: never enough alone"
+    );
     let c = t.push(50, 5).expect("ten of ten failed, in two samples");
     assert_eq!(c.failed, 10);
 }
@@ -143,7 +156,9 @@ fn successes_wash_the_evidence_out() {
 #[test]
 fn latency_crossings_are_medium() {
     let mut t = CountTest::latency(7200.0, 0.005);
-    let c = (0..100).find_map(|_| t.push(1, 1)).expect("every answer slow");
+    let c = (0..100)
+        .find_map(|_| t.push(1, 1))
+        .expect("every answer slow");
     assert_eq!(c.severity, Severity::Medium);
     assert_eq!(c.baseline, LATENCY_P0);
     assert_eq!(slow_threshold(40.0, 25.0, 50.0), 90.0);

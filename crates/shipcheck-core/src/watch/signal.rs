@@ -164,7 +164,10 @@ impl Signal for HealthSignal {
                     key: SeriesKey::new(Metric::HttpErrors, app),
                     value: Some(failed as f64 * 100.0 / n as f64),
                     detail: Some(format!("{failed} of {n} probes failed")),
-                    observations: results.iter().map(|r| if r.0 { 0.0 } else { 1.0 }).collect(),
+                    observations: results
+                        .iter()
+                        .map(|r| if r.0 { 0.0 } else { 1.0 })
+                        .collect(),
                 },
             ];
             // A latency only means something for answers; failures are the health's.

@@ -233,14 +233,12 @@ impl Judgement {
 pub fn judge(w: &Watch, s: &Settings) -> Judgement {
     let p0 = w.baseline_failed as f64 / BASELINE_PROBES as f64;
     let mut errors = CountTest::errors(p0, s.floor, s.n_watch, s.alpha / 2.0, s.critical_factor);
-    let mut lat = w
-        .baseline_p95
-        .map(|p95| {
-            (
-                slow_threshold(p95, s.latency_increase, s.latency_min_ms),
-                CountTest::latency(s.n_watch, s.alpha / 2.0),
-            )
-        });
+    let mut lat = w.baseline_p95.map(|p95| {
+        (
+            slow_threshold(p95, s.latency_increase, s.latency_min_ms),
+            CountTest::latency(s.n_watch, s.alpha / 2.0),
+        )
+    });
     let mut j = Judgement::default();
     let batch = s.batch.max(1);
     for (i, chunk) in w.seconds.chunks(batch).enumerate() {
@@ -258,8 +256,7 @@ pub fn judge(w: &Watch, s: &Settings) -> Judgement {
             }
         }
         if let Some(c) = errors.push(failed, n) {
-            if j.critical_at.is_none() && c.severity == crate::model::incident::Severity::Critical
-            {
+            if j.critical_at.is_none() && c.severity == crate::model::incident::Severity::Critical {
                 j.critical_at = Some(at);
             }
             if j.errors.is_none() {

@@ -117,7 +117,11 @@ impl MonitorConfig {
     /// `probe_budget × sample_every`, at least one.
     pub fn probes_within_budget(&self, sample_every: std::time::Duration) -> u32 {
         let allowed = (self.probe_budget * sample_every.as_secs_f64()).floor();
-        let allowed = if allowed.is_finite() { allowed.max(1.0) } else { 1.0 };
+        let allowed = if allowed.is_finite() {
+            allowed.max(1.0)
+        } else {
+            1.0
+        };
         (self.probes.max(1) as f64).min(allowed) as u32
     }
 
@@ -377,7 +381,12 @@ pub(crate) fn validate(out: &mut Vec<Issue>, m: &MonitorConfig, i: &IncidentConf
             0.000_001,
             0.5,
         ),
-        ("sequential.error_floor", m.sequential.error_floor, 0.01, 50.0),
+        (
+            "sequential.error_floor",
+            m.sequential.error_floor,
+            0.01,
+            50.0,
+        ),
         ("cpu_max", m.cpu_max, 1.0, 100.0),
         ("memory_max", m.memory_max, 1.0, 100.0),
         (
