@@ -127,6 +127,24 @@ pub struct Reading {
     pub observations: Vec<f64>,
 }
 
+/// One watch sample of one app's health probes, kept raw so that any policy can re-judge
+/// the watch (`shipcheck replay`): how many probes went out and failed, and each answer's
+/// latency in whole milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeSample {
+    /// When the sample was taken.
+    pub at: Timestamp,
+    /// The app.
+    pub app: String,
+    /// Probes sent.
+    pub sent: u32,
+    /// Probes that failed (wrong status, refused, timed out).
+    pub failed: u32,
+    /// Each answer's latency, milliseconds (rounded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ms: Vec<u32>,
+}
+
 /// How a sample, a tick or a watch went. Ordered from best to worst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

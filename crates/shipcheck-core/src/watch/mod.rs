@@ -20,6 +20,7 @@ pub mod baseline;
 mod evidence;
 pub mod items;
 mod react;
+pub mod replay;
 pub mod rules;
 pub mod sequential;
 pub mod signal;

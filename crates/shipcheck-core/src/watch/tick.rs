@@ -52,6 +52,8 @@ pub(super) struct Live {
     pub version_pending: Option<String>,
     /// The sequential tests.
     pub evidence: crate::watch::evidence::Evidence,
+    /// Raw health samples not journaled yet.
+    pub samples: Vec<crate::model::watch::ProbeSample>,
 }
 
 #[derive(Default)]

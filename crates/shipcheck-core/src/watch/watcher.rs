@@ -265,6 +265,7 @@ async fn run_leg(
     );
     let mut live = Live {
         evidence,
+        samples: Vec::new(),
         rules,
         baseline: run.monitor.baseline.clone(),
         streaks: BTreeMap::new(),
@@ -294,6 +295,7 @@ async fn run_leg(
         }
         if !run.status.is_open() {
             let reason = format!("the run is {}", run.status.as_str());
+            flush_samples(session, run_id, &leg, &mut live).await?;
             end_leg(session, run_id, idx, Outcome::Stopped, &reason, ask).await?;
             return Ok(recorded);
         }
@@ -303,12 +305,14 @@ async fn run_leg(
                 .find(|r| r.succeeded == Some(true))
         {
             let reason = format!("rolled back ({}) by {}: {}", r.strategy, r.by, r.reason);
+            flush_samples(session, run_id, &leg, &mut live).await?;
             end_leg(session, run_id, idx, Outcome::RolledBack, &reason, ask).await?;
             return Ok(recorded);
         }
         // Every tick recorded but the watch not ended (a crash right after the last tick):
         // decide it now.
         if next > of {
+            flush_samples(session, run_id, &leg, &mut live).await?;
             finish_leg(session, run_id, idx, &live, ask).await?;
             return Ok(recorded);
         }
@@ -319,6 +323,7 @@ async fn run_leg(
                 // A tick never goes without a sample (a resumed watch samples now).
                 sample_round(session, run_id, &ctx, &signals, &mut live, &leg, ask).await?;
             }
+            flush_samples(session, run_id, &leg, &mut live).await?;
             let tick = live.acc.finish(
                 &leg,
                 k,
@@ -334,6 +339,7 @@ async fn run_leg(
             recorded += 1;
             next = k + 1;
             if k >= of {
+                flush_samples(session, run_id, &leg, &mut live).await?;
                 finish_leg(session, run_id, idx, &live, ask).await?;
                 return Ok(recorded);
             }
@@ -353,6 +359,7 @@ async fn run_leg(
             tokio::task::yield_now().await;
         }
     }
+    flush_samples(session, run_id, &leg, &mut live).await?;
     end_leg(
         session,
         run_id,
@@ -363,6 +370,63 @@ async fn run_leg(
     )
     .await?;
     Ok(recorded)
+}
+
+/// Keeps a health reading's raw observations for replay.
+fn keep_sample(
+    samples: &mut Vec<crate::model::watch::ProbeSample>,
+    r: &Reading,
+    now: jiff::Timestamp,
+) {
+    let (Some(app), false) = (r.key.app.as_deref(), r.observations.is_empty()) else {
+        return;
+    };
+    match r.key.metric {
+        Metric::HttpErrors => samples.push(crate::model::watch::ProbeSample {
+            at: now,
+            app: app.to_string(),
+            sent: r.observations.len() as u32,
+            failed: r.observations.iter().filter(|x| **x >= 0.5).count() as u32,
+            ms: Vec::new(),
+        }),
+        Metric::Latency => {
+            if let Some(s) = samples
+                .iter_mut()
+                .rev()
+                .find(|s| s.app == app && s.at == now)
+            {
+                s.ms = r
+                    .observations
+                    .iter()
+                    .map(|ms| ms.round().clamp(0.0, f64::from(u32::MAX)) as u32)
+                    .collect();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Journals the raw samples taken since the last flush.
+async fn flush_samples(
+    session: &Session,
+    run_id: &str,
+    leg: &Leg,
+    live: &mut Live,
+) -> Result<(), RunError> {
+    if live.samples.is_empty() {
+        return Ok(());
+    }
+    let samples = std::mem::take(&mut live.samples);
+    session
+        .append(
+            run_id,
+            Event::WatchSamples {
+                leg: leg.leg,
+                samples,
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// One round: every signal that may be sampled now, judged; incidents for series that
@@ -392,6 +456,8 @@ async fn sample_round(
     for &i in &due {
         live.last_sampled[i] = Some(now);
     }
+    // The raw samples are stamped when their probes had answered (replay's clock).
+    let taken = session.clock.now();
     live.acc.rounds += 1;
     let mut failing_now = Vec::new();
     let mut recovered = Vec::new();
@@ -402,6 +468,7 @@ async fn sample_round(
         if let Some(f) = live.evidence.observe(&reading, live.baseline.as_ref()) {
             findings.push(f);
         }
+        keep_sample(&mut live.samples, &reading, taken);
         // A sample's failed-probe rate becomes the rate over the window's samples (no
         // value while the window holds fewer than `min_probes` probes).
         if reading.key.metric == Metric::HttpErrors

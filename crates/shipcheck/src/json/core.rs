@@ -21,6 +21,7 @@ use shipcheck_core::model::incident::{
 };
 use shipcheck_core::model::outcome::Status;
 use shipcheck_core::model::watch::{
+    ProbeSample,
     Baseline, BaselineValue, Grade, Metric, Purpose, Schedule, SeriesKey, SeriesSummary, Tick,
 };
 use shipcheck_core::report::criteria::{Criterion, Met};
@@ -200,6 +201,13 @@ describe!(Tick {
     samples: u32,
     series: Vec<SeriesSummary>,
 });
+describe!(ProbeSample {
+    at: jiff::Timestamp,
+    app: String,
+    sent: u32,
+    failed: u32,
+    ms: Vec<u32>,
+} omittable [ms]);
 describe!(SeriesSummary {
     key: SeriesKey,
     grade: Grade,

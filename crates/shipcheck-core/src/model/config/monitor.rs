@@ -447,6 +447,21 @@ mod tests {
     }
 
     #[test]
+    fn the_probe_budget_caps_a_samples_probes_and_spaces_them() {
+        use std::time::Duration;
+        let m = super::MonitorConfig::default();
+        assert_eq!(m.probes_within_budget(Duration::from_secs(30)), 20);
+        assert_eq!(m.probes_within_budget(Duration::from_secs(10)), 10);
+        assert_eq!(m.probes_within_budget(Duration::from_millis(250)), 1);
+        assert_eq!(m.probe_spacing(10), Duration::from_secs(10));
+        let fast = super::MonitorConfig {
+            probe_budget: 4.0,
+            ..m
+        };
+        assert_eq!(fast.probe_spacing(2), Duration::from_millis(500));
+    }
+
+    #[test]
     fn schedules_thresholds_and_the_review_time_are_checked() {
         assert_problem(
             "[monitor]\ninterval = \"15m\"\nduration = \"10m\"\n",
@@ -464,6 +479,18 @@ mod tests {
             "[monitor]\nconsecutive_failures = 0\n",
             "2:24",
             "monitor.consecutive_failures",
+            "out of range",
+        );
+        assert_problem(
+            "[monitor]\nprobe_budget = 0.0\n",
+            "2:16",
+            "monitor.probe_budget",
+            "out of range",
+        );
+        assert_problem(
+            "[monitor]\n[monitor.sequential]\nfalse_alarm = 2.0\n",
+            "3:15",
+            "monitor.sequential.false_alarm",
             "out of range",
         );
         assert_problem(
