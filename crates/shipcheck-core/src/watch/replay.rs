@@ -248,17 +248,17 @@ fn judge_leg(
         }
     }
     side.verdict = match (leg.purpose, &side.rollback_at, side.incidents.first()) {
-        (Purpose::Release, Some(t), _) => format!(
-            "rolled back {}s into the watch",
-            after(leg, *t)
-        ),
+        (Purpose::Release, Some(t), _) => format!("rolled back {}s into the watch", after(leg, *t)),
         (Purpose::Release, None, Some(i)) => format!(
             "{} incident at {}s; no rollback by this policy",
             i.severity.as_str(),
             i.after_s
         ),
         (Purpose::AfterRollback, _, _) => match side.verified_at {
-            Some(t) => format!("rollback verified {}s after this watch began", after(leg, t)),
+            Some(t) => format!(
+                "rollback verified {}s after this watch began",
+                after(leg, t)
+            ),
             None => "rollback not verified from these samples".into(),
         },
         _ if samples.is_empty() => {

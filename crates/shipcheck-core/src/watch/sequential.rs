@@ -387,10 +387,17 @@ pub struct VerifyTest {
 
 impl VerifyTest {
     /// A test that the rate is back at `p0` (a fraction, raised to `floor`) rather than at
-    /// half of `bad` (the rate the incident saw; at least 4 × the baseline).
+    /// half of `bad` (the rate the incident saw; at least 4 × the baseline; 50 % when no
+    /// rate was measured, `bad` = 0).
     pub fn new(p0: f64, floor: f64, bad: f64, alpha: f64) -> VerifyTest {
         let p0 = clamp_p(p0.max(floor));
-        let p1 = (bad / 2.0).max(p0 * 4.0).min(MAX_P);
+        // Without a measured rate (a person's or Sentry's incident), against the app being
+        // down: half its requests failing.
+        let p1 = if bad > 0.0 {
+            (bad / 2.0).max(p0 * 4.0).min(MAX_P)
+        } else {
+            0.5
+        };
         let (a, b) = llr_steps(p0, p1);
         let alpha = alpha.clamp(1e-9, 0.5);
         VerifyTest {

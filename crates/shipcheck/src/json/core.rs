@@ -21,8 +21,8 @@ use shipcheck_core::model::incident::{
 };
 use shipcheck_core::model::outcome::Status;
 use shipcheck_core::model::watch::{
-    ProbeSample,
-    Baseline, BaselineValue, Grade, Metric, Purpose, Schedule, SeriesKey, SeriesSummary, Tick,
+    Baseline, BaselineValue, Grade, Metric, ProbeSample, Purpose, Schedule, SeriesKey,
+    SeriesSummary, Tick,
 };
 use shipcheck_core::report::criteria::{Criterion, Met};
 use shipcheck_core::report::json::{ByReason, ItemReport, NoteReport, Notes, RunReport, Signed};
