@@ -155,7 +155,7 @@ fn recorded(run: &RunState, leg: &crate::journal::watch::Leg) -> Side {
         .map(|r| r.started_at)
         .find(|t| *t >= leg.started_at && *t <= end);
     let verified_at = (leg.purpose == Purpose::AfterRollback)
-        .then(|| run.monitor.verification.as_ref())
+        .then_some(run.monitor.verification.as_ref())
         .flatten()
         .filter(|v| v.ok)
         .map(|v| v.at);

@@ -52,8 +52,8 @@
 //! # Latency: a test on the share of slow answers
 //!
 //! Latency samples are compared with the previous release's recorded answers: an answer is
-//! *slow* when it is above the baseline p95 by the configured margin (×(1 + increase) and
-//! + the minimum increase). By construction at most about 5 % of the baseline's answers are
+//! *slow* when it is above the baseline p95 by the configured margin (times 1 + increase,
+//! and by at least the minimum increase). By construction at most about 5 % of the baseline's answers are
 //! above its p95; with ten baseline answers the p95 is the slowest, and a new answer is above
 //! the slowest of ten with probability 1/11, so H0 is "at most [`LATENCY_P0`] = 10 % slow".
 //! The same CUSUM bank judges the slow-answer counts (alternatives 30 % and 60 %); a latency
