@@ -209,6 +209,20 @@ pub enum Command {
         #[arg(long, default_value = "production")]
         env: String,
     },
+    /// Re-judge a run's recorded watches with another policy: what it would have done
+    /// (incidents and when, rollback or not, the rollback's verification, the verdict) next to
+    /// what happened. Uses the health samples the watch kept.
+    Replay {
+        /// Run id or unique prefix [default: the open run, else the newest].
+        run: Option<String>,
+        /// A shipcheck.toml whose `[monitor]` and `[incident]` to replay with [default: the
+        /// project's].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Environment [default: production].
+        #[arg(long, default_value = "production")]
+        env: String,
+    },
     /// List runs, newest first.
     History {
         /// How many.

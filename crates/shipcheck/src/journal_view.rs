@@ -110,6 +110,9 @@ pub fn brief(e: &StoredEvent) -> String {
         Event::BaselineRecorded { baseline } => format!("baseline: {}", baseline.summary()),
         Event::WatchStarted { leg, purpose, .. } => format!("watch {leg} started ({purpose:?})"),
         Event::WatchTick { tick } => shipcheck_core::journal::watch::tick_line(tick),
+        Event::WatchSamples { leg, samples } => {
+            format!("watch {leg}: {} raw health sample(s) kept", samples.len())
+        }
         Event::WatchEnded {
             leg,
             outcome,

@@ -585,6 +585,7 @@ impl RunState {
             Event::BaselineRecorded { .. }
             | Event::WatchStarted { .. }
             | Event::WatchTick { .. }
+            | Event::WatchSamples { .. }
             | Event::WatchEnded { .. }
             | Event::IncidentRaised { .. }
             | Event::IncidentDecision { .. }

@@ -276,6 +276,14 @@ pub enum Event {
         /// The tick.
         tick: crate::model::watch::Tick,
     },
+    /// The raw health samples of a watch since its last `watch_samples` (written with each
+    /// tick and when the watch ends), for replay.
+    WatchSamples {
+        /// Which watch.
+        leg: u32,
+        /// The samples, oldest first.
+        samples: Vec<crate::model::watch::ProbeSample>,
+    },
     /// A watch ended.
     WatchEnded {
         /// Which.
@@ -356,6 +364,7 @@ impl Event {
             Event::BaselineRecorded { .. } => "baseline_recorded",
             Event::WatchStarted { .. } => "watch_started",
             Event::WatchTick { .. } => "watch_tick",
+            Event::WatchSamples { .. } => "watch_samples",
             Event::WatchEnded { .. } => "watch_ended",
             Event::IncidentRaised { .. } => "incident_raised",
             Event::IncidentDecision { .. } => "incident_decision",

@@ -120,6 +120,29 @@ pub struct Reading {
     /// What was seen (`answered 500`, `connection refused`, `Sentry answered 429`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The raw observations behind the value, for the sequential tests: one per health probe
+    /// (`http_errors`: 1 failed, 0 answered; `latency`: each answer's milliseconds). Empty
+    /// for sources that only give a value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<f64>,
+}
+
+/// One watch sample of one app's health probes, kept raw so that any policy can re-judge
+/// the watch (`shipcheck replay`): how many probes went out and failed, and each answer's
+/// latency in whole milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeSample {
+    /// When the sample was taken.
+    pub at: Timestamp,
+    /// The app.
+    pub app: String,
+    /// Probes sent.
+    pub sent: u32,
+    /// Probes that failed (wrong status, refused, timed out).
+    pub failed: u32,
+    /// Each answer's latency, milliseconds (rounded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ms: Vec<u32>,
 }
 
 /// How a sample, a tick or a watch went. Ordered from best to worst.

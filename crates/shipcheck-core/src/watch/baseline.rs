@@ -57,6 +57,7 @@ mod tests {
             key: SeriesKey::new(metric, Some("api")),
             value,
             detail: value.is_none().then(|| "connection refused".to_string()),
+            observations: Vec::new(),
         }
     }
 

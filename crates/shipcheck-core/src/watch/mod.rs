@@ -19,10 +19,14 @@
 
 pub mod baseline;
 pub mod context;
+mod evidence;
 pub mod items;
 mod react;
+pub mod replay;
 pub mod rules;
+pub mod sequential;
 pub mod signal;
+pub mod simulate;
 pub mod sources;
 mod tick;
 pub mod watcher;

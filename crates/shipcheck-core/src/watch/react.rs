@@ -153,7 +153,10 @@ pub(super) async fn recoveries(
                 let still_failing = live
                     .streaks
                     .iter()
-                    .any(|(k, s)| k.metric.family() == family && s.failing(n));
+                    .any(|(k, s)| k.metric.family() == family && s.failing(n))
+                    || (family == crate::model::watch::Family::Errors
+                        && live.evidence.deciding()
+                        && live.evidence.failing());
                 if !back.is_empty()
                     && !still_failing
                     && i.record.source == Source::Watch
@@ -197,13 +200,19 @@ pub(super) async fn recoveries(
                 .filter(|k| k.metric == Metric::Health)
                 .filter_map(|k| k.app.as_deref())
                 .collect();
-            let all_pass = !apps.is_empty()
-                && healthy.iter().all(|k| live.streaks[*k].passing() >= n)
-                && apps.iter().all(|a| {
-                    live.streaks
-                        .get(&SeriesKey::new(Metric::HttpErrors, Some(a)))
-                        .is_some_and(|s| s.passing() >= n)
-                });
+            // The sequential tests verify each app's failed-probe rate back at its baseline;
+            // Sentry confirms later (and can raise again) but does not hold the verification.
+            let evidence: Option<Vec<String>> = live.evidence.deciding().then(|| {
+                apps.iter()
+                    .filter_map(|a| live.evidence.verified(a).map(|v| format!("{a}: {v}")))
+                    .collect()
+            });
+            let all_pass = match &evidence {
+                Some(lines) => {
+                    !apps.is_empty() && lines.len() == apps.len() && !live.evidence.failing()
+                }
+                None => old_rule_passes(live, &healthy, &apps, n),
+            };
             if all_pass {
                 // Healthy is not enough: the commit the rollback went back to must be the
                 // one answering (when the apps say which commit they run).
@@ -227,10 +236,16 @@ pub(super) async fn recoveries(
                     None => "the version served was not checked (no app has `version` in shipcheck.toml)".into(),
                 };
                 live.version_pending = None;
-                let summary = format!(
-                    "healthy again after the rollback: {} answered on {n} consecutive samples; error rate under its criterion; {version_line}",
-                    apps.join(", ")
-                );
+                let summary = match &evidence {
+                    Some(lines) => format!(
+                        "healthy again after the rollback: {}; {version_line}",
+                        lines.join("; ")
+                    ),
+                    None => format!(
+                        "healthy again after the rollback: {} answered on {n} consecutive samples; error rate under its criterion; {version_line}",
+                        apps.join(", ")
+                    ),
+                };
                 let version_evidence = version.map(|o| o.evidence);
                 verified(session, run_id, true, &summary, version_evidence, live, ask).await?;
                 let open: Vec<u32> = session
@@ -257,6 +272,18 @@ pub(super) async fn recoveries(
         }
     }
     Ok(())
+}
+
+/// The N-consecutive-samples rule's verification: every health and error series (Sentry's
+/// too) passed N samples in a row, and every app's failed-probe rate.
+fn old_rule_passes(live: &Live, healthy: &[&SeriesKey], apps: &[&str], n: u32) -> bool {
+    !apps.is_empty()
+        && healthy.iter().all(|k| live.streaks[*k].passing() >= n)
+        && apps.iter().all(|a| {
+            live.streaks
+                .get(&SeriesKey::new(Metric::HttpErrors, Some(a)))
+                .is_some_and(|s| s.passing() >= n)
+        })
 }
 
 /// Records the rollback's verification: the health series' passing streaks, and what the

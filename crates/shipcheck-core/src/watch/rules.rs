@@ -84,7 +84,7 @@ impl Rules {
         let per_interval =
             (interval.as_secs_f64() / sample_every.as_secs_f64().max(0.001)).floor() as usize;
         let window = (cfg.window as usize).max(1);
-        let probes = (cfg.probes as usize).max(1);
+        let probes = cfg.probes_within_budget(sample_every) as usize;
         Rules {
             consecutive: consecutive.max(1),
             window,

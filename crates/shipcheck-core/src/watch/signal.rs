@@ -48,6 +48,8 @@ pub struct HealthSignal {
     pub check: HttpCheck,
     /// Probes per sample (at least 1).
     pub probes: u32,
+    /// The least time between two samples: the probe budget's (`[monitor] probe_budget`).
+    pub spacing: Duration,
 }
 
 /// Timeout of one watch probe.
@@ -74,6 +76,7 @@ impl HealthSignal {
                 headers: Default::default(),
             },
             probes: probes.max(1),
+            spacing: Duration::ZERO,
         }
     }
 
@@ -123,7 +126,7 @@ impl Signal for HealthSignal {
         Some(&self.app)
     }
     fn min_interval(&self) -> Duration {
-        Duration::ZERO
+        self.spacing
     }
     fn baseline_samples(&self, probes: u32) -> u32 {
         probes.div_ceil(self.probes).max(1)
@@ -155,11 +158,16 @@ impl Signal for HealthSignal {
                     key: SeriesKey::new(Metric::Health, app),
                     value: Some(answered as f64 / n as f64),
                     detail: Some(crate::model::redact::redact(&detail, &ctx.secrets)),
+                    observations: Vec::new(),
                 },
                 Reading {
                     key: SeriesKey::new(Metric::HttpErrors, app),
                     value: Some(failed as f64 * 100.0 / n as f64),
                     detail: Some(format!("{failed} of {n} probes failed")),
+                    observations: results
+                        .iter()
+                        .map(|r| if r.0 { 0.0 } else { 1.0 })
+                        .collect(),
                 },
             ];
             // A latency only means something for answers; failures are the health's.
@@ -170,6 +178,7 @@ impl Signal for HealthSignal {
                     value: Some(p95),
                     detail: (latencies.len() > 1)
                         .then(|| format!("p95 of {} answers", latencies.len())),
+                    observations: latencies,
                 });
             }
             out

@@ -50,6 +50,10 @@ pub(super) struct Live {
     /// After a rollback: health is back, but the version check did not find the commit the
     /// rollback went back to (why); verification is tried again each round.
     pub version_pending: Option<String>,
+    /// The sequential tests.
+    pub evidence: crate::watch::evidence::Evidence,
+    /// Raw health samples not journaled yet.
+    pub samples: Vec<crate::model::watch::ProbeSample>,
 }
 
 #[derive(Default)]

@@ -248,7 +248,25 @@ async fn run_leg(
         signals: signals.iter().map(|s| s.name()).collect(),
         resumed: next > 1 || session.clock.now() > add(leg.started_at, sched.sample_every.get()),
     });
+    let apps = session
+        .loaded
+        .config
+        .environments
+        .get(&run.env)
+        .map(|e| e.apps.len())
+        .unwrap_or(1)
+        .saturating_sub(sources::unwatched_apps(&ctx, &run.env).len());
+    let evidence = crate::watch::evidence::Evidence::new(
+        &session.loaded.config.monitor,
+        sched.duration.get(),
+        sched.sample_every.get(),
+        rules.probes,
+        apps,
+        crate::watch::evidence::bad_rate(&run),
+    );
     let mut live = Live {
+        evidence,
+        samples: Vec::new(),
         rules,
         baseline: run.monitor.baseline.clone(),
         streaks: BTreeMap::new(),
@@ -278,6 +296,7 @@ async fn run_leg(
         }
         if !run.status.is_open() {
             let reason = format!("the run is {}", run.status.as_str());
+            flush_samples(session, run_id, &leg, &mut live).await?;
             end_leg(session, run_id, idx, Outcome::Stopped, &reason, ask).await?;
             return Ok(recorded);
         }
@@ -287,12 +306,14 @@ async fn run_leg(
                 .find(|r| r.succeeded == Some(true))
         {
             let reason = format!("rolled back ({}) by {}: {}", r.strategy, r.by, r.reason);
+            flush_samples(session, run_id, &leg, &mut live).await?;
             end_leg(session, run_id, idx, Outcome::RolledBack, &reason, ask).await?;
             return Ok(recorded);
         }
         // Every tick recorded but the watch not ended (a crash right after the last tick):
         // decide it now.
         if next > of {
+            flush_samples(session, run_id, &leg, &mut live).await?;
             finish_leg(session, run_id, idx, &live, ask).await?;
             return Ok(recorded);
         }
@@ -303,6 +324,7 @@ async fn run_leg(
                 // A tick never goes without a sample (a resumed watch samples now).
                 sample_round(session, run_id, &ctx, &signals, &mut live, &leg, ask).await?;
             }
+            flush_samples(session, run_id, &leg, &mut live).await?;
             let tick = live.acc.finish(
                 &leg,
                 k,
@@ -318,6 +340,7 @@ async fn run_leg(
             recorded += 1;
             next = k + 1;
             if k >= of {
+                flush_samples(session, run_id, &leg, &mut live).await?;
                 finish_leg(session, run_id, idx, &live, ask).await?;
                 return Ok(recorded);
             }
@@ -337,6 +360,7 @@ async fn run_leg(
             tokio::task::yield_now().await;
         }
     }
+    flush_samples(session, run_id, &leg, &mut live).await?;
     end_leg(
         session,
         run_id,
@@ -347,6 +371,63 @@ async fn run_leg(
     )
     .await?;
     Ok(recorded)
+}
+
+/// Keeps a health reading's raw observations for replay.
+fn keep_sample(
+    samples: &mut Vec<crate::model::watch::ProbeSample>,
+    r: &Reading,
+    now: jiff::Timestamp,
+) {
+    let (Some(app), false) = (r.key.app.as_deref(), r.observations.is_empty()) else {
+        return;
+    };
+    match r.key.metric {
+        Metric::HttpErrors => samples.push(crate::model::watch::ProbeSample {
+            at: now,
+            app: app.to_string(),
+            sent: r.observations.len() as u32,
+            failed: r.observations.iter().filter(|x| **x >= 0.5).count() as u32,
+            ms: Vec::new(),
+        }),
+        Metric::Latency => {
+            if let Some(s) = samples
+                .iter_mut()
+                .rev()
+                .find(|s| s.app == app && s.at == now)
+            {
+                s.ms = r
+                    .observations
+                    .iter()
+                    .map(|ms| ms.round().clamp(0.0, f64::from(u32::MAX)) as u32)
+                    .collect();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Journals the raw samples taken since the last flush.
+async fn flush_samples(
+    session: &Session,
+    run_id: &str,
+    leg: &Leg,
+    live: &mut Live,
+) -> Result<(), RunError> {
+    if live.samples.is_empty() {
+        return Ok(());
+    }
+    let samples = std::mem::take(&mut live.samples);
+    session
+        .append(
+            run_id,
+            Event::WatchSamples {
+                leg: leg.leg,
+                samples,
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// One round: every signal that may be sampled now, judged; incidents for series that
@@ -376,10 +457,19 @@ async fn sample_round(
     for &i in &due {
         live.last_sampled[i] = Some(now);
     }
+    // The raw samples are stamped when their probes had answered (replay's clock).
+    let taken = session.clock.now();
     live.acc.rounds += 1;
     let mut failing_now = Vec::new();
     let mut recovered = Vec::new();
+    let mut findings = Vec::new();
+    live.evidence.verified_now = false;
     for mut reading in readings {
+        // The sequential tests see every probe of the sample (before the window below).
+        if let Some(f) = live.evidence.observe(&reading, live.baseline.as_ref()) {
+            findings.push(f);
+        }
+        keep_sample(&mut live.samples, &reading, taken);
         // A sample's failed-probe rate becomes the rate over the window's samples (no
         // value while the window holds fewer than `min_probes` probes).
         if reading.key.metric == Metric::HttpErrors
@@ -415,7 +505,8 @@ async fn sample_round(
         // A series that just counted as failing is raised; one that goes on failing is
         // raised again when it has worsened to a higher severity (a rising error rate
         // reaching its critical limit on N samples in a row).
-        if t.now_failing || counted == Grade::Fail {
+        // The series the sequential tests decide keep this rule's record, not its incidents.
+        if (t.now_failing || counted == Grade::Fail) && !live.evidence.decides(&reading.key) {
             let severity = live.severity(&reading, &judged);
             let worse = live.raised.get(&reading.key).is_none_or(|s| severity > *s);
             if t.now_failing || worse {
@@ -437,12 +528,16 @@ async fn sample_round(
         round: live.acc.rounds,
         failing,
     });
+    let shadow = live.evidence.shadow;
+    for f in findings {
+        crate::watch::evidence::act(session, run_id, f, shadow, ask).await?;
+    }
     for (reading, judged) in failing_now {
         raise_from_watch(session, run_id, &reading, &judged, live, ask).await?;
     }
     // After a rollback whose health is back but whose version was not yet live, the
     // verification is tried again every round.
-    if !recovered.is_empty() || live.version_pending.is_some() {
+    if !recovered.is_empty() || live.version_pending.is_some() || live.evidence.verified_now {
         recoveries(session, run_id, ctx, leg, &recovered, live, ask).await?;
     }
     Ok(())

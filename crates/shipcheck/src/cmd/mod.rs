@@ -12,6 +12,7 @@ mod logs;
 mod monitor;
 mod operator;
 mod plan;
+mod replay;
 mod rollback;
 mod schema;
 mod show;
@@ -77,6 +78,9 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
         Command::Abort { reason, who } => items::abort(g, &reason, &who).await,
         Command::Status { run, env } => show::status(g, run.as_deref(), &env).await,
         Command::History { limit } => show::history(g, limit).await,
+        Command::Replay { run, policy, env } => {
+            replay::run(g, run.as_deref(), policy.as_deref(), &env).await
+        }
         Command::Events { run, env } => show::events(g, run.as_deref(), &env).await,
         Command::Report {
             run,

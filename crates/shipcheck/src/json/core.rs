@@ -21,7 +21,8 @@ use shipcheck_core::model::incident::{
 };
 use shipcheck_core::model::outcome::Status;
 use shipcheck_core::model::watch::{
-    Baseline, BaselineValue, Grade, Metric, Purpose, Schedule, SeriesKey, SeriesSummary, Tick,
+    Baseline, BaselineValue, Grade, Metric, ProbeSample, Purpose, Schedule, SeriesKey,
+    SeriesSummary, Tick,
 };
 use shipcheck_core::report::criteria::{Criterion, Met};
 use shipcheck_core::report::json::{ByReason, ItemReport, NoteReport, Notes, RunReport, Signed};
@@ -202,6 +203,13 @@ describe!(Tick {
     samples: u32,
     series: Vec<SeriesSummary>,
 });
+describe!(ProbeSample {
+    at: jiff::Timestamp,
+    app: String,
+    sent: u32,
+    failed: u32,
+    ms: Vec<u32>,
+} omittable [ms]);
 describe!(SeriesSummary {
     key: SeriesKey,
     grade: Grade,

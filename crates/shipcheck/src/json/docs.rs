@@ -623,3 +623,37 @@ typed! {
         added_by: String,
     }
 }
+
+// `shipcheck replay`: the core's replay report, described field by field.
+use shipcheck_core::watch::replay::{LegReplay, Replay, ReplayIncident, Side};
+crate::describe!(ReplayIncident {
+    at: jiff::Timestamp,
+    after_s: i64,
+    severity: shipcheck_core::model::incident::Severity,
+    summary: String,
+    response: String,
+});
+crate::describe!(Side {
+    incidents: Vec<ReplayIncident>,
+    rollback_at: Option<jiff::Timestamp>,
+    verified_at: Option<jiff::Timestamp>,
+    verdict: String,
+});
+crate::describe!(LegReplay {
+    leg: u32,
+    purpose: shipcheck_core::model::watch::Purpose,
+    samples: u64,
+    probes: u64,
+    recorded: Side,
+    replayed: Side,
+});
+crate::describe!(Replay {
+    run: String,
+    legs: Vec<LegReplay>,
+});
+
+/// `shipcheck replay --json`: every watch of the run, what happened and what the replayed
+/// policy would have done.
+pub fn replay_schema() -> Value {
+    Replay::schema()
+}

@@ -10,7 +10,7 @@ use shipcheck_core::model::event::{AnchorPlace, Event, JournalAnchor, NoteKind, 
 use shipcheck_core::model::facts::{Fact, RollbackTarget};
 use shipcheck_core::model::incident::{Decision, IncidentRecord};
 use shipcheck_core::model::outcome::Status;
-use shipcheck_core::model::watch::{Baseline, Purpose, Schedule, Tick};
+use shipcheck_core::model::watch::{Baseline, ProbeSample, Purpose, Schedule, Tick};
 
 use super::schema::{Describe, object};
 use crate::{describe, describe_enum};
@@ -183,6 +183,7 @@ fn variants() -> Vec<Value> {
         BaselineRecorded { baseline: Baseline },
         WatchStarted { leg: u32, purpose: Purpose, schedule: Schedule },
         WatchTick { tick: Tick },
+        WatchSamples { leg: u32, samples: Vec<ProbeSample> },
         WatchEnded { leg: u32, outcome: WatchOutcome, reason: String },
         IncidentRaised { incident: IncidentRecord },
         IncidentDecision {

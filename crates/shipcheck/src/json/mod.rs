@@ -52,6 +52,7 @@ pub const DOCUMENTS: &[Doc] = &[
     ),
     doc("events", "shipcheck events --json", docs::Events::schema),
     doc("history", "shipcheck history --json", docs::History::schema),
+    doc("replay", "shipcheck replay --json", docs::replay_schema),
     doc(
         "incident",
         "shipcheck incident --json",

@@ -164,6 +164,7 @@ interval = "1s"
 duration = "2s"
 sample_every = "250ms"
 logs_window = "1s"
+probe_budget = 100.0
 baseline_probes = 3
 [checklist.override."prepare.load-test"]
 check = {{ type = "loadtest", env = "staging", concurrency = 2, requests = 20, max_error_rate = 0.01 }}

@@ -207,6 +207,27 @@ fn incidents_apply_the_policy_and_a_rollback_is_verified_by_the_watch() {
     assert_eq!(v["watches"][0]["purpose"], "after_rollback");
     let w = watch_json(&env);
     assert_eq!(w["rollback_verified"]["ok"], true, "{w}");
+    // The watch kept its raw health samples: replay re-judges them with another policy.
+    let replay = env.shipcheck(&["replay", "--json"]);
+    assert_eq!(replay.code, 0, "{}", replay.stderr);
+    let r = replay.json();
+    assert_eq!(r["legs"][0]["purpose"], "after_rollback", "{r}");
+    assert!(r["legs"][0]["samples"].as_u64().unwrap() > 0, "{r}");
+    assert!(
+        r["legs"][0]["replayed"]["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("rollback verified"),
+        "{r}"
+    );
+    let strict = env.dir.path().join("strict.toml");
+    let mut text = std::fs::read_to_string(env.config_path()).unwrap();
+    text.push_str("\n[monitor.sequential]\nshadow = true\n");
+    std::fs::write(&strict, text).unwrap();
+    let text = env.shipcheck(&["replay", "--policy", strict.to_str().unwrap()]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("happened:"), "{}", text.stdout);
+    assert!(text.stdout.contains("replayed:"), "{}", text.stdout);
     let md = env.shipcheck(&["report"]).stdout;
     assert!(md.contains("**Verdict**: rolled_back"), "{md}");
     assert!(md.contains("Incident #3 **critical**"), "{md}");

@@ -67,6 +67,73 @@ pub struct MonitorConfig {
     /// `[database] max_connections_ratio` that `verify.db-connections` uses (× 100), else 80.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_connections_max: Option<f64>,
+    /// The probe budget: health probes a second the watch and the baseline may send to one
+    /// app, on average over a sample. A sample sends at most `probe_budget × sample_every`
+    /// probes (at least one, and then samples no faster than one probe per budget).
+    #[serde(default = "one_f")]
+    pub probe_budget: f64,
+    /// The sequential tests that judge the health probes (failed probes and latency).
+    #[serde(default)]
+    pub sequential: SequentialConfig,
+}
+
+/// `[monitor.sequential]`: the sequential tests of the fast signals (see `docs/watch.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SequentialConfig {
+    /// Judged and recorded, never acted on: the N-consecutive-samples rule decides the
+    /// health probes instead (as before these tests).
+    #[serde(default)]
+    pub shadow: bool,
+    /// The probability that a watch of a healthy release raises a false incident from these
+    /// tests (all apps, both tests, the whole watch).
+    #[serde(default = "half_a_percent")]
+    pub false_alarm: f64,
+    /// The failed-probe rate, percent, a baseline is assumed to have at least (ten baseline
+    /// probes cannot tell 0 % from 0.5 %).
+    #[serde(default = "one_f")]
+    pub error_floor: f64,
+}
+
+impl Default for SequentialConfig {
+    fn default() -> Self {
+        SequentialConfig {
+            shadow: false,
+            false_alarm: half_a_percent(),
+            error_floor: one_f(),
+        }
+    }
+}
+
+fn half_a_percent() -> f64 {
+    0.005
+}
+fn one_f() -> f64 {
+    1.0
+}
+
+impl MonitorConfig {
+    /// Probes a watch sample sends to one app within the probe budget: `probes`, at most
+    /// `probe_budget × sample_every`, at least one.
+    pub fn probes_within_budget(&self, sample_every: std::time::Duration) -> u32 {
+        let allowed = (self.probe_budget * sample_every.as_secs_f64()).floor();
+        let allowed = if allowed.is_finite() {
+            allowed.max(1.0)
+        } else {
+            1.0
+        };
+        (self.probes.max(1) as f64).min(allowed) as u32
+    }
+
+    /// The least time between two samples of one app's `probes` probes within the budget.
+    pub fn probe_spacing(&self, probes: u32) -> std::time::Duration {
+        let budget = if self.probe_budget.is_finite() && self.probe_budget > 0.0 {
+            self.probe_budget
+        } else {
+            1.0
+        };
+        std::time::Duration::from_secs_f64(f64::from(probes.max(1)) / budget)
+    }
 }
 
 impl Default for MonitorConfig {
@@ -88,6 +155,8 @@ impl Default for MonitorConfig {
             cpu_max: eighty_f(),
             memory_max: eighty_five_f(),
             db_connections_max: None,
+            probe_budget: one_f(),
+            sequential: SequentialConfig::default(),
         }
     }
 }
@@ -306,6 +375,19 @@ pub(crate) fn validate(out: &mut Vec<Issue>, m: &MonitorConfig, i: &IncidentConf
             1.0,
             1000.0,
         ),
+        ("probe_budget", m.probe_budget, 0.01, 1000.0),
+        (
+            "sequential.false_alarm",
+            m.sequential.false_alarm,
+            0.000_001,
+            0.5,
+        ),
+        (
+            "sequential.error_floor",
+            m.sequential.error_floor,
+            0.01,
+            50.0,
+        ),
         ("cpu_max", m.cpu_max, 1.0, 100.0),
         ("memory_max", m.memory_max, 1.0, 100.0),
         (
@@ -366,6 +448,21 @@ mod tests {
     }
 
     #[test]
+    fn the_probe_budget_caps_a_samples_probes_and_spaces_them() {
+        use std::time::Duration;
+        let m = super::MonitorConfig::default();
+        assert_eq!(m.probes_within_budget(Duration::from_secs(30)), 20);
+        assert_eq!(m.probes_within_budget(Duration::from_secs(10)), 10);
+        assert_eq!(m.probes_within_budget(Duration::from_millis(250)), 1);
+        assert_eq!(m.probe_spacing(10), Duration::from_secs(10));
+        let fast = super::MonitorConfig {
+            probe_budget: 4.0,
+            ..m
+        };
+        assert_eq!(fast.probe_spacing(2), Duration::from_millis(500));
+    }
+
+    #[test]
     fn schedules_thresholds_and_the_review_time_are_checked() {
         assert_problem(
             "[monitor]\ninterval = \"15m\"\nduration = \"10m\"\n",
@@ -383,6 +480,18 @@ mod tests {
             "[monitor]\nconsecutive_failures = 0\n",
             "2:24",
             "monitor.consecutive_failures",
+            "out of range",
+        );
+        assert_problem(
+            "[monitor]\nprobe_budget = 0.0\n",
+            "2:16",
+            "monitor.probe_budget",
+            "out of range",
+        );
+        assert_problem(
+            "[monitor]\n[monitor.sequential]\nfalse_alarm = 2.0\n",
+            "3:15",
+            "monitor.sequential.false_alarm",
             "out of range",
         );
         assert_problem(

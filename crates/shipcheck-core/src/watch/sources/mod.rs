@@ -44,12 +44,9 @@ pub fn signals(ctx: &WatchContext, env: &str, probes: u32) -> Vec<Box<dyn Signal
     if let Some(e) = ctx.config.environments.get(env) {
         for app in &e.apps {
             if let Some(url) = app.health_url.as_deref().filter(|u| !u.trim().is_empty()) {
-                out.push(Box::new(HealthSignal::new(
-                    &app.name,
-                    url,
-                    app.expect_status,
-                    probes,
-                )));
+                let mut s = HealthSignal::new(&app.name, url, app.expect_status, probes);
+                s.spacing = ctx.config.monitor.probe_spacing(s.probes);
+                out.push(Box::new(s));
             }
         }
     }

@@ -33,7 +33,12 @@ impl Signal for PostgresSignal {
                 Ok((v, d)) => (Some(v), Some(d)),
                 Err(e) => (None, Some(e)),
             };
-            vec![Reading { key, value, detail }]
+            vec![Reading {
+                key,
+                value,
+                detail,
+                observations: Vec::new(),
+            }]
         })
     }
 }

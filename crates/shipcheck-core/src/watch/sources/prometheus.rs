@@ -39,6 +39,7 @@ impl Signal for PrometheusSignal {
                             key: SeriesKey::new(m, app),
                             value: None,
                             detail: Some(e.to_string()),
+                            observations: Vec::new(),
                         })
                         .collect();
                 }
@@ -74,6 +75,7 @@ impl Signal for PrometheusSignal {
                     key: SeriesKey::new(metric, app),
                     value,
                     detail,
+                    observations: Vec::new(),
                 });
             }
             out

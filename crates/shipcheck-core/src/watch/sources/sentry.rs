@@ -29,6 +29,7 @@ impl SentrySignal {
             key: key.clone(),
             value: None,
             detail: Some(detail),
+            observations: Vec::new(),
         };
         let sentry = match ctx.sentry() {
             Ok(s) => s,
@@ -68,6 +69,7 @@ impl SentrySignal {
                         c.events,
                         c.minutes()
                     )),
+                    observations: Vec::new(),
                 },
                 None => none("Sentry has no complete minute yet".into()),
             },

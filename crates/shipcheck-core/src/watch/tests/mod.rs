@@ -6,5 +6,6 @@ mod app;
 mod close;
 mod rollback;
 mod scenarios;
+mod sequential;
 mod sources;
 mod world;

@@ -25,6 +25,10 @@ fn at(min: f64) -> Timestamp {
 /// the Fly integration).
 pub const GIT_REVERT: &str = "[incident]\nrollback_strategy = \"git-revert\"\n";
 
+/// The sequential tests in shadow: the N-consecutive-samples rule decides every series (the
+/// tests of that rule). Goes after a `[monitor]` table.
+pub const SHADOW: &str = "[monitor.sequential]\nshadow = true\n";
+
 /// An app whose `/a` answers `status(minute, n)` to its n-th request (n counts `/a`'s
 /// requests only, so a share of them fails evenly over each sample's probes); every other
 /// path answers 200.
@@ -167,15 +171,25 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
         Some(SeriesKey::new(Metric::Health, Some("api")))
     );
     let after = i.raised_at.duration_since(at(30.0)).as_secs_f64();
+    // The sequential test: the second failing sample (one sample is one moment).
     assert!(
-        (60.0..=90.0).contains(&after),
+        (30.0..=60.0).contains(&after),
         "detected {after}s after it broke"
     );
-    assert!(
-        i.record.summary.contains("answered 500"),
-        "{}",
-        i.record.summary
-    );
+    for part in [
+        "answered 500",
+        "against a baseline of 1.0 %",
+        "binomial CUSUM",
+        "crossed its bound",
+        "after 40 probes",
+    ] {
+        assert!(
+            i.record.summary.contains(part),
+            "{part}: {}",
+            i.record.summary
+        );
+    }
+    assert_eq!(i.record.evidence["sequential"]["samples"], 40);
     // Not auto_rollback: a person is asked, says no, and the record says what to do.
     assert_eq!(prompt.asked.lock().unwrap().len(), 1);
     let d = i.decisions.last().unwrap();
@@ -192,7 +206,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
     assert_eq!(leg.outcome, Some(Outcome::Fail));
     assert_eq!(verdict(&run).verdict, VerdictKind::Failed);
     let ttd = m.time_to_detect().unwrap().as_secs_f64() / 60.0;
-    assert!((31.0..32.0).contains(&ttd), "{ttd}");
+    assert!((30.0..31.0).contains(&ttd), "{ttd}");
     let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     assert_eq!(
         crate::watch::items::no_critical(&ctx).await.status,
@@ -249,7 +263,9 @@ async fn slow_responses_are_medium_fixed_forward_and_resolved_when_they_recover(
 
 #[tokio::test]
 async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer() {
-    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    // The N-consecutive-samples rule (the sequential tests in shadow: 25 % is critical to
+    // them, see `sequential_*` below).
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n{SHADOW}");
     let w = World::with_repo(&extra, |_| {
         on_a(|t, n| {
             if t >= 10.0 && n.is_multiple_of(4) {
@@ -303,7 +319,7 @@ async fn an_error_rate_over_its_criterion_is_high_and_escalates_after_its_timer(
 #[tokio::test]
 async fn thirty_percent_errors_are_seen_in_the_next_sample_and_raised_after_three() {
     // From minute 30, 3 answers in 10 are a 500 (spread over the probes of each sample).
-    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n{SHADOW}");
     let w = World::with_repo(&extra, |_| {
         on_a(|t, n| if t >= 30.0 && n % 10 < 3 { 500 } else { 200 })
     })
@@ -342,7 +358,7 @@ async fn thirty_percent_errors_are_seen_in_the_next_sample_and_raised_after_thre
 async fn a_release_failing_on_two_apps_is_one_incident_until_both_recover() {
     // From minute 10 to 25 every 4th answer of both apps is a 503; /b recovers at 30.
     let (na, nb) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n{SHADOW}");
     let w = World::with_repo(&extra, move |_| {
         let (na, nb) = (na.clone(), nb.clone());
         Arc::new(move |r: &Req| {
@@ -399,7 +415,7 @@ async fn the_severity_of_three_failing_samples_is_that_of_the_mildest() {
     // 30 % errors for two samples, then 50 % (half the probes still answer: the app is not
     // down): three failing samples, but only the last at the critical limit (50 points over a
     // clean baseline) — high, not critical; critical once three samples in a row are.
-    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n");
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"1h\"\n{SHADOW}");
     let w = World::with_repo(&extra, |_| {
         on_a(|t, n| {
             let share = if t >= 31.0 {
