@@ -154,6 +154,10 @@ pub struct WorldOptions {
     /// The token values the stand-ins accept (default: the world's own, derived from its start
     /// time); the planted-secrets test chooses distinctive ones to look for afterwards.
     pub secrets: Option<Secrets>,
+    /// World seconds after the bad release goes live before it starts failing (default 720,
+    /// or [`ONSET_ENV`]). Tests that stop and resume a walk many times give the walk more time
+    /// before the fault, so it shows in the watch as in the uninterrupted run.
+    pub bad_onset_s: Option<u64>,
 }
 
 impl Default for WorldOptions {
@@ -168,6 +172,7 @@ impl Default for WorldOptions {
             echo_slack: false,
             project: "maishapoa".into(),
             secrets: None,
+            bad_onset_s: None,
         }
     }
 }
@@ -256,6 +261,7 @@ pub(crate) struct Shared {
     pub fly_dir: PathBuf,
     pub clock: AnchoredClock,
     pub scenario: Scenario,
+    pub bad_onset_s: Option<u64>,
     pub secrets: Secrets,
     pub apps: apps::Apps,
     pub github: Mutex<github::GithubState>,
@@ -363,6 +369,7 @@ impl World {
             fly_dir: fly_dir.clone(),
             clock,
             scenario: options.scenario,
+            bad_onset_s: options.bad_onset_s,
             secrets: secrets.clone(),
             apps,
             github: Mutex::new(github::GithubState::new(&repo)),

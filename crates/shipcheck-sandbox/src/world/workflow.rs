@@ -227,7 +227,11 @@ async fn run_deploy(shared: Arc<Shared>, id: i64, sha: String) {
     let behaviour = if tree.as_deref() == Some(shared.repo.production_tree.as_str()) {
         Behaviour::good()
     } else {
-        shared.scenario.new_release()
+        let mut b = shared.scenario.new_release();
+        if let (Some(s), super::Scenario::BadRelease) = (shared.bad_onset_s, shared.scenario) {
+            b.onset_s = s.min(86_400);
+        }
+        b
     };
     let short: String = sha.chars().take(12).collect();
     let apps: Vec<String> = shared

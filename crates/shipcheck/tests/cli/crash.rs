@@ -236,7 +236,13 @@ async fn rehearse(
     seed: u64,
 ) -> (tempfile::TempDir, PathBuf, Vec<&'static str>) {
     let tmp = tempfile::tempdir().unwrap();
-    let world = World::build_with(&tmp.path().join("w"), world_options(scenario, speed))
+    // Each kill and restart costs the walk a second or two of wall time, minutes of world
+    // time at this speed: the bad release fails an hour after it went live (not 12 minutes),
+    // so the fault shows in the watch in the crashed run as in the calm one, whatever
+    // `verify` lost to kills.
+    let mut options = world_options(scenario, speed);
+    options.bad_onset_s = Some(60 * 60);
+    let world = World::build_with(&tmp.path().join("w"), options)
         .await
         .unwrap();
     let dir = world.dir.clone();
