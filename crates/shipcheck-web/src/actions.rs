@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use shipcheck_core::incidents::respond::{Asker, raise_incident};
 use shipcheck_core::incidents::rollback::{rollback, rollback_plan};
-use shipcheck_core::journal::state::{RunState, RunStatus};
+use shipcheck_core::journal::state::RunStatus;
 use shipcheck_core::model::incident::{IncidentInput, RollbackOptions, Severity, Source};
 use shipcheck_core::runs::stream::{NoConfirm, NoObserver};
 
 use crate::html::{esc, page};
-use crate::{App, authorize, current, refused};
+use crate::{App, authorize, current, load, refused};
 
 /// What a person types to confirm a rollback.
 pub const ROLLBACK_WORDS: &str = "roll back";
@@ -35,13 +35,6 @@ pub(crate) struct RollbackForm {
     reason: String,
     #[serde(default)]
     confirm: String,
-}
-
-async fn load(app: &App, id: &str) -> Result<RunState, Response> {
-    app.session
-        .load(id)
-        .await
-        .map_err(|e| (StatusCode::NOT_FOUND, format!("{e}\n")).into_response())
 }
 
 fn message(who: &str, title: &str, run: &str, lines: &[String]) -> Response {

@@ -333,16 +333,24 @@ fn refused(e: impl std::fmt::Display) -> Response {
     (StatusCode::CONFLICT, format!("{e}\n")).into_response()
 }
 
+/// The run `id` names (or a unique prefix of it); a 404 naming why when there is none.
+#[allow(clippy::result_large_err)] // the error is the handler's answer
+pub(crate) async fn load(
+    app: &App,
+    id: &str,
+) -> Result<shipcheck_core::journal::state::RunState, Response> {
+    app.session
+        .load(id)
+        .await
+        .map_err(|e| (StatusCode::NOT_FOUND, format!("{e}\n")).into_response())
+}
+
 #[allow(clippy::result_large_err)] // the error is the handler's answer
 async fn open_run(
     app: &App,
     id: &str,
 ) -> Result<shipcheck_core::journal::state::RunState, Response> {
-    let run = app
-        .session
-        .load(id)
-        .await
-        .map_err(|e| (StatusCode::NOT_FOUND, format!("{e}\n")).into_response())?;
+    let run = load(app, id).await?;
     app.session
         .open_run(Some(&run.id), &run.env)
         .await
@@ -359,9 +367,9 @@ async fn act_note(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let run = match app.session.load(&id).await {
+    let run = match load(&app, &id).await {
         Ok(r) => r,
-        Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+        Err(r) => return r,
     };
     use shipcheck_core::model::event::NoteKind;
     let kind = match f.kind.as_str() {

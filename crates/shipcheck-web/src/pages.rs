@@ -11,7 +11,7 @@ use shipcheck_core::journal::watch::verdict;
 use shipcheck_core::report::{self, Format};
 
 use crate::html::{esc, page};
-use crate::{App, current};
+use crate::{App, current, load};
 
 /// How many runs the history and `/metrics` read.
 const HISTORY: usize = 200;
@@ -63,9 +63,9 @@ pub(crate) async fn run_page(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let run = match app.session.load(&id).await {
+    let run = match load(&app, &id).await {
         Ok(r) => r,
-        Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+        Err(r) => return r,
     };
     let who = who(&app, &headers);
     let body = format!(
