@@ -14,7 +14,7 @@ use crate::incidents::respond::decide;
 use crate::incidents::respond::raise_incident;
 use crate::model::config::MonitorConfig;
 use crate::model::incident::{Decision, IncidentInput, Severity, Source};
-use crate::model::watch::{Baseline, Metric, Reading, SeriesKey};
+use crate::model::watch::{Baseline, Metric, ProbeSample, Reading, SeriesKey};
 use crate::runs::stream::WatchEvent;
 use crate::runs::{RunError, Session};
 use crate::watch::sequential::{
@@ -233,6 +233,73 @@ impl Evidence {
     pub fn verified(&self, app: &str) -> Option<&str> {
         self.verified.get(app).map(String::as_str)
     }
+}
+
+/// The two readings a journaled sample stands for (failed probes, then latencies), as the
+/// sequential tests saw them live: replay and a resumed watch feed them back in this order.
+pub(super) fn readings(s: &ProbeSample) -> [Reading; 2] {
+    [
+        Reading {
+            key: SeriesKey::new(Metric::HttpErrors, Some(&s.app)),
+            value: None,
+            detail: Some(format!("{} of {} probes failed", s.failed, s.sent)),
+            observations: (0..s.sent)
+                .map(|i| if i < s.failed { 1.0 } else { 0.0 })
+                .collect(),
+        },
+        Reading {
+            key: SeriesKey::new(Metric::Latency, Some(&s.app)),
+            value: None,
+            detail: None,
+            observations: s.ms.iter().map(|ms| f64::from(*ms)).collect(),
+        },
+    ]
+}
+
+impl Evidence {
+    /// Feeds back the samples a watch journaled before it was interrupted, so a resumed
+    /// watch judges with all its evidence, as if it had never stopped. Returns the findings
+    /// the journal does not show acted on (the process died between journaling the samples
+    /// and raising the incident); the caller acts on them.
+    pub fn rebuild(
+        &mut self,
+        samples: &[ProbeSample],
+        baseline: Option<&Baseline>,
+        run: &crate::journal::state::RunState,
+        since: jiff::Timestamp,
+    ) -> Vec<Finding> {
+        let mut pending = Vec::new();
+        for s in samples {
+            for r in readings(s) {
+                if let Some(f) = self.observe(&r, baseline)
+                    && !acted_on(&f, run, since)
+                {
+                    pending.push(f);
+                }
+            }
+        }
+        self.verified_now = false;
+        pending
+    }
+}
+
+/// Whether the journal shows `f` acted on: an incident of its kind, at least as severe,
+/// raised since `since`, for its app or noting its app as also failing.
+fn acted_on(f: &Finding, run: &crate::journal::state::RunState, since: jiff::Timestamp) -> bool {
+    let family = f.key.metric.family();
+    let prefix = format!("{} ", f.key);
+    run.monitor.incidents.iter().any(|i| {
+        i.raised_at >= since
+            && i.record.severity >= f.crossing.severity
+            && i.record.source == Source::Watch
+            && i.record.series.as_ref().is_some_and(|k| {
+                k.metric.family() == family
+                    && (k.app == f.key.app
+                        || i.decisions.iter().any(|d| {
+                            d.decision == Decision::AlsoFailing && d.reason.starts_with(&prefix)
+                        }))
+            })
+    })
 }
 
 /// The failed-probe rate the run's incidents saw (their sequential evidence), a fraction.

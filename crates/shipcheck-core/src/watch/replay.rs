@@ -16,8 +16,8 @@ use crate::journal::state::RunState;
 use crate::model::config::Config;
 use crate::model::event::{Event, StoredEvent};
 use crate::model::incident::Severity;
-use crate::model::watch::{Metric, ProbeSample, Purpose, Reading, SeriesKey};
-use crate::watch::evidence::{Evidence, bad_rate};
+use crate::model::watch::{ProbeSample, Purpose};
+use crate::watch::evidence::{Evidence, bad_rate, readings};
 
 /// An incident, recorded or replayed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -202,21 +202,7 @@ fn judge_leg(
     let mut side = Side::default();
     let mut verified: Vec<String> = Vec::new();
     for s in samples {
-        let errors = Reading {
-            key: SeriesKey::new(Metric::HttpErrors, Some(&s.app)),
-            value: None,
-            detail: Some(format!("{} of {} probes failed", s.failed, s.sent)),
-            observations: (0..s.sent)
-                .map(|i| if i < s.failed { 1.0 } else { 0.0 })
-                .collect(),
-        };
-        let latency = Reading {
-            key: SeriesKey::new(Metric::Latency, Some(&s.app)),
-            value: None,
-            detail: None,
-            observations: s.ms.iter().map(|ms| f64::from(*ms)).collect(),
-        };
-        for r in [errors, latency] {
+        for r in readings(s) {
             if let Some(f) = ev.observe(&r, baseline) {
                 let severity = f.crossing.severity;
                 let resp = response(severity, shadow, config, s.at);

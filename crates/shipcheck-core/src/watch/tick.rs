@@ -54,6 +54,9 @@ pub(super) struct Live {
     pub evidence: crate::watch::evidence::Evidence,
     /// Raw health samples not journaled yet.
     pub samples: Vec<crate::model::watch::ProbeSample>,
+    /// Resumed from journaled samples: the first round checks recoveries and verification
+    /// whatever it sampled.
+    pub recheck: bool,
 }
 
 #[derive(Default)]

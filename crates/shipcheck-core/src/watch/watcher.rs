@@ -4,8 +4,10 @@
 //! minute, not after two ticks. At the end, Kayenta's rule: the final tick passes and every
 //! earlier tick is at least warn.
 //!
-//! Resumable: the schedule and every tick are in the journal. A process that died continues
-//! where the journal says; ticks it missed run once, as one tick, not once per interval.
+//! Resumable: the schedule, every tick and every round's raw samples are in the journal. A
+//! process that died continues where the journal says: its sequential tests are rebuilt from
+//! the journaled samples (a finding the journal does not show acted on is acted on then), and
+//! ticks it missed run once, as one tick, not once per interval.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -256,7 +258,7 @@ async fn run_leg(
         .map(|e| e.apps.len())
         .unwrap_or(1)
         .saturating_sub(sources::unwatched_apps(&ctx, &run.env).len());
-    let evidence = crate::watch::evidence::Evidence::new(
+    let mut evidence = crate::watch::evidence::Evidence::new(
         &session.loaded.config.monitor,
         sched.duration.get(),
         sched.sample_every.get(),
@@ -264,6 +266,25 @@ async fn run_leg(
         apps,
         crate::watch::evidence::bad_rate(&run),
     );
+    // A resumed watch's tests start from every sample it journaled before it stopped, not
+    // from nothing: its decisions are those of a watch that never stopped.
+    let journaled = session.store.events(run_id).await?;
+    let journaled = crate::watch::replay::samples_by_leg(&journaled)
+        .into_iter()
+        .find(|(l, _)| *l == leg.leg)
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    let pending = evidence.rebuild(
+        &journaled,
+        run.monitor.baseline.as_ref(),
+        &run,
+        leg.started_at,
+    );
+    let recheck = !journaled.is_empty();
+    let shadow = evidence.shadow;
+    for f in pending {
+        crate::watch::evidence::act(session, run_id, f, shadow, ask).await?;
+    }
     let mut live = Live {
         evidence,
         samples: Vec::new(),
@@ -276,6 +297,7 @@ async fn run_leg(
         last_sampled: vec![None; signals.len()],
         acc: TickAcc::default(),
         version_pending: None,
+        recheck,
     };
     let mut recorded = 0;
     let sample_every = sched
@@ -528,6 +550,9 @@ async fn sample_round(
         round: live.acc.rounds,
         failing,
     });
+    // The round's samples are journaled before anything is done about them, so a resumed
+    // watch rebuilds its tests from every sample its decisions stood on.
+    flush_samples(session, run_id, leg, live).await?;
     let shadow = live.evidence.shadow;
     for f in findings {
         crate::watch::evidence::act(session, run_id, f, shadow, ask).await?;
@@ -537,7 +562,13 @@ async fn sample_round(
     }
     // After a rollback whose health is back but whose version was not yet live, the
     // verification is tried again every round.
-    if !recovered.is_empty() || live.version_pending.is_some() || live.evidence.verified_now {
+    // A resumed watch's first round looks again at what its rebuilt tests verified.
+    let recheck = std::mem::take(&mut live.recheck);
+    if !recovered.is_empty()
+        || live.version_pending.is_some()
+        || live.evidence.verified_now
+        || recheck
+    {
         recoveries(session, run_id, ctx, leg, &recovered, live, ask).await?;
     }
     Ok(())

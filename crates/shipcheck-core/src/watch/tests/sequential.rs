@@ -121,3 +121,60 @@ async fn in_shadow_the_sequential_tests_are_reported_never_acted_on() {
     assert_eq!(i.record.severity, Severity::High, "{:#?}", i.record);
     assert!(i.record.evidence.get("sequential").is_none());
 }
+
+/// Minutes after the failure's onset that the first incident is raised; killed (a panic right
+/// after it stores its first tick `kill_at` minutes after the onset; ticks every 5 minutes)
+/// and resumed when `kill_at` is given.
+async fn first_incident_after(kill_at: Option<f64>) -> (f64, usize) {
+    use futures_util::FutureExt;
+    let extra = format!("{GIT_REVERT}\n[monitor]\nduration = \"2h\"\ninterval = \"5m\"\n");
+    let w = World::with_repo(&extra, |_| failing_from_30(25)).await;
+    let run = w.live_run().await;
+    let prompt = w.prompt(false);
+    if let Some(at) = kill_at {
+        let clock = w.clock.clone();
+        let dying = w.session.clone().with_append_hook(Arc::new(move |e| {
+            use crate::model::clock::Clock;
+            use crate::model::event::Event;
+            if matches!(e.event, Event::WatchTick { .. }) && minutes(clock.now()) - 30.0 >= at {
+                panic!("killed {at} min after the onset");
+            }
+        }));
+        let killed = std::panic::AssertUnwindSafe(crate::watch::watcher::watch(
+            &dying,
+            &run.id,
+            &opts(),
+            &prompt,
+            &Seen::default(),
+        ))
+        .catch_unwind()
+        .await;
+        assert!(killed.is_err(), "the watch was killed");
+        assert!(
+            w.run(&run.id).await.monitor.incidents.is_empty(),
+            "killed before the incident"
+        );
+    }
+    crate::watch::watcher::watch(&w.session, &run.id, &opts(), &prompt, &Seen::default())
+        .await
+        .unwrap();
+    let run = w.run(&run.id).await;
+    let i = &run.monitor.incidents[0];
+    (minutes(i.raised_at) - 30.0, run.monitor.incidents.len())
+}
+
+/// A watch killed while its evidence builds up resumes with every sample it journaled: the
+/// small effect is found when the uninterrupted watch finds it. (A resumed watch used to start
+/// its tests from nothing, so a kill threw its evidence away and the incident came late, or
+/// not before a rollback decided by something else: the crash benchmark's criteria differed.)
+#[tokio::test]
+async fn a_killed_watch_resumes_with_the_evidence_it_journaled() {
+    let (calm, calm_incidents) = first_incident_after(None).await;
+    assert!(calm > 3.0, "a small effect needs evidence: {calm} min");
+    let (killed, killed_incidents) = first_incident_after(Some(calm * 2.0 / 3.0)).await;
+    assert!(
+        (killed - calm).abs() <= 1.0,
+        "raised {calm} min after the onset uninterrupted, {killed} min after a kill and resume"
+    );
+    assert_eq!(calm_incidents, killed_incidents);
+}
