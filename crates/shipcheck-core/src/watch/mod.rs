@@ -7,7 +7,8 @@
 //!   integrations add theirs).
 //! - [`baseline`]: the previous release's values, measured in `preflight`.
 //! - [`rules`]: pass/warn/fail of a sample, N consecutive failures, severity.
-//! - [`watch`]: the schedule (samples, ticks, Kayenta's final rule), resumable.
+//! - [`watcher`]: the schedule (samples, ticks, Kayenta's final rule), resumable; [`round`]:
+//!   one round of samples, journaled, judged and acted on.
 //! - [`incident`], [`policy`], [`respond`]: incidents, the seed's ladder, acting on it.
 //! - [`phases`]: what the walk does in `preflight`, `verify` and `watch`.
 //! - [`checks`], [`review`], [`ics`], [`report`]: the checklist items, the review invitation
@@ -23,6 +24,7 @@ mod evidence;
 pub mod items;
 mod react;
 pub mod replay;
+mod round;
 pub mod rules;
 pub mod sequential;
 pub mod signal;
