@@ -59,7 +59,7 @@ fn list(items: &[String]) -> String {
 }
 
 /// The config text.
-pub fn render(m: &Manifest, project: &str, flyctl: &[String]) -> String {
+pub fn render(m: &Manifest, project: &str, flyctl: &[String], monitor: &[String]) -> String {
     let mut t = String::new();
     t.push_str(&format!(
         "# shipcheck.toml of a rehearsal world (`shipcheck demo --scenario {}`).\n\
@@ -151,7 +151,12 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String]) -> String {
         )),
     }
     t.push_str("[incident]\nauto_rollback = true\nrollback_strategy = \"platform\"\n\n");
-    t.push_str("# A rehearsal on loopback: the apps are local, the probe budget no constraint.\n[monitor]\nprobe_budget = 5.0\n\n");
+    t.push_str("# A rehearsal on loopback: the apps are local, the probe budget no constraint.\n[monitor]\nprobe_budget = 5.0\n");
+    for line in monitor {
+        t.push_str(line);
+        t.push('\n');
+    }
+    t.push('\n');
     t.push_str("[checklist.override.\"prepare.tests\"]\ncheck = { type = \"command\", argv = [\"sh\", \"scripts/test.sh\"], timeout = \"2m\" }\n\n");
     t.push_str("# Small apps: two seconds of load per staging app measure them well enough.\n[checklist.override.\"prepare.load-test\"]\ncheck = { type = \"loadtest\", env = \"staging\", concurrency = 10, duration = \"2s\", max_p95 = \"500ms\", max_error_rate = 0.01 }\n");
     t

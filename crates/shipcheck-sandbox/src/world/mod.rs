@@ -158,6 +158,9 @@ pub struct WorldOptions {
     /// or [`ONSET_ENV`]). Tests that stop and resume a walk many times give the walk more time
     /// before the fault, so it shows in the watch as in the uninterrupted run.
     pub bad_onset_s: Option<u64>,
+    /// Extra `key = value` lines for the world's `[monitor]` table (a test that must not
+    /// judge the loaded machine's own slowness, say `latency_min_increase = "5s"`).
+    pub monitor_settings: Vec<String>,
 }
 
 impl Default for WorldOptions {
@@ -173,6 +176,7 @@ impl Default for WorldOptions {
             project: "maishapoa".into(),
             secrets: None,
             bad_onset_s: None,
+            monitor_settings: Vec::new(),
         }
     }
 }
@@ -442,7 +446,12 @@ impl World {
         let mut flyctl = options.flyctl.clone();
         flyctl.push("--state".into());
         flyctl.push(fly_dir.display().to_string());
-        let text = config::render(&manifest, &options.project, &flyctl);
+        let text = config::render(
+            &manifest,
+            &options.project,
+            &flyctl,
+            &options.monitor_settings,
+        );
         std::fs::write(&config_path, text).map_err(io("write shipcheck.toml"))?;
         std::fs::write(dir.join("env.sh"), config::env_sh(&manifest.env))
             .map_err(io("write env.sh"))?;
