@@ -1,7 +1,8 @@
 //! The record's SSH signature: `shipcheck sign --key` signs the journal's head (after
 //! `run_signed`, so the signature covers the whole record, the sign itself included) with
 //! `ssh-keygen -Y sign -n shipcheck`, and journals it; `verify` checks each signature against
-//! the repository's allowed-signers file (`[team] allowed_signers`) and says who signed.
+//! the repository's allowed-signers file (`[team] allowed_signers`, as committed on the
+//! production branch) and says who signed.
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,54 @@ pub fn allowed_signers_path(session: &Session) -> Option<PathBuf> {
             .join(&session.loaded.config.git.repo)
             .join(rel),
     )
+}
+
+/// The allowed-signers file `verify` checks against: the production branch's committed copy
+/// (`git show REMOTE/PRODUCTION:PATH`, reviewed and merged like code), so editing the working
+/// tree cannot make a key trusted; the working tree's copy only when the production branch
+/// has none, and `from` says which.
+struct AllowedSigners {
+    path: PathBuf,
+    from: String,
+    _tmp: Option<tempfile::NamedTempFile>,
+}
+
+async fn allowed_signers(session: &Session) -> Option<AllowedSigners> {
+    let rel = session.loaded.config.team.allowed_signers.as_ref()?;
+    let working = allowed_signers_path(session)?;
+    let git_cfg = &session.loaded.config.git;
+    let repo = session.loaded.base_dir().join(&git_cfg.repo);
+    let spec = format!("{}/{}:{rel}", git_cfg.remote, git_cfg.production);
+    let committed = crate::clients::git::Git::new(&repo)
+        .output(
+            &["show", &spec],
+            "read the production branch's allowed signers",
+        )
+        .await
+        .ok()
+        .filter(|o| o.success())
+        .map(|o| o.stdout);
+    let Some(text) = committed else {
+        return Some(AllowedSigners {
+            from: format!(
+                "{} (the working tree's copy: the production branch has no committed {rel})",
+                working.display()
+            ),
+            path: working,
+            _tmp: None,
+        });
+    };
+    let mut from = format!("{spec} (the production branch's committed copy)");
+    if std::fs::read_to_string(&working).is_ok_and(|w| w != text) {
+        from.push_str("; the working tree's copy differs and is not used");
+    }
+    let tmp = tempfile::NamedTempFile::new().ok()?;
+    std::fs::write(tmp.path(), text.as_bytes()).ok()?;
+    Some(AllowedSigners {
+        path: tmp.path().to_path_buf(),
+        from,
+        _tmp: Some(tmp),
+    })
 }
 
 /// Whether `run` carries an SSH signature (over its head, or over its head before another
@@ -144,7 +193,7 @@ pub async fn check_signatures(
         }
         return out;
     }
-    let allowed = allowed_signers_path(session);
+    let allowed = allowed_signers(session).await;
     let ssh = ssh_keygen(session);
     for s in &run.ssh_signatures {
         let check = |result: &str, signer: Option<String>, detail: String| SignatureCheck {
@@ -180,7 +229,7 @@ pub async fn check_signatures(
                 continue;
             }
         }
-        let Some(path) = &allowed else {
+        let Some(AllowedSigners { path, from, .. }) = &allowed else {
             out.push(check(
                 "not_checkable",
                 None,
@@ -209,7 +258,7 @@ pub async fn check_signatures(
                 "good",
                 Some(principal.clone()),
                 format!(
-                    "good signature by {principal} ({key}) over event {} (head {})",
+                    "good signature by {principal} ({key}) over event {} (head {}), checked against {from}",
                     s.seq,
                     short(&s.head)
                 ),
@@ -218,8 +267,7 @@ pub async fn check_signatures(
                 "unknown_signer",
                 None,
                 format!(
-                    "the signature is valid, but {key} is not in {} for the \"shipcheck\" namespace (added by {})",
-                    path.display(),
+                    "the signature is valid, but {key} is not in {from} for the \"shipcheck\" namespace (added by {})",
                     s.by
                 ),
             )),

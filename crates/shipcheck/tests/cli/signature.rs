@@ -134,3 +134,71 @@ fn a_record_signed_with_an_ssh_key_verifies_and_names_the_signer() {
     let v = verify.json();
     assert_eq!(v["signatures"][0]["result"], "mismatch", "{v}");
 }
+
+/// `verify` trusts the allowed-signers file as the production branch has it, not as the
+/// working tree has it: someone who can edit the checkout (or the store) cannot add their own
+/// key to make their signature good. (It read the working tree's copy.)
+#[test]
+fn verify_trusts_the_production_branchs_allowed_signers_not_the_working_trees() {
+    use crate::support::git_out;
+    let env = TestEnv::world();
+    let config = env.config_path();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[team]\nallowed_signers = \".github/allowed_signers\"\n");
+    std::fs::write(&config, text).unwrap();
+    walk_to_completed(&env);
+    assert_eq!(env.shipcheck(&["sign", "--by", "Tess Deployer"]).code, 0);
+
+    let keys = env.dir.path().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let (_, ana_pub) = keypair(&keys, "ana");
+    let (mallory, mallory_pub) = keypair(&keys, "mallory");
+    // The team's file, reviewed and merged: Ana only.
+    let line = |who: &str, key: &str| format!("{who} namespaces=\"shipcheck\" {key}\n");
+    let github = env.repo.join(".github");
+    std::fs::create_dir_all(&github).unwrap();
+    std::fs::write(
+        github.join("allowed_signers"),
+        line("ana@example.com", &ana_pub),
+    )
+    .unwrap();
+    git_out(&env, &env.repo, &["checkout", "-q", "production"]);
+    git_out(
+        &env,
+        &env.repo,
+        &["pull", "-q", "--ff-only", "origin", "production"],
+    );
+    git_out(&env, &env.repo, &["add", ".github/allowed_signers"]);
+    git_out(&env, &env.repo, &["commit", "-q", "-m", "allowed signers"]);
+    git_out(&env, &env.repo, &["push", "-q", "origin", "production"]);
+
+    // Mallory adds herself to the working tree's copy and signs.
+    std::fs::write(
+        github.join("allowed_signers"),
+        format!(
+            "{}{}",
+            line("ana@example.com", &ana_pub),
+            line("mallory@example.com", &mallory_pub)
+        ),
+    )
+    .unwrap();
+    let out = env.shipcheck(&[
+        "sign",
+        "--key",
+        mallory.to_str().unwrap(),
+        "--by",
+        "Mallory",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let verify = env.shipcheck(&["verify", "--json"]);
+    assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
+    let v = verify.json();
+    let s = &v["signatures"][0];
+    assert_eq!(s["result"], "unknown_signer", "{v}");
+    let detail = s["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("origin/production:.github/allowed_signers")
+            && detail.contains("the working tree's copy differs and is not used"),
+        "{detail}"
+    );
+}
