@@ -56,9 +56,18 @@ pub(crate) fn kill_plan(calm: &[String], kills: usize, rng: &mut Rng) -> Vec<Opt
     if calm.is_empty() {
         return vec![None; kills];
     }
+    // Drawn among the run's steps, not its watch's rounds of raw samples (one event each,
+    // they outnumber everything else: drawn among them too, most kills would fall in the
+    // watch, close together, and a kill at a random moment would pass the next ones).
+    let steps: Vec<usize> = (0..calm.len())
+        .filter(|&p| calm[p] != "watch_samples")
+        .collect();
+    if steps.is_empty() {
+        return vec![None; kills];
+    }
     let mut plan: Vec<(usize, Kill)> = (0..kills)
         .map(|i| {
-            let p = (rng.next() % calm.len() as u64) as usize;
+            let p = steps[(rng.next() % steps.len() as u64) as usize];
             (
                 p,
                 Kill {
