@@ -3,6 +3,7 @@
 //! `reconcile`: look at the world after a crash and say whether the effect already happened,
 //! so a resumed run never repeats it.
 
+pub mod deployment_record;
 pub mod fly;
 pub(crate) mod gitflow;
 pub mod github;
@@ -123,6 +124,11 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
             let sentry = ctx.clients.sentry().map_err(unavailable)?;
             sentry::plan(&sentry, ctx.run()).await
         }
+        ActionSpec::GithubDeploymentStatus(_) => {
+            let c = &ctx.clients;
+            let gh = c.github().map_err(unavailable)?;
+            deployment_record::plan(&gh, &c.config, ctx.run()).await
+        }
         ActionSpec::MonitorReview(_) => crate::actions::review::review_plan(ctx),
     }
 }
@@ -148,6 +154,10 @@ pub async fn reconcile(
             let sentry = ctx.clients.sentry().map_err(unavailable)?;
             sentry::reconcile(&sentry, ctx.run()).await
         }
+        ActionSpec::GithubDeploymentStatus(_) => {
+            let gh = ctx.clients.github().map_err(unavailable)?;
+            deployment_record::reconcile(&gh, ctx.run()).await
+        }
         ActionSpec::MonitorReview(_) => crate::actions::review::review_reconcile(ctx),
     }
 }
@@ -156,7 +166,10 @@ pub async fn reconcile(
 /// and the effect is not there, so performing it again is safe) rather than "cannot tell".
 pub fn reconcile_is_authoritative(spec: &ActionSpec) -> bool {
     match spec {
-        ActionSpec::Merge(_) | ActionSpec::GithubApprove(_) | ActionSpec::SentryRelease(_) => true,
+        ActionSpec::Merge(_)
+        | ActionSpec::GithubApprove(_)
+        | ActionSpec::SentryRelease(_)
+        | ActionSpec::GithubDeploymentStatus(_) => true,
         ActionSpec::RollbackCommands(_) => true,
         // The invitation is written before it is announced: no file, no announcement.
         ActionSpec::MonitorReview(_) => true,
@@ -207,6 +220,11 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
             let c = &ctx.clients;
             let sentry = c.sentry().map_err(unavailable)?;
             sentry::perform(&sentry, ctx.run(), &c.clock).await
+        }
+        ActionSpec::GithubDeploymentStatus(_) => {
+            let c = &ctx.clients;
+            let gh = c.github().map_err(unavailable)?;
+            deployment_record::perform(&gh, &c.config, ctx.run()).await
         }
         ActionSpec::MonitorReview(_) => crate::actions::review::review(ctx).await,
     }

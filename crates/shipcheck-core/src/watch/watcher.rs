@@ -147,6 +147,7 @@ pub async fn watch(
     };
     // What a crash left half done (a rollback in flight) is finished before anything else.
     crate::incidents::resume::finish_interrupted(session, run_id, &ask).await?;
+    crate::actions::deployment_record::sync(session, run_id).await?;
     let mut ticks = 0;
     for _ in 0..8 {
         let run = session.load(run_id).await?;
@@ -337,6 +338,8 @@ async fn run_leg(
                 .append(run_id, Event::WatchTick { tick: tick.clone() })
                 .await?;
             ask.observer.on_watch(&WatchEvent::Tick(tick));
+            // An incident or a rollback of this interval changes GitHub's deployment record.
+            crate::actions::deployment_record::sync(session, run_id).await?;
             recorded += 1;
             next = k + 1;
             if k >= of {
