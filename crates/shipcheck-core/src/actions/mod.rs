@@ -121,8 +121,9 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         }
         ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
         ActionSpec::SentryRelease(_) => {
-            let sentry = ctx.clients.sentry().map_err(unavailable)?;
-            sentry::plan(&sentry, ctx.run()).await
+            let c = &ctx.clients;
+            let sentry = c.sentry().map_err(unavailable)?;
+            sentry::plan(&sentry, &c.config, ctx.run(), &c.clock).await
         }
         ActionSpec::GithubDeploymentStatus(_) => {
             let c = &ctx.clients;
@@ -151,8 +152,9 @@ pub async fn reconcile(
         }
         ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
         ActionSpec::SentryRelease(_) => {
-            let sentry = ctx.clients.sentry().map_err(unavailable)?;
-            sentry::reconcile(&sentry, ctx.run()).await
+            let c = &ctx.clients;
+            let sentry = c.sentry().map_err(unavailable)?;
+            sentry::reconcile(&sentry, &c.config, ctx.run()).await
         }
         ActionSpec::GithubDeploymentStatus(_) => {
             let gh = ctx.clients.github().map_err(unavailable)?;
@@ -219,7 +221,7 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
         ActionSpec::SentryRelease(_) => {
             let c = &ctx.clients;
             let sentry = c.sentry().map_err(unavailable)?;
-            sentry::perform(&sentry, ctx.run(), &c.clock).await
+            sentry::perform(&sentry, &c.config, ctx.run(), &c.clock).await
         }
         ActionSpec::GithubDeploymentStatus(_) => {
             let c = &ctx.clients;
