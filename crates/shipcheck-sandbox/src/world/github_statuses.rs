@@ -1,7 +1,7 @@
 //! Deployment statuses in the GitHub stand-in: `GET|POST
 //! /repos/{o}/{r}/deployments/{id}/statuses`, with GitHub's shapes
 //! (`fixtures/api/github/deployment-statuses-pygithub-2020.json`,
-//! `deployment-status-created-derived.json`) and rules: the states GitHub accepts, a
+//! `deployment-status-create-pygithub-2020.json`) and rules: the states GitHub accepts, a
 //! description of at most 140 characters (422 "Validation Failed" otherwise), an unknown
 //! deployment 404; the list newest first. `log_url` sets `target_url` too, as on GitHub.
 
