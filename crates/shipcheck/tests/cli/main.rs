@@ -22,6 +22,7 @@ mod git;
 mod init;
 mod jq;
 mod lock;
+mod markers;
 mod logs;
 mod proof;
 mod resume;
