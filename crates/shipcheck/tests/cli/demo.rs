@@ -126,6 +126,14 @@ pub(crate) fn assert_markers_once(f: &Facts) {
     for m in &markers {
         assert!(m["dateStarted"].is_string() && m["dateFinished"].is_string(), "{m}");
     }
+    // The record lists them.
+    let listed = f.report["markers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["service"] == "sentry")
+        .count();
+    assert_eq!(listed, 3, "{}", f.report["markers"]);
 }
 
 pub(crate) fn facts(dir: &Path) -> Facts {

@@ -146,6 +146,26 @@ async fn every_marker_is_written_once_in_order_across_crashes() {
             ["before (found after an interruption)", "now", "now"],
             "{markers}"
         );
+        // The record lists GitHub's statuses and how each was settled.
+        let github: Vec<(String, String)> = f.report["markers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["service"] == "github")
+            .map(|m| {
+                (
+                    m["what"].as_str().unwrap_or_default().to_string(),
+                    m["outcome"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(github.len(), 3, "{github:?}");
+        assert_eq!(github[0], ("in_progress".into(), "found after an interruption".into()));
+        assert!(github[1].0 == "failure" && github[1].1.starts_with("written"), "{github:?}");
+        assert!(github[2].0 == "inactive" && github[2].1.starts_with("written"), "{github:?}");
+        let md = run(&d, &e, &["report"]).1;
+        assert!(md.contains("## Markers"), "{md}");
+        assert!(md.contains("deploy of internal-api"), "{md}");
         assert_eq!(run(&d, &e, &["verify"]).0, 0, "the journal verifies");
     }))
     .await
