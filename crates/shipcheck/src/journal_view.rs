@@ -74,9 +74,7 @@ pub fn line(e: &StoredEvent) -> Option<String> {
             if *posted { "posted" } else { "not posted" }
         ),
         Event::DeploymentStatusPosted {
-            deployment,
-            state,
-            ..
+            deployment, state, ..
         } => format!("  ✓ GitHub deployment {deployment} marked {state}"),
         Event::DeploymentStatusFailed {
             deployment,

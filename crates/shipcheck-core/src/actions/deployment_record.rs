@@ -135,23 +135,17 @@ pub async fn plan(
     let body = body(config, run, "in_progress", &in_progress_text(run));
     let target = match find_deployment(gh, Some(run)).await {
         Ok(d) => gh.deployment_statuses_url(d.id),
-        Err(_) => gh.deployment_statuses_url(0).replace("/0/", "/{deployment_id}/"),
+        Err(_) => gh
+            .deployment_statuses_url(0)
+            .replace("/0/", "/{deployment_id}/"),
     };
     Ok(vec![
-        format!(
-            "GET {}",
-            gh.deployments_url(&merge, &gh.cfg.environment)
-        ),
+        format!("GET {}", gh.deployments_url(&merge, &gh.cfg.environment)),
         format!("POST {target} {body}"),
     ])
 }
 
-fn result_of(
-    d: i64,
-    statuses_url: String,
-    s: &DeploymentStatus,
-    already: bool,
-) -> ActionResult {
+fn result_of(d: i64, statuses_url: String, s: &DeploymentStatus, already: bool) -> ActionResult {
     ActionResult {
         summary: format!(
             "GitHub deployment {d} marked {}{}",

@@ -12,9 +12,10 @@ const NOW: &str = "2026-08-21T09:50:00Z";
 
 /// GitHub's recorded answer to a created status, carrying what was sent.
 fn created(state: &str, description: &str) -> serde_json::Value {
-    let mut v: serde_json::Value =
-        serde_json::from_str(fixture!("github/deployment-status-create-pygithub-2020.json"))
-            .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(fixture!(
+        "github/deployment-status-create-pygithub-2020.json"
+    ))
+    .unwrap();
     v["state"] = json!(state);
     v["description"] = json!(description);
     v
@@ -35,7 +36,9 @@ async fn mount_deployment(server: &MockServer) {
 
 async fn mount_statuses(server: &MockServer, body: serde_json::Value, times: Option<u64>) {
     let m = Mock::given(method("GET"))
-        .and(path(format!("/repos/acme/app/deployments/{DEPLOYMENT}/statuses")))
+        .and(path(format!(
+            "/repos/acme/app/deployments/{DEPLOYMENT}/statuses"
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(body));
     match times {
         Some(n) => m.up_to_n_times(n).mount(server).await,
@@ -59,11 +62,17 @@ async fn the_status_links_to_the_runs_page_when_the_web_view_is_configured() {
     let run = testing::merged_run();
     let b = body(&cfg, &run, "success", "shipcheck run run-1: stable");
     assert_eq!(b["state"], "success");
-    assert!(b.get("log_url").is_none(), "no web view, no workflow run: {b}");
+    assert!(
+        b.get("log_url").is_none(),
+        "no web view, no workflow run: {b}"
+    );
     cfg.project.web_url = Some("https://deploys.example.com/".into());
     let b = body(&cfg, &run, "success", "shipcheck run run-1: stable");
     assert_eq!(b["log_url"], "https://deploys.example.com/runs/run-1");
-    assert_eq!(b["environment_url"], "https://deploys.example.com/runs/run-1");
+    assert_eq!(
+        b["environment_url"],
+        "https://deploys.example.com/runs/run-1"
+    );
 }
 
 /// The plan is the exact request; performing posts it once; after a crash the status found
@@ -88,8 +97,12 @@ async fn in_progress_is_posted_once_and_found_again_after_a_crash() {
     )
     .await;
     Mock::given(method("POST"))
-        .and(path(format!("/repos/acme/app/deployments/{DEPLOYMENT}/statuses")))
-        .and(body_json(json!({ "state": "in_progress", "description": text })))
+        .and(path(format!(
+            "/repos/acme/app/deployments/{DEPLOYMENT}/statuses"
+        )))
+        .and(body_json(
+            json!({ "state": "in_progress", "description": text }),
+        ))
         .respond_with(ResponseTemplate::new(201).set_body_json(created("in_progress", text)))
         .expect(1)
         .mount(&server)
@@ -144,5 +157,8 @@ async fn no_deployment_yet_is_an_error_saying_when_it_appears() {
     assert!(e.to_string().contains("no GitHub deployment of"), "{e}");
     // The dry run still shows the request, with the deployment to be found.
     let plan = plan(&gh, &ctx.clients.config, ctx.run()).await.unwrap();
-    assert!(plan[1].contains("/deployments/{deployment_id}/statuses"), "{plan:?}");
+    assert!(
+        plan[1].contains("/deployments/{deployment_id}/statuses"),
+        "{plan:?}"
+    );
 }

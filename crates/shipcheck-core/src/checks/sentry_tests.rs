@@ -241,7 +241,9 @@ async fn deploy_markers_are_written_once_per_app_across_a_crash() {
         .await;
     Mock::given(method("POST"))
         .and(path("/api/0/organizations/acme/releases/"))
-        .and(wiremock::matchers::body_json(json!({"version": MERGE, "projects": ["api-proj", "web-proj"]})))
+        .and(wiremock::matchers::body_json(
+            json!({"version": MERGE, "projects": ["api-proj", "web-proj"]}),
+        ))
         .respond_with(ResponseTemplate::new(208).set_body_json(json!({"version": MERGE})))
         .expect(1)
         .mount(&server)
@@ -274,7 +276,10 @@ async fn deploy_markers_are_written_once_per_app_across_a_crash() {
     let markers = done.evidence["markers"].as_array().unwrap();
     assert_eq!(markers.len(), 2);
     assert_eq!(markers[0]["app"], "api");
-    assert_eq!(markers[0]["written"], "before (found after an interruption)");
+    assert_eq!(
+        markers[0]["written"],
+        "before (found after an interruption)"
+    );
     assert_eq!(markers[1]["app"], "web");
     assert_eq!(markers[1]["written"], "now");
     assert_eq!(markers[1]["dateStarted"], testing::STARTED);

@@ -307,10 +307,7 @@ impl GitHub {
             .get_json(Request::post(
                 self.path(&format!("/deployments/{id}/statuses")),
                 body,
-                format!(
-                    "the {state} status of deployment {id} in {}",
-                    self.cfg.repo
-                ),
+                format!("the {state} status of deployment {id} in {}", self.cfg.repo),
                 PERM_DEPLOYMENT_STATUSES_WRITE,
             ))
             .await
@@ -318,7 +315,8 @@ impl GitHub {
 
     /// The API URL of deployment `id`'s statuses (for the request shown before it is sent).
     pub fn deployment_statuses_url(&self, id: i64) -> String {
-        self.api.url(&self.path(&format!("/deployments/{id}/statuses")))
+        self.api
+            .url(&self.path(&format!("/deployments/{id}/statuses")))
     }
 
     /// The API URL of the deployments of `sha` to `environment`.

@@ -278,7 +278,11 @@ impl Sentry {
     }
 
     /// Creates release `version` for `projects`; an existing one (208, 409) is fine.
-    pub async fn create_release(&self, version: &str, projects: &[String]) -> Result<u16, ApiError> {
+    pub async fn create_release(
+        &self,
+        version: &str,
+        projects: &[String],
+    ) -> Result<u16, ApiError> {
         let reply = self
             .api
             .send(
@@ -305,7 +309,11 @@ impl Sentry {
     }
 
     /// Records a deploy of release `version`.
-    pub async fn create_deploy(&self, version: &str, d: &NewDeploy<'_>) -> Result<Deploy, ApiError> {
+    pub async fn create_deploy(
+        &self,
+        version: &str,
+        d: &NewDeploy<'_>,
+    ) -> Result<Deploy, ApiError> {
         self.api
             .get_json(Request::post(
                 format!(

@@ -634,7 +634,11 @@ impl RunState {
                     .deployment_statuses
                     .iter_mut()
                     .find(|d| d.deployment == *deployment && d.state == *state)
-                    .ok_or_else(|| bad(format!("no {state} status of deployment {deployment} was started")))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "no {state} status of deployment {deployment} was started"
+                        ))
+                    })?;
                 d.in_flight = false;
                 d.status_id = Some(*status_id);
                 d.description = Some(description.clone());
@@ -648,7 +652,11 @@ impl RunState {
                     .deployment_statuses
                     .iter_mut()
                     .find(|d| d.deployment == *deployment && d.state == *state)
-                    .ok_or_else(|| bad(format!("no {state} status of deployment {deployment} was started")))?;
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "no {state} status of deployment {deployment} was started"
+                        ))
+                    })?;
                 d.in_flight = false;
                 d.errors.push(error.clone());
             }

@@ -59,7 +59,8 @@ pub fn markers(run: &RunState) -> Vec<Marker> {
         });
     }
     for r in &run.items {
-        if !matches!(r.item.action, Some(ActionSpec::SentryRelease(_))) || r.state != ItemState::Done
+        if !matches!(r.item.action, Some(ActionSpec::SentryRelease(_)))
+            || r.state != ItemState::Done
         {
             continue;
         }

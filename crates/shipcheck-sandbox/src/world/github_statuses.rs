@@ -165,5 +165,9 @@ pub(crate) async fn create(
         created_at: now,
     };
     g.statuses.push(s.clone());
-    (StatusCode::CREATED, axum::Json(status_json(&base(&headers), &s))).into_response()
+    (
+        StatusCode::CREATED,
+        axum::Json(status_json(&base(&headers), &s)),
+    )
+        .into_response()
 }

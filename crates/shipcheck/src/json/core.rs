@@ -25,8 +25,8 @@ use shipcheck_core::model::watch::{
     SeriesSummary, Tick,
 };
 use shipcheck_core::report::criteria::{Criterion, Met};
-use shipcheck_core::report::markers::Marker;
 use shipcheck_core::report::json::{ByReason, ItemReport, NoteReport, Notes, RunReport, Signed};
+use shipcheck_core::report::markers::Marker;
 use shipcheck_core::report::watch::WatchSummary;
 
 use super::schema::{Describe, object};

@@ -121,10 +121,16 @@ pub(crate) fn assert_markers_once(f: &Facts) {
         .find(|i| i["id"] == "close.deploy-markers")
         .expect("close.deploy-markers in the report");
     assert_eq!(item["state"], "done", "{item}");
-    let markers = item["evidence"]["markers"].as_array().cloned().unwrap_or_default();
+    let markers = item["evidence"]["markers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(markers.len(), 3, "{item}");
     for m in &markers {
-        assert!(m["dateStarted"].is_string() && m["dateFinished"].is_string(), "{m}");
+        assert!(
+            m["dateStarted"].is_string() && m["dateFinished"].is_string(),
+            "{m}"
+        );
     }
     // The record lists them.
     let listed = f.report["markers"]
@@ -460,7 +466,9 @@ fn demo_bad_release_is_detected_rolled_back_and_recorded() {
         f.deployment_statuses
     );
     assert!(
-        f.deployment_statuses[1].1.contains("incident #1 (critical)"),
+        f.deployment_statuses[1]
+            .1
+            .contains("incident #1 (critical)"),
         "{:#?}",
         f.deployment_statuses
     );

@@ -130,9 +130,7 @@ async fn every_marker_is_written_once_in_order_across_crashes() {
         assert_eq!(posted, ["failure", "inactive"], "{posted:?}");
         let markers = evs
             .iter()
-            .rfind(|x| {
-                kind(x) == "action_done" && x["event"]["item"] == "close.deploy-markers"
-            })
+            .rfind(|x| kind(x) == "action_done" && x["event"]["item"] == "close.deploy-markers")
             .map(|x| x["event"]["evidence"]["markers"].clone())
             .unwrap_or(Value::Null);
         let written: Vec<&str> = markers
@@ -160,9 +158,18 @@ async fn every_marker_is_written_once_in_order_across_crashes() {
             })
             .collect();
         assert_eq!(github.len(), 3, "{github:?}");
-        assert_eq!(github[0], ("in_progress".into(), "found after an interruption".into()));
-        assert!(github[1].0 == "failure" && github[1].1.starts_with("written"), "{github:?}");
-        assert!(github[2].0 == "inactive" && github[2].1.starts_with("written"), "{github:?}");
+        assert_eq!(
+            github[0],
+            ("in_progress".into(), "found after an interruption".into())
+        );
+        assert!(
+            github[1].0 == "failure" && github[1].1.starts_with("written"),
+            "{github:?}"
+        );
+        assert!(
+            github[2].0 == "inactive" && github[2].1.starts_with("written"),
+            "{github:?}"
+        );
         let md = run(&d, &e, &["report"]).1;
         assert!(md.contains("## Markers"), "{md}");
         assert!(md.contains("deploy of internal-api"), "{md}");
