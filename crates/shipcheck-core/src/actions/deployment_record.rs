@@ -243,6 +243,30 @@ pub fn due(run: &RunState) -> Vec<(&'static str, String)> {
     out
 }
 
+/// Whether `run` owes GitHub's deployment record a status ([`sync`] has work to do).
+pub fn owes(run: &RunState) -> bool {
+    let Ok((deployment, _)) = run.github_deployment() else {
+        return false;
+    };
+    due(run).iter().any(|(state, _)| {
+        !run.deployment_statuses.iter().any(|d| {
+            d.deployment == deployment
+                && d.state == *state
+                && (d.status_id.is_some() || d.errors.len() >= MAX_ATTEMPTS)
+        })
+    })
+}
+
+/// [`sync`] when `run` (as the caller last saw it) owes a status; otherwise `run` as it is,
+/// without reading the store.
+pub async fn sync_run(session: &Session, run: RunState) -> Result<RunState, RunError> {
+    if owes(&run) {
+        sync(session, &run.id).await
+    } else {
+        Ok(run)
+    }
+}
+
 /// Posts the statuses the run calls for and has not posted yet ([`due`]), each journaled
 /// before and after; an interrupted one is looked for first. Nothing happens until the
 /// `in_progress` status recorded the deployment, or without `[github]`. A failure is

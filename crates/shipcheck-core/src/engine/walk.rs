@@ -83,7 +83,7 @@ pub async fn step(
         // A signed run may still owe GitHub's deployment record its last status (a crash
         // right after signing).
         if !opts.dry_run && run.status == RunStatus::Signed {
-            crate::actions::deployment_record::sync(session, &run.id).await?;
+            crate::actions::deployment_record::sync_run(session, run).await?;
         }
         return Ok(report);
     }
@@ -95,7 +95,7 @@ pub async fn step(
             .await?;
     // The statuses GitHub's deployment record is owed (one interrupted is finished first).
     if !opts.dry_run {
-        run = crate::actions::deployment_record::sync(session, &run.id).await?;
+        run = crate::actions::deployment_record::sync_run(session, run).await?;
     }
     if run.status != RunStatus::Active {
         report.status = run.status;
@@ -239,7 +239,7 @@ pub async fn step(
         }
     }
     if !opts.dry_run {
-        run = crate::actions::deployment_record::sync(session, &run.id).await?;
+        run = crate::actions::deployment_record::sync_run(session, run).await?;
     }
     report.now_in = run.current_phase();
     report.status = run.status;
