@@ -58,6 +58,7 @@ fn config(world: &FlyWorld) -> Config {
                 region: Some("fra".into()),
                 required_secrets: vec!["DATABASE_URL".into()],
                 version: None,
+                sentry_project: None,
             })
             .collect();
         c.environments.insert(env.into(), Environment { apps });

@@ -64,7 +64,7 @@ pub(crate) async fn sign(
         Err(r) => return r,
     };
     let who = s.person.identity();
-    match app.session.sign(&run, &who).await {
+    match shipcheck_core::engine::sign(&app.session, &run, &who).await {
         Ok(run) => {
             let mut lines = vec![format!(
                 "Run {} is signed by {who}; the deploy lock is released.",

@@ -73,6 +73,14 @@ pub fn line(e: &StoredEvent) -> Option<String> {
             "  {} incident #{incident}: {detail}",
             if *posted { "posted" } else { "not posted" }
         ),
+        Event::DeploymentStatusPosted {
+            deployment, state, ..
+        } => format!("  ✓ GitHub deployment {deployment} marked {state}"),
+        Event::DeploymentStatusFailed {
+            deployment,
+            state,
+            error,
+        } => format!("  ! GitHub deployment {deployment}: {state} not posted: {error}"),
         Event::RunAborted { reason, by } => format!("run aborted by {by}: {reason}"),
         Event::RunSigned { by } => format!("run signed by {by}"),
         Event::RecordSshSigned { signature } => format!(

@@ -3,6 +3,7 @@
 //! `reconcile`: look at the world after a crash and say whether the effect already happened,
 //! so a resumed run never repeats it.
 
+pub mod deployment_record;
 pub mod fly;
 pub(crate) mod gitflow;
 pub mod github;
@@ -120,8 +121,14 @@ pub async fn plan(spec: &ActionSpec, ctx: &ActionContext) -> Result<Vec<String>,
         }
         ActionSpec::SlackNotify(a) => slack::plan(a, ctx).await,
         ActionSpec::SentryRelease(_) => {
-            let sentry = ctx.clients.sentry().map_err(unavailable)?;
-            sentry::plan(&sentry, ctx.run()).await
+            let c = &ctx.clients;
+            let sentry = c.sentry().map_err(unavailable)?;
+            sentry::plan(&sentry, &c.config, ctx.run(), &c.clock).await
+        }
+        ActionSpec::GithubDeploymentStatus(_) => {
+            let c = &ctx.clients;
+            let gh = c.github().map_err(unavailable)?;
+            deployment_record::plan(&gh, &c.config, ctx.run()).await
         }
         ActionSpec::MonitorReview(_) => crate::actions::review::review_plan(ctx),
     }
@@ -145,8 +152,13 @@ pub async fn reconcile(
         }
         ActionSpec::SlackNotify(a) => slack::reconcile(a, ctx).await,
         ActionSpec::SentryRelease(_) => {
-            let sentry = ctx.clients.sentry().map_err(unavailable)?;
-            sentry::reconcile(&sentry, ctx.run()).await
+            let c = &ctx.clients;
+            let sentry = c.sentry().map_err(unavailable)?;
+            sentry::reconcile(&sentry, &c.config, ctx.run()).await
+        }
+        ActionSpec::GithubDeploymentStatus(_) => {
+            let gh = ctx.clients.github().map_err(unavailable)?;
+            deployment_record::reconcile(&gh, ctx.run()).await
         }
         ActionSpec::MonitorReview(_) => crate::actions::review::review_reconcile(ctx),
     }
@@ -156,7 +168,10 @@ pub async fn reconcile(
 /// and the effect is not there, so performing it again is safe) rather than "cannot tell".
 pub fn reconcile_is_authoritative(spec: &ActionSpec) -> bool {
     match spec {
-        ActionSpec::Merge(_) | ActionSpec::GithubApprove(_) | ActionSpec::SentryRelease(_) => true,
+        ActionSpec::Merge(_)
+        | ActionSpec::GithubApprove(_)
+        | ActionSpec::SentryRelease(_)
+        | ActionSpec::GithubDeploymentStatus(_) => true,
         ActionSpec::RollbackCommands(_) => true,
         // The invitation is written before it is announced: no file, no announcement.
         ActionSpec::MonitorReview(_) => true,
@@ -206,7 +221,12 @@ pub async fn perform(spec: &ActionSpec, ctx: &ActionContext) -> Result<ActionRes
         ActionSpec::SentryRelease(_) => {
             let c = &ctx.clients;
             let sentry = c.sentry().map_err(unavailable)?;
-            sentry::perform(&sentry, ctx.run(), &c.clock).await
+            sentry::perform(&sentry, &c.config, ctx.run(), &c.clock).await
+        }
+        ActionSpec::GithubDeploymentStatus(_) => {
+            let c = &ctx.clients;
+            let gh = c.github().map_err(unavailable)?;
+            deployment_record::perform(&gh, &c.config, ctx.run()).await
         }
         ActionSpec::MonitorReview(_) => crate::actions::review::review(ctx).await,
     }

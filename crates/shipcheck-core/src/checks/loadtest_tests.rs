@@ -38,6 +38,7 @@ fn ctx(apps: Vec<(&str, String)>) -> Case {
             region: None,
             required_secrets: vec![],
             version: None,
+            sentry_project: None,
         })
         .collect();
     config

@@ -209,55 +209,105 @@ async fn malformed_issues_answer_is_an_error() {
     );
 }
 
+/// Two production apps with their own Sentry projects.
+fn cfg_with_apps(server: &MockServer) -> crate::model::config::Config {
+    test_env::set(TOKEN_VAR, "sntrys_test");
+    testing::config(&format!(
+        "[sentry]\nurl = \"{}\"\norg = \"acme\"\nprojects = [\"my-app\"]\ntoken_env = \"{TOKEN_VAR}\"\nenvironment = \"production\"\nrequest_timeout = \"2s\"\n\n[[environments.production.apps]]\nname = \"api\"\nsentry_project = \"api-proj\"\n\n[[environments.production.apps]]\nname = \"web\"\nsentry_project = \"web-proj\"\n",
+        server.uri()
+    ))
+}
+
+/// Each app's deploy marker is written once: after a crash that wrote the release and the
+/// first app's deploy, only the second is written; then reconcile finds both.
 #[tokio::test]
-async fn release_and_deploy_are_registered_once() {
+async fn deploy_markers_are_written_once_per_app_across_a_crash() {
     let server = MockServer::start().await;
+    let deploys = format!("/api/0/organizations/acme/releases/{MERGE}/deploys/");
+    let api = json!({"id": "7", "environment": "production", "dateStarted": testing::STARTED, "dateFinished": NOW, "name": "api · shipcheck run run-1", "url": null});
+    let web = json!({"id": "8", "environment": "production", "dateStarted": testing::STARTED, "dateFinished": NOW, "name": "web · shipcheck run run-1", "url": null});
+    // What the crashed attempt left: the release and api's deploy (and another run's).
+    let other = json!({"id": "3", "environment": "production", "dateStarted": null, "dateFinished": NOW, "name": "web · shipcheck run run-0", "url": null});
     Mock::given(method("GET"))
-        .and(path(format!(
-            "/api/0/organizations/acme/releases/{MERGE}/deploys/"
-        )))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"detail": "Not found"})))
-        .up_to_n_times(1)
+        .and(path(deploys.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([other, api])))
+        .up_to_n_times(2)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/api/0/organizations/acme/releases/{MERGE}/deploys/")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
-            {"id": "7", "environment": "production", "dateStarted": null, "dateFinished": "2026-08-21T09:52:00Z", "name": "shipcheck run run-1", "url": null}
-        ])))
+        .and(path(deploys.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([other, api, web])))
         .mount(&server)
         .await;
-    // The release already exists (208): fine.
     Mock::given(method("POST"))
         .and(path("/api/0/organizations/acme/releases/"))
+        .and(wiremock::matchers::body_json(
+            json!({"version": MERGE, "projects": ["api-proj", "web-proj"]}),
+        ))
         .respond_with(ResponseTemplate::new(208).set_body_json(json!({"version": MERGE})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!(
-            "/api/0/organizations/acme/releases/{MERGE}/deploys/"
-        )))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"id": "7", "environment": "production"})),
-        )
+        .and(path(deploys.clone()))
+        .and(wiremock::matchers::body_json(json!({
+            "environment": "production",
+            "name": "web · shipcheck run run-1",
+            "dateStarted": testing::STARTED,
+            "dateFinished": NOW,
+            "projects": ["web-proj"],
+        })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(web.clone()))
         .expect(1)
         .mount(&server)
         .await;
+    let (ctx, _) = testing::ctx(cfg_with_apps(&server), Some(approved_run()), NOW);
+    let sentry = ctx.sentry().unwrap();
+    let config = ctx.clients.config.clone();
+    // After the crash: one marker missing, so not done.
+    let found = crate::actions::sentry::reconcile(&sentry, &config, ctx.run())
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    let done = crate::actions::sentry::perform(&sentry, &config, ctx.run(), &ctx.clock)
+        .await
+        .unwrap();
+    assert!(done.summary.contains("api, web"), "{}", done.summary);
+    let markers = done.evidence["markers"].as_array().unwrap();
+    assert_eq!(markers.len(), 2);
+    assert_eq!(markers[0]["app"], "api");
+    assert_eq!(
+        markers[0]["written"],
+        "before (found after an interruption)"
+    );
+    assert_eq!(markers[1]["app"], "web");
+    assert_eq!(markers[1]["written"], "now");
+    assert_eq!(markers[1]["dateStarted"], testing::STARTED);
+    assert_eq!(markers[1]["dateFinished"], NOW);
+    // Both there now: reconcile says done, nothing is sent again (the POSTs expect 1).
+    let found = crate::actions::sentry::reconcile(&sentry, &config, ctx.run())
+        .await
+        .unwrap()
+        .expect("both markers found");
+    assert_eq!(found.evidence["markers"].as_array().unwrap().len(), 2);
+}
+
+/// Without any app's `sentry_project`, one deploy for `[sentry] projects`; the plan shows the
+/// exact requests.
+#[tokio::test]
+async fn without_app_projects_one_marker_for_the_sentry_projects() {
+    let server = MockServer::start().await;
     let (ctx, _) = testing::ctx(cfg(&server), Some(approved_run()), NOW);
     let sentry = ctx.sentry().unwrap();
-    let done = crate::actions::sentry::perform(&sentry, ctx.run(), &ctx.clock)
+    let plan = crate::actions::sentry::plan(&sentry, &ctx.clients.config, ctx.run(), &ctx.clock)
         .await
         .unwrap();
-    assert!(done.summary.contains("already existed"), "{}", done.summary);
-    // After a crash: the deploy is there, nothing is sent again.
-    let found = crate::actions::sentry::reconcile(&sentry, ctx.run())
-        .await
-        .unwrap();
-    assert!(found.is_some());
-    let again = crate::actions::sentry::perform(&sentry, ctx.run(), &ctx.clock)
-        .await
-        .unwrap();
-    assert!(again.summary.contains("already has a deploy"));
+    assert_eq!(plan.len(), 2, "{plan:?}");
+    assert!(plan[0].contains(r#""projects":["my-app"]"#), "{}", plan[0]);
+    assert!(
+        plan[1].contains(r#""name":"shipcheck run run-1""#)
+            && plan[1].contains(&format!(r#""dateFinished":"{NOW}""#)),
+        "{}",
+        plan[1]
+    );
 }

@@ -18,6 +18,8 @@ pub const PERM_ACTIONS_READ: &str = "the repository permission \"Actions: read\"
 pub const PERM_DEPLOYMENTS_READ: &str = "the repository permission \"Deployments: read\" (fine-grained token or GitHub App), or the `repo` scope (classic token, private repositories)";
 /// Permission of approving a pending deployment.
 pub const PERM_DEPLOYMENTS_WRITE: &str = "the repository permission \"Deployments: write\" (fine-grained token), or the `repo` scope (classic token); its user must also be a required reviewer of the environment";
+/// Permission to post a deployment's statuses.
+pub const PERM_DEPLOYMENT_STATUSES_WRITE: &str = "the repository permission \"Deployments: write\" (fine-grained token or GitHub App), or the `repo_deployment` scope (classic token)";
 /// Permission of reading pull requests and their reviews.
 pub const PERM_PULLS_READ: &str = "the repository permissions \"Pull requests: read\" and \"Contents: read\" (fine-grained token), or the `repo` scope (classic token, private repositories)";
 /// Permission of reading check runs and commit statuses.
@@ -276,6 +278,53 @@ impl GitHub {
                 .query("per_page", 30),
             )
             .await
+    }
+
+    /// The statuses of deployment `id`, newest first (one page of 100: shipcheck posts at most
+    /// four, and an Actions job a few).
+    pub async fn deployment_statuses(&self, id: i64) -> Result<Vec<DeploymentStatus>, ApiError> {
+        self.api
+            .get_json(
+                Request::get(
+                    self.path(&format!("/deployments/{id}/statuses")),
+                    format!("the statuses of deployment {id} in {}", self.cfg.repo),
+                    PERM_DEPLOYMENTS_READ,
+                )
+                .query("per_page", 100),
+            )
+            .await
+    }
+
+    /// Posts a status (`body`: `state`, `description`, `log_url`, `environment_url`) to
+    /// deployment `id`.
+    pub async fn create_deployment_status(
+        &self,
+        id: i64,
+        body: serde_json::Value,
+    ) -> Result<DeploymentStatus, ApiError> {
+        let state = body["state"].as_str().unwrap_or("?").to_string();
+        self.api
+            .get_json(Request::post(
+                self.path(&format!("/deployments/{id}/statuses")),
+                body,
+                format!("the {state} status of deployment {id} in {}", self.cfg.repo),
+                PERM_DEPLOYMENT_STATUSES_WRITE,
+            ))
+            .await
+    }
+
+    /// The API URL of deployment `id`'s statuses (for the request shown before it is sent).
+    pub fn deployment_statuses_url(&self, id: i64) -> String {
+        self.api
+            .url(&self.path(&format!("/deployments/{id}/statuses")))
+    }
+
+    /// The API URL of the deployments of `sha` to `environment`.
+    pub fn deployments_url(&self, sha: &str, environment: &str) -> String {
+        format!(
+            "{}?sha={sha}&environment={environment}",
+            self.api.url(&self.path("/deployments"))
+        )
     }
 
     /// Approves the pending deployments of `environment_ids` in run `id`.

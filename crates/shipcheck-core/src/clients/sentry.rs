@@ -81,6 +81,51 @@ pub struct Deploy {
     pub id: Value,
     /// The environment.
     pub environment: String,
+    /// Its name (shipcheck names each app's deploy after the app and the run).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// When it started.
+    #[serde(rename = "dateStarted", default)]
+    pub date_started: Option<String>,
+    /// When it finished.
+    #[serde(rename = "dateFinished", default)]
+    pub date_finished: Option<String>,
+}
+
+/// A deploy to record ([`Sentry::create_deploy`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewDeploy<'a> {
+    /// The environment.
+    pub environment: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// A link (the workflow run).
+    pub url: Option<&'a str>,
+    /// When it started.
+    pub started: Timestamp,
+    /// When it finished.
+    pub finished: Option<Timestamp>,
+    /// The projects it is for.
+    pub projects: &'a [String],
+}
+
+impl NewDeploy<'_> {
+    /// The request's body.
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "environment": self.environment,
+            "name": self.name,
+            "dateStarted": self.started.to_string(),
+            "projects": self.projects,
+        });
+        if let Some(f) = self.finished {
+            body["dateFinished"] = json!(f.to_string());
+        }
+        if let Some(u) = self.url {
+            body["url"] = json!(u);
+        }
+        body
+    }
 }
 
 /// A Sentry client for the configured organization.
@@ -232,14 +277,18 @@ impl Sentry {
         Ok(out)
     }
 
-    /// Creates release `version` for the projects; an existing one (208, 409) is fine.
-    pub async fn create_release(&self, version: &str) -> Result<u16, ApiError> {
+    /// Creates release `version` for `projects`; an existing one (208, 409) is fine.
+    pub async fn create_release(
+        &self,
+        version: &str,
+        projects: &[String],
+    ) -> Result<u16, ApiError> {
         let reply = self
             .api
             .send(
                 Request::post(
                     format!("/api/0/organizations/{}/releases/", self.org()),
-                    json!({ "version": version, "projects": self.cfg.projects }),
+                    json!({ "version": version, "projects": projects }),
                     format!("the creation of Sentry release {version}"),
                     PERM_RELEASES,
                 )
@@ -250,24 +299,21 @@ impl Sentry {
         Ok(reply.status)
     }
 
-    /// Records a deploy of release `version` to `environment`.
+    /// The URL deploys of release `version` are posted to.
+    pub fn deploys_url(&self, version: &str) -> String {
+        self.api.url(&format!(
+            "/api/0/organizations/{}/releases/{}/deploys/",
+            self.org(),
+            encode_segment(version)
+        ))
+    }
+
+    /// Records a deploy of release `version`.
     pub async fn create_deploy(
         &self,
         version: &str,
-        environment: &str,
-        name: &str,
-        url: Option<&str>,
-        started: Timestamp,
+        d: &NewDeploy<'_>,
     ) -> Result<Deploy, ApiError> {
-        let mut body = json!({
-            "environment": environment,
-            "name": name,
-            "dateStarted": started.to_string(),
-            "projects": self.cfg.projects,
-        });
-        if let Some(u) = url {
-            body["url"] = json!(u);
-        }
         self.api
             .get_json(Request::post(
                 format!(
@@ -275,8 +321,11 @@ impl Sentry {
                     self.org(),
                     encode_segment(version)
                 ),
-                body,
-                format!("the deploy of Sentry release {version} to {environment}"),
+                d.body(),
+                format!(
+                    "the deploy of Sentry release {version} to {} ({})",
+                    d.environment, d.name
+                ),
                 PERM_RELEASES,
             ))
             .await

@@ -162,11 +162,22 @@ async fn releases_and_deploys_in_their_published_shapes() {
     )
     .await;
     let s = client(&server, "");
-    assert_eq!(s.create_release("app@1.0").await.unwrap(), 201);
+    assert_eq!(
+        s.create_release("app@1.0", &["api".to_string()])
+            .await
+            .unwrap(),
+        201
+    );
     let deploys = s.deploys("app@1.0").await.unwrap();
     assert_eq!(deploys.len(), 2);
     assert_eq!(deploys[1].environment, "production");
     assert_eq!(deploys[1].id, serde_json::json!("1015"));
+    assert_eq!(deploys[1].name.as_deref(), Some("foo"));
+    assert_eq!(
+        deploys[1].date_finished.as_deref(),
+        Some("2026-08-20T10:04:00Z")
+    );
+    assert_eq!(deploys[0].name, None);
 }
 
 #[tokio::test]

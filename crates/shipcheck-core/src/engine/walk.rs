@@ -80,6 +80,11 @@ pub async fn step(
         planned: Vec::new(),
     };
     if run.status != RunStatus::Active {
+        // A signed run may still owe GitHub's deployment record its last status (a crash
+        // right after signing).
+        if !opts.dry_run && run.status == RunStatus::Signed {
+            crate::actions::deployment_record::sync_run(session, run).await?;
+        }
         return Ok(report);
     }
     // 0. What a crash left half done, before anything else: a rollback in flight (finished,
@@ -88,6 +93,10 @@ pub async fn step(
     run =
         crate::engine::act::finish_interrupted(session, &run, opts, confirm, observer, &mut report)
             .await?;
+    // The statuses GitHub's deployment record is owed (one interrupted is finished first).
+    if !opts.dry_run {
+        run = crate::actions::deployment_record::sync_run(session, run).await?;
+    }
     if run.status != RunStatus::Active {
         report.status = run.status;
         return Ok(report);
@@ -228,6 +237,9 @@ pub async fn step(
                 None => need_for(rec),
             });
         }
+    }
+    if !opts.dry_run {
+        run = crate::actions::deployment_record::sync_run(session, run).await?;
     }
     report.now_in = run.current_phase();
     report.status = run.status;

@@ -179,6 +179,14 @@ impl RunState {
         }
     }
 
+    /// The release's GitHub deployment: (id, its statuses' URL).
+    pub fn github_deployment(&self) -> Result<(i64, &str), MissingFact> {
+        match self.facts.get(FactKind::GithubDeployment).map(|r| &r.fact) {
+            Some(Fact::GithubDeployment { id, statuses_url }) => Ok((*id, statuses_url.as_str())),
+            _ => Err(self.missing(FactKind::GithubDeployment)),
+        }
+    }
+
     /// Each production app's release before the deploy.
     pub fn rollback_targets(&self) -> Result<&[RollbackTarget], MissingFact> {
         match self.facts.get(FactKind::RollbackTargets).map(|r| &r.fact) {

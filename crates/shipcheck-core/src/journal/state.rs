@@ -159,6 +159,29 @@ pub struct Rollback {
     pub finished_at: Option<Timestamp>,
 }
 
+/// One status of the release's GitHub deployment, as the journal tells it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentStatus {
+    /// The deployment.
+    pub deployment: i64,
+    /// `in_progress`, `failure`, `inactive` or `success`.
+    pub state: String,
+    /// When its intent was journaled.
+    pub started_at: Timestamp,
+    /// The status's id at GitHub once posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_id: Option<i64>,
+    /// Its description once posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Failed attempts, each error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    /// An attempt is journaled as started without a result (interrupted).
+    #[serde(default)]
+    pub in_flight: bool,
+}
+
 /// An emergency stop (or its undo) of one app.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stop {
@@ -242,6 +265,9 @@ pub struct RunState {
     pub anchors: Vec<crate::model::event::JournalAnchor>,
     /// SSH signatures over the journal's head (`record_ssh_signed`), oldest first.
     pub ssh_signatures: Vec<crate::model::event::SshSignature>,
+    /// The statuses shipcheck posted to the release's GitHub deployment, one per state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployment_statuses: Vec<DeploymentStatus>,
 }
 
 /// A journal that cannot be read as a run.
@@ -326,6 +352,7 @@ impl RunState {
             head_hash: first.hash.clone(),
             anchors: Vec::new(),
             ssh_signatures: Vec::new(),
+            deployment_statuses: Vec::new(),
             config_text: config.clone(),
         };
         // A journal that verifies always loads: an event that cannot be applied (written by a
@@ -576,6 +603,62 @@ impl RunState {
                     return Err(bad("comes before the run was signed".into()));
                 }
                 self.ssh_signatures.push(signature.clone());
+            }
+            Event::DeploymentStatusStarted {
+                deployment, state, ..
+            } => {
+                match self
+                    .deployment_statuses
+                    .iter_mut()
+                    .find(|d| d.deployment == *deployment && d.state == *state)
+                {
+                    Some(d) => d.in_flight = true,
+                    None => self.deployment_statuses.push(DeploymentStatus {
+                        deployment: *deployment,
+                        state: state.clone(),
+                        started_at: e.at,
+                        status_id: None,
+                        description: None,
+                        errors: Vec::new(),
+                        in_flight: true,
+                    }),
+                }
+            }
+            Event::DeploymentStatusPosted {
+                deployment,
+                state,
+                status_id,
+                description,
+            } => {
+                let d = self
+                    .deployment_statuses
+                    .iter_mut()
+                    .find(|d| d.deployment == *deployment && d.state == *state)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "no {state} status of deployment {deployment} was started"
+                        ))
+                    })?;
+                d.in_flight = false;
+                d.status_id = Some(*status_id);
+                d.description = Some(description.clone());
+            }
+            Event::DeploymentStatusFailed {
+                deployment,
+                state,
+                error,
+            } => {
+                let d = self
+                    .deployment_statuses
+                    .iter_mut()
+                    .find(|d| d.deployment == *deployment && d.state == *state)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "no {state} status of deployment {deployment} was started"
+                        ))
+                    })?;
+                d.in_flight = false;
+                d.errors.push(error.clone());
             }
             Event::ConfigAccepted { digest, config, .. } => {
                 self.config_digest.clone_from(digest);

@@ -321,6 +321,36 @@ pub enum Event {
         /// Where, or why not.
         detail: String,
     },
+    /// A status of the release's GitHub deployment is about to be posted (written before the
+    /// request; a resumed run looks at the deployment's statuses before posting again).
+    DeploymentStatusStarted {
+        /// The deployment.
+        deployment: i64,
+        /// `in_progress`, `failure`, `inactive` or `success`.
+        state: String,
+        /// The exact request.
+        intent: String,
+    },
+    /// The status was posted (or found posted after an interruption).
+    DeploymentStatusPosted {
+        /// The deployment.
+        deployment: i64,
+        /// The state.
+        state: String,
+        /// The status's id at GitHub.
+        status_id: i64,
+        /// Its description.
+        description: String,
+    },
+    /// Posting the status failed.
+    DeploymentStatusFailed {
+        /// The deployment.
+        deployment: i64,
+        /// The state.
+        state: String,
+        /// What went wrong.
+        error: String,
+    },
     /// The rollback was verified like a deploy (or could not be).
     RollbackVerified {
         /// Healthy again.
@@ -370,6 +400,9 @@ impl Event {
             Event::IncidentDecision { .. } => "incident_decision",
             Event::IncidentNotified { .. } => "incident_notified",
             Event::RollbackVerified { .. } => "rollback_verified",
+            Event::DeploymentStatusStarted { .. } => "deployment_status_started",
+            Event::DeploymentStatusPosted { .. } => "deployment_status_posted",
+            Event::DeploymentStatusFailed { .. } => "deployment_status_failed",
         }
     }
 }

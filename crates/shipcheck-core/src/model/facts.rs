@@ -55,6 +55,15 @@ pub enum Fact {
         /// One per app.
         targets: Vec<RollbackTarget>,
     },
+    /// The GitHub deployment of the release (the one the workflow's environment created),
+    /// which the run's deployment statuses go to.
+    GithubDeployment {
+        /// The deployment id.
+        id: i64,
+        /// Its statuses' API URL, as GitHub gave it.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        statuses_url: String,
+    },
 }
 
 /// The role of a fact: how dependants ask for it.
@@ -69,6 +78,8 @@ pub enum FactKind {
     WorkflowRun,
     /// [`Fact::RollbackTargets`].
     RollbackTargets,
+    /// [`Fact::GithubDeployment`].
+    GithubDeployment,
 }
 
 impl Fact {
@@ -79,6 +90,7 @@ impl Fact {
             Fact::DeployStarted => FactKind::DeployStarted,
             Fact::WorkflowRun { .. } => FactKind::WorkflowRun,
             Fact::RollbackTargets { .. } => FactKind::RollbackTargets,
+            Fact::GithubDeployment { .. } => FactKind::GithubDeployment,
         }
     }
 }
@@ -91,6 +103,7 @@ impl FactKind {
             FactKind::DeployStarted => "the deploy's start",
             FactKind::WorkflowRun => "the workflow run that deploys the merge commit",
             FactKind::RollbackTargets => "each production app's release before the deploy",
+            FactKind::GithubDeployment => "the release's GitHub deployment",
         }
     }
 
@@ -103,6 +116,7 @@ impl FactKind {
                 "a check of type \"github.workflow\" or \"github.pending\", or an action of type \"github.approve\""
             }
             FactKind::RollbackTargets => "a check of type \"fly.releases\" with mode = \"record\"",
+            FactKind::GithubDeployment => "an action of type \"github.deployment_status\"",
         }
     }
 }
@@ -113,6 +127,7 @@ pub fn produced_by(item: &Item) -> &'static [FactKind] {
         return match action {
             ActionSpec::Merge(_) => &[FactKind::MergeCommit, FactKind::DeployStarted],
             ActionSpec::GithubApprove(_) => &[FactKind::DeployStarted, FactKind::WorkflowRun],
+            ActionSpec::GithubDeploymentStatus(_) => &[FactKind::GithubDeployment],
             _ => &[],
         };
     }
@@ -131,7 +146,9 @@ pub fn produced_by(item: &Item) -> &'static [FactKind] {
 pub fn needed_by(item: &Item) -> &'static [FactKind] {
     if let Some(action) = &item.action {
         return match action {
-            ActionSpec::GithubApprove(_) | ActionSpec::SentryRelease(_) => &[FactKind::MergeCommit],
+            ActionSpec::GithubApprove(_)
+            | ActionSpec::SentryRelease(_)
+            | ActionSpec::GithubDeploymentStatus(_) => &[FactKind::MergeCommit],
             _ => &[],
         };
     }

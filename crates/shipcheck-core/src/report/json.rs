@@ -56,6 +56,8 @@ pub struct RunReport {
     pub rollbacks: Vec<Rollback>,
     /// Emergency stops.
     pub stops: Vec<Stop>,
+    /// The markers written in other services (GitHub's deployment record, Sentry's deploys).
+    pub markers: Vec<crate::report::markers::Marker>,
     /// Notes by kind.
     pub notes: Notes,
     /// The seed's success criteria.
@@ -217,6 +219,7 @@ pub fn report(run: &RunState) -> RunReport {
         items,
         rollbacks: run.rollbacks.clone(),
         stops: run.stops.clone(),
+        markers: crate::report::markers::markers(run),
         notes: Notes {
             issues: notes(NoteKind::Issue),
             lessons: notes(NoteKind::Lesson),

@@ -135,6 +135,18 @@ pub fn render(run: &RunState, tz: &str) -> String {
             );
         }
     }
+    let markers = crate::report::markers::markers(run);
+    if !markers.is_empty() {
+        let _ = writeln!(out, "\n---\n\n## Markers\n");
+        for m in &markers {
+            let service = if m.service == "github" {
+                "GitHub"
+            } else {
+                "Sentry"
+            };
+            let _ = writeln!(out, "- {service} {}: {} — {}", m.target, m.what, m.outcome);
+        }
+    }
     let _ = writeln!(out, "\n---\n\n## Notes Section\n");
     let _ = writeln!(
         out,

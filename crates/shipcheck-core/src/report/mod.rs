@@ -7,6 +7,7 @@ pub mod dora;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod markers;
 pub mod watch;
 
 /// A report format.

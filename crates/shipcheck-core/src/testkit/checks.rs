@@ -149,6 +149,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         head_hash: String::new(),
         anchors: Vec::new(),
         ssh_signatures: Vec::new(),
+        deployment_statuses: Vec::new(),
         config_text: None,
     };
     // What the settled items recorded, as the fold reads it from their evidence.

@@ -142,7 +142,8 @@ pub async fn watch(
         observer,
     };
     // What a crash left half done (a rollback in flight) is finished before anything else.
-    crate::incidents::resume::finish_interrupted(session, run_id, &ask).await?;
+    let run = crate::incidents::resume::finish_interrupted(session, run_id, &ask).await?;
+    crate::actions::deployment_record::sync_run(session, run).await?;
     let mut ticks = 0;
     for _ in 0..8 {
         let run = session.load(run_id).await?;
@@ -349,10 +350,12 @@ async fn run_leg(
                 k - next,
                 live.baseline.as_ref(),
             );
-            session
+            let after = session
                 .append(run_id, Event::WatchTick { tick: tick.clone() })
                 .await?;
             ask.observer.on_watch(&WatchEvent::Tick(tick));
+            // An incident or a rollback of this interval changes GitHub's deployment record.
+            crate::actions::deployment_record::sync_run(session, after).await?;
             recorded += 1;
             next = k + 1;
             if k >= of {

@@ -109,7 +109,10 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String], monitor: &[String]
                 q(&format!("{base}{path}"))
             ));
             if env == "production" {
-                t.push_str(&format!("version = {version}\n"));
+                t.push_str(&format!(
+                    "version = {version}\nsentry_project = {}\n",
+                    q(name)
+                ));
             }
             t.push('\n');
         }

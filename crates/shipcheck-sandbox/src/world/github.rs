@@ -7,6 +7,7 @@
 //!   repository's deployments;
 //! - `POST …/actions/runs/{id}/pending_deployments` (approving starts the deploy, see
 //!   [`super::workflow`]);
+//! - `GET|POST …/deployments/{id}/statuses` ([`super::github_statuses`]);
 //! - `GET …/commits/{sha}/pulls`, `…/pulls/{n}/reviews`, `…/commits/{ref}`,
 //!   `…/commits/{sha}/check-runs`, `…/commits/{sha}/status`, `GET /rate_limit`.
 //!
@@ -49,6 +50,9 @@ pub struct GithubState {
     pub(crate) next_id: i64,
     pub(crate) next_job: i64,
     pub(crate) next_deployment: i64,
+    /// The statuses deployments received, oldest first.
+    pub(crate) statuses: Vec<super::github_statuses::StatusRecord>,
+    pub(crate) next_status: i64,
     /// The production head a run was last created for.
     pub(crate) seen: String,
     staging: Vec<StagingCommit>,
@@ -63,6 +67,8 @@ impl GithubState {
             next_id: 30_433_642,
             next_job: 8_810_000,
             next_deployment: 2_210_000_000,
+            statuses: Vec::new(),
+            next_status: 6_900_000_000,
             seen: repo.production_head.clone(),
             staging: repo.staging.clone(),
             remaining: 5000,
@@ -148,6 +154,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(runs::pending).post(super::workflow::approve),
         )
         .route(&format!("{repo}/deployments"), get(runs::deployments))
+        .route(
+            &format!("{repo}/deployments/{{id}}/statuses"),
+            get(super::github_statuses::list).post(super::github_statuses::create),
+        )
         .route(&format!("{repo}/commits/{{sha}}/pulls"), get(pulls))
         .route(&format!("{repo}/pulls/{{n}}/reviews"), get(reviews))
         .route(

@@ -29,6 +29,7 @@ pub mod config;
 mod fleet;
 pub mod github;
 pub mod github_runs;
+pub mod github_statuses;
 pub mod postgres;
 pub mod prometheus;
 mod query;
@@ -498,6 +499,16 @@ impl World {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .snapshots()
+    }
+
+    /// The statuses the GitHub stand-in's deployments received, oldest first.
+    pub fn deployment_statuses(&self) -> Vec<github_statuses::StatusRecord> {
+        self.shared
+            .github
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .statuses
+            .clone()
     }
 
     /// "Now" in the world.

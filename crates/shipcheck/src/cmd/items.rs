@@ -75,7 +75,7 @@ pub async fn sign(g: &Global, key: Option<&std::path::Path>, who: &Who) -> Resul
         }
     }
     let run = session.open_run(who.run.as_deref(), &who.env).await?;
-    let run = session.sign(&run, &by).await?;
+    let run = shipcheck_core::engine::sign(&session, &run, &by).await?;
     let mut text = format!("run {} signed by {by}; the deploy lock is released", run.id);
     match key {
         Some(key) => {

@@ -128,7 +128,11 @@ pub async fn run(g: &Global) -> Result<u8, CliError> {
     {
         let run = session.load(&latest.id).await?;
         match run.status {
-            RunStatus::Signed => return Ok(0),
+            RunStatus::Signed => {
+                // A crash right after signing may have left GitHub's last status unposted.
+                shipcheck_core::actions::deployment_record::sync(&session, &run.id).await?;
+                return Ok(0);
+            }
             RunStatus::Aborted => return Ok(1),
             RunStatus::Completed => return sign(&session, &run).await,
             RunStatus::Active => {}
@@ -165,7 +169,7 @@ pub async fn run(g: &Global) -> Result<u8, CliError> {
 }
 
 async fn sign(session: &Session, run: &RunState) -> Result<u8, CliError> {
-    let run = session.sign(run, OPERATOR).await?;
+    let run = shipcheck_core::engine::sign(session, run, OPERATOR).await?;
     say!(
         "signed run {} by {OPERATOR} ({})",
         run.id,

@@ -26,6 +26,7 @@ use shipcheck_core::model::watch::{
 };
 use shipcheck_core::report::criteria::{Criterion, Met};
 use shipcheck_core::report::json::{ByReason, ItemReport, NoteReport, Notes, RunReport, Signed};
+use shipcheck_core::report::markers::Marker;
 use shipcheck_core::report::watch::WatchSummary;
 
 use super::schema::{Describe, object};
@@ -87,6 +88,7 @@ describe!(RunReport {
     items: Vec<ItemReport>,
     rollbacks: Vec<Rollback>,
     stops: Vec<Stop>,
+    markers: Vec<Marker>,
     notes: Notes,
     success_criteria: Vec<Criterion>,
     events: usize,
@@ -95,6 +97,12 @@ describe!(RunReport {
     anomalies: Vec<String>,
 } omittable [anomalies]);
 
+describe!(Marker {
+    service: &'static str => json!({"enum": ["github", "sentry"]}),
+    target: String,
+    what: String,
+    outcome: String,
+});
 describe!(ByReason {
     by: String,
     reason: String

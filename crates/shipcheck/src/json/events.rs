@@ -62,6 +62,10 @@ impl Describe for Fact {
             tagged("rollback_targets", vec![
                 ("targets", Vec::<RollbackTarget>::schema(), false, ""),
             ]),
+            tagged("github_deployment", vec![
+                ("id", i64::schema(), false, ""),
+                ("statuses_url", String::schema(), true, ""),
+            ]),
         ]})
     }
 }
@@ -75,6 +79,9 @@ const _: fn(&Fact) = |x| match x {
     }
     Fact::RollbackTargets { targets } => {
         let _: &Vec<RollbackTarget> = targets;
+    }
+    Fact::GithubDeployment { id, statuses_url } => {
+        let _: (&i64, &String) = (id, statuses_url);
     }
 };
 
@@ -195,6 +202,9 @@ fn variants() -> Vec<Value> {
         } [until],
         IncidentNotified { incident: u32, posted: bool, detail: String },
         RollbackVerified { ok: bool, summary: String, evidence: Value },
+        DeploymentStatusStarted { deployment: i64, state: String, intent: String },
+        DeploymentStatusPosted { deployment: i64, state: String, status_id: i64, description: String },
+        DeploymentStatusFailed { deployment: i64, state: String, error: String },
     ]
 }
 

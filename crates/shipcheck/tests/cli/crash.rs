@@ -11,7 +11,8 @@ use serde_json::Value;
 use shipcheck_sandbox::world::{Scenario, World};
 
 use crate::demo::{
-    assert_released, cmd, criteria, facts, git, manifest, position, run, states, world_options,
+    assert_markers_once, assert_released, cmd, criteria, facts, git, manifest, position, run,
+    states, status_states, world_options,
 };
 
 /// A tiny deterministic generator (xorshift64*).
@@ -343,6 +344,16 @@ async fn crash_anywhere_resumes_to_the_same_end_with_every_side_effect_once() {
         a.deploys_of_previous_image, b.deploys_of_previous_image,
         "rollback deploys"
     );
+    // GitHub's deployment record and Sentry's deploys: the same markers, once each.
+    assert_eq!(
+        status_states(&a),
+        status_states(&b),
+        "deployment statuses: {:#?}",
+        b.deployment_statuses
+    );
+    for f in [&a, &b] {
+        assert_markers_once(f);
+    }
     for f in [&a, &b] {
         let open: Vec<&Value> = f.report["watch"]["incidents"]
             .as_array()

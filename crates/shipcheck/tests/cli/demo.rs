@@ -61,6 +61,85 @@ pub(crate) struct Facts {
     pub(crate) deploys_of_previous_image: BTreeMap<String, usize>,
     pub(crate) slack: Vec<String>,
     pub(crate) report: Value,
+    /// The statuses GitHub's deployments received (201), in order: (state, description).
+    pub(crate) deployment_statuses: Vec<(String, String)>,
+    /// The Sentry deploys recorded (201), in order: their names.
+    pub(crate) sentry_deploys: Vec<String>,
+}
+
+/// The GitHub deployment statuses and the Sentry deploys the stand-ins accepted.
+fn markers(requests: &[record::RecordedRequest]) -> (Vec<(String, String)>, Vec<String>) {
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let statuses = requests
+        .iter()
+        .filter(|r| {
+            r.service == "github"
+                && r.method == "POST"
+                && r.status == 201
+                && r.path.contains("/deployments/")
+                && r.path.ends_with("/statuses")
+        })
+        .map(|r| (text(&r.body, "state"), text(&r.body, "description")))
+        .collect();
+    let deploys = requests
+        .iter()
+        .filter(|r| {
+            r.service == "sentry"
+                && r.method == "POST"
+                && r.status == 201
+                && r.path.ends_with("/deploys/")
+        })
+        .map(|r| text(&r.body, "name"))
+        .collect();
+    (statuses, deploys)
+}
+
+/// The statuses' states, in order.
+pub(crate) fn status_states(f: &Facts) -> Vec<&str> {
+    f.deployment_statuses
+        .iter()
+        .map(|(s, _)| s.as_str())
+        .collect()
+}
+
+/// Every app's Sentry deploy marker written once, and the record says so.
+pub(crate) fn assert_markers_once(f: &Facts) {
+    let mut names = f.sentry_deploys.clone();
+    names.sort();
+    let apps: Vec<&str> = names
+        .iter()
+        .map(|n| n.split(" · ").next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        apps,
+        ["agent-registration", "internal-api", "public-api"],
+        "{:#?}",
+        f.sentry_deploys
+    );
+    let item = items(&f.report)
+        .into_iter()
+        .find(|i| i["id"] == "close.deploy-markers")
+        .expect("close.deploy-markers in the report");
+    assert_eq!(item["state"], "done", "{item}");
+    let markers = item["evidence"]["markers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(markers.len(), 3, "{item}");
+    for m in &markers {
+        assert!(
+            m["dateStarted"].is_string() && m["dateFinished"].is_string(),
+            "{m}"
+        );
+    }
+    // The record lists them.
+    let listed = f.report["markers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["service"] == "sentry")
+        .count();
+    assert_eq!(listed, 3, "{}", f.report["markers"]);
 }
 
 pub(crate) fn facts(dir: &Path) -> Facts {
@@ -70,10 +149,14 @@ pub(crate) fn facts(dir: &Path) -> Facts {
         .map(str::to_string)
         .collect();
     let requests = record::read_requests(dir);
+    // The approvals (deployment statuses are posted to GitHub too).
     let posts: Vec<_> = requests
         .iter()
-        .filter(|r| r.service == "github" && r.method == "POST")
+        .filter(|r| {
+            r.service == "github" && r.method == "POST" && r.path.contains("pending_deployments")
+        })
         .collect();
+    let (deployment_statuses, sentry_deploys) = markers(&requests);
     let workflow_runs = git(
         &m.origin,
         &["rev-list", "--count", "--first-parent", "production"],
@@ -121,6 +204,8 @@ pub(crate) fn facts(dir: &Path) -> Facts {
             crate::schema_check::assert_valid(&report);
             report
         },
+        deployment_statuses,
+        sentry_deploys,
     }
 }
 
@@ -307,6 +392,17 @@ fn demo_good_ships_the_release_and_signs_the_record() {
     for id in ["release.merge", "approve.approve"] {
         assert_eq!(s.get(id).map(String::as_str), Some("done"), "{id}: {s:?}");
     }
+    // GitHub's deployment record: watched, then stable once signed; each link names the run.
+    assert_eq!(
+        status_states(&f),
+        ["in_progress", "success"],
+        "{:#?}",
+        f.deployment_statuses
+    );
+    for (_, d) in &f.deployment_statuses {
+        assert!(d.starts_with("shipcheck run "), "{d}");
+    }
+    assert_markers_once(&f);
     let md = run(&dir, &m.env, &["report"]).1;
     assert!(md.contains("✅ No rollback needed within 2 hours"), "{md}");
     assert_documents_match_their_schemas(&dir);
@@ -361,6 +457,22 @@ fn demo_bad_release_is_detected_rolled_back_and_recorded() {
         f.slack
     );
     assert!(a.is_some() && a < b && b < c && c < d, "{:#?}", f.slack);
+    // GitHub's deployment record: watched, failed with the incident's summary, inactive
+    // after the rollback; never "success".
+    assert_eq!(
+        status_states(&f),
+        ["in_progress", "failure", "inactive"],
+        "{:#?}",
+        f.deployment_statuses
+    );
+    assert!(
+        f.deployment_statuses[1]
+            .1
+            .contains("incident #1 (critical)"),
+        "{:#?}",
+        f.deployment_statuses
+    );
+    assert_markers_once(&f);
     let r = &f.report;
     assert_eq!(r["verdict"]["verdict"], "rolled_back", "{}", r["verdict"]);
     let watch = &r["watch"];

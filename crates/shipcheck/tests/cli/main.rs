@@ -23,6 +23,7 @@ mod init;
 mod jq;
 mod lock;
 mod logs;
+mod markers;
 mod proof;
 mod resume;
 mod secrets;
@@ -46,7 +47,7 @@ mod basics {
         assert_eq!(out.code, 0, "{}", out.stderr);
         let v = out.json();
         assert_eq!(v["schema"], "shipcheck/v1");
-        assert_eq!(v["items"], 59);
+        assert_eq!(v["items"], 61);
         let phases = v["phases"].as_array().unwrap();
         let names: Vec<_> = phases
             .iter()

@@ -14,7 +14,7 @@ use shipcheck_sandbox::world::{Scenario, World};
 use crate::demo::{assert_released, cmd, facts, manifest, position, run, world_options};
 
 /// Runs the operator with a crash after `spec`; it must have crashed there.
-fn crash_at(dir: &Path, env: &BTreeMap<String, String>, spec: &str) {
+pub(crate) fn crash_at(dir: &Path, env: &BTreeMap<String, String>, spec: &str) {
     let out = cmd(dir, env, &["sandbox", "operate"])
         .env("SHIPCHECK_SANDBOX_CRASH_AFTER", spec)
         .stdout(Stdio::piped())
@@ -31,7 +31,7 @@ fn crash_at(dir: &Path, env: &BTreeMap<String, String>, spec: &str) {
 }
 
 /// Resumes the operator until the run is signed; returns its output.
-fn resume(dir: &Path, env: &BTreeMap<String, String>) -> String {
+pub(crate) fn resume(dir: &Path, env: &BTreeMap<String, String>) -> String {
     let mut all = String::new();
     for _ in 0..4 {
         let (code, out, err) = run(dir, env, &["sandbox", "operate"]);
@@ -45,14 +45,14 @@ fn resume(dir: &Path, env: &BTreeMap<String, String>) -> String {
 }
 
 /// The stored events of the run.
-fn events(dir: &Path, env: &BTreeMap<String, String>) -> Vec<Value> {
+pub(crate) fn events(dir: &Path, env: &BTreeMap<String, String>) -> Vec<Value> {
     let (code, out, err) = run(dir, env, &["events", "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     v["events"].as_array().cloned().unwrap()
 }
 
-fn kind(e: &Value) -> &str {
+pub(crate) fn kind(e: &Value) -> &str {
     e["event"]["type"].as_str().unwrap_or_default()
 }
 

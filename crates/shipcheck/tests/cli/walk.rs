@@ -138,7 +138,7 @@ fn a_run_walks_all_eight_phases_signs_and_verifies() {
         .json();
     assert_eq!(json["status"], "signed");
     let items = json["items"].as_array().unwrap();
-    assert_eq!(items.len(), 59);
+    assert_eq!(items.len(), 61);
     let waived = items
         .iter()
         .find(|i| i["id"] == "prepare.stakeholders")

@@ -359,6 +359,7 @@ fn app(name: &str, url: Option<String>) -> App {
         region: None,
         required_secrets: vec![],
         version: None,
+        sentry_project: None,
     }
 }
 

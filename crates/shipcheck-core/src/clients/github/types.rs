@@ -317,3 +317,24 @@ pub struct Job {
     #[serde(default)]
     pub html_url: Option<String>,
 }
+
+/// A status of a deployment (`GET|POST /repos/{o}/{r}/deployments/{id}/statuses`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentStatus {
+    /// The id.
+    pub id: i64,
+    /// `error`, `failure`, `inactive`, `in_progress`, `queued`, `pending` or `success`.
+    pub state: String,
+    /// The description (up to 140 characters).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The output's URL.
+    #[serde(default)]
+    pub log_url: Option<String>,
+    /// The environment's URL.
+    #[serde(default)]
+    pub environment_url: Option<String>,
+    /// When it was created.
+    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+}

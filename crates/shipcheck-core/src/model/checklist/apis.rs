@@ -133,7 +133,15 @@ pub struct SlackNotifyAction {
     pub message: SlackMessage,
 }
 
-/// `sentry.release`: creates the release for the merge commit and its deploy.
+/// `sentry.release`: creates the release for the merge commit and a deploy of it for each
+/// production app (its `sentry_project`), with the run's start and end.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentryReleaseAction {}
+
+/// `github.deployment_status`: marks the GitHub deployment of the release (the one the
+/// workflow's environment created) `in_progress` while shipcheck watches; the run's later
+/// statuses (`failure`, `inactive`, `success`) follow on that deployment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubDeploymentStatusAction {}

@@ -37,7 +37,8 @@ pub struct ChecklistProblem {
 }
 
 impl Checklist {
-    /// The built-in checklist (the seed's lines as 58 items, and `verify.version-live`).
+    /// The built-in checklist (the seed's lines as 58 items, `verify.version-live`, and the
+    /// two markers in other services: `verify.deployment-record`, `close.deploy-markers`).
     #[expect(
         clippy::panic,
         reason = "the checklist is compiled into the binary and parsed by a unit test; it cannot be invalid at run time"
@@ -106,11 +107,11 @@ mod tests {
     use std::collections::BTreeSet;
 
     #[test]
-    fn builtin_has_the_seeds_58_items_and_version_live_in_8_phases() {
+    fn builtin_has_the_seeds_58_items_version_live_and_two_markers_in_8_phases() {
         let c = Checklist::builtin();
-        assert_eq!(c.items.len(), 59);
+        assert_eq!(c.items.len(), 61);
         let counts: Vec<usize> = Phase::ALL.iter().map(|p| c.phase(*p).count()).collect();
-        assert_eq!(counts, vec![23, 5, 2, 4, 4, 11, 5, 5]);
+        assert_eq!(counts, vec![23, 5, 2, 4, 4, 12, 5, 6]);
         for item in &c.items {
             assert!(
                 item.id.starts_with(&format!("{}.", item.phase)),
@@ -119,7 +120,7 @@ mod tests {
             );
         }
         let ids: BTreeSet<_> = c.ids().collect();
-        assert_eq!(ids.len(), 59, "ids are unique");
+        assert_eq!(ids.len(), 61, "ids are unique");
         // Phases are in order.
         assert!(c.items.windows(2).all(|w| w[0].phase <= w[1].phase));
     }

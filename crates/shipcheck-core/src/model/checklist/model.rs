@@ -550,6 +550,10 @@ pub enum ActionSpec {
     /// Create the Sentry release of the merge commit and its deploy (not destructive).
     #[serde(rename = "sentry.release")]
     SentryRelease(crate::model::checklist::apis::SentryReleaseAction),
+    /// Mark the release's GitHub deployment `in_progress` (its later statuses follow the
+    /// run; not destructive).
+    #[serde(rename = "github.deployment_status")]
+    GithubDeploymentStatus(crate::model::checklist::apis::GithubDeploymentStatusAction),
     /// Write the post-deployment review invitation (`.ics`) for the next working day.
     #[serde(rename = "monitor.review")]
     MonitorReview(MonitorCheck),
@@ -576,6 +580,7 @@ impl ActionSpec {
             ActionSpec::GithubApprove(_) => "github.approve",
             ActionSpec::SlackNotify(_) => "slack.notify",
             ActionSpec::SentryRelease(_) => "sentry.release",
+            ActionSpec::GithubDeploymentStatus(_) => "github.deployment_status",
             ActionSpec::MonitorReview(_) => "monitor.review",
         }
     }
@@ -587,7 +592,9 @@ impl ActionSpec {
             ActionSpec::RollbackCommands(_) => false,
             ActionSpec::Merge(_) => true,
             ActionSpec::GithubApprove(_) => true,
-            ActionSpec::SlackNotify(_) | ActionSpec::SentryRelease(_) => false,
+            ActionSpec::SlackNotify(_)
+            | ActionSpec::SentryRelease(_)
+            | ActionSpec::GithubDeploymentStatus(_) => false,
             ActionSpec::MonitorReview(_) => false,
         }
     }

@@ -254,6 +254,7 @@ fn needs(item: &Item) -> Option<&'static str> {
         ActionSpec::GithubApprove(_) => Some("github"),
         ActionSpec::SlackNotify(_) => Some("slack"),
         ActionSpec::SentryRelease(_) => Some("sentry"),
+        ActionSpec::GithubDeploymentStatus(_) => Some("github"),
         _ => None,
     });
     match item.kind {
@@ -279,6 +280,14 @@ pub fn apply_integration_fallbacks(list: &mut Checklist, config: &Config) {
             _ => config.database.is_some(),
         };
         if !configured {
+            // A marker in another service (GitHub's deployment record, Sentry's deploys) is
+            // not one of the seed's lines: without the service it is optional, not a chore.
+            if matches!(
+                item.action,
+                Some(ActionSpec::GithubDeploymentStatus(_) | ActionSpec::SentryRelease(_))
+            ) {
+                item.required = false;
+            }
             item.manual_because = Some(match table {
                 "slack" => {
                     "no [slack] webhook configured; post the message yourself and tick".into()

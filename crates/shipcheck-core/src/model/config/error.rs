@@ -12,7 +12,7 @@
 //!    ·   ╰── unknown key
 //!  8 │ timezone = "UTC"
 //!    ╰────
-//!   help: did you mean `name`? (keys here: `name`, `timezone`)
+//!   help: did you mean `name`? (keys here: `name`, `timezone`, `web_url`)
 //! ```
 
 use std::fmt;

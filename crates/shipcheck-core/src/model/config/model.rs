@@ -88,6 +88,11 @@ pub struct Project {
     /// IANA time zone (`Europe/Berlin`, `UTC`) for times shown and the window's default zone.
     #[serde(default = "utc")]
     pub timezone: String,
+    /// Where the team's page (`shipcheck serve`) is reached (`https://deploys.example.com`):
+    /// GitHub's deployment statuses link to the run's page there
+    /// (`{web_url}/runs/{id}`). Unset: they link to the workflow run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
 }
 
 impl Default for Project {
@@ -95,6 +100,7 @@ impl Default for Project {
         Project {
             name: default_project_name(),
             timezone: utc(),
+            web_url: None,
         }
     }
 }
@@ -183,6 +189,10 @@ pub struct App {
     /// Where the app says which commit it runs (`verify.version-live`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<VersionSource>,
+    /// The app's Sentry project (slug): `sentry.release` records a deploy of the release
+    /// for it. Unset on every app: one deploy for `[sentry] projects`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentry_project: Option<String>,
 }
 
 /// `version = { … }` of an app: where it says which commit it runs. The value read must name
