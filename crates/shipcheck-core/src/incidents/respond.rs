@@ -8,7 +8,7 @@ use crate::incidents::rollback::rollback_plan;
 use crate::journal::state::RunState;
 use crate::model::checklist::{Item, ItemKind, Phase};
 use crate::model::event::Event;
-use crate::model::incident::{Decision, Incident, IncidentRecord, Source};
+use crate::model::incident::{Decision, Incident, IncidentRecord, Severity, Source};
 use crate::model::incident::{IncidentInput, IncidentReport};
 use crate::model::incident::{RollbackOptions, RollbackOutcome};
 use crate::runs::stream::Confirm;
@@ -95,14 +95,55 @@ pub async fn raise_incident(
             },
         )
         .await?;
-    let by = if input.source == Source::Person {
-        input.by.clone()
+    let now = session.clock.now();
+    let rollback = respond_to(
+        session,
+        run_id,
+        id,
+        input.severity,
+        input.source,
+        &input.by,
+        now,
+        ask,
+    )
+    .await?;
+    let run = session.load(run_id).await?;
+    let incident = run
+        .monitor
+        .incident(id)
+        .cloned()
+        .ok_or_else(|| RunError::Refused {
+            message: format!("incident {id} vanished from run {run_id}"),
+        })?;
+    Ok(IncidentReport {
+        incident,
+        message,
+        contacts: crate::incidents::contacts(&session.loaded.config),
+        rollback,
+    })
+}
+
+/// The severity policy's response to incident `id` raised at `at`: a rollback (asked for or
+/// not), or a decision recorded (a timer, fix forward, a note). Called when the incident is
+/// raised, and on resume for one raised but never answered (killed in between).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn respond_to(
+    session: &Session,
+    run_id: &str,
+    id: u32,
+    severity: Severity,
+    source: Source,
+    raised_by: &str,
+    at: jiff::Timestamp,
+    ask: &Asker<'_>,
+) -> Result<Option<RollbackOutcome>, RunError> {
+    let by = if source == Source::Person {
+        raised_by.to_string()
     } else {
         POLICY.to_string()
     };
-    let now = session.clock.now();
     let mut rollback = None;
-    match policy::respond(input.severity, &session.loaded.config.incident, now) {
+    match policy::respond(severity, &session.loaded.config.incident, at) {
         Response::RollBack { prompt } => {
             rollback = roll_back_for(session, run_id, id, prompt, &by, ask).await?;
         }
@@ -124,20 +165,7 @@ pub async fn raise_incident(
             .await?;
         }
     }
-    let run = session.load(run_id).await?;
-    let incident = run
-        .monitor
-        .incident(id)
-        .cloned()
-        .ok_or_else(|| RunError::Refused {
-            message: format!("incident {id} vanished from run {run_id}"),
-        })?;
-    Ok(IncidentReport {
-        incident,
-        message,
-        contacts: crate::incidents::contacts(&session.loaded.config),
-        rollback,
-    })
+    Ok(rollback)
 }
 
 /// Resolves an open incident.

@@ -13,7 +13,9 @@
 //! - a verified rollback whose incidents were never resolved has them resolved, as the watch
 //!   would have right after the verification;
 //! - an incident whose message was never journaled as sent is posted, marked as sent again
-//!   after an interruption (an alert that may arrive twice is better than none).
+//!   after an interruption (an alert that may arrive twice is better than none);
+//! - an incident raised but never answered by the severity policy (killed in between) is
+//!   answered now: a critical one rolls back, a high one's timer runs from when it was raised.
 //!
 //! The watch after the rollback, which verifies it, then starts from the journal as usual.
 
@@ -122,6 +124,42 @@ pub async fn finish_interrupted(
                 },
             )
             .await?;
+    }
+    // Raised (and told) but never answered by the policy: killed between the incident and
+    // its response. The policy answers it now, as it would have then (a critical incident
+    // rolls back; a high one starts its timer from when it was raised).
+    let unanswered: Vec<(
+        u32,
+        crate::model::incident::Severity,
+        crate::model::incident::Source,
+        String,
+        jiff::Timestamp,
+    )> = run
+        .monitor
+        .open_incidents()
+        .filter(|i| {
+            i.decisions
+                .iter()
+                .all(|d| d.decision == Decision::AlsoFailing)
+        })
+        .map(|i| {
+            (
+                i.record.id,
+                i.record.severity,
+                i.record.source,
+                i.record.by.clone(),
+                i.raised_at,
+            )
+        })
+        .collect();
+    for (id, severity, source, by, at) in unanswered {
+        ask.observer.on_watch(&WatchEvent::Note(format!(
+            "incident #{id} ({}) was raised but never answered (interrupted); the policy answers it now",
+            severity.as_str()
+        )));
+        crate::incidents::respond::respond_to(session, run_id, id, severity, source, &by, at, ask)
+            .await?;
+        run = session.load(run_id).await?;
     }
     Ok(run)
 }

@@ -236,6 +236,32 @@ async fn a_rollback_decided_but_not_started_is_performed_first_on_resume() {
     world.shutdown().await;
 }
 
+/// Killed right after a critical incident was raised and told, before the policy answered it:
+/// the resume answers it first (the rollback), as the uninterrupted watch would have. (The run
+/// used to go on watching the failing release with the incident open and no answer: the
+/// crash benchmark's world 1 ended its watch failed and never rolled back.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_raised_but_never_answered_is_answered_first_on_resume() {
+    let (_tmp, world) = world().await;
+    let (dir, env) = (world.dir.clone(), world.env().clone());
+    tokio::task::spawn_blocking(move || {
+        crash_at(&dir, &env, "incident_notified");
+        let seq = seq_of_last(&dir, &env, "incident_notified");
+        let out = resume(&dir, &env);
+        assert!(out.contains("was raised but never answered"), "{out}");
+        let next = events(&dir, &env)
+            .into_iter()
+            .find(|e| e["seq"].as_u64() > Some(seq) && kind(e) != "watch_samples")
+            .unwrap();
+        assert_eq!(kind(&next), "incident_decision", "{next}");
+        assert_eq!(next["event"]["decision"], "rollback", "{next}");
+        assert_rolled_back_to_the_end(&dir, &env);
+    })
+    .await
+    .unwrap();
+    world.shutdown().await;
+}
+
 /// Killed inside the watch after the rollback: right after the verification (its incidents
 /// not yet resolved), and at its first tick.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
