@@ -178,7 +178,7 @@ on_call = "On-call <on-call@example.com>"
 /// Everything after the apps: how to change the built-in checklist.
 pub(crate) const FOOTER: &str = r#"
 # ── Changing the built-in checklist ───────────────────────────────────────────
-# The built-in checklist is the team's seed checklist and a version check, 59 items in 8 phases
+# The built-in checklist is the team's seed checklist and a version check, 60 items in 8 phases
 # (`shipcheck plan` lists their ids). Uncomment to remove, retune or add items.
 #
 # [checklist]
@@ -220,7 +220,7 @@ mod tests {
             c.environments["production"].apps[0].health_url.as_deref(),
             Some("https://maishapoa-production-internal-api.fly.dev/api/health")
         );
-        assert_eq!(loaded.checklist.items.len(), 59);
+        assert_eq!(loaded.checklist.items.len(), 60);
     }
 
     #[test]
@@ -255,7 +255,7 @@ mod tests {
         let loaded = load_str(Path::new("shipcheck.toml"), &uncommented)
             .unwrap_or_else(|e| panic!("{}", e.render()));
         assert_eq!(loaded.config.engine.concurrency, 16);
-        assert_eq!(loaded.checklist.items.len(), 59);
+        assert_eq!(loaded.checklist.items.len(), 60);
         assert!(loaded.checklist.get("verify.login-flow").is_some());
         assert!(loaded.checklist.get("prepare.feature-flags").is_none());
     }
