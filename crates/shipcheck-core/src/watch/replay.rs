@@ -209,12 +209,14 @@ fn judge_leg(
             observations: (0..s.sent)
                 .map(|i| if i < s.failed { 1.0 } else { 0.0 })
                 .collect(),
+            counts: None,
         };
         let latency = Reading {
             key: SeriesKey::new(Metric::Latency, Some(&s.app)),
             value: None,
             detail: None,
             observations: s.ms.iter().map(|ms| f64::from(*ms)).collect(),
+            counts: None,
         };
         for r in [errors, latency] {
             if let Some(f) = ev.observe(&r, baseline) {

@@ -169,6 +169,9 @@ pub struct Apps {
     view: RwLock<BTreeMap<String, View>>,
     images: Mutex<BTreeMap<String, (Behaviour, String)>>,
     hits: Mutex<VecDeque<Hit>>,
+    /// Every answer since the world began, per (Fly app, status): the edge's counters
+    /// (`fly_edge_http_responses_count`), which never forget what [`MAX_HITS`] drops.
+    totals: Mutex<BTreeMap<(String, u16), u64>>,
     counter: AtomicU64,
 }
 
@@ -192,6 +195,7 @@ impl Apps {
             view: RwLock::new(BTreeMap::new()),
             images: Mutex::new(BTreeMap::new()),
             hits: Mutex::new(VecDeque::new()),
+            totals: Mutex::new(BTreeMap::new()),
             counter: AtomicU64::new(0),
         }
     }
@@ -303,8 +307,39 @@ impl Apps {
             .collect()
     }
 
+    /// The edge's response counters of `fly_app` at `at` (`at` within the last
+    /// [`MAX_HITS`] answers): every answer by status since the world began, minus those after
+    /// `at`.
+    pub fn counters(&self, fly_app: &str, at: Timestamp) -> BTreeMap<u16, u64> {
+        // The same lock order as `push` (hits, then totals): a consistent snapshot.
+        let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: BTreeMap<u16, u64> = self
+            .totals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .range((fly_app.to_string(), 0)..=(fly_app.to_string(), u16::MAX))
+            .map(|((_, status), n)| (*status, *n))
+            .collect();
+        let early = at
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(at);
+        let first = hits.partition_point(|h| h.at <= early);
+        for h in hits.range(first..).filter(|h| h.fly_app == fly_app && h.at > at) {
+            if let Some(n) = out.get_mut(&h.status) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        out
+    }
+
     fn push(&self, hit: Hit) {
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        *self
+            .totals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((hit.fly_app.clone(), hit.status))
+            .or_default() += 1;
         if hits.len() >= MAX_HITS {
             hits.pop_front();
         }
