@@ -48,7 +48,7 @@ describe_enum!(Met[Met, NotMet, Unknown]);
 describe_enum!(RollbackStrategy[Platform, GitRevert]);
 describe_enum!(Purpose[Release, AfterRollback]);
 
-describe_enum!(Metric[Health, HttpErrors, Latency, P95, ErrorRate, Cpu, Memory, DbConnections]);
+describe_enum!(Metric[Health, HttpErrors, Latency, P95, EdgeErrors, ErrorRate, Cpu, Memory, DbConnections]);
 describe_enum!(Grade[Pass, Warn, NoData, Fail]);
 describe_enum!(Decision[
     Rollback,
