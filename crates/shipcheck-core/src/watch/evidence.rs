@@ -47,7 +47,10 @@ impl Finding {
             ),
             Metric::Latency => format!("{app}: answers slower than the baseline: {numbers}"),
             Metric::EdgeErrors => format!("{app}: failed requests above the baseline: {numbers}"),
-            _ => format!("{app}: failed probes above the baseline: {numbers}"),
+            _ if self.what == "probes" => {
+                format!("{app}: failed probes above the baseline: {numbers}")
+            }
+            _ => format!("{app}: failed requests above the baseline: {numbers}"),
         }
     }
 }

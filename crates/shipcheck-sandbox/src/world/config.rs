@@ -151,7 +151,7 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String]) -> String {
         )),
     }
     t.push_str("[incident]\nauto_rollback = true\nrollback_strategy = \"platform\"\n\n");
-    t.push_str("# A rehearsal on loopback: the apps are local, the probe budget no constraint.\n[monitor]\nprobe_budget = 5.0\n\n");
+    t.push_str("# Fast signals sampled fast: every 5 s, the health probes within the default budget of\n# one a second per app (5 a sample) and the edge's request counters; Sentry at its own pace.\n[monitor]\nsample_every = \"5s\"\n\n");
     t.push_str("[checklist.override.\"prepare.tests\"]\ncheck = { type = \"command\", argv = [\"sh\", \"scripts/test.sh\"], timeout = \"2m\" }\n\n");
     t.push_str("# Small apps: two seconds of load per staging app measure them well enough.\n[checklist.override.\"prepare.load-test\"]\ncheck = { type = \"loadtest\", env = \"staging\", concurrency = 10, duration = \"2s\", max_p95 = \"500ms\", max_error_rate = 0.01 }\n");
     t

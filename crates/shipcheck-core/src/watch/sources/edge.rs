@@ -11,8 +11,9 @@
 //! Prometheus' `increase` does. A series not seen before counts in full: it began after the
 //! previous read (the first 500 of a release that starts failing is such a series).
 //!
-//! No data is never a pass: a failed query, a first read (nothing to compare with yet) or an
-//! interval without a single request is a reading without a value, and no evidence.
+//! No data is never a pass: a failed query is a reading without a value. A first read
+//! (nothing to compare with yet) and an interval without a single request give no reading at
+//! all — nothing happened to judge, and nothing is claimed — and no evidence.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -160,11 +161,8 @@ impl Signal for EdgeSignal {
                 .unwrap_or_else(|e| e.into_inner())
                 .replace((now, read.clone()));
             let Some((then, before)) = before else {
-                return vec![self.reading(
-                    None,
-                    "the first read of the edge's counters: counting from now".into(),
-                    None,
-                )];
+                // The first read: counting from now; nothing to judge yet.
+                return Vec::new();
             };
             let span = now.duration_since(then).unsigned_abs();
             let (total, failed) = increase(&before, &read);
@@ -174,14 +172,8 @@ impl Signal for EdgeSignal {
                 span_ms: span.as_millis() as u64,
             };
             if total == 0 {
-                return vec![self.reading(
-                    None,
-                    format!(
-                        "no requests counted at the edge in the last {:.0}s (no traffic is no evidence)",
-                        span.as_secs_f64()
-                    ),
-                    Some(counts),
-                )];
+                // No request since the last read: nothing to judge (no reading, not a pass).
+                return Vec::new();
             }
             vec![self.reading(
                 Some(failed as f64 * 100.0 / total as f64),
