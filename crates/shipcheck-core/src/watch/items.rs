@@ -153,7 +153,11 @@ pub fn baseline_health(ctx: &WatchContext) -> Outcome {
     let mut status = Status::Pass;
     let mut parts = Vec::new();
     let mut apps = Vec::new();
-    for v in base.values.iter().filter(|v| v.key.metric == Metric::HttpErrors) {
+    for v in base
+        .values
+        .iter()
+        .filter(|v| v.key.metric == Metric::HttpErrors)
+    {
         let app = v.key.app.clone().unwrap_or_default();
         let latency = base.get(&SeriesKey::new(Metric::Latency, Some(&app)));
         let answered = latency.is_some_and(|l| l.value.is_some());
@@ -171,16 +175,18 @@ pub fn baseline_health(ctx: &WatchContext) -> Outcome {
                 format!(
                     "{app}: already failing before the deploy: {f:.1} % of {} baseline probes failed (more than {limit} %){}",
                     v.samples,
-                    if answered { String::new() } else { format!("; {}", v.note.as_deref().unwrap_or("latency no data")) }
+                    if answered {
+                        String::new()
+                    } else {
+                        format!("; {}", v.note.as_deref().unwrap_or("latency no data"))
+                    }
                 ),
             ),
             Some(_) if !answered => (
                 Status::Fail,
                 format!(
                     "{app}: no answer to time before the deploy ({})",
-                    v.note
-                        .as_deref()
-                        .unwrap_or("no probe answered")
+                    v.note.as_deref().unwrap_or("no probe answered")
                 ),
             ),
             Some(f) => (
@@ -210,7 +216,9 @@ pub fn baseline_health(ctx: &WatchContext) -> Outcome {
     }
     let head = match status {
         Status::Pass => "production healthy before the deploy",
-        Status::Fail => "production is already failing before the deploy (fix it, or waive with the reason: the watch and a rollback have nothing healthy to compare with)",
+        Status::Fail => {
+            "production is already failing before the deploy (fix it, or waive with the reason: the watch and a rollback have nothing healthy to compare with)"
+        }
         Status::Error => "the baseline could not say whether production is healthy",
     };
     Outcome::new(

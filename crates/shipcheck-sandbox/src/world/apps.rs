@@ -324,7 +324,10 @@ impl Apps {
             .checked_sub(jiff::SignedDuration::from_secs(1))
             .unwrap_or(at);
         let first = hits.partition_point(|h| h.at <= early);
-        for h in hits.range(first..).filter(|h| h.fly_app == fly_app && h.at > at) {
+        for h in hits
+            .range(first..)
+            .filter(|h| h.fly_app == fly_app && h.at > at)
+        {
             if let Some(n) = out.get_mut(&h.status) {
                 *n = n.saturating_sub(1);
             }

@@ -322,8 +322,9 @@ fn evaluate(shared: &Shared, q: &str, at: Timestamp) -> Result<Answer, String> {
         };
         let five = q.contains("status=~\"5..\"") || q.contains("status=~\"5.*\"");
         let filter = label(q, "status");
-        let scraped = Timestamp::from_second(at.as_second() - at.as_second().rem_euclid(SCRAPE_EVERY_S))
-            .unwrap_or(at);
+        let scraped =
+            Timestamp::from_second(at.as_second() - at.as_second().rem_euclid(SCRAPE_EVERY_S))
+                .unwrap_or(at);
         for a in &apps {
             for (status, n) in shared.apps.counters(a, scraped) {
                 let s = status.to_string();

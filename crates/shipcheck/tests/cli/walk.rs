@@ -278,7 +278,9 @@ fn a_failing_baseline_stops_preflight_until_a_person_waives_it() {
         .clone();
     let detail = need["detail"].as_str().unwrap_or_default();
     assert!(
-        detail.contains("public-api") && detail.contains("already failing") && detail.contains("100.0 %"),
+        detail.contains("public-api")
+            && detail.contains("already failing")
+            && detail.contains("100.0 %"),
         "{detail}"
     );
     let status = env.shipcheck(&["status", "--json"]).json();
@@ -296,7 +298,11 @@ fn a_failing_baseline_stops_preflight_until_a_person_waives_it() {
     // Still stopped on the next step.
     let again = env.shipcheck(&["next"]);
     assert_eq!(again.code, 1);
-    assert!(again.stdout.contains("preflight.production-healthy"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("preflight.production-healthy"),
+        "{}",
+        again.stdout
+    );
     // A person waives it with the reason; the walk goes on to the merge.
     let out = env.shipcheck(&[
         "waive",

@@ -191,7 +191,10 @@ impl Signal for EdgeSignal {
             else {
                 return vec![self.reading(None, "the clock is out of range".into(), None)];
             };
-            let (before, after) = match (self.read(ctx, Some(then)).await, self.read(ctx, Some(now)).await) {
+            let (before, after) = match (
+                self.read(ctx, Some(then)).await,
+                self.read(ctx, Some(now)).await,
+            ) {
                 (Ok(b), Ok(a)) => (b, a),
                 (Err(e), _) | (_, Err(e)) => return vec![self.reading(None, e, None)],
             };

@@ -277,7 +277,9 @@ async fn real_traffic_failing_at_the_edge_is_critical_while_the_probes_pass() {
         "{i:#?}"
     );
     assert!(
-        i.record.summary.contains("failed requests above the baseline")
+        i.record
+            .summary
+            .contains("failed requests above the baseline")
             && i.record.summary.contains("requests and probes"),
         "{}",
         i.record.summary
@@ -285,6 +287,14 @@ async fn real_traffic_failing_at_the_edge_is_critical_while_the_probes_pass() {
     // Two reads of evidence after the onset (each read is one moment, at most half the
     // bound): raised at the 6th read, 10 s apart.
     let raised = minutes(i.raised_at) - minutes(m.release_live_at.unwrap());
-    assert!(raised < 2.0, "raised {raised:.2} min after the release went live");
-    assert_eq!(m.incidents.len(), 1, "web's traffic is clean: {:#?}", m.incidents);
+    assert!(
+        raised < 2.0,
+        "raised {raised:.2} min after the release went live"
+    );
+    assert_eq!(
+        m.incidents.len(),
+        1,
+        "web's traffic is clean: {:#?}",
+        m.incidents
+    );
 }

@@ -39,7 +39,10 @@ fn reads_every_series_of_the_fixture_and_marks_the_5xx() {
     assert_eq!(failed, 37.0);
     assert_eq!(total, 18423.0 + 37.0 + 6110.0 + 12.0);
     // The name is not part of a series' identity; the host and region are.
-    assert!(c.keys().all(|k| !k.contains("__name__") && k.contains("host=")));
+    assert!(
+        c.keys()
+            .all(|k| !k.contains("__name__") && k.contains("host="))
+    );
 }
 
 #[test]
