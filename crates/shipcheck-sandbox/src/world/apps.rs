@@ -579,6 +579,29 @@ mod tests {
     }
 
     #[test]
+    fn the_edge_counters_count_every_answer_by_status_up_to_a_time() {
+        let apps = Apps::new("acme");
+        for (app, at, status) in [
+            ("a", "2026-11-25T11:00:00Z", 200),
+            ("a", "2026-11-25T11:00:01Z", 500),
+            ("b", "2026-11-25T11:00:02Z", 200),
+            ("a", "2026-11-25T11:00:04Z", 200),
+            ("a", "2026-11-25T11:00:06Z", 503),
+        ] {
+            let mut h = hit(app, at);
+            h.status = status;
+            apps.push(h);
+        }
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let at = |s| apps.counters("a", t(s)).into_iter().collect::<Vec<_>>();
+        assert_eq!(at("2026-11-25T11:00:10Z"), [(200, 2), (500, 1), (503, 1)]);
+        // Before the 503 was answered: it is not counted yet (its series reads 0).
+        assert_eq!(at("2026-11-25T11:00:05Z"), [(200, 2), (500, 1), (503, 0)]);
+        assert_eq!(at("2026-11-25T11:00:00Z"), [(200, 1), (500, 0), (503, 0)]);
+        assert_eq!(apps.counters("b", t("2026-11-25T11:00:10Z")).len(), 1);
+    }
+
+    #[test]
     fn hits_reads_the_window_even_when_neighbours_were_appended_out_of_order() {
         let apps = Apps::new("acme");
         for (app, at) in [

@@ -328,7 +328,8 @@ fn evaluate(shared: &Shared, q: &str, at: Timestamp) -> Result<Answer, String> {
         for a in &apps {
             for (status, n) in shared.apps.counters(a, scraped) {
                 let s = status.to_string();
-                if (five && status < 500) || (!five && filter.is_some_and(|f| f != s)) {
+                // A series exists from its first answer on (absent before, as in Prometheus).
+                if n == 0 || (five && status < 500) || (!five && filter.is_some_and(|f| f != s)) {
                     continue;
                 }
                 out.push((
