@@ -275,7 +275,7 @@ fn without_the_tables_the_items_stay_manual_with_a_reason() {
             .unwrap()
             .contains("health_jobs")
     );
-    assert_eq!(full.items.len(), 61);
+    assert_eq!(full.items.len(), 62);
 }
 
 #[test]

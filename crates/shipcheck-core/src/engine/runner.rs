@@ -424,6 +424,7 @@ async fn dispatch(spec: &CheckSpec, ctx: &Deps) -> Outcome {
                 Err(o) => o,
             }
         }
+        CheckSpec::MonitorBaseline(_) => crate::watch::items::baseline_health(&ctx.watch()),
         CheckSpec::MonitorResponseTimes(_) => {
             crate::watch::items::response_times(&ctx.watch()).await
         }

@@ -23,6 +23,9 @@ pub enum Metric {
     Latency,
     /// p95 response time of real traffic at the edge (Prometheus), milliseconds.
     P95,
+    /// Percent of real requests Fly's edge answered with a 5xx since the last sample
+    /// (Prometheus, `fly_edge_http_responses_count` by status).
+    EdgeErrors,
     /// Application errors per minute (Sentry).
     ErrorRate,
     /// CPU busy, percent.
@@ -50,6 +53,7 @@ impl Metric {
             Metric::HttpErrors => "http_errors",
             Metric::Latency => "latency",
             Metric::P95 => "p95",
+            Metric::EdgeErrors => "edge_errors",
             Metric::ErrorRate => "error_rate",
             Metric::Cpu => "cpu",
             Metric::Memory => "memory",
@@ -60,7 +64,9 @@ impl Metric {
     /// The item the metric is judged under.
     pub fn family(self) -> Family {
         match self {
-            Metric::Health | Metric::HttpErrors | Metric::ErrorRate => Family::Errors,
+            Metric::Health | Metric::HttpErrors | Metric::EdgeErrors | Metric::ErrorRate => {
+                Family::Errors
+            }
             Metric::Latency
             | Metric::P95
             | Metric::Cpu
@@ -125,6 +131,21 @@ pub struct Reading {
     /// for sources that only give a value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub observations: Vec<f64>,
+    /// Requests counted behind the value (`edge_errors`: the requests the edge answered since
+    /// the last sample, and how many with a 5xx), for the sequential tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
+}
+
+/// Requests counted over a span of time, and how many of them failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Requests answered.
+    pub total: u64,
+    /// Of which failed (5xx).
+    pub failed: u64,
+    /// The span they were counted over, milliseconds.
+    pub span_ms: u64,
 }
 
 /// One watch sample of one app's health probes, kept raw so that any policy can re-judge
@@ -143,6 +164,10 @@ pub struct ProbeSample {
     /// Each answer's latency, milliseconds (rounded).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ms: Vec<u32>,
+    /// The real requests Fly's edge answered for the app since the previous sample, and how
+    /// many with a 5xx (when the watch reads the edge's counters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<Counts>,
 }
 
 /// How a sample, a tick or a watch went. Ordered from best to worst.
@@ -244,7 +269,12 @@ impl Baseline {
 /// Summarises raw readings into baseline values.
 pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
     let mut by_key: BTreeMap<SeriesKey, (Vec<f64>, Option<String>)> = BTreeMap::new();
+    // Requests counted behind a series (the edge's): its baseline is made of them.
+    let mut requests: BTreeMap<SeriesKey, u64> = BTreeMap::new();
     for r in readings {
+        if let Some(c) = r.counts {
+            *requests.entry(r.key.clone()).or_default() += c.total;
+        }
         let e = by_key.entry(r.key.clone()).or_default();
         match r.value.filter(|v| v.is_finite()) {
             Some(v) => e.0.push(v),
@@ -271,7 +301,7 @@ pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
         let (p50, p95) = (percentile(&vals, 50.0), percentile(&vals, 95.0));
         let value = match key.metric {
             Metric::Latency | Metric::P95 => p95,
-            Metric::Health | Metric::HttpErrors => {
+            Metric::Health | Metric::HttpErrors | Metric::EdgeErrors => {
                 let mean = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64);
                 if key.metric == Metric::Health {
                     mean.map(|m| m * 100.0)
@@ -285,11 +315,17 @@ pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
             value,
             p50,
             p95,
-            samples: vals.len() as u32,
+            samples: match requests.get(&key) {
+                Some(n) => u32::try_from(*n).unwrap_or(u32::MAX),
+                None => vals.len() as u32,
+            },
             note: match value {
                 None => Some(detail.unwrap_or_else(|| "nothing was measured".into())),
                 Some(v) if key.metric == Metric::HttpErrors && v > 0.0 => Some(format!(
                     "{v:.1} % of the probes failed before the release; the watch compares with that"
+                )),
+                Some(v) if key.metric == Metric::EdgeErrors && v > 0.0 => Some(format!(
+                    "{v:.2} % of real requests were answered 5xx before the release; the watch compares with that"
                 )),
                 Some(_) => None,
             },

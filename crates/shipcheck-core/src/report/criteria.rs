@@ -45,7 +45,12 @@ pub fn evaluate(run: &RunState) -> Vec<Criterion> {
             from_items(run, "No increase in error rates", &|i| {
                 matches!(i.check, Some(CheckSpec::SentryRate(_)))
             }),
-            &|m| matches!(m, Metric::HttpErrors | Metric::ErrorRate),
+            &|m| {
+                matches!(
+                    m,
+                    Metric::HttpErrors | Metric::EdgeErrors | Metric::ErrorRate
+                )
+            },
             "error rates",
         ),
         with_watch(

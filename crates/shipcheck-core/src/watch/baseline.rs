@@ -58,6 +58,7 @@ mod tests {
             value,
             detail: value.is_none().then(|| "connection refused".to_string()),
             observations: Vec::new(),
+            counts: None,
         }
     }
 

@@ -46,7 +46,11 @@ impl Finding {
                 self.detail.as_deref().unwrap_or("no answer")
             ),
             Metric::Latency => format!("{app}: answers slower than the baseline: {numbers}"),
-            _ => format!("{app}: failed probes above the baseline: {numbers}"),
+            Metric::EdgeErrors => format!("{app}: failed requests above the baseline: {numbers}"),
+            _ if self.what == "probes" => {
+                format!("{app}: failed probes above the baseline: {numbers}")
+            }
+            _ => format!("{app}: failed requests above the baseline: {numbers}"),
         }
     }
 }
@@ -58,6 +62,8 @@ pub(super) struct Evidence {
     floor: f64,
     alpha: f64,
     n_watch: f64,
+    /// The watch's length, seconds (the edge's requests per watch from its baseline rate).
+    duration_s: f64,
     critical: f64,
     latency_increase: f64,
     latency_min_ms: f64,
@@ -69,6 +75,8 @@ pub(super) struct Evidence {
     verified: BTreeMap<String, String>,
     raised: BTreeMap<SeriesKey, Severity>,
     health_detail: BTreeMap<String, String>,
+    /// Apps whose failure test has counted real requests (the edge's).
+    edge_apps: std::collections::BTreeSet<String>,
     /// An app's rate was verified back at its baseline in the last round.
     pub verified_now: bool,
 }
@@ -93,6 +101,7 @@ impl Evidence {
             // Both tests of every app share the watch's false-alarm probability.
             alpha: s.false_alarm / (2.0 * apps.max(1) as f64),
             n_watch: watch_observations(duration, per_second),
+            duration_s: duration.as_secs_f64(),
             critical: cfg.error_rate_critical_factor,
             latency_increase: cfg.latency_p95_increase,
             latency_min_ms: cfg.latency_min_increase.get().as_secs_f64() * 1000.0,
@@ -103,6 +112,7 @@ impl Evidence {
             verified: BTreeMap::new(),
             raised: BTreeMap::new(),
             health_detail: BTreeMap::new(),
+            edge_apps: std::collections::BTreeSet::new(),
             verified_now: false,
         }
     }
@@ -112,7 +122,7 @@ impl Evidence {
         !self.shadow
             && matches!(
                 key.metric,
-                Metric::Health | Metric::HttpErrors | Metric::Latency
+                Metric::Health | Metric::HttpErrors | Metric::EdgeErrors | Metric::Latency
             )
     }
 
@@ -133,16 +143,30 @@ impl Evidence {
                 }
                 None
             }
-            Metric::HttpErrors if !r.observations.is_empty() => {
-                let n = r.observations.len() as u64;
-                let failed = r.observations.iter().filter(|x| **x >= 0.5).count() as u64;
-                let p0 = baseline
-                    .and_then(|b| b.value(&r.key))
-                    .map(|v| v / 100.0)
-                    .unwrap_or(self.floor);
+            Metric::HttpErrors | Metric::EdgeErrors => {
+                // One test per app counts its failed requests, the probes' and the real
+                // traffic's at the edge (`edge_errors`) alike.
+                let (failed, n, what) = match (r.key.metric, r.counts) {
+                    (Metric::EdgeErrors, Some(c)) if c.total > 0 => {
+                        self.edge_apps.insert(app.clone());
+                        (c.failed.min(c.total), c.total, "requests")
+                    }
+                    (Metric::HttpErrors, _) if !r.observations.is_empty() => (
+                        r.observations.iter().filter(|x| **x >= 0.5).count() as u64,
+                        r.observations.len() as u64,
+                        "probes",
+                    ),
+                    _ => return None,
+                };
+                let what = if self.edge_apps.contains(&app) {
+                    "requests and probes"
+                } else {
+                    what
+                };
+                let (p0, edge_rate) = base_rate(&app, baseline, self.floor);
                 let (floor, n_watch, alpha, critical, bad) = (
                     self.floor,
-                    self.n_watch,
+                    self.n_watch + edge_rate * self.duration_s,
                     self.alpha,
                     self.critical,
                     self.bad,
@@ -153,7 +177,7 @@ impl Evidence {
                     .or_insert_with(|| VerifyTest::new(p0, floor, bad, alpha));
                 match v.push(failed, n) {
                     Verify::Accepted if !self.verified.contains_key(&app) => {
-                        self.verified.insert(app.clone(), v.describe("probes"));
+                        self.verified.insert(app.clone(), v.describe(what));
                         self.verified_now = true;
                     }
                     Verify::Rejected => {
@@ -172,7 +196,7 @@ impl Evidence {
                     r.key.clone()
                 };
                 let detail = self.health_detail.get(&app).cloned();
-                self.found(key, c, "probes", detail)
+                self.found(key, c, what, detail)
             }
             Metric::Latency if !r.observations.is_empty() => {
                 let p95 = baseline.and_then(|b| b.value(&r.key))?;
@@ -235,25 +259,39 @@ impl Evidence {
     }
 }
 
-/// The two readings a journaled sample stands for (failed probes, then latencies), as the
-/// sequential tests saw them live: replay and a resumed watch feed them back in this order.
-pub(super) fn readings(s: &ProbeSample) -> [Reading; 2] {
-    [
-        Reading {
+/// The readings a journaled sample stands for (failed probes, latencies, the edge's counts),
+/// as the sequential tests saw them live: replay and a resumed watch feed them back in this
+/// order.
+pub(super) fn readings(s: &ProbeSample) -> Vec<Reading> {
+    let mut out = Vec::with_capacity(3);
+    if s.sent > 0 {
+        out.push(Reading {
             key: SeriesKey::new(Metric::HttpErrors, Some(&s.app)),
             value: None,
             detail: Some(format!("{} of {} probes failed", s.failed, s.sent)),
             observations: (0..s.sent)
                 .map(|i| if i < s.failed { 1.0 } else { 0.0 })
                 .collect(),
-        },
-        Reading {
+            counts: None,
+        });
+        out.push(Reading {
             key: SeriesKey::new(Metric::Latency, Some(&s.app)),
             value: None,
             detail: None,
             observations: s.ms.iter().map(|ms| f64::from(*ms)).collect(),
-        },
-    ]
+            counts: None,
+        });
+    }
+    if let Some(c) = s.edge {
+        out.push(Reading {
+            key: SeriesKey::new(Metric::EdgeErrors, Some(&s.app)),
+            value: (c.total > 0).then(|| c.failed as f64 * 100.0 / c.total as f64),
+            detail: None,
+            observations: Vec::new(),
+            counts: Some(c),
+        });
+    }
+    out
 }
 
 impl Evidence {
@@ -300,6 +338,23 @@ fn acted_on(f: &Finding, run: &crate::journal::state::RunState, since: jiff::Tim
                         }))
             })
     })
+}
+
+/// An app's baseline failure rate (a fraction): the higher of its health probes' and its real
+/// requests' at the edge (so real traffic's usual 5xx is not news), and the edge's requests a
+/// second before the release (0 without an edge baseline).
+fn base_rate(app: &str, baseline: Option<&Baseline>, floor: f64) -> (f64, f64) {
+    let get = |m| baseline.and_then(|b| b.get(&SeriesKey::new(m, Some(app))));
+    let probes = get(Metric::HttpErrors).and_then(|v| v.value);
+    let edge = get(Metric::EdgeErrors).filter(|v| v.value.is_some_and(f64::is_finite));
+    let p0 = match (probes, edge.and_then(|v| v.value)) {
+        (None, None) => floor * 100.0,
+        (a, b) => a.unwrap_or(0.0).max(b.unwrap_or(0.0)),
+    };
+    let rate = edge.map_or(0.0, |v| {
+        f64::from(v.samples) / crate::watch::sources::edge::BASELINE_WINDOW.as_secs_f64()
+    });
+    (p0 / 100.0, rate)
 }
 
 /// The failed-probe rate the run's incidents saw (their sequential evidence), a fraction.

@@ -134,6 +134,100 @@ pub async fn response_times(ctx: &WatchContext) -> Outcome {
     Outcome::new(status, parts.join("; "), json!({ "apps": apps }))
 }
 
+/// `preflight.production-healthy`: the baseline `preflight` measured before the merge shows
+/// production answering. An app whose health probes mostly failed (or never answered), or
+/// failed more than `error_rate_increase` points of them, is already failing: deploying on
+/// top of it leaves the watch nothing healthy to compare with, and a rollback nothing
+/// healthy to go back to. A person who knows why waives the item with the reason.
+pub fn baseline_health(ctx: &WatchContext) -> Outcome {
+    let Some(run) = ctx.run.as_deref() else {
+        return no_run();
+    };
+    let Some(base) = run.monitor.baseline.as_ref() else {
+        return Outcome::error(
+            "no baseline was recorded (shipcheck measures it in preflight, before the merge; the merge has already begun): check production by hand and waive with what you saw",
+            serde_json::Value::Null,
+        );
+    };
+    let limit = ctx.config.monitor.error_rate_increase;
+    let mut status = Status::Pass;
+    let mut parts = Vec::new();
+    let mut apps = Vec::new();
+    for v in base
+        .values
+        .iter()
+        .filter(|v| v.key.metric == Metric::HttpErrors)
+    {
+        let app = v.key.app.clone().unwrap_or_default();
+        let latency = base.get(&SeriesKey::new(Metric::Latency, Some(&app)));
+        let answered = latency.is_some_and(|l| l.value.is_some());
+        let failed = v.value.filter(|x| x.is_finite());
+        let (verdict, line) = match failed {
+            None => (
+                Status::Error,
+                format!(
+                    "{app}: no data ({})",
+                    v.note.as_deref().unwrap_or("nothing measured")
+                ),
+            ),
+            Some(f) if f > limit => (
+                Status::Fail,
+                format!(
+                    "{app}: already failing before the deploy: {f:.1} % of {} baseline probes failed (more than {limit} %){}",
+                    v.samples,
+                    if answered {
+                        String::new()
+                    } else {
+                        format!("; {}", v.note.as_deref().unwrap_or("latency no data"))
+                    }
+                ),
+            ),
+            Some(_) if !answered => (
+                Status::Fail,
+                format!(
+                    "{app}: no answer to time before the deploy ({})",
+                    v.note.as_deref().unwrap_or("no probe answered")
+                ),
+            ),
+            Some(f) => (
+                Status::Pass,
+                format!(
+                    "{app}: {f:.1} % of {} probes failed, p95 {}",
+                    v.samples,
+                    latency
+                        .and_then(|l| l.value)
+                        .map(|x| Metric::Latency.show(x))
+                        .unwrap_or("—".into())
+                ),
+            ),
+        };
+        status = status.worst(verdict);
+        apps.push(json!({ "app": app, "failed_percent": failed, "answered": answered, "status": verdict.as_str() }));
+        parts.push(line);
+    }
+    if parts.is_empty() {
+        return Outcome::error(
+            format!(
+                "the baseline has no health probes (no app of {} has a health_url): nothing says production is up; check it by hand and waive with what you saw",
+                run.env
+            ),
+            json!({ "baseline": base.summary() }),
+        );
+    }
+    let head = match status {
+        Status::Pass => "production healthy before the deploy",
+        Status::Fail => {
+            "production is already failing before the deploy (fix it, or waive with the reason: the watch and a rollback have nothing healthy to compare with)"
+        }
+        Status::Error => "the baseline could not say whether production is healthy",
+    };
+    Outcome::new(
+        status,
+        format!("{head}: {}", parts.join("; ")),
+        json!({ "apps": apps, "limit_percent": limit }),
+    )
+}
+
 /// `watch.error-rates`: the watch's verdict on health and error rates.
 pub fn error_rates(ctx: &WatchContext) -> Outcome {
     match ctx.run.as_deref() {

@@ -15,24 +15,41 @@ use crate::watch::react::{raise_from_watch, recoveries};
 use crate::watch::signal::Signal;
 use crate::watch::tick::Live;
 
-/// Keeps a health reading's raw observations for replay.
+/// The longest a watch keeps raw samples before journaling them when nothing is acted on.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Keeps a health reading's raw observations (and the edge's counts) for replay and resume.
 fn keep_sample(
     samples: &mut Vec<crate::model::watch::ProbeSample>,
     r: &Reading,
     now: jiff::Timestamp,
 ) {
-    let (Some(app), false) = (r.key.app.as_deref(), r.observations.is_empty()) else {
+    let Some(app) = r.key.app.as_deref() else {
         return;
     };
+    let slot = |samples: &mut Vec<crate::model::watch::ProbeSample>| -> usize {
+        match samples.iter().rposition(|s| s.app == app && s.at == now) {
+            Some(i) => i,
+            None => {
+                samples.push(crate::model::watch::ProbeSample {
+                    at: now,
+                    app: app.to_string(),
+                    sent: 0,
+                    failed: 0,
+                    ms: Vec::new(),
+                    edge: None,
+                });
+                samples.len() - 1
+            }
+        }
+    };
     match r.key.metric {
-        Metric::HttpErrors => samples.push(crate::model::watch::ProbeSample {
-            at: now,
-            app: app.to_string(),
-            sent: r.observations.len() as u32,
-            failed: r.observations.iter().filter(|x| **x >= 0.5).count() as u32,
-            ms: Vec::new(),
-        }),
-        Metric::Latency => {
+        Metric::HttpErrors if !r.observations.is_empty() => {
+            let i = slot(samples);
+            samples[i].sent = r.observations.len() as u32;
+            samples[i].failed = r.observations.iter().filter(|x| **x >= 0.5).count() as u32;
+        }
+        Metric::Latency if !r.observations.is_empty() => {
             if let Some(s) = samples
                 .iter_mut()
                 .rev()
@@ -44,6 +61,10 @@ fn keep_sample(
                     .map(|ms| ms.round().clamp(0.0, f64::from(u32::MAX)) as u32)
                     .collect();
             }
+        }
+        Metric::EdgeErrors if r.counts.is_some() => {
+            let i = slot(samples);
+            samples[i].edge = r.counts;
         }
         _ => {}
     }
@@ -171,8 +192,21 @@ pub(super) async fn sample_round(
         failing,
     });
     // The round's samples are journaled before anything is done about them, so a resumed
-    // watch rebuilds its tests from every sample its decisions stood on.
-    flush_samples(session, run_id, leg, live).await?;
+    // watch rebuilds its tests from every sample its decisions stood on; otherwise at least
+    // every `FLUSH_EVERY` (a kill loses at most that much evidence, not a tick's).
+    let acting = !findings.is_empty()
+        || !failing_now.is_empty()
+        || !recovered.is_empty()
+        || live.evidence.verified_now
+        || live.version_pending.is_some()
+        || live.recheck;
+    let due = live
+        .samples
+        .first()
+        .is_some_and(|s| taken.duration_since(s.at).unsigned_abs() >= FLUSH_EVERY);
+    if acting || due {
+        flush_samples(session, run_id, leg, live).await?;
+    }
     let shadow = live.evidence.shadow;
     for f in findings {
         crate::watch::evidence::act(session, run_id, f, shadow, ask).await?;

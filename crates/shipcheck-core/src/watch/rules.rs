@@ -124,7 +124,7 @@ impl Rules {
                 critical: None,
                 inclusive: false,
             },
-            Metric::HttpErrors => {
+            Metric::HttpErrors | Metric::EdgeErrors => {
                 let b = base()?;
                 let inc = c.error_rate_increase;
                 let mut l = relative(b, inc, inc);
@@ -200,7 +200,7 @@ impl Rules {
     ) -> Severity {
         match key.metric {
             Metric::Health => Severity::Critical,
-            Metric::HttpErrors | Metric::ErrorRate => {
+            Metric::HttpErrors | Metric::EdgeErrors | Metric::ErrorRate => {
                 match (value, limits.and_then(|l| l.critical)) {
                     (Some(v), Some(c)) if v >= c => Severity::Critical,
                     _ => Severity::High,

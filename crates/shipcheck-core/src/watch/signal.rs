@@ -159,6 +159,7 @@ impl Signal for HealthSignal {
                     value: Some(answered as f64 / n as f64),
                     detail: Some(crate::model::redact::redact(&detail, &ctx.secrets)),
                     observations: Vec::new(),
+                    counts: None,
                 },
                 Reading {
                     key: SeriesKey::new(Metric::HttpErrors, app),
@@ -168,6 +169,7 @@ impl Signal for HealthSignal {
                         .iter()
                         .map(|r| if r.0 { 0.0 } else { 1.0 })
                         .collect(),
+                    counts: None,
                 },
             ];
             // A latency only means something for answers; failures are the health's.
@@ -179,6 +181,7 @@ impl Signal for HealthSignal {
                     detail: (latencies.len() > 1)
                         .then(|| format!("p95 of {} answers", latencies.len())),
                     observations: latencies,
+                    counts: None,
                 });
             }
             out

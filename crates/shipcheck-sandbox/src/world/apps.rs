@@ -169,6 +169,9 @@ pub struct Apps {
     view: RwLock<BTreeMap<String, View>>,
     images: Mutex<BTreeMap<String, (Behaviour, String)>>,
     hits: Mutex<VecDeque<Hit>>,
+    /// Every answer since the world began, per (Fly app, status): the edge's counters
+    /// (`fly_edge_http_responses_count`), which never forget what [`MAX_HITS`] drops.
+    totals: Mutex<BTreeMap<(String, u16), u64>>,
     counter: AtomicU64,
 }
 
@@ -192,6 +195,7 @@ impl Apps {
             view: RwLock::new(BTreeMap::new()),
             images: Mutex::new(BTreeMap::new()),
             hits: Mutex::new(VecDeque::new()),
+            totals: Mutex::new(BTreeMap::new()),
             counter: AtomicU64::new(0),
         }
     }
@@ -303,8 +307,42 @@ impl Apps {
             .collect()
     }
 
+    /// The edge's response counters of `fly_app` at `at` (`at` within the last
+    /// [`MAX_HITS`] answers): every answer by status since the world began, minus those after
+    /// `at`.
+    pub fn counters(&self, fly_app: &str, at: Timestamp) -> BTreeMap<u16, u64> {
+        // The same lock order as `push` (hits, then totals): a consistent snapshot.
+        let hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: BTreeMap<u16, u64> = self
+            .totals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .range((fly_app.to_string(), 0)..=(fly_app.to_string(), u16::MAX))
+            .map(|((_, status), n)| (*status, *n))
+            .collect();
+        let early = at
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(at);
+        let first = hits.partition_point(|h| h.at <= early);
+        for h in hits
+            .range(first..)
+            .filter(|h| h.fly_app == fly_app && h.at > at)
+        {
+            if let Some(n) = out.get_mut(&h.status) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        out
+    }
+
     fn push(&self, hit: Hit) {
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        *self
+            .totals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((hit.fly_app.clone(), hit.status))
+            .or_default() += 1;
         if hits.len() >= MAX_HITS {
             hits.pop_front();
         }
@@ -538,6 +576,29 @@ mod tests {
             path: "/".into(),
             machine: "m1".into(),
         }
+    }
+
+    #[test]
+    fn the_edge_counters_count_every_answer_by_status_up_to_a_time() {
+        let apps = Apps::new("acme");
+        for (app, at, status) in [
+            ("a", "2026-11-25T11:00:00Z", 200),
+            ("a", "2026-11-25T11:00:01Z", 500),
+            ("b", "2026-11-25T11:00:02Z", 200),
+            ("a", "2026-11-25T11:00:04Z", 200),
+            ("a", "2026-11-25T11:00:06Z", 503),
+        ] {
+            let mut h = hit(app, at);
+            h.status = status;
+            apps.push(h);
+        }
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let at = |s| apps.counters("a", t(s)).into_iter().collect::<Vec<_>>();
+        assert_eq!(at("2026-11-25T11:00:10Z"), [(200, 2), (500, 1), (503, 1)]);
+        // Before the 503 was answered: it is not counted yet (its series reads 0).
+        assert_eq!(at("2026-11-25T11:00:05Z"), [(200, 2), (500, 1), (503, 0)]);
+        assert_eq!(at("2026-11-25T11:00:00Z"), [(200, 1), (500, 0), (503, 0)]);
+        assert_eq!(apps.counters("b", t("2026-11-25T11:00:10Z")).len(), 1);
     }
 
     #[test]

@@ -154,7 +154,7 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String], monitor: &[String]
         )),
     }
     t.push_str("[incident]\nauto_rollback = true\nrollback_strategy = \"platform\"\n\n");
-    t.push_str("# A rehearsal on loopback: the apps are local, the probe budget no constraint.\n[monitor]\nprobe_budget = 5.0\n");
+    t.push_str("# Fast signals sampled fast: every 5 s, the health probes within the default budget of\n# one a second per app (5 a sample) and the edge's request counters; Sentry at its own pace.\n[monitor]\nsample_every = \"5s\"\n");
     for line in monitor {
         t.push_str(line);
         t.push('\n');

@@ -8,6 +8,9 @@
 //!   `fly_app_…`): the Q-quantile of A's real request latencies over the window W;
 //! - `… fly_edge_http_responses_count{app="A", status=~"5.."}[W] …`: the request rate (per
 //!   second) over W, of the statuses matched;
+//! - `fly_edge_http_responses_count{app="A"}` (no range): the counter itself, every answer
+//!   since the world began by status, as of the last scrape ([`SCRAPE_EVERY_S`]), labelled
+//!   `app`, `region`, `host`, `status` like Fly's edge series;
 //! - `… fly_instance_cpu{app="A", mode!="idle"} …`: each machine's CPU busy fraction (the
 //!   image's rest level plus load);
 //! - `1 - fly_instance_memory_mem_available{…} / fly_instance_memory_mem_total{…}`: each
@@ -32,6 +35,14 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::query::decode as percent_decode;
+
+/// How often the stand-in "scrapes" the edge's counters: a bare counter reads its value at
+/// the last multiple of this many seconds. Fly does not document its edge metrics' interval;
+/// 5 s is this world's assumption (a longer real one delays what the watch sees by as much).
+pub const SCRAPE_EVERY_S: i64 = 5;
+
+/// The edge host the counters' series name (Fly's `host` label: 4 characters).
+const EDGE_HOST: &str = "a1f2";
 
 /// Memory per machine, bytes (shared-cpu-1x, 256 MB).
 const MEM_TOTAL: f64 = 268_435_456.0;
@@ -301,6 +312,32 @@ fn evaluate(shared: &Shared, q: &str, at: Timestamp) -> Result<Answer, String> {
         lat.sort_by(|a, b| a.total_cmp(b));
         let idx = ((lat.len() as f64 - 1.0) * quantile).round() as usize;
         out.push((json!({}), lat[idx.min(lat.len() - 1)]));
+    } else if q.contains("_http_responses_count") && !q.contains('[') {
+        // A bare counter: its value at the last scrape, one series per status (an edge
+        // series has no `instance`).
+        let name = if q.contains("fly_app_http_responses_count") {
+            "fly_app_http_responses_count"
+        } else {
+            "fly_edge_http_responses_count"
+        };
+        let five = q.contains("status=~\"5..\"") || q.contains("status=~\"5.*\"");
+        let filter = label(q, "status");
+        let scraped =
+            Timestamp::from_second(at.as_second() - at.as_second().rem_euclid(SCRAPE_EVERY_S))
+                .unwrap_or(at);
+        for a in &apps {
+            for (status, n) in shared.apps.counters(a, scraped) {
+                let s = status.to_string();
+                // A series exists from its first answer on (absent before, as in Prometheus).
+                if n == 0 || (five && status < 500) || (!five && filter.is_some_and(|f| f != s)) {
+                    continue;
+                }
+                out.push((
+                    json!({ "__name__": name, "app": a, "region": "fra", "host": EDGE_HOST, "status": s }),
+                    n as f64,
+                ));
+            }
+        }
     } else if q.contains("_http_responses_count") {
         let filter = label(q, "status").map(str::to_string);
         let five = q.contains("status=~\"5..\"") || q.contains("status=~\"5.*\"");

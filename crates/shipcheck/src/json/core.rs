@@ -21,7 +21,7 @@ use shipcheck_core::model::incident::{
 };
 use shipcheck_core::model::outcome::Status;
 use shipcheck_core::model::watch::{
-    Baseline, BaselineValue, Grade, Metric, ProbeSample, Purpose, Schedule, SeriesKey,
+    Baseline, BaselineValue, Counts, Grade, Metric, ProbeSample, Purpose, Schedule, SeriesKey,
     SeriesSummary, Tick,
 };
 use shipcheck_core::report::criteria::{Criterion, Met};
@@ -49,7 +49,7 @@ describe_enum!(Met[Met, NotMet, Unknown]);
 describe_enum!(RollbackStrategy[Platform, GitRevert]);
 describe_enum!(Purpose[Release, AfterRollback]);
 
-describe_enum!(Metric[Health, HttpErrors, Latency, P95, ErrorRate, Cpu, Memory, DbConnections]);
+describe_enum!(Metric[Health, HttpErrors, Latency, P95, EdgeErrors, ErrorRate, Cpu, Memory, DbConnections]);
 describe_enum!(Grade[Pass, Warn, NoData, Fail]);
 describe_enum!(Decision[
     Rollback,
@@ -211,13 +211,19 @@ describe!(Tick {
     samples: u32,
     series: Vec<SeriesSummary>,
 });
+describe!(Counts {
+    total: u64,
+    failed: u64,
+    span_ms: u64,
+});
 describe!(ProbeSample {
     at: jiff::Timestamp,
     app: String,
     sent: u32,
     failed: u32,
     ms: Vec<u32>,
-} omittable [ms]);
+    edge: Option<Counts>,
+} omittable [ms, edge]);
 describe!(SeriesSummary {
     key: SeriesKey,
     grade: Grade,

@@ -47,7 +47,7 @@ mod basics {
         assert_eq!(out.code, 0, "{}", out.stderr);
         let v = out.json();
         assert_eq!(v["schema"], "shipcheck/v1");
-        assert_eq!(v["items"], 61);
+        assert_eq!(v["items"], 62);
         let phases = v["phases"].as_array().unwrap();
         let names: Vec<_> = phases
             .iter()

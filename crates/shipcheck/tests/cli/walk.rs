@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Answers, TestEnv, answer_needs};
+use crate::support::{Answers, TestEnv, answer_needs, walk_until, walk_until_with};
 
 /// Drives `next` until the run completes, ticking what a person must tick. `waive` is
 /// waived instead of ticked. Returns the items each step reported as `fix`.
@@ -138,7 +138,7 @@ fn a_run_walks_all_eight_phases_signs_and_verifies() {
         .json();
     assert_eq!(json["status"], "signed");
     let items = json["items"].as_array().unwrap();
-    assert_eq!(items.len(), 61);
+    assert_eq!(items.len(), 62);
     let waived = items
         .iter()
         .find(|i| i["id"] == "prepare.stakeholders")
@@ -243,6 +243,79 @@ fn a_failing_required_check_blocks_the_next_phase_until_fixed() {
     );
     let status = env.shipcheck(&["status", "--json"]).json();
     assert_eq!(status["status"], "completed", "{status}");
+}
+
+#[test]
+fn a_failing_baseline_stops_preflight_until_a_person_waives_it() {
+    // The test world's production public-api answers 500 before the release too: the
+    // baseline preflight measures shows production already failing, and the merge must not
+    // happen on top of it unless a person says why.
+    let env = TestEnv::world();
+    assert_eq!(env.shipcheck(&["start", "--by", "Tess Deployer"]).code, 0);
+    walk_until(&env, "preflight");
+    let keep = Answers {
+        keep_failing_baseline: true,
+        ..Answers::default()
+    };
+    let mut stopped = None;
+    for _ in 0..10 {
+        let out = env.shipcheck(&["next", "--json"]);
+        let v = out.json();
+        let fixes = answer_needs(&env, &v["steps"][0], keep);
+        if fixes.iter().any(|f| f == "preflight.production-healthy") {
+            assert_eq!(out.code, 1, "{}", out.stdout);
+            stopped = Some(v);
+            break;
+        }
+    }
+    let v = stopped.expect("preflight went on although production was failing at baseline");
+    let need = v["steps"][0]["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["item"] == "preflight.production-healthy")
+        .unwrap()
+        .clone();
+    let detail = need["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("public-api")
+            && detail.contains("already failing")
+            && detail.contains("100.0 %"),
+        "{detail}"
+    );
+    let status = env.shipcheck(&["status", "--json"]).json();
+    assert_eq!(status["phase"], "preflight", "{status}");
+    let item = |status: &Value, id: &str| {
+        status["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(item(&status, "release.merge")["state"], "pending");
+    // Still stopped on the next step.
+    let again = env.shipcheck(&["next"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stdout.contains("preflight.production-healthy"),
+        "{}",
+        again.stdout
+    );
+    // A person waives it with the reason; the walk goes on to the merge.
+    let out = env.shipcheck(&[
+        "waive",
+        "preflight.production-healthy",
+        "--reason",
+        "public-api's /broken has failed for a week; this release fixes it",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    walk_until_with(&env, "approve", keep);
+    let status = env.shipcheck(&["status", "--json"]).json();
+    let rec = item(&status, "preflight.production-healthy");
+    assert_eq!(rec["state"], "waived", "{rec}");
+    assert_eq!(item(&status, "release.merge")["state"], "done", "{status}");
 }
 
 #[test]

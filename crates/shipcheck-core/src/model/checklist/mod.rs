@@ -107,11 +107,12 @@ mod tests {
     use std::collections::BTreeSet;
 
     #[test]
-    fn builtin_has_the_seeds_58_items_version_live_and_two_markers_in_8_phases() {
+    fn builtin_has_the_seeds_58_items_version_live_production_healthy_and_two_markers_in_8_phases()
+    {
         let c = Checklist::builtin();
-        assert_eq!(c.items.len(), 61);
+        assert_eq!(c.items.len(), 62);
         let counts: Vec<usize> = Phase::ALL.iter().map(|p| c.phase(*p).count()).collect();
-        assert_eq!(counts, vec![23, 5, 2, 4, 4, 12, 5, 6]);
+        assert_eq!(counts, vec![23, 6, 2, 4, 4, 12, 5, 6]);
         for item in &c.items {
             assert!(
                 item.id.starts_with(&format!("{}.", item.phase)),
@@ -120,7 +121,7 @@ mod tests {
             );
         }
         let ids: BTreeSet<_> = c.ids().collect();
-        assert_eq!(ids.len(), 61, "ids are unique");
+        assert_eq!(ids.len(), 62, "ids are unique");
         // Phases are in order.
         assert!(c.items.windows(2).all(|w| w[0].phase <= w[1].phase));
     }

@@ -460,6 +460,9 @@ pub enum CheckSpec {
     /// The staging database has the newest migration.
     #[serde(rename = "postgres.migrations")]
     PostgresMigrations(crate::model::checklist::apis::PostgresMigrationsCheck),
+    /// Production healthy in the baseline measured before the merge (`preflight`).
+    #[serde(rename = "monitor.baseline")]
+    MonitorBaseline(MonitorCheck),
     /// Response times now vs the baseline measured before the release.
     #[serde(rename = "monitor.response_times")]
     MonitorResponseTimes(MonitorCheck),
@@ -520,6 +523,7 @@ impl CheckSpec {
             CheckSpec::Prometheus(_) => "prometheus",
             CheckSpec::PostgresHealth(_) => "postgres.health",
             CheckSpec::PostgresMigrations(_) => "postgres.migrations",
+            CheckSpec::MonitorBaseline(_) => "monitor.baseline",
             CheckSpec::MonitorResponseTimes(_) => "monitor.response_times",
             CheckSpec::MonitorErrorRates(_) => "monitor.error_rates",
             CheckSpec::MonitorMetrics(_) => "monitor.metrics",

@@ -178,7 +178,8 @@ on_call = "On-call <on-call@example.com>"
 /// Everything after the apps: how to change the built-in checklist.
 pub(crate) const FOOTER: &str = r#"
 # ── Changing the built-in checklist ───────────────────────────────────────────
-# The built-in checklist is the seed checklist, a version check and two markers: 61 items
+# The built-in checklist is the seed checklist, a version check, a baseline check and two
+# markers: 62 items
 # (`shipcheck plan` lists their ids). Uncomment to remove, retune or add items.
 #
 # [checklist]
@@ -220,7 +221,7 @@ mod tests {
             c.environments["production"].apps[0].health_url.as_deref(),
             Some("https://maishapoa-production-internal-api.fly.dev/api/health")
         );
-        assert_eq!(loaded.checklist.items.len(), 61);
+        assert_eq!(loaded.checklist.items.len(), 62);
     }
 
     #[test]
@@ -255,7 +256,7 @@ mod tests {
         let loaded = load_str(Path::new("shipcheck.toml"), &uncommented)
             .unwrap_or_else(|e| panic!("{}", e.render()));
         assert_eq!(loaded.config.engine.concurrency, 16);
-        assert_eq!(loaded.checklist.items.len(), 61);
+        assert_eq!(loaded.checklist.items.len(), 62);
         assert!(loaded.checklist.get("verify.login-flow").is_some());
         assert!(loaded.checklist.get("prepare.feature-flags").is_none());
     }

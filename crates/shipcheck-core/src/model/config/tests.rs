@@ -82,16 +82,16 @@ pub(super) const APP: &str = "[[environments.production.apps]]\nname = \"interna
 fn empty_file_is_valid_with_all_defaults() {
     let l = load("");
     assert_eq!(l.config, Config::default());
-    assert_eq!(l.checklist.items.len(), 61);
+    assert_eq!(l.checklist.items.len(), 62);
     assert_eq!(l.config.window.start, "10:00");
     let l = load("# only a comment\n\n");
-    assert_eq!(l.checklist.items.len(), 61);
+    assert_eq!(l.checklist.items.len(), 62);
 }
 
 #[test]
 fn issue_example_loads_with_59_minus_1_plus_1_items() {
     let l = load(ISSUE_EXAMPLE);
-    assert_eq!(l.checklist.items.len(), 61);
+    assert_eq!(l.checklist.items.len(), 62);
     assert!(l.checklist.get("prepare.feature-flags").is_none());
     let verify: Vec<&str> = l
         .checklist

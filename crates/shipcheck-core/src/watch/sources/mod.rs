@@ -1,8 +1,10 @@
 //! Signals from the integrations, one small adapter each: Sentry's error rate
-//! ([`sentry`]), Prometheus' CPU, memory and edge p95 per app ([`prometheus`]), and the
+//! ([`sentry`]), Prometheus' CPU, memory and edge p95 per app ([`prometheus`]), the real
+//! requests the edge answered and failed per app ([`edge`]), and the
 //! database's connections against its maximum ([`postgres`]). Each exists only when its
 //! `shipcheck.toml` table does.
 
+pub mod edge;
 pub mod postgres;
 pub mod prometheus;
 pub mod sentry;
@@ -25,9 +27,11 @@ fn integration_signals(ctx: &WatchContext, env: &str) -> Vec<Box<dyn Signal>> {
             .map(|e| e.apps.as_slice())
             .unwrap_or_default()
         {
+            let target = app.fly_app.clone().unwrap_or_else(|| app.name.clone());
+            out.push(Box::new(edge::EdgeSignal::new(&app.name, &target)));
             out.push(Box::new(prometheus::PrometheusSignal {
                 app: app.name.clone(),
-                target: app.fly_app.clone().unwrap_or_else(|| app.name.clone()),
+                target,
             }));
         }
     }

@@ -38,6 +38,7 @@ impl Signal for PostgresSignal {
                 value,
                 detail,
                 observations: Vec::new(),
+                counts: None,
             }]
         })
     }

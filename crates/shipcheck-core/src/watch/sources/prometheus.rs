@@ -40,6 +40,7 @@ impl Signal for PrometheusSignal {
                             value: None,
                             detail: Some(e.to_string()),
                             observations: Vec::new(),
+                            counts: None,
                         })
                         .collect();
                 }
@@ -76,6 +77,7 @@ impl Signal for PrometheusSignal {
                     value,
                     detail,
                     observations: Vec::new(),
+                    counts: None,
                 });
             }
             out

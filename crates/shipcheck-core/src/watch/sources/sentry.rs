@@ -30,6 +30,7 @@ impl SentrySignal {
             value: None,
             detail: Some(detail),
             observations: Vec::new(),
+            counts: None,
         };
         let sentry = match ctx.sentry() {
             Ok(s) => s,
@@ -70,6 +71,7 @@ impl SentrySignal {
                         c.minutes()
                     )),
                     observations: Vec::new(),
+                    counts: None,
                 },
                 None => none("Sentry has no complete minute yet".into()),
             },

@@ -15,7 +15,7 @@ use crate::model::watch::{Metric, SeriesKey};
 use crate::runs::stream::NoConfirm;
 use crate::watch::WatchOptions;
 use crate::watch::tests::app::{Reply, Req};
-use crate::watch::tests::world::{Seen, World};
+use crate::watch::tests::world::{Seen, World, minutes};
 
 fn healthy() -> crate::watch::tests::app::Behaviour {
     Arc::new(|_: &Req| Reply::ok())
@@ -184,4 +184,117 @@ async fn an_error_rate_far_above_sentrys_baseline_is_critical() {
         .filter(|r| r.url.query().unwrap_or("").contains("interval=1m"))
         .count();
     assert!((14..=17).contains(&asked), "{asked} requests in 15 minutes");
+}
+
+/// Fly's edge counters of one app (`fly_edge_http_responses_count` by status, labelled as in
+/// `fixtures/api/prometheus/query-vector-fly-edge-responses-derived.json`): each read without
+/// a `time` (the watch's) finds 40 more requests; from the `onset`-th read on, 12 of them are
+/// 500s. The baseline's two reads (with a `time`) find 6,000 requests, 6 of them 500s.
+struct EdgeCounters {
+    app: &'static str,
+    onset: u64,
+    reads: std::sync::atomic::AtomicU64,
+    baseline_reads: std::sync::atomic::AtomicU64,
+}
+
+impl wiremock::Respond for EdgeCounters {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        use std::sync::atomic::Ordering::SeqCst;
+        let timed = req.url.query_pairs().any(|(k, _)| k == "time");
+        let (ok, failed) = if timed {
+            let n = self.baseline_reads.fetch_add(1, SeqCst);
+            if n == 0 { (10_000, 20) } else { (15_994, 26) }
+        } else {
+            let n = self.reads.fetch_add(1, SeqCst);
+            let bad = n.saturating_sub(self.onset);
+            (20_000 + 40 * n - 12 * bad, 30 + 12 * bad)
+        };
+        let series = |status: &str, v: u64| {
+            json!({ "metric": { "__name__": "fly_edge_http_responses_count", "app": self.app,
+                "host": "a1f2", "region": "fra", "status": status }, "value": [1787234702.1, v.to_string()] })
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "status": "success",
+            "data": { "resultType": "vector", "result": [series("200", ok), series("500", failed)] }
+        }))
+    }
+}
+
+#[tokio::test]
+async fn real_traffic_failing_at_the_edge_is_critical_while_the_probes_pass() {
+    use crate::watch::sources::edge::EDGE_QUERY;
+    let server = MockServer::start().await;
+    test_env::set("SHIPCHECK_TEST_WATCH_EDGE", "fm2_x");
+    for app in ["api", "web"] {
+        Mock::given(method("GET"))
+            .and(path("/prometheus/acme/api/v1/query"))
+            .and(query_param("query", EDGE_QUERY.replace("{app}", app)))
+            .respond_with(EdgeCounters {
+                app,
+                // api's real requests begin failing 30 % at its 5th read; web's never do.
+                onset: if app == "api" { 4 } else { u64::MAX },
+                reads: 0.into(),
+                baseline_reads: 0.into(),
+            })
+            .mount(&server)
+            .await;
+        prom(&server, CPU_QUERY, app, "0.30").await;
+        prom(&server, MEMORY_QUERY, app, "0.50").await;
+        prom(&server, P95_QUERY, app, "0.020").await;
+    }
+    let extra = format!(
+        "[prometheus]\nurl = \"{}/prometheus/acme\"\ntoken_env = \"SHIPCHECK_TEST_WATCH_EDGE\"\n\n[monitor]\nduration = \"15m\"\nsample_every = \"10s\"\n",
+        server.uri()
+    );
+    let w = World::new(&extra, healthy()).await;
+    let run = w.live_run().await;
+    // The baseline counted the 10 minutes of real requests before the release.
+    let b = run.monitor.baseline.as_ref().unwrap();
+    let edge = b
+        .get(&SeriesKey::new(Metric::EdgeErrors, Some("api")))
+        .unwrap();
+    assert_eq!(edge.samples, 6_000, "{edge:?}");
+    assert!((edge.value.unwrap() - 0.1).abs() < 1e-9, "{edge:?}");
+    crate::watch::watcher::watch(
+        &w.session,
+        &run.id,
+        &WatchOptions::default(),
+        &NoConfirm,
+        &Seen::default(),
+    )
+    .await
+    .unwrap();
+    let run = w.run(&run.id).await;
+    let m = &run.monitor;
+    let i = m
+        .incidents
+        .first()
+        .unwrap_or_else(|| panic!("no incident: {:#?}", m.legs));
+    assert_eq!(i.record.severity, Severity::Critical, "{i:#?}");
+    assert_eq!(
+        i.record.series,
+        Some(SeriesKey::new(Metric::EdgeErrors, Some("api"))),
+        "{i:#?}"
+    );
+    assert!(
+        i.record
+            .summary
+            .contains("failed requests above the baseline")
+            && i.record.summary.contains("requests and probes"),
+        "{}",
+        i.record.summary
+    );
+    // Two reads of evidence after the onset (each read is one moment, at most half the
+    // bound): raised at the 6th read, 10 s apart.
+    let raised = minutes(i.raised_at) - minutes(m.release_live_at.unwrap());
+    assert!(
+        raised < 2.0,
+        "raised {raised:.2} min after the release went live"
+    );
+    assert_eq!(
+        m.incidents.len(),
+        1,
+        "web's traffic is clean: {:#?}",
+        m.incidents
+    );
 }
