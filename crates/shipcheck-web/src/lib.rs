@@ -6,7 +6,9 @@
 
 mod actions;
 mod auth;
+mod charts;
 mod html;
+mod incidents;
 mod pages;
 
 use std::convert::Infallible;
@@ -124,6 +126,7 @@ pub fn router(app: App) -> Router {
         .route("/runs/{id}/waive", post(act_waive))
         .route("/runs/{id}/sign", post(actions::sign))
         .route("/runs/{id}/incident", post(actions::incident))
+        .route("/runs/{id}/decide", post(incidents::decide))
         .route(
             "/runs/{id}/rollback",
             get(actions::rollback_page).post(actions::rollback_do),

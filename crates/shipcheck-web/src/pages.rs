@@ -68,14 +68,16 @@ pub(crate) async fn run_page(
         Err(r) => return r,
     };
     let who = who(&app, &headers);
+    let watch = watch_section(&app, &run).await;
     let body = format!(
         "<h1>Run {short} <small>{env}</small></h1><p class=\"live\">served {now}</p>\
-<p><a href=\"/runs/{id}/record\">The record (Markdown)</a></p><div data-live=\"{id}\">{frag}</div>",
+<p><a href=\"/runs/{id}/record\">The record (Markdown)</a></p><div data-live=\"{id}\" data-events=\"{events}\">{frag}</div>",
         short = esc(&run.id[..run.id.len().min(13)]),
         env = esc(&run.env),
         id = esc(&run.id),
+        events = run.event_count,
         now = when(jiff::Timestamp::now()),
-        frag = fragment(&run, who.as_ref()),
+        frag = fragment(&app, &run, who.as_ref(), &watch),
     );
     Html(page(
         &format!("Run {}", &run.id[..run.id.len().min(13)]),
@@ -91,14 +93,27 @@ pub(crate) async fn run_fragment(
     headers: HeaderMap,
 ) -> Response {
     match app.session.load(&id).await {
-        Ok(run) => Html(fragment(&run, who(&app, &headers).as_ref())).into_response(),
+        Ok(run) => {
+            let watch = watch_section(&app, &run).await;
+            Html(fragment(&app, &run, who(&app, &headers).as_ref(), &watch)).into_response()
+        }
         Err(e) => (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     }
 }
 
+/// The watch's pictures: the run's state, and its raw samples from the journal (read only
+/// once a watch has started).
+async fn watch_section(app: &App, run: &RunState) -> String {
+    if run.monitor.legs.is_empty() {
+        return crate::charts::watch(run, &[]);
+    }
+    let events = app.session.store.events(&run.id).await.unwrap_or_default();
+    crate::charts::watch(run, &crate::charts::samples(&events))
+}
+
 /// The live part of a run's page: its state, phases and items, notes, and (for a logged-in
 /// person) the forms.
-fn fragment(run: &RunState, who: Option<&(String, String)>) -> String {
+fn fragment(app: &App, run: &RunState, who: Option<&(String, String)>, watch: &str) -> String {
     let v = verdict(run);
     let mut out = format!(
         "<p><b>Status</b>: <span class=\"state\">{status}</span>{phase} · <b>started</b> by {by}, {at} · <b>events</b>: {events} · <b>verdict</b>: {verdict} — {reason}</p>",
@@ -185,6 +200,12 @@ fn fragment(run: &RunState, who: Option<&(String, String)>) -> String {
         }
         out.push_str("</tbody></table>");
     }
+    out.push_str(&crate::incidents::section(
+        run,
+        app.session.clock.now(),
+        who,
+    ));
+    out.push_str(watch);
     if !run.notes.is_empty() {
         out.push_str("<h2>Notes</h2><ul>");
         for n in &run.notes {

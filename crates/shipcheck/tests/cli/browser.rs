@@ -329,6 +329,9 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
         return;
     };
     let env = auth_world();
+    let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+    config.push_str("\n[incident]\nrollback_strategy = \"git-revert\"\n");
+    std::fs::write(env.config_path(), config).unwrap();
     // A commit message carrying markup joins the change set.
     let hostile = "<script>window.__pwned=1</script>\"><img src=x onerror=\"window.__pwned=2\">";
     git(&env.repo, &["checkout", "-q", "staging"]);
@@ -347,8 +350,13 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
         &env,
         &t.tess,
         &t.rita,
-        |s| s["phase"] == "watch" || s["status"] == "completed",
+        |s| s["phase"] == "close" || s["status"] == "completed",
         |_| false,
+    );
+    assert_eq!(
+        env.shipcheck(&["status", "--json"]).json()["phase"],
+        "close",
+        "the run should be open after its watch"
     );
     let server = Serve::start(&env);
 
@@ -430,6 +438,56 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     );
     assert_eq!(event_count(&env), before, "a refused mutation journaled something");
 
+    // A high incident from the browser: its decision timer counts down on the page, and a
+    // person answers it there (resolved, as `incident --resolve` records it).
+    ana.goto(&server.url(&format!("/runs/{run}")));
+    let form = "form[action$='/incident']";
+    ana.exec(
+        "document.querySelector(arguments[0] + ' select').value = 'high';",
+        json!([form]),
+    );
+    ana.type_into(&ana.find(&format!("{form} input[name=summary]")), "p95 doubled on public-api");
+    ana.click(&ana.find(&format!("{form} button")));
+    assert!(
+        ana.wait_for(100, |b| b.text("h1").contains("Incident raised")),
+        "{}",
+        ana.text("body")
+    );
+    ana.goto(&server.url(&format!("/runs/{run}")));
+    let first = ana.text("#incident-1 .countdown");
+    assert!(first.ends_with(" left"), "no countdown: {}", ana.text("#incident-1"));
+    assert!(
+        ana.wait_for(40, |b| {
+            let now = b.text("#incident-1 .countdown");
+            now.ends_with(" left") && now != first
+        }),
+        "the countdown does not count: {first}"
+    );
+    ana.type_into(
+        &ana.find("#incident-1 form[action$='/decide'] input[name=summary]"),
+        "fixed forward: cache warmed",
+    );
+    ana.click(&ana.find("#incident-1 form[action$='/decide'] button"));
+    assert!(
+        ana.wait_for(50, |b| b.text("#incident-1").contains("resolved")),
+        "{}",
+        ana.text("body")
+    );
+    assert!(ana.try_find("#incident-1 .countdown").is_none());
+    let events = env.shipcheck(&["events", "--json"]).json();
+    let decided = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["event"]["type"] == "incident_decision")
+        .cloned()
+        .unwrap();
+    assert_eq!(decided["event"]["decision"], "resolved", "{decided}");
+    assert_eq!(decided["event"]["by"], "Ana Lima <ana@example.com>", "{decided}");
+    assert_eq!(decided["event"]["reason"], "fixed forward: cache warmed", "{decided}");
+    let before = event_count(&env);
+
     // The rollback: the exact commands first, then only with the typed words.
     ana.goto(&server.url(&format!("/runs/{run}")));
     ana.click(&ana.find("a[href$='/rollback']"));
@@ -462,5 +520,41 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     assert_eq!(started["event"]["by"], "Ana Lima <ana@example.com>", "{started}");
     let status = env.shipcheck(&["status", "--json"]).json();
     assert!(status.to_string().contains("rolled"), "{status}");
+
+    // The watch as pictures: one chart per signal, the incident, the rollback and its
+    // verification marked, the verdict beside them; server-rendered (in the HTML as served),
+    // and within a phone's width.
+    ana.goto(&server.url(&format!("/runs/{run}")));
+    let charts = ana.find_all("#watch figure.chart svg");
+    assert!(!charts.is_empty(), "no charts: {}", ana.text("[data-live]"));
+    for marker in ["line.m-incident", "line.m-rollback", "line.m-live", "circle.tick", "line.baseline"] {
+        assert!(
+            !ana.find_all(&format!("#watch svg {marker}")).is_empty(),
+            "no {marker} in the charts"
+        );
+    }
+    let summary = ana.text("#watch .watch-summary");
+    assert!(summary.contains("rolled_back"), "{summary}");
+    assert!(summary.contains("incident #1 (high)"), "{summary}");
+    let served = ana.exec_async(
+        "var done = arguments[arguments.length - 1];\
+         fetch(location.pathname).then(function (r) { return r.text(); }).then(done);",
+        json!([]),
+    );
+    assert!(served.as_str().unwrap().contains("<figure class=\"chart\"><svg"), "not in the served HTML");
+    ana.set_size(390, 844);
+    ana.goto(&server.url(&format!("/runs/{run}")));
+    let fits = ana.exec(
+        "return [document.documentElement.scrollWidth, window.innerWidth];",
+        json!([]),
+    );
+    let wide = ana.exec(
+        "var out = []; document.querySelectorAll('main *').forEach(function (e) {\
+           var r = e.getBoundingClientRect(); if (r.right > window.innerWidth + 1 && out.length < 8)\
+           out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right) + ': ' + (e.textContent || '').slice(0, 60)); });\
+         return out;",
+        json!([]),
+    );
+    assert!(fits[0].as_u64() <= fits[1].as_u64(), "wider than a phone: {fits} {wide}");
     drop(server);
 }
