@@ -22,7 +22,7 @@ const H: f64 = 220.0;
 /// Plot area margins: left (the axis labels), right, top, bottom.
 const ML: f64 = 52.0;
 const MR: f64 = 12.0;
-const MT: f64 = 22.0;
+const MT: f64 = 34.0;
 const MB: f64 = 30.0;
 /// The most raw sample dots drawn per chart (evenly thinned beyond it).
 const MAX_DOTS: usize = 1500;
@@ -136,6 +136,14 @@ fn series(run: &RunState) -> Vec<Series> {
             }
         }
     }
+    // Health (the share answered) says what failed probes (%) says, on another scale: drawn
+    // only for an app without the latter.
+    let errors: Vec<Option<String>> = out
+        .iter()
+        .filter(|x| x.key.metric == Metric::HttpErrors)
+        .map(|x| x.key.app.clone())
+        .collect();
+    out.retain(|x| x.key.metric != Metric::Health || !errors.contains(&x.key.app));
     if let Some(b) = &run.monitor.baseline {
         for x in &mut out {
             if x.baseline.is_none() {
@@ -222,20 +230,7 @@ pub(crate) fn watch(run: &RunState, raw: &[(u32, ProbeSample)]) -> String {
                 Purpose::Release => "the release",
                 Purpose::AfterRollback => "after the rollback",
             },
-            outcome = esc(
-                &leg.outcome
-                    .map(|o| {
-                        format!(
-                            "{}{}",
-                            o.as_str(),
-                            leg.reason
-                                .as_deref()
-                                .map(|r| format!(": {r}"))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .unwrap_or_else(|| "running".into())
-            ),
+            outcome = leg.outcome.map(|o| o.as_str()).unwrap_or("running"),
         );
     }
     for i in &run.monitor.incidents {
@@ -261,10 +256,14 @@ pub(crate) fn watch(run: &RunState, raw: &[(u32, ProbeSample)]) -> String {
     if let Some(x) = &run.monitor.verification {
         let _ = write!(
             out,
-            "<li class=\"{}\">rollback {}: {}</li>",
+            "<li class=\"{}\">rollback {} at {}</li>",
             if x.ok { "pass" } else { "fail" },
-            if x.ok { "verified" } else { "not verified" },
-            esc(&x.summary)
+            if x.ok {
+                "verified healthy"
+            } else {
+                "not verified"
+            },
+            x.at.strftime("%H:%M:%S"),
         );
     }
     out.push_str("</ul></div>");
@@ -308,7 +307,9 @@ fn chart(out: &mut String, s: &Series, marks: &[Marker], raw: &[(u32, ProbeSampl
     } else {
         vmax * 1.12
     };
-    let x = |t: Timestamp| ML + (t.as_millisecond() - t0.as_millisecond()) as f64 / span * (W - ML - MR);
+    let x = |t: Timestamp| {
+        ML + (t.as_millisecond() - t0.as_millisecond()) as f64 / span * (W - ML - MR)
+    };
     let y = |v: f64| MT + (1.0 - (v / vmax).clamp(0.0, 1.0)) * (H - MT - MB);
     let name = title(&s.key);
     let last = s.points.iter().rev().find_map(|p| p.value);
@@ -337,6 +338,23 @@ fn chart(out: &mut String, s: &Series, marks: &[Marker], raw: &[(u32, ProbeSampl
         end = t1.strftime("%H:%M:%S"),
         xr = W - MR,
     );
+    for k in 1..4 {
+        let at = t0.as_millisecond() + (span * k as f64 / 4.0) as i64;
+        if let Ok(at) = Timestamp::from_millisecond(at) {
+            let _ = write!(
+                out,
+                "<line class=\"grid\" x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"{MT}\" y2=\"{yb}\"/><text class=\"axis\" x=\"{xx:.1}\" y=\"{tb}\" text-anchor=\"middle\">{t}</text>",
+                xx = x(at),
+                yb = H - MB,
+                tb = H - 10.0,
+                t = at.strftime(if span < 600_000.0 {
+                    "%H:%M:%S"
+                } else {
+                    "%H:%M"
+                }),
+            );
+        }
+    }
     // Limit and baseline.
     if let Some(l) = s.limit {
         let _ = write!(
@@ -360,7 +378,7 @@ fn chart(out: &mut String, s: &Series, marks: &[Marker], raw: &[(u32, ProbeSampl
         );
     }
     // Markers: incidents, rollback, verification, the release going live.
-    for k in marks {
+    for (i, k) in marks.iter().enumerate() {
         let _ = write!(
             out,
             "<line class=\"{c}\" x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"{MT}\" y2=\"{yb}\"><title>{l}</title></line><text class=\"{c} marker-label\" x=\"{tx:.1}\" y=\"{ty}\">{l}</text>",
@@ -368,7 +386,7 @@ fn chart(out: &mut String, s: &Series, marks: &[Marker], raw: &[(u32, ProbeSampl
             xx = x(k.at),
             yb = H - MB,
             tx = x(k.at) + 2.0,
-            ty = MT - 6.0,
+            ty = MT - 4.0 - (i % 2) as f64 * 12.0,
             l = esc(&k.label),
         );
     }
@@ -417,7 +435,10 @@ fn chart(out: &mut String, s: &Series, marks: &[Marker], raw: &[(u32, ProbeSampl
         name = esc(&name),
         last = esc(&last.map(|v| num(v, m)).unwrap_or_else(|| "no data".into())),
         limit = esc(&s.limit.map(|v| num(v, m)).unwrap_or_else(|| "none".into())),
-        base = esc(&s.baseline.map(|v| num(v, m)).unwrap_or_else(|| "none".into())),
+        base = esc(&s
+            .baseline
+            .map(|v| num(v, m))
+            .unwrap_or_else(|| "none".into())),
         worst = worst.map(|g| g.as_str()).unwrap_or("none"),
         ticks = s.points.len(),
         dots = dots.len(),

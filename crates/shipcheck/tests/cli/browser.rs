@@ -73,8 +73,20 @@ fn add(env: &TestEnv, by: Option<&str>, name: &str, email: &str, role: &str) -> 
 
 pub(crate) fn team(env: &TestEnv) -> Team {
     let ana = add(env, None, "Ana Lima", "ana@example.com", "lead");
-    let tess = add(env, Some(&ana), "Tess Deployer", "tess@example.com", "deployer");
-    let rita = add(env, Some(&ana), "Rita Reviewer", "rita@example.com", "reviewer");
+    let tess = add(
+        env,
+        Some(&ana),
+        "Tess Deployer",
+        "tess@example.com",
+        "deployer",
+    );
+    let rita = add(
+        env,
+        Some(&ana),
+        "Rita Reviewer",
+        "rita@example.com",
+        "reviewer",
+    );
     Team { ana, tess, rita }
 }
 
@@ -140,7 +152,11 @@ pub(crate) fn walk(
             );
             return;
         }
-        for need in v["steps"][0]["needs"].as_array().cloned().unwrap_or_default() {
+        for need in v["steps"][0]["needs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
             let item = need["item"].as_str().unwrap_or_default().to_string();
             match need["need"].as_str().unwrap_or_default() {
                 "tick" if browser(&item) => {}
@@ -173,7 +189,11 @@ fn keypair(dir: &Path, name: &str) -> (PathBuf, String) {
         .arg(&key)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let public = std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap();
     (key, public.trim().to_string())
 }
@@ -216,10 +236,7 @@ fn two_people_one_deploys_from_a_terminal_the_other_watches_live_reviews_and_the
     let tests_state = format!("{tests_row} td.state");
     assert_eq!(rita.text(&tests_state), "pending");
     mark(&rita);
-    let deploy = env
-        .cmd(&["deploy"])
-        .env("SHIPCHECK_TOKEN", &t.tess)
-        .spawn();
+    let deploy = env.cmd(&["deploy"]).env("SHIPCHECK_TOKEN", &t.tess).spawn();
     let deployed = std::thread::spawn(move || deploy.wait_with_output().unwrap());
     assert!(
         rita.wait_for(300, |b| b.text(&tests_state) == "pass"),
@@ -231,8 +248,15 @@ fn two_people_one_deploys_from_a_terminal_the_other_watches_live_reviews_and_the
         "{}",
         rita.text(&tests_row)
     );
-    assert!(same_document(&rita), "the page was reloaded, not updated live");
-    assert!(rita.text(".live").contains("live · updated"), "{}", rita.text(".live"));
+    assert!(
+        same_document(&rita),
+        "the page was reloaded, not updated live"
+    );
+    assert!(
+        rita.text(".live").contains("live · updated"),
+        "{}",
+        rita.text(".live")
+    );
     let out = deployed.join().unwrap();
     assert!(
         out.status.code().unwrap_or(-1) <= 1,
@@ -265,7 +289,11 @@ fn two_people_one_deploys_from_a_terminal_the_other_watches_live_reviews_and_the
                 "the deployer's tick was not refused: {}",
                 tess.text("body")
             );
-            assert_eq!(event_count(&env), before, "a refused tick journaled something");
+            assert_eq!(
+                event_count(&env),
+                before,
+                "a refused tick journaled something"
+            );
 
             rita.goto(&server.url(&format!("/runs/{run}")));
             mark(&rita);
@@ -279,7 +307,11 @@ fn two_people_one_deploys_from_a_terminal_the_other_watches_live_reviews_and_the
                 "{}",
                 rita.text("body")
             );
-            assert!(rita.text(&row).contains("Rita Reviewer"), "{}", rita.text(&row));
+            assert!(
+                rita.text(&row).contains("Rita Reviewer"),
+                "{}",
+                rita.text(&row)
+            );
             reviewed = true;
             true
         },
@@ -293,7 +325,10 @@ fn two_people_one_deploys_from_a_terminal_the_other_watches_live_reviews_and_the
         .find(|e| e["event"]["type"] == "item_ticked" && e["event"]["item"] == review)
         .cloned()
         .unwrap_or_else(|| panic!("no tick of the review in {events}"));
-    assert_eq!(tick["event"]["by"], "Rita Reviewer <rita@example.com>", "{tick}");
+    assert_eq!(
+        tick["event"]["by"], "Rita Reviewer <rita@example.com>",
+        "{tick}"
+    );
 
     // Tess signs with her SSH key from the terminal; verify names her; the page shows it.
     let keys = env.dir.path().join("keys");
@@ -367,7 +402,10 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     // Markup in text shows as text and never runs.
     let live = ana.text("[data-live]");
     assert!(live.contains("<script>window.__pwned=1</script>"), "{live}");
-    assert_eq!(ana.exec("return window.__pwned === undefined;", json!([])), json!(true));
+    assert_eq!(
+        ana.exec("return window.__pwned === undefined;", json!([])),
+        json!(true)
+    );
     assert!(ana.find_all("img[src=x]").is_empty());
 
     // The Content-Security-Policy blocks inline script, whoever puts it in the page.
@@ -384,9 +422,9 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     );
     assert_eq!(blocked["ran"], Value::Null, "inline script ran: {blocked}");
     assert!(
-        blocked["seen"]
-            .as_array()
-            .is_some_and(|s| s.iter().any(|d| d.as_str().unwrap_or("").starts_with("script-src"))),
+        blocked["seen"].as_array().is_some_and(|s| s
+            .iter()
+            .any(|d| d.as_str().unwrap_or("").starts_with("script-src"))),
         "no CSP violation reported: {blocked}"
     );
 
@@ -401,8 +439,13 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     assert_eq!(wrong, json!(403), "a wrong CSRF token was accepted");
     let stranger = driver.browser(1200, 900);
     stranger.goto(&server.url(&format!("/runs/{run}")));
-    assert!(stranger.find_all("form[action$='/tick']").is_empty(), "forms without a session");
-    for path in ["note", "tick", "waive", "incident", "sign", "rollback", "decide"] {
+    assert!(
+        stranger.find_all("form[action$='/tick']").is_empty(),
+        "forms without a session"
+    );
+    for path in [
+        "note", "tick", "waive", "incident", "sign", "rollback", "decide",
+    ] {
         let status = stranger.exec_async(
             post,
             json!([format!("/runs/{run}/{path}"), "csrf=&text=x&item=prepare.tests&note=x&severity=high&summary=x&reason=x&confirm=roll+back&incident=1&decision=resolve"]),
@@ -436,7 +479,11 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
         answer.contains("log in first") || answer.contains("cross-site"),
         "{answer}"
     );
-    assert_eq!(event_count(&env), before, "a refused mutation journaled something");
+    assert_eq!(
+        event_count(&env),
+        before,
+        "a refused mutation journaled something"
+    );
 
     // A high incident from the browser: its decision timer counts down on the page, and a
     // person answers it there (resolved, as `incident --resolve` records it).
@@ -446,7 +493,10 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
         "document.querySelector(arguments[0] + ' select').value = 'high';",
         json!([form]),
     );
-    ana.type_into(&ana.find(&format!("{form} input[name=summary]")), "p95 doubled on public-api");
+    ana.type_into(
+        &ana.find(&format!("{form} input[name=summary]")),
+        "p95 doubled on public-api",
+    );
     ana.click(&ana.find(&format!("{form} button")));
     assert!(
         ana.wait_for(100, |b| b.text("h1").contains("Incident raised")),
@@ -455,7 +505,11 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     );
     ana.goto(&server.url(&format!("/runs/{run}")));
     let first = ana.text("#incident-1 .countdown");
-    assert!(first.ends_with(" left"), "no countdown: {}", ana.text("#incident-1"));
+    assert!(
+        first.ends_with(" left"),
+        "no countdown: {}",
+        ana.text("#incident-1")
+    );
     assert!(
         ana.wait_for(40, |b| {
             let now = b.text("#incident-1 .countdown");
@@ -484,8 +538,14 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
         .cloned()
         .unwrap();
     assert_eq!(decided["event"]["decision"], "resolved", "{decided}");
-    assert_eq!(decided["event"]["by"], "Ana Lima <ana@example.com>", "{decided}");
-    assert_eq!(decided["event"]["reason"], "fixed forward: cache warmed", "{decided}");
+    assert_eq!(
+        decided["event"]["by"], "Ana Lima <ana@example.com>",
+        "{decided}"
+    );
+    assert_eq!(
+        decided["event"]["reason"], "fixed forward: cache warmed",
+        "{decided}"
+    );
     let before = event_count(&env);
 
     // The rollback: the exact commands first, then only with the typed words.
@@ -493,7 +553,10 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     ana.click(&ana.find("a[href$='/rollback']"));
     let plan = ana.text("pre");
     assert!(plan.contains("git"), "no commands shown: {plan}");
-    ana.type_into(&ana.find("input[name=reason]"), "error rate after the release");
+    ana.type_into(
+        &ana.find("input[name=reason]"),
+        "error rate after the release",
+    );
     ana.type_into(&ana.find("input[name=confirm]"), "yes");
     ana.click(&ana.find("form[action$='/rollback'] button"));
     assert!(
@@ -501,9 +564,16 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
         "{}",
         ana.text("body")
     );
-    assert_eq!(event_count(&env), before, "an unconfirmed rollback journaled something");
+    assert_eq!(
+        event_count(&env),
+        before,
+        "an unconfirmed rollback journaled something"
+    );
     ana.goto(&server.url(&format!("/runs/{run}/rollback")));
-    ana.type_into(&ana.find("input[name=reason]"), "error rate after the release");
+    ana.type_into(
+        &ana.find("input[name=reason]"),
+        "error rate after the release",
+    );
     ana.type_into(&ana.find("input[name=confirm]"), "roll back");
     ana.click(&ana.find("form[action$='/rollback'] button"));
     assert!(
@@ -517,7 +587,10 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
         .iter()
         .find(|e| e["event"]["type"] == "rollback_started")
         .unwrap_or_else(|| panic!("no rollback journaled: {events}"));
-    assert_eq!(started["event"]["by"], "Ana Lima <ana@example.com>", "{started}");
+    assert_eq!(
+        started["event"]["by"], "Ana Lima <ana@example.com>",
+        "{started}"
+    );
     let status = env.shipcheck(&["status", "--json"]).json();
     assert!(status.to_string().contains("rolled"), "{status}");
 
@@ -527,7 +600,13 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
     ana.goto(&server.url(&format!("/runs/{run}")));
     let charts = ana.find_all("#watch figure.chart svg");
     assert!(!charts.is_empty(), "no charts: {}", ana.text("[data-live]"));
-    for marker in ["line.m-incident", "line.m-rollback", "line.m-live", "circle.tick", "line.baseline"] {
+    for marker in [
+        "line.m-incident",
+        "line.m-rollback",
+        "line.m-live",
+        "circle.tick",
+        "line.baseline",
+    ] {
         assert!(
             !ana.find_all(&format!("#watch svg {marker}")).is_empty(),
             "no {marker} in the charts"
@@ -541,7 +620,13 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
          fetch(location.pathname).then(function (r) { return r.text(); }).then(done);",
         json!([]),
     );
-    assert!(served.as_str().unwrap().contains("<figure class=\"chart\"><svg"), "not in the served HTML");
+    assert!(
+        served
+            .as_str()
+            .unwrap()
+            .contains("<figure class=\"chart\"><svg"),
+        "not in the served HTML"
+    );
     ana.set_size(390, 844);
     ana.goto(&server.url(&format!("/runs/{run}")));
     let fits = ana.exec(
@@ -555,6 +640,100 @@ fn a_rollback_is_confirmed_by_typing_and_the_attacks_fail_with_nothing_journaled
          return out;",
         json!([]),
     );
-    assert!(fits[0].as_u64() <= fits[1].as_u64(), "wider than a phone: {fits} {wide}");
+    assert!(
+        fits[0].as_u64() <= fits[1].as_u64(),
+        "wider than a phone: {fits} {wide}"
+    );
     drop(server);
+}
+
+/// The screenshots in docs/ (`scripts/screenshots.sh` runs this): the rehearsal with a bad
+/// release (`shipcheck demo --serve --scenario bad-release`: detection, incident, rollback,
+/// verification), then the run page, its watch charts (wide and phone) and the team page as
+/// PNGs into `SHIPCHECK_SCREENSHOTS` (a directory). Ignored in the suite: it takes the demo's
+/// minute and writes into the repository.
+#[test]
+#[ignore = "writes docs/screenshots; run by scripts/screenshots.sh"]
+fn screenshots_of_the_rehearsal() {
+    let Some(out) = std::env::var_os("SHIPCHECK_SCREENSHOTS") else {
+        panic!("set SHIPCHECK_SCREENSHOTS=DIR (scripts/screenshots.sh does)");
+    };
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out).unwrap();
+    let Some(driver) = Driver::start("browser: screenshots") else {
+        return;
+    };
+    let env = TestEnv::bare();
+    let dir = env.dir.path().join("world");
+    let mut child = env
+        .cmd(&[
+            "demo",
+            "--serve",
+            "--scenario",
+            "bad-release",
+            "--no-postgres",
+            "--listen",
+            "127.0.0.1:0",
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .spawn();
+    let stdout = child.stdout.take().unwrap();
+    let _demo = Serve {
+        child,
+        addr: String::new(),
+    };
+    let mut lines = BufReader::new(stdout);
+    let mut addr = None;
+    let mut seen = String::new();
+    for _ in 0..20_000 {
+        let mut line = String::new();
+        if lines.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+        if let Some(rest) = line.split("the page   http://").nth(1) {
+            addr = rest.split('/').next().map(String::from);
+        }
+        if line.contains("the demo took") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines.lines() {});
+    let addr = addr.unwrap_or_else(|| panic!("no page address in:\n{seen}"));
+    assert!(
+        seen.contains("the demo took"),
+        "the demo did not finish:\n{seen}"
+    );
+    let base = format!("http://{addr}");
+
+    let b = driver.browser(1200, 1000);
+    b.goto(&format!("{base}/"));
+    let link = b.find("a[href^='/runs/']");
+    let run = b.attr(&link, "href").unwrap();
+    b.goto(&format!("{base}{run}"));
+    assert!(!b.find_all("#watch svg").is_empty(), "no charts on {run}");
+    b.set_size(1200, 1400);
+    std::fs::write(out.join("run-page.png"), b.screenshot()).unwrap();
+    let watch = b.find("#watch");
+    std::fs::write(out.join("watch-charts.png"), b.element_screenshot(&watch)).unwrap();
+    b.goto(&format!("{base}/team"));
+    std::fs::write(out.join("team-dora.png"), b.full_screenshot(1200)).unwrap();
+    let phone = driver.browser(390, 844);
+    phone.goto(&format!("{base}{run}"));
+    let watch = phone.find("#watch figure.chart");
+    std::fs::write(
+        out.join("watch-phone.png"),
+        phone.element_screenshot(&watch),
+    )
+    .unwrap();
+    for f in [
+        "run-page.png",
+        "watch-charts.png",
+        "team-dora.png",
+        "watch-phone.png",
+    ] {
+        let png = std::fs::read(out.join(f)).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{f} is not a PNG");
+    }
 }

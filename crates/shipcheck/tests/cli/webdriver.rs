@@ -109,7 +109,10 @@ impl Driver {
             _ => self.http.post(&url).json(&body.unwrap_or(json!({}))),
         };
         let v: Value = self.rt.block_on(async {
-            let res = req.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
+            let res = req
+                .send()
+                .await
+                .map_err(|e| format!("{method} {path}: {e}"))?;
             res.json::<Value>()
                 .await
                 .map_err(|e| format!("{method} {path}: not JSON: {e}"))
@@ -160,7 +163,9 @@ pub struct Browser<'a> {
 
 impl Drop for Browser<'_> {
     fn drop(&mut self) {
-        let _ = self.d.call("DELETE", &format!("/session/{}", self.id), None);
+        let _ = self
+            .d
+            .call("DELETE", &format!("/session/{}", self.id), None);
     }
 }
 
@@ -180,7 +185,11 @@ impl Browser<'_> {
     }
 
     pub fn url(&self) -> String {
-        self.cmd("GET", "/url", None).unwrap().as_str().unwrap().to_string()
+        self.cmd("GET", "/url", None)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// The first element matching `css`, if any.
@@ -281,6 +290,14 @@ impl Browser<'_> {
     /// The page as a PNG.
     pub fn screenshot(&self) -> Vec<u8> {
         let v = self.cmd("GET", "/screenshot", None).unwrap();
+        base64_decode(v.as_str().unwrap())
+    }
+
+    /// One element as a PNG (scrolled into view first).
+    pub fn element_screenshot(&self, el: &El) -> Vec<u8> {
+        let v = self
+            .cmd("GET", &format!("/element/{}/screenshot", el.0), None)
+            .unwrap_or_else(|e| panic!("{e}"));
         base64_decode(v.as_str().unwrap())
     }
 
