@@ -26,9 +26,8 @@ cat >"$WORK/shipcheck.toml" <<'TOML'
 [project]
 name = "serve-bench"
 TOML
-(cd "$WORK" && "$SHIPCHECK" --config "$WORK/shipcheck.toml" serve --listen 127.0.0.1:0 2>"$WORK/serve.err" &
-    echo $! >"$WORK/serve.pid")
-SERVER_PID="$(cat "$WORK/serve.pid")"
+"$SHIPCHECK" --config "$WORK/shipcheck.toml" serve --listen 127.0.0.1:0 2>"$WORK/serve.err" &
+SERVER_PID=$!
 for _ in $(seq 1 100); do
     grep -q "http://" "$WORK/serve.err" 2>/dev/null && break
     sleep 0.05

@@ -45,6 +45,11 @@ pub struct App {
     session: Session,
     sessions: Arc<Mutex<auth::Sessions>>,
     options: Options,
+    /// Each run's live part as last rendered (see [`pages::live_part`]); the lock is held
+    /// while one is rendered, so many viewers asking at once cause one render.
+    rendered: Arc<tokio::sync::Mutex<std::collections::HashMap<String, pages::Rendered>>>,
+    /// Stands for a viewer's CSRF token in a cached live part (random per process).
+    placeholder: String,
 }
 
 impl App {
@@ -54,6 +59,11 @@ impl App {
             session,
             sessions: Arc::new(Mutex::new(auth::Sessions::default())),
             options,
+            rendered: Arc::default(),
+            placeholder: format!(
+                "csrf-{}",
+                auth::random_hex(16).unwrap_or_else(|| "unset".into())
+            ),
         }
     }
 }

@@ -703,3 +703,33 @@ async fn the_watch_is_drawn_from_the_journal_as_svg_with_its_limit_baseline_and_
     let (_, _, frag) = send(&w.app, get(&format!("/runs/{}/fragment", w.run))).await;
     assert!(frag.contains("<section class=\"watch\""));
 }
+
+#[tokio::test]
+async fn the_live_part_is_rendered_once_per_position_and_carries_each_viewers_own_token() {
+    let w = world(false).await;
+    let (cookie, csrf) = login(&w).await;
+    let n = events(&w).await;
+    let frag = |at: usize, cookie: Option<&str>| {
+        let mut req = get(&format!("/runs/{}/fragment?at={at}", w.run));
+        if let Some(c) = cookie {
+            req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+        }
+        req
+    };
+    let (_, _, mine) = send(&w.app, frag(n, Some(&cookie))).await;
+    assert!(mine.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "{mine}");
+    assert!(!mine.contains(&w.app.placeholder), "the placeholder leaked");
+    let (_, _, anon) = send(&w.app, frag(n, None)).await;
+    assert!(!anon.contains("name=\"csrf\""), "{anon}");
+    // Another writer appends: a viewer told of the new position gets it, not the cached one.
+    let run = w.session.load(&w.run).await.unwrap();
+    w.session
+        .note(&run, NoteKind::General, "appended after the render", "ben")
+        .await
+        .unwrap();
+    let (_, _, anon) = send(&w.app, frag(n + 1, None)).await;
+    assert!(anon.contains("appended after the render"), "{anon}");
+    // A position beyond the journal is the journal's end, not a wait.
+    let (s, _, _) = send(&w.app, frag(n + 1000, None)).await;
+    assert_eq!(s, StatusCode::OK);
+}

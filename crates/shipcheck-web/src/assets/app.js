@@ -40,7 +40,7 @@
     }
     var count = wanted;
     pending = true;
-    fetch("/runs/" + encodeURIComponent(run) + "/fragment", { credentials: "same-origin" })
+    fetch("/runs/" + encodeURIComponent(run) + "/fragment?at=" + encodeURIComponent(count), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (html !== null && !editing()) {
