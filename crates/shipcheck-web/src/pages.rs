@@ -70,7 +70,8 @@ pub(crate) async fn run_page(
         Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     };
     let who = who(&app, &headers);
-    let (count, frag) = match live_part(&app, &summary.id, summary.event_count, who.as_ref()).await {
+    let (count, frag) = match live_part(&app, &summary.id, summary.event_count, who.as_ref()).await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };

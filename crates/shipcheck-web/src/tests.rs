@@ -717,7 +717,10 @@ async fn the_live_part_is_rendered_once_per_position_and_carries_each_viewers_ow
         req
     };
     let (_, _, mine) = send(&w.app, frag(n, Some(&cookie))).await;
-    assert!(mine.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "{mine}");
+    assert!(
+        mine.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+        "{mine}"
+    );
     assert!(!mine.contains(&w.app.placeholder), "the placeholder leaked");
     let (_, _, anon) = send(&w.app, frag(n, None)).await;
     assert!(!anon.contains("name=\"csrf\""), "{anon}");

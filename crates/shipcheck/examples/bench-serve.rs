@@ -106,8 +106,7 @@ async fn main() {
             let mut counted = false;
             let deadline = Instant::now() + Duration::from_secs(600);
             while Instant::now() < deadline {
-                let chunk = match tokio::time::timeout(Duration::from_secs(60), res.chunk()).await
-                {
+                let chunk = match tokio::time::timeout(Duration::from_secs(60), res.chunk()).await {
                     Ok(Ok(Some(c))) => c,
                     _ => break,
                 };
@@ -131,7 +130,10 @@ async fn main() {
                     let t = Instant::now();
                     if let Ok(r) = http.get(&frag_url).send().await {
                         let _ = r.bytes().await;
-                        fetch_ms.lock().await.push(t.elapsed().as_secs_f64() * 1000.0);
+                        fetch_ms
+                            .lock()
+                            .await
+                            .push(t.elapsed().as_secs_f64() * 1000.0);
                     }
                 }
                 if latest.is_some_and(|n| n >= total) {
@@ -151,7 +153,10 @@ async fn main() {
     if connected < viewers {
         fail(format!("only {connected} of {viewers} viewers connected"));
     }
-    eprintln!("{viewers} viewers on run {}; appending {events} events", run.id);
+    eprintln!(
+        "{viewers} viewers on run {}; appending {events} events",
+        run.id
+    );
 
     // The prober: the run's page, ten times a second, while the events go in.
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -252,7 +257,10 @@ async fn main() {
         last_ms[first + 1..].to_vec(),
     );
     if fetch {
-        line("live part fetched by a viewer", fetch_ms.lock().await.clone());
+        line(
+            "live part fetched by a viewer",
+            fetch_ms.lock().await.clone(),
+        );
     }
     if missing > 0 {
         println!("MISSED: {missing} (viewer, event) pairs never reached a viewer");

@@ -671,6 +671,10 @@ fn screenshots_of_the_rehearsal() {
             "--serve",
             "--scenario",
             "bad-release",
+            // Slower than the default ×180, so a busy machine still reaches the watch before
+            // the bad release starts failing (12 world minutes after it went live).
+            "--speed",
+            "60",
             "--no-postgres",
             "--listen",
             "127.0.0.1:0",
@@ -712,7 +716,11 @@ fn screenshots_of_the_rehearsal() {
     let link = b.find("a[href^='/runs/']");
     let run = b.attr(&link, "href").unwrap();
     b.goto(&format!("{base}{run}"));
-    assert!(!b.find_all("#watch svg").is_empty(), "no charts on {run}");
+    assert!(
+        !b.find_all("#watch svg").is_empty(),
+        "no charts on {run}: {}\n{seen}",
+        b.text("main")
+    );
     b.set_size(1200, 1400);
     std::fs::write(out.join("run-page.png"), b.screenshot()).unwrap();
     let watch = b.find("#watch");
