@@ -195,6 +195,8 @@ fn markers(run: &RunState) -> Vec<Marker> {
             },
         });
     }
+    // In time order, so neighbouring labels alternate rows.
+    m.sort_by_key(|k| k.at);
     m
 }
 
@@ -300,9 +302,7 @@ fn chart(out: &mut String, s: &Series, marks: &[Marker], raw: &[(u32, ProbeSampl
         .chain(s.limit)
         .chain(s.baseline)
         .fold(0.0f64, f64::max);
-    let vmax = if m == Metric::Health {
-        1.0
-    } else if vmax <= 0.0 {
+    let vmax = if m == Metric::Health || vmax <= 0.0 {
         1.0
     } else {
         vmax * 1.12
@@ -381,11 +381,21 @@ fn chart(out: &mut String, s: &Series, marks: &[Marker], raw: &[(u32, ProbeSampl
     for (i, k) in marks.iter().enumerate() {
         let _ = write!(
             out,
-            "<line class=\"{c}\" x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"{MT}\" y2=\"{yb}\"><title>{l}</title></line><text class=\"{c} marker-label\" x=\"{tx:.1}\" y=\"{ty}\">{l}</text>",
+            "<line class=\"{c}\" x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"{MT}\" y2=\"{yb}\"><title>{l}</title></line><text class=\"{c} marker-label\" x=\"{tx:.1}\" y=\"{ty}\"{anchor}>{l}</text>",
             c = k.class,
             xx = x(k.at),
             yb = H - MB,
-            tx = x(k.at) + 2.0,
+            // Near the right edge the label ends at its line instead of starting there.
+            anchor = if x(k.at) > W - 90.0 {
+                " text-anchor=\"end\""
+            } else {
+                ""
+            },
+            tx = if x(k.at) > W - 90.0 {
+                x(k.at) - 2.0
+            } else {
+                x(k.at) + 2.0
+            },
             ty = MT - 4.0 - (i % 2) as f64 * 12.0,
             l = esc(&k.label),
         );

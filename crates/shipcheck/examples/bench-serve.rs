@@ -115,11 +115,11 @@ async fn main() {
                 let mut latest = None;
                 while let Some(end) = buf.find('\n') {
                     let l: String = buf.drain(..=end).collect();
-                    if let Some(n) = l.trim().strip_prefix("data:") {
-                        if let Ok(n) = n.trim().parse::<usize>() {
-                            seen.push((n, now));
-                            latest = Some(n);
-                        }
+                    if let Some(n) = l.trim().strip_prefix("data:")
+                        && let Ok(n) = n.trim().parse::<usize>()
+                    {
+                        seen.push((n, now));
+                        latest = Some(n);
                     }
                 }
                 if !counted && latest.is_some() {
