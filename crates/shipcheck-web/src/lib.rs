@@ -6,7 +6,9 @@
 
 mod actions;
 mod auth;
+mod charts;
 mod html;
+mod incidents;
 mod pages;
 
 use std::convert::Infallible;
@@ -43,6 +45,11 @@ pub struct App {
     session: Session,
     sessions: Arc<Mutex<auth::Sessions>>,
     options: Options,
+    /// Each run's live part as last rendered (see [`pages::live_part`]); the lock is held
+    /// while one is rendered, so many viewers asking at once cause one render.
+    rendered: Arc<tokio::sync::Mutex<std::collections::HashMap<String, pages::Rendered>>>,
+    /// Stands for a viewer's CSRF token in a cached live part (random per process).
+    placeholder: String,
 }
 
 impl App {
@@ -52,6 +59,11 @@ impl App {
             session,
             sessions: Arc::new(Mutex::new(auth::Sessions::default())),
             options,
+            rendered: Arc::default(),
+            placeholder: format!(
+                "csrf-{}",
+                auth::random_hex(16).unwrap_or_else(|| "unset".into())
+            ),
         }
     }
 }
@@ -124,6 +136,7 @@ pub fn router(app: App) -> Router {
         .route("/runs/{id}/waive", post(act_waive))
         .route("/runs/{id}/sign", post(actions::sign))
         .route("/runs/{id}/incident", post(actions::incident))
+        .route("/runs/{id}/decide", post(incidents::decide))
         .route(
             "/runs/{id}/rollback",
             get(actions::rollback_page).post(actions::rollback_do),
@@ -144,9 +157,12 @@ async fn security_headers(mut res: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null`
+    // with the page's own form posts, which the cross-site check must refuse (found by the
+    // browser tests). Nothing leaves the origin either way.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res

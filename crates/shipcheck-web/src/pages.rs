@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use axum::extract::{Path, State};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use shipcheck_core::journal::state::{ItemState, RunState};
@@ -63,42 +65,129 @@ pub(crate) async fn run_page(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let run = match load(&app, &id).await {
-        Ok(r) => r,
-        Err(r) => return r,
+    let summary = match app.session.store.find_run(&id).await {
+        Ok(s) => s,
+        Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     };
     let who = who(&app, &headers);
+    let (count, frag) = match live_part(&app, &summary.id, summary.event_count, who.as_ref()).await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let short = &summary.id[..summary.id.len().min(13)];
     let body = format!(
         "<h1>Run {short} <small>{env}</small></h1><p class=\"live\">served {now}</p>\
-<p><a href=\"/runs/{id}/record\">The record (Markdown)</a></p><div data-live=\"{id}\">{frag}</div>",
-        short = esc(&run.id[..run.id.len().min(13)]),
-        env = esc(&run.env),
-        id = esc(&run.id),
+<p><a href=\"/runs/{id}/record\">The record (Markdown)</a></p><div data-live=\"{id}\" data-events=\"{count}\">{frag}</div>",
+        short = esc(short),
+        env = esc(&summary.env),
+        id = esc(&summary.id),
         now = when(jiff::Timestamp::now()),
-        frag = fragment(&run, who.as_ref()),
     );
     Html(page(
-        &format!("Run {}", &run.id[..run.id.len().min(13)]),
+        &format!("Run {short}"),
         who.as_ref().map(|w| w.0.as_str()),
         &body,
     ))
     .into_response()
 }
 
+#[derive(serde::Deserialize)]
+pub(crate) struct At {
+    /// The journal position the viewer was told of.
+    at: Option<i64>,
+}
+
 pub(crate) async fn run_fragment(
     State(app): State<App>,
     Path(id): Path<String>,
+    Query(q): Query<At>,
     headers: HeaderMap,
 ) -> Response {
-    match app.session.load(&id).await {
-        Ok(run) => Html(fragment(&run, who(&app, &headers).as_ref())).into_response(),
-        Err(e) => (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+    let summary = match app.session.store.find_run(&id).await {
+        Ok(s) => s,
+        Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+    };
+    let wanted = q.at.unwrap_or(summary.event_count).min(summary.event_count);
+    match live_part(&app, &summary.id, wanted, who(&app, &headers).as_ref()).await {
+        Ok((_, html)) => Html(html).into_response(),
+        Err(r) => r,
     }
+}
+
+/// How long a rendered live part may be served (its decision timers count from its render).
+const RENDERED_FOR: Duration = Duration::from_secs(2);
+/// The most runs whose live part is kept.
+const RENDERED_RUNS: usize = 64;
+
+/// A run's live part as rendered: at which journal position, when, with a placeholder for
+/// the viewer's CSRF token in its forms, and without forms (for a reader not logged in).
+pub(crate) struct Rendered {
+    count: i64,
+    at: Instant,
+    forms: String,
+    plain: String,
+}
+
+/// The run's live part for `who`, at journal position `wanted` or later: rendered once per
+/// position however many viewers ask (a hundred open pages fetch it after every event), then
+/// the viewer's CSRF token is put into its forms. Returns (the position it shows, the HTML).
+async fn live_part(
+    app: &App,
+    id: &str,
+    wanted: i64,
+    who: Option<&(String, String)>,
+) -> Result<(i64, String), Response> {
+    let mut cache = app.rendered.lock().await;
+    let fresh = cache
+        .get(id)
+        .is_some_and(|r| r.count >= wanted && r.at.elapsed() < RENDERED_FOR);
+    if !fresh {
+        let run = load(app, id).await?;
+        let watch = watch_section(app, &run).await;
+        let forms = fragment(
+            app,
+            &run,
+            Some(&(String::new(), app.placeholder.clone())),
+            &watch,
+        );
+        let plain = fragment(app, &run, None, &watch);
+        if cache.len() >= RENDERED_RUNS {
+            cache.clear();
+        }
+        cache.insert(
+            id.to_string(),
+            Rendered {
+                count: run.event_count as i64,
+                at: Instant::now(),
+                forms,
+                plain,
+            },
+        );
+    }
+    let Some(r) = cache.get(id) else {
+        return Err((StatusCode::INTERNAL_SERVER_ERROR, "not rendered\n").into_response());
+    };
+    let html = match who {
+        Some((_, csrf)) => r.forms.replace(&app.placeholder, &esc(csrf)),
+        None => r.plain.clone(),
+    };
+    Ok((r.count, html))
+}
+
+/// The watch's pictures: the run's state, and its raw samples from the journal (read only
+/// once a watch has started).
+async fn watch_section(app: &App, run: &RunState) -> String {
+    if run.monitor.legs.is_empty() {
+        return crate::charts::watch(run, &[]);
+    }
+    let events = app.session.store.events(&run.id).await.unwrap_or_default();
+    crate::charts::watch(run, &crate::charts::samples(&events))
 }
 
 /// The live part of a run's page: its state, phases and items, notes, and (for a logged-in
 /// person) the forms.
-fn fragment(run: &RunState, who: Option<&(String, String)>) -> String {
+fn fragment(app: &App, run: &RunState, who: Option<&(String, String)>, watch: &str) -> String {
     let v = verdict(run);
     let mut out = format!(
         "<p><b>Status</b>: <span class=\"state\">{status}</span>{phase} · <b>started</b> by {by}, {at} · <b>events</b>: {events} · <b>verdict</b>: {verdict} — {reason}</p>",
@@ -185,6 +274,12 @@ fn fragment(run: &RunState, who: Option<&(String, String)>) -> String {
         }
         out.push_str("</tbody></table>");
     }
+    out.push_str(&crate::incidents::section(
+        run,
+        app.session.clock.now(),
+        who,
+    ));
+    out.push_str(watch);
     if !run.notes.is_empty() {
         out.push_str("<h2>Notes</h2><ul>");
         for n in &run.notes {

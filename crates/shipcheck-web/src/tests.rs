@@ -495,3 +495,244 @@ async fn sign_incident_and_rollback_from_the_browser_ask_and_record_the_person()
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_high_incident_shows_its_decision_timer_and_a_person_resolves_it() {
+    let w = world(false).await;
+    let (cookie, csrf) = login(&w).await;
+    let run_uri = format!("/runs/{}", w.run);
+    let (s, _, body) = send(
+        &w.app,
+        post(
+            &format!("{run_uri}/incident"),
+            Some(&cookie),
+            &format!("csrf={csrf}&severity=high&summary=p95+doubled"),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // The page counts down from the seconds left (the default timer is 30 minutes; the
+    // clock is pinned), and states the deadline for a reader without JavaScript.
+    let (_, _, page) = send(&w.app, get(&run_uri)).await;
+    assert!(
+        page.contains("class=\"countdown\" data-left=\"1800\">30:00 left"),
+        "{page}"
+    );
+    assert!(page.contains("datetime=\"2026-08-21T09:30:00Z\""), "{page}");
+    assert!(!page.contains("/decide\""), "no forms without a session");
+    let mut req = get(&run_uri);
+    req.headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let (_, _, page) = send(&w.app, req).await;
+    assert!(
+        page.contains("action=\"/runs/") && page.contains("/decide\""),
+        "{page}"
+    );
+
+    // Refused answers journal nothing.
+    let n = events(&w).await;
+    let decide = format!("{run_uri}/decide");
+    let cases = [
+        (
+            None,
+            "csrf=x&incident=1&decision=resolve&summary=x".to_string(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            Some(&cookie),
+            "csrf=0000&incident=1&decision=resolve&summary=x".to_string(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&cookie),
+            format!("csrf={csrf}&incident=one&decision=resolve&summary=x"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some(&cookie),
+            format!("csrf={csrf}&incident=1&decision=extend&summary=x"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some(&cookie),
+            format!("csrf={csrf}&incident=9&decision=resolve&summary=x"),
+            StatusCode::CONFLICT,
+        ),
+        (
+            Some(&cookie),
+            format!("csrf={csrf}&incident=1&decision=resolve&summary=+"),
+            StatusCode::CONFLICT,
+        ),
+    ];
+    for (cookie, form, want) in cases {
+        let (s, _, body) = send(&w.app, post(&decide, cookie.map(|c| c.as_str()), &form)).await;
+        assert_eq!(s, want, "{form}: {body}");
+    }
+    assert_eq!(events(&w).await, n, "nothing journaled");
+
+    // Resolved by the person, as `incident --resolve` records it; the timer is gone.
+    let (s, h, _) = send(
+        &w.app,
+        post(
+            &decide,
+            Some(&cookie),
+            &format!("csrf={csrf}&incident=1&decision=resolve&summary=fixed+forward"),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(
+        h[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .ends_with("#incident-1")
+    );
+    let run = w.session.load(&w.run).await.unwrap();
+    let i = &run.monitor.incidents[0];
+    assert!(!i.open);
+    let d = i.decisions.last().unwrap();
+    assert_eq!(
+        (d.decision.as_str(), d.by.as_str(), d.reason.as_str()),
+        ("resolved", "Ana <ana@example.com>", "fixed forward")
+    );
+    let (_, _, page) = send(&w.app, get(&run_uri)).await;
+    assert!(!page.contains("countdown"), "{page}");
+}
+
+#[tokio::test]
+async fn the_watch_is_drawn_from_the_journal_as_svg_with_its_limit_baseline_and_marks() {
+    use shipcheck_core::model::event::Event;
+    use shipcheck_core::model::watch::{
+        Grade, Metric, ProbeSample, Purpose, Schedule, SeriesKey, SeriesSummary, Tick,
+    };
+    let w = world(false).await;
+    let (_, _, page) = send(&w.app, get(&format!("/runs/{}", w.run))).await;
+    assert!(!page.contains("The watch"), "no watch, no pictures");
+
+    let at = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
+    let key = SeriesKey::new(Metric::HttpErrors, Some("api"));
+    let append = |e: Event| {
+        let s = w.session.clone();
+        let run = w.run.clone();
+        async move { s.append(&run, e).await.unwrap() }
+    };
+    append(Event::WatchStarted {
+        leg: 0,
+        purpose: Purpose::Release,
+        schedule: Schedule {
+            interval: "1m".parse().unwrap(),
+            duration: "3m".parse().unwrap(),
+            sample_every: "10s".parse().unwrap(),
+            consecutive_failures: 3,
+        },
+    })
+    .await;
+    for (n, value, grade) in [(1, 0.5, Grade::Pass), (2, 12.5, Grade::Fail)] {
+        append(Event::WatchSamples {
+            leg: 0,
+            samples: vec![ProbeSample {
+                at: at(&format!("2026-08-21T09:0{n}:00Z")),
+                app: "api".into(),
+                sent: 8,
+                failed: n,
+                ms: vec![3, 4],
+            }],
+        })
+        .await;
+        append(Event::WatchTick {
+            tick: Tick {
+                leg: 0,
+                n,
+                of: 3,
+                due_at: at(&format!("2026-08-21T09:0{n}:00Z")),
+                grade,
+                missed: 0,
+                samples: 6,
+                series: vec![SeriesSummary {
+                    key: key.clone(),
+                    grade,
+                    samples: 6,
+                    failed: n,
+                    last: Some(value),
+                    p95: Some(value),
+                    limit: Some(10.0),
+                    baseline: Some(1.0),
+                    note: None,
+                }],
+            },
+        })
+        .await;
+    }
+    let (_, _, page) = send(&w.app, get(&format!("/runs/{}", w.run))).await;
+    let at_watch = page
+        .find("<section class=\"watch\"")
+        .expect("the watch section");
+    let watch = &page[at_watch..];
+    let watch = &watch[..watch.find("</section>").unwrap()];
+    assert!(
+        watch.contains("<figure class=\"chart\"><svg viewBox=\"0 0 640 220\""),
+        "{watch}"
+    );
+    assert!(watch.contains("failed health probes · api"), "{watch}");
+    assert!(watch.contains("limit 10.0%"), "{watch}");
+    assert!(watch.contains("baseline 1.0%"), "{watch}");
+    assert_eq!(watch.matches("<circle class=\"tick ").count(), 2, "{watch}");
+    assert!(watch.contains("tick 2: 12.5% (fail)"), "{watch}");
+    assert_eq!(
+        watch.matches("<circle class=\"sample\"").count(),
+        2,
+        "{watch}"
+    );
+    assert!(
+        watch.contains("last tick 12.5%; limit 10.0%; baseline 1.0%; worst tick fail"),
+        "{watch}"
+    );
+    assert!(
+        watch.contains("watch 0 (the release): 2 of 3 tick(s), worst fail, running"),
+        "{watch}"
+    );
+    // Nothing in it runs or styles inline (the CSP forbids both).
+    assert!(!watch.contains("style=") && !watch.contains("<script"));
+    assert!(
+        !watch
+            .split(|c: char| c.is_whitespace() || c == '<')
+            .any(|w| w.starts_with("on") && w.contains('=')),
+        "an event handler attribute: {watch}"
+    );
+    // The fragment the live page swaps in carries it too.
+    let (_, _, frag) = send(&w.app, get(&format!("/runs/{}/fragment", w.run))).await;
+    assert!(frag.contains("<section class=\"watch\""));
+}
+
+#[tokio::test]
+async fn the_live_part_is_rendered_once_per_position_and_carries_each_viewers_own_token() {
+    let w = world(false).await;
+    let (cookie, csrf) = login(&w).await;
+    let n = events(&w).await;
+    let frag = |at: usize, cookie: Option<&str>| {
+        let mut req = get(&format!("/runs/{}/fragment?at={at}", w.run));
+        if let Some(c) = cookie {
+            req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+        }
+        req
+    };
+    let (_, _, mine) = send(&w.app, frag(n, Some(&cookie))).await;
+    assert!(
+        mine.contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+        "{mine}"
+    );
+    assert!(!mine.contains(&w.app.placeholder), "the placeholder leaked");
+    let (_, _, anon) = send(&w.app, frag(n, None)).await;
+    assert!(!anon.contains("name=\"csrf\""), "{anon}");
+    // Another writer appends: a viewer told of the new position gets it, not the cached one.
+    let run = w.session.load(&w.run).await.unwrap();
+    w.session
+        .note(&run, NoteKind::General, "appended after the render", "ben")
+        .await
+        .unwrap();
+    let (_, _, anon) = send(&w.app, frag(n + 1, None)).await;
+    assert!(anon.contains("appended after the render"), "{anon}");
+    // A position beyond the journal is the journal's end, not a wait.
+    let (s, _, _) = send(&w.app, frag(n + 1000, None)).await;
+    assert_eq!(s, StatusCode::OK);
+}

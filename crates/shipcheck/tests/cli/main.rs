@@ -12,6 +12,7 @@ mod schemas;
 mod support;
 
 mod actions;
+mod browser;
 mod ci;
 mod config_errors;
 mod config_schema;
@@ -35,6 +36,7 @@ mod team;
 mod untrusted;
 mod walk;
 mod watch;
+mod webdriver;
 mod writers;
 
 mod basics {
