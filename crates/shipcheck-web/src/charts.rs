@@ -43,7 +43,11 @@ fn unit(m: Metric) -> &'static str {
         Metric::Health => "",
         Metric::Latency | Metric::P95 => " ms",
         Metric::ErrorRate => " /min",
-        Metric::HttpErrors | Metric::Cpu | Metric::Memory | Metric::DbConnections => "%",
+        Metric::HttpErrors
+        | Metric::EdgeErrors
+        | Metric::Cpu
+        | Metric::Memory
+        | Metric::DbConnections => "%",
     }
 }
 
@@ -53,6 +57,7 @@ fn title(key: &SeriesKey) -> String {
         Metric::HttpErrors => "failed health probes",
         Metric::Latency => "health probe latency",
         Metric::P95 => "p95 latency at the edge",
+        Metric::EdgeErrors => "failed requests at the edge",
         Metric::ErrorRate => "application errors",
         Metric::Cpu => "CPU",
         Metric::Memory => "memory",
