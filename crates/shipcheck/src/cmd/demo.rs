@@ -146,6 +146,18 @@ async fn serve_page(world: &World, listen: std::net::SocketAddr) -> Result<(), C
     Ok(())
 }
 
+/// How long the demo operator may take: 30 minutes, or at a slow clock the checklist's three
+/// hours of world time (the walk, the 2-hour watch and the watch after a rollback) and ten
+/// minutes more, so that `--speed 1` can watch the whole release in real time.
+fn operator_limit(speed: f64) -> Duration {
+    let world = if speed.is_finite() && speed > 0.0 {
+        3.0 * 3600.0 / speed
+    } else {
+        0.0
+    };
+    Duration::from_secs_f64((world + 600.0).clamp(30.0 * 60.0, 4.0 * 3600.0))
+}
+
 async fn operate(exe: &Path, world: &World) -> Result<u8, CliError> {
     let mut cmd = Cmd::new(
         exe.display().to_string(),
@@ -157,7 +169,7 @@ async fn operate(exe: &Path, world: &World) -> Result<u8, CliError> {
         ],
     )
     .dir(&world.dir)
-    .timeout(Duration::from_secs(30 * 60))
+    .timeout(operator_limit(world.manifest.clock.speed))
     .reason("run the demo operator");
     for k in SCRUB {
         cmd = cmd.env_remove(k);
