@@ -636,6 +636,7 @@ async fn the_watch_is_drawn_from_the_journal_as_svg_with_its_limit_baseline_and_
                 sent: 8,
                 failed: n,
                 ms: vec![3, 4],
+                edge: None,
             }],
         })
         .await;

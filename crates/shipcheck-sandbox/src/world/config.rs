@@ -154,7 +154,10 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String], monitor: &[String]
         )),
     }
     t.push_str("[incident]\nauto_rollback = true\nrollback_strategy = \"platform\"\n\n");
-    t.push_str("# Fast signals sampled fast: every 5 s, the health probes within the default budget of\n# one a second per app (5 a sample) and the edge's request counters; Sentry at its own pace.\n[monitor]\nsample_every = \"5s\"\n");
+    t.push_str(&format!(
+        "# Fast signals sampled fast: every {every}s of world time, the health probes within the default\n# budget of one a second per app and the edge's request counters; Sentry at its own pace.\n# (5 s in real time; at a fast clock no faster than every 1/6 s of wall time, which the\n# loopback apps answer without the watch's own probes slowing them.)\n[monitor]\nsample_every = \"{every}s\"\n",
+        every = sample_every_s(m.clock.speed)
+    ));
     for line in monitor {
         t.push_str(line);
         t.push('\n');
@@ -163,6 +166,17 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String], monitor: &[String]
     t.push_str("[checklist.override.\"prepare.tests\"]\ncheck = { type = \"command\", argv = [\"sh\", \"scripts/test.sh\"], timeout = \"2m\" }\n\n");
     t.push_str("# Small apps: two seconds of load per staging app measure them well enough.\n[checklist.override.\"prepare.load-test\"]\ncheck = { type = \"loadtest\", env = \"staging\", concurrency = 10, duration = \"2s\", max_p95 = \"500ms\", max_error_rate = 0.01 }\n");
     t
+}
+
+/// The demo's `sample_every` in world seconds: 5, or at a fast clock as many as 1/6 s of wall
+/// time holds (30 at ×180).
+pub fn sample_every_s(speed: f64) -> u64 {
+    let wall = if speed.is_finite() && speed > 0.0 {
+        (speed / 6.0).ceil() as u64
+    } else {
+        5
+    };
+    wall.clamp(5, 60)
 }
 
 /// `env.sh`: `export NAME='value'` for each variable.
