@@ -128,13 +128,7 @@ pub async fn finish_interrupted(
     // Raised (and told) but never answered by the policy: killed between the incident and
     // its response. The policy answers it now, as it would have then (a critical incident
     // rolls back; a high one starts its timer from when it was raised).
-    let unanswered: Vec<(
-        u32,
-        crate::model::incident::Severity,
-        crate::model::incident::Source,
-        String,
-        jiff::Timestamp,
-    )> = run
+    let unanswered: Vec<u32> = run
         .monitor
         .open_incidents()
         .filter(|i| {
@@ -142,23 +136,28 @@ pub async fn finish_interrupted(
                 .iter()
                 .all(|d| d.decision == Decision::AlsoFailing)
         })
-        .map(|i| {
-            (
-                i.record.id,
-                i.record.severity,
-                i.record.source,
-                i.record.by.clone(),
-                i.raised_at,
-            )
-        })
+        .map(|i| i.record.id)
         .collect();
-    for (id, severity, source, by, at) in unanswered {
+    for id in unanswered {
+        let Some(i) = run.monitor.incident(id).cloned() else {
+            continue;
+        };
+        let severity = i.record.severity;
         ask.observer.on_watch(&WatchEvent::Note(format!(
             "incident #{id} ({}) was raised but never answered (interrupted); the policy answers it now",
             severity.as_str()
         )));
-        crate::incidents::respond::respond_to(session, run_id, id, severity, source, &by, at, ask)
-            .await?;
+        crate::incidents::respond::respond_to(
+            session,
+            run_id,
+            id,
+            severity,
+            i.record.source,
+            &i.record.by,
+            i.raised_at,
+            ask,
+        )
+        .await?;
         run = session.load(run_id).await?;
     }
     Ok(run)

@@ -65,18 +65,13 @@ struct AllowedSigners {
 async fn allowed_signers(session: &Session) -> Option<AllowedSigners> {
     let rel = session.loaded.config.team.allowed_signers.as_ref()?;
     let working = allowed_signers_path(session)?;
-    let git_cfg = &session.loaded.config.git;
-    let repo = session.loaded.base_dir().join(&git_cfg.repo);
-    let spec = format!("{}/{}:{rel}", git_cfg.remote, git_cfg.production);
-    let committed = crate::clients::git::Git::new(&repo)
-        .output(
-            &["show", &spec],
-            "read the production branch's allowed signers",
-        )
-        .await
-        .ok()
-        .filter(|o| o.success())
-        .map(|o| o.stdout);
+    let read = crate::runs::trust::on_production(
+        &session.loaded,
+        rel,
+        "read the production branch's allowed signers",
+    )
+    .await;
+    let (spec, committed) = read.unwrap_or_default();
     let Some(text) = committed else {
         return Some(AllowedSigners {
             from: format!(

@@ -55,6 +55,23 @@ pub fn integration_settings(loaded: &LoadedConfig) -> BTreeMap<String, String> {
     out
 }
 
+/// A file of the repository as the production branch has it committed (`git show
+/// REMOTE/PRODUCTION:PATH`, the remote-tracking branch as last fetched): what was read (the
+/// spec) and its text, `None` when the branch has no such file. `why` names the read in git's
+/// errors.
+pub async fn on_production(
+    loaded: &LoadedConfig,
+    rel: &str,
+    why: &str,
+) -> Result<(String, Option<String>), crate::clients::git::GitError> {
+    let git_cfg = &loaded.config.git;
+    let repo = loaded.base_dir().join(&git_cfg.repo);
+    let spec = format!("{}/{}:{rel}", git_cfg.remote, git_cfg.production);
+    let out = Git::new(&repo).output(&["show", &spec], why).await?;
+    let text = out.success().then_some(out.stdout);
+    Ok((spec, text))
+}
+
 /// Compares the config on disk with the production branch's committed one.
 pub async fn compare_with_production(session: &Session) -> Trust {
     let loaded = &session.loaded;
@@ -67,17 +84,15 @@ pub async fn compare_with_production(session: &Session) -> Trust {
             repo.display()
         ));
     };
-    let git = Git::new(&repo);
-    let spec = format!("{}/{}:{rel}", git_cfg.remote, git_cfg.production);
-    let out = match git
-        .output(
-            &["show", &spec],
-            "read the production branch's committed config",
-        )
-        .await
+    let (spec, out) = match on_production(
+        loaded,
+        &rel,
+        "read the production branch's committed config",
+    )
+    .await
     {
-        Ok(o) if o.success() => o.stdout,
-        Ok(_) => {
+        Ok((spec, Some(text))) => (spec, text),
+        Ok((spec, None)) => {
             return Trust::NotCompared(format!(
                 "the production branch has no committed {rel} ({spec})"
             ));
