@@ -301,13 +301,10 @@ pub fn summarise(readings: Vec<Reading>, probes: u32) -> Baseline {
         let (p50, p95) = (percentile(&vals, 50.0), percentile(&vals, 95.0));
         let value = match key.metric {
             Metric::Latency | Metric::P95 => p95,
+            // The mean, in the readings' own unit: health the share of probes answered
+            // (0–1, as every tick's series shows it), the error series in percent.
             Metric::Health | Metric::HttpErrors | Metric::EdgeErrors => {
-                let mean = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64);
-                if key.metric == Metric::Health {
-                    mean.map(|m| m * 100.0)
-                } else {
-                    mean
-                }
+                (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
             }
             _ => p50,
         };

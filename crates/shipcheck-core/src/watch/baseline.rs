@@ -83,6 +83,13 @@ mod tests {
             .value(&SeriesKey::new(Metric::HttpErrors, Some("api")))
             .unwrap();
         assert!((errs - 100.0 / 6.0).abs() < 1e-9);
+        // Health in the unit every tick shows it in: the share of probes answered (it was
+        // stored as a percentage, 100 beside ticks of 1.0, and the page's chart of health
+        // drew the series flat at the bottom of a 0–100 axis).
+        let health = b
+            .value(&SeriesKey::new(Metric::Health, Some("api")))
+            .unwrap();
+        assert!((health - 5.0 / 6.0).abs() < 1e-9, "{health}");
         let note = b
             .get(&SeriesKey::new(Metric::HttpErrors, Some("api")))
             .and_then(|v| v.note.clone())
