@@ -217,10 +217,17 @@ pub(super) async fn recoveries(
                 // Healthy is not enough: the commit the rollback went back to must be the
                 // one answering (when the apps say which commit they run).
                 // The leg's clients (its HTTP client), with the run as it is now.
-                let fly_apps = crate::checks::fly::FlyApps::of(&ctx.clients);
-                let version =
-                    crate::checks::fly::version_after_rollback(&fly_apps, Some(&run), &run.env)
-                        .await;
+                // Read beside this round's sampling, or in an earlier round once it passed;
+                // otherwise (a resumed watch's first round) read now.
+                let version = match (live.version_live.clone(), live.version_this_round.take()) {
+                    (Some(v), _) => v,
+                    (None, Some(o)) => Some(o),
+                    (None, None) => {
+                        let fly_apps = crate::checks::fly::FlyApps::of(&ctx.clients);
+                        crate::checks::fly::version_after_rollback(&fly_apps, Some(&run), &run.env)
+                            .await
+                    }
+                };
                 let version_line = match &version {
                     Some(o) if o.status != Status::Pass => {
                         if live.version_pending.as_deref() != Some(o.summary.as_str()) {
@@ -248,6 +255,7 @@ pub(super) async fn recoveries(
                 };
                 let version_evidence = version.map(|o| o.evidence);
                 verified(session, run_id, true, &summary, version_evidence, live, ask).await?;
+                live.verifying = false;
                 let open: Vec<u32> = session
                     .load(run_id)
                     .await?

@@ -112,11 +112,28 @@ pub(super) async fn sample_round(
             })
         })
         .collect();
-    let readings: Vec<Reading> = join_all(due.iter().map(|&i| signals[i].sample(ctx)).collect())
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    live.version_this_round = None;
+    let sampling = join_all(due.iter().map(|&i| signals[i].sample(ctx)).collect());
+    // After a rollback, the version check runs beside the sampling until it finds the
+    // rollback's commit live.
+    let readings = if live.verifying && live.version_live.is_none() {
+        let run = session.load(run_id).await?;
+        let fly_apps = crate::checks::fly::FlyApps::of(&ctx.clients);
+        let (readings, version) = tokio::join!(
+            sampling,
+            crate::checks::fly::version_after_rollback(&fly_apps, Some(&run), &run.env)
+        );
+        match version {
+            Some(o) if o.status != crate::model::outcome::Status::Pass => {
+                live.version_this_round = Some(o);
+            }
+            v => live.version_live = Some(v),
+        }
+        readings
+    } else {
+        sampling.await
+    };
+    let readings: Vec<Reading> = readings.into_iter().flatten().collect();
     for &i in &due {
         live.last_sampled[i] = Some(now);
     }

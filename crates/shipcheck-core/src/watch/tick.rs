@@ -50,6 +50,16 @@ pub(super) struct Live {
     /// After a rollback: health is back, but the version check did not find the commit the
     /// rollback went back to (why); verification is tried again each round.
     pub version_pending: Option<String>,
+    /// After a rollback, until it is verified: the version check runs beside each round's
+    /// sampling (a real app's status takes seconds to read; the verification does not wait
+    /// for it once the health is back). Kept once it found the rollback's commit live
+    /// (`Some(None)`: no app says which commit it runs, nothing to check).
+    pub version_live: Option<Option<crate::model::outcome::Outcome>>,
+    /// This round's version check, when it ran and did not find the commit live yet: the
+    /// verification uses it rather than asking again in the same round.
+    pub version_this_round: Option<crate::model::outcome::Outcome>,
+    /// The leg is the watch after a rollback that is not verified yet.
+    pub verifying: bool,
     /// The sequential tests.
     pub evidence: crate::watch::evidence::Evidence,
     /// Raw health samples not journaled yet.

@@ -292,6 +292,9 @@ async fn run_leg(
         last_sampled: vec![None; signals.len()],
         acc: TickAcc::default(),
         version_pending: None,
+        version_live: None,
+        version_this_round: None,
+        verifying: leg.purpose == Purpose::AfterRollback && run.monitor.verification.is_none(),
         recheck,
     };
     let mut recorded = 0;
