@@ -8,6 +8,7 @@ pub mod clock;
 mod describe;
 pub mod discover;
 pub mod error;
+pub mod events;
 pub mod fly;
 pub mod init_plan;
 mod init_render;
@@ -24,6 +25,7 @@ pub mod workflow;
 
 pub use crate::model::checklist::conditions::PathsConfig;
 pub use clock::ClockConfig;
+pub use events::EventsConfig;
 pub use error::{ConfigError, InvalidConfig, Problem};
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
 pub use init_plan::{FlyRegions, InitPlan, LeftOut, PlannedApp, Question, plan};
