@@ -94,6 +94,7 @@ fn type_of(short: &str) -> String {
 struct Builder<'a> {
     run_id: &'a str,
     env: String,
+    pipeline: String,
     ctx: &'a Context,
     out: Vec<CdEvent>,
 }
@@ -187,6 +188,7 @@ pub fn derive(run_id: &str, events: &[StoredEvent], ctx: &Context) -> Vec<CdEven
     let mut b = Builder {
         run_id,
         env: String::new(),
+        pipeline: String::new(),
         ctx,
         out: Vec::new(),
     };
@@ -214,12 +216,13 @@ pub fn derive(run_id: &str, events: &[StoredEvent], ctx: &Context) -> Vec<CdEven
         match &e.event {
             Event::RunStarted { project, env, .. } => {
                 b.env.clone_from(env);
+                b.pipeline = format!("shipcheck {project} {env}");
                 let subject = json!({
                     "id": run_id,
                     "source": ctx.source,
                     "type": "pipelineRun",
                     "content": {
-                        "pipelineName": format!("shipcheck {project} {env}"),
+                        "pipelineName": b.pipeline,
                         "url": b.pipeline_url(),
                     },
                 });
@@ -306,7 +309,7 @@ pub fn derive(run_id: &str, events: &[StoredEvent], ctx: &Context) -> Vec<CdEven
             Event::RunSigned { .. } | Event::RunAborted { .. } if !finished => {
                 finished = true;
                 let mut content = json!({
-                    "pipelineName": format!("shipcheck {}", b.env),
+                    "pipelineName": b.pipeline,
                     "url": b.pipeline_url(),
                 });
                 let (outcome, errors) = match &e.event {
