@@ -21,8 +21,7 @@ use crate::model::event::Event;
 use crate::report::cdevents::{CdEvent, Context, derive};
 use crate::runs::{RunError, Session};
 
-/// Failed sends of one event before it is given up.
-pub const MAX_FAILURES: usize = 3;
+pub use crate::report::cdevents::MAX_FAILURES;
 /// After a failed send, how long (run clock) the sink is left alone.
 pub const REST: Duration = Duration::from_secs(60);
 

@@ -23,6 +23,9 @@ use crate::model::event::{Event, StoredEvent};
 use crate::model::facts::Fact;
 use crate::model::incident::Decision;
 
+/// Failed sends of one event before it is given up.
+pub const MAX_FAILURES: usize = 3;
+
 /// The CDEvents spec version (`context.version`).
 pub const SPEC_VERSION: &str = "0.4.1";
 
