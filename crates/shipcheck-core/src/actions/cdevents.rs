@@ -154,3 +154,7 @@ pub async fn sync(session: &Session, run_id: &str) -> Result<RunState, RunError>
     }
     Ok(run)
 }
+
+#[cfg(test)]
+#[path = "cdevents_tests.rs"]
+mod tests;
