@@ -60,7 +60,10 @@ pub async fn outbox(session: &Session, run_id: &str) -> Result<Option<Outbox>, R
     let run = RunState::fold(&journal)?;
     let ctx = Context::of(&session.loaded.config, &run.id, &run.env);
     let events = derive(&run.id, &journal, &ctx);
-    let pending = pending(&run, &events).iter().map(|e| e.id.clone()).collect();
+    let pending = pending(&run, &events)
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
     let given_up = run
         .cdevents
         .failures

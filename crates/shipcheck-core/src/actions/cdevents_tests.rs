@@ -14,9 +14,8 @@ use crate::store::{Store, StoreTarget};
 
 async fn session(dir: &std::path::Path, sink: &str, clock: &ManualClock) -> Session {
     let path = dir.join("shipcheck.toml");
-    let text = format!(
-        "[project]\nname = \"acme\"\n\n[events]\nsink = \"{sink}\"\ntimeout = \"300ms\"\n"
-    );
+    let text =
+        format!("[project]\nname = \"acme\"\n\n[events]\nsink = \"{sink}\"\ntimeout = \"300ms\"\n");
     std::fs::write(&path, &text).unwrap();
     let loaded = crate::model::config::load_str(&path, &text).unwrap();
     let store = Store::open(&StoreTarget::Sqlite(dir.join(".shipcheck/shipcheck.db")))
@@ -67,7 +66,10 @@ async fn delivered_once_and_recorded() {
     assert_eq!(o.events.len(), 1);
     assert!(o.pending.is_empty() && o.given_up.is_empty());
     let body: serde_json::Value = serde_json::from_slice(&server.seen()[0].body).unwrap();
-    assert_eq!(body, o.events[0].body, "what was sent is what the journal derives");
+    assert_eq!(
+        body, o.events[0].body,
+        "what was sent is what the journal derives"
+    );
 }
 
 #[tokio::test]

@@ -179,18 +179,16 @@ impl Sink {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let text = match tokio::time::timeout(
-            timeout,
-            crate::clients::bounds::read_body(resp, BODY_CAP),
-        )
-        .await
-        {
-            Ok(Ok(t)) => t,
-            Ok(Err(crate::clients::bounds::BodyError::TooLarge)) => {
-                "(an answer larger than 64 KiB)".into()
-            }
-            Ok(Err(crate::clients::bounds::BodyError::Http(_))) | Err(_) => String::new(),
-        };
+        let text =
+            match tokio::time::timeout(timeout, crate::clients::bounds::read_body(resp, BODY_CAP))
+                .await
+            {
+                Ok(Ok(t)) => t,
+                Ok(Err(crate::clients::bounds::BodyError::TooLarge)) => {
+                    "(an answer larger than 64 KiB)".into()
+                }
+                Ok(Err(crate::clients::bounds::BodyError::Http(_))) | Err(_) => String::new(),
+            };
         judge(status, &text, retry_after, location.as_deref())
     }
 }

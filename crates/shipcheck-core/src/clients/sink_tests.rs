@@ -52,7 +52,8 @@ async fn a_202_is_delivered_in_binary_mode_with_the_token() {
     assert_eq!(r.header("ce-time"), Some("2026-12-01t07:30:00z"));
     assert_eq!(r.header("content-type"), Some(CONTENT_TYPE));
     assert!(
-        r.headers.contains("authorization: bearer cde_secret_token_1234"),
+        r.headers
+            .contains("authorization: bearer cde_secret_token_1234"),
         "{}",
         r.headers
     );
@@ -106,7 +107,10 @@ async fn a_429_waits_for_retry_after_within_the_bound_only() {
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     assert_eq!(server.requests(), 1);
     assert!(err.to_string().contains("HTTP 429"), "{err}");
-    assert!(err.to_string().contains("longer than the send's bound"), "{err}");
+    assert!(
+        err.to_string().contains("longer than the send's bound"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -117,7 +121,10 @@ async fn an_html_page_is_not_a_delivery_and_is_not_retried() {
     let err = s.send(&ATTRS, "{}").await.unwrap_err();
     assert_eq!(server.requests(), 1);
     assert!(err.to_string().contains("HTML page"), "{err}");
-    assert!(err.to_string().contains("Sign in - Corporate Proxy"), "{err}");
+    assert!(
+        err.to_string().contains("Sign in - Corporate Proxy"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -130,8 +137,7 @@ async fn a_400_is_not_retried_and_a_redirect_is_not_followed() {
 
     let elsewhere = Server::start(|_| Reply::new(202, ""));
     let target = elsewhere.url("/steal");
-    let server =
-        Server::start(move |_| Reply::new(307, "").header("location", target.as_str()));
+    let server = Server::start(move |_| Reply::new(307, "").header("location", target.as_str()));
     let var = "SHIPCHECK_TEST_SINK_TOKEN_REDIRECT";
     test_env::set(var, "cde_never_elsewhere_5678");
     let s = sink(&server.url("/cdevents"), 2000, Some(var));
@@ -172,9 +178,16 @@ fn answers_are_judged() {
     assert!(judge(408, "", None, None).unwrap_err().retry);
     assert!(!judge(401, "", None, None).unwrap_err().retry);
     assert!(!judge(404, "not here", None, None).unwrap_err().retry);
-    assert!(!judge(200, "<html><title>x</title></html>", None, None).unwrap_err().retry);
+    assert!(
+        !judge(200, "<html><title>x</title></html>", None, None)
+            .unwrap_err()
+            .retry
+    );
     let r = judge(301, "", None, Some("https://evil.example/x")).unwrap_err();
-    assert!(!r.retry && r.reason.contains("https://evil.example/x"), "{r:?}");
+    assert!(
+        !r.retry && r.reason.contains("https://evil.example/x"),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -229,7 +229,12 @@ pub fn derive(run_id: &str, events: &[StoredEvent], ctx: &Context) -> Vec<CdEven
                         "url": b.pipeline_url(),
                     },
                 });
-                b.push(e, "pipelinerun.started", "pipelinerun.started".into(), subject);
+                b.push(
+                    e,
+                    "pipelinerun.started",
+                    "pipelinerun.started".into(),
+                    subject,
+                );
             }
             Event::PhaseCompleted {
                 phase: crate::model::checklist::Phase::Rollout,
@@ -239,7 +244,12 @@ pub fn derive(run_id: &str, events: &[StoredEvent], ctx: &Context) -> Vec<CdEven
                 for (app, _) in &ctx.apps {
                     let artifact = format!("pkg:generic/{}@{release}", b.fly_app(app));
                     let subject = b.service(app, artifact);
-                    b.push(e, "service.deployed", format!("service.deployed/{app}"), subject);
+                    b.push(
+                        e,
+                        "service.deployed",
+                        format!("service.deployed/{app}"),
+                        subject,
+                    );
                 }
             }
             Event::IncidentRaised { incident } => {
@@ -338,7 +348,12 @@ pub fn derive(run_id: &str, events: &[StoredEvent], ctx: &Context) -> Vec<CdEven
                     "type": "pipelineRun",
                     "content": content,
                 });
-                b.push(e, "pipelinerun.finished", "pipelinerun.finished".into(), subject);
+                b.push(
+                    e,
+                    "pipelinerun.finished",
+                    "pipelinerun.finished".into(),
+                    subject,
+                );
             }
             _ => {}
         }

@@ -11,7 +11,10 @@ fn ctx() -> Context {
     Context {
         source: "/shipcheck/maishapoa/production".into(),
         apps: vec![
-            ("internal-api".into(), Some("mp-production-internal-api".into())),
+            (
+                "internal-api".into(),
+                Some("mp-production-internal-api".into()),
+            ),
             ("public-api".into(), Some("mp-production-public-api".into())),
         ],
         run_url: None,
@@ -52,18 +55,30 @@ fn resolved(n: u32) -> Value {
 fn bad_release() -> Vec<(u32, Value)> {
     vec![
         (0, started()),
-        (1, json!({"type": "check_finished", "item": "preflight.rollback-ready", "status": "pass",
+        (
+            1,
+            json!({"type": "check_finished", "item": "preflight.rollback-ready", "status": "pass",
                    "summary": "ok", "duration_ms": 1, "facts": [{"fact": "rollback_targets", "targets": [
                      {"app": "internal-api", "fly_app": "mp-production-internal-api", "version": 1,
                       "image_ref": "registry.fly.io/mp-production-internal-api:deployment-2ad5cce4b8f9", "status": "complete"},
                      {"app": "public-api", "fly_app": "mp-production-public-api", "version": 4,
-                      "image_ref": "registry.fly.io/mp-production-public-api@sha256:abc", "status": "complete"}]}]})),
-        (2, json!({"type": "action_done", "item": "release.merge", "summary": "merged",
-                   "facts": [{"fact": "merge_commit", "sha": "90197f11fafe81dcfc4b2ea839e1f7b51e42b8d3"}]})),
+                      "image_ref": "registry.fly.io/mp-production-public-api@sha256:abc", "status": "complete"}]}]}),
+        ),
+        (
+            2,
+            json!({"type": "action_done", "item": "release.merge", "summary": "merged",
+                   "facts": [{"fact": "merge_commit", "sha": "90197f11fafe81dcfc4b2ea839e1f7b51e42b8d3"}]}),
+        ),
         (3, json!({"type": "phase_completed", "phase": "rollout"})),
         (10, incident(1, "internal-api")),
-        (11, json!({"type": "rollback_started", "strategy": "platform", "by": "shipcheck", "reason": "incident #1", "intent": "…"})),
-        (12, json!({"type": "rollback_done", "strategy": "platform", "summary": "rolled back"})),
+        (
+            11,
+            json!({"type": "rollback_started", "strategy": "platform", "by": "shipcheck", "reason": "incident #1", "intent": "…"}),
+        ),
+        (
+            12,
+            json!({"type": "rollback_done", "strategy": "platform", "summary": "rolled back"}),
+        ),
         (14, resolved(1)),
         (14, resolved(1)),
         (30, json!({"type": "run_signed", "by": "Amina"})),
@@ -106,9 +121,15 @@ fn a_bad_release_gives_its_life_in_order() {
         all[1].body["subject"]["content"]["artifactId"],
         "pkg:generic/mp-production-internal-api@90197f11fafe81dcfc4b2ea839e1f7b51e42b8d3"
     );
-    assert_eq!(all[1].body["subject"]["content"]["environment"]["id"], "production");
+    assert_eq!(
+        all[1].body["subject"]["content"]["environment"]["id"],
+        "production"
+    );
     // The incident names its service; the rollback goes back to the recorded images.
-    assert_eq!(all[3].body["subject"]["content"]["service"]["id"], "internal-api");
+    assert_eq!(
+        all[3].body["subject"]["content"]["service"]["id"],
+        "internal-api"
+    );
     assert_eq!(all[3].subject, format!("{RUN}/incident/1"));
     assert_eq!(
         all[4].body["subject"]["content"]["artifactId"],
@@ -126,7 +147,12 @@ fn a_bad_release_gives_its_life_in_order() {
     );
     let fin = &all[7].body["subject"]["content"];
     assert_eq!(fin["outcome"], "failure");
-    assert!(fin["errors"].as_str().unwrap().starts_with("rolled back after incident #1"));
+    assert!(
+        fin["errors"]
+            .as_str()
+            .unwrap()
+            .starts_with("rolled back after incident #1")
+    );
     assert_eq!(fin["pipelineName"], "shipcheck maishapoa production");
 }
 
@@ -144,7 +170,10 @@ fn the_same_journal_gives_the_same_events_whatever_lies_between() {
             m,
             json!({"type": "cdevent_failed", "id": format!("{RUN}/x"), "error": "HTTP 500"}),
         ));
-        noisy.push((m, json!({"type": "note_added", "kind": "general", "text": "…", "by": "a"})));
+        noisy.push((
+            m,
+            json!({"type": "note_added", "kind": "general", "text": "…", "by": "a"}),
+        ));
     }
     let b = derive(RUN, &journal(&noisy), &ctx());
     assert_eq!(a.len(), b.len());
@@ -188,7 +217,10 @@ fn a_good_release_finishes_in_success_and_an_aborted_one_in_failure() {
 
     let aborted = journal(&[
         (0, started()),
-        (5, json!({"type": "run_aborted", "reason": "tests red", "by": "Baraka"})),
+        (
+            5,
+            json!({"type": "run_aborted", "reason": "tests red", "by": "Baraka"}),
+        ),
     ]);
     let all = derive(RUN, &aborted, &ctx());
     assert_eq!(keys(&all), ["pipelinerun.started", "pipelinerun.finished"]);
@@ -204,13 +236,25 @@ fn a_git_revert_of_some_apps_names_the_revert_commit() {
     let j = journal(&[
         (0, started()),
         (3, json!({"type": "phase_completed", "phase": "rollout"})),
-        (9, json!({"type": "rollback_started", "strategy": "git-revert", "by": "Amina",
-                   "reason": "slow", "intent": "…", "apps": ["public-api"]})),
-        (10, json!({"type": "rollback_done", "strategy": "git-revert", "summary": "reverted",
-                    "evidence": {"revert_commit": "abc123"}})),
-        (20, json!({"type": "rollback_started", "strategy": "platform", "by": "Amina",
-                    "reason": "again", "intent": "…"})),
-        (21, json!({"type": "rollback_done", "strategy": "platform", "summary": "rolled back"})),
+        (
+            9,
+            json!({"type": "rollback_started", "strategy": "git-revert", "by": "Amina",
+                   "reason": "slow", "intent": "…", "apps": ["public-api"]}),
+        ),
+        (
+            10,
+            json!({"type": "rollback_done", "strategy": "git-revert", "summary": "reverted",
+                    "evidence": {"revert_commit": "abc123"}}),
+        ),
+        (
+            20,
+            json!({"type": "rollback_started", "strategy": "platform", "by": "Amina",
+                    "reason": "again", "intent": "…"}),
+        ),
+        (
+            21,
+            json!({"type": "rollback_done", "strategy": "platform", "summary": "rolled back"}),
+        ),
     ]);
     let all = derive(RUN, &j, &ctx());
     assert_eq!(
@@ -261,5 +305,8 @@ fn image_references_become_package_urls() {
         image_purl("localhost:5000/team/App@sha256:ff"),
         "pkg:oci/app@sha256%3Aff?repository_url=localhost:5000/team/App"
     );
-    assert_eq!(image_purl("busybox"), "pkg:oci/busybox?repository_url=busybox");
+    assert_eq!(
+        image_purl("busybox"),
+        "pkg:oci/busybox?repository_url=busybox"
+    );
 }

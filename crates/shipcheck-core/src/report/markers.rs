@@ -91,11 +91,7 @@ pub fn markers(run: &RunState) -> Vec<Marker> {
 /// One marker per CDEvent the journal says something about: delivered, or failed (and
 /// whether it is given up).
 fn cdevents(run: &RunState, out: &mut Vec<Marker>) {
-    let short = |id: &str| {
-        id.split_once('/')
-            .map_or(id, |(_, k)| k)
-            .to_string()
-    };
+    let short = |id: &str| id.split_once('/').map_or(id, |(_, k)| k).to_string();
     let c = &run.cdevents;
     for id in &c.delivered {
         let tries = c.failures_of(id);
@@ -122,7 +118,10 @@ fn cdevents(run: &RunState, out: &mut Vec<Marker>) {
             outcome: if errors.len() >= crate::report::cdevents::MAX_FAILURES {
                 format!("failed {} times, given up: {last}", errors.len())
             } else {
-                format!("failed ({} so far; sent again at a later step): {last}", errors.len())
+                format!(
+                    "failed ({} so far; sent again at a later step): {last}",
+                    errors.len()
+                )
             },
         });
     }

@@ -90,7 +90,9 @@ fn judge(shared: &Shared, h: &HeaderMap, body: &Value) -> (StatusCode, Value) {
         "ce-time",
     ] {
         if header(h, name).is_empty() {
-            return bad(format!("the {name} header is required (binary content mode)"));
+            return bad(format!(
+                "the {name} header is required (binary content mode)"
+            ));
         }
     }
     if header(h, "ce-specversion") != "1.0" {
@@ -117,10 +119,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     let (mut status, error) = judge(&shared, &headers, &parsed);
     let id = header(&headers, "ce-id");
     if status == StatusCode::ACCEPTED && shared.flaky_sink {
-        let mut seen = shared
-            .sink_seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut seen = shared.sink_seen.lock().unwrap_or_else(|e| e.into_inner());
         if !seen.contains(&id) {
             seen.push(id.clone());
             status = StatusCode::SERVICE_UNAVAILABLE;

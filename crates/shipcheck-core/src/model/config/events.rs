@@ -60,7 +60,8 @@ pub(crate) fn validate(out: &mut Vec<Issue>, e: &EventsConfig) {
         ));
     }
     let t = e.timeout.get();
-    if t < std::time::Duration::from_millis(100) || t > std::time::Duration::from_secs(MAX_TIMEOUT_S)
+    if t < std::time::Duration::from_millis(100)
+        || t > std::time::Duration::from_secs(MAX_TIMEOUT_S)
     {
         out.push(Issue::value(
             "events.timeout",

@@ -25,8 +25,8 @@ pub mod workflow;
 
 pub use crate::model::checklist::conditions::PathsConfig;
 pub use clock::ClockConfig;
-pub use events::EventsConfig;
 pub use error::{ConfigError, InvalidConfig, Problem};
+pub use events::EventsConfig;
 pub use fly::{ErrorPatterns, FLY_TOKEN_VARS, FlyConfig};
 pub use init_plan::{FlyRegions, InitPlan, LeftOut, PlannedApp, Question, plan};
 pub use init_render::init_template_from;
