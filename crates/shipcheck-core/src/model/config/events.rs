@@ -73,3 +73,42 @@ pub(crate) fn validate(out: &mut Vec<Issue>, e: &EventsConfig) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::model::config::load_str;
+
+    #[test]
+    fn a_sink_alone_is_enough_and_its_token_is_a_secret() {
+        let l = load_str(
+            Path::new("shipcheck.toml"),
+            "[events]\nsink = \"https://events.example.com/in\"\ntoken_env = \"CDEVENTS_TOKEN\"\n",
+        )
+        .unwrap();
+        let e = l.config.events.as_ref().unwrap();
+        assert_eq!(e.timeout.get(), std::time::Duration::from_secs(5));
+        assert_eq!(e.source, None);
+        assert!(
+            l.config
+                .secret_env_names()
+                .contains(&"CDEVENTS_TOKEN".to_string())
+        );
+        let none = load_str(Path::new("shipcheck.toml"), "[project]\nname = \"x\"\n").unwrap();
+        assert!(none.config.events.is_none());
+    }
+
+    #[test]
+    fn a_token_written_in_place_of_its_variable_is_refused() {
+        let e = load_str(
+            Path::new("shipcheck.toml"),
+            "[events]\nsink = \"https://e.example.com/\"\ntoken_env = \"Bearer abc\"\nsource = \"\"\n",
+        )
+        .unwrap_err();
+        let text = e.render();
+        assert!(text.contains("events.token_env"), "{text}");
+        assert!(text.contains("never the token"), "{text}");
+        assert!(text.contains("events.source"), "{text}");
+    }
+}
