@@ -234,8 +234,13 @@ fn check(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut V
             "format" => {
                 if let Some(t) = value.as_str() {
                     let bad_char = t.chars().any(|c| c.is_whitespace() || c.is_control());
-                    let scheme = regex::Regex::new("^[A-Za-z][A-Za-z0-9+.-]*:")
-                        .is_ok_and(|re| re.is_match(t));
+                    // RFC 3986: an absolute URI starts with `scheme:`.
+                    let scheme = t.split_once(':').is_some_and(|(sch, _)| {
+                        sch.starts_with(|c: char| c.is_ascii_alphabetic())
+                            && sch
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+                    });
                     match arg.as_str() {
                         Some("date-time") if t.parse::<jiff::Timestamp>().is_err() => {
                             errors.push(format!("{path}: {t:?} is not an RFC 3339 time"))
