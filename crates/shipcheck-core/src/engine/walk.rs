@@ -98,6 +98,17 @@ pub async fn step(
     if !opts.dry_run {
         run = crate::actions::deployment_record::sync_run(session, run).await?;
         run = crate::actions::cdevents::sync_run(session, run).await?;
+    } else if let Some(o) = crate::actions::cdevents::outbox(session, &run.id).await?
+        && !o.pending.is_empty()
+    {
+        // What `[events]` would be sent now (a dry run sends nothing).
+        report.planned.push((
+            "[events]".into(),
+            o.pending
+                .iter()
+                .map(|id| format!("POST {} CDEvent {id}", o.sink))
+                .collect(),
+        ));
     }
     if run.status != RunStatus::Active {
         report.status = run.status;

@@ -285,3 +285,43 @@ async fn crashes_around_deliveries_lose_none_and_invent_none() {
     .unwrap();
     world.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_and_status_show_what_would_be_sent_and_send_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::build_with(&tmp.path().join("w"), world_options(Scenario::Good, 180.0))
+        .await
+        .unwrap();
+    let (dir, env) = (world.dir.clone(), world.env().clone());
+    let sink = format!(
+        "{}{}",
+        world.manifest.services["cdevents"],
+        shipcheck_sandbox::world::cdevents::PATH
+    );
+    tokio::task::spawn_blocking(move || {
+        let (code, _, err) = run(&dir, &env, &["start", "--by", "Demo Deployer"]);
+        assert_eq!(code, 0, "{err}");
+        let (_, out, err) = run(&dir, &env, &["next", "--dry-run"]);
+        assert!(
+            out.contains("[events] would run:") && out.contains(&format!("POST {sink} CDEvent ")),
+            "{out}\n{err}"
+        );
+        assert!(out.contains("/pipelinerun.started"), "{out}");
+        let (code, out, err) = run(&dir, &env, &["status"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains(&format!(
+                "CDEvents to {sink}: 0 of 1 delivered, 1 to send, 0 given up"
+            )),
+            "{out}"
+        );
+        assert!(out.contains("would send pipelinerun.started"), "{out}");
+        assert!(
+            record::read_cdevents(&dir).is_empty(),
+            "a dry run sent something"
+        );
+    })
+    .await
+    .unwrap();
+    world.shutdown().await;
+}
