@@ -51,11 +51,11 @@ pub(crate) fn validate(out: &mut Vec<Issue>, e: &EventsConfig) {
         ));
     }
     if let Some(s) = &e.source
-        && s.trim().is_empty()
+        && (s.trim().is_empty() || !s.chars().all(|c| c.is_ascii_graphic()))
     {
         out.push(Issue::value(
             "events.source",
-            "the events' source is empty",
+            "the events' source is empty or not a URI reference (spaces, control or non-ASCII characters)",
             "write a URI reference, like source = \"/shipcheck/maishapoa/production\", or remove the key",
         ));
     }
