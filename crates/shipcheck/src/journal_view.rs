@@ -81,6 +81,11 @@ pub fn line(e: &StoredEvent) -> Option<String> {
             state,
             error,
         } => format!("  ! GitHub deployment {deployment}: {state} not posted: {error}"),
+        Event::CdeventDelivered { id, .. } => format!(
+            "  ✓ CDEvent {} delivered",
+            id.split_once('/').map_or(id.as_str(), |(_, k)| k)
+        ),
+        Event::CdeventFailed { id, error } => format!("  ! CDEvent {id} not delivered: {error}"),
         Event::RunAborted { reason, by } => format!("run aborted by {by}: {reason}"),
         Event::RunSigned { by } => format!("run signed by {by}"),
         Event::RecordSshSigned { signature } => format!(

@@ -3,6 +3,7 @@
 //! `reconcile`: look at the world after a crash and say whether the effect already happened,
 //! so a resumed run never repeats it.
 
+pub mod cdevents;
 pub mod deployment_record;
 pub mod fly;
 pub(crate) mod gitflow;

@@ -113,6 +113,16 @@ impl Clients {
         Prometheus::new(cfg, &self.kit())
     }
 
+    /// The CDEvents sink of `[events]`.
+    pub fn sink(&self) -> Result<crate::clients::sink::Sink, ClientError> {
+        let cfg = self
+            .config
+            .events
+            .as_ref()
+            .ok_or_else(|| ClientError::not_configured("no [events] table in the config"))?;
+        crate::clients::sink::Sink::new(cfg, &self.kit())
+    }
+
     /// The Slack client of `[slack]`.
     pub fn slack(&self) -> Result<Slack, ClientError> {
         let cfg = self

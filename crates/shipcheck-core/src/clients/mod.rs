@@ -13,6 +13,7 @@ pub mod github;
 pub mod http;
 pub mod prometheus;
 pub mod sentry;
+pub mod sink;
 pub mod slack;
 pub mod ssh;
 

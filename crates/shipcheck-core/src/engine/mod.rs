@@ -12,12 +12,13 @@ pub use walk::{Need, StepOptions, StepReport};
 
 /// Signs the record of a completed run ([`crate::runs::Session::sign`]), then adds the
 /// statuses it calls for to GitHub's deployment record (`success` when it was not rolled
-/// back). Every front end signs through this.
+/// back) and sends the CDEvents not delivered yet (`pipelinerun.finished`). Every front end signs through this.
 pub async fn sign(
     session: &crate::runs::Session,
     run: &crate::journal::state::RunState,
     by: &str,
 ) -> Result<crate::journal::state::RunState, crate::runs::RunError> {
     let signed = session.sign(run, by).await?;
-    crate::actions::deployment_record::sync(session, &signed.id).await
+    let signed = crate::actions::deployment_record::sync(session, &signed.id).await?;
+    crate::actions::cdevents::sync_run(session, signed).await
 }

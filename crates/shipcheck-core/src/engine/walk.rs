@@ -83,7 +83,8 @@ pub async fn step(
         // A signed run may still owe GitHub's deployment record its last status (a crash
         // right after signing).
         if !opts.dry_run && run.status == RunStatus::Signed {
-            crate::actions::deployment_record::sync_run(session, run).await?;
+            let run = crate::actions::deployment_record::sync_run(session, run).await?;
+            crate::actions::cdevents::sync_run(session, run).await?;
         }
         return Ok(report);
     }
@@ -96,6 +97,18 @@ pub async fn step(
     // The statuses GitHub's deployment record is owed (one interrupted is finished first).
     if !opts.dry_run {
         run = crate::actions::deployment_record::sync_run(session, run).await?;
+        run = crate::actions::cdevents::sync_run(session, run).await?;
+    } else if let Some(o) = crate::actions::cdevents::outbox(session, &run.id).await?
+        && !o.pending.is_empty()
+    {
+        // What `[events]` would be sent now (a dry run sends nothing).
+        report.planned.push((
+            "[events]".into(),
+            o.pending
+                .iter()
+                .map(|id| format!("POST {} CDEvent {id}", o.sink))
+                .collect(),
+        ));
     }
     if run.status != RunStatus::Active {
         report.status = run.status;
@@ -240,6 +253,7 @@ pub async fn step(
     }
     if !opts.dry_run {
         run = crate::actions::deployment_record::sync_run(session, run).await?;
+        run = crate::actions::cdevents::sync_run(session, run).await?;
     }
     report.now_in = run.current_phase();
     report.status = run.status;

@@ -213,10 +213,14 @@ pub fn prometheus(data: &[u8]) {
 }
 
 /// The Slack webhook's answer (`ok` or a plain-text code) and the error readers every
-/// service's failures go through.
+/// service's failures go through, and the CDEvents sink's answers (`sink::judge`).
 pub fn slack(data: &[u8]) {
     let body = text(data);
     let _ = slack::read_answer(&body);
+    // The CDEvents sink's answers are judged by the same error readers.
+    for status in [200, 202, 302, 400, 429, 503] {
+        let _ = crate::clients::sink::judge(status, &body, None, Some(&body));
+    }
     error_readers(&body);
 }
 

@@ -268,6 +268,38 @@ pub struct RunState {
     /// The statuses shipcheck posted to the release's GitHub deployment, one per state.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deployment_statuses: Vec<DeploymentStatus>,
+    /// What became of the CDEvents sent to `[events] sink`.
+    #[serde(default, skip_serializing_if = "CdeventsRecord::is_empty")]
+    pub cdevents: CdeventsRecord,
+}
+
+/// The CDEvents delivered to `[events] sink` and the failures, as the journal tells them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CdeventsRecord {
+    /// The ids the sink accepted, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivered: Vec<String>,
+    /// Each id's failed sends (each error), for those with any.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub failures: std::collections::BTreeMap<String, Vec<String>>,
+    /// When the last failure was journaled (the sink rests after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure_at: Option<Timestamp>,
+}
+
+impl CdeventsRecord {
+    /// Nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        self.delivered.is_empty() && self.failures.is_empty()
+    }
+    /// Whether the sink accepted `id`.
+    pub fn is_delivered(&self, id: &str) -> bool {
+        self.delivered.iter().any(|d| d == id)
+    }
+    /// How many sends of `id` failed.
+    pub fn failures_of(&self, id: &str) -> usize {
+        self.failures.get(id).map_or(0, Vec::len)
+    }
 }
 
 /// A journal that cannot be read as a run.
@@ -353,6 +385,7 @@ impl RunState {
             anchors: Vec::new(),
             ssh_signatures: Vec::new(),
             deployment_statuses: Vec::new(),
+            cdevents: CdeventsRecord::default(),
             config_text: config.clone(),
         };
         // A journal that verifies always loads: an event that cannot be applied (written by a
@@ -659,6 +692,19 @@ impl RunState {
                     })?;
                 d.in_flight = false;
                 d.errors.push(error.clone());
+            }
+            Event::CdeventDelivered { id, .. } => {
+                if !self.cdevents.is_delivered(id) {
+                    self.cdevents.delivered.push(id.clone());
+                }
+            }
+            Event::CdeventFailed { id, error } => {
+                self.cdevents
+                    .failures
+                    .entry(id.clone())
+                    .or_default()
+                    .push(error.clone());
+                self.cdevents.last_failure_at = Some(e.at);
             }
             Event::ConfigAccepted { digest, config, .. } => {
                 self.config_digest.clone_from(digest);

@@ -351,6 +351,23 @@ pub enum Event {
         /// What went wrong.
         error: String,
     },
+    /// A CDEvent derived from the journal was accepted by `[events] sink` (a 2xx answer).
+    /// Written after the POST: a crash before it sends the same event again (same id, same
+    /// content), which is how delivery is at least once.
+    CdeventDelivered {
+        /// The CDEvent's id (`RUN/KEY`, see `report::cdevents`).
+        id: String,
+        /// The sink's HTTP status.
+        status: u16,
+    },
+    /// Sending a CDEvent failed after its bounded retries (tried again at a later step, at
+    /// most `actions::cdevents::MAX_FAILURES` times in all).
+    CdeventFailed {
+        /// The CDEvent's id.
+        id: String,
+        /// What went wrong (each attempt).
+        error: String,
+    },
     /// The rollback was verified like a deploy (or could not be).
     RollbackVerified {
         /// Healthy again.
@@ -403,6 +420,8 @@ impl Event {
             Event::DeploymentStatusStarted { .. } => "deployment_status_started",
             Event::DeploymentStatusPosted { .. } => "deployment_status_posted",
             Event::DeploymentStatusFailed { .. } => "deployment_status_failed",
+            Event::CdeventDelivered { .. } => "cdevent_delivered",
+            Event::CdeventFailed { .. } => "cdevent_failed",
         }
     }
 }

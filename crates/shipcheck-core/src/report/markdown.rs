@@ -139,10 +139,10 @@ pub fn render(run: &RunState, tz: &str) -> String {
     if !markers.is_empty() {
         let _ = writeln!(out, "\n---\n\n## Markers\n");
         for m in &markers {
-            let service = if m.service == "github" {
-                "GitHub"
-            } else {
-                "Sentry"
+            let service = match m.service {
+                "github" => "GitHub",
+                "cdevents" => "CDEvent",
+                _ => "Sentry",
             };
             let _ = writeln!(out, "- {service} {}: {} — {}", m.target, m.what, m.outcome);
         }

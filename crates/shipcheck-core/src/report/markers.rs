@@ -1,5 +1,5 @@
-//! The markers a run wrote in other services — the statuses of GitHub's deployment record
-//! and Sentry's release deploys — as the record lists them ("Markers" in Markdown,
+//! The markers a run wrote in other services — the statuses of GitHub's deployment record,
+//! Sentry's release deploys and the CDEvents sent to `[events] sink` — as the record lists them ("Markers" in Markdown,
 //! `markers` in JSON).
 
 use serde::Serialize;
@@ -10,7 +10,7 @@ use crate::model::checklist::ActionSpec;
 /// One marker.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Marker {
-    /// `github` or `sentry`.
+    /// `github`, `sentry` or `cdevents`.
     pub service: &'static str,
     /// What it marks (`deployment 2210000001`, `release 3f2a… deploy of internal-api`).
     pub target: String,
@@ -84,5 +84,45 @@ pub fn markers(run: &RunState) -> Vec<Marker> {
             });
         }
     }
+    cdevents(run, &mut out);
     out
+}
+
+/// One marker per CDEvent the journal says something about: delivered, or failed (and
+/// whether it is given up).
+fn cdevents(run: &RunState, out: &mut Vec<Marker>) {
+    let short = |id: &str| id.split_once('/').map_or(id, |(_, k)| k).to_string();
+    let c = &run.cdevents;
+    for id in &c.delivered {
+        let tries = c.failures_of(id);
+        out.push(Marker {
+            service: "cdevents",
+            target: short(id),
+            what: "to [events] sink".into(),
+            outcome: if tries == 0 {
+                "delivered".into()
+            } else {
+                format!("delivered after {tries} failed send(s)")
+            },
+        });
+    }
+    for (id, errors) in &c.failures {
+        if c.is_delivered(id) {
+            continue;
+        }
+        let last = errors.last().map(String::as_str).unwrap_or_default();
+        out.push(Marker {
+            service: "cdevents",
+            target: short(id),
+            what: "to [events] sink".into(),
+            outcome: if errors.len() >= crate::report::cdevents::MAX_FAILURES {
+                format!("failed {} times, given up: {last}", errors.len())
+            } else {
+                format!(
+                    "failed ({} so far; sent again at a later step): {last}",
+                    errors.len()
+                )
+            },
+        });
+    }
 }

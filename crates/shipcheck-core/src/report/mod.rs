@@ -2,6 +2,7 @@
 //! versioned JSON ([`json`]) and JUnit XML with one testcase per item ([`junit`]). The
 //! success criteria of the seed are computed in [`criteria`].
 
+pub mod cdevents;
 pub mod criteria;
 pub mod dora;
 pub mod json;

@@ -150,6 +150,7 @@ pub fn run(settled: &[(&str, ItemState, Value, &str)]) -> RunState {
         anchors: Vec::new(),
         ssh_signatures: Vec::new(),
         deployment_statuses: Vec::new(),
+        cdevents: Default::default(),
         config_text: None,
     };
     // What the settled items recorded, as the fold reads it from their evidence.

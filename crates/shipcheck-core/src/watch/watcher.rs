@@ -143,7 +143,8 @@ pub async fn watch(
     };
     // What a crash left half done (a rollback in flight) is finished before anything else.
     let run = crate::incidents::resume::finish_interrupted(session, run_id, &ask).await?;
-    crate::actions::deployment_record::sync_run(session, run).await?;
+    let run = crate::actions::deployment_record::sync_run(session, run).await?;
+    crate::actions::cdevents::sync_run(session, run).await?;
     let mut ticks = 0;
     for _ in 0..8 {
         let run = session.load(run_id).await?;
@@ -358,7 +359,8 @@ async fn run_leg(
                 .await?;
             ask.observer.on_watch(&WatchEvent::Tick(tick));
             // An incident or a rollback of this interval changes GitHub's deployment record.
-            crate::actions::deployment_record::sync_run(session, after).await?;
+            let after = crate::actions::deployment_record::sync_run(session, after).await?;
+            crate::actions::cdevents::sync_run(session, after).await?;
             recorded += 1;
             next = k + 1;
             if k >= of {

@@ -143,6 +143,11 @@ pub fn render(m: &Manifest, project: &str, flyctl: &[String], monitor: &[String]
         q(&m.services["prometheus"]),
         q(super::ENV_PROMETHEUS)
     ));
+    t.push_str(&format!(
+        "# The run's life as CDEvents, to the world's sink.\n[events]\nsink = {}\ntoken_env = {}\n\n",
+        q(&format!("{}{}", m.services["cdevents"], super::cdevents::PATH)),
+        q(super::ENV_EVENTS)
+    ));
     match &m.postgres {
         PgStatus::Ready { .. } => t.push_str(&format!(
             "[database]\nurl_env = {}\nstaging_url_env = {}\n\n",

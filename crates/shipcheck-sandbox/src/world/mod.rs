@@ -17,7 +17,7 @@
 //!   the Fly stand-in and moves the jobs along;
 //! - a Sentry stand-in ([`sentry`]) counting the apps' real 5xx answers, a Prometheus
 //!   stand-in ([`prometheus`]) answering from the apps' real latencies, and a Slack receiver
-//!   ([`slack`]);
+//!   ([`slack`]), and a CDEvents sink ([`cdevents`]) recording every event it receives;
 //! - PostgreSQL databases when a server answers at 127.0.0.1:5432 ([`postgres`]);
 //!
 //! and writes `shipcheck.toml` ([`config`]) pointing at all of it, `env.sh` with the token
@@ -25,6 +25,7 @@
 //! config's `[clock]`: a scaled clock every process agrees on.
 
 pub mod apps;
+pub mod cdevents;
 pub mod config;
 mod fleet;
 pub mod github;
@@ -159,6 +160,9 @@ pub struct WorldOptions {
     /// or [`ONSET_ENV`]). Tests that stop and resume a walk many times give the walk more time
     /// before the fault, so it shows in the watch as in the uninterrupted run.
     pub bad_onset_s: Option<u64>,
+    /// The CDEvents sink answers the first POST of each event `503` after recording it (a
+    /// receiver whose answer was lost): every event arrives twice.
+    pub flaky_sink: bool,
     /// Extra `key = value` lines for the world's `[monitor]` table (a test that must not
     /// judge the loaded machine's own slowness, say `latency_min_increase = "5s"`).
     pub monitor_settings: Vec<String>,
@@ -177,6 +181,7 @@ impl Default for WorldOptions {
             project: "maishapoa".into(),
             secrets: None,
             bad_onset_s: None,
+            flaky_sink: false,
             monitor_settings: Vec::new(),
         }
     }
@@ -218,6 +223,9 @@ pub struct Secrets {
     pub prometheus: String,
     /// The Slack webhook path's secret part.
     pub slack: String,
+    /// The CDEvents sink's bearer token.
+    #[serde(default)]
+    pub events: String,
 }
 
 /// Names of the environment variables the world's config reads secrets from.
@@ -228,6 +236,8 @@ pub const ENV_SENTRY: &str = "SHIPCHECK_DEMO_SENTRY_TOKEN";
 pub const ENV_PROMETHEUS: &str = "SHIPCHECK_DEMO_PROMETHEUS_TOKEN";
 /// The Slack webhook URL's.
 pub const ENV_SLACK: &str = "SHIPCHECK_DEMO_SLACK_WEBHOOK_URL";
+/// The CDEvents sink token's.
+pub const ENV_EVENTS: &str = "SHIPCHECK_DEMO_EVENTS_TOKEN";
 /// The production database URL's.
 pub const ENV_DATABASE: &str = "SHIPCHECK_DEMO_DATABASE_URL";
 /// The staging database URL's.
@@ -248,7 +258,7 @@ pub struct Manifest {
     pub origin: PathBuf,
     /// The Fly stand-in's state directory.
     pub fly_state: PathBuf,
-    /// Base URLs of the stand-ins: `github`, `sentry`, `prometheus`, `slack`.
+    /// Base URLs of the stand-ins: `github`, `sentry`, `prometheus`, `slack`, `cdevents`.
     pub services: BTreeMap<String, String>,
     /// Each app's base URL, by Fly app name.
     pub apps: BTreeMap<String, String>,
@@ -274,6 +284,8 @@ pub(crate) struct Shared {
     pub slack: Mutex<Vec<SlackMessage>>,
     pub recorder: record::Recorder,
     pub echo_slack: bool,
+    pub flaky_sink: bool,
+    pub sink_seen: Mutex<Vec<String>>,
     pub http: reqwest::Client,
     pub repo: repo::RepoInfo,
     pub stop: tokio::sync::watch::Sender<bool>,
@@ -358,6 +370,7 @@ impl World {
             sentry: format!("sntrys_demo{}", token_suffix(since, 2)),
             prometheus: format!("fm2_demo{}", token_suffix(since, 3)),
             slack: format!("demo{}", token_suffix(since, 4)),
+            events: format!("cde_demo{}", token_suffix(since, 5)),
         });
         let fly_dir = dir.join("fly");
         let apps = apps::Apps::new(&options.project);
@@ -382,6 +395,8 @@ impl World {
             slack: Mutex::new(Vec::new()),
             recorder: record::Recorder::new(&world_dir),
             echo_slack: options.echo_slack,
+            flaky_sink: options.flaky_sink,
+            sink_seen: Mutex::new(Vec::new()),
             http: shipcheck_core::clients::http::client(Duration::from_secs(5)),
             repo,
             stop,
@@ -397,6 +412,7 @@ impl World {
             ("sentry", sentry::router(shared.clone())),
             ("prometheus", prometheus::router(shared.clone())),
             ("slack", slack::router(shared.clone())),
+            ("cdevents", cdevents::router(shared.clone())),
         ] {
             let (url, task) = serve::spawn(router, shared.stop.subscribe()).await?;
             services.insert(name.to_string(), url);
@@ -414,6 +430,7 @@ impl World {
         env.insert(ENV_GITHUB.to_string(), secrets.github.clone());
         env.insert(ENV_SENTRY.to_string(), secrets.sentry.clone());
         env.insert(ENV_PROMETHEUS.to_string(), secrets.prometheus.clone());
+        env.insert(ENV_EVENTS.to_string(), secrets.events.clone());
         env.insert(
             ENV_SLACK.to_string(),
             format!(
@@ -499,6 +516,11 @@ impl World {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .snapshots()
+    }
+
+    /// The POSTs the CDEvents sink received, oldest first.
+    pub fn cdevents(&self) -> Vec<cdevents::ReceivedEvent> {
+        record::read_cdevents(&self.dir)
     }
 
     /// The statuses the GitHub stand-in's deployments received, oldest first.

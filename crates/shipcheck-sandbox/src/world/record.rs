@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// One request a stand-in answered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordedRequest {
-    /// `github`, `sentry`, `prometheus` or `slack`.
+    /// `github`, `sentry`, `prometheus`, `slack` or `cdevents`.
     pub service: String,
     /// GET, POST, …
     pub method: String,
@@ -40,6 +40,7 @@ pub struct SlackMessage {
 pub(crate) struct Recorder {
     path: PathBuf,
     slack_path: PathBuf,
+    cdevents_path: PathBuf,
     seen: Mutex<Vec<RecordedRequest>>,
 }
 
@@ -48,6 +49,7 @@ impl Recorder {
         Recorder {
             path: dir.join("requests.jsonl"),
             slack_path: dir.join("slack.jsonl"),
+            cdevents_path: dir.join("cdevents.jsonl"),
             seen: Mutex::new(Vec::new()),
         }
     }
@@ -74,6 +76,10 @@ impl Recorder {
 
     pub fn slack(&self, m: &SlackMessage) {
         append(&self.slack_path, m);
+    }
+
+    pub fn cdevent(&self, e: &super::cdevents::ReceivedEvent) {
+        append(&self.cdevents_path, e);
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -103,6 +109,11 @@ pub fn read_requests(world_dir: &Path) -> Vec<RecordedRequest> {
 /// The Slack messages recorded in a world directory.
 pub fn read_slack(world_dir: &Path) -> Vec<SlackMessage> {
     read_lines(&world_dir.join("world").join("slack.jsonl"))
+}
+
+/// The POSTs the CDEvents sink received in a world directory, in order.
+pub fn read_cdevents(world_dir: &Path) -> Vec<super::cdevents::ReceivedEvent> {
+    read_lines(&world_dir.join("world").join("cdevents.jsonl"))
 }
 
 fn read_lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Vec<T> {

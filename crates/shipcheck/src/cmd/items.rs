@@ -120,6 +120,8 @@ pub async fn abort(g: &Global, reason: &str, who: &Who) -> Result<u8, CliError> 
     let run = session.open_run(who.run.as_deref(), &who.env).await?;
     let by = context::actor(&session, &who.by).await?;
     let run = session.abort(&run, reason, &by).await?;
+    // The run's CDEvents not delivered yet (`pipelinerun.finished`, outcome failure).
+    let run = shipcheck_core::actions::cdevents::sync_run(&session, run).await?;
     done(
         g,
         "abort",

@@ -131,6 +131,8 @@ pub async fn run(g: &Global) -> Result<u8, CliError> {
             RunStatus::Signed => {
                 // A crash right after signing may have left GitHub's last status unposted.
                 shipcheck_core::actions::deployment_record::sync(&session, &run.id).await?;
+                // … and CDEvents not delivered yet.
+                shipcheck_core::actions::cdevents::sync(&session, &run.id).await?;
                 return Ok(0);
             }
             RunStatus::Aborted => return Ok(1),

@@ -63,6 +63,24 @@ pub async fn status(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
             }
         }
     }
+    if let Some(o) = shipcheck_core::actions::cdevents::outbox(&session, &run.id).await? {
+        say!(
+            "\nCDEvents to {}: {} of {} delivered, {} to send, {} given up",
+            o.sink,
+            o.delivered.len(),
+            o.events.len(),
+            o.pending.len(),
+            o.given_up.len()
+        );
+        for id in &o.pending {
+            let key = id.split_once('/').map_or(id.as_str(), |(_, k)| k);
+            say!("  would send {key}");
+        }
+        for (id, error) in &o.given_up {
+            let key = id.split_once('/').map_or(id.as_str(), |(_, k)| k);
+            say!("  ✗ {key}: {error}");
+        }
+    }
     Ok(0)
 }
 

@@ -98,7 +98,7 @@ describe!(RunReport {
 } omittable [anomalies]);
 
 describe!(Marker {
-    service: &'static str => json!({"enum": ["github", "sentry"]}),
+    service: &'static str => json!({"enum": ["github", "sentry", "cdevents"]}),
     target: String,
     what: String,
     outcome: String,

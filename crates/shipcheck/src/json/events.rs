@@ -205,6 +205,8 @@ fn variants() -> Vec<Value> {
         DeploymentStatusStarted { deployment: i64, state: String, intent: String },
         DeploymentStatusPosted { deployment: i64, state: String, status_id: i64, description: String },
         DeploymentStatusFailed { deployment: i64, state: String, error: String },
+        CdeventDelivered { id: String, status: u16 },
+        CdeventFailed { id: String, error: String },
     ]
 }
 

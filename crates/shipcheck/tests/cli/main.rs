@@ -13,6 +13,7 @@ mod support;
 
 mod actions;
 mod browser;
+mod cdevents;
 mod ci;
 mod config_errors;
 mod config_schema;

@@ -5,12 +5,15 @@
 //! `maxItems`, `enum`, `const`, `anyOf`, `minimum`, and `format: date-time`; and for the
 //! draft-7 schema of `shipcheck.toml` (docs/schemas/shipcheck.schema.json) also `$ref` into
 //! the root's `definitions`, `allOf`, `oneOf` (exactly one), `maximum`, `pattern` and
-//! `default` (an annotation). A keyword it does not know fails the validation, so the
-//! schemas cannot outgrow it unnoticed.
+//! `default` (an annotation); and for the CDEvents spec's schemas (fixtures/cdevents, draft
+//! 2020-12) `minLength`, `format: uri` and `uri-reference`, `contentEncoding` (an
+//! annotation) and `$ref` to another file, relative to the `$id` ([`load_inlined`] puts the
+//! file in its place). A keyword it does not know fails the validation, so the schemas cannot
+//! outgrow it unnoticed.
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -22,6 +25,83 @@ pub fn schema_of(kind: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("no schema for document {kind:?} ({}): {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A schema file with every `$ref` to another file replaced by that file (as `allOf`, the
+/// meaning of a `$ref` beside other keywords in draft 2020-12). A relative reference is
+/// resolved against the enclosing `$id`, as the draft says; the file is the reference plus
+/// `.json` beside the referring file, and its own `$id` must be the resolved URI.
+pub fn load_inlined(path: &Path) -> Value {
+    let v = read_json(path);
+    let base = v["$id"].as_str().unwrap_or_default().to_string();
+    inline(v, path.parent().unwrap_or(Path::new(".")), &base, 0)
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `reference` resolved against `base` (RFC 3986 for a relative path: the base's last
+/// segment replaced).
+fn resolve(base: &str, reference: &str) -> String {
+    match base.rfind('/') {
+        Some(i) => format!("{}{reference}", &base[..=i]),
+        None => reference.to_string(),
+    }
+}
+
+fn inline(v: Value, dir: &Path, base: &str, depth: usize) -> Value {
+    assert!(
+        depth < 16,
+        "$ref nested too deep (a cycle?) under {}",
+        dir.display()
+    );
+    match v {
+        Value::Object(mut m) => {
+            let base = m
+                .get("$id")
+                .and_then(Value::as_str)
+                .unwrap_or(base)
+                .to_string();
+            if let Some(Value::String(r)) = m.get("$ref").cloned()
+                && !r.starts_with('#')
+            {
+                let uri = resolve(&base, &r);
+                let file = dir.join(format!("{r}.json"));
+                let target = read_json(&file);
+                assert_eq!(
+                    target["$id"].as_str(),
+                    Some(uri.as_str()),
+                    "{} is not the schema {uri} that $ref {r:?} names",
+                    file.display()
+                );
+                let target = inline(
+                    target,
+                    file.parent().unwrap_or(Path::new(".")),
+                    &uri,
+                    depth + 1,
+                );
+                m.remove("$ref");
+                match m.get_mut("allOf").and_then(Value::as_array_mut) {
+                    Some(all) => all.push(target),
+                    None => {
+                        m.insert("allOf".into(), Value::Array(vec![target]));
+                    }
+                }
+            }
+            Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k, inline(v, dir, &base, depth)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => {
+            Value::Array(a.into_iter().map(|v| inline(v, dir, base, depth)).collect())
+        }
+        other => other,
+    }
 }
 
 /// Panics (naming every violation) unless `doc` is a valid document of the kind it says.
@@ -70,7 +150,15 @@ fn check(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut V
     };
     for (keyword, arg) in s {
         match keyword.as_str() {
-            "$schema" | "$id" | "title" | "description" | "default" | "definitions" => {}
+            "$schema" | "$id" | "title" | "description" | "default" | "definitions"
+            | "contentEncoding" => {}
+            "minLength" => {
+                if let (Some(n), Some(t)) = (arg.as_u64(), value.as_str())
+                    && (t.chars().count() as u64) < n
+                {
+                    errors.push(format!("{path}: {t:?} is shorter than {n}"));
+                }
+            }
             "$ref" => match arg
                 .as_str()
                 .and_then(|r| r.strip_prefix("#/definitions/"))
@@ -144,11 +232,30 @@ fn check(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut V
                 }
             }
             "format" => {
-                if arg == "date-time"
-                    && let Some(t) = value.as_str()
-                    && t.parse::<jiff::Timestamp>().is_err()
-                {
-                    errors.push(format!("{path}: {t:?} is not an RFC 3339 time"));
+                if let Some(t) = value.as_str() {
+                    let bad_char = t.chars().any(|c| c.is_whitespace() || c.is_control());
+                    // RFC 3986: an absolute URI starts with `scheme:`.
+                    let scheme = t.split_once(':').is_some_and(|(sch, _)| {
+                        sch.starts_with(|c: char| c.is_ascii_alphabetic())
+                            && sch
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+                    });
+                    match arg.as_str() {
+                        Some("date-time") if t.parse::<jiff::Timestamp>().is_err() => {
+                            errors.push(format!("{path}: {t:?} is not an RFC 3339 time"))
+                        }
+                        Some("uri") if bad_char || !scheme => {
+                            errors.push(format!("{path}: {t:?} is not an absolute URI"))
+                        }
+                        Some("uri-reference") if bad_char || t.is_empty() => {
+                            errors.push(format!("{path}: {t:?} is not a URI reference"))
+                        }
+                        Some("date-time" | "uri" | "uri-reference") => {}
+                        _ => {
+                            errors.push(format!("{path}: the validator does not know format {arg}"))
+                        }
+                    }
                 }
             }
             "anyOf" => {
@@ -315,7 +422,51 @@ mod tests {
         }
         let stamp = json!({"type": "string", "format": "date-time"});
         assert!(!validate(&stamp, &json!("yesterday")).is_empty());
-        assert!(validate(&stamp, &json!("2026-11-25T11:00:00Z")).is_empty());
+        assert!(validate(&stamp, &json!("2026-11-25T11:00:00Z")).is_empty()); // What the CDEvents schemas use.
+        let s = json!({"type": "string", "minLength": 1, "format": "uri-reference", "contentEncoding": "base64"});
+        assert!(validate(&s, &json!("/shipcheck/app/production")).is_empty());
+        assert!(!validate(&s, &json!("")).is_empty());
+        assert!(!validate(&s, &json!("a b")).is_empty());
+        let uri = json!({"format": "uri"});
+        assert!(validate(&uri, &json!("https://cdevents.dev/x")).is_empty());
+        assert!(!validate(&uri, &json!("/relative")).is_empty());
+    }
+
+    #[test]
+    fn a_relative_ref_is_the_file_its_id_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("links")).unwrap();
+        let w = |p: &str, v: Value| std::fs::write(dir.path().join(p), v.to_string()).unwrap();
+        w(
+            "event.json",
+            json!({"$id": "https://x.dev/s/event", "properties": {
+            "links": {"$ref": "links/list"}}}),
+        );
+        w(
+            "links/list.json",
+            json!({"$id": "https://x.dev/s/links/list", "type": "array",
+            "items": {"type": "object", "$ref": "one"}}),
+        );
+        w(
+            "links/one.json",
+            json!({"$id": "https://x.dev/s/links/one", "required": ["linkType"],
+            "properties": {"linkType": {"enum": ["END"]}}, "additionalProperties": false}),
+        );
+        let schema = load_inlined(&dir.path().join("event.json"));
+        assert!(validate(&schema, &json!({"links": [{"linkType": "END"}]})).is_empty());
+        let errors = validate(&schema, &json!({"links": [{"linkType": "START", "x": 1}]}));
+        assert!(
+            errors.iter().any(|e| e.contains("not one of")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains("x is not in the schema")),
+            "{errors:?}"
+        );
+        // A file whose $id is not what the reference resolves to is refused.
+        w("links/one.json", json!({"$id": "https://x.dev/s/other"}));
+        let r = std::panic::catch_unwind(|| load_inlined(&dir.path().join("event.json")));
+        assert!(r.is_err());
     }
 
     #[test]

@@ -23,6 +23,7 @@ const GITHUB: &str = "ghp_PLANTEDgh7Q2mXw9LkP4vR8sT1uY6zA3bC5dE";
 const SENTRY: &str = "sntrys_PLANTEDsn4Jd8Kq2Wm6Zx9Pv3Rt7Ny1Lb5Hc";
 const PROMETHEUS: &str = "fm2_PLANTEDpr8Hn3Vb6Mc1Xz5Lk9Jg2Df4Sa7Qw";
 const SLACK: &str = "PLANTEDsl5Tg9Yh3Uj7Ik1Ol6Pz2Xc8Vb4Nm";
+const EVENTS: &str = "cde_PLANTEDev3Wq7Er1Ty5Ui9Op2As6Df";
 const FLY: &str = "FlyV1 fm2_PLANTEDfly3Kd7Lf1Mg5Nh9Pj2Qk6Rl";
 const DATABASE: &str = "postgres://deploy:PLANTEDpgW0rd8Xq2Zr5@db.internal:5432/maishapoa";
 /// Wrong values for the error paths: each integration refuses them.
@@ -38,6 +39,7 @@ fn planted() -> Vec<&'static str> {
         SENTRY,
         PROMETHEUS,
         SLACK,
+        EVENTS,
         "PLANTEDfly3Kd7Lf1Mg5Nh9Pj2Qk6Rl",
         "PLANTEDpgW0rd8Xq2Zr5",
         WRONG_GITHUB,
@@ -130,6 +132,7 @@ async fn planted_secrets_appear_nowhere() {
                 sentry: SENTRY.into(),
                 prometheus: PROMETHEUS.into(),
                 slack: SLACK.into(),
+                events: EVENTS.into(),
             }),
             ..WorldOptions::default()
         },

@@ -319,6 +319,9 @@ impl crate::model::config::Config {
         if let Some(p) = &self.prometheus {
             out.extend(p.token_env.clone());
         }
+        if let Some(e) = &self.events {
+            out.extend(e.token_env.clone());
+        }
         if let Some(d) = &self.database {
             out.push(d.url_env.clone());
             out.push(d.staging_url_env.clone());

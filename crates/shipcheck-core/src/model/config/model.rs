@@ -61,6 +61,9 @@ pub struct Config {
     /// `[prometheus]`: absent → the Prometheus items are manual.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<crate::model::config::integrations::PrometheusConfig>,
+    /// `[events]`: absent → no CDEvents are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<crate::model::config::events::EventsConfig>,
     /// `[database]`: absent → the PostgreSQL items are manual.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<crate::model::config::integrations::DatabaseConfig>,

@@ -203,6 +203,9 @@ pub(crate) fn validate(config: &Config) -> Vec<Issue> {
             ));
         }
     }
+    if let Some(e) = &config.events {
+        crate::model::config::events::validate(&mut out, e);
+    }
     if let Some(s) = &config.sentry {
         let w = s.watch_window.get();
         if w < std::time::Duration::from_secs(60) || w > std::time::Duration::from_secs(3600) {
@@ -356,7 +359,7 @@ fn status_issue(path: &str, status: u16) -> Issue {
     )
 }
 
-fn http_url(out: &mut Vec<Issue>, path: &str, url: &str, example: &str) {
+pub(crate) fn http_url(out: &mut Vec<Issue>, path: &str, url: &str, example: &str) {
     let problem = match reqwest::Url::parse(url) {
         Err(e) => Some(format!("{url:?} is not a URL ({e})")),
         Ok(u) if !matches!(u.scheme(), "http" | "https") => Some(format!(
