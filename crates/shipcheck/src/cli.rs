@@ -208,6 +208,15 @@ pub enum Command {
         /// Environment [default: production].
         #[arg(long, default_value = "production")]
         env: String,
+        /// Send the run's CDEvents that `[events] sink` has not accepted yet — those given up
+        /// after three failures too — now, each answer journaled, then list the journal. For a
+        /// run signed or aborted while the sink was down (nothing walks it again). Exit code 3
+        /// when some are still not delivered.
+        #[arg(long)]
+        send: bool,
+        /// With --send: show the POSTs it would make (sink, event ids and types); send nothing.
+        #[arg(long, requires = "send")]
+        dry_run: bool,
     },
     /// Re-judge a run's recorded watches with another policy: what it would have done
     /// (incidents and when, rollback or not, the rollback's verification, the verdict) next to

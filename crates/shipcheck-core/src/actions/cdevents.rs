@@ -90,6 +90,18 @@ pub async fn sync_run(session: &Session, run: RunState) -> Result<RunState, RunE
 
 /// Sends the run's CDEvents not delivered yet, each recorded after its answer.
 pub async fn sync(session: &Session, run_id: &str) -> Result<RunState, RunError> {
+    deliver(session, run_id, false).await
+}
+
+/// What a person asks for with `shipcheck events --send`: every CDEvent of the run the sink
+/// has not accepted, now — those given up after [`MAX_FAILURES`] failures too, and without
+/// the [`REST`] after a failure. For a run signed (or aborted) while the sink was down, which
+/// nothing walks again. Each answer is journaled as in [`sync`]; the first failure stops.
+pub async fn send_owed(session: &Session, run_id: &str) -> Result<RunState, RunError> {
+    deliver(session, run_id, true).await
+}
+
+async fn deliver(session: &Session, run_id: &str, asked: bool) -> Result<RunState, RunError> {
     let journal = session.store.events(run_id).await?;
     let mut run = RunState::fold(&journal)?;
     if session.loaded.config.events.is_none() {
@@ -97,11 +109,18 @@ pub async fn sync(session: &Session, run_id: &str) -> Result<RunState, RunError>
     }
     let ctx = Context::of(&session.loaded.config, &run.id, &run.env);
     let all = derive(&run.id, &journal, &ctx);
-    let todo: Vec<CdEvent> = pending(&run, &all).into_iter().cloned().collect();
+    let todo: Vec<CdEvent> = if asked {
+        all.iter()
+            .filter(|e| !run.cdevents.is_delivered(&e.id))
+            .cloned()
+            .collect()
+    } else {
+        pending(&run, &all).into_iter().cloned().collect()
+    };
     if todo.is_empty() {
         return Ok(run);
     }
-    if let Some(at) = run.cdevents.last_failure_at {
+    if let Some(at) = run.cdevents.last_failure_at.filter(|_| !asked) {
         let rest = jiff::SignedDuration::try_from(REST).unwrap_or_default();
         if session.clock.now() < at + rest {
             return Ok(run);

@@ -143,3 +143,41 @@ async fn a_missing_token_is_a_recorded_failure() {
         "{errors:?}"
     );
 }
+
+#[tokio::test]
+async fn a_person_sends_what_was_given_up_or_resting_once_the_sink_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = up.clone();
+    let server = Server::start(move |_| {
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            Reply::new(202, "")
+        } else {
+            Reply::json(503, "{\"message\":\"down\"}")
+        }
+    });
+    let c = clock();
+    let s = session(dir.path(), &server.url("/in"), &c).await;
+    let run = start(&s).await;
+    let id = format!("{}/pipelinerun.started", run.id);
+    for _ in 0..MAX_FAILURES {
+        sync(&s, &run.id).await.unwrap();
+        c.advance(REST + Duration::from_secs(1));
+    }
+    // Given up: the walk's sync leaves it; asked while the sink is still down, one more
+    // failure is recorded and nothing is lost.
+    let after = send_owed(&s, &run.id).await.unwrap();
+    assert_eq!(after.cdevents.failures_of(&id), MAX_FAILURES + 1);
+    assert!(!after.cdevents.is_delivered(&id));
+    // The sink is back: asked right after a failure (no rest), it is delivered, once.
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    sync(&s, &run.id).await.unwrap();
+    assert!(!s.load(&run.id).await.unwrap().cdevents.is_delivered(&id));
+    let after = send_owed(&s, &run.id).await.unwrap();
+    assert!(after.cdevents.is_delivered(&id));
+    let sent = server.requests();
+    send_owed(&s, &run.id).await.unwrap();
+    assert_eq!(server.requests(), sent, "nothing owed: nothing sent");
+    let o = outbox(&s, &run.id).await.unwrap().unwrap();
+    assert!(o.pending.is_empty() && o.given_up.is_empty(), "{o:?}");
+}

@@ -81,7 +81,13 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
         Command::Replay { run, policy, env } => {
             replay::run(g, run.as_deref(), policy.as_deref(), &env).await
         }
-        Command::Events { run, env } => show::events(g, run.as_deref(), &env).await,
+        Command::Events {
+            run,
+            env,
+            send: true,
+            dry_run,
+        } => show::send_events(g, run.as_deref(), &env, dry_run).await,
+        Command::Events { run, env, .. } => show::events(g, run.as_deref(), &env).await,
         Command::Report {
             run,
             format,

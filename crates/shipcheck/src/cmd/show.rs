@@ -289,6 +289,115 @@ pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliE
 }
 
 /// `shipcheck events`: the run's journal, one line per event.
+/// `shipcheck events --send`: the run's CDEvents the sink has not accepted, sent now (given-up
+/// ones too; no rest after a failure), each answer journaled. Exit 3 when some are still owed.
+pub async fn send_events(
+    g: &Global,
+    run: Option<&str>,
+    env: &str,
+    dry_run: bool,
+) -> Result<u8, CliError> {
+    use shipcheck_core::actions::cdevents;
+    let session = context::session(g).await?;
+    let run = session.resolve(run, env).await?;
+    let Some(before) = cdevents::outbox(&session, &run.id).await? else {
+        return Err(CliError::Usage(format!(
+            "{}: no [events] table: there is no sink to send CDEvents to (add `[events] sink = \"https://…\"`; docs/events.md)",
+            session.loaded.path.display()
+        )));
+    };
+    let owed: Vec<&shipcheck_core::report::cdevents::CdEvent> = before
+        .events
+        .iter()
+        .filter(|e| !before.delivered.contains(&e.id))
+        .collect();
+    let to_send: Vec<String> = owed.iter().map(|e| e.id.clone()).collect();
+    let (delivered, still_owed) = if dry_run || owed.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let after = cdevents::send_owed(&session, &run.id).await?;
+        let delivered: Vec<String> = to_send
+            .iter()
+            .filter(|id| after.cdevents.is_delivered(id))
+            .cloned()
+            .collect();
+        let still: Vec<docs::OwedEvent> = to_send
+            .iter()
+            .filter(|id| !after.cdevents.is_delivered(id))
+            .map(|id| docs::OwedEvent {
+                id: id.clone(),
+                error: after
+                    .cdevents
+                    .failures
+                    .get(id)
+                    .and_then(|f| f.last().cloned()),
+            })
+            .collect();
+        (delivered, still)
+    };
+    let code = if still_owed.is_empty() { 0 } else { 3 };
+    if g.json {
+        json::print(
+            "events_send",
+            &docs::EventsSend {
+                run: run.id.clone(),
+                sink: before.sink.clone(),
+                dry_run,
+                to_send,
+                delivered,
+                still_owed,
+            },
+        );
+        return Ok(code);
+    }
+    if owed.is_empty() {
+        say!(
+            "every CDEvent of run {} is delivered to {} ({} of {}): nothing to send",
+            run.id,
+            before.sink,
+            before.delivered.len(),
+            before.events.len()
+        );
+        return Ok(0);
+    }
+    if dry_run {
+        say!(
+            "would POST {} CDEvent(s) of run {} to {} (binary mode; nothing sent):",
+            owed.len(),
+            run.id,
+            before.sink
+        );
+        for e in &owed {
+            say!("  {}  {}", e.kind, e.id);
+        }
+        return Ok(0);
+    }
+    for id in &delivered {
+        say!("  ✓ delivered {id}");
+    }
+    for o in &still_owed {
+        say!(
+            "  ✗ not delivered {}: {}",
+            o.id,
+            o.error
+                .as_deref()
+                .unwrap_or("not sent (an earlier one failed)")
+        );
+    }
+    say!(
+        "{} of {} owed CDEvent(s) delivered to {}{}",
+        delivered.len(),
+        delivered.len() + still_owed.len(),
+        before.sink,
+        if still_owed.is_empty() {
+            String::new()
+        } else {
+            "; run `shipcheck events --send` again when the sink is back".into()
+        }
+    );
+    Ok(code)
+}
+
 pub async fn events(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliError> {
     let session = context::session(g).await?;
     let run = session.resolve(run, env).await?;

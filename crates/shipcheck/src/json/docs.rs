@@ -436,6 +436,34 @@ typed! {
 }
 
 typed! {
+    /// `shipcheck events --send`: the run's CDEvents the sink had not accepted, sent now.
+    pub struct EventsSend {
+        /// The run.
+        run: String,
+        /// Where they go (`[events] sink`).
+        sink: String,
+        /// `--dry-run`: nothing was sent; `to_send` is what would have been.
+        dry_run: bool,
+        /// The events owed before this command (ids), in order.
+        to_send: Vec<String>,
+        /// The ids the sink accepted now.
+        delivered: Vec<String>,
+        /// The ids still not accepted (the first failure stops the send), with the last error.
+        still_owed: Vec<OwedEvent>,
+    }
+}
+
+typed! {
+    /// A CDEvent not delivered yet.
+    pub struct OwedEvent {
+        /// Its id (`RUN/KEY`): a receiver drops a second copy by it.
+        id: String,
+        /// The last failure, when one was recorded.
+        error: Option<String>,
+    }
+}
+
+typed! {
     /// `shipcheck check`: the checks run outside a run.
     pub struct Check {
         /// Checks that passed.

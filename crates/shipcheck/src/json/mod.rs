@@ -51,6 +51,11 @@ pub const DOCUMENTS: &[Doc] = &[
         docs::ErrorDoc::schema,
     ),
     doc("events", "shipcheck events --json", docs::Events::schema),
+    doc(
+        "events_send",
+        "shipcheck events --send --json",
+        docs::EventsSend::schema,
+    ),
     doc("history", "shipcheck history --json", docs::History::schema),
     doc("replay", "shipcheck replay --json", docs::replay_schema),
     doc(

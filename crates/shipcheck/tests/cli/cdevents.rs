@@ -325,3 +325,71 @@ async fn a_dry_run_and_status_show_what_would_be_sent_and_send_nothing() {
     .unwrap();
     world.shutdown().await;
 }
+
+/// `events --send`: what the sink has not accepted is sent when a person asks — after a
+/// failure without waiting, given up or not — each answer journaled; exit 3 while some are
+/// still owed; nothing sent twice once accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sends_the_owed_events_when_the_sink_is_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::build_with(&tmp.path().join("w"), world_options(Scenario::Good, 180.0))
+        .await
+        .unwrap();
+    let (dir, env) = (world.dir.clone(), world.env().clone());
+    tokio::task::spawn_blocking(move || {
+        let (code, _, err) = run(&dir, &env, &["start", "--by", "Demo Deployer"]);
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) = run(&dir, &env, &["events", "--send", "--dry-run"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("would POST 1 CDEvent(s)")
+                && out.contains("dev.cdevents.pipelinerun.started.0.2.0"),
+            "{out}"
+        );
+        assert!(record::read_cdevents(&dir).is_empty(), "a dry run sent");
+        // The sink refuses this token (its answer: 401): still owed, exit 3, the error shown.
+        let mut wrong = env.clone();
+        wrong.insert(
+            shipcheck_sandbox::world::ENV_EVENTS.into(),
+            "cde_not_the_sinks".into(),
+        );
+        let (code, out, err) = run(&dir, &wrong, &["events", "--send", "--json"]);
+        assert_eq!(code, 3, "{out}\n{err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["kind"], "events_send", "{doc}");
+        assert_eq!(doc["delivered"], serde_json::json!([]), "{doc}");
+        let owed = &doc["still_owed"][0];
+        assert!(
+            owed["id"]
+                .as_str()
+                .unwrap()
+                .ends_with("/pipelinerun.started"),
+            "{doc}"
+        );
+        assert!(owed["error"].as_str().unwrap().contains("401"), "{doc}");
+        // Asked again right away with the right token: no rest after the failure.
+        let (code, out, err) = run(&dir, &env, &["events", "--send"]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("1 of 1 owed CDEvent(s) delivered"), "{out}");
+        let accepted: Vec<ReceivedEvent> = record::read_cdevents(&dir)
+            .into_iter()
+            .filter(|r| r.status == 202)
+            .collect();
+        assert_eq!(accepted.len(), 1, "{accepted:#?}");
+        assert_valid(&accepted);
+        let (code, out, _) = run(&dir, &env, &["events", "--send"]);
+        assert_eq!(code, 0);
+        assert!(out.contains("nothing to send"), "{out}");
+        assert_eq!(
+            record::read_cdevents(&dir)
+                .iter()
+                .filter(|r| r.status == 202)
+                .count(),
+            1,
+            "sent twice"
+        );
+    })
+    .await
+    .unwrap();
+    world.shutdown().await;
+}
