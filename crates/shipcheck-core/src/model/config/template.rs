@@ -161,7 +161,7 @@ on_call = "On-call <on-call@example.com>"
 # [monitor]
 # interval = "15m"          # a tick every 15 minutes...
 # duration = "2h"           # ...for 2 hours
-# sample_every = "30s"      # every signal sampled this often
+# sample_every = "5s"       # the fast signals sampled this often (the slow at their own pace)
 # logs_window = "5m"        # verify waits this long after the rollout
 # consecutive_failures = 3  # failing samples in a row before a signal counts
 

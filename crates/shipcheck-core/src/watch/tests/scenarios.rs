@@ -105,12 +105,13 @@ async fn a_clean_watch_with_jittery_latency_raises_nothing() {
 #[tokio::test]
 async fn a_one_sample_flap_raises_nothing() {
     let w = World::new(
-        "",
+        "[monitor]\nsample_every = \"5s\"\n",
         Arc::new(|r: &Req| {
             let t = minutes(r.now);
             match r.path.as_str() {
-                "/a" if (20.0..20.5).contains(&t) => Reply::status(500),
-                "/b" if (40.0..40.5).contains(&t) => Reply::slow(300),
+                // One sample's worth (5 s) of failures, and of slowness.
+                "/a" if (20.0..20.08).contains(&t) => Reply::status(500),
+                "/b" if (40.0..40.08).contains(&t) => Reply::slow(300),
                 _ => Reply::ok(),
             }
         }),
@@ -140,8 +141,10 @@ async fn a_one_sample_flap_raises_nothing() {
 }
 
 #[tokio::test]
-async fn a_sustained_outage_is_critical_within_about_a_minute() {
-    let w = World::with_repo(GIT_REVERT, |_| {
+async fn a_sustained_outage_is_critical_within_seconds() {
+    // The default pace: every 5 s.
+    let extra = format!("{GIT_REVERT}[monitor]\nsample_every = \"5s\"\n");
+    let w = World::with_repo(&extra, |_| {
         Arc::new(|r: &Req| {
             if r.path == "/a" && minutes(r.now) >= 30.0 {
                 Reply::status(500)
@@ -171,9 +174,10 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
         Some(SeriesKey::new(Metric::Health, Some("api")))
     );
     let after = i.raised_at.duration_since(at(30.0)).as_secs_f64();
-    // The sequential test: the second failing sample (one sample is one moment).
+    // The sequential test: the second failing sample (one sample is one moment), samples
+    // every 5 s.
     assert!(
-        (30.0..=60.0).contains(&after),
+        (5.0..=15.0).contains(&after),
         "detected {after}s after it broke"
     );
     for part in [
@@ -181,7 +185,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
         "against a baseline of 1.0 %",
         "binomial CUSUM",
         "crossed its bound",
-        "after 40 probes",
+        "after 10 probes",
     ] {
         assert!(
             i.record.summary.contains(part),
@@ -189,7 +193,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
             i.record.summary
         );
     }
-    assert_eq!(i.record.evidence["sequential"]["samples"], 40);
+    assert_eq!(i.record.evidence["sequential"]["samples"], 10);
     // Not auto_rollback: a person is asked, says no, and the record says what to do.
     assert_eq!(prompt.asked.lock().unwrap().len(), 1);
     let d = i.decisions.last().unwrap();
@@ -206,7 +210,7 @@ async fn a_sustained_outage_is_critical_within_about_a_minute() {
     assert_eq!(leg.outcome, Some(Outcome::Fail));
     assert_eq!(verdict(&run).verdict, VerdictKind::Failed);
     let ttd = m.time_to_detect().unwrap().as_secs_f64() / 60.0;
-    assert!((30.0..31.0).contains(&ttd), "{ttd}");
+    assert!((29.5..30.5).contains(&ttd), "{ttd}");
     let ctx = crate::watch::WatchContext::of(&w.session, Some(&run));
     assert_eq!(
         crate::watch::items::no_critical(&ctx).await.status,

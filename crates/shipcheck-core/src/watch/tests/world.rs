@@ -68,6 +68,21 @@ impl Confirm for Prompt {
     }
 }
 
+/// The test worlds sample every 30 s unless the test says otherwise (`sample_every` in its
+/// `[monitor]`): the simulated 2-hour watches stay cheap (the default 5 s is six times the
+/// rounds), and the tests written about the 30-second pace keep it. The tests of the default
+/// pace set `sample_every = "5s"`.
+fn paced(extra: &str) -> String {
+    const PACE: &str = "sample_every = \"30s\"\n";
+    if extra.contains("sample_every") {
+        extra.to_string()
+    } else if extra.contains("[monitor]\n") {
+        extra.replacen("[monitor]\n", &format!("[monitor]\n{PACE}"), 1)
+    } else {
+        format!("{extra}\n[monitor]\n{PACE}")
+    }
+}
+
 impl World {
     /// Two production apps (`/a` and `/b` of one server) and `extra` config.
     pub async fn new(extra: &str, behaviour: Behaviour) -> World {
@@ -113,6 +128,7 @@ impl World {
         let clock = ManualClock::new(T0.parse().unwrap());
         let app = App::start(Arc::new(clock.clone()), behaviour).await;
         let git = if repo { "[git]\nrepo = \"work\"\n" } else { "" };
+        let extra = &paced(extra);
         let text = format!(
             r#"[project]
 name = "shop"
