@@ -7,6 +7,7 @@
 mod actions;
 mod auth;
 mod charts;
+mod folded;
 mod html;
 mod incidents;
 mod pages;
@@ -48,6 +49,9 @@ pub struct App {
     /// Each run's live part as last rendered (see [`pages::live_part`]); the lock is held
     /// while one is rendered, so many viewers asking at once cause one render.
     rendered: Arc<tokio::sync::Mutex<std::collections::HashMap<String, pages::Rendered>>>,
+    /// Each open run's state as last folded, caught up with the events appended since
+    /// (locked inside `rendered`'s lock, never the other way round).
+    folded: Arc<tokio::sync::Mutex<folded::FoldedRuns>>,
     /// Stands for a viewer's CSRF token in a cached live part (random per process).
     placeholder: String,
 }
@@ -60,6 +64,7 @@ impl App {
             sessions: Arc::new(Mutex::new(auth::Sessions::default())),
             options,
             rendered: Arc::default(),
+            folded: Arc::default(),
             placeholder: format!(
                 "csrf-{}",
                 auth::random_hex(16).unwrap_or_else(|| "unset".into())

@@ -15,15 +15,15 @@ use tower::ServiceExt;
 
 use crate::{App, Options, router};
 
-struct World {
-    _dir: tempfile::TempDir,
-    session: Session,
-    app: App,
-    run: String,
+pub(crate) struct World {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) session: Session,
+    pub(crate) app: App,
+    pub(crate) run: String,
     ana: String,
 }
 
-async fn world(tls: bool) -> World {
+pub(crate) async fn world(tls: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shipcheck.toml");
     let text = "[project]\nname = \"acme\"\n";
@@ -73,7 +73,10 @@ async fn world(tls: bool) -> World {
     }
 }
 
-async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+pub(crate) async fn send(
+    app: &App,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let res = router(app.clone()).oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
@@ -81,7 +84,7 @@ async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderM
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
-fn get(uri: &str) -> Request<Body> {
+pub(crate) fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).unwrap()
 }
 
