@@ -10,6 +10,7 @@ mod charts;
 mod folded;
 mod html;
 mod incidents;
+mod limit;
 mod pages;
 
 use std::convert::Infallible;
@@ -25,8 +26,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use shipcheck_core::runs::Session;
 
-pub use auth::{COOKIE, LOGIN_FAILURES};
+pub use auth::COOKIE;
 pub use html::esc;
+pub use limit::{LOGIN_FAILURES, LOGIN_WINDOW};
 
 /// How often a live page's stream looks at the store's journal position.
 pub const POLL: Duration = Duration::from_millis(200);
@@ -38,6 +40,10 @@ pub const STREAM_FOR: Duration = Duration::from_secs(3600);
 pub struct Options {
     /// Served over TLS (directly or by a proxy): cookies are `Secure`.
     pub tls: bool,
+    /// The header a proxy in front sets to the client's address (`Fly-Client-IP`,
+    /// `X-Forwarded-For`: of a list, the last entry), for the login rate limit; `None`: the
+    /// TCP peer is the client.
+    pub client_ip_header: Option<String>,
 }
 
 /// What every handler shares.
@@ -45,6 +51,8 @@ pub struct Options {
 pub struct App {
     session: Session,
     sessions: Arc<Mutex<auth::Sessions>>,
+    /// Wrong tokens by client address.
+    logins: Arc<Mutex<limit::LoginLimit>>,
     options: Options,
     /// Each run's live part as last rendered (see [`pages::live_part`]); the lock is held
     /// while one is rendered, so many viewers asking at once cause one render.
@@ -62,6 +70,7 @@ impl App {
         App {
             session,
             sessions: Arc::new(Mutex::new(auth::Sessions::default())),
+            logins: Arc::default(),
             options,
             rendered: Arc::default(),
             folded: Arc::default(),
@@ -81,6 +90,9 @@ pub enum ServeError {
         "refusing to listen on {0} without TLS: the session cookie and tokens would cross the network in clear. Put it behind a TLS proxy (Fly's, nginx, Caddy) and pass --behind-tls-proxy, or listen on 127.0.0.1"
     )]
     NotLoopback(SocketAddr),
+    /// A `--client-ip-header` that is not a header name.
+    #[error("{0:?} is not an HTTP header name (for example Fly-Client-IP or X-Forwarded-For)")]
+    BadHeader(String),
     /// Binding failed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -101,6 +113,13 @@ pub fn check_listen(addr: SocketAddr, tls: bool) -> Result<(), ServeError> {
     }
 }
 
+/// A header name as given (`--client-ip-header`), checked and in lower case.
+pub fn header_name(name: &str) -> Result<String, ServeError> {
+    axum::http::HeaderName::from_bytes(name.trim().as_bytes())
+        .map(|h| h.as_str().to_string())
+        .map_err(|_| ServeError::BadHeader(name.to_string()))
+}
+
 /// Binds `addr` (after [`check_listen`]); returns the listener and the address bound.
 pub async fn bind(
     addr: SocketAddr,
@@ -118,7 +137,11 @@ pub async fn bind(
 
 /// Serves `app` on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).await
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 /// Every route.
@@ -261,17 +284,30 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(app): State<App>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    Form(f): Form<LoginForm>,
+) -> Response {
     if cross_site(&headers) {
         return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
     }
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = limit::client(&headers, app.options.client_ip_header.as_deref(), peer)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let now = std::time::Instant::now();
     let may = app
-        .sessions
+        .logins
         .lock()
-        .map(|mut s| s.may_try_login())
+        .map(|mut l| l.may_try(client, now))
         .unwrap_or(false);
     if !may {
-        eprintln!("shipcheck serve: login refused: too many wrong tokens in the last minute");
+        eprintln!(
+            "shipcheck serve: login from {client} refused: {LOGIN_FAILURES} wrong tokens from it in the last minute"
+        );
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "60")],
@@ -282,10 +318,10 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
     let person = match app.session.authenticate(&f.token).await {
         Ok(p) => p,
         Err(_) => {
-            if let Ok(mut s) = app.sessions.lock() {
-                s.failed_login();
+            if let Ok(mut l) = app.logins.lock() {
+                l.failed(client, now);
             }
-            eprintln!("shipcheck serve: a login with a wrong token was refused");
+            eprintln!("shipcheck serve: a login with a wrong token from {client} was refused");
             return (
                 StatusCode::UNAUTHORIZED,
                 axum::response::Html(html::page(
