@@ -11,6 +11,7 @@ mod folded;
 mod html;
 mod incidents;
 mod limit;
+mod live;
 mod pages;
 
 use std::convert::Infallible;
@@ -30,8 +31,10 @@ pub use auth::COOKIE;
 pub use html::esc;
 pub use limit::{LOGIN_FAILURES, LOGIN_WINDOW};
 
-/// How often a live page's stream looks at the store's journal position.
+/// How often a watched run's journal position is polled when nothing announces appends
+/// (SQLite; see [`live`]).
 pub const POLL: Duration = Duration::from_millis(200);
+pub use live::POLL_LISTENING;
 /// How long one event stream lasts before the browser reconnects (a bounded loop).
 pub const STREAM_FOR: Duration = Duration::from_secs(3600);
 
@@ -60,6 +63,8 @@ pub struct App {
     /// Each open run's state as last folded, caught up with the events appended since
     /// (locked inside `rendered`'s lock, never the other way round).
     folded: Arc<tokio::sync::Mutex<folded::FoldedRuns>>,
+    /// Each watched run's journal position, for the event streams.
+    positions: Arc<live::Positions>,
     /// Stands for a viewer's CSRF token in a cached live part (random per process).
     placeholder: String,
 }
@@ -74,11 +79,21 @@ impl App {
             options,
             rendered: Arc::default(),
             folded: Arc::default(),
+            positions: Arc::new(live::Positions::new(POLL, POLL_LISTENING)),
             placeholder: format!(
                 "csrf-{}",
                 auth::random_hex(16).unwrap_or_else(|| "unset".into())
             ),
         }
+    }
+}
+
+#[cfg(test)]
+impl App {
+    /// The app with other polling intervals (to show what arrives without polling).
+    pub(crate) fn with_poll(mut self, poll: Duration, poll_listening: Duration) -> App {
+        self.positions = Arc::new(live::Positions::new(poll, poll_listening));
+        self
     }
 }
 
@@ -493,37 +508,41 @@ async fn act_waive(
     }
 }
 
-/// Server-Sent Events: one `journal` event (data: the event count) whenever the run's journal
-/// grows, from any process; the store is polled every [`POLL`] for at most [`STREAM_FOR`].
+/// Server-Sent Events: one `journal` event (data: the event count) now, then whenever the
+/// run's journal grows, from any process (announced by PostgreSQL, else polled: [`live`]),
+/// for at most [`STREAM_FOR`].
 async fn events(State(app): State<App>, Path(id): Path<String>) -> Response {
     let summary = match app.session.store.find_run(&id).await {
         Ok(s) => s,
         Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     };
-    let store = app.session.store.clone();
-    let run_id = summary.id.clone();
-    let start = tokio::time::Instant::now();
-    let state = (store, run_id, summary.event_count, true);
-    let stream =
-        futures_util::stream::unfold(state, move |(store, run_id, mut seen, first)| async move {
-            if first {
-                let ev = SseEvent::default().event("journal").data(seen.to_string());
-                return Some((Ok::<_, Infallible>(ev), (store, run_id, seen, false)));
-            }
-            loop {
-                if start.elapsed() > STREAM_FOR {
-                    return None;
+    let rx = live::subscribe(
+        &app.positions,
+        &app.session.store,
+        &summary.id,
+        summary.event_count,
+    );
+    let end = tokio::time::Instant::now() + STREAM_FOR;
+    let state = (rx, summary.event_count, true);
+    let stream = futures_util::stream::unfold(state, move |(mut rx, seen, first)| async move {
+        if first {
+            let ev = SseEvent::default().event("journal").data(seen.to_string());
+            return Some((Ok::<_, Infallible>(ev), (rx, seen, false)));
+        }
+        loop {
+            match tokio::time::timeout_at(end, rx.changed()).await {
+                Ok(Ok(())) => {
+                    let now = *rx.borrow_and_update();
+                    if now != seen {
+                        let ev = SseEvent::default().event("journal").data(now.to_string());
+                        return Some((Ok(ev), (rx, now, false)));
+                    }
                 }
-                tokio::time::sleep(POLL).await;
-                if let Ok(Some(row)) = store.run_summary(&run_id).await
-                    && row.event_count != seen
-                {
-                    seen = row.event_count;
-                    let ev = SseEvent::default().event("journal").data(seen.to_string());
-                    return Some((Ok(ev), (store, run_id, seen, false)));
-                }
+                // The watcher ended (it never does while a stream holds it) or time is up.
+                Ok(Err(_)) | Err(_) => return None,
             }
-        });
+        }
+    });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

@@ -257,6 +257,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                self.announce(run_id, seq).await;
                 return Ok(stored);
             });
         }

@@ -171,3 +171,51 @@ async fn incremental_fold_equals_full_fold_under_concurrent_appends() {
     })
     .await;
 }
+
+/// On PostgreSQL a listener on one handle hears of every append made through another (another
+/// process's pool), in order; on SQLite there is nothing to listen to. (The channel is the
+/// database's: other tests' runs are announced on it too, so only this run's count.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_are_announced_to_listeners_on_postgres() {
+    for_each_backend(|db| async move {
+        let writer = db.open().await;
+        let reader = db.open().await;
+        let id = format!("run-{}", uuid::Uuid::now_v7());
+        start(
+            &writer,
+            &id,
+            "maishapoa",
+            "production",
+            "2026-11-26T10:00:00Z",
+        )
+        .await;
+        let Some(mut listener) = reader.listen().await.expect("listen") else {
+            assert_eq!(db.backend(), "sqlite");
+            return;
+        };
+        assert_eq!(db.backend(), "postgres");
+        for n in 0..5 {
+            writer
+                .append(
+                    &id,
+                    jiff::Timestamp::now(),
+                    &note(&format!("n{n}")),
+                    &active(),
+                )
+                .await
+                .unwrap();
+        }
+        let mut heard = Vec::new();
+        while heard.len() < 5 {
+            let a = tokio::time::timeout(std::time::Duration::from_secs(30), listener.next())
+                .await
+                .expect("an announcement within 30 s")
+                .expect("the listener");
+            if a.run_id == id {
+                heard.push(a.seq);
+            }
+        }
+        assert_eq!(heard, [2, 3, 4, 5, 6]);
+    })
+    .await;
+}
