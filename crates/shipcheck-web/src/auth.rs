@@ -1,6 +1,6 @@
 //! Browser sessions: a person logs in with their personal token and gets a random session id
 //! in a cookie (HttpOnly, SameSite=Strict, Secure when served over TLS) and a CSRF token that
-//! every form carries. Wrong tokens are rate-limited.
+//! every form carries. Wrong tokens are rate-limited per client ([`crate::limit`]).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -9,10 +9,6 @@ use shipcheck_core::model::person::Person;
 
 /// How long a browser session lasts without use.
 pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
-/// Failed logins allowed per window, across all clients.
-pub const LOGIN_FAILURES: usize = 10;
-/// The window.
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 /// The most sessions kept (the oldest are dropped).
 const MAX_SESSIONS: usize = 10_000;
 
@@ -37,11 +33,10 @@ pub fn random_hex(n: usize) -> Option<String> {
     Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Sessions and the login rate limit.
+/// The logged-in browsers.
 #[derive(Default)]
 pub struct Sessions {
     by_id: HashMap<String, WebSession>,
-    failures: Vec<Instant>,
 }
 
 impl Sessions {
@@ -85,19 +80,6 @@ impl Sessions {
     /// Ends a session.
     pub fn close(&mut self, id: &str) {
         self.by_id.remove(id);
-    }
-
-    /// Whether another login attempt may be checked now.
-    pub fn may_try_login(&mut self) -> bool {
-        let now = Instant::now();
-        self.failures
-            .retain(|t| now.duration_since(*t) < LOGIN_WINDOW);
-        self.failures.len() < LOGIN_FAILURES
-    }
-
-    /// Records a failed login.
-    pub fn failed_login(&mut self) {
-        self.failures.push(Instant::now());
     }
 }
 

@@ -7,8 +7,11 @@
 mod actions;
 mod auth;
 mod charts;
+mod folded;
 mod html;
 mod incidents;
+mod limit;
+mod live;
 mod pages;
 
 use std::convert::Infallible;
@@ -24,11 +27,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use shipcheck_core::runs::Session;
 
-pub use auth::{COOKIE, LOGIN_FAILURES};
+pub use auth::COOKIE;
 pub use html::esc;
+pub use limit::{LOGIN_FAILURES, LOGIN_WINDOW};
 
-/// How often a live page's stream looks at the store's journal position.
+/// How often a watched run's journal position is polled when nothing announces appends
+/// (SQLite; see [`live`]).
 pub const POLL: Duration = Duration::from_millis(200);
+pub use live::POLL_LISTENING;
 /// How long one event stream lasts before the browser reconnects (a bounded loop).
 pub const STREAM_FOR: Duration = Duration::from_secs(3600);
 
@@ -37,6 +43,10 @@ pub const STREAM_FOR: Duration = Duration::from_secs(3600);
 pub struct Options {
     /// Served over TLS (directly or by a proxy): cookies are `Secure`.
     pub tls: bool,
+    /// The header a proxy in front sets to the client's address (`Fly-Client-IP`,
+    /// `X-Forwarded-For`: of a list, the last entry), for the login rate limit; `None`: the
+    /// TCP peer is the client.
+    pub client_ip_header: Option<String>,
 }
 
 /// What every handler shares.
@@ -44,10 +54,17 @@ pub struct Options {
 pub struct App {
     session: Session,
     sessions: Arc<Mutex<auth::Sessions>>,
+    /// Wrong tokens by client address.
+    logins: Arc<Mutex<limit::LoginLimit>>,
     options: Options,
     /// Each run's live part as last rendered (see [`pages::live_part`]); the lock is held
     /// while one is rendered, so many viewers asking at once cause one render.
     rendered: Arc<tokio::sync::Mutex<std::collections::HashMap<String, pages::Rendered>>>,
+    /// Each open run's state as last folded, caught up with the events appended since
+    /// (locked inside `rendered`'s lock, never the other way round).
+    folded: Arc<tokio::sync::Mutex<folded::FoldedRuns>>,
+    /// Each watched run's journal position, for the event streams.
+    positions: Arc<live::Positions>,
     /// Stands for a viewer's CSRF token in a cached live part (random per process).
     placeholder: String,
 }
@@ -58,13 +75,25 @@ impl App {
         App {
             session,
             sessions: Arc::new(Mutex::new(auth::Sessions::default())),
+            logins: Arc::default(),
             options,
             rendered: Arc::default(),
+            folded: Arc::default(),
+            positions: Arc::new(live::Positions::new(POLL, POLL_LISTENING)),
             placeholder: format!(
                 "csrf-{}",
                 auth::random_hex(16).unwrap_or_else(|| "unset".into())
             ),
         }
+    }
+}
+
+#[cfg(test)]
+impl App {
+    /// The app with other polling intervals (to show what arrives without polling).
+    pub(crate) fn with_poll(mut self, poll: Duration, poll_listening: Duration) -> App {
+        self.positions = Arc::new(live::Positions::new(poll, poll_listening));
+        self
     }
 }
 
@@ -76,6 +105,9 @@ pub enum ServeError {
         "refusing to listen on {0} without TLS: the session cookie and tokens would cross the network in clear. Put it behind a TLS proxy (Fly's, nginx, Caddy) and pass --behind-tls-proxy, or listen on 127.0.0.1"
     )]
     NotLoopback(SocketAddr),
+    /// A `--client-ip-header` that is not a header name.
+    #[error("{0:?} is not an HTTP header name (for example Fly-Client-IP or X-Forwarded-For)")]
+    BadHeader(String),
     /// Binding failed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -96,6 +128,13 @@ pub fn check_listen(addr: SocketAddr, tls: bool) -> Result<(), ServeError> {
     }
 }
 
+/// A header name as given (`--client-ip-header`), checked and in lower case.
+pub fn header_name(name: &str) -> Result<String, ServeError> {
+    axum::http::HeaderName::from_bytes(name.trim().as_bytes())
+        .map(|h| h.as_str().to_string())
+        .map_err(|_| ServeError::BadHeader(name.to_string()))
+}
+
 /// Binds `addr` (after [`check_listen`]); returns the listener and the address bound.
 pub async fn bind(
     addr: SocketAddr,
@@ -113,7 +152,11 @@ pub async fn bind(
 
 /// Serves `app` on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).await
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 /// Every route.
@@ -256,17 +299,30 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(app): State<App>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    Form(f): Form<LoginForm>,
+) -> Response {
     if cross_site(&headers) {
         return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
     }
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = limit::client(&headers, app.options.client_ip_header.as_deref(), peer)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let now = std::time::Instant::now();
     let may = app
-        .sessions
+        .logins
         .lock()
-        .map(|mut s| s.may_try_login())
+        .map(|mut l| l.may_try(client, now))
         .unwrap_or(false);
     if !may {
-        eprintln!("shipcheck serve: login refused: too many wrong tokens in the last minute");
+        eprintln!(
+            "shipcheck serve: login from {client} refused: {LOGIN_FAILURES} wrong tokens from it in the last minute"
+        );
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "60")],
@@ -277,10 +333,10 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
     let person = match app.session.authenticate(&f.token).await {
         Ok(p) => p,
         Err(_) => {
-            if let Ok(mut s) = app.sessions.lock() {
-                s.failed_login();
+            if let Ok(mut l) = app.logins.lock() {
+                l.failed(client, now);
             }
-            eprintln!("shipcheck serve: a login with a wrong token was refused");
+            eprintln!("shipcheck serve: a login with a wrong token from {client} was refused");
             return (
                 StatusCode::UNAUTHORIZED,
                 axum::response::Html(html::page(
@@ -452,37 +508,41 @@ async fn act_waive(
     }
 }
 
-/// Server-Sent Events: one `journal` event (data: the event count) whenever the run's journal
-/// grows, from any process; the store is polled every [`POLL`] for at most [`STREAM_FOR`].
+/// Server-Sent Events: one `journal` event (data: the event count) now, then whenever the
+/// run's journal grows, from any process (announced by PostgreSQL, else polled: [`live`]),
+/// for at most [`STREAM_FOR`].
 async fn events(State(app): State<App>, Path(id): Path<String>) -> Response {
     let summary = match app.session.store.find_run(&id).await {
         Ok(s) => s,
         Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     };
-    let store = app.session.store.clone();
-    let run_id = summary.id.clone();
-    let start = tokio::time::Instant::now();
-    let state = (store, run_id, summary.event_count, true);
-    let stream =
-        futures_util::stream::unfold(state, move |(store, run_id, mut seen, first)| async move {
-            if first {
-                let ev = SseEvent::default().event("journal").data(seen.to_string());
-                return Some((Ok::<_, Infallible>(ev), (store, run_id, seen, false)));
-            }
-            loop {
-                if start.elapsed() > STREAM_FOR {
-                    return None;
+    let rx = live::subscribe(
+        &app.positions,
+        &app.session.store,
+        &summary.id,
+        summary.event_count,
+    );
+    let end = tokio::time::Instant::now() + STREAM_FOR;
+    let state = (rx, summary.event_count, true);
+    let stream = futures_util::stream::unfold(state, move |(mut rx, seen, first)| async move {
+        if first {
+            let ev = SseEvent::default().event("journal").data(seen.to_string());
+            return Some((Ok::<_, Infallible>(ev), (rx, seen, false)));
+        }
+        loop {
+            match tokio::time::timeout_at(end, rx.changed()).await {
+                Ok(Ok(())) => {
+                    let now = *rx.borrow_and_update();
+                    if now != seen {
+                        let ev = SseEvent::default().event("journal").data(now.to_string());
+                        return Some((Ok(ev), (rx, now, false)));
+                    }
                 }
-                tokio::time::sleep(POLL).await;
-                if let Ok(Some(row)) = store.run_summary(&run_id).await
-                    && row.event_count != seen
-                {
-                    seen = row.event_count;
-                    let ev = SseEvent::default().event("journal").data(seen.to_string());
-                    return Some((Ok(ev), (store, run_id, seen, false)));
-                }
+                // The watcher ended (it never does while a stream holds it) or time is up.
+                Ok(Err(_)) | Err(_) => return None,
             }
-        });
+        }
+    });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

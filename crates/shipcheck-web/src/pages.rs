@@ -13,7 +13,7 @@ use shipcheck_core::journal::watch::verdict;
 use shipcheck_core::report::{self, Format};
 
 use crate::html::{esc, page};
-use crate::{App, current, load};
+use crate::{App, current};
 
 /// How many runs the history and `/metrics` read.
 const HISTORY: usize = 200;
@@ -70,7 +70,14 @@ pub(crate) async fn run_page(
         Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     };
     let who = who(&app, &headers);
-    let (count, frag) = match live_part(&app, &summary.id, summary.event_count, who.as_ref()).await
+    let (count, frag) = match live_part(
+        &app,
+        &summary.id,
+        summary.event_count,
+        summary.event_count,
+        who.as_ref(),
+    )
+    .await
     {
         Ok(x) => x,
         Err(r) => return r,
@@ -109,12 +116,23 @@ pub(crate) async fn run_fragment(
         Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     };
     let wanted = q.at.unwrap_or(summary.event_count).min(summary.event_count);
-    match live_part(&app, &summary.id, wanted, who(&app, &headers).as_ref()).await {
+    match live_part(
+        &app,
+        &summary.id,
+        wanted,
+        summary.event_count,
+        who(&app, &headers).as_ref(),
+    )
+    .await
+    {
         Ok((_, html)) => Html(html).into_response(),
         Err(r) => r,
     }
 }
 
+/// The most notes a run's live part lists (the newest; the record has them all), so that a
+/// page's size and its render do not grow with the journal.
+const NOTES_SHOWN: usize = 50;
 /// How long a rendered live part may be served (its decision timers count from its render).
 const RENDERED_FOR: Duration = Duration::from_secs(2);
 /// The most runs whose live part is kept.
@@ -131,11 +149,13 @@ pub(crate) struct Rendered {
 
 /// The run's live part for `who`, at journal position `wanted` or later: rendered once per
 /// position however many viewers ask (a hundred open pages fetch it after every event), then
-/// the viewer's CSRF token is put into its forms. Returns (the position it shows, the HTML).
+/// the viewer's CSRF token is put into its forms; `known` is the run's event count as the
+/// store gave it. Returns (the position it shows, the HTML).
 async fn live_part(
     app: &App,
     id: &str,
     wanted: i64,
+    known: i64,
     who: Option<&(String, String)>,
 ) -> Result<(i64, String), Response> {
     let mut cache = app.rendered.lock().await;
@@ -143,22 +163,32 @@ async fn live_part(
         .get(id)
         .is_some_and(|r| r.count >= wanted && r.at.elapsed() < RENDERED_FOR);
     if !fresh {
-        let run = load(app, id).await?;
-        let watch = watch_section(app, &run).await;
+        let mut runs = app.folded.lock().await;
+        let f = runs.catch_up(&app.session, id, known).await.map_err(|e| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("run {id} cannot be read: {e}\n"),
+            )
+                .into_response()
+        })?;
+        let run = &f.run;
+        let watch = crate::charts::watch(run, &f.samples);
         let forms = fragment(
             app,
-            &run,
+            run,
             Some(&(String::new(), app.placeholder.clone())),
             &watch,
         );
-        let plain = fragment(app, &run, None, &watch);
+        let plain = fragment(app, run, None, &watch);
+        let count = run.event_count as i64;
+        drop(runs);
         if cache.len() >= RENDERED_RUNS {
             cache.clear();
         }
         cache.insert(
             id.to_string(),
             Rendered {
-                count: run.event_count as i64,
+                count,
                 at: Instant::now(),
                 forms,
                 plain,
@@ -173,16 +203,6 @@ async fn live_part(
         None => r.plain.clone(),
     };
     Ok((r.count, html))
-}
-
-/// The watch's pictures: the run's state, and its raw samples from the journal (read only
-/// once a watch has started).
-async fn watch_section(app: &App, run: &RunState) -> String {
-    if run.monitor.legs.is_empty() {
-        return crate::charts::watch(run, &[]);
-    }
-    let events = app.session.store.events(&run.id).await.unwrap_or_default();
-    crate::charts::watch(run, &crate::charts::samples(&events))
 }
 
 /// The live part of a run's page: its state, phases and items, notes, and (for a logged-in
@@ -281,8 +301,18 @@ fn fragment(app: &App, run: &RunState, who: Option<&(String, String)>, watch: &s
     ));
     out.push_str(watch);
     if !run.notes.is_empty() {
-        out.push_str("<h2>Notes</h2><ul>");
-        for n in &run.notes {
+        out.push_str("<h2>Notes</h2>");
+        let earlier = run.notes.len().saturating_sub(NOTES_SHOWN);
+        if earlier > 0 {
+            let _ = write!(
+                out,
+                "<p>The newest {NOTES_SHOWN} of {} notes; the {earlier} earlier ones are in <a href=\"/runs/{}/record\">the record</a>.</p>",
+                run.notes.len(),
+                esc(&run.id)
+            );
+        }
+        out.push_str("<ul>");
+        for n in &run.notes[earlier..] {
             let _ = write!(out, "<li>{} — {}</li>", esc(&n.text), esc(&n.by));
         }
         out.push_str("</ul>");

@@ -15,15 +15,23 @@ use tower::ServiceExt;
 
 use crate::{App, Options, router};
 
-struct World {
-    _dir: tempfile::TempDir,
-    session: Session,
-    app: App,
-    run: String,
+pub(crate) struct World {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) session: Session,
+    pub(crate) app: App,
+    pub(crate) run: String,
     ana: String,
 }
 
-async fn world(tls: bool) -> World {
+pub(crate) async fn world(tls: bool) -> World {
+    world_with(Options {
+        tls,
+        client_ip_header: None,
+    })
+    .await
+}
+
+async fn world_with(options: Options) -> World {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shipcheck.toml");
     let text = "[project]\nname = \"acme\"\n";
@@ -63,7 +71,7 @@ async fn world(tls: bool) -> World {
         )
         .await
         .unwrap();
-    let app = App::new(session.clone(), Options { tls });
+    let app = App::new(session.clone(), options);
     World {
         _dir: dir,
         session,
@@ -73,7 +81,10 @@ async fn world(tls: bool) -> World {
     }
 }
 
-async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+pub(crate) async fn send(
+    app: &App,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let res = router(app.clone()).oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
@@ -81,7 +92,7 @@ async fn send(app: &App, req: Request<Body>) -> (StatusCode, axum::http::HeaderM
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
-fn get(uri: &str) -> Request<Body> {
+pub(crate) fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).unwrap()
 }
 
@@ -93,6 +104,14 @@ fn post(uri: &str, cookie: Option<&str>, form: &str) -> Request<Body> {
         b = b.header(header::COOKIE, c);
     }
     b.body(Body::from(form.to_string())).unwrap()
+}
+
+/// `req` as if it came over TCP from `peer`.
+fn from(peer: &str, mut req: Request<Body>) -> Request<Body> {
+    let addr: std::net::SocketAddr = peer.parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
 }
 
 fn enc(s: &str) -> String {
@@ -310,19 +329,28 @@ async fn the_cookie_is_httponly_strict_and_secure_under_tls_and_wrong_tokens_are
     }
     assert!(!set.contains(&w.ana), "the token is not the cookie");
     let wrong = format!("shipcheck_{}", "1".repeat(64));
+    let attacker = "203.0.113.7:40000";
     for _ in 0..crate::LOGIN_FAILURES {
-        let (s, _, body) = send(&w.app, post("/login", None, &format!("token={wrong}"))).await;
+        let req = from(attacker, post("/login", None, &format!("token={wrong}")));
+        let (s, _, body) = send(&w.app, req).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         assert!(!body.contains(&wrong));
     }
-    // Limited now, even for the right token.
-    let (s, h, _) = send(
-        &w.app,
+    // That client is limited now, even with the right token (from another port too)…
+    let req = from(
+        "203.0.113.7:40001",
         post("/login", None, &format!("token={}", enc(&w.ana))),
-    )
-    .await;
+    );
+    let (s, h, _) = send(&w.app, req).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(h[header::RETRY_AFTER], "60");
+    // …and nobody else is: Ana logs in from her address.
+    let req = from(
+        "198.51.100.20:50000",
+        post("/login", None, &format!("token={}", enc(&w.ana))),
+    );
+    let (s, _, _) = send(&w.app, req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
     let plain = world(false).await;
     let (_, h, _) = send(
         &plain.app,
@@ -736,4 +764,59 @@ async fn the_live_part_is_rendered_once_per_position_and_carries_each_viewers_ow
     // A position beyond the journal is the journal's end, not a wait.
     let (s, _, _) = send(&w.app, frag(n + 1000, None)).await;
     assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_named_header_is_the_client() {
+    let w = world_with(Options {
+        tls: true,
+        client_ip_header: Some("fly-client-ip".into()),
+    })
+    .await;
+    let wrong = format!("shipcheck_{}", "2".repeat(64));
+    // Every request comes from the proxy's address; the header tells the clients apart.
+    let via_proxy = |client: &str, token: &str| {
+        let mut req = from(
+            "172.16.0.2:6000",
+            post("/login", None, &format!("token={token}")),
+        );
+        req.headers_mut()
+            .insert("fly-client-ip", client.parse().unwrap());
+        req
+    };
+    for _ in 0..crate::LOGIN_FAILURES {
+        let (s, _, _) = send(&w.app, via_proxy("2001:db8:9:9::1", &wrong)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    // The same /64 is the same client.
+    let (s, _, _) = send(&w.app, via_proxy("2001:db8:9:9::abcd", &enc(&w.ana))).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    let (s, _, _) = send(&w.app, via_proxy("192.0.2.44", &enc(&w.ana))).await;
+    assert_eq!(
+        s,
+        StatusCode::SEE_OTHER,
+        "another client through the same proxy"
+    );
+    // Without the option a client's own header is not believed: one peer, one client.
+    let direct = world(false).await;
+    for n in 0..crate::LOGIN_FAILURES {
+        let mut req = from(
+            "203.0.113.9:1",
+            post("/login", None, &format!("token={wrong}")),
+        );
+        req.headers_mut()
+            .insert("fly-client-ip", format!("192.0.2.{n}").parse().unwrap());
+        let (s, _, _) = send(&direct.app, req).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let mut req = from(
+        "203.0.113.9:1",
+        post("/login", None, &format!("token={}", enc(&direct.ana))),
+    );
+    req.headers_mut()
+        .insert("fly-client-ip", "192.0.2.200".parse().unwrap());
+    let (s, _, _) = send(&direct.app, req).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(crate::header_name("Fly-Client-IP").is_ok());
+    assert!(crate::header_name("not a header").is_err());
 }

@@ -375,6 +375,11 @@ pub enum Command {
         /// and a non-loopback --listen is allowed.
         #[arg(long)]
         behind_tls_proxy: bool,
+        /// The header the proxy sets to the client's address (Fly: `Fly-Client-IP`; nginx:
+        /// `X-Forwarded-For`, whose last entry is taken), so wrong tokens are limited per
+        /// client; without it every login counts as the proxy's. Needs --behind-tls-proxy.
+        #[arg(long, value_name = "HEADER", requires = "behind_tls_proxy")]
+        client_ip_header: Option<String>,
     },
     /// Load-test one URL: HTTP/1.1 keep-alive, a fixed number of connections or a constant
     /// arrival rate, latency percentiles, throughput and errors by kind.

@@ -399,6 +399,41 @@ impl RunState {
         Ok(run)
     }
 
+    /// Applies the events that follow the ones already folded, as [`RunState::fold`] would
+    /// have: `fold(&all[..n])` then `extend(&all[n..])` equals `fold(all)`. Each event must be
+    /// the next of this run's journal, seq `event_count + 1` and chained to the head
+    /// (`prev_hash` = [`RunState::head_hash`]); the first that is not is an error and nothing
+    /// from it on is applied (the state stays as it was after the event before it), so the
+    /// caller reads the journal in full instead.
+    pub fn extend(&mut self, events: &[StoredEvent]) -> Result<(), FoldError> {
+        for e in events {
+            let expected = i64::try_from(self.event_count)
+                .unwrap_or(i64::MAX)
+                .saturating_add(1);
+            let problem = if e.run_id != self.id {
+                Some(format!("belongs to run {}, not {}", e.run_id, self.id))
+            } else if e.seq != expected {
+                Some(format!("is not the next event (expected event {expected})"))
+            } else if e.prev_hash != self.head_hash {
+                Some("is not chained to the last event folded (its previous hash differs)".into())
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(FoldError {
+                    run_id: self.id.clone(),
+                    seq: e.seq,
+                    kind: e.event.type_name(),
+                    problem,
+                });
+            }
+            if let Err(problem) = self.apply(e) {
+                self.anomalies.push(problem.to_string());
+            }
+        }
+        Ok(())
+    }
+
     fn apply(&mut self, e: &StoredEvent) -> Result<(), FoldError> {
         self.updated_at = e.at;
         self.head_hash.clone_from(&e.hash);

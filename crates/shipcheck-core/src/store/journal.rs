@@ -257,6 +257,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                self.announce(run_id, seq).await;
                 return Ok(stored);
             });
         }
@@ -270,26 +271,34 @@ impl Store {
     /// [`StoreError::NotFound`].
     pub async fn events(&self, run_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let (_, _, rows) = self.journal(run_id).await?;
-        rows.into_iter()
-            .map(|(seq, at, payload, prev_hash, hash)| {
-                let corrupt = |problem: String| StoreError::Corrupt {
-                    run_id: run_id.to_string(),
-                    seq: Some(seq),
-                    problem,
-                };
-                let at = parse_ts(&at).map_err(|e| corrupt(format!("its time {e}")))?;
-                let event = serde_json::from_str::<Event>(&payload)
-                    .map_err(|e| corrupt(format!("its payload is not a shipcheck event ({e})")))?;
-                Ok(StoredEvent {
-                    run_id: run_id.to_string(),
-                    seq,
-                    at,
-                    event,
-                    prev_hash,
-                    hash,
-                })
-            })
-            .collect()
+        read_rows(run_id, rows)
+    }
+
+    /// The run's events after event `after` (seq > `after`), in order, read in one statement:
+    /// what a reader that already folded the first `after` events needs to catch up (appends
+    /// to one run are serialized, so what it returns is always a contiguous run of seqs from
+    /// `after + 1`, though an append committed meanwhile may be missing from its end). Empty
+    /// when nothing follows; an unknown run is [`StoreError::NotFound`]; a row that cannot be
+    /// read is [`StoreError::Corrupt`], as in [`Store::events`].
+    pub async fn events_after(
+        &self,
+        run_id: &str,
+        after: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows: Vec<EventRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT seq, at, payload, prev_hash, hash FROM events WHERE run_id = $1 \
+                 AND seq > $2 ORDER BY seq",
+            )
+            .bind(run_id)
+            .bind(after)
+            .fetch_all(pool)
+            .await?
+        });
+        if rows.is_empty() && self.run_summary(run_id).await?.is_none() {
+            return Err(StoreError::NotFound(run_id.to_string()));
+        }
+        read_rows(run_id, rows)
     }
 
     /// Recomputes the run's hash chain from the raw stored text: seqs contiguous from 1, each
@@ -384,6 +393,30 @@ impl Store {
         let (count, head) = head.ok_or_else(|| StoreError::NotFound(run_id.to_string()))?;
         Ok((count, head, rows))
     }
+}
+
+/// Raw rows as events: a stored time or payload that cannot be read is [`StoreError::Corrupt`].
+fn read_rows(run_id: &str, rows: Vec<EventRow>) -> Result<Vec<StoredEvent>, StoreError> {
+    rows.into_iter()
+        .map(|(seq, at, payload, prev_hash, hash)| {
+            let corrupt = |problem: String| StoreError::Corrupt {
+                run_id: run_id.to_string(),
+                seq: Some(seq),
+                problem,
+            };
+            let at = parse_ts(&at).map_err(|e| corrupt(format!("its time {e}")))?;
+            let event = serde_json::from_str::<Event>(&payload)
+                .map_err(|e| corrupt(format!("its payload is not a shipcheck event ({e})")))?;
+            Ok(StoredEvent {
+                run_id: run_id.to_string(),
+                seq,
+                at,
+                event,
+                prev_hash,
+                hash,
+            })
+        })
+        .collect()
 }
 
 fn payload_text(run_id: &str, event: &Event) -> Result<String, StoreError> {

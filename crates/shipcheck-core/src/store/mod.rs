@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 mod backend;
 mod journal;
 mod lock;
+mod notify;
 mod people;
 mod query;
 mod schema;
@@ -27,6 +28,7 @@ mod tests;
 mod walker;
 
 pub use backend::Store;
+pub use notify::{Appended, CHANNEL, JournalListener};
 pub use schema::SCHEMA_VERSION;
 pub use walker::WalkGuard;
 

@@ -141,7 +141,13 @@ async fn serve_page(world: &World, listen: std::net::SocketAddr) -> Result<(), C
     say!("  the page   http://{bound}/ (the team's view, live as the checklist runs)");
     tokio::spawn(shipcheck_web::serve(
         listener,
-        shipcheck_web::App::new(session, shipcheck_web::Options { tls: false }),
+        shipcheck_web::App::new(
+            session,
+            shipcheck_web::Options {
+                tls: false,
+                client_ip_header: None,
+            },
+        ),
     ));
     Ok(())
 }

@@ -114,7 +114,8 @@ async fn run_command(cli: Cli) -> Result<u8, CliError> {
         Command::Serve {
             listen,
             behind_tls_proxy,
-        } => team::serve(g, listen, behind_tls_proxy).await,
+            client_ip_header,
+        } => team::serve(g, listen, behind_tls_proxy, client_ip_header).await,
         Command::Schema { name, all } => schema::run(g, name.as_deref(), all.as_deref()),
         Command::Stop {
             app,

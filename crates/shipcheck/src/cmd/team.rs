@@ -191,7 +191,16 @@ pub async fn whoami(g: &Global) -> Result<u8, CliError> {
 }
 
 /// `shipcheck serve`.
-pub async fn serve(g: &Global, listen: std::net::SocketAddr, tls: bool) -> Result<u8, CliError> {
+pub async fn serve(
+    g: &Global,
+    listen: std::net::SocketAddr,
+    tls: bool,
+    client_ip_header: Option<String>,
+) -> Result<u8, CliError> {
+    let client_ip_header = client_ip_header
+        .map(|h| shipcheck_web::header_name(&h))
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let session = context::session(g).await?;
     let (listener, bound) = shipcheck_web::bind(listen, tls)
         .await
@@ -206,7 +215,13 @@ pub async fn serve(g: &Global, listen: std::net::SocketAddr, tls: bool) -> Resul
     );
     shipcheck_web::serve(
         listener,
-        shipcheck_web::App::new(session, shipcheck_web::Options { tls }),
+        shipcheck_web::App::new(
+            session,
+            shipcheck_web::Options {
+                tls,
+                client_ip_header,
+            },
+        ),
     )
     .await
     .map_err(|source| CliError::Io {

@@ -18,6 +18,7 @@ use crate::store::{Store, StoreError, StoreTarget};
 mod bad_input;
 mod cases;
 mod concurrency;
+mod incremental;
 mod people;
 mod scale;
 
