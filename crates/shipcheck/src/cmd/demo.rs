@@ -311,6 +311,14 @@ async fn print_world_facts(world: &World) {
         })
         .count();
     say!("  GitHub             {approvals} approval(s) sent");
+    let statuses: Vec<String> = world
+        .deployment_statuses()
+        .into_iter()
+        .map(|s| s.state)
+        .collect();
+    if !statuses.is_empty() {
+        say!("  GitHub deployment  statuses {}", statuses.join(" → "));
+    }
     if let Ok(state) = shipcheck_sandbox::fly::FlyState::load(&m.fly_state) {
         for (app, before) in &m.previous_images {
             let Some(a) = state.apps.get(app) else {
@@ -329,6 +337,40 @@ async fn print_world_facts(world: &World) {
             }
             say!("  Fly {app:<40} {line}");
         }
+    }
+    // The CDEvents the sink accepted (a receiver drops a second copy of an id).
+    let mut accepted: Vec<String> = Vec::new();
+    for e in world.cdevents().into_iter().filter(|e| e.status == 202) {
+        if !accepted.contains(&e.id) {
+            accepted.push(e.id);
+        }
+    }
+    if !accepted.is_empty() {
+        // By type, in the order they first came: `service.deployed ×3`.
+        let mut kinds: Vec<(&str, usize)> = Vec::new();
+        for id in &accepted {
+            let key = id.split_once('/').map_or(id.as_str(), |(_, k)| k);
+            let kind = key.split('/').next().unwrap_or(key);
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        let kinds: Vec<String> = kinds
+            .into_iter()
+            .map(|(k, n)| {
+                if n > 1 {
+                    format!("{k} ×{n}")
+                } else {
+                    k.to_string()
+                }
+            })
+            .collect();
+        say!(
+            "  CDEvents sink      {} accepted: {}",
+            accepted.len(),
+            kinds.join(", ")
+        );
     }
     let slack = record::read_slack(&world.dir);
     say!("  Slack #deploys     {} message(s):", slack.len());

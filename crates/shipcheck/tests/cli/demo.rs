@@ -392,6 +392,13 @@ fn demo_good_ships_the_release_and_signs_the_record() {
     for id in ["release.merge", "approve.approve"] {
         assert_eq!(s.get(id).map(String::as_str), Some("done"), "{id}: {s:?}");
     }
+    // What the world says happened, as the demo prints it (the world's own records).
+    for line in [
+        "GitHub deployment  statuses in_progress → success",
+        "CDEvents sink      5 accepted: pipelinerun.started, service.deployed ×3, pipelinerun.finished",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
     // GitHub's deployment record: watched, then stable once signed; each link names the run.
     assert_eq!(
         status_states(&f),
