@@ -434,6 +434,13 @@ impl RunState {
         Ok(())
     }
 
+    /// The `state` status of GitHub deployment `deployment` the run started, if any.
+    fn started_status(&mut self, deployment: i64, state: &str) -> Option<&mut DeploymentStatus> {
+        self.deployment_statuses
+            .iter_mut()
+            .find(|d| d.deployment == deployment && d.state == state)
+    }
+
     fn apply(&mut self, e: &StoredEvent) -> Result<(), FoldError> {
         self.updated_at = e.at;
         self.head_hash.clone_from(&e.hash);
@@ -674,39 +681,29 @@ impl RunState {
             }
             Event::DeploymentStatusStarted {
                 deployment, state, ..
-            } => {
-                match self
-                    .deployment_statuses
-                    .iter_mut()
-                    .find(|d| d.deployment == *deployment && d.state == *state)
-                {
-                    Some(d) => d.in_flight = true,
-                    None => self.deployment_statuses.push(DeploymentStatus {
-                        deployment: *deployment,
-                        state: state.clone(),
-                        started_at: e.at,
-                        status_id: None,
-                        description: None,
-                        errors: Vec::new(),
-                        in_flight: true,
-                    }),
-                }
-            }
+            } => match self.started_status(*deployment, state) {
+                Some(d) => d.in_flight = true,
+                None => self.deployment_statuses.push(DeploymentStatus {
+                    deployment: *deployment,
+                    state: state.clone(),
+                    started_at: e.at,
+                    status_id: None,
+                    description: None,
+                    errors: Vec::new(),
+                    in_flight: true,
+                }),
+            },
             Event::DeploymentStatusPosted {
                 deployment,
                 state,
                 status_id,
                 description,
             } => {
-                let d = self
-                    .deployment_statuses
-                    .iter_mut()
-                    .find(|d| d.deployment == *deployment && d.state == *state)
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "no {state} status of deployment {deployment} was started"
-                        ))
-                    })?;
+                let d = self.started_status(*deployment, state).ok_or_else(|| {
+                    bad(format!(
+                        "no {state} status of deployment {deployment} was started"
+                    ))
+                })?;
                 d.in_flight = false;
                 d.status_id = Some(*status_id);
                 d.description = Some(description.clone());
@@ -716,15 +713,11 @@ impl RunState {
                 state,
                 error,
             } => {
-                let d = self
-                    .deployment_statuses
-                    .iter_mut()
-                    .find(|d| d.deployment == *deployment && d.state == *state)
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "no {state} status of deployment {deployment} was started"
-                        ))
-                    })?;
+                let d = self.started_status(*deployment, state).ok_or_else(|| {
+                    bad(format!(
+                        "no {state} status of deployment {deployment} was started"
+                    ))
+                })?;
                 d.in_flight = false;
                 d.errors.push(error.clone());
             }

@@ -255,7 +255,6 @@ pub(super) async fn recoveries(
                 };
                 let version_evidence = version.map(|o| o.evidence);
                 verified(session, run_id, true, &summary, version_evidence, live, ask).await?;
-                live.verifying = false;
                 let open: Vec<u32> = session
                     .load(run_id)
                     .await?

@@ -5,9 +5,10 @@
 use crate::checks::join_all;
 
 use crate::incidents::respond::Asker;
+use crate::journal::state::RunState;
 use crate::journal::watch::Leg;
 use crate::model::event::Event;
-use crate::model::watch::{Grade, Metric, Reading};
+use crate::model::watch::{Grade, Metric, Purpose, Reading};
 use crate::runs::stream::WatchEvent;
 use crate::runs::{RunError, Session};
 use crate::watch::WatchContext;
@@ -94,16 +95,17 @@ pub(super) async fn flush_samples(
 }
 
 /// One round: every signal that may be sampled now, judged; incidents for series that
-/// just reached N failures; recoveries.
+/// just reached N failures; recoveries. `run` is the run as the watch loop last read it.
 pub(super) async fn sample_round(
     session: &Session,
-    run_id: &str,
+    run: &RunState,
     ctx: &WatchContext,
     signals: &[Box<dyn Signal>],
     live: &mut Live,
     leg: &Leg,
     ask: &Asker<'_>,
 ) -> Result<(), RunError> {
+    let run_id = run.id.as_str();
     let now = session.clock.now();
     let due: Vec<usize> = (0..signals.len())
         .filter(|&i| {
@@ -116,12 +118,12 @@ pub(super) async fn sample_round(
     let sampling = join_all(due.iter().map(|&i| signals[i].sample(ctx)).collect());
     // After a rollback, the version check runs beside the sampling until it finds the
     // rollback's commit live.
-    let readings = if live.verifying && live.version_live.is_none() {
-        let run = session.load(run_id).await?;
+    let verifying = leg.purpose == Purpose::AfterRollback && run.monitor.verification.is_none();
+    let readings = if verifying && live.version_live.is_none() {
         let fly_apps = crate::checks::fly::FlyApps::of(&ctx.clients);
         let (readings, version) = tokio::join!(
             sampling,
-            crate::checks::fly::version_after_rollback(&fly_apps, Some(&run), &run.env)
+            crate::checks::fly::version_after_rollback(&fly_apps, Some(run), &run.env)
         );
         match version {
             Some(o) if o.status != crate::model::outcome::Status::Pass => {

@@ -58,8 +58,6 @@ pub(super) struct Live {
     /// This round's version check, when it ran and did not find the commit live yet: the
     /// verification uses it rather than asking again in the same round.
     pub version_this_round: Option<crate::model::outcome::Outcome>,
-    /// The leg is the watch after a rollback that is not verified yet.
-    pub verifying: bool,
     /// The sequential tests.
     pub evidence: crate::watch::evidence::Evidence,
     /// Raw health samples not journaled yet.

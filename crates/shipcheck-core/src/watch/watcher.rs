@@ -295,7 +295,6 @@ async fn run_leg(
         version_pending: None,
         version_live: None,
         version_this_round: None,
-        verifying: leg.purpose == Purpose::AfterRollback && run.monitor.verification.is_none(),
         recheck,
     };
     let mut recorded = 0;
@@ -343,7 +342,7 @@ async fn run_leg(
             let k = sched.reached(leg.started_at, now).clamp(next, of);
             if live.acc.rounds == 0 {
                 // A tick never goes without a sample (a resumed watch samples now).
-                sample_round(session, run_id, &ctx, &signals, &mut live, &leg, ask).await?;
+                sample_round(session, &run, &ctx, &signals, &mut live, &leg, ask).await?;
             }
             flush_samples(session, run_id, &leg, &mut live).await?;
             let tick = live.acc.finish(
@@ -371,7 +370,7 @@ async fn run_leg(
             continue;
         }
         let round_start = now;
-        sample_round(session, run_id, &ctx, &signals, &mut live, &leg, ask).await?;
+        sample_round(session, &run, &ctx, &signals, &mut live, &leg, ask).await?;
         escalate_due(session, run_id, ask).await?;
         let wake = add(round_start, sample_every).min(sched.due(leg.started_at, next));
         let now = session.clock.now();
