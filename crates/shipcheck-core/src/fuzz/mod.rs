@@ -309,3 +309,5 @@ pub fn window(data: &[u8]) {
 
 #[cfg(test)]
 mod seeds_tests;
+#[cfg(test)]
+mod smoke_tests;

@@ -1,6 +1,6 @@
 //! Which programs and URLs a run may use with the deployer's tokens. The settings of the
-//! config that name a program or a URL — `[fly] command`, the integrations' API URLs, the
-//! command checks' argv — are compared, when a run starts, with the production branch's
+//! config that name a program or a URL — `[fly] command`, the integrations' API URLs and the
+//! variables whose tokens they receive, the CDEvents sink, the command checks' argv — are compared, when a run starts, with the production branch's
 //! committed `shipcheck.toml` (`git show REMOTE/PRODUCTION:PATH`): a release branch's config
 //! cannot run its own `[fly] command` with `FLY_ACCESS_TOKEN` in its environment unless a
 //! person saw the difference and confirmed it (`start --trust-config`, journaled). Accepting
@@ -31,14 +31,27 @@ pub fn integration_settings(loaded: &LoadedConfig) -> BTreeMap<String, String> {
     let c = &loaded.config;
     let mut out = BTreeMap::new();
     out.insert("fly.command".into(), c.fly.command.join(" "));
+    // Each URL that receives a token, with the variable whose token it receives: a branch
+    // that points `[events] token_env` at `GITHUB_TOKEN` sends that token to the sink.
     if let Some(g) = &c.github {
         out.insert("github.api_url".into(), g.api_url.clone());
+        out.insert("github.token_env".into(), g.token_env.clone());
     }
     if let Some(s) = &c.sentry {
         out.insert("sentry.url".into(), s.url.clone());
+        out.insert("sentry.token_env".into(), s.token_env.clone());
     }
     if let Some(p) = &c.prometheus {
         out.insert("prometheus.url".into(), p.url.clone());
+        if let Some(t) = &p.token_env {
+            out.insert("prometheus.token_env".into(), t.clone());
+        }
+    }
+    if let Some(e) = &c.events {
+        out.insert("events.sink".into(), e.sink.clone());
+        if let Some(t) = &e.token_env {
+            out.insert("events.token_env".into(), t.clone());
+        }
     }
     if let Some(k) = &c.team.ssh_keygen {
         out.insert("team.ssh_keygen".into(), k.clone());

@@ -309,6 +309,48 @@ fn programs_and_urls_unlike_the_production_branchs_need_trust_config() {
     );
 }
 
+/// A branch's config that keeps every URL but points the CDEvents sink's `token_env` at
+/// GitHub's token (or moves the sink) would send that token to whoever answers there: the
+/// variable a URL receives is part of what is compared with the production branch.
+#[test]
+fn a_branch_that_points_a_sink_at_another_token_needs_trust_config() {
+    let env = TestEnv::world();
+    let repo = env.repo.clone();
+    let base = std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .replace("repo = \"repo\"", "repo = \".\"");
+    let sink = "\n[events]\nsink = \"http://127.0.0.1:9/cdevents\"\n";
+    let text = format!("{base}{sink}token_env = \"CDEVENTS_TOKEN\"\n");
+    std::fs::write(repo.join("shipcheck.toml"), &text).unwrap();
+    git_out(&env, &repo, &["add", "shipcheck.toml"]);
+    git_out(&env, &repo, &["commit", "-q", "-m", "shipcheck.toml"]);
+    git_out(&env, &repo, &["push", "-q", "origin", "production"]);
+    let config = repo.join("shipcheck.toml");
+    let config = config.to_str().unwrap();
+    // Every URL as committed; the sink now receives GitHub's token.
+    let stolen = format!("{base}{sink}token_env = \"GITHUB_TOKEN\"\n");
+    std::fs::write(repo.join("shipcheck.toml"), &stolen).unwrap();
+    let refused = env.shipcheck(&["--config", config, "start", "--by", "Tess"]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("events.token_env")
+            && refused.stderr.contains("CDEVENTS_TOKEN")
+            && refused.stderr.contains("--trust-config"),
+        "{}",
+        refused.stderr
+    );
+    // Moving the sink to another host is refused the same way.
+    let moved = text.replace("http://127.0.0.1:9/", "http://[::1]:9/");
+    std::fs::write(repo.join("shipcheck.toml"), &moved).unwrap();
+    let refused = env.shipcheck(&["--config", config, "start", "--by", "Tess"]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("events.sink") && refused.stderr.contains("[::1]"),
+        "{}",
+        refused.stderr
+    );
+}
+
 /// When the production branch has no committed config to compare with, `start` does not skip
 /// the comparison silently: it says so, names the programs and URLs the run will use, and the
 /// run records it (the event and the record's header).
