@@ -1,6 +1,6 @@
 //! Which programs and URLs a run may use with the deployer's tokens. The settings of the
 //! config that name a program or a URL — `[fly] command`, the integrations' API URLs and the
-//! variables whose tokens they receive, the CDEvents sink, the command checks' argv — are compared, when a run starts, with the production branch's
+//! variables whose tokens they receive, the CDEvents sink, the command checks' and actions' argv — are compared, when a run starts, with the production branch's
 //! committed `shipcheck.toml` (`git show REMOTE/PRODUCTION:PATH`): a release branch's config
 //! cannot run its own `[fly] command` with `FLY_ACCESS_TOKEN` in its environment unless a
 //! person saw the difference and confirmed it (`start --trust-config`, journaled). Accepting
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::clients::git::Git;
-use crate::model::checklist::CheckSpec;
+use crate::model::checklist::{ActionSpec, CheckSpec, CommandCheck};
 use crate::model::config::LoadedConfig;
 use crate::runs::Session;
 
@@ -58,14 +58,21 @@ pub fn integration_settings(loaded: &LoadedConfig) -> BTreeMap<String, String> {
     }
     for item in &loaded.checklist.items {
         if let Some(CheckSpec::Command(cmd)) = &item.check {
-            let what = match &cmd.shell {
-                Some(line) => format!("sh -c {line}"),
-                None => cmd.argv.join(" "),
-            };
-            out.insert(format!("{} (command check)", item.id), what);
+            out.insert(format!("{} (command check)", item.id), program(cmd));
+        }
+        if let Some(ActionSpec::Command(cmd)) = &item.action {
+            out.insert(format!("{} (command action)", item.id), program(cmd));
         }
     }
     out
+}
+
+/// What a command check or action runs, as shown in the comparison.
+fn program(cmd: &CommandCheck) -> String {
+    match &cmd.shell {
+        Some(line) => format!("sh -c {line}"),
+        None => cmd.argv.join(" "),
+    }
 }
 
 /// A file of the repository as the production branch has it committed (`git show

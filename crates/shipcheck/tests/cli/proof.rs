@@ -311,7 +311,8 @@ fn programs_and_urls_unlike_the_production_branchs_need_trust_config() {
 
 /// A branch's config that keeps every URL but points the CDEvents sink's `token_env` at
 /// GitHub's token (or moves the sink) would send that token to whoever answers there: the
-/// variable a URL receives is part of what is compared with the production branch.
+/// variable a URL receives is part of what is compared with the production branch; so is a
+/// command action the branch adds.
 #[test]
 fn a_branch_that_points_a_sink_at_another_token_needs_trust_config() {
     let env = TestEnv::world();
@@ -346,6 +347,19 @@ fn a_branch_that_points_a_sink_at_another_token_needs_trust_config() {
     assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
     assert!(
         refused.stderr.contains("events.sink") && refused.stderr.contains("[::1]"),
+        "{}",
+        refused.stderr
+    );
+    // A command *action* the branch adds runs a program with the deployer's environment too.
+    let action = format!(
+        "{text}\n[[checklist.items]]\nid = \"release.tag\"\nphase = \"release\"\ntitle = \"Tag\"\nkind = \"action\"\naction = {{ type = \"command\", argv = [\"./tag.sh\"] }}\n"
+    );
+    std::fs::write(repo.join("shipcheck.toml"), &action).unwrap();
+    let refused = env.shipcheck(&["--config", config, "start", "--by", "Tess"]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("release.tag (command action)")
+            && refused.stderr.contains("./tag.sh"),
         "{}",
         refused.stderr
     );
