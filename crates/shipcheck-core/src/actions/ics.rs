@@ -92,10 +92,10 @@ pub fn review_invite(run: &RunState, cfg: &Config, now: Timestamp) -> Result<Inv
     let tz = jiff::tz::TimeZone::get(&cfg.project.timezone)
         .map_err(|e| format!("time zone {:?}: {e}", cfg.project.timezone))?;
     let time = crate::model::config::parse_hhmm(&cfg.incident.review_time)?;
-    let day = next_working_day(now.to_zoned_datetime(tz.clone()).date());
+    let day = next_working_day(now.to_zoned(tz.clone()).date());
     let start = day
         .to_datetime(time)
-        .to_zoned_datetime(tz.clone())
+        .to_zoned(tz.clone())
         .map_err(|e| format!("{day} {time} in {}: {e}", cfg.project.timezone))?;
     let end = crate::model::clock::add(start.timestamp(), cfg.incident.review_duration.get());
     let people: Vec<Person> = cfg.contacts.iter().map(|(r, t)| person(r, t)).collect();
@@ -131,7 +131,7 @@ pub fn review_invite(run: &RunState, cfg: &Config, now: Timestamp) -> Result<Inv
             "Post-deployment review: {} ({}, {})",
             run.project,
             run.env,
-            run.started_at.to_zoned_datetime(tz).strftime("%Y-%m-%d")
+            run.started_at.to_zoned(tz).strftime("%Y-%m-%d")
         ),
         description,
         people,

@@ -20,7 +20,7 @@ pub async fn facts(ctx: &ActionContext) -> MessageFacts {
     let scheduled = run.and_then(|r| r.scheduled_at).map(|at| {
         match jiff::tz::TimeZone::get(&c.config.project.timezone) {
             Ok(tz) => at
-                .to_zoned_datetime(tz)
+                .to_zoned(tz)
                 .strftime("%a %Y-%m-%d %H:%M %Z")
                 .to_string(),
             Err(_) => at.to_string(),

@@ -123,7 +123,7 @@ impl Window {
 
     /// The window containing `t`, if any.
     pub fn containing(&self, t: Timestamp) -> Result<Option<(Timestamp, Timestamp)>, Invalid> {
-        let today = t.to_zoned_datetime(self.zone.clone()).date();
+        let today = t.to_zoned(self.zone.clone()).date();
         let yesterday = today.yesterday().map_err(|e| e.to_string())?;
         for date in [yesterday, today] {
             if let Some((open, close)) = self.on(date)?
@@ -138,7 +138,7 @@ impl Window {
 
     /// The first window opening strictly after `t`.
     pub fn next_opening(&self, t: Timestamp) -> Result<Option<Timestamp>, Invalid> {
-        let mut date = t.to_zoned_datetime(self.zone.clone()).date();
+        let mut date = t.to_zoned(self.zone.clone()).date();
         for _ in 0..LOOKAHEAD_DAYS {
             if let Some((open, _)) = self.on(date)?
                 && open > t
@@ -167,7 +167,7 @@ impl Window {
     }
 
     fn format(&self, t: Timestamp, fmt: &str) -> Result<String, String> {
-        let zdt = t.to_zoned_datetime(self.zone.clone());
+        let zdt = t.to_zoned(self.zone.clone());
         jiff::fmt::strtime::format(fmt, &zdt).map_err(|e| e.to_string())
     }
 }

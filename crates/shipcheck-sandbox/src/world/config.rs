@@ -19,7 +19,7 @@ pub fn start_instant(wall: Timestamp) -> Timestamp {
     let Ok(tz) = jiff::tz::TimeZone::get(TIMEZONE) else {
         return wall;
     };
-    let here = wall.to_zoned_datetime(tz.clone());
+    let here = wall.to_zoned(tz.clone());
     // Already inside the window, with time to spare: now.
     let weekday = here.date().weekday().to_monday_one_offset();
     let minutes = i32::from(here.hour()) * 60 + i32::from(here.minute());
@@ -30,7 +30,7 @@ pub fn start_instant(wall: Timestamp) -> Timestamp {
     for _ in 0..8 {
         let candidate = day
             .at(10, 30, 0, 0)
-            .to_zoned_datetime(tz.clone())
+            .to_zoned(tz.clone())
             .map(|z| z.timestamp());
         let weekday = day.weekday().to_monday_one_offset();
         if let Ok(t) = candidate

@@ -286,7 +286,7 @@ async fn timeseries(
         None => SignedDuration::from_hours(1),
         Some(None) => return detail(StatusCode::BAD_REQUEST, "Invalid interval"),
     };
-    if (end - start).as_secs() / step.as_secs().max(1) > 10_000 {
+    if end.duration_since(start).as_secs() / step.as_secs().max(1) > 10_000 {
         return detail(
             StatusCode::BAD_REQUEST,
             "Your interval and date range would create too many results. Use a larger interval, or a smaller date range.",
