@@ -158,4 +158,13 @@ fn the_readers_accept_their_recorded_answers() {
     );
     assert_eq!(d.files.len(), 1);
     assert!(d.files[0].app.is_some(), "{:?}", d.files[0]);
+    // The journal seeds are a real run's events (a `shipcheck demo --scenario bad-release`):
+    // every line is an event this version reads, and the whole run folds to a signed run.
+    let journal = read("fuzz/seeds/journal/bad-release-whole.jsonl");
+    for (i, line) in journal.lines().enumerate() {
+        let parsed = serde_json::from_str::<crate::model::event::Event>(line);
+        assert!(parsed.is_ok(), "journal seed line {}: {parsed:?}", i + 1);
+    }
+    assert!(journal.contains("\"type\":\"rollback_verified\""));
+    assert!(journal.contains("\"type\":\"run_signed\""));
 }

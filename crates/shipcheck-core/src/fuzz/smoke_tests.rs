@@ -18,6 +18,7 @@ use super::seeds_tests::seeds;
 fn budget(target: &str) -> usize {
     match target {
         "config" | "logscan" => 300,
+        "journal" => 150,
         "flytoml" | "fly_logs" | "github" => 800,
         _ => 2_000,
     }
