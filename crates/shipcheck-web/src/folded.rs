@@ -61,7 +61,11 @@ pub(crate) struct Broken {
 }
 
 impl Folded {
-    fn full(events: &[StoredEvent], check: ChainCheck, report: ChainReport) -> Result<Folded, String> {
+    fn full(
+        events: &[StoredEvent],
+        check: ChainCheck,
+        report: ChainReport,
+    ) -> Result<Folded, String> {
         let run = RunState::fold(events).map_err(|e| e.to_string())?;
         Ok(Folded {
             run,

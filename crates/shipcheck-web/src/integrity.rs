@@ -92,3 +92,7 @@ pub(crate) fn markdown(f: &Folded) -> String {
         Err(text) => format!("> **✗ {text}**\n\n"),
     }
 }
+
+#[cfg(test)]
+#[path = "integrity_tests.rs"]
+mod tests;

@@ -19,10 +19,7 @@ pub async fn facts(ctx: &ActionContext) -> MessageFacts {
     let repo = c.repo();
     let scheduled = run.and_then(|r| r.scheduled_at).map(|at| {
         match jiff::tz::TimeZone::get(&c.config.project.timezone) {
-            Ok(tz) => at
-                .to_zoned(tz)
-                .strftime("%a %Y-%m-%d %H:%M %Z")
-                .to_string(),
+            Ok(tz) => at.to_zoned(tz).strftime("%a %Y-%m-%d %H:%M %Z").to_string(),
             Err(_) => at.to_string(),
         }
     });

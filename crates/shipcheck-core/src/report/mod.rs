@@ -34,7 +34,5 @@ pub fn render(run: &crate::journal::state::RunState, format: Format, tz: &str) -
 /// Formats an instant in a zone as `2026-11-24 10:15 CET` (falls back to UTC).
 pub fn local_time(t: jiff::Timestamp, tz: &str) -> String {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    t.to_zoned(zone)
-        .strftime("%Y-%m-%d %H:%M %Z")
-        .to_string()
+    t.to_zoned(zone).strftime("%Y-%m-%d %H:%M %Z").to_string()
 }

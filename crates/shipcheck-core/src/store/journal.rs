@@ -304,7 +304,10 @@ impl Store {
     /// The run's recorded event count and head hash, and its raw event rows, read in one
     /// snapshot (a concurrent append is either wholly in it or not at all).
     /// [`StoreError::NotFound`] when there is no such run.
-    pub(super) async fn journal(&self, run_id: &str) -> Result<(i64, String, Vec<EventRow>), StoreError> {
+    pub(super) async fn journal(
+        &self,
+        run_id: &str,
+    ) -> Result<(i64, String, Vec<EventRow>), StoreError> {
         let (head, rows): (Option<(i64, String)>, Vec<EventRow>) = on_pool!(self, pool => {
             let mut tx = pool.begin_snapshot().await?;
             let head = sqlx::query_as("SELECT event_count, head_hash FROM runs WHERE id = $1")
