@@ -10,6 +10,7 @@ mod charts;
 mod folded;
 mod html;
 mod incidents;
+mod integrity;
 mod limit;
 mod live;
 mod pages;

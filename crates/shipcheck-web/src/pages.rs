@@ -22,7 +22,7 @@ fn who(app: &App, headers: &HeaderMap) -> Option<(String, String)> {
     current(app, headers).map(|(_, s)| (s.person.identity(), s.csrf))
 }
 
-fn when(t: jiff::Timestamp) -> String {
+pub(crate) fn when(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
@@ -31,16 +31,20 @@ pub(crate) async fn history(State(app): State<App>, headers: HeaderMap) -> Respo
         Ok(r) => r,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
     };
+    let broken: Vec<bool> = {
+        let folded = app.folded.lock().await;
+        runs.iter().map(|r| folded.seen_broken(&r.id)).collect()
+    };
     let mut body =
         String::from("<h1>Runs</h1><p><a href=\"/team\">The team and its DORA metrics</a></p>");
     if runs.is_empty() {
         body.push_str("<p>No runs yet: <code>shipcheck deploy</code> starts one.</p>");
     } else {
         body.push_str("<table><thead><tr><th>Run</th><th>Env</th><th>Status</th><th>Started</th><th>By</th></tr></thead><tbody>");
-        for r in &runs {
+        for (r, broken) in runs.iter().zip(broken) {
             let _ = write!(
                 body,
-                "<tr><td><a href=\"/runs/{id}\">{short}</a></td><td>{env}</td><td class=\"state\">{status}{phase}</td><td>{at}</td><td>{by}</td></tr>",
+                "<tr><td><a href=\"/runs/{id}\">{short}</a></td><td>{env}</td><td class=\"state\">{status}{phase}{mark}</td><td>{at}</td><td>{by}</td></tr>",
                 id = esc(&r.id),
                 short = esc(&r.id[..r.id.len().min(13)]),
                 env = esc(&r.env),
@@ -52,6 +56,11 @@ pub(crate) async fn history(State(app): State<App>, headers: HeaderMap) -> Respo
                     .unwrap_or_default(),
                 at = when(r.started_at),
                 by = esc(&r.started_by),
+                mark = if broken {
+                    " <span class=\"broken-mark\" title=\"this run's journal does not verify\">✗ journal broken</span>"
+                } else {
+                    ""
+                },
             );
         }
         body.push_str("</tbody></table>");
@@ -173,13 +182,15 @@ async fn live_part(
         })?;
         let run = &f.run;
         let watch = crate::charts::watch(run, &f.samples);
+        let integrity = crate::integrity::html(f);
         let forms = fragment(
             app,
             run,
             Some(&(String::new(), app.placeholder.clone())),
+            &integrity,
             &watch,
         );
-        let plain = fragment(app, run, None, &watch);
+        let plain = fragment(app, run, None, &integrity, &watch);
         let count = run.event_count as i64;
         drop(runs);
         if cache.len() >= RENDERED_RUNS {
@@ -205,11 +216,19 @@ async fn live_part(
     Ok((r.count, html))
 }
 
-/// The live part of a run's page: its state, phases and items, notes, and (for a logged-in
-/// person) the forms.
-fn fragment(app: &App, run: &RunState, who: Option<&(String, String)>, watch: &str) -> String {
+/// The live part of a run's page: whether its journal verifies, its state, phases and items,
+/// notes, and (for a logged-in person) the forms.
+fn fragment(
+    app: &App,
+    run: &RunState,
+    who: Option<&(String, String)>,
+    integrity: &str,
+    watch: &str,
+) -> String {
     let v = verdict(run);
-    let mut out = format!(
+    let mut out = integrity.to_string();
+    let _ = write!(
+        out,
         "<p><b>Status</b>: <span class=\"state\">{status}</span>{phase} · <b>started</b> by {by}, {at} · <b>events</b>: {events} · <b>verdict</b>: {verdict} — {reason}</p>",
         status = esc(run.status.as_str()),
         phase = run
@@ -351,19 +370,34 @@ fn fragment(app: &App, run: &RunState, who: Option<&(String, String)>, watch: &s
     out
 }
 
+/// The record (Markdown) of the run as kept folded, after whether its journal verifies.
 pub(crate) async fn record(State(app): State<App>, Path(id): Path<String>) -> Response {
-    match app.session.load(&id).await {
-        Ok(run) => (
-            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            report::render(
-                &run,
-                Format::Markdown,
-                &app.session.loaded.config.project.timezone,
-            ),
-        )
-            .into_response(),
-        Err(e) => (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
-    }
+    let summary = match app.session.store.find_run(&id).await {
+        Ok(s) => s,
+        Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+    };
+    let mut runs = app.folded.lock().await;
+    let f = match runs
+        .catch_up(&app.session, &summary.id, summary.event_count)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("run {} cannot be read: {e}\n", summary.id),
+            )
+                .into_response();
+        }
+    };
+    let mut md = crate::integrity::markdown(f);
+    md.push_str(&report::render(
+        &f.run,
+        Format::Markdown,
+        &app.session.loaded.config.project.timezone,
+    ));
+    drop(runs);
+    ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], md).into_response()
 }
 
 pub(crate) fn login_body(problem: Option<&str>) -> String {

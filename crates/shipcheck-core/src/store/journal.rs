@@ -1,5 +1,5 @@
-//! The event journal: creating a run (with its deploy lock), appending, reading back, and
-//! verifying the hash chain from the raw stored text.
+//! The event journal: creating a run (with its deploy lock), appending and reading back (its
+//! hash chain is verified in `chain.rs`).
 
 use jiff::Timestamp;
 
@@ -7,7 +7,7 @@ use crate::journal::state::RunState;
 use crate::model::event::{Event, StoredEvent};
 use crate::model::event::{GENESIS_HASH, chain_hash};
 use crate::store::backend::{Begin, Store, is_unique_violation, on_pool, parse_ts, ts_text};
-use crate::store::{ChainReport, LockInfo, RunSummaryUpdate, StoreError};
+use crate::store::{LockInfo, RunSummaryUpdate, StoreError};
 
 /// How often an append that lost a race on `(run_id, seq)` is retried.
 const APPEND_TRIES: usize = 20;
@@ -16,7 +16,7 @@ const APPEND_TRIES: usize = 20;
 const CREATE_TRIES: usize = 5;
 
 /// One raw `events` row: seq, at, payload, prev_hash, hash.
-type EventRow = (i64, String, String, String, String);
+pub(super) type EventRow = (i64, String, String, String, String);
 
 /// Inserts one event row in the caller's transaction (a macro: its body runs on either pool).
 macro_rules! insert_event {
@@ -301,79 +301,13 @@ impl Store {
         read_rows(run_id, rows)
     }
 
-    /// Recomputes the run's hash chain from the raw stored text: seqs contiguous from 1, each
-    /// `prev_hash` the previous event's hash, each hash `chain_hash` of what is stored, and
-    /// the count and head the `runs` row recorded (which catches a deleted last event).
-    pub async fn verify_chain(&self, run_id: &str) -> Result<ChainReport, StoreError> {
-        let (recorded_count, recorded_head, rows) = self.journal(run_id).await?;
-        let broken = |seq: i64, reason: String| Ok(ChainReport::Broken { seq, reason });
-        let mut prev = GENESIS_HASH.to_string();
-        for (expected, (seq, at, payload, prev_hash, hash)) in (1_i64..).zip(&rows) {
-            if *seq != expected {
-                return broken(
-                    expected,
-                    format!("event {expected} is missing (the next stored event is {seq})"),
-                );
-            }
-            if *prev_hash != prev {
-                return broken(
-                    *seq,
-                    if *seq == 1 {
-                        "its previous hash is not the genesis hash".into()
-                    } else {
-                        format!("its previous hash does not match event {}'s hash", seq - 1)
-                    },
-                );
-            }
-            if chain_hash(&prev, run_id, *seq, at, payload) != *hash {
-                return broken(
-                    *seq,
-                    "its stored content does not match its hash: it was changed after it was \
-                     written"
-                        .into(),
-                );
-            }
-            prev.clone_from(hash);
-        }
-        let stored = crate::store::backend::to_i64(rows.len());
-        if stored < recorded_count {
-            return broken(
-                stored + 1,
-                format!(
-                    "event {} is missing: the run recorded {recorded_count} events, {stored} are \
-                     stored",
-                    stored + 1
-                ),
-            );
-        }
-        if stored > recorded_count {
-            return broken(
-                recorded_count + 1,
-                format!(
-                    "event {} was never recorded: the run recorded {recorded_count} events, \
-                     {stored} are stored",
-                    recorded_count + 1
-                ),
-            );
-        }
-        if prev != recorded_head {
-            return broken(
-                stored,
-                "it is not the last event the run recorded (its hash differs from the recorded \
-                 head)"
-                    .into(),
-            );
-        }
-        Ok(ChainReport::Intact {
-            events: rows.len(),
-            head: prev,
-        })
-    }
-
     /// The run's recorded event count and head hash, and its raw event rows, read in one
     /// snapshot (a concurrent append is either wholly in it or not at all).
     /// [`StoreError::NotFound`] when there is no such run.
-    async fn journal(&self, run_id: &str) -> Result<(i64, String, Vec<EventRow>), StoreError> {
+    pub(super) async fn journal(
+        &self,
+        run_id: &str,
+    ) -> Result<(i64, String, Vec<EventRow>), StoreError> {
         let (head, rows): (Option<(i64, String)>, Vec<EventRow>) = on_pool!(self, pool => {
             let mut tx = pool.begin_snapshot().await?;
             let head = sqlx::query_as("SELECT event_count, head_hash FROM runs WHERE id = $1")
@@ -396,7 +330,7 @@ impl Store {
 }
 
 /// Raw rows as events: a stored time or payload that cannot be read is [`StoreError::Corrupt`].
-fn read_rows(run_id: &str, rows: Vec<EventRow>) -> Result<Vec<StoredEvent>, StoreError> {
+pub(super) fn read_rows(run_id: &str, rows: Vec<EventRow>) -> Result<Vec<StoredEvent>, StoreError> {
     rows.into_iter()
         .map(|(seq, at, payload, prev_hash, hash)| {
             let corrupt = |problem: String| StoreError::Corrupt {

@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 mod backend;
+mod chain;
 mod journal;
 mod lock;
 mod notify;
@@ -28,6 +29,7 @@ mod tests;
 mod walker;
 
 pub use backend::Store;
+pub use chain::ChainCheck;
 pub use notify::{Appended, CHANNEL, JournalListener};
 pub use schema::SCHEMA_VERSION;
 pub use walker::WalkGuard;

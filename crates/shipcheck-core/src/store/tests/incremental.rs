@@ -219,3 +219,112 @@ async fn appends_are_announced_to_listeners_on_postgres() {
     })
     .await;
 }
+
+/// Verifying the chain over the rows read after a position, as the web page does, says what
+/// `verify_chain` says of an intact journal, and finds an edit among the new rows and a deleted
+/// last event (from the `runs` row read in the same snapshot); an edit before the position is
+/// what only `verify_chain` sees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifying_the_chain_after_a_position() {
+    use crate::store::{ChainCheck, ChainReport};
+    for_each_backend(|db| async move {
+        let store = db.open().await;
+        four_events(&store, "run-v").await;
+        let (all, mut check, whole) = store.events_verified("run-v").await.unwrap();
+        assert_eq!(all, store.events("run-v").await.unwrap());
+        assert_eq!(whole, store.verify_chain("run-v").await.unwrap());
+        assert!(matches!(whole, ChainReport::Intact { events: 4, .. }));
+        assert_eq!((check.events(), check.head()), (4, all[3].hash.as_str()));
+
+        // From the start: the same verdict, the same rows, the same check.
+        let mut from_start = ChainCheck::new("run-v");
+        let (rows, report) = store
+            .events_after_verified("run-v", 0, &mut from_start)
+            .await
+            .unwrap();
+        assert_eq!((rows, report), (all.clone(), whole));
+        assert_eq!(from_start, check);
+        // A check that has not verified up to the position asked for is refused.
+        let mut fresh = ChainCheck::new("run-v");
+        assert!(
+            store
+                .events_after_verified("run-v", 2, &mut fresh)
+                .await
+                .is_err()
+        );
+
+        // Two more events, the first of them edited behind the store's back.
+        for text in ["fifth", "sixth"] {
+            store
+                .append("run-v", ts("2026-11-26T11:00:00Z"), &note(text), &active())
+                .await
+                .unwrap();
+        }
+        store
+            .exec_raw(
+                "UPDATE events SET payload = replace(payload, 'fifth', 'FIFTH') \
+                 WHERE run_id = 'run-v' AND seq = 5",
+            )
+            .await;
+        let (rows, report) = store
+            .events_after_verified("run-v", 4, &mut check)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2, "the rows are still read");
+        let ChainReport::Broken { seq, reason } = report else {
+            panic!("an edit among the new rows went unnoticed");
+        };
+        assert_eq!(seq, 5);
+        assert!(reason.contains("changed after it was written"), "{reason}");
+        assert_eq!(check.broken().map(|b| b.0), Some(5), "it stays broken");
+
+        // A deleted last event: the runs row still counts it.
+        four_events(&store, "run-d").await;
+        let (_, mut check, _) = store.events_verified("run-d").await.unwrap();
+        store
+            .append(
+                "run-d",
+                ts("2026-11-26T11:00:00Z"),
+                &note("fifth"),
+                &active(),
+            )
+            .await
+            .unwrap();
+        store
+            .exec_raw("DELETE FROM events WHERE run_id = 'run-d' AND seq = 5")
+            .await;
+        let (rows, report) = store
+            .events_after_verified("run-d", 4, &mut check)
+            .await
+            .unwrap();
+        assert!(rows.is_empty());
+        assert_eq!(
+            report,
+            ChainReport::Broken {
+                seq: 5,
+                reason: "event 5 is missing: the run recorded 5 events, 4 are stored".into()
+            }
+        );
+        assert_eq!(report, store.verify_chain("run-d").await.unwrap());
+
+        // An edit before the position: not seen from there on, seen by the whole check.
+        four_events(&store, "run-o").await;
+        let (_, mut check, _) = store.events_verified("run-o").await.unwrap();
+        store
+            .exec_raw(
+                "UPDATE events SET payload = replace(payload, 'first', 'FIRST') \
+                 WHERE run_id = 'run-o' AND seq = 2",
+            )
+            .await;
+        let (_, report) = store
+            .events_after_verified("run-o", 4, &mut check)
+            .await
+            .unwrap();
+        assert!(matches!(report, ChainReport::Intact { events: 4, .. }));
+        assert!(matches!(
+            store.verify_chain("run-o").await.unwrap(),
+            ChainReport::Broken { seq: 2, .. }
+        ));
+    })
+    .await;
+}
