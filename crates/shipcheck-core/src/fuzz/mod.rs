@@ -367,13 +367,13 @@ pub fn journal(data: &[u8]) {
     let _ = report::cdevents::derive(run_id, &events, &ctx);
     // Folded in two steps, the way the team's page catches up: the same state.
     let half = events.len() / 2;
-    if let Ok(mut first) = RunState::fold(&events[..half]) {
-        if first.extend(&events[half..]).is_ok() {
-            assert_eq!(
-                first.event_count, run.event_count,
-                "a fold extended by the rest differs from the whole fold"
-            );
-        }
+    if let Ok(mut first) = RunState::fold(&events[..half])
+        && first.extend(&events[half..]).is_ok()
+    {
+        assert_eq!(
+            first.event_count, run.event_count,
+            "a fold extended by the rest differs from the whole fold"
+        );
     }
 }
 
