@@ -30,7 +30,7 @@ pub struct WebSession {
 pub fn random_hex(n: usize) -> Option<String> {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).ok()?;
-    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Some(shipcheck_core::model::hex::encode(&bytes))
 }
 
 /// The logged-in browsers.

@@ -528,5 +528,5 @@ pub fn chain_hash(prev_hash: &str, run_id: &str, seq: i64, at: &str, payload: &s
         h.update(part.as_bytes());
         h.update(b"\n");
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::hex::encode(&h.finalize())
 }

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod error;
 pub mod event;
 pub mod facts;
+pub mod hex;
 pub mod incident;
 pub mod loadtest;
 pub mod outcome;

@@ -71,7 +71,7 @@ pub const TOKEN_PREFIX: &str = "shipcheck_";
 /// is enough: there is nothing to guess.
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.trim().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::hex::encode(&digest)
 }
 
 /// Whether `token` has the shape of a personal token (prefix and 64 hex digits).

@@ -457,10 +457,7 @@ impl Session {
 /// SHA-256 of text, hex.
 pub fn digest(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::model::hex::encode(&Sha256::digest(text.as_bytes()))
 }
 
 impl crate::model::error::HasKind for RunError {

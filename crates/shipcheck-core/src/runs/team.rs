@@ -14,7 +14,7 @@ pub fn new_token() -> Result<String, RunError> {
             "the operating system's random source failed ({e}); no token was made"
         ))
     })?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::model::hex::encode(&bytes);
     Ok(format!("{TOKEN_PREFIX}{hex}"))
 }
 
