@@ -16,13 +16,30 @@ fn short(hash: &str) -> &str {
 
 /// What lies outside the store (anchors, signatures) and how to check it.
 fn outside(f: &Folded) -> Option<String> {
-    let anchors = f.run.anchors.len();
-    let signatures = f.run.ssh_signatures.len();
-    (anchors + signatures > 0).then(|| {
-        format!(
-            "{anchors} anchor(s) and {signatures} SSH signature(s) are not checked here: run `shipcheck verify {}`",
+    let count = |n: usize, what: &str| match n {
+        0 => None,
+        1 => Some(format!("its {what}")),
+        n => Some(format!("its {n} {what}s")),
+    };
+    let what: Vec<String> = [
+        count(f.run.anchors.len(), "anchor"),
+        count(f.run.ssh_signatures.len(), "SSH signature"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let plural = what.len() > 1 || f.run.anchors.len() > 1 || f.run.ssh_signatures.len() > 1;
+    (!what.is_empty()).then(|| {
+        let text = format!(
+            "{} {} checked by `shipcheck verify {}`, not here",
+            what.join(" and "),
+            if plural { "are" } else { "is" },
             f.run.id
-        )
+        );
+        let mut c = text.chars();
+        c.next()
+            .map(|first| first.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
     })
 }
 
@@ -51,7 +68,7 @@ fn words(f: &Folded) -> Result<String, String> {
         )),
         ChainReport::Intact { events, head } => {
             let mut text = format!(
-                "Journal verified: {events} events chained, head {}… — the whole chain at {whole}, each event since as it was read (an edit of an event verified before shows at the next whole verification, within a minute of a render).",
+                "Journal verified: {events} events chained, head {}… (the whole chain at {whole}, each event since as it was read).",
                 short(head)
             );
             if let Some(o) = outside(f) {
