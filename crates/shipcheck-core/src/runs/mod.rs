@@ -331,14 +331,20 @@ impl Session {
     /// The run a command acts on: the given id, else the open run of `env` (the lock holder),
     /// else the newest run of the project.
     pub async fn resolve(&self, id: Option<&str>, env: &str) -> Result<RunState, RunError> {
+        self.load(&self.resolve_id(id, env).await?).await
+    }
+
+    /// The id of the run a command acts on, as [`Session::resolve`] chooses it, without
+    /// reading its journal (`verify` must reach a run whose journal no longer reads).
+    pub async fn resolve_id(&self, id: Option<&str>, env: &str) -> Result<String, RunError> {
         if let Some(id) = id {
-            return self.load(id).await;
+            return Ok(self.store.find_run(id).await?.id);
         }
         if let Some(lock) = self.store.lock(self.project(), env).await? {
-            return self.load(&lock.run_id).await;
+            return Ok(lock.run_id);
         }
         match self.store.latest_run(self.project(), Some(env)).await? {
-            Some(r) => self.load(&r.id).await,
+            Some(r) => Ok(r.id),
             None => Err(RunError::NoRun {
                 message: format!(
                     "no run of {} ({env}) yet; start one with `shipcheck start` or `shipcheck deploy`",

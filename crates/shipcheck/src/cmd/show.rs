@@ -164,10 +164,7 @@ pub async fn report(
 
 pub async fn verify(g: &Global, run: Option<&str>, env: &str) -> Result<u8, CliError> {
     let session = context::session(g).await?;
-    let id = match run {
-        Some(id) => session.store.find_run(id).await?.id,
-        None => session.resolve(None, env).await?.id,
-    };
+    let id = session.resolve_id(run, env).await?;
     let chain = session.store.verify_chain(&id).await?;
     // The journal must also read as a run.
     let events = session.store.events(&id).await;

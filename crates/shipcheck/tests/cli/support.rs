@@ -284,6 +284,23 @@ pub fn tamper_with_event(db: &Path, run_id: &str, seq: i64) {
     });
 }
 
+/// Cuts one stored event's payload to its first 20 characters: no longer JSON, let alone an
+/// event.
+pub fn cut_event(db: &Path, run_id: &str, seq: i64) {
+    let (rt, mut conn) = sqlite(db);
+    rt.block_on(async {
+        let done = sqlx::query(
+            "UPDATE events SET payload = substr(payload, 1, 20) WHERE run_id = $1 AND seq = $2",
+        )
+        .bind(run_id)
+        .bind(seq)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(done.rows_affected(), 1);
+    });
+}
+
 /// Runs git in `dir` (hermetic config) and returns its trimmed stdout.
 pub fn git_out(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
     let config = env.home.join("gitconfig");

@@ -391,3 +391,40 @@ fn an_edited_event_is_caught_by_verify() {
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert_eq!(out.json()["first_bad_event"], 2);
 }
+
+/// An event edited into something that is not an event at all (cut JSON): `verify`, with or
+/// without the run's id, still answers what it is for (the chain breaks there, exit 1), rather
+/// than refusing to read the run and pointing at itself; the other commands name the event.
+#[test]
+fn an_event_edited_into_garbage_is_reported_by_verify_not_refused() {
+    let env = TestEnv::world();
+    let run_id = env
+        .shipcheck(&["start", "--by", "Tess Deployer", "--json"])
+        .json()["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.shipcheck(&["next"]);
+    crate::support::cut_event(&env.db_path(), &run_id, 2);
+    for args in [vec!["verify", "--json"], vec!["verify", &run_id, "--json"]] {
+        let out = env.shipcheck(&args);
+        assert_eq!(out.code, 1, "{args:?}: {}{}", out.stdout, out.stderr);
+        let v = out.json();
+        assert_eq!(v["first_bad_event"], 2, "{v}");
+        assert_eq!(v["ok"], false, "{v}");
+    }
+    let text = env.shipcheck(&["verify"]);
+    assert_eq!(text.code, 1, "{}{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout.contains("hash chain broken at event 2"),
+        "{}",
+        text.stdout
+    );
+    let status = env.shipcheck(&["status"]);
+    assert_eq!(status.code, 2, "{}{}", status.stdout, status.stderr);
+    assert!(
+        status.stderr.contains("corrupt at event 2"),
+        "{}",
+        status.stderr
+    );
+}
