@@ -328,6 +328,19 @@ impl Session {
         Ok(RunState::fold(&events)?)
     }
 
+    /// Brings `run` up to date with the events appended since it was read, by this process or
+    /// any other, reading only those ([`RunState::extend`]); the whole journal again when they
+    /// do not follow on from what was folded. A loop that reads its run every pass (the watch)
+    /// folds each event once instead of the whole journal every pass.
+    pub async fn refresh(&self, run: &mut RunState) -> Result<(), RunError> {
+        let after = i64::try_from(run.event_count).unwrap_or(i64::MAX);
+        let more = self.store.events_after(&run.id, after).await?;
+        if run.extend(&more).is_err() {
+            *run = self.load(&run.id).await?;
+        }
+        Ok(())
+    }
+
     /// The run a command acts on: the given id, else the open run of `env` (the lock holder),
     /// else the newest run of the project.
     pub async fn resolve(&self, id: Option<&str>, env: &str) -> Result<RunState, RunError> {
@@ -483,3 +496,5 @@ impl crate::model::error::HasKind for RunError {
 #[cfg(test)]
 #[path = "redact_tests.rs"]
 mod redact_tests;
+#[cfg(test)]
+mod refresh_tests;

@@ -306,8 +306,11 @@ async fn run_leg(
     let bound = (sched.duration.get().as_secs_f64() / sample_every.as_secs_f64()) as u64 * 3
         + u64::from(of) * 4
         + 1000;
-    for _ in 0..bound.min(5_000_000) {
-        let run = session.load(run_id).await?;
+    let mut run = session.load(run_id).await?;
+    for pass in 0..bound.min(5_000_000) {
+        if pass > 0 {
+            session.refresh(&mut run).await?;
+        }
         let Some(l) = run.monitor.legs.get(idx) else {
             return Ok(recorded);
         };
