@@ -90,6 +90,16 @@ impl From<crate::model::config::RequestLimits> for Policy {
 
 /// How many times a rate-limited request is tried again at most (besides the time bound).
 const MAX_RATE_LIMIT_RETRIES: u32 = 3;
+/// The wait an answer's `Retry-After` asks for, in its delay-seconds form (the form GitHub,
+/// Sentry and Slack send; an HTTP date is not read).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 /// GitHub's advice for a secondary limit without `retry-after`: wait at least a minute.
 const GITHUB_SECONDARY_WAIT: Duration = Duration::from_secs(60);
 /// A 429 without any hint from Sentry or Slack.
@@ -478,8 +488,7 @@ impl Api {
                 .round(jiff::Unit::Second)
                 .unwrap_or(now)
         };
-        if let Some(secs) = h("retry-after").and_then(|v| v.parse::<u64>().ok()) {
-            let wait = Duration::from_secs(secs);
+        if let Some(wait) = retry_after(headers) {
             return Some((wait, at(wait)));
         }
         if self.service == Service::GitHub {

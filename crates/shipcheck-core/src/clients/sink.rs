@@ -168,12 +168,7 @@ impl Sink {
             }
         };
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::clients::api::retry_after(resp.headers());
         let location = resp
             .headers()
             .get("location")
