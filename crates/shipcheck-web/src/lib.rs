@@ -64,6 +64,9 @@ pub struct App {
     /// Each open run's state as last folded, caught up with the events appended since
     /// (locked inside `rendered`'s lock, never the other way round).
     folded: Arc<tokio::sync::Mutex<folded::FoldedRuns>>,
+    /// The team page's and `/metrics`' runs as last folded, by id with the event count they
+    /// were folded at: a run that has not moved since is not read again.
+    history: Arc<tokio::sync::Mutex<pages::History>>,
     /// Each watched run's journal position, for the event streams.
     positions: Arc<live::Positions>,
     /// Stands for a viewer's CSRF token in a cached live part (random per process).
@@ -80,6 +83,7 @@ impl App {
             options,
             rendered: Arc::default(),
             folded: Arc::default(),
+            history: Arc::default(),
             positions: Arc::new(live::Positions::new(POLL, POLL_LISTENING)),
             placeholder: format!(
                 "csrf-{}",

@@ -488,20 +488,35 @@ fn pct(r: Option<f64>) -> String {
         .unwrap_or_else(|| "no data".into())
 }
 
-/// Every run of the newest [`HISTORY`], folded.
-async fn folded(app: &App) -> Result<Vec<RunState>, Response> {
+/// The newest [`HISTORY`] runs as last folded, by id; each with the event count the store
+/// listed it at when it was folded.
+pub(crate) type History = std::collections::HashMap<String, (i64, std::sync::Arc<RunState>)>;
+
+/// Every run of the newest [`HISTORY`], folded: a run whose listed event count is the one it
+/// was folded at is taken as it was (a run that moves is read again; runs that left the
+/// newest [`HISTORY`] are dropped).
+pub(crate) async fn folded(app: &App) -> Result<Vec<std::sync::Arc<RunState>>, Response> {
     let rows = app
         .session
         .store
         .list_runs(None, HISTORY)
         .await
         .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response())?;
-    let mut runs = Vec::new();
+    let mut kept = app.history.lock().await;
+    let mut fresh = History::with_capacity(rows.len());
+    let mut runs = Vec::with_capacity(rows.len());
     for r in &rows {
-        if let Ok(run) = app.session.load(&r.id).await {
-            runs.push(run);
-        }
+        let run = match kept.remove(&r.id) {
+            Some((count, run)) if count == r.event_count => run,
+            _ => match app.session.load(&r.id).await {
+                Ok(run) => std::sync::Arc::new(run),
+                Err(_) => continue,
+            },
+        };
+        fresh.insert(r.id.clone(), (r.event_count, run.clone()));
+        runs.push(run);
     }
+    *kept = fresh;
     Ok(runs)
 }
 
@@ -511,7 +526,7 @@ pub(crate) async fn team(State(app): State<App>, headers: HeaderMap) -> Response
         Ok(r) => r,
         Err(r) => return r,
     };
-    let d = shipcheck_core::report::dora::compute(&runs);
+    let d = shipcheck_core::report::dora::compute(runs.iter().map(|r| r.as_ref()));
     let mut body = format!(
         "<h1>Team</h1><h2>DORA metrics</h2><p>From the journals of the newest {HISTORY} runs: {n} production deployment(s) over {days:.0} day(s).</p>\
 <table><tbody>\

@@ -820,3 +820,26 @@ async fn behind_a_proxy_the_named_header_is_the_client() {
     assert!(crate::header_name("Fly-Client-IP").is_ok());
     assert!(crate::header_name("not a header").is_err());
 }
+
+/// The team page and `/metrics` fold each of the newest runs once and again only when it
+/// moved: a run whose event count is unchanged is the state kept (the same allocation), a run
+/// with a new event is read again and shows it.
+#[tokio::test]
+async fn the_history_folds_a_run_again_only_when_it_moved() {
+    let w = world(false).await;
+    let first = crate::pages::folded(&w.app).await.unwrap();
+    let again = crate::pages::folded(&w.app).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(Arc::ptr_eq(&first[0], &again[0]), "read again unmoved");
+    let run = w.session.load(&w.run).await.unwrap();
+    w.session
+        .note(&run, NoteKind::General, "moved", "bot")
+        .await
+        .unwrap();
+    let moved = crate::pages::folded(&w.app).await.unwrap();
+    assert!(!Arc::ptr_eq(&first[0], &moved[0]));
+    assert_eq!(moved[0].event_count, first[0].event_count + 1);
+    assert_eq!(*moved[0], w.session.load(&w.run).await.unwrap());
+    let (s, _, body) = send(&w.app, get("/metrics")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}

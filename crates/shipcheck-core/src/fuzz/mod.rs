@@ -354,7 +354,7 @@ pub fn journal(data: &[u8]) {
         report::markers::markers(&run),
         report::watch::summary(&run),
         report::watch::verdict_line(&run),
-        report::dora::compute(std::slice::from_ref(&run)),
+        report::dora::compute([&run]),
     );
     let ctx = report::cdevents::Context {
         source: "/shipcheck/maishapoa/production".into(),

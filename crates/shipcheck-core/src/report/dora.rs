@@ -88,9 +88,9 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
 }
 
 /// The metrics over `runs` (any order; only production deployments that went live count).
-pub fn compute(runs: &[RunState]) -> Dora {
+pub fn compute<'a>(runs: impl IntoIterator<Item = &'a RunState>) -> Dora {
     let mut deployed: Vec<&RunState> = runs
-        .iter()
+        .into_iter()
         .filter(|r| r.env == "production" && live(r).is_some())
         .collect();
     deployed.sort_by_key(|r| live(r));
