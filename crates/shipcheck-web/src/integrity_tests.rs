@@ -211,3 +211,35 @@ async fn an_old_event_edited_after_it_was_verified_shows_at_the_next_whole_verif
         "{body}"
     );
 }
+
+/// An event edited into something that is not an event cannot be folded: the run's page, its
+/// live part and its record answer 500 with the banner naming the event, not a bare error.
+#[tokio::test]
+async fn an_event_edited_into_garbage_shows_the_banner_naming_it() {
+    let w = world(false).await;
+    behind_shipchecks_back(
+        &w,
+        "UPDATE events SET payload = substr(payload, 1, 12) WHERE run_id = $1 AND seq = $2",
+        2,
+    )
+    .await;
+    w.app.rendered.lock().await.clear();
+    let (s, _, body) = send(&w.app, get(&format!("/runs/{}", w.run))).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(
+        body.contains(
+            "class=\"integrity broken\" role=\"alert\">✗ This run's journal cannot be read"
+        ) && body.contains("at event 2"),
+        "{body}"
+    );
+    assert!(body.contains("<h1>Run "), "the page around it: {body}");
+    let (s, _, body) = send(&w.app, get(&format!("/runs/{}/fragment", w.run))).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(body.contains("cannot be read"), "{body}");
+    let (s, _, body) = send(&w.app, get(&format!("/runs/{}/record", w.run))).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(
+        body.starts_with("> **✗ This run's journal cannot be read") && body.contains("event 2"),
+        "{body}"
+    );
+}

@@ -79,7 +79,7 @@ pub(crate) async fn run_page(
         Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
     };
     let who = who(&app, &headers);
-    let (count, frag) = match live_part(
+    let (status, count, frag) = match live_part(
         &app,
         &summary.id,
         summary.event_count,
@@ -88,8 +88,12 @@ pub(crate) async fn run_page(
     )
     .await
     {
-        Ok(x) => x,
-        Err(r) => return r,
+        Ok((count, frag)) => (StatusCode::OK, count, frag),
+        Err(problem) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            summary.event_count,
+            unreadable(&problem),
+        ),
     };
     let short = &summary.id[..summary.id.len().min(13)];
     let body = format!(
@@ -100,12 +104,15 @@ pub(crate) async fn run_page(
         id = esc(&summary.id),
         now = when(jiff::Timestamp::now()),
     );
-    Html(page(
-        &format!("Run {short}"),
-        who.as_ref().map(|w| w.0.as_str()),
-        &body,
-    ))
-    .into_response()
+    (
+        status,
+        Html(page(
+            &format!("Run {short}"),
+            who.as_ref().map(|w| w.0.as_str()),
+            &body,
+        )),
+    )
+        .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -135,8 +142,21 @@ pub(crate) async fn run_fragment(
     .await
     {
         Ok((_, html)) => Html(html).into_response(),
-        Err(r) => r,
+        Err(problem) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Html(unreadable(&problem)),
+        )
+            .into_response(),
     }
+}
+
+/// The live part of a run whose journal cannot be read (an event edited into something that
+/// is not an event): the banner, in the integrity line's place, naming the event.
+fn unreadable(problem: &str) -> String {
+    format!(
+        "<p class=\"integrity broken\" role=\"alert\">✗ This run's journal cannot be read: {}</p>",
+        esc(problem)
+    )
 }
 
 /// The most notes a run's live part lists (the newest; the record has them all), so that a
@@ -166,20 +186,14 @@ async fn live_part(
     wanted: i64,
     known: i64,
     who: Option<&(String, String)>,
-) -> Result<(i64, String), Response> {
+) -> Result<(i64, String), String> {
     let mut cache = app.rendered.lock().await;
     let fresh = cache
         .get(id)
         .is_some_and(|r| r.count >= wanted && r.at.elapsed() < RENDERED_FOR);
     if !fresh {
         let mut runs = app.folded.lock().await;
-        let f = runs.catch_up(&app.session, id, known).await.map_err(|e| {
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("run {id} cannot be read: {e}\n"),
-            )
-                .into_response()
-        })?;
+        let f = runs.catch_up(&app.session, id, known).await?;
         let run = &f.run;
         let watch = crate::charts::watch(run, &f.samples);
         let integrity = crate::integrity::html(f);
@@ -207,7 +221,7 @@ async fn live_part(
         );
     }
     let Some(r) = cache.get(id) else {
-        return Err((StatusCode::INTERNAL_SERVER_ERROR, "not rendered\n").into_response());
+        return Err("its live part was not rendered".into());
     };
     let html = match who {
         Some((_, csrf)) => r.forms.replace(&app.placeholder, &esc(csrf)),
@@ -385,7 +399,8 @@ pub(crate) async fn record(State(app): State<App>, Path(id): Path<String>) -> Re
         Err(e) => {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("run {} cannot be read: {e}\n", summary.id),
+                [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+                format!("> **✗ This run's journal cannot be read: {e}**\n"),
             )
                 .into_response();
         }
