@@ -196,3 +196,20 @@ fn a_word_inside_a_secret_is_not_removed_from_other_text_but_a_cut_token_is() {
         "bearer sntr[REDACTED]…"
     );
 }
+
+/// Two people's tokens share the `shipcheck_` prefix and, one time in sixteen, their first
+/// random digit: a lead's held token must not redact the start of the token `team add` prints
+/// for a new person (a CI run saw `team add`'s token come out cut, 1 in about 25).
+#[test]
+fn a_held_persons_token_does_not_redact_another_persons_token() {
+    let held = format!("shipcheck_3{}", "a1b2c3d4".repeat(7) + "e5f6a7b");
+    let other = format!("shipcheck_3{}", "9f8e7d6c".repeat(7) + "5b4a392");
+    assert_eq!(held.len(), 74);
+    assert_eq!(other.len(), 74);
+    let secrets = vec![held.clone()];
+    let printed = format!("{{\"token\":\"{other}\"}}");
+    assert_eq!(super::redact(&printed, &secrets), printed);
+    // The held one itself, whole or a piece of its random part, is still removed.
+    assert!(!super::redact(&held, &secrets).contains("a1b2c3d4"));
+    assert!(!super::redact(&held[20..40], &secrets).contains("c3d4a1b2"));
+}
