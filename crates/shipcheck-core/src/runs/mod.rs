@@ -344,7 +344,11 @@ impl Session {
     /// The run a command acts on: the given id, else the open run of `env` (the lock holder),
     /// else the newest run of the project.
     pub async fn resolve(&self, id: Option<&str>, env: &str) -> Result<RunState, RunError> {
-        self.load(&self.resolve_id(id, env).await?).await
+        match id {
+            // `load` finds the run by its id or prefix itself.
+            Some(id) => self.load(id).await,
+            None => self.load(&self.resolve_id(None, env).await?).await,
+        }
     }
 
     /// The id of the run a command acts on, as [`Session::resolve`] chooses it, without

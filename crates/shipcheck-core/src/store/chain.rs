@@ -5,7 +5,7 @@
 
 use crate::model::event::StoredEvent;
 use crate::model::event::{GENESIS_HASH, chain_hash};
-use crate::store::backend::{Begin, Store, on_pool};
+use crate::store::backend::Store;
 use crate::store::journal::{EventRow, read_rows};
 use crate::store::{ChainReport, StoreError};
 
@@ -140,7 +140,7 @@ impl Store {
     /// `prev_hash` the previous event's hash, each hash `chain_hash` of what is stored, and
     /// the count and head the `runs` row recorded (which catches a deleted last event).
     pub async fn verify_chain(&self, run_id: &str) -> Result<ChainReport, StoreError> {
-        let (recorded_count, recorded_head, rows) = self.journal(run_id).await?;
+        let (recorded_count, recorded_head, rows) = self.journal(run_id, 0).await?;
         let mut check = ChainCheck::new(run_id);
         check.rows(&rows);
         Ok(check.report(recorded_count, &recorded_head))
@@ -152,7 +152,7 @@ impl Store {
         &self,
         run_id: &str,
     ) -> Result<(Vec<StoredEvent>, ChainCheck, ChainReport), StoreError> {
-        let (recorded_count, recorded_head, rows) = self.journal(run_id).await?;
+        let (recorded_count, recorded_head, rows) = self.journal(run_id, 0).await?;
         let mut check = ChainCheck::new(run_id);
         check.rows(&rows);
         let report = check.report(recorded_count, &recorded_head);
@@ -169,25 +169,7 @@ impl Store {
         after: i64,
         check: &mut ChainCheck,
     ) -> Result<(Vec<StoredEvent>, ChainReport), StoreError> {
-        let (head, rows): (Option<(i64, String)>, Vec<EventRow>) = on_pool!(self, pool => {
-            let mut tx = pool.begin_snapshot().await?;
-            let head = sqlx::query_as("SELECT event_count, head_hash FROM runs WHERE id = $1")
-                .bind(run_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let rows = sqlx::query_as(
-                "SELECT seq, at, payload, prev_hash, hash FROM events WHERE run_id = $1 \
-                 AND seq > $2 ORDER BY seq",
-            )
-            .bind(run_id)
-            .bind(after)
-            .fetch_all(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            (head, rows)
-        });
-        let (recorded_count, recorded_head) =
-            head.ok_or_else(|| StoreError::NotFound(run_id.to_string()))?;
+        let (recorded_count, recorded_head, rows) = self.journal(run_id, after).await?;
         if check.broken().is_none() && check.events() != after {
             return Err(StoreError::Invalid(format!(
                 "run {run_id}: the chain was verified to event {}, not {after}",

@@ -270,7 +270,7 @@ impl Store {
     /// [`StoreError::Corrupt`], naming the run and the event; an unknown run is
     /// [`StoreError::NotFound`].
     pub async fn events(&self, run_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let (_, _, rows) = self.journal(run_id).await?;
+        let (_, _, rows) = self.journal(run_id, 0).await?;
         read_rows(run_id, rows)
     }
 
@@ -301,12 +301,13 @@ impl Store {
         read_rows(run_id, rows)
     }
 
-    /// The run's recorded event count and head hash, and its raw event rows, read in one
-    /// snapshot (a concurrent append is either wholly in it or not at all).
-    /// [`StoreError::NotFound`] when there is no such run.
+    /// The run's recorded event count and head hash, and its raw event rows after event
+    /// `after` (0: all of them), read in one snapshot (a concurrent append is either wholly in
+    /// it or not at all). [`StoreError::NotFound`] when there is no such run.
     pub(super) async fn journal(
         &self,
         run_id: &str,
+        after: i64,
     ) -> Result<(i64, String, Vec<EventRow>), StoreError> {
         let (head, rows): (Option<(i64, String)>, Vec<EventRow>) = on_pool!(self, pool => {
             let mut tx = pool.begin_snapshot().await?;
@@ -316,9 +317,10 @@ impl Store {
                 .await?;
             let rows = sqlx::query_as(
                 "SELECT seq, at, payload, prev_hash, hash FROM events WHERE run_id = $1 \
-                 ORDER BY seq",
+                 AND seq > $2 ORDER BY seq",
             )
             .bind(run_id)
+            .bind(after)
             .fetch_all(&mut *tx)
             .await?;
             tx.commit().await?;

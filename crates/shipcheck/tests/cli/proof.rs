@@ -242,6 +242,15 @@ fn a_changed_config_is_refused_with_a_diff_until_a_person_accepts_it() {
     assert_eq!(env.shipcheck(&["next"]).code, 2);
 }
 
+/// `text` as the production branch's committed `shipcheck.toml` (the repository is on
+/// production), pushed to origin.
+fn commit_to_production(env: &TestEnv, repo: &Path, text: &str) {
+    std::fs::write(repo.join("shipcheck.toml"), text).unwrap();
+    git_out(env, repo, &["add", "shipcheck.toml"]);
+    git_out(env, repo, &["commit", "-q", "-m", "shipcheck.toml"]);
+    git_out(env, repo, &["push", "-q", "origin", "production"]);
+}
+
 /// A release branch's config that names its own `[fly] command` is refused at `start` until
 /// a person has read the difference from the production branch's committed config.
 #[test]
@@ -252,10 +261,7 @@ fn programs_and_urls_unlike_the_production_branchs_need_trust_config() {
         .unwrap()
         .replace("repo = \"repo\"", "repo = \".\"");
     // The production branch's committed config (the repository is on production).
-    std::fs::write(repo.join("shipcheck.toml"), &text).unwrap();
-    git_out(&env, &repo, &["add", "shipcheck.toml"]);
-    git_out(&env, &repo, &["commit", "-q", "-m", "shipcheck.toml"]);
-    git_out(&env, &repo, &["push", "-q", "origin", "production"]);
+    commit_to_production(&env, &repo, &text);
     let config = repo.join("shipcheck.toml");
     let config = config.to_str().unwrap();
     // Same programs and URLs: starts.
@@ -322,10 +328,7 @@ fn a_branch_that_points_a_sink_at_another_token_needs_trust_config() {
         .replace("repo = \"repo\"", "repo = \".\"");
     let sink = "\n[events]\nsink = \"http://127.0.0.1:9/cdevents\"\n";
     let text = format!("{base}{sink}token_env = \"CDEVENTS_TOKEN\"\n");
-    std::fs::write(repo.join("shipcheck.toml"), &text).unwrap();
-    git_out(&env, &repo, &["add", "shipcheck.toml"]);
-    git_out(&env, &repo, &["commit", "-q", "-m", "shipcheck.toml"]);
-    git_out(&env, &repo, &["push", "-q", "origin", "production"]);
+    commit_to_production(&env, &repo, &text);
     let config = repo.join("shipcheck.toml");
     let config = config.to_str().unwrap();
     // Every URL as committed; the sink now receives GitHub's token.

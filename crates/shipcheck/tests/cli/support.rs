@@ -270,34 +270,37 @@ pub fn sqlite(db: &Path) -> (tokio::runtime::Runtime, sqlx::SqliteConnection) {
 /// Edits one stored event's payload behind shipcheck's back, as an attacker with SQL access
 /// would.
 pub fn tamper_with_event(db: &Path, run_id: &str, seq: i64) {
-    let (rt, mut conn) = sqlite(db);
-    rt.block_on(async {
-        let done = sqlx::query(
-            "UPDATE events SET payload = replace(payload, 'pass', 'fail') || ' ' WHERE run_id = $1 AND seq = $2",
-        )
-        .bind(run_id)
-        .bind(seq)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        assert_eq!(done.rows_affected(), 1);
-    });
+    edit_event(
+        db,
+        run_id,
+        seq,
+        "UPDATE events SET payload = replace(payload, 'pass', 'fail') || ' ' WHERE run_id = $1 AND seq = $2",
+    );
 }
 
 /// Cuts one stored event's payload to its first 20 characters: no longer JSON, let alone an
 /// event.
 pub fn cut_event(db: &Path, run_id: &str, seq: i64) {
+    edit_event(
+        db,
+        run_id,
+        seq,
+        "UPDATE events SET payload = substr(payload, 1, 20) WHERE run_id = $1 AND seq = $2",
+    );
+}
+
+/// Runs `sql` (binding the run as `$1` and the event as `$2`) on the store file directly; it
+/// must change exactly one event.
+fn edit_event(db: &Path, run_id: &str, seq: i64, sql: &'static str) {
     let (rt, mut conn) = sqlite(db);
     rt.block_on(async {
-        let done = sqlx::query(
-            "UPDATE events SET payload = substr(payload, 1, 20) WHERE run_id = $1 AND seq = $2",
-        )
-        .bind(run_id)
-        .bind(seq)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        assert_eq!(done.rows_affected(), 1);
+        let done = sqlx::query(sql)
+            .bind(run_id)
+            .bind(seq)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 1, "{sql}");
     });
 }
 
